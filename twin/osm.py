@@ -1,0 +1,241 @@
+"""Read OpenStreetMap files: road ways for osmnx, points of interest and districts.
+
+osmnx's ``graph_from_xml`` turns *every* way of a file into edges, and it cannot read ``.pbf``.
+So :func:`read_osm` reads any OSM file with pyosmium (``.osm``, ``.osm.bz2``, ``.osm.gz``,
+``.osm.pbf``) in one pass, keeps the highway ways that pass osmnx's own network filters, and
+:func:`write_highways_xml` writes them back as plain OSM XML for ``osmnx.graph_from_xml``. Real
+files and the embedded demo town take exactly this path.
+
+Each kept way also gets a ``twin:modes`` tag: a bit mask saying whether it passes osmnx's
+``drive`` filter (:data:`DRIVE`) and ``walk`` filter (:data:`WALK`). One graph then serves cars
+and pedestrians, and each router picks the edges of its mode.
+
+All OSM-derived data: © OpenStreetMap contributors, ODbL 1.0.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import osmium
+import shapely
+
+WALK = 1
+DRIVE = 2
+
+# osmnx 2.x network filters (osmnx/_overpass.py, `_get_network_filter`), as data: a way is kept
+# when it has a highway tag and no listed tag matches its regex (Overpass `!~`, unanchored).
+_PRIVATE = {"access": "private"}
+NETWORK_FILTERS: dict[str, dict[str, str]] = {
+    "drive": {
+        "area": "yes",
+        **_PRIVATE,
+        "highway": "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|"
+        "escalator|footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|"
+        "rest_area|service|services|steps|track",
+        "motor_vehicle": "no",
+        "motorcar": "no",
+        "service": "alley|driveway|emergency_access|parking|parking_aisle|private",
+    },
+    "walk": {
+        "area": "yes",
+        **_PRIVATE,
+        "highway": "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|"
+        "proposed|raceway|razed|rest_area|services",
+        "foot": "no",
+        "service": "private",
+        "sidewalk": "separate",
+        "sidewalk:both": "separate",
+        "sidewalk:left": "separate",
+        "sidewalk:right": "separate",
+    },
+    "all": {
+        "area": "yes",
+        "highway": "abandoned|construction|no|planned|platform|proposed|raceway|razed|"
+        "rest_area|services",
+    },
+}
+_COMPILED = {k: {t: re.compile(rx) for t, rx in f.items()} for k, f in NETWORK_FILTERS.items()}
+NETWORKS = ("all", "drive", "walk")
+
+# (tag, value) -> our POI kind
+POI_TAGS: dict[tuple[str, str], str] = {
+    ("amenity", "townhall"): "townhall",
+    ("amenity", "hospital"): "hospital",
+    ("amenity", "clinic"): "clinic",
+    ("amenity", "doctors"): "doctors",
+    ("emergency", "ambulance_station"): "ambulance_station",
+    ("amenity", "fire_station"): "fire_station",
+    ("amenity", "police"): "police",
+    ("amenity", "school"): "school",
+    ("amenity", "kindergarten"): "kindergarten",
+    ("amenity", "college"): "college",
+    ("amenity", "university"): "university",
+    ("amenity", "pharmacy"): "pharmacy",
+    ("amenity", "post_office"): "post_office",
+    ("amenity", "bus_station"): "bus_station",
+    ("amenity", "marketplace"): "marketplace",
+    ("amenity", "library"): "library",
+    ("amenity", "courthouse"): "courthouse",
+    ("amenity", "social_facility"): "social_facility",
+    ("amenity", "community_centre"): "community_centre",
+}
+DISTRICT_PLACES = ("suburb", "quarter", "neighbourhood", "borough")
+TOWN_PLACES = ("city", "town", "municipality")
+LANDUSE_KINDS = ("residential", "commercial", "retail", "industrial")
+_NODE_TAGS = ("highway", "junction", "railway", "ref")
+
+
+def passes(tags: dict[str, str], network: str) -> bool:
+    """True if a way with these tags belongs to ``network`` under osmnx's filter."""
+    if "highway" not in tags:
+        return False
+    for key, rx in _COMPILED[network].items():
+        value = tags.get(key)
+        if value is not None and rx.search(value):
+            return False
+    return True
+
+
+def way_modes(tags: dict[str, str]) -> int:
+    """Bit mask of the modes (:data:`WALK`, :data:`DRIVE`) allowed on a way."""
+    return (WALK if passes(tags, "walk") else 0) | (DRIVE if passes(tags, "drive") else 0)
+
+
+def kind_of(tags: dict[str, str]) -> str | None:
+    """Our POI kind for a set of OSM tags, or None."""
+    for (k, v), kind in POI_TAGS.items():
+        if tags.get(k) == v:
+            return kind
+    return None
+
+
+@dataclass
+class OsmExtract:
+    """What :func:`read_osm` found in a file."""
+
+    nodes: dict[int, tuple[float, float, dict[str, str]]] = field(default_factory=dict)
+    ways: list[tuple[int, list[int], dict[str, str]]] = field(default_factory=list)
+    pois: list[dict] = field(default_factory=list)
+    places: list[dict] = field(default_factory=list)
+    landuse: list[dict] = field(default_factory=list)
+    town: dict | None = None
+
+
+def read_osm(path: str | Path, network: str = "all") -> OsmExtract:
+    """Read highway ways of ``network``, POIs and places from any OSM file.
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf``.
+    network
+        ``"all"``, ``"drive"`` or ``"walk"``: which ways become graph edges.
+
+    Returns
+    -------
+    OsmExtract
+        Ways with their node coordinates and tags (plus ``twin:modes``), POIs as dicts
+        (``kind, name, lon, lat, osm_type, osm_id, tags``), places (districts with a WKB polygon
+        where the file has one), land-use polygons (residential, commercial, retail, industrial)
+        and the town (name, population) if tagged.
+    """
+    if network not in NETWORKS:
+        raise ValueError(f"network={network!r} is not one of {NETWORKS}")
+    out = OsmExtract()
+    wkb = osmium.geom.WKBFactory()
+    highway_nodes: dict[int, dict[str, str]] = {}
+    fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    for obj in fp:
+        if obj.is_node():
+            tags = dict(obj.tags)
+            if not tags:
+                continue
+            if any(t in tags for t in _NODE_TAGS):
+                highway_nodes[obj.id] = {t: tags[t] for t in _NODE_TAGS if t in tags}
+            _collect_feature(out, tags, "node", obj.id, obj.location.lon, obj.location.lat, None)
+        elif obj.is_way():
+            tags = dict(obj.tags)
+            if "highway" in tags and passes(tags, network):
+                refs = []
+                for nd in obj.nodes:
+                    if not nd.location.valid():
+                        continue
+                    refs.append(nd.ref)
+                    if nd.ref not in out.nodes:
+                        out.nodes[nd.ref] = (nd.location.lon, nd.location.lat, {})
+                if len(refs) >= 2:
+                    tags["twin:modes"] = str(way_modes(tags))
+                    out.ways.append((obj.id, refs, tags))
+        elif obj.is_area():
+            tags = dict(obj.tags)
+            use = tags.get("landuse")
+            if (kind_of(tags) is None and tags.get("place") not in DISTRICT_PLACES
+                    and use not in LANDUSE_KINDS):
+                continue
+            try:
+                geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+            except (RuntimeError, shapely.errors.GEOSException):
+                continue
+            c = geom.representative_point()
+            osm_type = "way" if obj.from_way() else "relation"
+            _collect_feature(out, tags, osm_type, obj.orig_id(), c.x, c.y, geom)
+            if use in LANDUSE_KINDS:
+                out.landuse.append({"kind": use, "name": tags.get("name", ""),
+                                    "polygon": shapely.to_wkb(geom)})
+    for nid, tags in highway_nodes.items():
+        if nid in out.nodes:
+            lon, lat, _ = out.nodes[nid]
+            out.nodes[nid] = (lon, lat, tags)
+    return out
+
+
+def _collect_feature(out: OsmExtract, tags, osm_type, osm_id, lon, lat, geom) -> None:
+    kind = kind_of(tags)
+    if kind is not None:
+        out.pois.append({"kind": kind, "name": tags.get("name", ""), "lon": lon, "lat": lat,
+                         "osm_type": osm_type, "osm_id": int(osm_id), "tags": tags})
+    place = tags.get("place")
+    if place in DISTRICT_PLACES and tags.get("name"):
+        out.places.append({"name": tags["name"], "place": place, "lon": lon, "lat": lat,
+                           "polygon": None if geom is None else shapely.to_wkb(geom),
+                           "population": _int_or_none(tags.get("population"))})
+    elif place in TOWN_PLACES and tags.get("name"):
+        pop = _int_or_none(tags.get("population"))
+        if out.town is None or (pop or 0) > (out.town.get("population") or 0):
+            out.town = {"name": tags["name"], "population": pop, "lon": lon, "lat": lat}
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(str(value).replace(",", "").replace(" ", ""))
+    except (TypeError, ValueError):
+        return None
+
+
+def write_highways_xml(extract: OsmExtract, path: str | Path) -> None:
+    """Write the extract's highway ways and their nodes as OSM XML that osmnx can load."""
+    used: set[int] = set()
+    for _, refs, _ in extract.ways:
+        used.update(refs)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="smartcity-twin">\n')
+        for nid in sorted(used):
+            lon, lat, tags = extract.nodes[nid]
+            if tags:
+                f.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">')
+                for k, v in tags.items():
+                    f.write(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>")
+                f.write("</node>\n")
+            else:
+                f.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
+        for wid, refs, tags in extract.ways:
+            f.write(f'<way id="{wid}">')
+            for r in refs:
+                f.write(f'<nd ref="{r}"/>')
+            for k, v in tags.items():
+                f.write(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>")
+            f.write("</way>\n")
+        f.write("</osm>\n")
