@@ -207,6 +207,27 @@ class City:
         """Index of the node nearest to one lon/lat (see :meth:`nearest_nodes`)."""
         return int(self.nearest_nodes(lon, lat, mode)[0])
 
+    def core_nodes(self, mode: str = "drive") -> np.ndarray:
+        """Nodes of the largest strongly connected component of the ``mode`` network: from any
+        of them every other is reachable (``"walk"`` treats walkable edges as two-way)."""
+        key = f"_core_{mode}"
+        if key not in self.__dict__:
+            from scipy.sparse import coo_matrix
+            from scipy.sparse.csgraph import connected_components
+
+            bit = {"walk": osm.WALK, "drive": osm.DRIVE, "any": osm.WALK | osm.DRIVE}[mode]
+            ok = (self.arrays["edge_modes"] & bit) > 0
+            u, v = self.arrays["edge_u"][ok], self.arrays["edge_v"][ok]
+            if mode == "walk":
+                u, v = np.concatenate([u, v]), np.concatenate([v, u])
+            g = coo_matrix((np.ones(len(u)), (u, v)), shape=(self.n_nodes, self.n_nodes)).tocsr()
+            _, label = connected_components(g, directed=True, connection="strong")
+            has_edge = np.zeros(self.n_nodes, bool)
+            has_edge[u] = True
+            sizes = np.bincount(label[has_edge], minlength=label.max() + 1)
+            self.__dict__[key] = np.nonzero((label == np.argmax(sizes)) & has_edge)[0].astype(np.int32)
+        return self.__dict__[key]
+
     def pois_of(self, *kinds: str) -> list[POI]:
         """POIs of the given kinds (e.g. ``"hospital"``, ``"fire_station"``), in file order."""
         return [p for p in self.pois if p.kind in kinds]

@@ -1,0 +1,174 @@
+"""Mobility: trips on the road graph, routed by the CH kernel and moved by the movement kernel.
+
+The :class:`Mobility` component is how any part of the twin moves someone: call
+:meth:`Mobility.request` with arrays of agents, origins, destinations and a mode, and they are
+routed in one batch (exact fastest paths; cars on drivable edges in their legal direction,
+pedestrians on walkable edges either way), loaded into the :class:`twin.movement.Fleet`, and
+advanced every ``tick_s`` simulated seconds while anyone is moving. Each trip publishes
+``trip_start`` and ``trip_end`` (or ``trip_unreachable``) on ``city/<slug>/mobility/<kind>``;
+arrival callbacks let the agents' processes go on with their day.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from twin.errors import TwinError
+from twin.movement import CAR_VMAX, Fleet
+from twin.routing import WALK_SPEED_MPS
+
+MODES = {"car": 0, "walk": 1}
+MODE_NAMES = {v: k for k, v in MODES.items()}
+
+
+def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Select paths ``keep`` from flat ``(offsets, edges)`` arrays; returns new flat arrays."""
+    lengths = np.diff(offsets)[keep]
+    new_off = np.zeros(len(keep) + 1, np.int64)
+    np.cumsum(lengths, out=new_off[1:])
+    idx = np.repeat(offsets[:-1][keep] - new_off[:-1], lengths) + np.arange(new_off[-1])
+    return new_off, edges[idx]
+
+
+class Mobility:
+    """Trips of up to ``capacity`` agents (ids ``0..capacity-1``) of one kind.
+
+    Parameters
+    ----------
+    capacity
+        Number of agents that may travel.
+    kind
+        What the agents are (``"citizen"``); used in entity ids (``citizen:17``) and topics.
+    tick_s
+        Movement time step in simulated seconds.
+    name
+        Component name (one Mobility per kind of agent).
+    """
+
+    def __init__(self, capacity: int, kind: str = "citizen", tick_s: float = 2.0, name: str = "mobility"):
+        if not tick_s > 0:
+            raise TwinError(f"tick_s must be > 0 seconds, got {tick_s}")
+        self.name = name
+        self.kind = kind
+        self.capacity = int(capacity)
+        self.tick_s = float(tick_s)
+        self.on_arrival: list[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = []
+        # per-agent current trip
+        self.trip_start = np.zeros(capacity, np.float64)
+        self.trip_length = np.zeros(capacity, np.float64)
+        self.trip_mode = np.zeros(capacity, np.int8)
+        self.trip_dest = np.full(capacity, -1, np.int32)
+        self.location = np.full(capacity, -1, np.int32)
+        # statistics
+        self.started = np.zeros(len(MODES), np.int64)
+        self.completed = np.zeros(len(MODES), np.int64)
+        self.unreachable = 0
+        self.km = np.zeros(len(MODES), np.float64)
+        self._durations: list[list[float]] = [[] for _ in MODES]
+
+    def attach(self, twin) -> None:
+        self.twin = twin
+        city = twin.city
+        self.fleet = Fleet(city, self.capacity)
+        self.routers = {"car": city.router("time", "drive"), "walk": city.router("time", "walk")}
+        self._wake = twin.env.event()
+        twin.env.process(self._ticker())
+
+    # ---- trips ---------------------------------------------------------------------------------
+    def request(self, agents, origins, destinations, mode: str) -> None:
+        """Start trips now: agent ``agents[k]`` goes from node ``origins[k]`` to
+        ``destinations[k]`` by ``mode`` (``"car"`` or ``"walk"``)."""
+        if mode not in MODES:
+            raise TwinError(f"mode={mode!r} is not one of {tuple(MODES)}")
+        agents = np.asarray(agents, np.int32)
+        if len(agents) == 0:
+            return
+        origins = np.asarray(origins, np.int32)
+        destinations = np.asarray(destinations, np.int32)
+        router = self.routers[mode]
+        weights, offsets, edges = router.routes(origins, destinations)
+        ok = weights >= 0
+        now = self.twin.now
+        if not ok.all():
+            for a, o, d in zip(agents[~ok], origins[~ok], destinations[~ok]):
+                self.unreachable += 1
+                self._emit_node("trip_unreachable", int(a), int(o), mode=mode, to_node=int(d))
+            keep = np.nonzero(ok)[0]
+            agents, origins, destinations = agents[keep], origins[keep], destinations[keep]
+            offsets, edges = take_paths(offsets, edges, keep)
+        m = MODES[mode]
+        self.trip_start[agents] = now
+        self.trip_mode[agents] = m
+        self.trip_dest[agents] = destinations
+        self.location[agents] = -1
+        self.started[m] += len(agents)
+        csum = np.concatenate([[0.0], np.cumsum(self.fleet.edge_len[edges])])
+        lengths = csum[offsets[1:]] - csum[offsets[:-1]]
+        self.trip_length[agents] = lengths
+        a = self.twin.city.arrays
+        for ag, o, d, L in zip(agents.tolist(), origins.tolist(), destinations.tolist(), lengths.tolist()):
+            self.twin.emit(f"mobility/{self.kind}", "trip_start", f"{self.kind}:{ag}", "",
+                           a["node_lon"][o], a["node_lat"][o], mode=mode, to_node=int(d), length_m=round(L, 1))
+        vmax = CAR_VMAX if mode == "car" else WALK_SPEED_MPS
+        at_dest = self.fleet.depart(agents, offsets, edges, vmax)
+        if len(at_dest):
+            self._arrive(at_dest, np.full(len(at_dest), now))
+        if self.fleet.n_active and not self._wake.triggered:
+            self._wake.succeed()
+
+    def _ticker(self):
+        env = self.twin.env
+        while True:
+            if self.fleet.n_active == 0:
+                self._wake = env.event()
+                yield self._wake
+            yield env.timeout(self.tick_s)
+            t0 = env.now - self.tick_s
+            arrived, after = self.fleet.step(self.tick_s)
+            if len(arrived):
+                self._arrive(arrived, t0 + after)
+
+    def _arrive(self, agents: np.ndarray, times: np.ndarray) -> None:
+        a = self.twin.city.arrays
+        order = np.lexsort((agents, times))          # deterministic event order
+        agents, times = agents[order], times[order]
+        dest = self.trip_dest[agents]
+        self.location[agents] = dest
+        for ag, t, d in zip(agents.tolist(), times.tolist(), dest.tolist()):
+            m = int(self.trip_mode[ag])
+            dur = t - self.trip_start[ag]
+            self.completed[m] += 1
+            self.km[m] += self.trip_length[ag] / 1000.0
+            self._durations[m].append(dur)
+            self.twin.emit(f"mobility/{self.kind}", "trip_end", f"{self.kind}:{ag}", "",
+                           a["node_lon"][d], a["node_lat"][d], mode=MODE_NAMES[m],
+                           duration_s=round(dur, 2), length_m=round(float(self.trip_length[ag]), 1),
+                           arrived_at=round(t, 2))
+        for callback in self.on_arrival:
+            callback(agents, dest, times)
+
+    def _emit_node(self, kind: str, agent: int, node: int, **payload) -> None:
+        a = self.twin.city.arrays
+        self.twin.emit(f"mobility/{self.kind}", kind, f"{self.kind}:{agent}", "",
+                       a["node_lon"][node], a["node_lat"][node], **payload)
+
+    # ---- results -------------------------------------------------------------------------------
+    def kpis(self) -> dict:
+        out = {"trips_started": int(self.started.sum()), "trips_completed": int(self.completed.sum()),
+               "trips_unreachable": int(self.unreachable), "in_transit": int(self.fleet.n_active)}
+        for mode, m in MODES.items():
+            d = np.asarray(self._durations[m])
+            out[mode] = {
+                "trips": int(self.completed[m]), "km": round(float(self.km[m]), 1),
+                "mean_min": round(float(d.mean()) / 60, 2) if len(d) else None,
+                "p50_min": round(float(np.percentile(d, 50)) / 60, 2) if len(d) else None,
+                "p95_min": round(float(np.percentile(d, 95)) / 60, 2) if len(d) else None,
+            }
+        tr = self.fleet.traffic
+        top = np.argsort(-tr, kind="stable")[:5]
+        names = self.twin.city.street_names
+        ename = self.twin.city.arrays["edge_name"]
+        out["busiest_edges"] = [{"edge": int(e), "street": names[ename[e]] if ename[e] >= 0 else None,
+                                 "entries": int(tr[e])} for e in top if tr[e] > 0]
+        return out

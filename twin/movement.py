@@ -1,0 +1,173 @@
+"""A fleet of movers in struct-of-arrays form, advanced by the Cython movement kernel.
+
+:class:`Fleet` holds, for up to ``capacity`` agents, where each one is on its path (an index into
+one shared buffer of edge ids), how far along its current edge, and its top speed. Starting a
+batch of trips copies their edge paths into the buffer; :meth:`Fleet.step` advances every moving
+agent by ``dt`` seconds in one call to :func:`twin._movement.advance` and returns the arrivals
+with their exact arrival offsets inside the step. There is no Python call per agent per step.
+
+``traffic`` counts, per edge, how many agents entered it: the city's traffic counts.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from twin.errors import KernelNotBuiltError, TwinError
+
+try:
+    from twin import _movement
+except ImportError as exc:  # pragma: no cover - exercised only on a broken install
+    raise KernelNotBuiltError(
+        "the Cython movement kernel twin._movement is not built; run `pip install -e .` "
+        "or `python setup.py build_ext --inplace` in the project folder "
+        f"(import error: {exc})") from None
+
+CAR_VMAX = 1.0e6  # m/s: a car is bounded by the street's speed, not its own
+
+
+class Fleet:
+    """Positions and paths of ``capacity`` agents on a city's edges.
+
+    Parameters
+    ----------
+    city
+        The city whose edges the agents move on.
+    capacity
+        Number of agents (ids ``0 .. capacity-1``).
+    edge_speed_mps
+        Current speed of each edge in m/s; defaults to the free-flow speeds. Change
+        ``fleet.edge_speed`` in place to model congestion, snow or a closure's detours.
+    """
+
+    def __init__(self, city, capacity: int, edge_speed_mps: np.ndarray | None = None):
+        if capacity < 0:
+            raise TwinError(f"fleet capacity must be >= 0, got {capacity}")
+        self.city = city
+        self.capacity = int(capacity)
+        self.seq_pos = np.zeros(capacity, np.int64)
+        self.seq_end = np.zeros(capacity, np.int64)
+        self.offset = np.zeros(capacity, np.float64)
+        self.vmax = np.full(capacity, CAR_VMAX, np.float64)
+        self.moving = np.zeros(capacity, bool)
+        self.active = np.zeros(capacity, np.int32)
+        self.n_active = 0
+        self._arrived = np.zeros(capacity, np.int32)
+        self._after = np.zeros(capacity, np.float64)
+        self._buf = np.zeros(1 << 14, np.int32)
+        self._used = 0
+        self.edge_len = np.ascontiguousarray(city.arrays["edge_length_mm"] / 1000.0)
+        if edge_speed_mps is None:
+            edge_speed_mps = city.arrays["edge_speed_kph"] / 3.6
+        self.edge_speed = np.ascontiguousarray(edge_speed_mps, dtype=np.float64).copy()
+        if (self.edge_speed <= 0).any():
+            raise TwinError("edge speeds must be > 0 m/s")
+        self.traffic = np.zeros(city.n_edges, np.int64)
+
+    # ---- starting trips ------------------------------------------------------------------------
+    def depart(self, agents, offsets, edges, vmax) -> np.ndarray:
+        """Start agents on edge paths.
+
+        Parameters
+        ----------
+        agents
+            Agent ids (must not be moving).
+        offsets, edges
+            Flat paths: agent ``agents[k]`` follows ``edges[offsets[k]:offsets[k+1]]``.
+        vmax
+            Top speed in m/s per agent (a scalar for all); use :data:`CAR_VMAX` for cars.
+
+        Returns
+        -------
+        numpy.ndarray
+            The agents whose path was empty (already at their destination); they do not move.
+        """
+        agents = np.asarray(agents, np.int32)
+        offsets = np.asarray(offsets, np.int64)
+        edges = np.asarray(edges, np.int32)
+        if len(offsets) != len(agents) + 1:
+            raise TwinError(f"offsets must have len(agents)+1 = {len(agents) + 1} entries, got {len(offsets)}")
+        if len(agents) and (agents.min() < 0 or agents.max() >= self.capacity):
+            raise TwinError(f"agent id outside 0..{self.capacity - 1}")
+        if self.moving[agents].any():
+            raise TwinError(f"agents already moving: {agents[self.moving[agents]][:5].tolist()}")
+        if len(np.unique(agents)) != len(agents):
+            raise TwinError("an agent appears twice in one departure batch")
+        vmax = np.broadcast_to(np.asarray(vmax, np.float64), agents.shape)
+        if (vmax <= 0).any():
+            raise TwinError("vmax must be > 0 m/s")
+        lengths = np.diff(offsets)
+        go = lengths > 0
+        self._reserve(len(edges))
+        base = self._used
+        self._buf[base:base + len(edges)] = edges
+        self._used += len(edges)
+        moving = agents[go]
+        self.seq_pos[moving] = base + offsets[:-1][go]
+        self.seq_end[moving] = base + offsets[1:][go]
+        self.offset[moving] = 0.0
+        self.vmax[moving] = vmax[go]
+        self.moving[moving] = True
+        np.add.at(self.traffic, edges[offsets[:-1][go]], 1)
+        self.active[self.n_active:self.n_active + len(moving)] = moving
+        self.n_active += len(moving)
+        return agents[~go]
+
+    def _reserve(self, extra: int) -> None:
+        if self._used + extra <= len(self._buf):
+            return
+        act = self.active[:self.n_active]
+        remaining = self.seq_end[act] - self.seq_pos[act]
+        live = int(remaining.sum())
+        size = len(self._buf)
+        while live + extra > size // 2:
+            size *= 2
+        # compact: copy each moving agent's remaining path to the front of a fresh buffer
+        new = np.zeros(size, np.int32)
+        starts = np.concatenate([[0], np.cumsum(remaining)[:-1]]).astype(np.int64)
+        if live:
+            idx = np.repeat(self.seq_pos[act] - starts, remaining) + np.arange(live)
+            new[:live] = self._buf[idx]
+        self.seq_end[act] = starts + remaining
+        self.seq_pos[act] = starts
+        self._buf = new
+        self._used = live
+
+    # ---- moving -------------------------------------------------------------------------------
+    def step(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance all moving agents by ``dt`` seconds.
+
+        Returns
+        -------
+        (agents, after)
+            The agents that arrived, and the seconds into the step at which each did.
+        """
+        if self.n_active == 0:
+            return np.zeros(0, np.int32), np.zeros(0, np.float64)
+        keep, n_arr = _movement.advance(self.active, self.n_active, self._buf, self.seq_pos, self.seq_end,
+                                        self.offset, self.vmax, self.edge_len, self.edge_speed,
+                                        self.traffic, float(dt), self._arrived, self._after)
+        self.n_active = keep
+        arrived = self._arrived[:n_arr].copy()
+        self.moving[arrived] = False
+        return arrived, self._after[:n_arr].copy()
+
+    # ---- where is everyone -------------------------------------------------------------------
+    def current_edges(self, agents) -> np.ndarray:
+        """Edge each agent is on (``-1`` if not moving)."""
+        agents = np.asarray(agents, np.int64)
+        out = np.full(len(agents), -1, np.int32)
+        mv = self.moving[agents]
+        out[mv] = self._buf[self.seq_pos[agents[mv]]]
+        return out
+
+    def positions(self, agents=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(agent ids, lon, lat) of moving agents, interpolated along the straight edge."""
+        ids = self.active[:self.n_active].copy() if agents is None else np.asarray(agents, np.int32)
+        ids = ids[self.moving[ids]]
+        e = self._buf[self.seq_pos[ids]]
+        a = self.city.arrays
+        frac = np.clip(self.offset[ids] / np.maximum(self.edge_len[e], 1e-9), 0.0, 1.0)
+        u, v = a["edge_u"][e], a["edge_v"][e]
+        lon = a["node_lon"][u] + frac * (a["node_lon"][v] - a["node_lon"][u])
+        lat = a["node_lat"][u] + frac * (a["node_lat"][v] - a["node_lat"][u])
+        return ids, lon, lat

@@ -1,0 +1,107 @@
+"""Run a scenario end to end: load the city, build the twin, simulate, write the run directory.
+
+The run directory holds ``manifest.json`` (scenario, seed, city hash, package versions, wall
+time), ``events.parquet`` (the event log) and ``kpis.json``. :func:`run_scenario` returns the
+summary that ``twin run --json`` prints.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from twin.city import load_city
+from twin.engine import Twin
+from twin.errors import TwinError
+from twin.mobility import Mobility
+
+PACKAGES = ("smartcity-twin", "numpy", "networkx", "osmnx", "simpy", "mesa", "pyarrow", "cython",
+            "scipy", "shapely")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def population_of(scenario, city) -> int:
+    """Number of citizens: the scenario's ``population``, or ``scale`` × the city's population."""
+    if scenario.population is not None:
+        return int(scenario.population)
+    scale = 0.1 if scenario.scale is None else scenario.scale
+    if not city.population:
+        raise TwinError(f"city {city.name!r} has no population tag; give --population N instead of --scale")
+    return int(round(city.population * scale))
+
+
+def default_run_dir(scenario, city) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
+
+
+def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
+    """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
+    from agents.commuters import CommuterParams, Commuters
+
+    t0 = time.perf_counter()
+    city = city or load_city(scenario.city)
+    population = population_of(scenario, city)
+    run_dir = Path(out) if out is not None else default_run_dir(scenario, city)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not (run_dir / "manifest.json").exists():
+            raise TwinError(f"--out {str(run_dir)!r} exists and is not a run directory; choose another")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "scenario": json.loads(scenario.model_dump_json()),
+        "seed": scenario.seed,
+        "city": {"name": city.name, "source": city.source, "content_hash": city.content_hash,
+                 "nodes": city.n_nodes, "edges": city.n_edges, "synthetic": city.synthetic,
+                 "attribution": city.attribution},
+        "population": population,
+        "versions": package_versions(),
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "status": "running",
+    }
+    _write_json(run_dir / "manifest.json", manifest)
+    twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
+    try:
+        twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
+        twin.add(Commuters(population, CommuterParams(**scenario.commuting.model_dump())))
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(scenario.hours, 2), unit="sim h", desc=f"{scenario.name} @ {city.slug}",
+                       leave=False, disable=None)  # None: only on a terminal
+
+            def tick(h):
+                bar.n = round(min(h, scenario.hours), 2)
+                bar.refresh()
+        twin.run(scenario.hours, progress=tick if bar else None)
+        if bar is not None:
+            bar.close()
+        kpis = twin.kpis()
+    finally:
+        twin.close()
+    wall = time.perf_counter() - t0
+    kpis["attribution"] = city.attribution
+    _write_json(run_dir / "kpis.json", kpis)
+    manifest.update(status="complete", wall_s=round(wall, 3), events=twin.bus.published)
+    _write_json(run_dir / "manifest.json", manifest)
+    return {"scenario": scenario.name, "city": city.name, "seed": scenario.seed,
+            "events": twin.bus.published, "agents": population, "sim_hours": scenario.hours,
+            "wall_s": round(wall, 3), "run_dir": str(run_dir), "kpis": kpis}
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
