@@ -13,7 +13,9 @@ A City exposes the osmnx ``MultiDiGraph`` (``city.graph``, loaded lazily), and c
 nodes sorted by OSM id (``node_osmid``, ``node_lon/lat``, projected ``node_x/y`` in metres),
 edges sorted by tail node (a CSR adjacency: ``indptr`` and ``edge_v``), integer edge lengths in
 millimetres and free-flow times in milliseconds (exact sums, see :mod:`twin._routing`), street
-names, modes (walk/drive), bridges, OSM way ids; POIs by kind, districts and a district per
+names, modes (walk/drive, see :mod:`twin.osm`; in a graph without any footway, pedestrians may
+walk along every road but motorways, since such extracts leave out the separately mapped
+sidewalks), bridges, OSM way ids; POIs by kind, districts and a district per
 node; nearest-node lookup; and ``content_hash``, a digest of what the city *is* (not of the
 file it came from).
 
@@ -43,8 +45,9 @@ from twin import osm
 from twin.errors import TwinError
 from twin.speeds import edge_speed_kph
 
-CACHE_VERSION = 3
+CACHE_VERSION = 5
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+FOOTWAY_TYPES = ("footway", "path", "pedestrian", "steps", "cycleway", "bridleway")
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 
 
@@ -554,6 +557,13 @@ def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
         d["twin_edge"] = i
         d["length_mm"] = int(length_mm[i])
         d["time_ms"] = int(time_ms[i])
+    # A drive-only extract has no footways: main roads there are often tagged foot=no because their
+    # sidewalks are mapped as separate ways, which the extract left out. Without any footway in
+    # the graph, pedestrians walk along every road except motorways (on its sidewalk, in effect).
+    hw_of = list(hws)
+    if not any(h in FOOTWAY_TYPES for h in hw_of):
+        walkable_type = np.array([not h.startswith("motorway") for h in hw_of], bool)
+        modes |= np.where(walkable_type[hw_idx], osm.WALK, 0).astype(np.uint8)
     # renumber street names alphabetically so that the order does not depend on edge order
     name_list = sorted(names)
     remap = np.array([name_list.index(n) for n in names], dtype=np.int32) if names else np.zeros(0, np.int32)

@@ -73,6 +73,7 @@ class Mobility:
         self.fleet = Fleet(city, self.capacity)
         self.routers = {"car": city.router("time", "drive"), "walk": city.router("time", "walk")}
         self._wake = twin.env.event()
+        self._next_step: float | None = None
         twin.env.process(self._ticker())
 
     # ---- trips ---------------------------------------------------------------------------------
@@ -111,7 +112,9 @@ class Mobility:
             self.twin.emit(f"mobility/{self.kind}", "trip_start", f"{self.kind}:{ag}", "",
                            a["node_lon"][o], a["node_lat"][o], mode=mode, to_node=int(d), length_m=round(L, 1))
         vmax = CAR_VMAX if mode == "car" else WALK_SPEED_MPS
-        at_dest = self.fleet.depart(agents, offsets, edges, vmax)
+        # the next step moves agents over (T - tick, T]; one who leaves now waits the part before now
+        delay = 0.0 if self._next_step is None else self.tick_s - (self._next_step - now)
+        at_dest = self.fleet.depart(agents, offsets, edges, vmax, delay=max(delay, 0.0))
         if len(at_dest):
             self._arrive(at_dest, np.full(len(at_dest), now))
         if self.fleet.n_active and not self._wake.triggered:
@@ -121,8 +124,10 @@ class Mobility:
         env = self.twin.env
         while True:
             if self.fleet.n_active == 0:
+                self._next_step = None
                 self._wake = env.event()
                 yield self._wake
+            self._next_step = env.now + self.tick_s
             yield env.timeout(self.tick_s)
             t0 = env.now - self.tick_s
             arrived, after = self.fleet.step(self.tick_s)

@@ -64,7 +64,7 @@ class Fleet:
         self.traffic = np.zeros(city.n_edges, np.int64)
 
     # ---- starting trips ------------------------------------------------------------------------
-    def depart(self, agents, offsets, edges, vmax) -> np.ndarray:
+    def depart(self, agents, offsets, edges, vmax, delay=0.0) -> np.ndarray:
         """Start agents on edge paths.
 
         Parameters
@@ -75,6 +75,10 @@ class Fleet:
             Flat paths: agent ``agents[k]`` follows ``edges[offsets[k]:offsets[k+1]]``.
         vmax
             Top speed in m/s per agent (a scalar for all); use :data:`CAR_VMAX` for cars.
+        delay
+            Seconds each agent stands still at the start of the next :meth:`step` (a departure
+            between two steps). It is encoded as a negative offset on the first edge, so the
+            kernel needs no extra state and the arrival time stays exact.
 
         Returns
         -------
@@ -104,7 +108,11 @@ class Fleet:
         moving = agents[go]
         self.seq_pos[moving] = base + offsets[:-1][go]
         self.seq_end[moving] = base + offsets[1:][go]
-        self.offset[moving] = 0.0
+        first = edges[offsets[:-1][go]]
+        delay = np.broadcast_to(np.asarray(delay, np.float64), agents.shape)[go]
+        if (delay < 0).any():
+            raise TwinError("delay must be >= 0 seconds")
+        self.offset[moving] = -delay * np.minimum(vmax[go], self.edge_speed[first])
         self.vmax[moving] = vmax[go]
         self.moving[moving] = True
         np.add.at(self.traffic, edges[offsets[:-1][go]], 1)

@@ -6,9 +6,14 @@ So :func:`read_osm` reads any OSM file with pyosmium (``.osm``, ``.osm.bz2``, ``
 :func:`write_highways_xml` writes them back as plain OSM XML for ``osmnx.graph_from_xml``. Real
 files and the embedded demo town take exactly this path.
 
-Each kept way also gets a ``twin:modes`` tag: a bit mask saying whether it passes osmnx's
-``drive`` filter (:data:`DRIVE`) and ``walk`` filter (:data:`WALK`). One graph then serves cars
-and pedestrians, and each router picks the edges of its mode.
+Each kept way also gets a ``twin:modes`` tag: a bit mask saying whether cars (:data:`DRIVE`) and
+pedestrians (:data:`WALK`) may use it. One graph then serves both, and each router picks the
+edges of its mode. Two deliberate departures from osmnx's filters:
+
+* cars use osmnx's ``drive_service`` filter: public service roads are drivable, because in
+  Romanian blocks-of-flats districts the homes are reached by them;
+* pedestrians may walk along roads tagged ``sidewalk=separate``: osmnx drops those expecting the
+  separately mapped footway, but a drive extract does not have it, and the walker still can.
 
 All OSM-derived data: © OpenStreetMap contributors, ODbL 1.0.
 """
@@ -39,6 +44,16 @@ NETWORK_FILTERS: dict[str, dict[str, str]] = {
         "motorcar": "no",
         "service": "alley|driveway|emergency_access|parking|parking_aisle|private",
     },
+    "drive_service": {
+        "area": "yes",
+        **_PRIVATE,
+        "highway": "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|"
+        "escalator|footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|"
+        "rest_area|services|steps|track",
+        "motor_vehicle": "no",
+        "motorcar": "no",
+        "service": "emergency_access|parking|parking_aisle|private",
+    },
     "walk": {
         "area": "yes",
         **_PRIVATE,
@@ -46,10 +61,6 @@ NETWORK_FILTERS: dict[str, dict[str, str]] = {
         "proposed|raceway|razed|rest_area|services",
         "foot": "no",
         "service": "private",
-        "sidewalk": "separate",
-        "sidewalk:both": "separate",
-        "sidewalk:left": "separate",
-        "sidewalk:right": "separate",
     },
     "all": {
         "area": "yes",
@@ -59,6 +70,7 @@ NETWORK_FILTERS: dict[str, dict[str, str]] = {
 }
 _COMPILED = {k: {t: re.compile(rx) for t, rx in f.items()} for k, f in NETWORK_FILTERS.items()}
 NETWORKS = ("all", "drive", "walk")
+_MODE_FILTER = {"drive": "drive_service", "walk": "walk", "all": "all"}
 
 # (tag, value) -> our POI kind
 POI_TAGS: dict[tuple[str, str], str] = {
@@ -101,7 +113,7 @@ def passes(tags: dict[str, str], network: str) -> bool:
 
 def way_modes(tags: dict[str, str]) -> int:
     """Bit mask of the modes (:data:`WALK`, :data:`DRIVE`) allowed on a way."""
-    return (WALK if passes(tags, "walk") else 0) | (DRIVE if passes(tags, "drive") else 0)
+    return (WALK if passes(tags, "walk") else 0) | (DRIVE if passes(tags, "drive_service") else 0)
 
 
 def kind_of(tags: dict[str, str]) -> str | None:
@@ -158,7 +170,7 @@ def read_osm(path: str | Path, network: str = "all") -> OsmExtract:
             _collect_feature(out, tags, "node", obj.id, obj.location.lon, obj.location.lat, None)
         elif obj.is_way():
             tags = dict(obj.tags)
-            if "highway" in tags and passes(tags, network):
+            if "highway" in tags and passes(tags, _MODE_FILTER[network]):
                 refs = []
                 for nd in obj.nodes:
                     if not nd.location.valid():

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install SmartCity Twin into ./.venv, with the system packages it needs when they are missing.
+#
+#   scripts/install.sh          the twin itself (runtime dependencies, Cython kernels built)
+#   scripts/install.sh --dev    plus the test and benchmark tools
+#
+# System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv); later
+# parts add theirs here (mosquitto for the MQTT tests, chromium for the browser tests, node for
+# ganache). Nothing is installed when it is already there. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras="[dev]" ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $arg (use --dev)" >&2; exit 2 ;;
+  esac
+done
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {  # apt_install PACKAGE... (only those not installed yet)
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install.sh: please install ${missing[*]} with your package manager" >&2; exit 1
+  fi
+  if [ $apt_updated -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  echo "install.sh: installing system packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+command -v g++ >/dev/null 2>&1 || apt_install g++
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "install.sh: Python >= 3.11 is needed ($PY is $("$PY" --version 2>&1))" >&2; exit 1
+fi
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv python3-dev
+
+if [ ! -x .venv/bin/python ]; then
+  echo "install.sh: creating .venv"
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
+echo "install.sh: installing smartcity-twin${extras} (builds the Cython kernels)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+.venv/bin/python -c 'import twin._routing, twin._movement' \
+  || { echo "install.sh: the Cython kernels did not build" >&2; exit 1; }
+echo "install.sh: ready — .venv/bin/twin"

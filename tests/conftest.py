@@ -1,0 +1,53 @@
+"""Shared fixtures: a private city cache per test session, the demo city, the real Brașov data.
+
+Tests that need ``../shared/data`` *fail* (never skip) when it is missing, so CI cannot pass
+silently without the real data.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TWIN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Every test session starts from an empty city cache (so the cold path is tested too)."""
+    cache = tmp_path_factory.mktemp("twin-cache")
+    old = os.environ.get("TWIN_CACHE_DIR")
+    os.environ["TWIN_CACHE_DIR"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("TWIN_CACHE_DIR", None)
+    else:
+        os.environ["TWIN_CACHE_DIR"] = old
+
+
+def shared_file(rel: str) -> Path:
+    path = SHARED / rel
+    if not path.exists():
+        pytest.fail(f"real city data missing: {path} (the shared data folder must sit beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_city(_private_cache):
+    from twin.city import load_city
+
+    return load_city("demo")
+
+
+@pytest.fixture(scope="session")
+def brasov_drive_path():
+    return shared_file("osm/brasov_drive.osm.bz2")
+
+
+@pytest.fixture(scope="session")
+def brasov(_private_cache, brasov_drive_path):
+    from twin.city import load_city
+
+    return load_city(brasov_drive_path)

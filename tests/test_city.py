@@ -1,0 +1,184 @@
+"""The city model: demo town, real files, formats, caching, lookups, errors."""
+from __future__ import annotations
+
+import numpy as np
+import osmium
+import pytest
+
+from twin import demo, osm
+from twin.city import load_city
+from twin.errors import TwinError
+from twin.speeds import edge_speed_kph, parse_maxspeed
+
+
+def test_demo_xml_is_deterministic_and_labelled_synthetic():
+    a, b = demo.demo_osm_xml(), demo.demo_osm_xml()
+    assert a == b
+    assert "SYNTHETIC" in a and 'v="synthetic"' in a
+
+
+def test_demo_town_has_what_the_design_asks_for(demo_city):
+    c = demo_city
+    assert c.synthetic and "synthetic" in c.name.lower()
+    assert c.population == demo.POPULATION
+    counts = c.poi_counts()
+    for kind in ("townhall", "hospital", "ambulance_station", "fire_station", "police", "school"):
+        assert counts.get(kind, 0) >= 1, kind
+    assert {d.name for d in c.districts} == set(demo.DISTRICTS)
+    assert all(d.polygon is not None for d in c.districts)
+    assert (c.node_district >= 0).all()
+    names = c.street_names
+    assert "Bulevardul Republicii" in names and "Piața Sfatului" in names
+    assert sum(n.startswith("Strada ") for n in names) > 50
+    # four two-way bridges over the river, one-way streets in the old town, a road hierarchy
+    assert c.edge_bridge.sum() == 8
+    assert c.edge_oneway.sum() > 20
+    assert {"primary", "trunk", "residential", "living_street"} <= set(c.highway_types)
+
+
+def test_demo_is_strongly_connected_by_car(demo_city):
+    assert len(demo_city.core_nodes("drive")) == demo_city.n_nodes
+
+
+def test_bridges_are_the_only_links_across_the_river(demo_city):
+    c = demo_city
+    south = np.nonzero(c.node_lat < demo.LAT0 - 600 / 111_320)[0]
+    north = np.nonzero(c.node_lat > demo.LAT0 - 600 / 111_320)[0]
+    closed = c.router("time", "drive", closed_edges=np.nonzero(c.edge_bridge)[0])
+    assert (closed.distances(north[:20], south[:20]) == -1).all()
+    assert (c.router("time", "drive").distances(north[:20], south[:20]) > 0).all()
+
+
+def test_arrays_are_consistent_with_the_osmnx_graph(demo_city):
+    c = demo_city
+    G = c.graph
+    assert len(G) == c.n_nodes and G.number_of_edges() == c.n_edges
+    assert np.all(np.diff(c.node_osmid) > 0)
+    assert c.indptr[-1] == c.n_edges and np.all(np.diff(c.edge_u) >= 0)
+    for u, v, k, d in list(G.edges(keys=True, data=True))[:300]:
+        e = d["twin_edge"]
+        assert c.node_osmid[c.edge_u[e]] == u and c.node_osmid[c.edge_v[e]] == v
+        assert d["length_mm"] == c.edge_length_mm[e] == round(d["length"] * 1000)
+        assert d["time_ms"] == c.edge_time_ms[e] > 0 or d["length_mm"] == 0
+
+
+def test_free_flow_times_follow_maxspeed_and_defaults(demo_city):
+    c = demo_city
+    e = c.streets["Șoseaua de Centură"][0]
+    assert c.edge_speed_kph[e] == 70
+    assert c.edge_time_ms[e] == round(c.edge_length_mm[e] / (70 / 3.6))
+    assert parse_maxspeed("50") == 50 and parse_maxspeed("RO:urban") == 50
+    assert parse_maxspeed("30 mph") == pytest.approx(48.28, abs=0.01)
+    assert parse_maxspeed("50;30") == 30 and parse_maxspeed(["50", "70"]) == 60
+    assert parse_maxspeed("signals") is None and parse_maxspeed("0") is None
+    assert edge_speed_kph("residential", None) == 30
+    assert edge_speed_kph(["primary", "secondary"], None) == 50
+    assert edge_speed_kph("residential", None, {"residential": 25}) == 25
+
+
+def test_second_load_comes_from_cache_and_is_identical(demo_city):
+    again = load_city("demo")
+    assert again.cache_dir is not None and again.cache_dir == demo_city.cache_dir
+    assert again.content_hash == demo_city.content_hash
+    for k, v in demo_city.arrays.items():
+        assert np.array_equal(again.arrays[k], v), k
+    assert [p.name for p in again.pois] == [p.name for p in demo_city.pois]
+
+
+def test_content_hash_ignores_file_format(tmp_path, demo_city):
+    """The same town as .osm, .osm.bz2 and .osm.pbf is the same city."""
+    xml = demo.write_demo_osm(tmp_path / "vv.osm")
+    import bz2
+
+    (tmp_path / "vv.osm.bz2").write_bytes(bz2.compress(xml.read_bytes()))
+    with osmium.SimpleWriter(str(tmp_path / "vv.osm.pbf")) as w:
+        for obj in osmium.FileProcessor(str(xml)):
+            w.add(obj)
+    hashes = {load_city(tmp_path / f"vv{s}").content_hash for s in (".osm", ".osm.bz2", ".osm.pbf")}
+    assert hashes == {demo_city.content_hash}
+
+
+def test_graphml_source(tmp_path, demo_city):
+    import osmnx as ox
+
+    path = tmp_path / "vv.graphml"
+    ox.save_graphml(demo_city.graph, path)
+    c = load_city(path)
+    assert (c.n_nodes, c.n_edges) == (demo_city.n_nodes, demo_city.n_edges)
+    assert np.array_equal(c.edge_length_mm, demo_city.edge_length_mm)
+
+
+def test_nearest_node_matches_brute_force(demo_city):
+    c = demo_city
+    rng = np.random.default_rng(5)
+    w, s, e, n = c.bbox
+    lon, lat = rng.uniform(w, e, 50), rng.uniform(s, n, 50)
+    got = c.nearest_nodes(lon, lat)
+    x, y = c.project(lon, lat)
+    brute = np.argmin((c.node_x[None, :] - x[:, None]) ** 2 + (c.node_y[None, :] - y[:, None]) ** 2, axis=1)
+    assert np.array_equal(got, brute)
+    for p in c.pois:
+        assert p.node == c.nearest_node(p.lon, p.lat)
+
+
+def test_street_and_way_lookups(demo_city):
+    c = demo_city
+    edges = c.edges_named("bulevardul republicii")   # case and diacritics do not matter
+    assert len(edges) > 10 and all(c.street_names[c.edge_name[e]] == "Bulevardul Republicii" for e in edges)
+    way = int(c.edge_way_ids[c.edge_way_ptr[edges[0]]])
+    assert edges[0] in c.edges_of_way(way)
+    with pytest.raises(TwinError, match="Strada Inexistentă"):
+        c.edges_named("Strada Inexistentă")
+    with pytest.raises(TwinError, match="123456789"):
+        c.edges_of_way(123456789)
+
+
+def test_network_filters_follow_osmnx():
+    assert osm.passes({"highway": "residential"}, "drive")
+    assert not osm.passes({"highway": "footway"}, "drive")
+    assert not osm.passes({"highway": "residential", "access": "private"}, "drive")
+    assert not osm.passes({"highway": "service", "service": "parking_aisle"}, "drive_service")
+    assert osm.way_modes({"highway": "service"}) == osm.WALK | osm.DRIVE
+    assert osm.way_modes({"highway": "footway"}) == osm.WALK
+    assert osm.way_modes({"highway": "motorway"}) == osm.DRIVE
+    assert osm.way_modes({"building": "yes"}) == 0
+
+
+@pytest.mark.parametrize("source, message", [
+    ("no/such/file.osm.bz2", "city file not found: no/such/file.osm.bz2"),
+    ("missing.osm.pbf", "city file not found: missing.osm.pbf"),
+])
+def test_bad_sources_give_clear_errors(source, message):
+    with pytest.raises(TwinError, match=message.replace(".", r"\.")):
+        load_city(source)
+
+
+def test_bad_files_and_options(tmp_path):
+    with pytest.raises(TwinError, match="is a directory"):
+        load_city(tmp_path)
+    bad = tmp_path / "broken.osm"
+    bad.write_text("this is not xml")
+    with pytest.raises(TwinError, match="broken.osm"):
+        load_city(bad)
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
+    with pytest.raises(TwinError, match="no 'all' roads"):
+        load_city(empty)
+    with pytest.raises(TwinError, match="network='bike'"):
+        load_city("demo", network="bike")
+    with pytest.raises(TwinError, match="pois file not found"):
+        load_city("demo", pois=tmp_path / "nope.geojson")
+
+
+@pytest.mark.brasov
+def test_brasov_drive_graph(brasov):
+    # the shared data README: 7,084 nodes / 15,911 edges after osmnx simplify (largest component)
+    assert (brasov.n_nodes, brasov.n_edges) == (7084, 15911)
+    assert brasov.name == "Brașov" and brasov.population == 253_200
+    assert len(brasov.pois) == 351 and brasov.poi_counts()["fire_station"] == 3
+    names = {d.name for d in brasov.districts}
+    assert {"Astra", "Tractorul", "Centrul Nou", "Noua-Dârste"} <= names
+    assert "Strada Mihai Viteazul" in brasov.street_names
+    assert (brasov.node_district >= 0).all()
+    again = load_city(brasov.source)
+    assert again.cache_dir is not None and again.content_hash == brasov.content_hash
