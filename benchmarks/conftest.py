@@ -1,0 +1,29 @@
+"""Benchmark fixtures: the real Brașov drive graph and shared random pairs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TWIN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BRASOV_DRIVE = SHARED / "osm" / "brasov_drive.osm.bz2"
+
+
+@pytest.fixture(scope="session")
+def brasov():
+    if not BRASOV_DRIVE.exists():
+        pytest.fail(f"real city data missing: {BRASOV_DRIVE}")
+    from twin.city import load_city
+
+    return load_city(BRASOV_DRIVE)
+
+
+@pytest.fixture(scope="session")
+def pairs(brasov):
+    """20,000 random node pairs (same for every contender)."""
+    rng = np.random.default_rng(2024)
+    n = brasov.n_nodes
+    return rng.integers(0, n, 20_000).astype(np.int32), rng.integers(0, n, 20_000).astype(np.int32)
