@@ -90,3 +90,12 @@ def test_brasov_run_24h(tmp_path, brasov_drive_path):
     m = s["kpis"]["mobility"]
     assert m["trips_completed"] > 3000 and m["trips_unreachable"] == 0
     assert "© OpenStreetMap contributors" in s["kpis"]["attribution"]
+
+
+def test_missing_kernel_fails_with_build_instructions(tmp_path):
+    code = ("import sys; sys.modules['twin._movement'] = None; from twin.cli import main; "
+            f"sys.exit(main(['run', '--population', '5', '--hours', '1', '--out', {str(tmp_path / 'o')!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 3
+    assert "twin._movement is not built" in r.stderr and "pip install -e ." in r.stderr
+    assert "Traceback" not in r.stderr

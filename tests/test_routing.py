@@ -112,14 +112,14 @@ def test_routes_follow_one_way_streets(brasov):
         assert back.weight == ref
         if back.reachable:
             assert e not in back.edges
-            _assert_follows_edges(c, back, v, u)
+            _assert_follows_edges(c, back.edges, v, u, back.weight)
 
 
-def _assert_follows_edges(city, route, s, t):
-    e = route.edges
-    assert city.edge_u[e[0]] == s and city.edge_v[e[-1]] == t
-    assert np.array_equal(city.edge_v[e[:-1]], city.edge_u[e[1:]])
-    assert int(city.edge_time_ms[e].sum()) == route.weight or route.weight == int(city.edge_length_mm[e].sum())
+def _assert_follows_edges(city, edges, s, t, weight):
+    """A path leaves s, ends at t, each edge starts where the last ended, and it weighs weight."""
+    assert city.edge_u[edges[0]] == s and city.edge_v[edges[-1]] == t
+    assert np.array_equal(city.edge_v[edges[:-1]], city.edge_u[edges[1:]])
+    assert int(city.edge_time_ms[edges].sum()) == weight
 
 
 def test_batched_routes_follow_graph_edges(demo_city):
@@ -134,9 +134,7 @@ def test_batched_routes_follow_graph_edges(demo_city):
         if s[k] == t[k]:
             assert len(e) == 0 and w[k] == 0
             continue
-        assert c.edge_u[e[0]] == s[k] and c.edge_v[e[-1]] == t[k]
-        assert np.array_equal(c.edge_v[e[:-1]], c.edge_u[e[1:]])
-        assert int(c.edge_time_ms[e].sum()) == w[k]
+        _assert_follows_edges(c, e, s[k], t[k], w[k])
 
 
 def test_walkers_may_walk_up_one_way_streets(demo_city):

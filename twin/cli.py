@@ -14,28 +14,27 @@ import sys
 from twin.errors import TwinError
 
 
-def _positive_float(name):
+def _number(name: str, cast, minimum, strict: bool):
+    """argparse type: a number of type ``cast`` that is > (strict) or >= ``minimum``."""
+    words = {int: "a whole number", float: "a number"}[cast]
+
     def parse(text):
         try:
-            v = float(text)
+            v = cast(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be > 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{name} must be {words}, got {text!r}") from None
+        if v < minimum or (strict and v == minimum):
+            raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {minimum}, got {text}")
         return v
     return parse
+
+
+def _positive_float(name):
+    return _number(name, float, 0, strict=True)
 
 
 def _nonneg_int(name):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 0, got {text}")
-        return v
-    return parse
+    return _number(name, int, 0, strict=False)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.errors import KernelNotBuiltError, TwinError
+from twin.errors import TwinError, kernel_missing
 
 try:
     from twin import _movement
-except ImportError as exc:  # pragma: no cover - exercised only on a broken install
-    raise KernelNotBuiltError(
-        "the Cython movement kernel twin._movement is not built; run `pip install -e .` "
-        "or `python setup.py build_ext --inplace` in the project folder "
-        f"(import error: {exc})") from None
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise kernel_missing("twin._movement", exc) from None
 
 CAR_VMAX = 1.0e6  # m/s: a car is bounded by the street's speed, not its own
 

@@ -21,15 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin import osm
-from twin.errors import KernelNotBuiltError, TwinError
+from twin.errors import TwinError, kernel_missing
 
 try:
     from twin import _routing
-except ImportError as exc:  # pragma: no cover - exercised only on a broken install
-    raise KernelNotBuiltError(
-        "the Cython routing kernel twin._routing is not built; run `pip install -e .` "
-        "or `python setup.py build_ext --inplace` in the project folder "
-        f"(import error: {exc})") from None
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise kernel_missing("twin._routing", exc) from None
 
 METRICS = ("time", "length")
 MODES = ("drive", "walk", "any")
