@@ -35,6 +35,12 @@ def _reference(H, sources, targets):
     return out
 
 
+def _random_pairs(city, seed, n):
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, city.n_nodes, n).astype(np.int32),
+            rng.integers(0, city.n_nodes, n).astype(np.int32))
+
+
 def _pairs_with_unreachable(city, rng, n=1000, n_sources=100):
     core = set(city.core_nodes("drive").tolist())
     outside = np.array([v for v in range(city.n_nodes) if v not in core], np.int32)
@@ -124,9 +130,7 @@ def _assert_follows_edges(city, edges, s, t, weight):
 
 def test_batched_routes_follow_graph_edges(demo_city):
     c = demo_city
-    rng = np.random.default_rng(3)
-    s = rng.integers(0, c.n_nodes, 300).astype(np.int32)
-    t = rng.integers(0, c.n_nodes, 300).astype(np.int32)
+    s, t = _random_pairs(c, 3, 300)
     router = c.router("time", "drive")
     w, off, edges = router.routes(s, t)
     for k in range(len(s)):
@@ -139,9 +143,7 @@ def test_batched_routes_follow_graph_edges(demo_city):
 
 def test_walkers_may_walk_up_one_way_streets(demo_city):
     c = demo_city
-    rng = np.random.default_rng(11)
-    s = rng.integers(0, c.n_nodes, 200).astype(np.int32)
-    t = rng.integers(0, c.n_nodes, 200).astype(np.int32)
+    s, t = _random_pairs(c, 11, 200)
     walk = c.router("length", "walk")
     ref = _reference(_nx_graph(c, "edge_length_mm", mode_bit=1, both_ways=True), s, t)
     assert np.array_equal(walk.distances(s, t), ref)
@@ -175,9 +177,7 @@ def test_closures_reroute_and_are_exact(demo_city):
     open_r, closed_r = c.router("time", "drive"), c.router("time", "drive", closed_edges=closed)
     H = _nx_graph(c, "edge_time_ms")
     H.remove_edges_from([(int(c.edge_u[e]), int(c.edge_v[e])) for e in closed])
-    rng = np.random.default_rng(1)
-    s = rng.integers(0, c.n_nodes, 200).astype(np.int32)
-    t = rng.integers(0, c.n_nodes, 200).astype(np.int32)
+    s, t = _random_pairs(c, 1, 200)
     got = closed_r.distances(s, t)
     assert np.array_equal(got, _reference(H, s, t))
     assert (got >= open_r.distances(s, t)).all() and (got > open_r.distances(s, t)).any()

@@ -176,8 +176,7 @@ class City:
             if mode is None:
                 nodes = np.arange(self.n_nodes)
             else:
-                bit = {"walk": osm.WALK, "drive": osm.DRIVE}[mode]
-                ok = (self.arrays["edge_modes"] & bit) > 0
+                ok = (self.arrays["edge_modes"] & osm.MODE_BITS[mode]) > 0
                 nodes = np.unique(np.concatenate([self.arrays["edge_u"][ok], self.arrays["edge_v"][ok]]))
             xy = np.column_stack([self.arrays["node_x"][nodes], self.arrays["node_y"][nodes]])
             self.__dict__[key] = (cKDTree(xy), nodes)
@@ -218,8 +217,7 @@ class City:
             from scipy.sparse import coo_matrix
             from scipy.sparse.csgraph import connected_components
 
-            bit = {"walk": osm.WALK, "drive": osm.DRIVE, "any": osm.WALK | osm.DRIVE}[mode]
-            ok = (self.arrays["edge_modes"] & bit) > 0
+            ok = (self.arrays["edge_modes"] & osm.MODE_BITS[mode]) > 0
             u, v = self.arrays["edge_u"][ok], self.arrays["edge_v"][ok]
             if mode == "walk":
                 u, v = np.concatenate([u, v]), np.concatenate([v, u])

@@ -29,6 +29,8 @@ import shapely
 
 WALK = 1
 DRIVE = 2
+#: edge-mode bits that a router or lookup of each mode accepts
+MODE_BITS = {"walk": WALK, "drive": DRIVE, "any": WALK | DRIVE}
 
 # osmnx 2.x network filters (osmnx/_overpass.py, `_get_network_filter`), as data: a way is kept
 # when it has a highway tag and no listed tag matches its regex (Overpass `!~`, unanchored).

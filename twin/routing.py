@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
     raise kernel_missing("twin._routing", exc) from None
 
 METRICS = ("time", "length")
-MODES = ("drive", "walk", "any")
+MODES = tuple(osm.MODE_BITS)
 WALK_SPEED_MPS = 1.4
 
 
@@ -77,12 +77,7 @@ class Router:
         n = city.n_nodes
         self.n = n
         edges = np.arange(city.n_edges, dtype=np.int32)
-        if mode == "drive":
-            ok = (a["edge_modes"] & osm.DRIVE) > 0
-        elif mode == "walk":
-            ok = (a["edge_modes"] & osm.WALK) > 0
-        else:
-            ok = np.ones(city.n_edges, bool)
+        ok = (a["edge_modes"] & osm.MODE_BITS[mode]) > 0
         self.closed = np.zeros(city.n_edges, bool)
         if closed_edges is not None and len(closed_edges):
             ce = np.asarray(closed_edges, dtype=np.int64)
