@@ -48,7 +48,7 @@ class Scenario(BaseModel):
     hours: float = Field(24.0, gt=0, le=24 * 366)
     seed: int = Field(42, ge=0, lt=2**63)
     start: datetime = datetime(2026, 3, 2, 0, 0, 0)
-    tick_s: float = Field(2.0, gt=0, le=600)
+    tick_s: float = Field(5.0, gt=0, le=600)
     commuting: Commuting = Commuting()
 
     @model_validator(mode="after")

@@ -8,8 +8,10 @@ real broker; the event log is just one more subscriber, on ``#``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(slots=True)
@@ -29,6 +31,36 @@ class Event:
     lon: float = math.nan
     lat: float = math.nan
     payload: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EventBatch:
+    """Many events of one topic and kind at once, as columns (the fast path for trips).
+
+    ``t``, ``lon``, ``lat`` are float arrays, ``entity`` (and ``ref``, or one string for all) a
+    sequence of ids, ``payload`` a mapping of column name → array or list (numbers, or strings
+    that need no JSON escaping). Subscribers that define ``on_batch(batch)`` receive it whole;
+    the others get each row as an :class:`Event`, in order.
+    """
+
+    t: np.ndarray
+    topic: str
+    kind: str
+    entity: list
+    lon: np.ndarray
+    lat: np.ndarray
+    payload: dict = field(default_factory=dict)
+    ref: object = ""
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def events(self) -> Iterator[Event]:
+        cols = {k: (v.tolist() if isinstance(v, np.ndarray) else list(v)) for k, v in self.payload.items()}
+        refs = [self.ref] * len(self) if isinstance(self.ref, str) else list(self.ref)
+        for i, (t, ent, lon, lat) in enumerate(zip(self.t.tolist(), self.entity, self.lon.tolist(),
+                                                   self.lat.tolist())):
+            yield Event(t, self.topic, self.kind, ent, refs[i], lon, lat, {k: v[i] for k, v in cols.items()})
 
 
 def topic_matches(pattern: str, topic: str) -> bool:
@@ -74,12 +106,30 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         """Deliver ``event`` to every matching subscriber, in subscription order."""
-        subs = self._cache.get(event.topic)
-        if subs is None:
-            if "+" in event.topic or "#" in event.topic:
-                raise ValueError(f"cannot publish to a topic with wildcards: {event.topic!r}")
-            subs = [c for p, c in self._subs if topic_matches(p, event.topic)]
-            self._cache[event.topic] = subs
+        subs = self._subscribers(event.topic)
         self.published += 1
         for callback in subs:
             callback(event)
+
+    def publish_batch(self, batch: EventBatch) -> None:
+        """Deliver a batch: whole to subscribers with ``on_batch``, row by row to the others."""
+        if not len(batch):
+            return
+        subs = self._subscribers(batch.topic)
+        self.published += len(batch)
+        for callback in subs:
+            on_batch = getattr(callback, "on_batch", None)
+            if on_batch is not None:
+                on_batch(batch)
+            else:
+                for e in batch.events():
+                    callback(e)
+
+    def _subscribers(self, topic: str) -> list:
+        subs = self._cache.get(topic)
+        if subs is None:
+            if "+" in topic or "#" in topic:
+                raise ValueError(f"cannot publish to a topic with wildcards: {topic!r}")
+            subs = [c for p, c in self._subs if topic_matches(p, topic)]
+            self._cache[topic] = subs
+        return subs

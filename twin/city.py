@@ -168,13 +168,15 @@ class City:
         return self._graph
 
     # ---- lookups ---------------------------------------------------------------------------
-    def _kdtree(self, mode: str | None):
-        key = f"_kd_{mode}"
+    def _kdtree(self, mode: str | None, core: bool = False):
+        key = f"_kd_{mode}_{core}"
         if key not in self.__dict__:
             from scipy.spatial import cKDTree
 
             if mode is None:
                 nodes = np.arange(self.n_nodes)
+            elif core:
+                nodes = self.core_nodes(mode)
             else:
                 ok = (self.arrays["edge_modes"] & osm.MODE_BITS[mode]) > 0
                 nodes = np.unique(np.concatenate([self.arrays["edge_u"][ok], self.arrays["edge_v"][ok]]))
@@ -197,11 +199,14 @@ class City:
 
         return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
-    def nearest_nodes(self, lon, lat, mode: str | None = None) -> np.ndarray:
+    def nearest_nodes(self, lon, lat, mode: str | None = None, core: bool = False) -> np.ndarray:
         """Indices of the nodes nearest to each lon/lat; ``mode`` restricts to nodes that have
-        an edge usable by ``"walk"`` or ``"drive"``."""
+        an edge usable by ``"walk"`` or ``"drive"``, ``core=True`` further to
+        :meth:`core_nodes` of that mode (from where everything is reachable)."""
+        if core and mode is None:
+            raise ValueError("core=True needs a mode ('walk' or 'drive')")
         x, y = self.project(np.atleast_1d(lon), np.atleast_1d(lat))
-        tree, nodes = self._kdtree(mode)
+        tree, nodes = self._kdtree(mode, core)
         _, i = tree.query(np.column_stack([x, y]))
         return nodes[i].astype(np.int32)
 

@@ -23,7 +23,9 @@ from pathlib import Path
 import mesa
 import simpy
 
-from twin.bus import Event, EventBus
+import numpy as np
+
+from twin.bus import Event, EventBatch, EventBus
 from twin.eventlog import EventLog
 from twin.rng import RandomStreams
 
@@ -118,6 +120,20 @@ class Twin:
         """Publish an event now on ``city/<slug>/<path>``."""
         self.bus.publish(Event(float(self.env.now), f"{self.topic_root}/{path}", kind, entity, ref,
                                float(lon), float(lat), payload))
+
+    def emit_batch(self, path: str, kind: str, t, entity, lon, lat, ref="", **payload) -> None:
+        """Publish many events of one kind at once (see :class:`twin.bus.EventBatch`).
+
+        ``t`` may be one time for all (e.g. ``twin.now``) or an array; ``payload`` values are
+        columns (arrays or lists) of the same length as ``entity``.
+        """
+        n = len(entity)
+        if n == 0:
+            return
+        t = np.broadcast_to(np.asarray(t, np.float64), (n,))
+        self.bus.publish_batch(EventBatch(t, f"{self.topic_root}/{path}", kind, entity,
+                                          np.asarray(lon, np.float64), np.asarray(lat, np.float64),
+                                          payload, ref))
 
     # ---- results ------------------------------------------------------------------------------
     def kpis(self) -> dict:

@@ -18,8 +18,10 @@ from twin.errors import TwinError
 from twin.movement import CAR_VMAX, Fleet
 from twin.routing import WALK_SPEED_MPS
 
-MODES = {"car": 0, "walk": 1}
+MODES = {"car": 0, "walk": 1, "bus": 2}
 MODE_NAMES = {v: k for k, v in MODES.items()}
+#: edge-mode network each travel mode routes on
+ROUTE_NETWORK = {"car": "drive", "walk": "walk", "bus": "drive"}
 
 
 def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,15 +46,21 @@ class Mobility:
         Movement time step in simulated seconds.
     name
         Component name (one Mobility per kind of agent).
+    record_paths
+        Keep every trip's ``(agent, mode, origin, destination, edges)`` in :attr:`paths`
+        (for tests and small runs: it grows with every trip).
     """
 
-    def __init__(self, capacity: int, kind: str = "citizen", tick_s: float = 2.0, name: str = "mobility"):
+    def __init__(self, capacity: int, kind: str = "citizen", tick_s: float = 5.0, name: str = "mobility",
+                 record_paths: bool = False):
         if not tick_s > 0:
             raise TwinError(f"tick_s must be > 0 seconds, got {tick_s}")
         self.name = name
         self.kind = kind
         self.capacity = int(capacity)
         self.tick_s = float(tick_s)
+        self.record_paths = record_paths
+        self.paths: list[tuple[int, str, int, int, np.ndarray]] = []
         self.on_arrival: list[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = []
         # per-agent current trip
         self.trip_start = np.zeros(capacity, np.float64)
@@ -60,45 +68,65 @@ class Mobility:
         self.trip_mode = np.zeros(capacity, np.int8)
         self.trip_dest = np.full(capacity, -1, np.int32)
         self.location = np.full(capacity, -1, np.int32)
+        self.names = np.array([f"{kind}:{i}" for i in range(capacity)], dtype=object)
         # statistics
         self.started = np.zeros(len(MODES), np.int64)
         self.completed = np.zeros(len(MODES), np.int64)
         self.unreachable = 0
         self.km = np.zeros(len(MODES), np.float64)
-        self._durations: list[list[float]] = [[] for _ in MODES]
+        self._durations: list[list[np.ndarray]] = [[] for _ in MODES]
 
     def attach(self, twin) -> None:
         self.twin = twin
         city = twin.city
         self.fleet = Fleet(city, self.capacity)
         self.routers = {"car": city.router("time", "drive"), "walk": city.router("time", "walk")}
+        self.routers["bus"] = self.routers["car"]
         self._wake = twin.env.event()
         self._next_step: float | None = None
         twin.env.process(self._ticker())
 
     # ---- trips ---------------------------------------------------------------------------------
-    def request(self, agents, origins, destinations, mode: str) -> None:
+    def request(self, agents, origins, destinations, mode: str) -> np.ndarray:
         """Start trips now: agent ``agents[k]`` goes from node ``origins[k]`` to
-        ``destinations[k]`` by ``mode`` (``"car"`` or ``"walk"``)."""
+        ``destinations[k]`` by ``mode`` (``"car"``, ``"walk"`` or ``"bus"``) on the fastest path.
+
+        Returns the agents that could not go (no path); they stay where they are.
+        """
         if mode not in MODES:
             raise TwinError(f"mode={mode!r} is not one of {tuple(MODES)}")
+        agents = np.asarray(agents, np.int32)
+        if len(agents) == 0:
+            return agents
+        origins = np.asarray(origins, np.int32)
+        destinations = np.asarray(destinations, np.int32)
+        weights, offsets, edges = self.routers[mode].routes(origins, destinations)
+        ok = weights >= 0
+        failed = agents[~ok]
+        if len(failed):
+            a = self.twin.city.arrays
+            o, d = origins[~ok], destinations[~ok]
+            self.unreachable += len(failed)
+            self.twin.emit_batch(f"mobility/{self.kind}", "trip_unreachable", self.twin.now,
+                                 self.names[failed], a["node_lon"][o], a["node_lat"][o],
+                                 mode=[mode] * len(failed), to_node=d)
+            keep = np.nonzero(ok)[0]
+            agents, origins, destinations = agents[keep], origins[keep], destinations[keep]
+            offsets, edges = take_paths(offsets, edges, keep)
+        self.start_paths(agents, origins, destinations, offsets, edges, mode)
+        return failed
+
+    def start_paths(self, agents, origins, destinations, offsets, edges, mode: str, vmax=None) -> None:
+        """Start trips now along given edge paths (``edges[offsets[k]:offsets[k+1]]`` for agent
+        ``agents[k]``); ``vmax`` (m/s, per agent or one value) overrides the mode's top speed,
+        e.g. a bus ride paced to its timetable."""
         agents = np.asarray(agents, np.int32)
         if len(agents) == 0:
             return
         origins = np.asarray(origins, np.int32)
         destinations = np.asarray(destinations, np.int32)
-        router = self.routers[mode]
-        weights, offsets, edges = router.routes(origins, destinations)
-        ok = weights >= 0
-        now = self.twin.now
-        if not ok.all():
-            for a, o, d in zip(agents[~ok], origins[~ok], destinations[~ok]):
-                self.unreachable += 1
-                self._emit_node("trip_unreachable", int(a), int(o), mode=mode, to_node=int(d))
-            keep = np.nonzero(ok)[0]
-            agents, origins, destinations = agents[keep], origins[keep], destinations[keep]
-            offsets, edges = take_paths(offsets, edges, keep)
         m = MODES[mode]
+        now = self.twin.now
         self.trip_start[agents] = now
         self.trip_mode[agents] = m
         self.trip_dest[agents] = destinations
@@ -107,11 +135,16 @@ class Mobility:
         csum = np.concatenate([[0.0], np.cumsum(self.fleet.edge_len[edges])])
         lengths = csum[offsets[1:]] - csum[offsets[:-1]]
         self.trip_length[agents] = lengths
+        if self.record_paths:
+            for k, ag in enumerate(agents.tolist()):
+                self.paths.append((ag, mode, int(origins[k]), int(destinations[k]),
+                                   edges[offsets[k]:offsets[k + 1]].copy()))
         a = self.twin.city.arrays
-        for ag, o, d, L in zip(agents.tolist(), origins.tolist(), destinations.tolist(), lengths.tolist()):
-            self.twin.emit(f"mobility/{self.kind}", "trip_start", f"{self.kind}:{ag}", "",
-                           a["node_lon"][o], a["node_lat"][o], mode=mode, to_node=int(d), length_m=round(L, 1))
-        vmax = CAR_VMAX if mode == "car" else WALK_SPEED_MPS
+        self.twin.emit_batch(f"mobility/{self.kind}", "trip_start", now, self.names[agents],
+                             a["node_lon"][origins], a["node_lat"][origins], mode=[mode] * len(agents),
+                             to_node=destinations, length_m=np.round(lengths, 1))
+        if vmax is None:
+            vmax = WALK_SPEED_MPS if mode == "walk" else CAR_VMAX
         # the next step moves agents over (T - tick, T]; one who leaves now waits the part before now
         delay = 0.0 if self._next_step is None else self.tick_s - (self._next_step - now)
         at_dest = self.fleet.depart(agents, offsets, edges, vmax, delay=max(delay, 0.0))
@@ -140,30 +173,28 @@ class Mobility:
         agents, times = agents[order], times[order]
         dest = self.trip_dest[agents]
         self.location[agents] = dest
-        for ag, t, d in zip(agents.tolist(), times.tolist(), dest.tolist()):
-            m = int(self.trip_mode[ag])
-            dur = t - self.trip_start[ag]
-            self.completed[m] += 1
-            self.km[m] += self.trip_length[ag] / 1000.0
-            self._durations[m].append(dur)
-            self.twin.emit(f"mobility/{self.kind}", "trip_end", f"{self.kind}:{ag}", "",
-                           a["node_lon"][d], a["node_lat"][d], mode=MODE_NAMES[m],
-                           duration_s=round(dur, 2), length_m=round(float(self.trip_length[ag]), 1),
-                           arrived_at=round(t, 2))
+        modes = self.trip_mode[agents]
+        dur = times - self.trip_start[agents]
+        lengths = self.trip_length[agents]
+        np.add.at(self.completed, modes, 1)
+        np.add.at(self.km, modes, lengths / 1000.0)
+        for m in MODES.values():
+            sel = modes == m
+            if sel.any():
+                self._durations[m].append(dur[sel])
+        self.twin.emit_batch(f"mobility/{self.kind}", "trip_end", times, self.names[agents],
+                             a["node_lon"][dest], a["node_lat"][dest],
+                             mode=[MODE_NAMES[int(m)] for m in modes], duration_s=np.round(dur, 2),
+                             length_m=np.round(lengths, 1))
         for callback in self.on_arrival:
             callback(agents, dest, times)
-
-    def _emit_node(self, kind: str, agent: int, node: int, **payload) -> None:
-        a = self.twin.city.arrays
-        self.twin.emit(f"mobility/{self.kind}", kind, f"{self.kind}:{agent}", "",
-                       a["node_lon"][node], a["node_lat"][node], **payload)
 
     # ---- results -------------------------------------------------------------------------------
     def kpis(self) -> dict:
         out = {"trips_started": int(self.started.sum()), "trips_completed": int(self.completed.sum()),
                "trips_unreachable": int(self.unreachable), "in_transit": int(self.fleet.n_active)}
         for mode, m in MODES.items():
-            d = np.asarray(self._durations[m])
+            d = np.concatenate(self._durations[m]) if self._durations[m] else np.zeros(0)
             out[mode] = {
                 "trips": int(self.completed[m]), "km": round(float(self.km[m]), 1),
                 "mean_min": round(float(d.mean()) / 60, 2) if len(d) else None,

@@ -158,10 +158,24 @@ def read_osm(path: str | Path, network: str = "all") -> OsmExtract:
     """
     if network not in NETWORKS:
         raise ValueError(f"network={network!r} is not one of {NETWORKS}")
+    try:
+        return _read(path, network, areas=True)
+    except RuntimeError as exc:
+        # osmium's area assembler needs a file sorted by type and id; extracts cut by other
+        # tools often are not ("Way IDs out of order"). Read again, building areas from closed
+        # ways only (multipolygon relations are then skipped).
+        if "out of order" not in str(exc):
+            raise
+        return _read(path, network, areas=False)
+
+
+def _read(path, network: str, areas: bool) -> OsmExtract:
     out = OsmExtract()
     wkb = osmium.geom.WKBFactory()
     highway_nodes: dict[int, dict[str, str]] = {}
-    fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    fp = osmium.FileProcessor(str(path)).with_locations()
+    if areas:
+        fp = fp.with_areas()
     for obj in fp:
         if obj.is_node():
             tags = dict(obj.tags)
@@ -183,27 +197,38 @@ def read_osm(path: str | Path, network: str = "all") -> OsmExtract:
                 if len(refs) >= 2:
                     tags["twin:modes"] = str(way_modes(tags))
                     out.ways.append((obj.id, refs, tags))
+            elif not areas and _is_area_feature(tags) and len(obj.nodes) >= 4 and obj.is_closed():
+                pts = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+                geom = shapely.Polygon(pts) if len(pts) >= 4 else None
+                if geom is not None and geom.is_valid and not geom.is_empty:
+                    _collect_area(out, tags, "way", obj.id, shapely.MultiPolygon([geom]))
         elif obj.is_area():
             tags = dict(obj.tags)
-            use = tags.get("landuse")
-            if (kind_of(tags) is None and tags.get("place") not in DISTRICT_PLACES
-                    and use not in LANDUSE_KINDS):
+            if not _is_area_feature(tags):
                 continue
             try:
                 geom = shapely.from_wkb(wkb.create_multipolygon(obj))
             except (RuntimeError, shapely.errors.GEOSException):
                 continue
-            c = geom.representative_point()
-            osm_type = "way" if obj.from_way() else "relation"
-            _collect_feature(out, tags, osm_type, obj.orig_id(), c.x, c.y, geom)
-            if use in LANDUSE_KINDS:
-                out.landuse.append({"kind": use, "name": tags.get("name", ""),
-                                    "polygon": shapely.to_wkb(geom)})
+            _collect_area(out, tags, "way" if obj.from_way() else "relation", obj.orig_id(), geom)
     for nid, tags in highway_nodes.items():
         if nid in out.nodes:
             lon, lat, _ = out.nodes[nid]
             out.nodes[nid] = (lon, lat, tags)
     return out
+
+
+def _is_area_feature(tags) -> bool:
+    return (kind_of(tags) is not None or tags.get("place") in DISTRICT_PLACES
+            or tags.get("landuse") in LANDUSE_KINDS)
+
+
+def _collect_area(out: OsmExtract, tags, osm_type: str, osm_id: int, geom) -> None:
+    c = geom.representative_point()
+    _collect_feature(out, tags, osm_type, osm_id, c.x, c.y, geom)
+    use = tags.get("landuse")
+    if use in LANDUSE_KINDS:
+        out.landuse.append({"kind": use, "name": tags.get("name", ""), "polygon": shapely.to_wkb(geom)})
 
 
 def _collect_feature(out: OsmExtract, tags, osm_type, osm_id, lon, lat, geom) -> None:
