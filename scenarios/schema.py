@@ -13,6 +13,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agents.daily import DailyParams
+from agents.journeys import TransitParams
+from agents.population import PopulationParams
 from twin.errors import TwinError
 
 LIBRARY = Path(__file__).parent / "library"
@@ -20,20 +23,6 @@ LIBRARY = Path(__file__).parent / "library"
 
 class ScenarioError(TwinError):
     """A scenario that does not exist or does not validate."""
-
-
-class Commuting(BaseModel):
-    """Parameters of :class:`agents.commuters.CommuterParams`."""
-
-    model_config = ConfigDict(extra="forbid")
-    employed_share: float = Field(0.55, ge=0, le=1)
-    car_share: float = Field(0.45, ge=0, le=1)
-    walk_max_m: float = Field(1200.0, ge=0)
-    work_in_job_areas: float = Field(0.7, ge=0, le=1)
-    morning_mean_h: float = Field(7.75, ge=0, le=24)
-    morning_sd_h: float = Field(0.75, gt=0)
-    evening_mean_h: float = Field(16.75, ge=0, le=24)
-    evening_sd_h: float = Field(1.25, gt=0)
 
 
 class Scenario(BaseModel):
@@ -49,7 +38,11 @@ class Scenario(BaseModel):
     seed: int = Field(42, ge=0, lt=2**63)
     start: datetime = datetime(2026, 3, 2, 0, 0, 0)
     tick_s: float = Field(5.0, gt=0, le=600)
-    commuting: Commuting = Commuting()
+    # "auto": the city's feed beside its OSM file (../gtfs/<city>_*.zip); a path; or "none"
+    gtfs: str = "auto"
+    citizens: PopulationParams = PopulationParams()
+    daily: DailyParams = DailyParams()
+    transit: TransitParams = TransitParams()
 
     @model_validator(mode="after")
     def _one_size(self):

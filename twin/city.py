@@ -175,7 +175,7 @@ class City:
 
             if mode is None:
                 nodes = np.arange(self.n_nodes)
-            elif core:
+            elif core or mode == "both":
                 nodes = self.core_nodes(mode)
             else:
                 ok = (self.arrays["edge_modes"] & osm.MODE_BITS[mode]) > 0
@@ -216,8 +216,12 @@ class City:
 
     def core_nodes(self, mode: str = "drive") -> np.ndarray:
         """Nodes of the largest strongly connected component of the ``mode`` network: from any
-        of them every other is reachable (``"walk"`` treats walkable edges as two-way)."""
+        of them every other is reachable (``"walk"`` treats walkable edges as two-way).
+        ``"both"``: nodes in the drive core and the walk core, where anyone can go by any mode
+        (homes, workplaces, stops)."""
         key = f"_core_{mode}"
+        if mode == "both" and key not in self.__dict__:
+            self.__dict__[key] = np.intersect1d(self.core_nodes("drive"), self.core_nodes("walk")).astype(np.int32)
         if key not in self.__dict__:
             from scipy.sparse import coo_matrix
             from scipy.sparse.csgraph import connected_components

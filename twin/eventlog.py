@@ -32,14 +32,19 @@ ROW_GROUP = 131_072
 
 
 class EventLog:
-    """Append events; :meth:`close` flushes and finalises the Parquet file."""
+    """Append events; :meth:`close` flushes and finalises the Parquet file.
+
+    Single events are buffered as Python values; batches (:meth:`on_batch`) as their column
+    arrays. At each flush, the batches of one (topic, kind, payload keys) signature get their
+    JSON payloads built in one Arrow call, and every row is put back in publication order.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd",
                                         use_dictionary=["topic", "kind"])
-        self._cols: tuple[list, ...] = tuple([] for _ in SCHEMA.names)
-        self._chunks: list[pa.Table] = []   # filled tables, in event order, not yet written
+        self._single: tuple[list, ...] = tuple([] for _ in SCHEMA.names)
+        self._chunks: list = []    # in order: ("rows", columns...) or ("batch", EventBatch, sig)
         self._pending = 0
         self.rows = 0
         self.counts: dict[str, int] = {}
@@ -48,7 +53,7 @@ class EventLog:
         self.append(event)
 
     def append(self, e: Event) -> None:
-        c = self._cols
+        c = self._single
         c[0].append(e.t)
         c[1].append(e.topic)
         c[2].append(e.kind)
@@ -65,17 +70,10 @@ class EventLog:
             self._flush()
 
     def on_batch(self, b: EventBatch) -> None:
-        """Append a whole :class:`~twin.bus.EventBatch` with vectorised JSON (no per-row Python)."""
+        """Append a whole :class:`~twin.bus.EventBatch` (payload JSON is built at flush time)."""
         n = len(b)
         self._seal()
-        lon = pa.array(np.asarray(b.lon, np.float64), from_pandas=True)   # NaN → null
-        lat = pa.array(np.asarray(b.lat, np.float64), from_pandas=True)
-        ref = [b.ref] * n if isinstance(b.ref, str) else list(b.ref)
-        self._chunks.append(pa.Table.from_arrays([
-            pa.array(np.asarray(b.t, np.float64)), pa.array([b.topic] * n, pa.string()),
-            pa.array([b.kind] * n, pa.string()),
-            pa.array(b.entity if isinstance(b.entity, np.ndarray) else list(b.entity), pa.string()),
-            pa.array(ref, pa.string()), lon, lat, payload_json(b.payload, n)], schema=SCHEMA))
+        self._chunks.append(("batch", b, (b.topic, b.kind, tuple(sorted(b.payload)))))
         self.counts[b.kind] = self.counts.get(b.kind, 0) + n
         self.rows += n
         self._pending += n
@@ -83,19 +81,55 @@ class EventLog:
             self._flush()
 
     def _seal(self) -> None:
-        """Turn the buffered single events into a table chunk (keeps event order)."""
-        if not self._cols[0]:
+        if not self._single[0]:
             return
-        self._chunks.append(pa.Table.from_arrays(
-            [pa.array(col, type=f.type) for col, f in zip(self._cols, SCHEMA)], schema=SCHEMA))
-        for col in self._cols:
+        self._chunks.append(("rows",) + tuple(list(c) for c in self._single))
+        for col in self._single:
             col.clear()
 
     def _flush(self) -> None:
         self._seal()
         if not self._chunks:
             return
-        table = pa.concat_tables(self._chunks)
+        # one JSON build per signature
+        groups: dict[tuple, list[EventBatch]] = {}
+        for ch in self._chunks:
+            if ch[0] == "batch":
+                groups.setdefault(ch[2], []).append(ch[1])
+        built: dict[tuple, tuple[pa.Array, list[int]]] = {}
+        for sig, batches in groups.items():
+            cols = {k: np.concatenate([np.asarray(bt.payload[k]) for bt in batches]) for k in sig[2]}
+            n = sum(len(bt) for bt in batches)
+            built[sig] = (payload_json(cols, n), [0])
+        t, topic, kind, entity, ref, lon, lat, payload = ([] for _ in range(8))
+        for ch in self._chunks:
+            if ch[0] == "rows":
+                t.append(np.asarray(ch[1], np.float64))
+                topic += ch[2]
+                kind += ch[3]
+                entity += ch[4]
+                ref += ch[5]
+                lon.append(np.array([np.nan if v is None else v for v in ch[6]], np.float64))
+                lat.append(np.array([np.nan if v is None else v for v in ch[7]], np.float64))
+                payload.append(pa.array(ch[8], pa.string()))
+            else:
+                b, sig = ch[1], ch[2]
+                n = len(b)
+                t.append(np.asarray(b.t, np.float64))
+                topic += [b.topic] * n
+                kind += [b.kind] * n
+                entity += b.entity.tolist() if isinstance(b.entity, np.ndarray) else list(b.entity)
+                ref += [b.ref] * n if isinstance(b.ref, str) else list(b.ref)
+                lon.append(np.asarray(b.lon, np.float64))
+                lat.append(np.asarray(b.lat, np.float64))
+                arr, pos = built[sig]
+                payload.append(arr.slice(pos[0], n))
+                pos[0] += n
+        table = pa.Table.from_arrays([
+            pa.array(np.concatenate(t)), pa.array(topic, pa.string()), pa.array(kind, pa.string()),
+            pa.array(entity, pa.string()), pa.array(ref, pa.string()),
+            pa.array(np.concatenate(lon), from_pandas=True), pa.array(np.concatenate(lat), from_pandas=True),
+            pa.concat_arrays(payload)], schema=SCHEMA)
         self._writer.write_table(table, row_group_size=ROW_GROUP)
         self._chunks.clear()
         self._pending = 0

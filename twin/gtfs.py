@@ -292,7 +292,7 @@ def load_gtfs(source: str | Path, city=None) -> Timetable:
         pattern_route=np.asarray(p_route, np.int32), pattern_stops=p_stops, pattern_trips=p_trips,
         pattern_times=p_times, start=start, end=end)
     if city is not None:
-        tt.stop_node = city.nearest_nodes(lon, lat, mode="drive", core=True)
+        tt.stop_node = city.nearest_nodes(lon, lat, mode="both", core=True)
     return tt
 
 

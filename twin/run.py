@@ -42,6 +42,17 @@ def population_of(scenario, city) -> int:
     return int(round(city.population * scale))
 
 
+def load_timetable(scenario, city):
+    """The scenario's GTFS timetable snapped to ``city``: ``gtfs: auto`` finds the feed beside
+    the city's OSM file; ``none`` runs without buses."""
+    from twin.gtfs import find_gtfs, load_gtfs
+
+    if scenario.gtfs == "none":
+        return None
+    path = find_gtfs(city) if scenario.gtfs == "auto" else Path(scenario.gtfs)
+    return load_gtfs(path, city) if path is not None else None
+
+
 def default_run_dir(scenario, city) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
@@ -49,7 +60,9 @@ def default_run_dir(scenario, city) -> Path:
 
 def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
     """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
-    from agents.commuters import CommuterParams, Commuters
+    from agents.daily import DailyLife
+    from agents.journeys import Journeys
+    from agents.population import Citizens
 
     t0 = time.perf_counter()
     city = city or load_city(scenario.city)
@@ -71,10 +84,17 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         "status": "running",
     }
     _write_json(run_dir / "manifest.json", manifest)
+    timetable = load_timetable(scenario, city)
+    if timetable is not None:
+        manifest["gtfs"] = {"source": timetable.source, "trips": timetable.n_trips,
+                            "service_date_exact": timetable.service_date(scenario.start.date())[1]}
+        _write_json(run_dir / "manifest.json", manifest)
     twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
     try:
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
-        twin.add(Commuters(population, CommuterParams(**scenario.commuting.model_dump())))
+        twin.add(Citizens(population, scenario.citizens))
+        twin.add(Journeys(timetable, scenario.transit))
+        twin.add(DailyLife(scenario.daily))
         bar = None
         if progress:
             from tqdm import tqdm

@@ -1,0 +1,218 @@
+"""Daily life: each citizen's day as a chain of journeys, planned each midnight.
+
+Weekdays (Monday–Friday):
+
+* **workers, pupils, students** leave home around their start time (normal, per occupation),
+  stay for their working or school day, and on the way back run an **errand** (shop, pharmacy,
+  post office, market, clinic) with probability ``errand_share`` before going home;
+* **retirees and the unemployed** go out once with probability ``outing_share`` (mid-morning)
+  to an errand place and come back after a dwell;
+* **tourists** go sightseeing: one long outing towards the centre.
+
+Saturdays and Sundays everybody may go on one leisure outing (``weekend_outing_share``).
+
+**Mode.** A journey shorter than ``walk_max_m`` (straight line) is walked. Longer ones: an adult
+whose household has a car drives with probability ``car_use`` (and keeps the car for the whole
+tour); the others take the bus where the city has a timetable and a direct line helps, and walk
+otherwise (see :mod:`agents.journeys`).
+
+Departures are released by one :class:`twin.timers.BatchTimer`; there is no SimPy process per
+citizen. Every time is a parameter.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.journeys import BUS, CAR, WALK
+from agents.population import AGE_GROUPS, OCCUPATIONS, poi_nodes
+from twin.timers import BatchTimer
+
+ERRAND_POIS = ("marketplace", "pharmacy", "post_office", "clinic", "doctors", "library", "townhall",
+               "community_centre")
+LEISURE_POIS = ("marketplace", "library", "community_centre", "townhall")
+
+# stage of a citizen's day: what the journey they are on is for
+IDLE, TO_WORK, TO_ERRAND, TO_HOME, TO_OUTING = 0, 1, 2, 3, 4
+STAGES = ("idle", "to_work", "to_errand", "to_home", "to_outing")
+
+
+class DailyParams(BaseModel):
+    """Times (hours of the day) and shares of the daily-life model."""
+
+    model_config = ConfigDict(extra="forbid")
+    walk_max_m: float = Field(1000.0, ge=0)
+    car_use: float = Field(0.75, ge=0, le=1)
+    work_start_h: float = Field(7.75, ge=0, le=24)
+    work_start_sd_h: float = Field(0.75, gt=0)
+    work_hours: float = Field(8.5, gt=0, le=16)
+    school_start_h: float = Field(7.6, ge=0, le=24)
+    school_start_sd_h: float = Field(0.2, gt=0)
+    school_hours: float = Field(6.0, gt=0, le=16)
+    study_start_h: float = Field(9.0, ge=0, le=24)
+    study_start_sd_h: float = Field(1.25, gt=0)
+    study_hours: float = Field(6.0, gt=0, le=16)
+    errand_share: float = Field(0.25, ge=0, le=1)
+    errand_dwell_min: float = Field(25.0, gt=0)
+    outing_share: float = Field(0.5, ge=0, le=1)
+    outing_h: float = Field(10.5, ge=0, le=24)
+    outing_sd_h: float = Field(2.0, gt=0)
+    outing_dwell_min: float = Field(60.0, gt=0)
+    weekend_outing_share: float = Field(0.55, ge=0, le=1)
+    weekend_outing_h: float = Field(11.5, ge=0, le=24)
+    weekend_dwell_min: float = Field(120.0, gt=0)
+    tourist_dwell_min: float = Field(240.0, gt=0)
+
+
+class DailyLife:
+    """Plans and runs every citizen's day (component ``"daily"``)."""
+
+    name = "daily"
+
+    def __init__(self, params: DailyParams | None = None):
+        self.p = params or DailyParams()
+        self.by_stage = np.zeros(len(STAGES), np.int64)
+        self.journeys_by_mode = np.zeros(3, np.int64)
+
+    def attach(self, twin) -> None:
+        self.twin = twin
+        self.pop = twin.component("population").pop
+        self.journeys = twin.component("journeys")
+        self.mobility = twin.component("mobility")
+        self.rng = twin.rng.get("daily")
+        n = len(self.pop)
+        self.mobility.location[:] = self.pop.home
+        self.stage = np.zeros(n, np.int8)
+        self.tour_car = np.zeros(n, bool)
+        self.next_dest = np.full(n, -1, np.int32)
+        self.errand_today = np.zeros(n, bool)
+        self.adult = self.pop.age >= AGE_GROUPS.index("15-24")
+        self._errand_nodes = self._poi_nodes(ERRAND_POIS)
+        self._leisure_nodes = self._poi_nodes(LEISURE_POIS)
+        self.journeys.on_complete.append(self._arrived)
+        self.timer = BatchTimer(twin.env, self._depart, resolution_s=self.mobility.tick_s)
+        twin.env.process(self._days())
+
+    def _poi_nodes(self, kinds) -> np.ndarray:
+        nodes = poi_nodes(self.twin.city, kinds)
+        if not len(nodes):   # a town without such POIs: a spread of core nodes
+            core = self.twin.city.core_nodes("both")
+            nodes = core[::max(1, len(core) // 200)]
+        return nodes
+
+    def _nearby(self, origins, pool, k: int = 6) -> np.ndarray:
+        """For each origin, the nearest of ``k`` random places of ``pool`` (people go to a
+        nearby shop, not the nearest one always)."""
+        a = self.twin.city.arrays
+        cand = pool[self.rng.integers(0, len(pool), size=(len(origins), k))]
+        d = np.hypot(a["node_x"][cand] - a["node_x"][origins][:, None],
+                     a["node_y"][cand] - a["node_y"][origins][:, None])
+        return cand[np.arange(len(origins)), np.argmin(d, axis=1)].astype(np.int32)
+
+    # ---- planning ----------------------------------------------------------------------------
+    def _days(self):
+        env = self.twin.env
+        day = int(env.now // 86400)
+        while True:
+            self._plan_day(day)
+            day += 1
+            yield env.timeout(day * 86400.0 - env.now)
+
+    def _plan_day(self, day: int) -> None:
+        p, pop, rng = self.p, self.pop, self.rng
+        n = len(pop)
+        t0 = day * 86400.0
+        weekday = (self.twin.start.weekday() + day) % 7 < 5
+        occ = pop.occupation
+        O = OCCUPATIONS.index
+        start_h = np.full(n, np.nan)
+        dest = np.full(n, -1, np.int32)
+        stage = np.zeros(n, np.int8)
+        if weekday:
+            for o, (mu, sd) in ((O("worker"), (p.work_start_h, p.work_start_sd_h)),
+                                (O("pupil"), (p.school_start_h, p.school_start_sd_h)),
+                                (O("student"), (p.study_start_h, p.study_start_sd_h))):
+                idx = np.nonzero((occ == o) & (pop.workplace >= 0))[0]
+                start_h[idx] = rng.normal(mu, sd, len(idx))
+                dest[idx] = pop.workplace[idx]
+                stage[idx] = TO_WORK
+            home_bound = np.nonzero(np.isin(occ, [O("retiree"), O("unemployed")]))[0]
+            go = home_bound[rng.random(len(home_bound)) < p.outing_share]
+            start_h[go] = rng.normal(p.outing_h, p.outing_sd_h, len(go))
+            dest[go] = self._nearby(pop.home[go], self._errand_nodes)
+            stage[go] = TO_OUTING
+        else:
+            idx = np.nonzero(occ != O("visitor"))[0]
+            go = idx[rng.random(len(idx)) < p.weekend_outing_share]
+            start_h[go] = rng.normal(p.weekend_outing_h, p.outing_sd_h, len(go))
+            dest[go] = self._nearby(pop.home[go], self._leisure_nodes)
+            stage[go] = TO_OUTING
+        vis = np.nonzero(occ == O("visitor"))[0]
+        start_h[vis] = rng.normal(10.0, 1.0, len(vis))
+        dest[vis] = self._nearby(pop.home[vis], self._leisure_nodes, k=2)
+        stage[vis] = TO_OUTING
+        self.errand_today = rng.random(n) < p.errand_share
+        who = np.nonzero(stage > 0)[0]
+        times = t0 + np.clip(start_h[who], 4.5, 21.0) * 3600.0
+        self.timer.at(times, who, dest[who], stage[who])
+
+    # ---- movement ----------------------------------------------------------------------------
+    def _depart(self, citizens, dests, stages) -> None:
+        busy = self.stage[citizens] != IDLE
+        busy |= self.mobility.fleet.moving[citizens]
+        citizens, dests, stages = citizens[~busy], dests[~busy], stages[~busy]
+        if not len(citizens):
+            return
+        origins = self.mobility.location[citizens]
+        same = origins == dests
+        citizens, origins, dests, stages = citizens[~same], origins[~same], dests[~same], stages[~same]
+        if not len(citizens):
+            return
+        self.stage[citizens] = stages
+        # a tour starts at home: decide whether the car comes along
+        from_home = origins == self.pop.home[citizens]
+        car_ok = self.pop.has_car[citizens] & self.adult[citizens]
+        self.tour_car[citizens[from_home]] = (car_ok[from_home]
+                                              & (self.rng.random(int(from_home.sum())) < self.p.car_use))
+        a = self.twin.city.arrays
+        d = np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
+        far = d > self.p.walk_max_m
+        modes = np.where(far & self.tour_car[citizens], CAR,
+                         np.where(far & (self.journeys.tt is not None), BUS, WALK)).astype(np.int8)
+        # a car left at work or the shop must be driven home
+        modes = np.where(self.tour_car[citizens] & ~from_home, CAR, modes).astype(np.int8)
+        np.add.at(self.journeys_by_mode, modes, 1)
+        np.add.at(self.by_stage, stages, 1)
+        self.journeys.start(citizens, origins, dests, modes)
+
+    def _arrived(self, citizens, dests, times) -> None:
+        st = self.stage[citizens]
+        self.stage[citizens] = IDLE
+        p = self.p
+        home = self.pop.home[citizens]
+        at_work = st == TO_WORK
+        if at_work.any():
+            c = citizens[at_work]
+            occ = self.pop.occupation[c]
+            O = OCCUPATIONS.index
+            hours = np.select([occ == O("pupil"), occ == O("student")], [p.school_hours, p.study_hours],
+                              p.work_hours)
+            leave = times[at_work] + hours * 3600.0 * self.rng.uniform(0.9, 1.1, len(c))
+            errand = self.errand_today[c]
+            dest = np.where(errand, self._nearby(dests[at_work], self._errand_nodes), home[at_work])
+            self.timer.at(leave, c, dest, np.where(errand, TO_ERRAND, TO_HOME).astype(np.int8))
+        out = (st == TO_ERRAND) | (st == TO_OUTING)
+        if out.any():
+            c = citizens[out]
+            weekend = (self.twin.start.weekday() + int(self.twin.now // 86400)) % 7 >= 5
+            dwell = np.where(self.pop.occupation[c] == OCCUPATIONS.index("visitor"), p.tourist_dwell_min,
+                             np.where(st[out] == TO_ERRAND, p.errand_dwell_min,
+                                      p.weekend_dwell_min if weekend else p.outing_dwell_min))
+            leave = times[out] + dwell * 60.0 * self.rng.exponential(1.0, len(c)).clip(0.2, 3.0)
+            self.timer.at(leave, c, home[out], np.full(len(c), TO_HOME, np.int8))
+
+    def kpis(self) -> dict:
+        return {"journeys": int(self.journeys_by_mode.sum()),
+                "journeys_by_mode": {m: int(v) for m, v in zip(("car", "walk", "bus"), self.journeys_by_mode)},
+                "journeys_by_purpose": {s: int(v) for s, v in zip(STAGES, self.by_stage) if s != "idle"},
+                "away_from_home": int((self.mobility.location != self.pop.home).sum())}
