@@ -14,8 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agents.daily import DailyParams
+from agents.demand import DemandParams
+from agents.incidents import IncidentParams
 from agents.journeys import TransitParams
 from agents.population import PopulationParams
+from agents.responders import ResponderParams
+from agents.taxes import TaxParams
 from twin.errors import TwinError
 
 LIBRARY = Path(__file__).parent / "library"
@@ -43,6 +47,10 @@ class Scenario(BaseModel):
     citizens: PopulationParams = PopulationParams()
     daily: DailyParams = DailyParams()
     transit: TransitParams = TransitParams()
+    demand: DemandParams = DemandParams()
+    taxes: TaxParams = TaxParams()
+    incidents: IncidentParams = IncidentParams()
+    responders: ResponderParams = ResponderParams()
 
     @model_validator(mode="after")
     def _one_size(self):

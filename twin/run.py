@@ -53,6 +53,18 @@ def load_timetable(scenario, city):
     return load_gtfs(path, city) if path is not None else None
 
 
+def report_stats(city):
+    """Report calibration: the MyCluj statistics beside the city's data (``../stats/``) when
+    present, the same figures built in otherwise."""
+    from agents.categories import builtin_stats, load_mycluj
+
+    if city.source and not city.synthetic:
+        path = Path(city.source).parent.parent / "stats" / "cluj_mycluj_stats.json"
+        if path.exists():
+            return load_mycluj(path)
+    return builtin_stats()
+
+
 def default_run_dir(scenario, city) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
@@ -61,6 +73,10 @@ def default_run_dir(scenario, city) -> Path:
 def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
     """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
     from agents.daily import DailyLife
+    from agents.demand import Demand
+    from agents.incidents import Incidents
+    from agents.responders import Responders
+    from agents.taxes import Taxes
     from agents.journeys import Journeys
     from agents.population import Citizens
 
@@ -95,6 +111,10 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Journeys(timetable, scenario.transit))
         twin.add(DailyLife(scenario.daily))
+        twin.add(Demand(scenario.demand, report_stats(city)))
+        twin.add(Taxes(scenario.taxes))
+        twin.add(Incidents(scenario.incidents))
+        twin.add(Responders(scenario.responders))
         bar = None
         if progress:
             from tqdm import tqdm

@@ -1,0 +1,225 @@
+"""Responders: ambulances, fire engines and city crews as Mesa agents, routed on the road graph.
+
+Units are few, so each is a :class:`Unit` (a ``mesa.Agent`` in the run's ``CityModel``) with a
+home **station** taken from the city's real POIs: ambulances at hospitals with an emergency
+department (OSM ``emergency=yes``; any hospital otherwise; ``emergency=ambulance_station`` where
+mapped), fire engines at fire stations, road and water crews at the town hall's depot. They move
+with their own :class:`twin.mobility.Mobility` (kind ``unit``).
+
+Dispatch (the default policy; the services layer may replace it): when an incident is reported,
+the **nearest available** unit of the needed type **by road travel time** (exact, from the CH
+router) is sent; if all are busy the incident waits in a FIFO queue for that type. A unit drives
+to the scene, works there (exponential time, mean by incident type), and drives back to its
+station, where it becomes available again. ``dispatched``, ``on_scene``, ``cleared`` and
+``back_at_station`` events are published on ``responders/<type>``; the response time (report →
+on scene) is a KPI. A Mesa DataCollector samples busy units and queues every hour.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import mesa
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from twin.mobility import Mobility
+
+UNIT_OF = {"medical": "ambulance", "accident": "ambulance", "fire": "fire_engine", "gas_leak": "fire_engine",
+           "water_main": "water_crew", "traffic_light": "road_crew"}
+UNIT_TYPES = ("ambulance", "fire_engine", "water_crew", "road_crew")
+
+
+class ResponderParams(BaseModel):
+    """How many units each station has and how long work on scene takes (minutes)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ambulances_per_station: int = Field(2, ge=0)
+    fire_engines_per_station: int = Field(2, ge=0)
+    water_crews: int = Field(2, ge=0)
+    road_crews: int = Field(3, ge=0)
+    on_scene_min: dict[str, float] = Field(default_factory=lambda: {
+        "medical": 30.0, "accident": 35.0, "fire": 60.0, "gas_leak": 45.0, "water_main": 180.0,
+        "traffic_light": 60.0})
+
+
+class Unit(mesa.Agent):
+    """One ambulance, fire engine or crew."""
+
+    def __init__(self, model, index: int, utype: str, station: str, node: int):
+        super().__init__(model)
+        self.index = index
+        self.utype = utype
+        self.station = station
+        self.station_node = node
+        self.node = node
+        self.state = "available"        # available | to_scene | on_scene | returning
+        self.incident: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.utype}:{self.index}"
+
+
+class Responders:
+    """Units, stations and dispatch (component ``"responders"``)."""
+
+    name = "responders"
+
+    def __init__(self, params: ResponderParams | None = None):
+        self.p = params or ResponderParams()
+        self.units: list[Unit] = []
+        self.queues = {t: deque() for t in UNIT_TYPES}
+        self.response_s: dict[str, list[float]] = {}
+        self.dispatched = 0
+        self.unserved_types: set[str] = set()
+
+    def stations(self, city) -> dict[str, list[tuple[str, int]]]:
+        """Stations per unit type: ``[(name, node)]`` from the city's POIs."""
+        def snap(pois):
+            if not pois:
+                return []
+            nodes = city.nearest_nodes([q.lon for q in pois], [q.lat for q in pois], mode="both", core=True)
+            return [(q.name or q.kind, int(n)) for q, n in zip(pois, nodes)]
+
+        amb = [q for q in city.pois if q.kind == "ambulance_station"]
+        if not amb:
+            amb = [q for q in city.pois if q.kind == "hospital" and q.tags.get("emergency") == "yes"]
+        if not amb:
+            amb = [q for q in city.pois if q.kind == "hospital"]
+        fire = [q for q in city.pois if q.kind == "fire_station"]
+        hall = [q for q in city.pois if q.kind == "townhall"]
+        depot = snap(hall[:1]) or [("depot", int(city.core_nodes("both")[len(city.core_nodes("both")) // 2]))]
+        return {"ambulance": snap(amb), "fire_engine": snap(fire) or depot, "water_crew": depot, "road_crew": depot}
+
+    def attach(self, twin) -> None:
+        self.twin = twin
+        self.incidents = twin.component("incidents")
+        self.rng = twin.rng.get("responders")
+        st = self.stations(twin.city)
+        self.station_list = st
+        counts = {"ambulance": self.p.ambulances_per_station, "fire_engine": self.p.fire_engines_per_station}
+        for utype in UNIT_TYPES:
+            places = st[utype]
+            if utype in counts:
+                plan = [(name, node) for name, node in places for _ in range(counts[utype])]
+            else:
+                n = self.p.water_crews if utype == "water_crew" else self.p.road_crews
+                plan = [places[k % len(places)] for k in range(n)] if places else []
+            for name, node in plan:
+                self.units.append(Unit(twin.model, len(self.units), utype, name, node))
+        self.mobility = twin.add(Mobility(len(self.units), kind="unit", tick_s=5.0, name="unit_mobility"))
+        self.mobility.location[:] = [u.station_node for u in self.units]
+        self.mobility.names = np.array([u.name for u in self.units], dtype=object)
+        self.mobility.on_arrival.append(self._arrived)
+        self.router = twin.city.router("time", "drive")
+        twin.bus.subscribe(f"{twin.topic_root}/incidents/+", self._on_incident)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            f"busy_{t}": (lambda m, t=t: sum(1 for u in self.units if u.utype == t and u.state != "available"))
+            for t in UNIT_TYPES} | {f"queue_{t}": (lambda m, t=t: len(self.queues[t])) for t in UNIT_TYPES})
+        twin.env.process(self._collect())
+
+    def _collect(self):
+        while True:
+            self.datacollector.collect(self.twin.model)
+            yield self.twin.env.timeout(3600.0)
+
+    # ---- dispatch ----------------------------------------------------------------------------
+    def _on_incident(self, event) -> None:
+        if event.kind != "incident_reported":
+            return
+        i = int(event.entity.split(":")[1])
+        inc = self.incidents.open.get(i)
+        if inc is None:
+            return
+        utype = UNIT_OF[inc["kind"]]
+        inc["reported_at"] = self.twin.now
+        if not any(u.utype == utype for u in self.units):
+            self.unserved_types.add(utype)
+            return
+        if not self._dispatch(i, utype):
+            self.queues[utype].append(i)
+            self.twin.emit(f"responders/{utype}", "queued", event.entity, "", event.lon, event.lat,
+                           queue=len(self.queues[utype]))
+
+    def _dispatch(self, i: int, utype: str) -> bool:
+        free = [u for u in self.units if u.utype == utype and u.state == "available"]
+        if not free:
+            return False
+        inc = self.incidents.open[i]
+        src = np.array([u.node for u in free], np.int32)
+        t = self.router.distances(src, np.full(len(free), inc["node"], np.int32))
+        t = np.where(t < 0, np.iinfo(np.int64).max, t)
+        k = int(np.argmin(t))
+        u = free[k]
+        u.state, u.incident = "to_scene", i
+        self.dispatched += 1
+        a = self.twin.city.arrays
+        self.twin.emit(f"responders/{utype}", "dispatched", u.name, f"incident:{i}",
+                       a["node_lon"][u.node], a["node_lat"][u.node], eta_s=round(float(t[k]) / 1000, 1),
+                       station=u.station)
+        self.mobility.request([u.index], [u.node], [inc["node"]], "car")
+        return True
+
+    def _arrived(self, agents, dests, times) -> None:
+        for idx, node, t in zip(agents.tolist(), dests.tolist(), times.tolist()):
+            u = self.units[idx]
+            u.node = node
+            a = self.twin.city.arrays
+            if u.state == "to_scene":
+                inc = self.incidents.open.get(u.incident, {})
+                resp = t - inc.get("reported_at", t)
+                self.response_s.setdefault(inc.get("kind", "?"), []).append(resp)
+                u.state = "on_scene"
+                self.twin.emit(f"responders/{u.utype}", "on_scene", u.name, f"incident:{u.incident}",
+                               a["node_lon"][node], a["node_lat"][node], response_s=round(resp, 1),
+                               incident_kind=inc.get("kind"))
+                mean = self.p.on_scene_min.get(inc.get("kind"), 30.0) * 60.0
+                self.twin.env.process(self._work(u, self.rng.exponential(mean)))
+            elif u.state == "returning":
+                u.state = "available"
+                self.twin.emit(f"responders/{u.utype}", "back_at_station", u.name, "",
+                               a["node_lon"][node], a["node_lat"][node])
+                self._next_in_queue(u.utype)
+
+    def _work(self, u: Unit, duration: float):
+        yield self.twin.env.timeout(duration)
+        a = self.twin.city.arrays
+        self.twin.emit(f"responders/{u.utype}", "cleared", u.name, f"incident:{u.incident}",
+                       a["node_lon"][u.node], a["node_lat"][u.node], work_s=round(duration, 1))
+        self.incidents.close(u.incident)
+        u.incident = None
+        if self.queues[u.utype]:          # straight to the next call
+            u.state = "available"
+            self._next_in_queue(u.utype)
+            if u.state != "available":
+                return
+        u.state = "returning"
+        if u.node == u.station_node:
+            u.state = "available"
+            return
+        self.mobility.request([u.index], [u.node], [u.station_node], "car")
+
+    def _next_in_queue(self, utype: str) -> None:
+        q = self.queues[utype]
+        while q:
+            i = q[0]
+            if i not in self.incidents.open:
+                q.popleft()
+                continue
+            if not self._dispatch(i, utype):
+                return
+            q.popleft()
+
+    def kpis(self) -> dict:
+        out = {"units": {t: sum(1 for u in self.units if u.utype == t) for t in UNIT_TYPES},
+               "stations": {t: len({n for _, n in v}) for t, v in self.station_list.items()},
+               "dispatched": self.dispatched, "queued_now": {t: len(q) for t, q in self.queues.items() if q}}
+        rt = {}
+        for kind, v in sorted(self.response_s.items()):
+            v = np.asarray(v) / 60.0
+            rt[kind] = {"n": int(len(v)), "p50_min": round(float(np.percentile(v, 50)), 2),
+                        "p90_min": round(float(np.percentile(v, 90)), 2)}
+        out["response_time"] = rt
+        if self.unserved_types:
+            out["no_units_for"] = sorted(self.unserved_types)
+        return out
