@@ -109,7 +109,7 @@ def _print_summary(s: dict) -> None:
     print(f"  citizens {s['agents']:,}   simulated {s['sim_hours']:g} h in {s['wall_s']:.1f} s   events {s['events']:,}")
     print(f"  trips: {m.get('trips_started', 0):,} started, {m.get('trips_completed', 0):,} completed, "
           f"{m.get('trips_unreachable', 0):,} unreachable, {m.get('in_transit', 0):,} still travelling")
-    for mode in ("car", "walk"):
+    for mode in ("car", "walk", "bus"):
         d = m.get(mode) or {}
         if d.get("trips"):
             print(f"  {mode:5s} {d['trips']:>8,} trips  {d['km']:>10,.1f} km   trip time mean {d['mean_min']:.1f} min, "
@@ -117,6 +117,26 @@ def _print_summary(s: dict) -> None:
     if m.get("busiest_edges"):
         top = ", ".join(f"{b['street'] or 'unnamed'} ({b['entries']:,})" for b in m["busiest_edges"][:3])
         print(f"  busiest streets: {top}")
+    j = k.get("journeys") or {}
+    if j.get("boardings"):
+        print(f"  buses: {j['boardings']:,} boardings, wait mean {j['wait_mean_min']:.1f} min, "
+              f"p95 {j['wait_p95_min']:.1f}")
+    d = k.get("demand") or {}
+    if d:
+        cats = ", ".join(f"{c} {n}" for c, n in sorted(d["reports_by_category"].items(), key=lambda x: -x[1])[:5])
+        print(f"  reports: {d['reports_filed']:,} filed ({cats}); chatbot questions {d['chat_questions']:,}; "
+              f"permit applications {sum(d['permit_applications'].values()):,}")
+    t = k.get("taxes") or {}
+    if t:
+        print(f"  tax payments: {t['payments']:,} ({t['amount_ron']:,.2f} RON)")
+    i = k.get("incidents") or {}
+    if i:
+        made = ", ".join(f"{kind} {n}" for kind, n in i["created"].items() if n)
+        print(f"  incidents: {i['total']:,} ({made or 'none'})")
+    r = (k.get("responders") or {}).get("response_time") or {}
+    if r:
+        print("  response time p50/p90 (min): " + ", ".join(f"{kind} {v['p50_min']:.1f}/{v['p90_min']:.1f}"
+                                                          for kind, v in r.items()))
     print(f"  run directory: {s['run_dir']}")
     print(f"  {k.get('attribution', '')}")
 
