@@ -305,3 +305,20 @@ def test_same_seed_same_population_and_events(tmp_path, demo_city):
     p1 = synthesize(demo_city, 1000, rng=np.random.default_rng(5))
     p2 = synthesize(demo_city, 1000, rng=np.random.default_rng(5))
     assert all(np.array_equal(getattr(p1, f), getattr(p2, f)) for f in ("home", "persona", "workplace", "channel"))
+
+
+def test_mesa_batch_run_sweeps_twin_parameters():
+    import mesa
+
+    from twin.batch import ScenarioModel
+
+    rows = mesa.batch_run(ScenarioModel, {"population": 800, "hours": 10.0, "daily__car_use": [0.0, 1.0],
+                                          "seed": 3}, max_steps=20, display_progress=False)
+    last = {}
+    for r in rows:
+        last[r["daily__car_use"]] = r
+    assert set(last) == {0.0, 1.0}
+    assert all(r["Step"] in (9, 10) for r in last.values())   # stopped by the scenario's hours
+    assert last[0.0]["trips"] > 0 and last[1.0]["trips"] > 0
+    with pytest.raises(Exception, match="car_use"):
+        ScenarioModel(population=10, daily__car_use=2.0)

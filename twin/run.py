@@ -70,16 +70,37 @@ def default_run_dir(scenario, city) -> Path:
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
 
 
-def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
-    """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
+def build_twin(scenario, city, run_dir=None, timetable="auto") -> Twin:
+    """A :class:`Twin` with every component of the scenario attached (not yet run)."""
     from agents.daily import DailyLife
     from agents.demand import Demand
     from agents.incidents import Incidents
-    from agents.responders import Responders
-    from agents.taxes import Taxes
     from agents.journeys import Journeys
     from agents.population import Citizens
+    from agents.responders import Responders
+    from agents.taxes import Taxes
 
+    population = population_of(scenario, city)
+    if isinstance(timetable, str):
+        timetable = load_timetable(scenario, city)
+    twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
+    try:
+        twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
+        twin.add(Citizens(population, scenario.citizens))
+        twin.add(Journeys(timetable, scenario.transit))
+        twin.add(DailyLife(scenario.daily))
+        twin.add(Demand(scenario.demand, report_stats(city)))
+        twin.add(Taxes(scenario.taxes))
+        twin.add(Incidents(scenario.incidents))
+        twin.add(Responders(scenario.responders))
+    except BaseException:
+        twin.close()
+        raise
+    return twin
+
+
+def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
+    """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
     t0 = time.perf_counter()
     city = city or load_city(scenario.city)
     population = population_of(scenario, city)
@@ -105,16 +126,8 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         manifest["gtfs"] = {"source": timetable.source, "trips": timetable.n_trips,
                             "service_date_exact": timetable.service_date(scenario.start.date())[1]}
         _write_json(run_dir / "manifest.json", manifest)
-    twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
+    twin = build_twin(scenario, city, run_dir, timetable)
     try:
-        twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
-        twin.add(Citizens(population, scenario.citizens))
-        twin.add(Journeys(timetable, scenario.transit))
-        twin.add(DailyLife(scenario.daily))
-        twin.add(Demand(scenario.demand, report_stats(city)))
-        twin.add(Taxes(scenario.taxes))
-        twin.add(Incidents(scenario.incidents))
-        twin.add(Responders(scenario.responders))
         bar = None
         if progress:
             from tqdm import tqdm
