@@ -94,9 +94,7 @@ class Demand:
         self.rng = twin.rng.get("demand")
         city = twin.city
         a = city.arrays
-        both = np.zeros(city.n_nodes, bool)
-        both[city.core_nodes("both")] = True
-        self.edges = np.nonzero(both[a["edge_u"]] & both[a["edge_v"]])[0].astype(np.int32)
+        self.edges = city.core_edges("both")
         w = a["edge_length_mm"][self.edges].astype(np.float64)
         self.edge_p = w / w.sum()
         homes = self.pop.home
@@ -140,8 +138,7 @@ class Demand:
         a = self.twin.city.arrays
         if cat.where == "street":
             edges = self.rng.choice(self.edges, size=count, p=self.edge_p)
-            lon = (a["node_lon"][a["edge_u"][edges]] + a["node_lon"][a["edge_v"][edges]]) / 2
-            lat = (a["node_lat"][a["edge_u"][edges]] + a["node_lat"][a["edge_v"][edges]]) / 2
+            lon, lat = self.twin.city.edge_midpoints(edges)
             self.pend_id = np.r_[self.pend_id, ids]
             self.pend_cat = np.r_[self.pend_cat, np.full(count, k, np.int16)]
             self.pend_edge = np.r_[self.pend_edge, edges]
@@ -178,10 +175,10 @@ class Demand:
         a = self.twin.city.arrays
         movers = fleet.active[:fleet.n_active]
         on_edge = fleet.current_edges(movers) if len(movers) else np.zeros(0, np.int32)
+        lons, lats = self.twin.city.edge_midpoints(self.pend_edge)
         for j in np.nonzero(done)[0]:
             e = int(self.pend_edge[j])
-            lon = float((a["node_lon"][a["edge_u"][e]] + a["node_lon"][a["edge_v"][e]]) / 2)
-            lat = float((a["node_lat"][a["edge_u"][e]] + a["node_lat"][a["edge_v"][e]]) / 2)
+            lon, lat = float(lons[j]), float(lats[j])
             here = movers[on_edge == e] if seen[j] else movers[:0]
             if len(here):
                 who, how = int(self.rng.choice(here)), "passer_by"

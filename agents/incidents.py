@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin import osm
+
 KINDS = ("medical", "fire", "accident", "gas_leak", "water_main", "traffic_light")
 EMERGENCIES = ("medical", "fire", "accident", "gas_leak")
 MAIN_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary")
@@ -66,10 +68,8 @@ class Incidents:
         self.rng = twin.rng.get("incidents")
         city = twin.city
         a = city.arrays
-        both = np.zeros(city.n_nodes, bool)
-        both[city.core_nodes("both")] = True
-        drive = (a["edge_modes"] & 2) > 0
-        self.drive_edges = np.nonzero(drive & both[a["edge_u"]] & both[a["edge_v"]])[0]
+        core = city.core_edges("both")
+        self.drive_edges = core[(a["edge_modes"][core] & osm.DRIVE) > 0]
         hw = np.array([h in MAIN_ROADS for h in city.highway_types] + [False])
         main = self.drive_edges[hw[a["edge_highway"][self.drive_edges]]]
         self.main_edges = main if len(main) else self.drive_edges
@@ -124,9 +124,9 @@ class Incidents:
         self.created[kind] += 1
         a = self.twin.city.arrays
         lon, lat = a["node_lon"][node], a["node_lat"][node]
-        self.open[i] = {"kind": kind, "node": node, "edge": edge, "t": self.twin.now, "reported": False}
         severity = int(self.rng.integers(1, 4))
-        self.open[i]["severity"] = severity
+        self.open[i] = {"kind": kind, "node": node, "edge": edge, "t": self.twin.now, "reported": False,
+                        "severity": severity}
         self.twin.emit(f"incidents/{kind}", "incident", f"incident:{i}", "" if citizen is None else f"citizen:{citizen}",
                        lon, lat, node=node, edge=edge, severity=severity)
         if kind in EMERGENCIES:

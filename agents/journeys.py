@@ -72,6 +72,7 @@ class Journeys:
         self.board_pos = np.zeros(cap, np.int32)
         self.alight_pos = np.zeros(cap, np.int32)
         self.wait_from = np.zeros(cap, np.float64)
+        self.ride_s = np.zeros(cap, np.float64)       # timetabled ride of the trip waited for
         self.mobility.on_arrival.append(self._leg_end)
         self.rides = BatchTimer(twin.env, self._board, resolution_s=self.mobility.tick_s)
         self._day_cache: dict = {}
@@ -248,10 +249,11 @@ class Journeys:
                 col = mat[:, i]
                 r = np.searchsorted(np.maximum.accumulate(col), sod)
                 if r < len(col) and (best is None or col[r] < best[0]):
-                    best = (col[r], p, i, j)
+                    best = (col[r], p, i, j, mat[r, j] - mat[r, i])
             if best is not None:
                 dep_at[k] = t + (best[0] - sod)
                 self.pattern[c], self.board_pos[c], self.alight_pos[c] = best[1], best[2], best[3]
+                self.ride_s[c] = max(float(best[4]), 30.0)
                 self.wait_from[c] = t
         late = dep_at < 0
         if late.any():   # no more buses today: walk on
@@ -268,18 +270,10 @@ class Journeys:
         tt = self.tt
         now = self.twin.now
         citizens = np.asarray(citizens, np.int32)
-        clock = self.twin.start + timedelta(seconds=now)
-        sod = clock.hour * 3600 + clock.minute * 60 + clock.second
         p = self.pattern[citizens]
         i = self.board_pos[citizens]
         j = self.alight_pos[citizens]
-        mats = self._running_times(clock.date())
-        ride_s = np.empty(len(citizens))
-        for k in range(len(citizens)):
-            mat = mats[p[k]]
-            col = np.maximum.accumulate(mat[:, i[k]])
-            r = min(int(np.searchsorted(col, sod - self.mobility.tick_s)), len(mat) - 1)
-            ride_s[k] = max(float(mat[r, j[k]] - mat[r, i[k]]), 30.0)
+        ride_s = self.ride_s[citizens]
         base = self._pos_base[p]
         e0 = self._pos_edge[base + i]
         e1 = self._pos_edge[base + j]

@@ -120,7 +120,8 @@ class PopulationParams(BaseModel):
     def _households(cls, v):
         if any(k < 1 for k in v):
             raise ValueError(f"household_sizes: sizes must be >= 1, got {sorted(v)}")
-        return _shares({str(k): x for k, x in v.items()}, [str(k) for k in v], "household_sizes") and v
+        _shares({str(k): x for k, x in v.items()}, [str(k) for k in v], "household_sizes")
+        return v
 
     @model_validator(mode="after")
     def _resident_ages(self):

@@ -88,7 +88,8 @@ class Responders:
             amb = [q for q in city.pois if q.kind == "hospital"]
         fire = [q for q in city.pois if q.kind == "fire_station"]
         hall = [q for q in city.pois if q.kind == "townhall"]
-        depot = snap(hall[:1]) or [("depot", int(city.core_nodes("both")[len(city.core_nodes("both")) // 2]))]
+        core = city.core_nodes("both")
+        depot = snap(hall[:1]) or [("depot", int(core[len(core) // 2]))]
         return {"ambulance": snap(amb), "fire_engine": snap(fire) or depot, "water_crew": depot, "road_crew": depot}
 
     def attach(self, twin) -> None:
@@ -132,7 +133,6 @@ class Responders:
         if inc is None:
             return
         utype = UNIT_OF[inc["kind"]]
-        inc["reported_at"] = self.twin.now
         if not any(u.utype == utype for u in self.units):
             self.unserved_types.add(utype)
             return

@@ -21,6 +21,9 @@ from datetime import date, timedelta
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents import personas as P
+from agents.population import OCCUPATIONS
+
 TAX_TYPES = ("building", "land", "vehicle")
 
 
@@ -66,7 +69,7 @@ class Taxes:
         first = np.r_[True, hh[order][1:] != hh[order][:-1]]
         self.payer = np.full(n_h, -1, np.int64)
         self.payer[hh[order][first]] = order[first]
-        tourist = pop.occupation == 5   # visitors pay nothing here
+        tourist = pop.occupation == OCCUPATIONS.index("visitor")   # visitors pay nothing here
         owes = np.zeros(n_h, bool)
         owes[hh[~tourist]] = True
         owes &= rng.random(n_h) < self.p.owner_share
@@ -133,8 +136,6 @@ class Taxes:
             yield env.timeout(t_day + 86400.0 - env.now)
 
     def _pay(self, h: int, early: bool, year: int) -> None:
-        from agents import personas as P
-
         c = int(self.payer[h])
         pop = self.pop
         channel = "online" if pop.digital[c] else ("kiosk" if self.rng.random() < 0.2 else "cashier")

@@ -12,13 +12,18 @@ SHARED = Path(os.environ.get("TWIN_SHARED_DATA", ROOT.parent / "shared" / "data"
 BRASOV_DRIVE = SHARED / "osm" / "brasov_drive.osm.bz2"
 
 
-@pytest.fixture(scope="session")
-def brasov():
-    if not BRASOV_DRIVE.exists():
-        pytest.fail(f"real city data missing: {BRASOV_DRIVE}")
+def load_shared_city(path: Path):
+    """Load a city from the shared data, failing (not skipping) when the file is missing."""
+    if not path.exists():
+        pytest.fail(f"real city data missing: {path}")
     from twin.city import load_city
 
-    return load_city(BRASOV_DRIVE)
+    return load_city(path)
+
+
+@pytest.fixture(scope="session")
+def brasov():
+    return load_shared_city(BRASOV_DRIVE)
 
 
 @pytest.fixture(scope="session")

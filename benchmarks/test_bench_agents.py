@@ -15,7 +15,7 @@ import random
 import numpy as np
 import pytest
 
-from benchmarks.conftest import SHARED
+from benchmarks.conftest import SHARED, load_shared_city
 from scenarios import load_scenario
 from twin.run import run_scenario
 
@@ -24,11 +24,7 @@ ALL_HIGHWAYS = SHARED / "osm" / "brasov_all_highways.osm.bz2"
 
 @pytest.fixture(scope="module")
 def brasov_all():
-    if not ALL_HIGHWAYS.exists():
-        pytest.fail(f"real city data missing: {ALL_HIGHWAYS}")
-    from twin.city import load_city
-
-    return load_city(ALL_HIGHWAYS)
+    return load_shared_city(ALL_HIGHWAYS)
 
 
 @pytest.mark.parametrize("population", [10_000, 63_300, 253_200])

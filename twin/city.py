@@ -238,6 +238,19 @@ class City:
             self.__dict__[key] = np.nonzero((label == np.argmax(sizes)) & has_edge)[0].astype(np.int32)
         return self.__dict__[key]
 
+    def core_edges(self, mode: str = "both") -> np.ndarray:
+        """Edges whose two ends are both :meth:`core_nodes` of ``mode`` (any edge mode)."""
+        core = np.zeros(self.n_nodes, bool)
+        core[self.core_nodes(mode)] = True
+        a = self.arrays
+        return np.nonzero(core[a["edge_u"]] & core[a["edge_v"]])[0].astype(np.int32)
+
+    def edge_midpoints(self, edges) -> tuple[np.ndarray, np.ndarray]:
+        """(lon, lat) halfway between the two end nodes of each edge."""
+        a = self.arrays
+        u, v = a["edge_u"][edges], a["edge_v"][edges]
+        return (a["node_lon"][u] + a["node_lon"][v]) / 2, (a["node_lat"][u] + a["node_lat"][v]) / 2
+
     def pois_of(self, *kinds: str) -> list[POI]:
         """POIs of the given kinds (e.g. ``"hospital"``, ``"fire_station"``), in file order."""
         return [p for p in self.pois if p.kind in kinds]

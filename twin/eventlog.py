@@ -8,7 +8,6 @@ files. Citizens appear only under pseudonymous ids.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -59,22 +58,21 @@ class EventLog:
         c[2].append(e.kind)
         c[3].append(e.entity)
         c[4].append(e.ref)
-        c[5].append(None if math.isnan(e.lon) else e.lon)
-        c[6].append(None if math.isnan(e.lat) else e.lat)
+        c[5].append(e.lon)     # NaN becomes null when the column is built
+        c[6].append(e.lat)
         c[7].append(json.dumps(e.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
                     if e.payload else "{}")
-        self.counts[e.kind] = self.counts.get(e.kind, 0) + 1
-        self.rows += 1
-        self._pending += 1
-        if self._pending >= ROW_GROUP:
-            self._flush()
+        self._count(e.kind, 1)
 
     def on_batch(self, b: EventBatch) -> None:
         """Append a whole :class:`~twin.bus.EventBatch` (payload JSON is built at flush time)."""
         n = len(b)
         self._seal()
         self._chunks.append(("batch", b, (b.topic, b.kind, tuple(sorted(b.payload)))))
-        self.counts[b.kind] = self.counts.get(b.kind, 0) + n
+        self._count(b.kind, n)
+
+    def _count(self, kind: str, n: int) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
         self.rows += n
         self._pending += n
         if self._pending >= ROW_GROUP:
@@ -109,8 +107,8 @@ class EventLog:
                 kind += ch[3]
                 entity += ch[4]
                 ref += ch[5]
-                lon.append(np.array([np.nan if v is None else v for v in ch[6]], np.float64))
-                lat.append(np.array([np.nan if v is None else v for v in ch[7]], np.float64))
+                lon.append(np.asarray(ch[6], np.float64))
+                lat.append(np.asarray(ch[7], np.float64))
                 payload.append(pa.array(ch[8], pa.string()))
             else:
                 b, sig = ch[1], ch[2]
