@@ -16,6 +16,7 @@ Each payment is a ``tax_payment`` event on ``citizens/payment``; the ledger reco
 """
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import numpy as np
@@ -90,8 +91,9 @@ class Taxes:
         twin.env.process(self._days())
 
     def _deadline(self, year: int) -> date:
-        return date(year, self.p.deadline_month, min(self.p.deadline_day, 28 if self.p.deadline_month == 2 else 31
-                                                     if self.p.deadline_month in (1, 3, 5, 7, 8, 10, 12) else 30))
+        """The deadline of ``year``; a day past the month's end means its last day."""
+        last = calendar.monthrange(year, self.p.deadline_month)[1]
+        return date(year, self.p.deadline_month, min(self.p.deadline_day, last))
 
     def _weights(self, deadline: date) -> tuple[date, np.ndarray]:
         jan1 = date(deadline.year, 1, 1)

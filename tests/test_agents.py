@@ -240,6 +240,10 @@ def test_tax_payments_rush_before_the_deadline(demo_city):
     assert e.payload["tax_type"] in ("building", "land", "vehicle") and e.payload["amount_bani"] > 0
     assert e.payload["discount_bani"] * 10 == pytest.approx(e.payload["amount_bani"] + e.payload["discount_bani"], abs=10)
     assert t2.kpis()["households_paid"] > t2.kpis()["paid_before_start"]
+    # a deadline past the month's end falls on its last day, leap years included
+    feb = Taxes(TaxParams(deadline_month=2, deadline_day=31))
+    assert feb._deadline(2028) == date(2028, 2, 29) and feb._deadline(2026) == date(2026, 2, 28)
+    assert Taxes(TaxParams(deadline_month=4, deadline_day=31))._deadline(2026) == date(2026, 4, 30)
 
 
 def test_accidents_happen_where_the_traffic_is_and_get_a_response(demo_city):
