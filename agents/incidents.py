@@ -17,7 +17,7 @@ Each incident is published (``incident``, ground truth, on ``incidents/<type>``)
 who calls (the first to enter the edge, with probability ``notice_prob``) or, failing that, a
 112 call after ``late_call_h``. Sensors (their own issue) may discover failures first by calling
 :meth:`Incidents.discover`. Discovery publishes ``incident_reported`` with ``discovered_by``;
-the responders (:mod:`agents.responders`) dispatch on it.
+the responders (:mod:`services.dispatch`) dispatch on it.
 """
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from agents.demand import DemandParams
 from agents.incidents import IncidentParams
 from agents.journeys import TransitParams
 from agents.population import PopulationParams
-from agents.responders import ResponderParams
+from services.component import ServicesParams
+from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
 from twin.errors import TwinError
 
@@ -51,6 +52,7 @@ class Scenario(BaseModel):
     taxes: TaxParams = TaxParams()
     incidents: IncidentParams = IncidentParams()
     responders: ResponderParams = ResponderParams()
+    services: ServicesParams = ServicesParams()
 
     @model_validator(mode="after")
     def _one_size(self):

@@ -29,7 +29,9 @@ server (no stack trace) is ever returned. CORS is off unless origins are given.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Path, Request
@@ -70,7 +72,7 @@ def _form_schema(fields: dict, required: list[str]) -> dict:
 
 
 def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_min: int = 1200,
-               cors_origins: list[str] | None = None) -> FastAPI:
+               cors_origins: list[str] | None = None, housekeeping_s: float | None = None) -> FastAPI:
     """The API over a :class:`services.hall.CityHall`.
 
     Parameters
@@ -81,11 +83,22 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         Rate limit of requests without a key, per client address (0: none).
     cors_origins
         Origins allowed to call the API from a browser; None keeps CORS off.
+    housekeeping_s
+        Every so many seconds, flag SLA breaches and apply the personal-data retention rule
+        (None: never; the server sets it).
     """
     limiter = limiter or RateLimiter()
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        task = asyncio.create_task(_housekeeping(hall, housekeeping_s)) if housekeeping_s else None
+        yield
+        if task is not None:
+            task.cancel()
+
     app = FastAPI(title="SmartCity Twin — Open311 GeoReport v2", version="2",
                   description=__doc__.split("\n\n")[0], docs_url=f"{ROOT}/docs", openapi_url=f"{ROOT}/openapi.json",
-                  redoc_url=None)
+                  redoc_url=None, lifespan=lifespan)
     app.state.hall = hall
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -296,3 +309,13 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         return respond("json", "stats", hall.counts())
 
     return app
+
+
+async def _housekeeping(hall, every_s: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(hall.mark_breaches)
+            await asyncio.to_thread(hall.purge_personal_data)
+        except Exception:                      # keep serving; the next round retries
+            log.exception("housekeeping failed")
+        await asyncio.sleep(every_s)

@@ -15,7 +15,7 @@ from agents.demand import Demand, DemandParams
 from agents.incidents import IncidentParams, Incidents
 from agents.journeys import Journeys
 from agents.population import AGE_GROUPS, Citizens, PopulationParams, synthesize
-from agents.responders import ResponderParams, Responders
+from services.dispatch import ResponderParams, Responders
 from agents.taxes import TaxParams, Taxes
 from scenarios import load_scenario
 from twin.engine import Twin

@@ -1,8 +1,12 @@
 """The ``twin`` command.
 
 ``twin run [SCENARIO] --city SRC (--population N | --scale F) --hours H --seed S --out DIR [--json]``
-runs a scenario; ``twin city info --city SRC [--json]`` describes a city; ``twin scenarios``
-lists the library. Exit codes: 0 success, 2 bad input (the message names the field and value),
+runs a scenario (``--services-url URL --api-key K`` sends the citizens' requests to an Open311
+endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
+``twin city info --city SRC [--json]`` describes a city; ``twin scenarios`` lists the library;
+``twin serve [--host H] [--port P] [--db URL] [--city SRC]`` runs the Open311 API;
+``twin keys create NAME [--role R] [--db URL]`` makes an API key;
+``twin loadtest open311 --url URL --rate R [--duration S] [--api-key K]`` load-tests an endpoint. Exit codes: 0 success, 2 bad input (the message names the field and value),
 3 the Cython kernels are not built, 1 an internal error, 130 interrupted.
 """
 from __future__ import annotations
@@ -53,6 +57,43 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<city>-s<seed>-<time>)")
     r.add_argument("--json", action="store_true", help="print a one-line JSON summary last")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--services-url", help="send citizens' requests to this Open311 endpoint (…/open311/v2)")
+    r.add_argument("--api-key", help="API key for --services-url")
+    r.add_argument("--staff-key", help="staff API key for --services-url (crews report progress with it)")
+    r.add_argument("--db", help="database URL of the city hall's store (default: services.sqlite in the run directory)")
+
+    s = sub.add_parser("serve", help="run the Open311 GeoReport v2 API")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=_nonneg_int("--port"), default=8311, help="port (default 8311)")
+    s.add_argument("--db", default=None, help="database URL (default sqlite:///twin-services.sqlite)")
+    s.add_argument("--city", default="demo", help="city whose bounds and streets requests are checked against")
+    s.add_argument("--jurisdiction", help="jurisdiction_id (default <city-slug>.ro)")
+    s.add_argument("--anonymous-rate", type=_nonneg_int("--anonymous-rate"), default=1200,
+                   help="requests a minute per address without a key (0: no limit)")
+    s.add_argument("--cors-origin", action="append", help="allow browser calls from this origin (repeatable)")
+
+    k = sub.add_parser("keys", help="API keys of the Open311 API")
+    ksub = k.add_subparsers(dest="keys_command", metavar="SUBCOMMAND")
+    ksub.required = True
+    kc = ksub.add_parser("create", help="create a key and print it (only its hash is stored)")
+    kc.add_argument("name", help="who the key is for")
+    kc.add_argument("--role", default="client", choices=["client", "staff", "admin"])
+    kc.add_argument("--rate", type=_nonneg_int("--rate"), default=600, help="requests a minute (0: no limit)")
+    kc.add_argument("--db", default=None, help="database URL (default sqlite:///twin-services.sqlite)")
+
+    lt = sub.add_parser("loadtest", help="load-test an endpoint")
+    ltsub = lt.add_subparsers(dest="target", metavar="TARGET")
+    ltsub.required = True
+    lo = ltsub.add_parser("open311", help="drive an Open311 endpoint at a fixed rate")
+    lo.add_argument("--url", required=True, help="endpoint root, e.g. http://127.0.0.1:8311/open311/v2")
+    lo.add_argument("--rate", type=_positive_float("--rate"), required=True, help="requests a second (offered)")
+    lo.add_argument("--duration", type=_positive_float("--duration"), default=10.0, help="seconds (default 10)")
+    lo.add_argument("--api-key", help="API key for POST requests")
+    lo.add_argument("--post-share", type=float, default=0.5, help="share of POST requests (default 0.5)")
+    lo.add_argument("--city", default="demo", help="city to draw request locations from")
+    lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256)
+    lo.add_argument("--seed", type=_nonneg_int("--seed"), default=0)
+    lo.add_argument("--json", action="store_true", help="print JSON")
 
     c = sub.add_parser("city", help="city commands")
     csub = c.add_subparsers(dest="city_command", metavar="SUBCOMMAND")
@@ -73,6 +114,12 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "city":
             return _city_info(args)
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "keys":
+            return _keys(args)
+        if args.command == "loadtest":
+            return _loadtest(args)
         if args.command == "scenarios":
             from scenarios import library_names, load_scenario
 
@@ -94,6 +141,10 @@ def _run(args) -> int:
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
                              hours=args.hours, seed=args.seed)
+    update = {k: v for k, v in (("url", args.services_url), ("api_key", args.api_key),
+                                ("staff_key", args.staff_key), ("db_url", args.db)) if v}
+    if update:
+        scenario.services = scenario.services.model_copy(update=update)
     summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str))
@@ -137,8 +188,65 @@ def _print_summary(s: dict) -> None:
     if r:
         print("  response time p50/p90 (min): " + ", ".join(f"{kind} {v['p50_min']:.1f}/{v['p90_min']:.1f}"
                                                           for kind, v in r.items()))
+    sv = k.get("services") or {}
+    if sv:
+        print(f"  city hall: {sv['received']:,} requests received ({sv['duplicates']:,} duplicates), "
+              f"{sv['closed']:,} closed, {sv['open']:,} open, {sv['sla_breached']:,} SLA breaches"
+              + (f", {sv['sla_met_share']:.0%} closed within SLA" if sv.get("sla_met_share") is not None else ""))
     print(f"  run directory: {s['run_dir']}")
     print(f"  {k.get('attribution', '')}")
+
+
+def _serve(args) -> int:
+    from services.server import DEFAULT_DB, build_app, serve
+
+    app = build_app(args.db or DEFAULT_DB, args.city, jurisdiction_id=args.jurisdiction,
+                    anonymous_rate_per_min=args.anonymous_rate, cors_origins=args.cors_origin)
+    print(f"twin serve: Open311 GeoReport v2 at http://{args.host}:{args.port}/open311/v2/ "
+          f"(docs /open311/v2/docs) — store {args.db or DEFAULT_DB}", flush=True)
+    serve(app, args.host, args.port)
+    return 0
+
+
+def _keys(args) -> int:
+    from services.errors import RequestError
+    from services.hall import CityHall
+    from services.server import DEFAULT_DB
+    from services.store import open_store
+
+    store = open_store(args.db or DEFAULT_DB)
+    try:
+        key = CityHall(store).create_key(args.name, args.role, args.rate)
+    except RequestError as exc:
+        raise TwinError(str(exc)) from None
+    finally:
+        store.close()
+    print(key)
+    return 0
+
+
+def _loadtest(args) -> int:
+    from services.loadtest import run_loadtest
+
+    try:
+        s = run_loadtest(args.url, rate=args.rate, duration_s=args.duration, api_key=args.api_key, city=args.city,
+                         post_share=args.post_share, seed=args.seed, max_in_flight=args.max_in_flight)
+    except ValueError as exc:
+        raise TwinError(str(exc)) from None
+    except OSError as exc:
+        raise TwinError(f"--url {args.url}: {exc}") from None
+    if args.json:
+        print(json.dumps(s))
+        return 0
+    print(f"load test of {s['url']}: offered {s['offered_rate']:g}/s for {s['duration_s']:g} s")
+    print(f"  sent {s['sent']:,} (not sent, client limit: {s['not_sent']:,}), completed {s['completed']:,}, "
+          f"ok {s['ok']:,} — achieved {s['achieved_rate']:,.1f}/s ({s['ok_rate']:,.1f}/s ok)")
+    for op, o in s["operations"].items():
+        print(f"  {op:20s} n={o['n']:>6,}  p50 {o['p50_ms']} ms  p95 {o['p95_ms']} ms  p99 {o['p99_ms']} ms  "
+              f"status {o['status']}")
+    if s["errors"]:
+        print(f"  errors: {s['errors']}")
+    return 0
 
 
 def _city_info(args) -> int:

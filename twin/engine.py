@@ -144,6 +144,11 @@ class Twin:
         return out
 
     def close(self) -> None:
-        """Finish the event log."""
+        """Shut down the components that hold resources (their ``shutdown()``: databases,
+        connections), then finish the event log."""
+        for c in self.components:
+            close = getattr(c, "shutdown", None)
+            if close is not None:
+                close()
         if self.log is not None:
             self.log.close()

@@ -77,7 +77,8 @@ def build_twin(scenario, city, run_dir=None, timetable="auto") -> Twin:
     from agents.incidents import Incidents
     from agents.journeys import Journeys
     from agents.population import Citizens
-    from agents.responders import Responders
+    from services.component import CityServices
+    from services.dispatch import Responders
     from agents.taxes import Taxes
 
     population = population_of(scenario, city)
@@ -92,6 +93,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto") -> Twin:
         twin.add(Demand(scenario.demand, report_stats(city)))
         twin.add(Taxes(scenario.taxes))
         twin.add(Incidents(scenario.incidents))
+        twin.add(CityServices(scenario.services))
         twin.add(Responders(scenario.responders))
     except BaseException:
         twin.close()
