@@ -393,7 +393,7 @@ class CityHall:
         person = self._contact(contact)
         if citizen is None and person:
             ident = person.get("account_id") or person.get("email") or person.get("phone") or person.get("device_id")
-            citizen = pseudonym(self._secret, ident)
+            citizen = pseudonym(self._secret, ident) if ident else None     # a name alone identifies no one
         for name, v in (("citizen", citizen), ("channel", channel), ("lang", lang), ("notify", notify),
                         ("source", source)):
             check_text(name, v, 40)
@@ -500,7 +500,7 @@ class CityHall:
         returns the ids newly flagged."""
         now = now or self.now()
         r = service_requests.c
-        cond = and_(r.status == "open", r.sla_breached.is_(False), r.expected_at < now, r.stage != "duplicate")
+        cond = and_(r.status == "open", r.sla_breached.is_(False), r.expected_at <= now, r.stage != "duplicate")
         if ids is not None:
             cond = and_(cond, r.id.in_(list(ids)))
         with self.store.engine.begin() as conn:

@@ -61,7 +61,16 @@ async def _run(url: str, api_key: str | None, rate: float, duration_s: float, po
     rng = np.random.default_rng(seed)
     limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
     async with httpx.AsyncClient(timeout=timeout_s, limits=limits) as http:
-        services = (await http.get(f"{base}/services.json")).json()
+        try:
+            first = await http.get(f"{base}/services.json")
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"cannot reach {base}/services.json: {exc or type(exc).__name__}") from None
+        try:
+            services = first.json()
+            assert isinstance(services, list) and all("service_code" in s for s in services)
+        except (ValueError, AssertionError, TypeError):
+            raise ValueError(f"{base}/services.json did not answer an Open311 service list "
+                             f"(HTTP {first.status_code})") from None
         defs = {}
         for s in services:
             if s.get("metadata"):
