@@ -1,4 +1,5 @@
-"""Responders: ambulances, fire engines and city crews as Mesa agents, routed on the road graph.
+"""Emergency dispatch (112): ambulances, fire engines and emergency crews as Mesa agents, routed
+on the road graph.
 
 Units are few, so each is a :class:`Unit` (a ``mesa.Agent`` in the run's ``CityModel``) with a
 home **station** taken from the city's real POIs: ambulances at hospitals with an emergency
@@ -6,7 +7,7 @@ department (OSM ``emergency=yes``; any hospital otherwise; ``emergency=ambulance
 mapped), fire engines at fire stations, road and water crews at the town hall's depot. They move
 with their own :class:`twin.mobility.Mobility` (kind ``unit``).
 
-Dispatch (the default policy; the services layer may replace it): when an incident is reported,
+Dispatch: when an incident is reported (``incident_reported`` from :mod:`agents.incidents`),
 the **nearest available** unit of the needed type **by road travel time** (exact, from the CH
 router) is sent; if all are busy the incident waits in a FIFO queue for that type. A unit drives
 to the scene, works there (exponential time, mean by incident type), and drives back to its

@@ -102,8 +102,9 @@ class Counters:
         self.district[district or "?"]["breached"] += 1
 
     def open_now(self) -> dict[str, int]:
-        return {d: self.received[d] - self.duplicates[d] - self.closed[d] - self.rejected[d]
-                for d in self.received if self.received[d] - self.duplicates[d] - self.closed[d] - self.rejected[d]}
+        """Open requests per department (duplicates count until they close with their first)."""
+        return {d: self.received[d] - self.closed[d] - self.rejected[d]
+                for d in self.received if self.received[d] - self.closed[d] - self.rejected[d]}
 
     def snapshot(self, elapsed_s: float | None = None) -> dict:
         """Everything, as plain numbers (the ``counters`` event and the KPIs)."""
@@ -112,6 +113,8 @@ class Counters:
 
         departments = {}
         for d in sorted(set(self.received) | set(self.pools) | set(self.desks)):
+            if not self.received[d]:
+                continue
             row = {"received": self.received[d], "duplicates": self.duplicates[d], "closed": self.closed[d],
                    "rejected": self.rejected[d], "sla_breached": self.breached[d],
                    "median_resolution_h": med(self.resolution_h[d])}

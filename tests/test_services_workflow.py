@@ -109,6 +109,7 @@ def test_run_fills_the_store_and_closes_requests_through_crews(service_run):
         breached = conn.execute(select(func.count()).where(service_requests.c.sla_breached.is_(True))).scalar_one()
         rated = conn.execute(select(func.count(service_requests.c.rating))).scalar_one()
         dups = conn.execute(select(func.count()).where(service_requests.c.stage == "duplicate")).scalar_one()
+        still_open = conn.execute(select(func.count()).where(service_requests.c.status == "open")).scalar_one()
     assert stored == len(received) == k["received"]
     assert closed == k["closed"] + k["rejected"] > 0
     assert closed == len(_of(ev, "request_closed"))
@@ -122,6 +123,7 @@ def test_run_fills_the_store_and_closes_requests_through_crews(service_run):
     # feedback reached the store
     assert rated == len(_of(ev, "feedback")) > 0
     assert dups == k["duplicates"]
+    assert still_open == k["open"] == stored - closed
 
 
 def test_closed_requests_report_their_true_resolution_time(service_run):
