@@ -172,6 +172,16 @@ class Incidents:
                        delay_s=round(self.twin.now - inc["t"], 1))
         return True
 
+    def emergency(self, kind: str, node: int, citizen: int | None = None, how: str = "sensor") -> int:
+        """An emergency raised by a device (a wearable's fall alarm): it happens at ``node``
+        and is known at once (``discovered_by=how``). Returns the incident id."""
+        if kind not in EMERGENCIES:
+            raise ValueError(f"kind={kind!r}: a device can raise only {EMERGENCIES}")
+        i = self._next
+        self._new(kind, int(node), -1, citizen=citizen)
+        self.discover(i, how)
+        return i
+
     def close(self, i: int) -> None:
         """Incident ``i`` is dealt with (called by the responders)."""
         self.open.pop(i, None)

@@ -18,6 +18,7 @@ from agents.demand import DemandParams
 from agents.incidents import IncidentParams
 from agents.journeys import TransitParams
 from agents.population import PopulationParams
+from sensors.devices import SensorParams
 from services.component import ServicesParams
 from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
@@ -53,6 +54,7 @@ class Scenario(BaseModel):
     incidents: IncidentParams = IncidentParams()
     responders: ResponderParams = ResponderParams()
     services: ServicesParams = ServicesParams()
+    sensors: SensorParams = SensorParams()
 
     @model_validator(mode="after")
     def _one_size(self):

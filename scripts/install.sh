@@ -4,9 +4,9 @@
 #   scripts/install.sh          the twin itself (runtime dependencies, Cython kernels built)
 #   scripts/install.sh --dev    plus the test and benchmark tools
 #
-# System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv); later
-# parts add theirs here (mosquitto for the MQTT tests, chromium for the browser tests, node for
-# ganache). Nothing is installed when it is already there. Safe to run again.
+# System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv; with
+# --dev mosquitto, which the MQTT tests start on a port of their own); later parts add theirs
+# here (chromium for the browser tests, node for ganache). Nothing is installed when it is already there. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +34,8 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
 }
 
 command -v g++ >/dev/null 2>&1 || apt_install g++
+# the tests start their own MQTT broker
+if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients; fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
   echo "install.sh: Python >= 3.11 is needed ($PY is $("$PY" --version 2>&1))" >&2; exit 1

@@ -85,6 +85,7 @@ class Job:
     access: list = field(default_factory=list)
     group: str = "reports"
     duplicates: list = field(default_factory=list)
+    device: str | None = None
 
 
 class LocalBackend:
@@ -203,6 +204,7 @@ class CityServices:
         twin.bus.subscribe(twin.topic("citizens/report"), self._on_report)
         twin.bus.subscribe(twin.topic("citizens/permit"), self._on_permit)
         twin.bus.subscribe(twin.topic("citizens/feedback"), self._on_feedback)
+        twin.bus.subscribe(twin.topic("streetlight/+/state"), self._on_device_state)
         twin.env.process(self._publish_counters())
         twin.env.process(self._retention())
 
@@ -279,7 +281,17 @@ class CityServices:
         self._intake(event, event.payload["permit_type"], None, event.payload.get("channel"),
                      event.payload.get("lang"), prof.get("notify"), prof.get("access_needs") or [])
 
-    def _intake(self, event, code, description, channel, lang, notify, access, attributes=None) -> None:
+    def _on_device_state(self, event) -> None:
+        """A device that reports a fault of a public service (a dark streetlight) files a request
+        itself; the crew's fix comes back as ``request_closed`` with the ``device`` id."""
+        pl = event.payload
+        if event.kind != "device_state" or pl.get("status") != "faulty" or not pl.get("service_code"):
+            return
+        self._intake(event, pl["service_code"], f"Device {event.entity} reports a fault ({pl.get('reason')})",
+                     "iot", "ro", None, [], device=event.entity)
+
+    def _intake(self, event, code, description, channel, lang, notify, access, attributes=None,
+                device: str | None = None) -> None:
         twin = self.twin
         svc = C.SERVICES.get(code)
         try:
@@ -288,8 +300,9 @@ class CityServices:
             lat = None if math.isnan(event.lat) else event.lat
             lon = None if math.isnan(event.lon) else event.lon
             sub = self.backend.submit(service_code=code, lat=lat, lon=lon, description=description,
-                                      attributes=attributes, citizen=event.entity, channel=channel, lang=lang,
-                                      notify=notify, source="twin")
+                                      attributes=attributes, citizen=None if device else event.entity,
+                                      channel=channel, lang=lang, notify=notify,
+                                      source="sensor" if device else "twin")
         except RequestError as exc:
             self.rejected[code] = self.rejected.get(code, 0) + 1
             if exc.code >= 500 or self.p.url:
@@ -299,8 +312,9 @@ class CityServices:
             return
         now = twin.now
         dup = sub.duplicate_of
-        job = Job(sub.id, event.entity, svc.code, svc.department, svc.priority, now, now + svc.sla_h * 3600.0,
-                  event.lon, event.lat, sub.district, lang, notify, list(access), svc.group)
+        job = Job(sub.id, f"device:{device}" if device else event.entity, svc.code, svc.department, svc.priority,
+                  now, now + svc.sla_h * 3600.0, event.lon, event.lat, sub.district, lang, notify, list(access),
+                  svc.group, device=device)
         self.counters.receive(svc.department, sub.district, dup is not None)
         twin.emit("services/requests", "request_received", event.entity, f"request:{sub.id}", event.lon, event.lat,
                   service_code=svc.code, department=svc.department, priority=svc.priority, channel=channel,
@@ -386,7 +400,8 @@ class CityServices:
                 self.counters.close(j.department, j.district, hours, met)
             self.twin.emit("services/requests", "request_closed", j.citizen, f"request:{j.id}", j.lon, j.lat,
                            service_code=j.service_code, department=j.department, district=j.district, stage=stage,
-                           resolution_h=round(hours, 3), sla_met=bool(met), duplicate=j is not job)
+                           resolution_h=round(hours, 3), sla_met=bool(met), duplicate=j is not job,
+                           device=j.device or "")
             self.notifier.send(j.citizen, "closed" if stage == "resolved" else "rejected", notify=j.notify,
                                lang=j.lang, access=j.access, lon=j.lon, lat=j.lat, ref=f"request:{j.id}", id=j.id,
                                note=note)

@@ -53,6 +53,8 @@ class Notifier:
 
     def send(self, citizen: str, template: str, *, notify: str | None, lang: str | None, access=(),
              lon: float = math.nan, lat: float = math.nan, ref: str = "", **fields) -> None:
+        if not citizen.startswith("citizen:"):
+            return                                   # a device or an anonymous report: no one to tell
         lang = lang if lang in ("ro", "hu", "en") else "ro"
         channel = notify or "email"
         text = TEMPLATES[template][lang].format(**fields)

@@ -6,7 +6,9 @@ endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
 ``twin city info --city SRC [--json]`` describes a city; ``twin scenarios`` lists the library;
 ``twin serve [--host H] [--port P] [--db URL] [--city SRC]`` runs the Open311 API;
 ``twin keys create NAME [--role R] [--db URL]`` makes an API key;
-``twin loadtest open311 --url URL --rate R [--duration S] [--api-key K]`` load-tests an endpoint. Exit codes: 0 success, 2 bad input (the message names the field and value),
+``twin loadtest open311 --url URL --rate R [--duration S] [--api-key K]`` load-tests an endpoint;
+``twin run ... --mqtt mqtt://host:port`` publishes the run to a broker;
+``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker. Exit codes: 0 success, 2 bad input (the message names the field and value),
 3 the Cython kernels are not built, 1 an internal error, 130 interrupted.
 """
 from __future__ import annotations
@@ -61,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--api-key", help="API key for --services-url")
     r.add_argument("--staff-key", help="staff API key for --services-url (crews report progress with it)")
     r.add_argument("--db", help="database URL of the city hall's store (default: services.sqlite in the run directory)")
+    r.add_argument("--mqtt", help="publish the run to an MQTT broker: mqtt://[user:pass@]host:port or mqtts://…")
+    r.add_argument("--mqtt-qos", type=int, choices=[0, 1], default=1, help="QoS of published messages (default 1)")
+    r.add_argument("--mqtt-user", help="broker user name")
+    r.add_argument("--mqtt-password", help="broker password")
+    r.add_argument("--mqtt-ca", help="CA certificate file for mqtts://")
+    r.add_argument("--mqtt-insecure", action="store_true", help="mqtts:// without checking the host name")
 
     s = sub.add_parser("serve", help="run the Open311 GeoReport v2 API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -94,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256)
     lo.add_argument("--seed", type=_nonneg_int("--seed"), default=0)
     lo.add_argument("--json", action="store_true", help="print JSON")
+    lm = ltsub.add_parser("mqtt", help="drive an MQTT broker with a device fleet and measure what arrives")
+    lm.add_argument("--url", required=True, help="broker, e.g. mqtt://127.0.0.1:1883")
+    lm.add_argument("--devices", type=_nonneg_int("--devices"), default=1000, help="simulated devices (default 1000)")
+    lm.add_argument("--rate", type=_positive_float("--rate"), required=True, help="messages a second (offered)")
+    lm.add_argument("--duration", type=_positive_float("--duration"), default=10.0, help="seconds (default 10)")
+    lm.add_argument("--qos", type=int, choices=[0, 1], default=1)
+    lm.add_argument("--pack", type=_nonneg_int("--pack"), default=1, help="SenML readings per message (default 1)")
+    lm.add_argument("--user", help="broker user name")
+    lm.add_argument("--password", help="broker password")
+    lm.add_argument("--json", action="store_true", help="print the JSON report (a one-line summary goes to stderr)")
 
     c = sub.add_parser("city", help="city commands")
     csub = c.add_subparsers(dest="city_command", metavar="SUBCOMMAND")
@@ -145,7 +163,14 @@ def _run(args) -> int:
                                 ("staff_key", args.staff_key), ("db_url", args.db)) if v}
     if update:
         scenario.services = scenario.services.model_copy(update=update)
-    summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json)
+    mqtt = None
+    if args.mqtt:
+        from sensors.bridge import MqttParams, parse_url
+
+        parse_url(args.mqtt)
+        mqtt = MqttParams(url=args.mqtt, qos=args.mqtt_qos, username=args.mqtt_user, password=args.mqtt_password,
+                          ca_certs=args.mqtt_ca, tls_insecure=args.mqtt_insecure)
+    summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str))
     else:
@@ -226,6 +251,8 @@ def _keys(args) -> int:
 
 
 def _loadtest(args) -> int:
+    if args.target == "mqtt":
+        return _loadtest_mqtt(args)
     from services.loadtest import run_loadtest
 
     try:
@@ -246,6 +273,22 @@ def _loadtest(args) -> int:
               f"status {o['status']}")
     if s["errors"]:
         print(f"  errors: {s['errors']}")
+    return 0
+
+
+def _loadtest_mqtt(args) -> int:
+    from sensors.loadtest import run_mqtt_loadtest, summary_line
+
+    try:
+        r = run_mqtt_loadtest(args.url, devices=args.devices, rate=args.rate, duration_s=args.duration, qos=args.qos,
+                              pack=max(1, args.pack), username=args.user, password=args.password)
+    except ValueError as exc:
+        raise TwinError(str(exc)) from None
+    if args.json:
+        print(json.dumps(r))
+        print(summary_line(r), file=sys.stderr)
+    else:
+        print(summary_line(r))
     return 0
 
 

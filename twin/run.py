@@ -70,13 +70,15 @@ def default_run_dir(scenario, city) -> Path:
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
 
 
-def build_twin(scenario, city, run_dir=None, timetable="auto") -> Twin:
-    """A :class:`Twin` with every component of the scenario attached (not yet run)."""
+def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twin:
+    """A :class:`Twin` with every component of the scenario attached (not yet run); ``mqtt``
+    (:class:`sensors.bridge.MqttParams`) mirrors it to a broker."""
     from agents.daily import DailyLife
     from agents.demand import Demand
     from agents.incidents import Incidents
     from agents.journeys import Journeys
     from agents.population import Citizens
+    from sensors.component import Sensors
     from services.component import CityServices
     from services.dispatch import Responders
     from agents.taxes import Taxes
@@ -95,14 +97,20 @@ def build_twin(scenario, city, run_dir=None, timetable="auto") -> Twin:
         twin.add(Incidents(scenario.incidents))
         twin.add(CityServices(scenario.services))
         twin.add(Responders(scenario.responders))
+        twin.add(Sensors(scenario.sensors))
+        if mqtt is not None:
+            from sensors.bridge import MqttBridge
+
+            twin.add(MqttBridge(mqtt))
     except BaseException:
         twin.close()
         raise
     return twin
 
 
-def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None) -> dict:
-    """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis)."""
+def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None, mqtt=None) -> dict:
+    """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis);
+    ``mqtt`` (:class:`sensors.bridge.MqttParams`) publishes the run to a broker as it goes."""
     t0 = time.perf_counter()
     city = city or load_city(scenario.city)
     population = population_of(scenario, city)
@@ -128,7 +136,7 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         manifest["gtfs"] = {"source": timetable.source, "trips": timetable.n_trips,
                             "service_date_exact": timetable.service_date(scenario.start.date())[1]}
         _write_json(run_dir / "manifest.json", manifest)
-    twin = build_twin(scenario, city, run_dir, timetable)
+    twin = build_twin(scenario, city, run_dir, timetable, mqtt=mqtt)
     try:
         bar = None
         if progress:

@@ -1,0 +1,78 @@
+"""A private mosquitto for the MQTT tests, on a free loopback port.
+
+Its configuration keeps every QoS 1 message (``max_queued_messages 0``: mosquitto's default
+silently drops past 1000 queued), and persists sessions to the test's folder so a broker that
+is stopped and started again still knows its persistent subscribers. mosquitto comes from the
+Debian package ``scripts/install.sh --dev`` installs; a missing binary fails the test.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+
+def mosquitto_binary() -> str:
+    for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
+        if cand and Path(cand).exists():
+            return cand
+    pytest.fail("mosquitto is not installed (scripts/install.sh --dev installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """One mosquitto process: ``start()``, ``stop()``, ``url``."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder = folder
+        self.port = port or free_port()
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "max_queued_messages 0\n"
+            "max_inflight_messages 0\n"
+            "persistence true\n"
+            f"persistence_location {folder}/\n"
+            "autosave_interval 1\n"
+            f"log_dest file {folder}/mosquitto.log\n")
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> "Broker":
+        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    pytest.fail(f"mosquitto exited: {(self.folder / 'mosquitto.log').read_text()[-500:]}")
+                time.sleep(0.05)
+        pytest.fail("mosquitto did not open its port")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path).start()
+    yield b
+    b.stop()
