@@ -100,8 +100,10 @@ def _of(events, kind):
 def test_run_fills_the_store_and_closes_requests_through_crews(service_run):
     summary, store, ev = service_run
     k = summary["kpis"]["services"]
-    reports = len(_of(ev, "report_filed")) + len(_of(ev, "permit_application"))
+    faults = [r for r in _of(ev, "device_state").to_pylist() if '"service_code"' in r["payload"]]
+    reports = len(_of(ev, "report_filed")) + len(_of(ev, "permit_application")) + len(faults)
     received = _of(ev, "request_received")
+    assert sum(1 for e in received.column("entity").to_pylist() if not e.startswith("citizen:")) == len(faults)
     assert reports > 100 and len(received) + len(_of(ev, "request_rejected")) == reports
     with store.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(service_requests)).scalar_one()
