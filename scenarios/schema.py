@@ -18,6 +18,7 @@ from agents.demand import DemandParams
 from agents.incidents import IncidentParams
 from agents.journeys import TransitParams
 from agents.population import PopulationParams
+from ledger.component import LedgerParams
 from sensors.devices import SensorParams
 from services.component import ServicesParams
 from services.dispatch import ResponderParams
@@ -55,6 +56,7 @@ class Scenario(BaseModel):
     responders: ResponderParams = ResponderParams()
     services: ServicesParams = ServicesParams()
     sensors: SensorParams = SensorParams()
+    ledger: LedgerParams = LedgerParams()
 
     @model_validator(mode="after")
     def _one_size(self):

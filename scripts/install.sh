@@ -5,8 +5,8 @@
 #   scripts/install.sh --dev    plus the test and benchmark tools
 #
 # System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv; with
-# --dev mosquitto, which the MQTT tests start on a port of their own); later parts add theirs
-# here (chromium for the browser tests, node for ganache). Nothing is installed when it is already there. Safe to run again.
+# --dev mosquitto, which the MQTT tests start on a port of their own, and node with ganache from
+# npm in ./.tools for the ledger tests); later parts add theirs here (chromium for the browser tests). Nothing is installed when it is already there. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,13 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
 command -v g++ >/dev/null 2>&1 || apt_install g++
 # the tests start their own MQTT broker
 if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients; fi
+# the ledger tests run against ganache (npm), installed into ./.tools
+GANACHE_VERSION=7.9.2
+if [ "$extras" = "[dev]" ] && [ ! -x .tools/node_modules/.bin/ganache ]; then
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  echo "install.sh: installing ganache@$GANACHE_VERSION into .tools"
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error "ganache@$GANACHE_VERSION" >/dev/null
+fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
   echo "install.sh: Python >= 3.11 is needed ($PY is $("$PY" --version 2>&1))" >&2; exit 1

@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--api-key", help="API key for --services-url")
     r.add_argument("--staff-key", help="staff API key for --services-url (crews report progress with it)")
     r.add_argument("--db", help="database URL of the city hall's store (default: services.sqlite in the run directory)")
+    r.add_argument("--chain-url", help="JSON-RPC node for the ledger (default: the embedded py-evm chain)")
+    r.add_argument("--chain-key", help="private key of a funded account on --chain-url (not needed on ganache)")
     r.add_argument("--mqtt", help="publish the run to an MQTT broker: mqtt://[user:pass@]host:port or mqtts://…")
     r.add_argument("--mqtt-qos", type=int, choices=[0, 1], default=1, help="QoS of published messages (default 1)")
     r.add_argument("--mqtt-user", help="broker user name")
@@ -163,6 +165,9 @@ def _run(args) -> int:
                                 ("staff_key", args.staff_key), ("db_url", args.db)) if v}
     if update:
         scenario.services = scenario.services.model_copy(update=update)
+    chain = {k: v for k, v in (("chain_url", args.chain_url), ("private_key", args.chain_key)) if v}
+    if chain:
+        scenario.ledger = scenario.ledger.model_copy(update=chain)
     mqtt = None
     if args.mqtt:
         from sensors.bridge import MqttParams, parse_url
@@ -213,6 +218,10 @@ def _print_summary(s: dict) -> None:
     if r:
         print("  response time p50/p90 (min): " + ", ".join(f"{kind} {v['p50_min']:.1f}/{v['p90_min']:.1f}"
                                                           for kind, v in r.items()))
+    lg = k.get("ledger") or {}
+    if lg:
+        print(f"  ledger ({lg['chain']}): {lg['payments_anchored']:,} payments in {lg['batches_anchored']:,} anchored "
+              f"batches, {lg['payments_queued']:,} queued; {lg['permits_issued']:,} permits issued")
     sv = k.get("services") or {}
     if sv:
         print(f"  city hall: {sv['received']:,} requests received ({sv['duplicates']:,} duplicates), "

@@ -98,6 +98,10 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         twin.add(CityServices(scenario.services))
         twin.add(Responders(scenario.responders))
         twin.add(Sensors(scenario.sensors))
+        if scenario.ledger.enabled:
+            from ledger.component import LedgerComponent
+
+            twin.add(LedgerComponent(scenario.ledger))
         if mqtt is not None:
             from sensors.bridge import MqttBridge
 

@@ -1,0 +1,1 @@
+"""The Vyper sources of the ledger contracts (compiled by :mod:`ledger.compiler`)."""

@@ -1,0 +1,278 @@
+"""The ledger on the embedded chain and on ganache: anchoring, receipts, tampering, access
+control, permits, privacy, nonces under concurrency, a node outage, and a run."""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from datetime import date
+
+import pyarrow.compute as pc
+import pytest
+from sqlalchemy import update
+
+from ledger import merkle
+from ledger.chain import LedgerError, LedgerReverted, LedgerUnavailable, open_chain
+from ledger.compiler import compiled
+from ledger.ledger import Ledger, text32
+from ledger.store import payments
+from tests.ganache_node import Ganache, free_port
+
+CHAINS = ["embedded", "ganache"]
+
+
+@pytest.fixture(scope="module")
+def ganache(tmp_path_factory):
+    g = Ganache(tmp_path_factory.mktemp("ganache")).start()
+    yield g
+    g.stop()
+
+
+@pytest.fixture(params=CHAINS)
+def ledger(request, tmp_path, _private_cache):
+    url = None if request.param == "embedded" else request.getfixturevalue("ganache").url
+    return Ledger.open(url, f"sqlite:///{tmp_path / 'ledger.sqlite'}", batch_size=500)
+
+
+def _pay(ledger, n=1200, payers=40):
+    return ledger.pay_many([(f"citizen:{i % payers}", ("building", "land", "vehicle")[i % 3], 1000 + i,
+                             1772445600 + 60 * i) for i in range(n)])
+
+
+# ---- compiling ----------------------------------------------------------------------------------
+def test_contracts_compile_from_source_with_a_cache(_private_cache):
+    a = compiled("Treasury")
+    b = compiled("Treasury")
+    assert a == b and a["evm_version"] == "shanghai" and a["bytecode"].startswith("0x")
+    assert {x["name"] for x in a["abi"] if x["type"] == "function"} >= {"record", "anchor", "verify", "set_treasury"}
+    cached = list((_private_cache / "vyper").glob("Treasury-*.json"))
+    assert len(cached) == 1 and a["source_hash"][:20] in cached[0].name
+    with pytest.raises(FileNotFoundError):
+        compiled("Nope")
+
+
+def test_merkle_proofs_for_every_leaf_and_odd_sizes():
+    for n in (1, 2, 3, 7, 8, 33):
+        leaves = [merkle.leaf(1, i, bytes(32), bytes(32), text32("land"), i + 1, 0) for i in range(n)]
+        levels = merkle.tree(leaves)
+        r = merkle.root(levels)
+        for i in range(n):
+            assert merkle.verify(leaves[i], merkle.proof(levels, i), i, r)
+        if n > 1:
+            assert not merkle.verify(leaves[0], merkle.proof(levels, 0), 1, r)
+
+
+# ---- payments, anchoring, receipts ------------------------------------------------------------------
+def test_payments_anchor_in_batches_and_every_receipt_verifies(ledger):
+    ids = _pay(ledger)
+    assert ledger.queued() == 1200
+    done = ledger.anchor()
+    assert [b["count"] for b in done] == [500, 500, 200] and ledger.queued() == 0
+    assert ledger.chain.call(ledger.treasury.functions.batches_anchored()) == 3
+    receipts = ledger.receipts(ids)
+    for r in receipts[::37] + receipts[-3:]:
+        v = ledger.verify_receipt(r)
+        assert v.ok, v.reason
+    r = receipts[0]
+    assert r["chain_id"] == ledger.chain.chain_id and r["contract"] == ledger.treasury.address
+    assert r["tx_hash"] == done[0]["tx_hash"] and len(r["proof"]) == 9          # ⌈log2 500⌉
+    assert ledger.anchor() == []                                                # nothing twice
+
+
+@pytest.mark.parametrize("field,change", [
+    ("payment.amount_bani", lambda v: v + 1), ("payment.tax_type", lambda v: "land" if v != "land" else "vehicle"),
+    ("payment.ref", lambda v: "0x" + "11" * 32), ("payment.payer_hash", lambda v: "0x" + "22" * 32),
+    ("payment.paid_at", lambda v: v + 1), ("batch_id", lambda v: v + 1), ("index", lambda v: v + 1),
+    ("leaf", lambda v: "0x" + "33" * 32), ("proof", lambda v: ["0x" + "44" * 32] + v[1:]),
+    ("root", lambda v: "0x" + "55" * 32), ("chain_id", lambda v: v + 1),
+    ("contract", lambda v: "0x" + "66" * 20), ("tx_hash", lambda v: None),
+])
+def test_an_altered_receipt_fails_verification(ledger, field, change):
+    ids = _pay(ledger, n=40)
+    ledger.anchor()
+    r = copy.deepcopy(ledger.receipt(ids[5]))
+    assert ledger.verify_receipt(r).ok
+    obj, key = (r["payment"], field.split(".")[1]) if "." in field else (r, field)
+    obj[key] = change(obj[key])
+    if field == "tx_hash":                      # a receipt that names another transaction
+        other = ledger.chain.send(ledger.treasury.functions.record(b"\1" * 32, b"\2" * 32, text32("land"), 5),
+                                  "treasury")
+        r["tx_hash"] = "0x" + bytes(other["transactionHash"]).hex()
+    v = ledger.verify_receipt(r)
+    assert not v.ok and v.reason
+
+
+def test_a_store_row_altered_after_anchoring_fails_verification(ledger):
+    ids = _pay(ledger, n=30)
+    ledger.anchor()
+    assert ledger.verify_payment(ids[3]).ok
+    with ledger.engine.begin() as conn:
+        conn.execute(update(payments).where(payments.c.id == ids[3]).values(amount_bani=1))
+    v = ledger.verify_payment(ids[3])
+    assert not v.ok and "leaf" in v.reason
+    assert ledger.verify_payment(ids[4]).ok                     # the others are untouched
+
+
+def test_bad_payments_are_refused_before_anything_is_stored(ledger):
+    for args, words in ((("citizen:1", "dog_tax", 100), "tax_type"), (("citizen:1", "land", 0), "amount_bani"),
+                        (("citizen:1", "land", 10.5), "amount_bani"), (("ana@example.ro", "land", 10), "personal"),
+                        (("1850101123456", "land", 10), "personal")):
+        with pytest.raises(LedgerError, match=words):
+            ledger.pay(*args)
+    assert ledger.queued() == 0
+
+
+# ---- access control ----------------------------------------------------------------------------------
+def test_unauthorised_accounts_are_reverted(ledger):
+    t, p = ledger.treasury.functions, ledger.permits.functions
+    for call, words in ((t.record(b"\1" * 32, b"\2" * 32, text32("land"), 5), "only treasury"),
+                        (t.anchor(10**9, b"\1" * 32, 1, 1), "only treasury"),
+                        (t.set_treasury(ledger.chain.account("outsider").address, True), "only admin"),
+                        (p.issue(b"\1" * 32, b"\2" * 32, text32("building"), text32("urbanism"), 1, 2), "only issuer"),
+                        (p.set_roles(ledger.chain.account("outsider").address, 1), "only admin")):
+        with pytest.raises(LedgerReverted, match=words):
+            ledger.chain.send(call, "outsider")
+    # the treasury itself cannot anchor a batch twice
+    ids = _pay(ledger, n=3)
+    ledger.anchor()
+    with pytest.raises(LedgerReverted, match="batch already anchored"):
+        ledger.chain.send(t.anchor(1, b"\1" * 32, 1, 1), "treasury")
+    assert ledger.verify_payment(ids[0]).ok
+
+
+# ---- permits ------------------------------------------------------------------------------------------
+def test_permits_issue_verify_revoke(ledger):
+    doc = b"%PDF certificat de urbanism nr. 42"
+    ledger.issue_permit("CU-2026-42", doc, "urbanism_certificate", "urbanism", date(2026, 3, 1), date(2027, 3, 1))
+    v = ledger.verify_permit("CU-2026-42", doc, when=date(2026, 6, 1))
+    assert v["status"] == "valid" and v["document_matches"] is True and v["department"] == "urbanism"
+    assert v["issuer"] == ledger.chain.account("issuer").address and v["valid_to"] == "2027-03-01"
+    assert ledger.verify_permit("CU-2026-42", b"forged", when=date(2026, 6, 1))["document_matches"] is False
+    assert ledger.verify_permit("CU-2026-42", when=date(2028, 1, 1))["status"] == "expired"
+    assert ledger.verify_permit("CU-2026-42", when=date(2025, 1, 1))["status"] == "not_yet_valid"
+    assert ledger.verify_permit("CU-2026-99")["status"] == "unknown"
+    with pytest.raises(LedgerReverted, match="already used"):
+        ledger.issue_permit("CU-2026-42", doc, "urbanism_certificate", "urbanism", date(2026, 3, 1), date(2027, 3, 1))
+    with pytest.raises(LedgerReverted, match="valid_to must be after"):
+        ledger.issue_permit("CU-2026-43", doc, "building", "urbanism", date(2027, 3, 1), date(2026, 3, 1))
+    with pytest.raises(LedgerReverted, match="only its issuer or an auditor"):
+        ledger.revoke_permit("CU-2026-42", "no reason", role="outsider")
+    ledger.revoke_permit("CU-2026-42", "forged plans", role="auditor")
+    v = ledger.verify_permit("CU-2026-42", when=date(2026, 6, 1))
+    assert v["status"] == "revoked" and v["revoke_reason"] == "forged plans"
+
+
+# ---- privacy ------------------------------------------------------------------------------------------
+def test_nothing_personal_on_chain_and_erasure_unlinks(ledger):
+    ids = ledger.pay_many([("citizen:777", "vehicle", 12_345, 1772445600), ("citizen:778", "land", 500, 1772445601)])
+    ledger.anchor()
+    ledger.record(ids[0])
+    w3 = ledger.chain.w3
+    blob = b""
+    for n in range(w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]:
+            blob += bytes(tx.get("input", tx.get("data", b"")))
+            rc = w3.eth.get_transaction_receipt(tx["hash"])
+            for log in rc["logs"]:
+                blob += bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"])
+    assert b"citizen" not in blob and b"777" not in blob
+    h = ledger.payer_hash_of("citizen:777")
+    assert bytes.fromhex(h[2:]) in blob                       # only the salted hash is there
+    assert ledger.forget("citizen:777") == 1
+    assert ledger.payer_hash_of("citizen:777") is None
+    assert ledger.verify_payment(ids[0]).ok                   # the receipt still holds
+    assert ledger.payer_hash_of("citizen:778") is not None
+
+
+# ---- concurrency and faults ------------------------------------------------------------------------------
+def test_concurrent_senders_never_reuse_a_nonce(ledger):
+    ids = _pay(ledger, n=24)
+    errors = []
+
+    def worker(chunk):
+        for i in chunk:
+            try:
+                ledger.record(i)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(ids[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert ledger.chain.call(ledger.treasury.functions.payments_recorded()) == 24
+
+
+def test_node_outage_loses_nothing_and_anchors_nothing_twice(tmp_path, _private_cache):
+    g = Ganache(tmp_path).start()
+    try:
+        led = Ledger.open(g.url, f"sqlite:///{tmp_path / 'ledger.sqlite'}", batch_size=100)
+        first = _pay(led, n=150)
+        led.anchor()
+        g.stop()                                                   # the node goes away
+        second = _pay(led, n=250)                                  # payments keep coming
+        with pytest.raises(LedgerUnavailable, match="unreachable|does not answer|no receipt"):
+            led.anchor()
+        assert led.queued() == 0                                   # frozen into batches, waiting
+        g.start()                                                  # same chain, same port
+        done = led.anchor()
+        assert sum(b["count"] for b in done) == 250
+        assert led.anchor() == []
+        assert led.chain.call(led.treasury.functions.batches_anchored()) == 2 + 3
+        for r in led.receipts(first + second)[::25]:
+            assert led.verify_receipt(r).ok
+    finally:
+        g.stop()
+
+
+def test_unreachable_node_gives_a_clear_error():
+    with pytest.raises(LedgerUnavailable, match=r"--chain-url http://127\.0\.0\.1:\d+: the node does not answer"):
+        open_chain(f"http://127.0.0.1:{free_port()}", timeout_s=1)
+    with pytest.raises(LedgerError, match="http"):
+        open_chain("ws://127.0.0.1:8545")
+
+
+# ---- in a run ---------------------------------------------------------------------------------------------
+def test_a_run_anchors_tax_payments_and_logs_verifiable_receipts(tmp_path, demo_city):
+    from scenarios import load_scenario
+    from twin.eventlog import read_events
+    from twin.run import run_scenario
+
+    sc = load_scenario("baseline", city="demo", population=6000, hours=30, seed=5, start="2026-03-30T00:00:00",
+                       ledger={"anchor_every_min": 60})
+    s = run_scenario(sc, out=tmp_path / "run", city=demo_city)
+    k = s["kpis"]["ledger"]
+    ev = read_events(tmp_path / "run" / "events.parquet")
+    paid = ev.filter(pc.equal(ev["kind"], "tax_payment"))
+    batches = ev.filter(pc.equal(ev["kind"], "batch_anchored")).to_pylist()
+    receipts = ev.filter(pc.equal(ev["kind"], "payment_receipt")).to_pylist()
+    assert len(paid) > 50 and k["payments_anchored"] == len(paid) == len(receipts) and k["payments_queued"] == 0
+    assert len(batches) == k["batches_anchored"] >= 2
+    assert sum(json.loads(b["payload"])["count"] for b in batches) == len(paid)
+
+
+def test_receipts_in_the_log_verify_on_the_run_chain(tmp_path, demo_city):
+    from scenarios import load_scenario
+    from twin.eventlog import read_events
+    from twin.run import build_twin
+
+    sc = load_scenario("baseline", city="demo", population=6000, hours=20, seed=5, start="2026-03-30T00:00:00",
+                       ledger={"anchor_every_min": 120})
+    tw = build_twin(sc, demo_city, tmp_path / "run", timetable=None)
+    tw.run(20)
+    led = tw.component("ledger").ledger
+    tw.kpis()
+    tw.close()
+    ev = read_events(tmp_path / "run" / "events.parquet")
+    receipts = [json.loads(r["payload"]) for r in ev.filter(pc.equal(ev["kind"], "payment_receipt")).to_pylist()]
+    assert len(receipts) > 20
+    for p in receipts[::7]:
+        r = {"payment": {"id": p["payment_id"], "ref": p["payment_ref"], "payer_hash": p["payer_hash"],
+                         "tax_type": p["tax_type"], "amount_bani": p["amount_bani"], "paid_at": p["paid_at"]},
+             **{k: p[k] for k in ("batch_id", "index", "leaf", "proof", "root", "chain_id", "contract", "tx_hash",
+                                  "block")}}
+        assert led.verify_receipt(r).ok
+        r["payment"]["amount_bani"] += 100
+        assert not led.verify_receipt(r).ok
