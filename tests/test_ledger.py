@@ -276,3 +276,19 @@ def test_receipts_in_the_log_verify_on_the_run_chain(tmp_path, demo_city):
         assert led.verify_receipt(r).ok
         r["payment"]["amount_bani"] += 100
         assert not led.verify_receipt(r).ok
+
+
+def test_cli_run_against_ganache_and_against_a_dead_node(ganache, tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "3000", "--hours",
+                          "6", "--seed", "2", "--out", str(tmp_path / "r"), "--json", "--chain-url", ganache.url],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    k = json.loads(out.stdout.strip().splitlines()[-1])["kpis"]["ledger"]
+    assert k["chain"] == ganache.url and k["chain_id"] == 1337 and k["payments_queued"] == 0
+    dead = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "100", "--hours",
+                           "1", "--out", str(tmp_path / "d"), "--chain-url", f"http://127.0.0.1:{free_port()}"],
+                          capture_output=True, text=True)
+    assert dead.returncode == 2 and "does not answer" in dead.stderr and "Traceback" not in dead.stderr
