@@ -20,6 +20,7 @@ from agents.journeys import TransitParams
 from agents.population import PopulationParams
 from ledger.component import LedgerParams
 from sensors.devices import SensorParams
+from services.chatbot.component import ChatbotParams
 from services.component import ServicesParams
 from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
@@ -57,6 +58,7 @@ class Scenario(BaseModel):
     services: ServicesParams = ServicesParams()
     sensors: SensorParams = SensorParams()
     ledger: LedgerParams = LedgerParams()
+    chatbot: ChatbotParams = ChatbotParams()
 
     @model_validator(mode="after")
     def _one_size(self):

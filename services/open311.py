@@ -30,6 +30,7 @@ server (no stack trace) is ever returned. CORS is off unless origins are given.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
@@ -37,6 +38,7 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services import catalogue as C
@@ -64,6 +66,15 @@ POST_FIELDS = {
 }
 
 
+class ChatIn(BaseModel):
+    """A message to the citizen assistant."""
+
+    session_id: str = Field(..., min_length=1, max_length=100)
+    text: str = Field(..., max_length=10_000)
+    language: str | None = Field(None, pattern="^(ro|en|hu)$")
+    access_needs: list[str] = Field(default_factory=list, max_length=4)
+
+
 def _form_schema(fields: dict, required: list[str]) -> dict:
     return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
         "type": "object", "required": required,
@@ -72,7 +83,7 @@ def _form_schema(fields: dict, required: list[str]) -> dict:
 
 
 def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_min: int = 1200,
-               cors_origins: list[str] | None = None, housekeeping_s: float | None = None) -> FastAPI:
+               cors_origins: list[str] | None = None, housekeeping_s: float | None = None, chatbot=None) -> FastAPI:
     """The API over a :class:`services.hall.CityHall`.
 
     Parameters
@@ -86,6 +97,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     housekeeping_s
         Every so many seconds, flag SLA breaches and apply the personal-data retention rule
         (None: never; the server sets it).
+    chatbot
+        A :class:`services.chatbot.bot.Chatbot` answering ``POST /chat``; None: no such route.
     """
     limiter = limiter or RateLimiter()
 
@@ -307,6 +320,14 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     def stats(request: Request):
         throttle(request, None)
         return respond("json", "stats", hall.counts())
+
+    if chatbot is not None:
+        @app.post("/chat", tags=["chatbot"], summary="Talk to the citizen assistant")
+        def chat(request: Request, body: ChatIn):
+            throttle(request, None)
+            out = chatbot.reply(body.session_id, body.text,
+                                {"language": body.language or "ro", "access_needs": body.access_needs})
+            return Response(json.dumps(out, ensure_ascii=False, default=str), media_type="application/json")
 
     return app
 

@@ -12,8 +12,11 @@ DEFAULT_DB = "sqlite:///twin-services.sqlite"
 
 def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: str | None = None,
               anonymous_rate_per_min: int = 1200, cors_origins: list[str] | None = None,
-              housekeeping_s: float | None = 60.0, schema: str | None = None):
-    """The Open311 application over the store at ``db_url`` for the city ``city``."""
+              housekeeping_s: float | None = 60.0, schema: str | None = None, chatbot: bool = True,
+              chain_url: str | None = None):
+    """The Open311 application over the store at ``db_url`` for the city ``city``, with the
+    citizen assistant on ``POST /chat`` (its payments and permit checks on the ledger at
+    ``chain_url``, the embedded chain by default)."""
     from services.geo import CityArea
     from services.hall import CityHall
     from services.open311 import create_app
@@ -21,9 +24,26 @@ def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: 
     from twin.city import load_city
 
     c = load_city(city)
-    hall = CityHall(open_store(db_url, schema=schema), CityArea(c), jurisdiction_id=jurisdiction_id or f"{c.slug}.ro")
+    area = CityArea(c)
+    hall = CityHall(open_store(db_url, schema=schema), area, jurisdiction_id=jurisdiction_id or f"{c.slug}.ro")
+    bot = make_chatbot(c, hall, area, chain_url) if chatbot else None
     return create_app(hall, anonymous_rate_per_min=anonymous_rate_per_min, cors_origins=cors_origins,
-                      housekeeping_s=housekeeping_s)
+                      housekeeping_s=housekeeping_s, chatbot=bot)
+
+
+def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledger: bool = True):
+    """A :class:`services.chatbot.bot.Chatbot` for ``city`` (its GTFS feed found beside it)."""
+    from services.chatbot.bot import Chatbot
+    from twin.gtfs import find_gtfs, load_gtfs
+
+    path = find_gtfs(city)
+    timetable = load_gtfs(path, city) if path is not None else None
+    led = None
+    if ledger:
+        from ledger.ledger import Ledger
+
+        led = Ledger.open(chain_url)
+    return Chatbot(hall=hall, ledger=led, area=area, timetable=timetable)
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8311, log_level: str = "warning") -> None:

@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("scenarios", help="list the scenario library")
+
+    ch = sub.add_parser("chat", help="talk to the citizen assistant (or: twin chat eval FILE.jsonl)")
+    ch.add_argument("eval", nargs="?", choices=["eval"], help="score the assistant on a labelled file")
+    ch.add_argument("file", nargs="?", help="JSONL file of {text, lang, intent, slots} (for eval)")
+    ch.add_argument("--city", default="demo", help="city whose streets and bus stops the assistant knows")
+    ch.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     return p
 
 
@@ -134,6 +140,8 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "city":
             return _city_info(args)
+        if args.command == "chat":
+            return _chat(args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "keys":
@@ -218,6 +226,11 @@ def _print_summary(s: dict) -> None:
     if r:
         print("  response time p50/p90 (min): " + ", ".join(f"{kind} {v['p50_min']:.1f}/{v['p90_min']:.1f}"
                                                           for kind, v in r.items()))
+    cb = k.get("chatbot") or {}
+    if cb.get("conversations"):
+        print(f"  chatbot: {cb['conversations']:,} conversations, containment {cb['containment_rate']:.0%}, "
+              f"{cb['handoffs']:,} handoffs, {cb['wrong_actions']:,} wrong actions, intent accuracy "
+              f"{cb['intent_accuracy']:.0%}")
     lg = k.get("ledger") or {}
     if lg:
         print(f"  ledger ({lg['chain']}): {lg['payments_anchored']:,} payments in {lg['batches_anchored']:,} anchored "
@@ -229,6 +242,54 @@ def _print_summary(s: dict) -> None:
               + (f", {sv['sla_met_share']:.0%} closed within SLA" if sv.get("sla_met_share") is not None else ""))
     print(f"  run directory: {s['run_dir']}")
     print(f"  {k.get('attribution', '')}")
+
+
+def _chat(args) -> int:
+    from services.chatbot.evaluate import EvalFileError, evaluate, load_jsonl
+    from services.geo import CityArea
+    from services.server import make_chatbot
+    from twin.city import load_city
+
+    city = load_city(args.city)
+    if args.eval:
+        if not args.file:
+            raise TwinError("twin chat eval: give the labelled FILE.jsonl")
+        try:
+            rows = load_jsonl(args.file)
+        except EvalFileError as exc:
+            raise TwinError(str(exc)) from None
+        bot = make_chatbot(city, area=CityArea(city), ledger=False)
+        r = evaluate(bot, rows)
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False, default=str))
+            return 0
+        print(f"chatbot evaluation on {args.file}: {r['n']} messages ({city.name})")
+        for name, m in [("all", r)] + [(k, v) for k, v in r["by_language"].items()]:
+            print(f"  {name:4s} n={m['n']:<5} intent accuracy {m['intent_accuracy']:.1%}  macro-F1 {m['macro_f1']:.3f}  "
+                  f"out_of_scope recall {m['out_of_scope_recall'] if m['out_of_scope_recall'] is not None else '-'}  "
+                  f"slots P {m['slot_precision']:.3f} R {m['slot_recall']:.3f} F1 {m['slot_f1']:.3f}  "
+                  f"latency p50 {m['latency_ms']['p50']:.2f} ms p95 {m['latency_ms']['p95']:.2f} ms")
+        print("  per-intent recall: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["per_intent_recall"].items())))
+        return 0
+    from services.geo import CityArea as _Area
+    from services.hall import CityHall
+    from services.store import open_store, sqlite_url
+    import tempfile
+
+    area = _Area(city)
+    hall = CityHall(open_store(sqlite_url(f"{tempfile.mkdtemp(prefix='twin-chat-')}/chat.sqlite")), area)
+    bot = make_chatbot(city, hall, area)
+    print(f"SmartCity Twin assistant for {city.name} (Romanian or English; empty line or Ctrl-D to quit)")
+    while True:
+        try:
+            line = input("> ")
+        except EOFError:
+            break
+        if not line.strip():
+            break
+        r = bot.reply("cli", line)
+        print(r["text"])
+    return 0
 
 
 def _serve(args) -> int:

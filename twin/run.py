@@ -102,6 +102,10 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
             from ledger.component import LedgerComponent
 
             twin.add(LedgerComponent(scenario.ledger))
+        if scenario.chatbot.enabled:
+            from services.chatbot.component import ChatbotComponent
+
+            twin.add(ChatbotComponent(scenario.chatbot))
         if mqtt is not None:
             from sensors.bridge import MqttBridge
 

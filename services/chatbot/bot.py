@@ -1,0 +1,347 @@
+"""The citizen assistant: understands, asks for what is missing, confirms, acts, or hands off.
+
+``Chatbot.reply(session_id, text, profile=None) -> {intent, confidence, slots, text, actions}``
+
+A session remembers the intent being served, its slots, the slot it asked for and whether it
+is waiting for a yes/no. Each turn:
+
+1. empty, emoji-only or over-long text is answered without failing;
+2. the message is understood (:mod:`services.chatbot.nlu`); an answer to a pending question
+   fills that slot (or says yes/no) instead of starting over;
+3. **emergencies** get 112 guidance before anything else;
+4. confidence below ``threshold`` → a clarifying question (never a guess); ``out_of_scope`` →
+   what the assistant can do;
+5. the intent's required slots are asked for one by one (which street? which tax?), actions
+   that change something are confirmed first, then **done** through the real services:
+
+   ============================ ====================================================
+   report_issue                 an Open311 request at the geocoded street
+                                (:meth:`services.hall.CityHall.submit`)
+   request_status               :meth:`services.hall.CityHall.get`
+   pay_tax                      a quote, then :meth:`ledger.ledger.Ledger.pay` + anchor → receipt id
+   permit_apply                 a permit application (a city-hall request of the permit's service)
+   permit_verify                :meth:`ledger.ledger.Ledger.verify_permit`
+   transport_schedule           next departures from the GTFS timetable at the (simulated) time
+   office_info, documents_info  the knowledge base (:mod:`services.chatbot.knowledge`)
+   human_agent                  a place in the operators' queue
+   ============================ ====================================================
+
+Replies are in the citizen's language (Romanian or English; Hungarian speakers get Romanian),
+short and plain for citizens whose profile asks for plain language.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.chatbot import knowledge as KB
+from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language, fold)
+
+MAX_TEXT = 2000
+REQUIRED = {"report_issue": ("category", "street"), "request_status": ("request_id",), "pay_tax": ("tax_type",),
+            "permit_apply": ("permit_type",), "permit_verify": ("permit_id",), "transport_schedule": ("stop",)}
+CONFIRM = ("report_issue", "pay_tax", "permit_apply")
+YES = re.compile(r"^\s*(da|sigur|confirm\w*|corect|ok|okay|yes|yep|sure|correct|y|d)\b", re.I)
+NO = re.compile(r"^\s*(nu|no|nope|anuleaza|cancel|n)\b", re.I)
+# chatbot category slot → Open311 service code (from agents.categories)
+CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "garbage": "sanitation",
+                    "illegal_parking": "illegal_parking", "green_space": "parks", "road_sign": "road_signs",
+                    "water_sewer": "water_sewer", "noise": "noise", "illegal_construction": "illegal_construction",
+                    "public_transport": "public_transport", "other": "other"}
+TAX_LEDGER = {"property": "building", "land": "land", "vehicle": "vehicle"}
+
+
+@dataclass
+class Session:
+    intent: str | None = None
+    slots: dict = field(default_factory=dict)
+    asking: str | None = None
+    confirming: bool = False
+    lang: str = "ro"
+    turns: int = 0
+    handed_off: bool = False
+    resolved: int = 0
+
+
+class Chatbot:
+    """See the module docstring.
+
+    Parameters
+    ----------
+    hall
+        A :class:`services.hall.CityHall` (reports, status, permit applications); None: those
+        actions answer that the service is unavailable.
+    ledger
+        A :class:`ledger.ledger.Ledger` (payments, permit checks), or None.
+    area
+        A :class:`services.geo.CityArea` of the city (streets, geocoding).
+    timetable
+        A :class:`twin.gtfs.Timetable`, or None.
+    clock
+        Function returning the current local datetime (the simulated one in a run).
+    threshold
+        Minimum confidence to act on an intent.
+    """
+
+    def __init__(self, *, hall=None, ledger=None, area=None, timetable=None, clock=None, model=None,
+                 threshold: float = 0.40):
+        self.hall, self.ledger, self.area, self.timetable = hall, ledger, area, timetable
+        self.clock = clock or datetime.now
+        streets = area.city.street_names if area is not None else ()
+        stops = timetable.station_name if timetable is not None else ()
+        lines = timetable.route_short if timetable is not None else ()
+        self.nlu = Understander(model or IntentModel.load(), SlotExtractor(streets, stops, lines))
+        self.threshold = threshold
+        self.sessions: dict[str, Session] = {}
+        self.operators: deque[str] = deque()
+        self.stats = {"turns": 0, "handoffs": 0, "actions": {}, "clarify": 0, "emergency": 0}
+
+    def understand(self, text: str, lang: str = "ro") -> Understanding:
+        return self.nlu(text, lang)
+
+    # ---- one turn -----------------------------------------------------------------------------
+    def reply(self, session_id: str, text, profile: dict | None = None) -> dict:
+        """Answer one message (see the module docstring)."""
+        prof = profile or {}
+        s = self.sessions.setdefault(str(session_id), Session(lang=_lang(prof.get("language", "ro"))))
+        s.turns += 1
+        self.stats["turns"] += 1
+        plain = "plain_language" in (prof.get("access_needs") or [])
+        if not isinstance(text, str) or not text.strip():
+            return self._out(s, "none", 0.0, {}, KB.say("empty", s.lang, plain))
+        if len(text) > MAX_TEXT:
+            text = text[:MAX_TEXT]
+        if not re.search(r"[A-Za-z0-9ĂÂÎȘȚăâîșțşţ]", text):
+            return self._out(s, "none", 0.0, {}, KB.say("no_words", s.lang, plain))
+        u = self.nlu(text, s.lang)
+        s.lang = u.lang if detect_language(text, "") else s.lang
+        # an answer to a pending question, unless the citizen clearly changed the subject
+        if s.intent and (s.asking or s.confirming):
+            yes_no = s.confirming and (YES.search(fold(text)) or NO.search(fold(text)))
+            escape = u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8
+            switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
+            if yes_no or not (escape or switch):
+                return self._continue(s, text, u, plain)
+        if u.intent == "emergency" and u.confidence >= self.threshold:
+            self.stats["emergency"] += 1
+            s.intent, s.asking, s.confirming = None, None, False
+            return self._out(s, "emergency", u.confidence, u.slots, KB.say("emergency", s.lang, plain),
+                             [{"type": "emergency_guidance", "number": "112"}])
+        if u.confidence < self.threshold:
+            self.stats["clarify"] += 1
+            return self._out(s, "clarify", u.confidence, u.slots, KB.say("clarify", s.lang, plain),
+                             [{"type": "clarify", "candidates": [i for i, _ in u.ranked]}])
+        s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
+        return self._advance(s, u.confidence, plain)
+
+    def _fills(self, s: Session, text: str) -> bool:
+        return bool(s.asking and self._slot_from_answer(s, s.asking, text))
+
+    def _continue(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
+        if s.confirming:
+            if YES.search(fold(text)):
+                s.confirming = False
+                return self._act(s, 1.0, plain)
+            if NO.search(fold(text)):
+                intent = s.intent
+                s.intent, s.slots, s.confirming = None, {}, False
+                return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
+            return self._out(s, s.intent, 1.0, s.slots, KB.say("yes_or_no", s.lang, plain))
+        value = self._slot_from_answer(s, s.asking, text)
+        if value is None:
+            more = {k: v for k, v in u.slots.items() if k not in s.slots}
+            s.slots.update(more)
+            if s.asking in s.slots:
+                value = s.slots[s.asking]
+        if value is None:
+            return self._out(s, s.intent, u.confidence, s.slots, KB.ask(s.asking, s.lang, plain, again=True))
+        s.slots[s.asking] = value
+        s.asking = None
+        return self._advance(s, 1.0, plain)
+
+    def _slot_from_answer(self, s: Session, slot: str, text: str):
+        ex = self.nlu.slots
+        f = fold(text)
+        if slot == "street":
+            name, number = ex.street(text if re.search(r"\b(str|strada|bd|bulevardul|calea|aleea|street|st)\b", f)
+                                     else f"strada {text}")
+            if number:
+                s.slots.setdefault("number", number)
+            return name
+        if slot in ("category", "tax_type", "permit_type"):
+            intent = {"category": "report_issue", "tax_type": "pay_tax", "permit_type": "permit_apply"}[slot]
+            return ex.extract(text, intent).get(slot)
+        if slot == "request_id":
+            m = re.search(r"\b(\d{1,9})\b", f)
+            return m.group(1) if m else None
+        if slot == "permit_id":
+            m = re.search(r"\b([a-z]{2,4}-\d{4}-\d{1,6})\b", f)
+            return m.group(1).upper() if m else None
+        if slot == "stop":
+            return ex.stop(text)
+        return None
+
+    def _advance(self, s: Session, conf: float, plain: bool) -> dict:
+        for slot in REQUIRED.get(s.intent, ()):
+            if slot not in s.slots:
+                s.asking = slot
+                return self._out(s, s.intent, conf, s.slots, KB.ask(slot, s.lang, plain))
+        if s.intent in CONFIRM:
+            s.confirming = True
+            return self._out(s, s.intent, conf, s.slots, self._confirmation(s, plain))
+        return self._act(s, conf, plain)
+
+    def _confirmation(self, s: Session, plain: bool) -> str:
+        sl = s.slots
+        if s.intent == "report_issue":
+            where = sl["street"] + (f" {sl['number']}" if sl.get("number") else "")
+            return KB.say("confirm_report", s.lang, plain, what=KB.category_name(sl["category"], s.lang), where=where)
+        if s.intent == "pay_tax":
+            amount = KB.tax_quote(sl["tax_type"])
+            sl["amount_bani"] = amount
+            return KB.say("confirm_pay", s.lang, plain, tax=KB.tax_name(sl["tax_type"], s.lang),
+                          amount=f"{amount / 100:.2f}")
+        return KB.say("confirm_permit", s.lang, plain, permit=KB.permit_name(sl["permit_type"], s.lang))
+
+    # ---- actions ------------------------------------------------------------------------------
+    def _act(self, s: Session, conf: float, plain: bool) -> dict:
+        intent, sl, lang = s.intent, s.slots, s.lang
+        s.intent, s.asking, s.confirming = None, None, False
+        actions: list[dict] = []
+        try:
+            text = self._do(intent, sl, lang, plain, actions, s)
+        except Exception as exc:  # noqa: BLE001 - a failing service is told, not crashed on
+            from services.errors import RequestError
+
+            if isinstance(exc, RequestError) and exc.code == 404:
+                text = KB.say("not_found", lang, plain, what=str(exc.value))
+            else:
+                text = KB.say("service_down", lang, plain)
+            actions.append({"type": "error", "error": str(exc)[:200]})
+        for a in actions:
+            self.stats["actions"][a["type"]] = self.stats["actions"].get(a["type"], 0) + 1
+        if intent != "human_agent" and not any(a["type"] == "error" for a in actions):
+            s.resolved += 1
+        return self._out(s, intent, conf, sl, text, actions)
+
+    def _do(self, intent, sl, lang, plain, actions, s) -> str:
+        if intent in ("greeting", "goodbye", "thanks"):
+            return KB.say(intent, lang, plain)
+        if intent == "out_of_scope":
+            return KB.say("out_of_scope", lang, plain)
+        if intent == "feedback":
+            actions.append({"type": "feedback", "rating": sl.get("rating")})
+            return KB.say("feedback", lang, plain)
+        if intent == "human_agent":
+            s.handed_off = True
+            self.operators.append(id(s))
+            self.stats["handoffs"] += 1
+            pos = len(self.operators)
+            actions.append({"type": "handoff", "queue_position": pos})
+            return KB.say("handoff", lang, plain, pos=pos)
+        if intent == "office_info":
+            return KB.office(lang, plain)
+        if intent == "documents_info":
+            return KB.documents(sl.get("permit_type"), lang, plain)
+        if intent == "tax_info":
+            return KB.tax_info(sl.get("tax_type"), lang, plain)
+        if intent == "report_issue":
+            if self.hall is None or self.area is None:
+                return KB.say("service_down", lang, plain)
+            hit = self.area.geocode(sl["street"])
+            lon, lat = (hit[0], hit[1]) if hit else (None, None)
+            code = CATEGORY_SERVICE[sl["category"]]
+            from services import catalogue as C
+
+            attrs = {a.code: a.values[0][0] for a in C.SERVICES[code].attributes if a.required and a.values}
+            sub = self.hall.submit(code, lat=lat, lon=lon, address=sl["street"] + (f" {sl['number']}" if sl.get("number") else ""),
+                                   description=f"[chatbot] {KB.category_name(sl['category'], 'ro')}", attributes=attrs or None,
+                                   citizen=sl.get("_citizen"), channel="chatbot", lang=lang, source="chatbot")
+            actions.append({"type": "open311_request", "service_request_id": str(sub.id), "service_code": code,
+                            "duplicate_of": sub.duplicate_of})
+            return KB.say("reported", lang, plain, id=sub.id)
+        if intent == "request_status":
+            if self.hall is None:
+                return KB.say("service_down", lang, plain)
+            rec = self.hall.get(sl["request_id"])
+            actions.append({"type": "request_status", "service_request_id": rec["service_request_id"],
+                            "status": rec["status"]})
+            return KB.say("status_" + rec["status"], lang, plain, id=rec["service_request_id"],
+                          service=rec["service_name"], note=rec.get("status_notes") or "")
+        if intent == "pay_tax":
+            if self.ledger is None:
+                return KB.say("service_down", lang, plain)
+            amount = sl.get("amount_bani") or KB.tax_quote(sl["tax_type"])
+            pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount)
+            self.ledger.anchor()
+            r = self.ledger.receipt(pid)
+            actions.append({"type": "tax_payment", "payment_id": pid, "receipt": r["payment"]["ref"],
+                            "batch_id": r["batch_id"], "tx_hash": r["tx_hash"]})
+            return KB.say("paid", lang, plain, amount=f"{amount / 100:.2f}", receipt=r["payment"]["ref"][:18])
+        if intent == "permit_apply":
+            if self.hall is None:
+                return KB.say("service_down", lang, plain)
+            lat = lon = None
+            if self.area is not None:
+                core = self.area.city.core_nodes("both")
+                a = self.area.city.arrays
+                lat, lon = float(a["node_lat"][core[0]]), float(a["node_lon"][core[0]])
+            sub = self.hall.submit(sl["permit_type"], lat=lat, lon=lon, citizen=sl.get("_citizen"), channel="chatbot",
+                                   lang=lang, source="chatbot", description="[chatbot] permit application")
+            actions.append({"type": "permit_application", "service_request_id": str(sub.id),
+                            "permit_type": sl["permit_type"]})
+            return KB.say("permit_started", lang, plain, id=sub.id) + " " + KB.documents(sl["permit_type"], lang, plain)
+        if intent == "permit_verify":
+            if self.ledger is None:
+                return KB.say("service_down", lang, plain)
+            v = self.ledger.verify_permit(sl["permit_id"], when=self.clock().date())
+            actions.append({"type": "permit_verification", **{k: v.get(k) for k in ("permit_id", "status", "issuer",
+                                                                                     "valid_from", "valid_to")}})
+            return KB.permit_status(v, lang, plain)
+        if intent == "transport_schedule":
+            return self._departures(sl, lang, plain, actions)
+        return KB.say("out_of_scope", lang, plain)
+
+    def _departures(self, sl, lang, plain, actions) -> str:
+        if self.timetable is None:
+            return KB.say("no_timetable", lang, plain)
+        tt = self.timetable
+        station = tt.station_name.index(sl["stop"])
+        now = self.clock()
+        after = now.hour * 3600 + now.minute * 60 + now.second
+        deps = tt.next_departures(station, now.date(), after, route=sl.get("line"), limit=3)
+        actions.append({"type": "departures", "stop": sl["stop"], "line": sl.get("line"),
+                        "departures": [{"route": d["route"], "headsign": d["headsign"],
+                                        "time": _hhmm(d["departure_s"])} for d in deps]})
+        if not deps:
+            if sl.get("line") and not tt.next_departures(station, now.date(), 0, route=sl["line"], limit=1):
+                return KB.say("line_not_here", lang, plain, stop=sl["stop"], line=sl["line"])
+            line = (f"(linia {sl['line']})" if lang != "en" else f"(line {sl['line']})") if sl.get("line") else ""
+            return KB.say("no_departures", lang, plain, stop=sl["stop"], line=line)
+        items = "; ".join(f"{d['route']} → {d['headsign']} {_hhmm(d['departure_s'])}" for d in deps)
+        return KB.say("departures", lang, plain, stop=sl["stop"], items=items)
+
+    def _out(self, s: Session, intent, conf, slots, text, actions=None) -> dict:
+        return {"intent": intent, "confidence": round(float(conf), 3),
+                "slots": {k: v for k, v in slots.items() if not k.startswith("_") and k != "amount_bani"},
+                "text": text, "actions": actions or [], "lang": s.lang,
+                "awaiting": s.asking or ("confirmation" if s.confirming else None)}
+
+    def release_operator(self) -> None:
+        """An operator took the first citizen in the queue."""
+        if self.operators:
+            self.operators.popleft()
+
+
+def _lang(code: str) -> str:
+    return "en" if code == "en" else "ro"
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600 % 24:02d}:{seconds % 3600 // 60:02d}"
+
+
+__all__ = ["Chatbot", "Session", "time"]

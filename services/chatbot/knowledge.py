@@ -1,0 +1,188 @@
+"""What the assistant says, and what it knows of city-hall procedures (Romanian and English).
+
+The knowledge base is small and written here on purpose: office hours and places, the documents
+each permit needs (Law 50/1991 on building permits; the usual file for a residential parking
+permit), local tax deadlines and discounts (Law 227/2015, the Fiscal Code: two instalments, 31
+March and 30 September, a discount of up to 10 % set by the local council for paying the year in
+full by 31 March, 1 % a month late-payment interest). Office data are those of the demo city
+hall; a deployment edits them here. ``plain=True`` gives the short, plain variant of a message.
+"""
+from __future__ import annotations
+
+T = {
+    "greeting": {"ro": "Bună ziua! Sunt asistentul primăriei. Vă pot ajuta cu sesizări, taxe, autorizații, "
+                       "autobuze și informații despre program.",
+                 "en": "Hello! I am the city hall's assistant. I can help with reports, taxes, permits, buses and "
+                       "opening hours."},
+    "goodbye": {"ro": "La revedere! O zi bună.", "en": "Goodbye! Have a nice day."},
+    "thanks": {"ro": "Cu plăcere!", "en": "You're welcome!"},
+    "feedback": {"ro": "Mulțumim pentru părere. Am transmis-o echipei.",
+                 "en": "Thank you for your feedback. We passed it on to the team."},
+    "out_of_scope": {"ro": "Îmi pare rău, nu vă pot ajuta cu asta. Pot să: înregistrez o sesizare, să vă spun stadiul "
+                           "unei cereri, să vă ajut să plătiți taxe, să verific o autorizație sau să vă spun când vine "
+                           "autobuzul.",
+                     "en": "Sorry, I can't help with that. I can file a report, check a request, help you pay local "
+                           "taxes, verify a permit or tell you when the next bus comes."},
+    "clarify": {"ro": "Nu sunt sigur că am înțeles. Doriți să semnalați o problemă, să aflați stadiul unei cereri, "
+                      "să plătiți o taxă sau altceva?",
+                "en": "I'm not sure I understood. Would you like to report a problem, check a request, pay a tax, "
+                      "or something else?"},
+    "empty": {"ro": "Nu am primit niciun text. Cu ce vă pot ajuta?", "en": "I got no text. How can I help?"},
+    "no_words": {"ro": "Vă rog să scrieți în cuvinte cu ce vă pot ajuta.", "en": "Please tell me in words how I can help."},
+    "emergency": {"ro": "Dacă este o urgență, sunați ACUM la 112 (apel gratuit). Spuneți ce s-a întâmplat și adresa. "
+                        "Nu închideți până nu vă spune operatorul.",
+                  "en": "If this is an emergency, call 112 NOW (free). Say what happened and where. Stay on the line "
+                        "until the operator tells you."},
+    "cancelled": {"ro": "Bine, am anulat.", "en": "OK, cancelled."},
+    "yes_or_no": {"ro": "Vă rog răspundeți cu „da” sau „nu”.", "en": "Please answer yes or no."},
+    "confirm_report": {"ro": "Înregistrez sesizarea: {what}, {where}. Confirmați? (da/nu)",
+                       "en": "I will file a report: {what} at {where}. Confirm? (yes/no)"},
+    "confirm_pay": {"ro": "{tax}: {amount} lei. Plătiți acum? (da/nu)", "en": "{tax}: {amount} RON. Pay now? (yes/no)"},
+    "confirm_permit": {"ro": "Încep cererea pentru {permit}. Confirmați? (da/nu)",
+                       "en": "I'll start an application for a {permit}. Confirm? (yes/no)"},
+    "reported": {"ro": "Am înregistrat sesizarea cu numărul {id}. Veți fi anunțat când se rezolvă.",
+                 "en": "Your report was filed as number {id}. We'll tell you when it is solved."},
+    "status_open": {"ro": "Cererea {id} ({service}) este în lucru. {note}", "en": "Request {id} ({service}) is open. {note}"},
+    "status_closed": {"ro": "Cererea {id} ({service}) a fost rezolvată. {note}",
+                      "en": "Request {id} ({service}) is closed. {note}"},
+    "paid": {"ro": "Plata de {amount} lei a fost înregistrată. Chitanța: {receipt}… (se poate verifica oricând).",
+             "en": "Your payment of {amount} RON is recorded. Receipt: {receipt}… (it can be verified at any time)."},
+    "permit_started": {"ro": "Cererea a fost înregistrată cu numărul {id}.",
+                       "en": "Your application is registered as number {id}."},
+    "handoff": {"ro": "Vă transfer la un operator. Sunteți al {pos}-lea la rând.",
+                "en": "I'm passing you to an operator. You are number {pos} in the queue."},
+    "not_found": {"ro": "Nu am găsit {what}. Verificați numărul, vă rog.", "en": "I could not find {what}. Please check the number."},
+    "service_down": {"ro": "Serviciul nu este disponibil acum. Încercați mai târziu sau cereți un operator.",
+                     "en": "The service is not available right now. Please try later or ask for an operator."},
+    "no_timetable": {"ro": "Nu am mersul autobuzelor pentru acest oraș.", "en": "I don't have the bus timetable for this city."},
+    "no_departures": {"ro": "Nu mai sunt plecări azi din {stop} {line}.", "en": "No more departures today from {stop} {line}."},
+    "line_not_here": {"ro": "Linia {line} nu oprește azi în stația {stop}.",
+                      "en": "Line {line} does not stop at {stop} today."},
+    "departures": {"ro": "Următoarele plecări din {stop}: {items}.", "en": "Next departures from {stop}: {items}."},
+}
+PLAIN = {
+    "greeting": {"ro": "Bună ziua! Cu ce vă ajut?", "en": "Hello! How can I help?"},
+    "emergency": {"ro": "Sunați acum la 112.", "en": "Call 112 now."},
+    "reported": {"ro": "Gata. Numărul sesizării: {id}.", "en": "Done. Your report number: {id}."},
+    "clarify": {"ro": "Nu am înțeles. Spuneți altfel, vă rog.", "en": "I did not understand. Please say it another way."},
+    "out_of_scope": {"ro": "Nu pot ajuta cu asta.", "en": "I can't help with that."},
+}
+ASK = {
+    "category": {"ro": "Ce fel de problemă este? (de ex. groapă, iluminat, gunoi, parcare)",
+                 "en": "What kind of problem is it? (e.g. pothole, street light, rubbish, parking)"},
+    "street": {"ro": "Pe ce stradă este problema?", "en": "Which street is it on?"},
+    "request_id": {"ro": "Care este numărul cererii?", "en": "What is the request number?"},
+    "tax_type": {"ro": "Ce impozit: pe clădire, pe teren sau pe mașină?", "en": "Which tax: property, land or vehicle?"},
+    "permit_type": {"ro": "Ce autorizație: de construire, certificat de urbanism sau parcare rezidențială?",
+                    "en": "Which permit: building permit, urbanism certificate or residential parking?"},
+    "permit_id": {"ro": "Care este numărul autorizației? (de ex. AC-2026-00042)",
+                  "en": "What is the permit number? (e.g. AC-2026-00042)"},
+    "stop": {"ro": "Din ce stație?", "en": "From which stop?"},
+}
+AGAIN = {"ro": "Nu am găsit asta. ", "en": "I couldn't find that. "}
+
+CATEGORY = {"streetlight": ("iluminat public", "street light"), "pothole": ("groapă / drum stricat", "pothole"),
+            "garbage": ("gunoi", "rubbish"), "illegal_parking": ("parcare neregulamentară", "illegal parking"),
+            "green_space": ("spațiu verde", "green space"), "road_sign": ("semnalizare rutieră", "road sign"),
+            "water_sewer": ("apă / canalizare", "water / sewer"), "noise": ("zgomot", "noise"),
+            "illegal_construction": ("construcție neautorizată", "unauthorised construction"),
+            "public_transport": ("transport public", "public transport"), "other": ("altă problemă", "other problem")}
+TAX = {"property": ("Impozitul pe clădiri", "Property tax"), "land": ("Impozitul pe teren", "Land tax"),
+       "vehicle": ("Impozitul pe mijloace de transport", "Vehicle tax")}
+# what the demo city's assistant quotes when it has no assessment (bani)
+TAX_QUOTE = {"property": 45_000, "land": 8_000, "vehicle": 18_000}
+PERMIT = {"building": ("autorizația de construire", "building permit"),
+          "urbanism_certificate": ("certificatul de urbanism", "urbanism certificate"),
+          "residential_parking": ("abonamentul de parcare rezidențială", "residential parking permit")}
+DOCUMENTS = {
+    "building": {"ro": "Pentru autorizația de construire: cererea tip, certificatul de urbanism, dovada dreptului de "
+                       "proprietate (extras de carte funciară), proiectul pentru autorizare (DTAC) semnat de un arhitect, "
+                       "avizele cerute prin certificatul de urbanism și dovada plății taxei.",
+                 "en": "For a building permit: the application form, the urbanism certificate, proof of ownership "
+                       "(land-register extract), the permit design (DTAC) signed by an architect, the approvals the "
+                       "urbanism certificate asks for, and proof of paying the fee."},
+    "urbanism_certificate": {"ro": "Pentru certificatul de urbanism: cererea tip, planul de încadrare în zonă și planul de "
+                                   "situație, extrasul de carte funciară și dovada plății taxei.",
+                             "en": "For an urbanism certificate: the application form, the location and site plans, a "
+                                   "land-register extract and proof of paying the fee."},
+    "residential_parking": {"ro": "Pentru parcarea rezidențială: cererea, cartea de identitate cu domiciliul în zonă, "
+                                  "certificatul de înmatriculare al mașinii și dovada că nu aveți datorii la bugetul local.",
+                            "en": "For a residential parking permit: the form, your ID card with an address in the area, "
+                                  "the car's registration certificate and proof that you owe no local taxes."},
+    None: {"ro": "Spuneți-mi pentru ce: autorizație de construire, certificat de urbanism sau parcare rezidențială?",
+           "en": "Tell me what for: building permit, urbanism certificate or residential parking?"},
+}
+OFFICE = {"ro": "Primăria: Bulevardul Eroilor nr. 8. Program cu publicul: luni–joi 8:30–16:30, vineri 8:30–14:00. "
+                "Ghișeele de taxe: luni–vineri 8:00–18:00 și sâmbăta 9:00–13:00. Telefon: 0268 416 550.",
+          "en": "City hall: 8 Bulevardul Eroilor. Public hours: Monday–Thursday 8:30–16:30, Friday 8:30–14:00. Tax "
+                "desks: Monday–Friday 8:00–18:00 and Saturday 9:00–13:00. Phone: 0268 416 550."}
+TAX_INFO = {"ro": "Impozitele locale se plătesc în două rate, până la 31 martie și 30 septembrie. Dacă plătiți tot "
+                  "anul până la 31 martie, aveți 10% reducere. După termen se adaugă 1% pe lună.",
+            "en": "Local taxes are paid in two instalments, by 31 March and 30 September. Pay the whole year by 31 "
+                  "March and you get 10% off. After the deadline, 1% a month is added."}
+TAX_HOW = {"property": {"ro": " Impozitul pe clădire depinde de valoarea clădirii.",
+                        "en": " Property tax depends on the building's taxable value."},
+           "land": {"ro": " Impozitul pe teren depinde de suprafață, zonă și folosință.",
+                    "en": " Land tax depends on the area, the zone and the use of the land."},
+           "vehicle": {"ro": " Impozitul auto depinde de capacitatea cilindrică (pe 200 cmc) și de norma de poluare; "
+                             "mașinile electrice plătesc foarte puțin.",
+                       "en": " Vehicle tax depends on the engine size (per 200 cm³) and the emission class; electric "
+                             "cars pay very little."}}
+
+
+def say(key: str, lang: str, plain: bool = False, **fields) -> str:
+    table = PLAIN if plain and key in PLAIN else T
+    return table[key]["en" if lang == "en" else "ro"].format(**fields).strip()
+
+
+def ask(slot: str, lang: str, plain: bool = False, again: bool = False) -> str:
+    lang = "en" if lang == "en" else "ro"
+    return (AGAIN[lang] if again else "") + ASK[slot][lang]
+
+
+def category_name(cat: str, lang: str) -> str:
+    return CATEGORY.get(cat, CATEGORY["other"])[1 if lang == "en" else 0]
+
+
+def tax_name(t: str, lang: str) -> str:
+    return TAX[t][1 if lang == "en" else 0]
+
+
+def permit_name(p: str, lang: str) -> str:
+    return PERMIT[p][1 if lang == "en" else 0]
+
+
+def tax_quote(t: str) -> int:
+    return TAX_QUOTE[t]
+
+
+def office(lang: str, plain: bool = False) -> str:
+    text = OFFICE["en" if lang == "en" else "ro"]
+    return text.split(". ")[0] + ". " + text.split(". ")[1] + "." if plain else text
+
+
+def documents(permit_type, lang: str, plain: bool = False) -> str:
+    return DOCUMENTS.get(permit_type, DOCUMENTS[None])["en" if lang == "en" else "ro"]
+
+
+def tax_info(t, lang: str, plain: bool = False) -> str:
+    lang = "en" if lang == "en" else "ro"
+    text = TAX_INFO[lang]
+    if plain:
+        text = text.split(". ")[0] + "."
+    return text + (TAX_HOW[t][lang] if t in TAX_HOW else "")
+
+
+def permit_status(v: dict, lang: str, plain: bool = False) -> str:
+    en = lang == "en"
+    st = v["status"]
+    if st == "unknown":
+        return (f"There is no permit {v['permit_id']} in the registry." if en
+                else f"Nu există autorizația {v['permit_id']} în registru.")
+    words = {"valid": ("valid", "valabilă"), "revoked": ("revoked", "revocată"), "expired": ("expired", "expirată"),
+             "not_yet_valid": ("not valid yet", "încă neintrată în vigoare")}[st]
+    if en:
+        return (f"Permit {v['permit_id']} is {words[0]}: {v['permit_type']}, issued by the {v['department']} "
+                f"department, valid {v['valid_from']} to {v['valid_to']}.")
+    return (f"Autorizația {v['permit_id']} este {words[1]}: {v['permit_type']}, emisă de {v['department']}, "
+            f"valabilă {v['valid_from']} – {v['valid_to']}.")

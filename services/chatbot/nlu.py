@@ -1,0 +1,328 @@
+"""Understanding a citizen's message: language, intent (with a confidence) and slots.
+
+**Intent** — a scikit-learn pipeline trained on :mod:`services.chatbot.training`: TF-IDF of
+character n-grams (2–5, within words, on the folded text: lower case, no diacritics, so
+"sesizare", "sesizăre" and "sesizre" look alike) and of word uni/bigrams, into a logistic
+regression. Its probability is the confidence; :class:`Understanding` below the threshold makes
+the dialogue ask rather than guess. The model is trained once and cached (pickle, keyed by the
+training set's hash) in the twin's cache folder. **Emergencies** are also caught by rules (fire,
+accident, not breathing, gas ...) that win over the model: 112 comes first.
+
+**Slots** — rules, because ids and numbers are exact: ``request_id``, ``permit_id``, ``number``,
+``line``; keyword tables for ``category``, ``tax_type``, ``permit_type``; and fuzzy matching
+(rapidfuzz) against the city's **real street names** (``street``: "str mihai viteazu" →
+"Strada Mihai Viteazul") and the GTFS **stop names** (``stop``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from services.chatbot.training import INTENTS, examples
+
+CATEGORIES = ("streetlight", "pothole", "garbage", "illegal_parking", "green_space", "road_sign", "water_sewer",
+              "noise", "illegal_construction", "public_transport", "other")
+TAX_TYPES = ("property", "land", "vehicle")
+PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
+
+# first match wins: the order settles overlaps ("bus stop" is transport, "car blocking the
+# sidewalk" is parking, not a pothole)
+CATEGORY_RULES = [
+    ("illegal_construction", r"fara autoriza|construieste|construiesc|santier|constructi[ea] (ilegal|fara|neautoriz)|"
+                             r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
+                             r"building without|gard ilegal"),
+    ("illegal_parking", r"parcat|parcheaz|parcare (ilegal|neregulament)|parked|illegal parking|blocking|blocheaz|"
+                        r"locul de handicap|disabled spot"),
+    ("public_transport", r"statia de autobuz|statie de autobuz|statia|statie|autobuz|refugiu|bus stop|bus shelter|"
+                         r"\bbus(es)?\b|tramvai|troleibuz"),
+    ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina"),
+    ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni"),
+    ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood"),
+    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere"),
+    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbin\b|dump|murdar"),
+    ("green_space", r"iarba|\bparc(ul)?\b|copac|crengi|spatiu(l)? verde|banca din parc|grass|\btree|branch|\bpark\b|"
+                    r"green area|gazon"),
+    ("pothole", r"groap|gropi|gaur|asfalt|trotuar|pavaj|pothole|\bhole|asphalt|sidewalk|pavement|crater|denivel"),
+]
+TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|road tax"),
+             ("land", r"teren|\bland\b|plot"),
+             ("property", r"cladir|\bcasa\b|casei|apartament|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
+PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism certificate|planning certificate|\bcu\b"),
+                ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
+                                        r"resident parking|parcare rezident|parcarea rezident"),
+                ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
+                             r"permit for an extension|autorizatia de construire")]
+EMERGENCY = re.compile(
+    r"incendiu|\bfoc\b|(?<!nu )\barde\b|\bfum\b|accident|ranit|nu (mai )?respira|lesinat|lesin|lovit grav|\bgaz(e|ul)?\b|"
+    r"explod|sangere|infarct|\b112\b|inec|\bfire\b|smoke|crash|injur|not breathing|collapsed|bleeding|gas leak|smell gas|"
+    r"explosion|exploded|heart attack|chest hurts|durere in piept|doare pieptul|unconscious|inconstient")
+# words of the city hall's world: a message with none of them, understood with little confidence,
+# is out of scope rather than a weak guess at an intent
+DOMAIN = re.compile(
+    r"sesiz|cerer|reclam|raport|report|request|ticket|impozit|\btax|taxa|taxe|plat|pay|autoriz|permit|certificat|"
+    r"urbanism|parcar|parking|park|autobuz|\bbus|linia|\bline|statia|stop|primari|city hall|town hall|program|"
+    r"deschis|open|acte|document|hartii|papers|groap|gunoi|rubbish|garbage|strada|\bstr\b|street|bec|lumin|light|"
+    r"apa|water|zgomot|noise|ajutor|help|urgent|operator|om\b|human|person|multum|mersi|thank|buna|salut|hello|\bhi\b|"
+    r"revedere|bye|nota|feedback|serviciu|service|masin|\bcar\b|teren|land|cladir|casa|house|property|copac|tree|"
+    r"semafor|sign|canal|pipe|santier|construct|ghiseu|office|telefon|phone|adresa|address|unde e|where is|gaz|foc|fire|"
+    r"accident|\bnr\b|#\d|\d{2,}")
+STREET_PREFIX = r"(?:strada|str|bulevardul|bdul|b-dul|bd|blvd|calea|aleea|al|piata|pta|soseaua|sos|splaiul|intrarea)"
+RO_WORDS = set("si este e pe la vreau care cum unde nu cu de pentru pt sa mea meu va rog am o un din ce cand mai "
+               "buna ziua multumesc mersi salut cererea sesizare imi".split())
+EN_WORDS = set("the is my i to a of please what how where when there on can want it in for this you an and "
+               "hello hi thanks thank bye have need".split())
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, single spaces."""
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def detect_language(text: str, default: str = "ro") -> str:
+    """``"ro"`` or ``"en"`` by diacritics and common words; ``default`` when unsure."""
+    if re.search(r"[ăâîșțşţ]", text.lower()):
+        return "ro"
+    words = re.findall(r"[a-z']+", fold(text))
+    ro = sum(w in RO_WORDS for w in words)
+    en = sum(w in EN_WORDS for w in words)
+    if ro > en:
+        return "ro"
+    if en > ro:
+        return "en"
+    return default
+
+
+@dataclass
+class Understanding:
+    text: str
+    lang: str
+    intent: str
+    confidence: float
+    slots: dict = field(default_factory=dict)
+    ranked: list = field(default_factory=list)          # [(intent, probability)] best first
+
+
+class IntentModel:
+    """The trained intent classifier (see the module docstring)."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.classes = list(pipeline.classes_)
+
+    @classmethod
+    def load(cls) -> "IntentModel":
+        """Train, or load from the cache if the training set has not changed."""
+        import sklearn
+
+        rows = examples()
+        digest = hashlib.sha256(repr((rows, sklearn.__version__)).encode()).hexdigest()[:20]
+        root = os.environ.get("TWIN_CACHE_DIR")
+        path = (Path(root) if root else Path.home() / ".cache" / "smartcity-twin") / "chatbot" / f"intent-{digest}.pkl"
+        if path.exists():
+            try:
+                return cls(pickle.loads(path.read_bytes()))
+            except Exception:  # noqa: BLE001 - a stale or damaged cache is rebuilt
+                pass
+        model = cls(train(rows))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(model.pipeline))
+        tmp.replace(path)
+        return model
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        p = self.pipeline.predict_proba([fold(text)])[0]
+        order = p.argsort()[::-1]
+        return [(self.classes[i], float(p[i])) for i in order[:3]]
+
+
+def train(rows):
+    """Fit the pipeline on ``(text, intent, lang)`` rows."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    texts = [fold(t) for t, _, _ in rows]
+    labels = [i for _, i, _ in rows]
+    pipe = Pipeline([
+        ("features", FeatureUnion([
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
+                                      token_pattern=r"(?u)\b\w+\b")),
+        ])),
+        ("clf", LogisticRegression(C=20.0, max_iter=3000)),
+    ])
+    pipe.fit(texts, labels)
+    missing = set(INTENTS) - set(pipe.classes_)
+    if missing:
+        raise ValueError(f"training set has no examples of {sorted(missing)}")
+    return pipe
+
+
+class SlotExtractor:
+    """Rules and fuzzy matching for slots (see the module docstring)."""
+
+    def __init__(self, street_names=(), stop_names=(), lines=()):
+        self.streets: dict[str, str] = {}
+        preferred = re.compile(r"^(Strada|Bulevardul|Calea|Aleea|Piața|Splaiul|Șoseaua|Intrarea) ")
+        for name in sorted(street_names, key=lambda n: (not preferred.match(n), n)):
+            k = self._key(name)
+            if k and k not in self.streets:
+                self.streets[k] = name
+        self.street_keys = list(self.streets)
+        self.stops = {fold(n): n for n in stop_names}
+        self.stop_keys = list(self.stops)
+        self.lines = {str(x).upper() for x in lines}
+
+    @staticmethod
+    def _key(name: str) -> str:
+        t = fold(name)
+        t = re.sub(r"[^a-z0-9 ]+", " ", t)
+        t = re.sub(rf"^{STREET_PREFIX}\b\.?\s*", "", t).strip()
+        return re.sub(r"\s+", " ", t)
+
+    def extract(self, text: str, intent: str) -> dict:
+        f = fold(text)
+        slots: dict = {}
+        if intent == "report_issue":
+            for cat, rx in CATEGORY_RULES:
+                if re.search(rx, f):
+                    slots["category"] = cat
+                    break
+        if intent in ("report_issue", "emergency"):
+            street, number = self.street(text)
+            if street:
+                slots["street"] = street
+            if number and intent == "report_issue":
+                slots["number"] = number
+        if intent in ("pay_tax", "tax_info"):
+            for t, rx in TAX_RULES:
+                if re.search(rx, f):
+                    slots["tax_type"] = t
+                    break
+        if intent in ("permit_apply", "documents_info"):
+            for p, rx in PERMIT_RULES:
+                if re.search(rx, f):
+                    slots["permit_type"] = p
+                    break
+        if intent == "permit_verify":
+            m = re.search(r"\b([a-z]{2,4}-\d{4}-\d{1,6})\b", f)
+            if m:
+                slots["permit_id"] = m.group(1).upper()
+        if intent == "request_status":
+            m = re.search(r"(?:#|\bnr\.?|\bnumar(?:ul)?|\bnumber|\bno\.?|\brequest|\bticket|\bcerere(?:a|ii)?|"
+                          r"\bsesizare(?:a|ii)?|\breclamatia|\breport)\s*(?:mea\s*|meu\s*|nr\.?\s*|#\s*|number\s*)?(\d{1,9})\b", f)
+            m = m or re.search(r"\b(\d{1,9})\b", f)
+            if m:
+                slots["request_id"] = m.group(1)
+        if intent == "transport_schedule":
+            m = re.search(r"(?:\blinia|\bliniei|\blinie|\bautobuzul|\bautobuz|\bbus|\bline|\bnr\.?)\s*(\d{1,3}[a-z]?)\b", f)
+            if m and (not self.lines or m.group(1).upper() in self.lines):
+                slots["line"] = m.group(1).upper()
+            elif self.lines:                             # "când trece 17B", "when does 5 come"
+                m = re.search(r"\b(?:trece|vine|pleaca|prind|ia|comes?|leaves?|does)\s+(\d{1,3}[a-z]?)\b", f) or \
+                    re.search(r"\b(\d{1,3}[a-z])\b", f)
+                if m and m.group(1).upper() in self.lines:
+                    slots["line"] = m.group(1).upper()
+            stop = self.stop(text)
+            if stop:
+                slots["stop"] = stop
+        if intent == "feedback":
+            m = re.search(r"\b([1-5])\b", f)
+            if m:
+                slots["rating"] = m.group(1)
+        return slots
+
+    def street(self, text: str) -> tuple[str | None, str | None]:
+        """``(canonical street name, house number)`` mentioned in ``text``."""
+        if not self.street_keys:
+            return None, None
+        f = re.sub(r"[^a-z0-9 .#-]+", " ", fold(text))
+        tokens = f.replace(".", " . ").split()
+        cands = []                                      # (start, end, cutoff, where the mention starts)
+        for i, tok in enumerate(tokens):
+            if re.fullmatch(STREET_PREFIX, tok):
+                j = i + 1
+                while j < len(tokens) and tokens[j] == ".":
+                    j += 1
+                for k in range(j + 1, min(j + 5, len(tokens) + 1)):
+                    cands.append((j, k, 80.0, i))
+            if tok in ("street", "st", "road", "avenue", "boulevard") and i > 0:
+                for k in range(max(0, i - 4), i):
+                    cands.append((k, i, 85.0, k))
+        stop = {"pe", "in", "la", "de", "din", "on", "at", "near", "the", "a", "e", "o", "un", "si", "cu", "nr", "."}
+        best = (0.0, None, None)
+        for s, e, cutoff, at in cands:
+            span = tokens[s:e]
+            if not span or span[0] in stop or "." in span or (len(span) > 1 and span[-1].isdigit()):
+                continue
+            words = " ".join(span)
+            hit = self.streets.get(words)
+            score = 100.0 if hit else 0.0
+            if not hit:
+                m = process.extractOne(words, self.street_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if m:
+                    hit, score = self.streets[m[0]], m[1]
+            if hit and (score > best[0] or (score == best[0] and best[2] and e - s > best[2][1] - best[2][0])):
+                best = (score, hit, (s, e, at))
+        if best[1] is None:
+            return None, None
+        s, e, at = best[2]
+        number = None
+        m = re.search(r"\bnr\.?\s*(\d{1,4}[a-z]?)\b", f)
+        if m:
+            number = m.group(1)
+        else:
+            after = tokens[e:e + 2]
+            for t in after:
+                if re.fullmatch(r"\d{1,4}[a-z]?", t):
+                    number = t
+                    break
+            if number is None and at > 0 and re.fullmatch(r"\d{1,4}[a-z]?", tokens[at - 1]) and \
+                    (at < 2 or tokens[at - 2] in ("at", "outside", "la", "near", "by", "from", "of")
+                     or tokens[e:e + 1] in (["street"], ["st"], ["road"])):
+                number = tokens[at - 1]
+        return best[1], number
+
+    def stop(self, text: str) -> str | None:
+        if not self.stop_keys:
+            return None
+        tokens = re.sub(r"[^a-z0-9 ]+", " ", fold(text)).split()
+        best = (0.0, None, 0)
+        for n in (3, 2, 1):
+            for i in range(len(tokens) - n + 1):
+                span = " ".join(tokens[i:i + n])
+                if len(span) < 4:
+                    continue
+                m = process.extractOne(span, self.stop_keys, scorer=fuzz.ratio, score_cutoff=90)
+                if m and (m[1] > best[0] or (m[1] == best[0] and n > best[2])):
+                    best = (m[1], self.stops[m[0]], n)
+        return best[1]
+
+
+class Understander:
+    """Language + intent + slots for one message."""
+
+    def __init__(self, model: IntentModel, slots: SlotExtractor):
+        self.model = model
+        self.slots = slots
+
+    def __call__(self, text: str, default_lang: str = "ro") -> Understanding:
+        lang = detect_language(text, default_lang)
+        ranked = self.model.rank(text)
+        intent, conf = ranked[0]
+        f = fold(text)
+        if EMERGENCY.search(f) and not re.search(r"\b(raportez|sesizare|report)\b", f) \
+                or (EMERGENCY.search(f) and intent == "emergency"):
+            intent, conf = "emergency", max(conf, 0.99)
+        elif conf < 0.6 and intent != "out_of_scope" and not DOMAIN.search(f):
+            intent, conf = "out_of_scope", 1.0 - conf
+        return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked)

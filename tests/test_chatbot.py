@@ -1,0 +1,244 @@
+"""The citizen assistant on Brașov: every intent in both languages, multi-turn dialogue, actions on
+the real city hall and ledger, GTFS answers against the feed, bad input, the API and the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ledger.ledger import Ledger
+from services.chatbot.bot import Chatbot
+from services.chatbot.nlu import detect_language
+from services.geo import CityArea
+from services.hall import CityHall
+from services.store import open_store, sqlite_url
+from tests.conftest import shared_file
+from twin.gtfs import load_gtfs
+
+NOW = datetime(2026, 11, 23, 8, 0)        # a Monday morning inside the RATBV feed's calendar
+
+
+@pytest.fixture(scope="module")
+def brasov_all(_private_cache):
+    from twin.city import load_city
+
+    return load_city(shared_file("osm/brasov_all_highways.osm.bz2"))
+
+
+@pytest.fixture(scope="module")
+def timetable(brasov_all):
+    return load_gtfs(shared_file("gtfs/brasov_ratbv_gtfs.zip"), brasov_all)
+
+
+@pytest.fixture(scope="module")
+def parts(brasov_all, timetable, tmp_path_factory):
+    area = CityArea(brasov_all)
+    hall = CityHall(open_store(sqlite_url(tmp_path_factory.mktemp("chat") / "hall.sqlite")), area)
+    ledger = Ledger.open(None, f"sqlite:///{tmp_path_factory.mktemp('chatledger') / 'l.sqlite'}")
+    return hall, ledger, area, timetable
+
+
+@pytest.fixture
+def bot(parts):
+    hall, ledger, area, timetable = parts
+    return Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: NOW)
+
+
+# ---- understanding ------------------------------------------------------------------------------
+EACH_INTENT = {
+    "greeting": ("Bună ziua, vă salut", "Good afternoon!"),
+    "goodbye": ("la revedere, numai bine", "bye, have a good one"),
+    "thanks": ("vă mulțumesc frumos", "thanks very much"),
+    "report_issue": ("stâlpul de iluminat de pe strada Turnului nu merge", "rubbish piled up on Strada Zorilor"),
+    "request_status": ("ce se întâmplă cu sesizarea 321?", "status of my request 321"),
+    "pay_tax": ("aș vrea să plătesc impozitul pe teren", "I want to pay the vehicle tax"),
+    "tax_info": ("care e termenul pentru impozitul pe mașină", "when do I have to pay the land tax"),
+    "permit_apply": ("vreau să cer certificat de urbanism", "I need to apply for a building permit"),
+    "permit_verify": ("verificați autorizația AC-2025-77", "check whether permit AC-2025-77 is valid"),
+    "transport_schedule": ("când trece linia 4 prin Livada Poștei", "next bus 4 from Livada Postei"),
+    "office_info": ("care e programul de lucru al primăriei", "when is the city hall open"),
+    "documents_info": ("ce acte trebuie pentru autorizația de construire", "what documents do I need for a parking permit"),
+    "emergency": ("ajutor, a luat foc mașina", "help, my neighbour collapsed"),
+    "human_agent": ("vreau să vorbesc cu un operator uman", "please let me talk to a person"),
+    "feedback": ("vreau să dau o notă serviciului", "I want to give some feedback"),
+    "out_of_scope": ("cine a scris Luceafărul?", "what's the best pizza topping"),
+}
+
+
+@pytest.mark.parametrize("intent", sorted(EACH_INTENT))
+@pytest.mark.parametrize("lang", ["ro", "en"])
+def test_every_intent_in_both_languages(bot, intent, lang):
+    text = EACH_INTENT[intent][0 if lang == "ro" else 1]
+    u = bot.understand(text, lang)
+    assert u.intent == intent, (text, u.ranked)
+    assert detect_language(text, "?") in (lang, "?")
+
+
+def test_slots_from_real_streets_stops_lines_and_ids(bot):
+    u = bot.understand("e o groapa pe str mihai viteazu nr 12", "ro")
+    assert u.slots == {"category": "pothole", "street": "Strada Mihai Viteazul", "number": "12"}
+    u = bot.understand("becul e ars pe bd. eroilor", "ro")
+    assert u.slots["street"] == "Bulevardul Eroilor" and u.slots["category"] == "streetlight"
+    u = bot.understand("when does the 17B leave from Livada Postei", "en")
+    assert u.slots == {"line": "17B", "stop": "Livada Poștei"}
+    assert bot.understand("verify permit ac-2026-00042 please", "en").slots == {"permit_id": "AC-2026-00042"}
+    assert bot.understand("stadiul cererii #4411", "ro").slots == {"request_id": "4411"}
+    assert bot.understand("vreau sa platesc impozitul pe apartament", "ro").slots == {"tax_type": "property"}
+
+
+# ---- dialogue and actions ------------------------------------------------------------------------
+def test_report_multi_turn_files_a_real_request(bot, parts):
+    hall = parts[0]
+    r = bot.reply("r1", "vreau să fac o sesizare")
+    assert r["intent"] == "report_issue" and r["awaiting"] == "category"
+    r = bot.reply("r1", "gunoi aruncat")
+    assert r["awaiting"] == "street" and r["slots"]["category"] == "garbage"
+    r = bot.reply("r1", "str republicii 5")
+    assert r["awaiting"] == "confirmation" and "Strada Republicii 5" in r["text"]
+    r = bot.reply("r1", "da")
+    act = r["actions"][0]
+    assert act["type"] == "open311_request" and act["service_code"] == "sanitation"
+    rec = hall.get(act["service_request_id"])
+    assert rec["service_code"] == "sanitation" and rec["address"] == "Strada Republicii 5"
+    assert parts[2].contains(rec["long"], rec["lat"])
+    # and the status of that very request
+    r = bot.reply("r1", f"care e stadiul sesizarii {act['service_request_id']}")
+    assert r["actions"][0] == {"type": "request_status", "service_request_id": act["service_request_id"],
+                               "status": "open"}
+    assert act["service_request_id"] in r["text"]
+    hall.set_stage(int(act["service_request_id"]), "resolved", "ridicat")
+    r = bot.reply("r1", f"what's the status of request {act['service_request_id']}")
+    assert r["actions"][0]["status"] == "closed" and r["lang"] == "en" and "closed" in r["text"]
+
+
+def test_a_no_cancels_and_unknown_ids_are_told(bot, parts):
+    bot.reply("r2", "there is a pothole on Strada Lunga")
+    r = bot.reply("r2", "no")
+    assert r["actions"] == [] and "cancel" in r["text"].lower()
+    r = bot.reply("r2", "status of request 999999")
+    assert r["actions"][0]["type"] == "error" and "999999" in r["text"]
+
+
+def test_pay_tax_through_the_ledger_gives_a_verifiable_receipt(bot, parts):
+    ledger = parts[1]
+    r = bot.reply("p1", "vreau sa platesc impozitul")
+    assert r["awaiting"] == "tax_type"
+    r = bot.reply("p1", "pe teren")
+    assert r["awaiting"] == "confirmation" and "80.00" in r["text"]
+    r = bot.reply("p1", "da")
+    act = r["actions"][0]
+    assert act["type"] == "tax_payment" and act["receipt"][:18] in r["text"]
+    assert ledger.verify_payment(act["payment_id"]).ok
+
+
+def test_permit_apply_and_verify_on_the_ledger(bot, parts):
+    hall, ledger = parts[0], parts[1]
+    r = bot.reply("q1", "I want to apply for a permit")
+    assert r["awaiting"] == "permit_type"
+    r = bot.reply("q1", "residential parking")
+    r = bot.reply("q1", "yes")
+    act = r["actions"][0]
+    assert act["type"] == "permit_application" and hall.get(act["service_request_id"])["service_code"] == \
+        "residential_parking"
+    assert "ID card" in r["text"]
+    ledger.issue_permit("AC-2026-00042", b"doc", "building", "urbanism", date(2026, 1, 1), date(2027, 1, 1))
+    r = bot.reply("q2", "este valabila autorizatia AC-2026-00042?")
+    assert r["actions"][0]["status"] == "valid" and "valabilă" in r["text"]
+    r = bot.reply("q3", "is permit AC-2099-1 valid?")
+    assert r["actions"][0]["status"] == "unknown"
+
+
+def test_departures_come_from_the_gtfs_feed(bot, timetable):
+    r = bot.reply("t1", "when is the next bus 4 from Livada Postei")
+    station = timetable.station_name.index("Livada Poștei")
+    expect = timetable.next_departures(station, NOW.date(), 8 * 3600, route="4", limit=3)
+    got = r["actions"][0]["departures"]
+    assert got and [g["time"] for g in got] == [f"{d['departure_s'] // 3600:02d}:{d['departure_s'] % 3600 // 60:02d}"
+                                                for d in expect]
+    assert all(g["route"] == "4" for g in got) and got[0]["time"] in r["text"]
+    r = bot.reply("t2", "cand vine autobuzul")
+    assert r["awaiting"] == "stop"
+    r = bot.reply("t2", "Rulmentul")
+    assert r["actions"][0]["stop"] == "Rulmentul" and r["actions"][0]["departures"]
+
+
+def test_emergency_first_even_in_the_middle_of_a_dialogue(bot):
+    bot.reply("e1", "vreau sa fac o sesizare")
+    r = bot.reply("e1", "a avut loc un accident si sunt raniti")
+    assert r["intent"] == "emergency" and "112" in r["text"].split(".")[0]
+    assert r["actions"] == [{"type": "emergency_guidance", "number": "112"}]
+
+
+def test_handoff_queue_and_clarifying_instead_of_guessing(bot):
+    a = bot.reply("h1", "vreau sa vorbesc cu un om")
+    b = bot.reply("h2", "connect me to an operator")
+    assert a["actions"][0]["queue_position"] + 1 == b["actions"][0]["queue_position"]
+    r = bot.reply("h3", "hmm asta")
+    assert r["intent"] == "clarify" and r["actions"][0]["type"] == "clarify"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "x" * 10_000, "hello buna ziua vreau to pay impozit",
+                                  "\x00\x01", "🚌 5 Livada Poștei?", None, 12345])
+def test_bad_input_is_answered_without_errors(bot, text):
+    r = bot.reply("bad", text)
+    assert isinstance(r["text"], str) and r["text"]
+    assert set(r) >= {"intent", "confidence", "slots", "text", "actions"}
+
+
+def test_plain_language_profile_gets_shorter_replies(bot):
+    long = bot.reply("l1", "buna ziua")["text"]
+    short = bot.reply("l2", "buna ziua", {"language": "ro", "access_needs": ["plain_language"]})["text"]
+    assert len(short) < len(long) / 2
+
+
+# ---- interfaces ----------------------------------------------------------------------------------
+def test_post_chat_on_the_services_api(bot, parts):
+    from services.open311 import create_app
+
+    client = TestClient(create_app(parts[0], chatbot=bot, anonymous_rate_per_min=0))
+    r = client.post("/chat", json={"session_id": "api-1", "text": "care e programul primariei?"})
+    assert r.status_code == 200 and r.json()["intent"] == "office_info" and "Eroilor" in r.json()["text"]
+    assert client.post("/chat", json={"session_id": "api-1"}).status_code == 400
+    assert client.post("/chat", json={"session_id": "", "text": "hi"}).status_code == 400
+    assert client.post("/chat", json={"session_id": "x", "text": "a" * 20_000}).status_code == 400
+
+
+def test_chat_eval_cli_prints_the_figures(tmp_path):
+    f = tmp_path / "mine.jsonl"
+    f.write_text("\n".join(json.dumps(x) for x in [
+        {"text": "buna ziua", "lang": "ro", "intent": "greeting", "slots": {}},
+        {"text": "groapa pe strada Lunga", "lang": "ro", "intent": "report_issue",
+         "slots": {"category": "pothole", "street": "Strada Lungă"}},
+        {"text": "what is the capital of Peru", "lang": "en", "intent": "out_of_scope", "slots": {}}]), encoding="utf-8")
+    city = str(shared_file("osm/brasov_all_highways.osm.bz2"))
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(f), "--city", city, "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["n"] == 3 and r["intent_accuracy"] == 1.0 and r["slot_f1"] == 1.0 and r["latency_ms"]["p95"] > 0
+    assert set(r["by_language"]) == {"ro", "en"}
+    text = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(f), "--city", city],
+                          capture_output=True, text=True).stdout
+    assert "intent accuracy 100.0%" in text and "macro-F1" in text and "p95" in text
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "intent": "dance"}\n', encoding="utf-8")
+    err = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(bad)], capture_output=True, text=True)
+    assert err.returncode == 2 and "bad.jsonl:1" in err.stderr and "dance" in err.stderr
+
+
+def test_a_run_with_chatbot_users_reports_containment(tmp_path, brasov_all):
+    from scenarios import load_scenario
+    from twin.run import run_scenario
+
+    sc = load_scenario("baseline", city=str(shared_file("osm/brasov_all_highways.osm.bz2")), population=8000,
+                       hours=24, seed=3, demand={"chat_per_user_per_day": 0.5})
+    s = run_scenario(sc, out=tmp_path / "run", city=brasov_all)
+    k = s["kpis"]["chatbot"]
+    assert k["conversations"] == s["kpis"]["demand"]["chat_questions"] > 20
+    assert 0 <= k["containment_rate"] <= 1 and k["handoffs"] + round(k["containment_rate"] * k["conversations"]) \
+        == k["conversations"]
+    assert k["intent_accuracy"] > 0.8
