@@ -92,6 +92,9 @@ class Demand:
         self.pop = twin.component("population").pop
         self.mobility = twin.component("mobility")
         self.rng = twin.rng.get("demand")
+        # feedback reacts to the services: its own stream, so that a scenario that changes the
+        # services leaves the problems and reports the same (common random numbers)
+        self.fb_rng = twin.rng.get("demand_feedback")
         city = twin.city
         a = city.arrays
         self.edges = city.core_edges("both")
@@ -243,11 +246,11 @@ class Demand:
         if event.kind != "request_closed" or not event.entity.startswith("citizen:"):
             return
         c = int(event.entity.split(":")[1])
-        if not 0 <= c < len(self.pop) or self.rng.random() >= self.p.feedback_share:
+        if not 0 <= c < len(self.pop) or self.fb_rng.random() >= self.p.feedback_share:
             return
         hours = float(event.payload.get("resolution_h", 24.0))
         sla_met = bool(event.payload.get("sla_met", True))
-        score = 4.3 - (0 if sla_met else 1.2) - min(hours / 24.0, 10) * 0.15 + self.rng.normal(0, 0.6)
+        score = 4.3 - (0 if sla_met else 1.2) - min(hours / 24.0, 10) * 0.15 + self.fb_rng.normal(0, 0.6)
         rating = int(np.clip(round(score), 1, 5))
         self.feedback.append(rating)
         self.twin.emit("citizens/feedback", "feedback", event.entity, event.ref, event.lon, event.lat,

@@ -48,6 +48,9 @@ class Scenario(BaseModel):
     tick_s: float = Field(5.0, gt=0, le=600)
     # "auto": the city's feed beside its OSM file (../gtfs/<city>_*.zip); a path; or "none"
     gtfs: str = "auto"
+    # roads closed for the whole run: street names (all their edges) or OSM way ids
+    closures: list[str | int] = Field(default_factory=list)
+    replications: int = Field(1, ge=1, le=1000)
     citizens: PopulationParams = PopulationParams()
     daily: DailyParams = DailyParams()
     transit: TransitParams = TransitParams()

@@ -231,7 +231,7 @@ class CityServices:
         if self.crews:
             self.crew_mobility.names[:len(self.crews)] = np.array([c.name for c in self.crews], dtype=object)
         self.crew_mobility.on_arrival.append(self._crew_arrived)
-        router = twin.city.router("time", "drive")
+        router = twin.router("time", "drive")
         self.pools: dict[str, CrewPool] = {}
         for d in field_deps:
             crews = [c for c in self.crews if c.department == d.code]

@@ -30,10 +30,28 @@ UNIT_OF = {"medical": "ambulance", "accident": "ambulance", "fire": "fire_engine
 UNIT_TYPES = ("ambulance", "fire_engine", "water_crew", "road_crew")
 
 
+class ExtraStation(BaseModel):
+    """A station a scenario adds (``new_ambulance_station``): where, and what it houses.
+
+    Where: ``lon``/``lat``; or ``district`` (its centre); or neither — the inhabited district whose
+    median road time from the existing stations of that kind is the longest (where it is needed
+    most).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    district: str | None = None
+    ambulances: int = Field(2, ge=0)
+    fire_engines: int = Field(0, ge=0)
+
+
 class ResponderParams(BaseModel):
     """How many units each station has and how long work on scene takes (minutes)."""
 
     model_config = ConfigDict(extra="forbid")
+    extra_stations: list[ExtraStation] = Field(default_factory=list)
     ambulances_per_station: int = Field(2, ge=0)
     fire_engines_per_station: int = Field(2, ge=0)
     water_crews: int = Field(2, ge=0)
@@ -93,6 +111,39 @@ class Responders:
         depot = snap(hall[:1]) or [("depot", int(core[len(core) // 2]))]
         return {"ambulance": snap(amb), "fire_engine": snap(fire) or depot, "water_crew": depot, "road_crew": depot}
 
+    @staticmethod
+    def _where(twin, x, stations) -> tuple[float, float]:
+        city = twin.city
+        if x.lon is not None and x.lat is not None:
+            return x.lon, x.lat
+        names = [d.name for d in city.districts]
+        if x.district is not None:
+            if x.district not in names:
+                raise ValueError(f"responders.extra_stations: district {x.district!r} is not one of {names}")
+            d = city.districts[names.index(x.district)]
+            return d.lon, d.lat
+        if not city.districts or not stations:
+            core = city.core_nodes("both")
+            n = core[len(core) // 2]
+            return float(city.arrays["node_lon"][n]), float(city.arrays["node_lat"][n])
+        router = city.router("time", "drive")
+        core = city.core_nodes("both")
+        nd = city.arrays["node_district"]
+        worst, where = -1.0, None
+        for k, d in enumerate(city.districts):
+            nodes = core[nd[core] == k]
+            if not len(nodes) or not (d.population or 0) > 0:
+                continue                               # nobody lives there: no calls come from it
+            sample = nodes[:: max(1, len(nodes) // 30)].astype(np.int32)
+            t = np.full(len(sample), np.inf)
+            for _, s in stations:
+                tt = router.distances(np.full(len(sample), s, np.int32), sample).astype(float)
+                t = np.minimum(t, np.where(tt < 0, np.inf, tt))
+            m = float(np.median(t))
+            if m > worst:
+                worst, where = m, (d.lon, d.lat)
+        return where
+
     def attach(self, twin) -> None:
         self.twin = twin
         self.incidents = twin.component("incidents")
@@ -100,8 +151,21 @@ class Responders:
         st = self.stations(twin.city)
         self.station_list = st
         counts = {"ambulance": self.p.ambulances_per_station, "fire_engine": self.p.fire_engines_per_station}
+        extra = []
+        for x in self.p.extra_stations:
+            lon, lat = self._where(twin, x, st["ambulance"] if x.ambulances else st["fire_engine"])
+            n = int(twin.city.nearest_nodes([lon], [lat], mode="both", core=True)[0])
+            extra.append((x, n))
+            self.placed = getattr(self, "placed", []) + [{"name": x.name, "lon": lon, "lat": lat, "node": n}]
+        for x, n in extra:
+            for utype, k in (("ambulance", x.ambulances), ("fire_engine", x.fire_engines)):
+                for _ in range(k):
+                    self.units.append(Unit(twin.model, len(self.units), utype, x.name, n))
+                if k:
+                    st[utype] = st[utype] + [(x.name, n)]
         for utype in UNIT_TYPES:
-            places = st[utype]
+            places = st[utype] if utype not in ("ambulance", "fire_engine") else \
+                [pl for pl in st[utype] if pl[0] not in {x.name for x, _ in extra}]
             if utype in counts:
                 plan = [(name, node) for name, node in places for _ in range(counts[utype])]
             else:
@@ -113,7 +177,7 @@ class Responders:
         self.mobility.location[:] = [u.station_node for u in self.units]
         self.mobility.names = np.array([u.name for u in self.units], dtype=object)
         self.mobility.on_arrival.append(self._arrived)
-        self.router = twin.city.router("time", "drive")
+        self.router = twin.router("time", "drive")
         twin.bus.subscribe(f"{twin.topic_root}/incidents/+", self._on_incident)
         self.datacollector = mesa.DataCollector(model_reporters={
             f"busy_{t}": (lambda m, t=t: sum(1 for u in self.units if u.utype == t and u.state != "available"))
@@ -171,9 +235,11 @@ class Responders:
                 resp = t - inc.get("reported_at", t)
                 self.response_s.setdefault(inc.get("kind", "?"), []).append(resp)
                 u.state = "on_scene"
+                d = int(a["node_district"][node]) if "node_district" in a else -1
+                district = self.twin.city.districts[d].name if 0 <= d < len(self.twin.city.districts) else None
                 self.twin.emit(f"responders/{u.utype}", "on_scene", u.name, f"incident:{u.incident}",
                                a["node_lon"][node], a["node_lat"][node], response_s=round(resp, 1),
-                               incident_kind=inc.get("kind"))
+                               incident_kind=inc.get("kind"), district=district)
                 mean = self.p.on_scene_min.get(inc.get("kind"), 30.0) * 60.0
                 self.twin.env.process(self._work(u, self.rng.exponential(mean)))
             elif u.state == "returning":
@@ -213,6 +279,7 @@ class Responders:
 
     def kpis(self) -> dict:
         out = {"units": {t: sum(1 for u in self.units if u.utype == t) for t in UNIT_TYPES},
+               **({"extra_stations": self.placed} if getattr(self, "placed", None) else {}),
                "stations": {t: len({n for _, n in v}) for t, v in self.station_list.items()},
                "dispatched": self.dispatched, "queued_now": {t: len(q) for t, q in self.queues.items() if q}}
         rt = {}

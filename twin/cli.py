@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--scale", type=_positive_float("--scale"), help="fraction of the city's population (1.0 = all)")
     r.add_argument("--hours", type=_positive_float("--hours"), help="simulated hours")
     r.add_argument("--seed", type=_nonneg_int("--seed"), help="random seed")
+    r.add_argument("--replications", type=_nonneg_int("--replications"),
+                   help="run N replications (seeds seed..seed+N-1, common random numbers) into --out/rep-NN")
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<city>-s<seed>-<time>)")
     r.add_argument("--json", action="store_true", help="print a one-line JSON summary last")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -125,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scenarios", help="list the scenario library")
 
+    cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs")
+    cp.add_argument("run_a", help="run directory or replications directory (A)")
+    cp.add_argument("run_b", help="run directory or replications directory (B)")
+    cp.add_argument("--html", help="write an HTML report with plotly figures here")
+    cp.add_argument("--json", action="store_true", help="print JSON")
+
     ch = sub.add_parser("chat", help="talk to the citizen assistant (or: twin chat eval FILE.jsonl)")
     ch.add_argument("eval", nargs="?", choices=["eval"], help="score the assistant on a labelled file")
     ch.add_argument("file", nargs="?", help="JSONL file of {text, lang, intent, slots} (for eval)")
@@ -140,6 +148,8 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "city":
             return _city_info(args)
+        if args.command == "compare":
+            return _compare(args)
         if args.command == "chat":
             return _chat(args)
         if args.command == "serve":
@@ -168,7 +178,7 @@ def _run(args) -> int:
     from twin.run import run_scenario
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
-                             hours=args.hours, seed=args.seed)
+                             hours=args.hours, seed=args.seed, replications=args.replications)
     update = {k: v for k, v in (("url", args.services_url), ("api_key", args.api_key),
                                 ("staff_key", args.staff_key), ("db_url", args.db)) if v}
     if update:
@@ -183,6 +193,23 @@ def _run(args) -> int:
         parse_url(args.mqtt)
         mqtt = MqttParams(url=args.mqtt, qos=args.mqtt_qos, username=args.mqtt_user, password=args.mqtt_password,
                           ca_certs=args.mqtt_ca, tls_insecure=args.mqtt_insecure)
+    if scenario.replications > 1:
+        from twin.run import default_run_dir, run_replications
+
+        out = args.out or default_run_dir(scenario, load_city_for(scenario))
+        summary = run_replications(scenario, out, progress=not args.no_progress and not args.json, mqtt=mqtt)
+        if args.json:
+            print(json.dumps({k: v for k, v in summary.items() if k != "runs"} |
+                             {"run_dirs": [r["run_dir"] for r in summary["runs"]]}, ensure_ascii=False, default=str))
+        else:
+            from services.analytics.compare import summarise
+
+            print(f"SmartCity Twin — {summary['replications']} replications of {scenario.name!r} on {summary['city']} "
+                  f"in {out}")
+            for name, v in summarise(out).items():
+                if v["mean"] is not None:
+                    print(f"  {name:24s} {v['mean']:>12.4g}" + (f" ± {v['ci95']:.3g}" if v["ci95"] is not None else ""))
+        return 0
     summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str))
@@ -242,6 +269,38 @@ def _print_summary(s: dict) -> None:
               + (f", {sv['sla_met_share']:.0%} closed within SLA" if sv.get("sla_met_share") is not None else ""))
     print(f"  run directory: {s['run_dir']}")
     print(f"  {k.get('attribution', '')}")
+
+
+def load_city_for(scenario):
+    from twin.city import load_city
+
+    return load_city(scenario.city)
+
+
+def _compare(args) -> int:
+    from services.analytics.compare import compare, report_html
+
+    try:
+        r = compare(args.run_a, args.run_b)
+    except FileNotFoundError as exc:
+        raise TwinError(str(exc)) from None
+    if args.html:
+        report_html(r, args.html)
+    if args.json:
+        print(json.dumps(r, default=str))
+        return 0
+    print(f"A = {args.run_a}   B = {args.run_b}   replications {r['replications']}   "
+          f"{'paired (common random numbers)' if r['paired'] else 'independent'}")
+    print(f"  {'KPI':24s} {'A (mean ± 95% CI)':>22s} {'B (mean ± 95% CI)':>22s} {'B − A':>22s}")
+    for name, v in r["kpis"].items():
+        if v["a"] is None and v["b"] is None:
+            continue
+        f = lambda m, h: "–" if m is None else (f"{m:.4g}" + (f" ± {h:.2g}" if h is not None else ""))  # noqa: E731
+        print(f"  {name:24s} {f(v['a'], v['a_ci95']):>22s} {f(v['b'], v['b_ci95']):>22s} "
+              f"{f(v['diff'], v['diff_ci95']):>20s}{' *' if v['significant'] else '  '}")
+    if args.html:
+        print(f"  report: {args.html}")
+    return 0
 
 
 def _chat(args) -> int:

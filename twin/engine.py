@@ -66,6 +66,8 @@ class Twin:
         self.components: list = []
         self.topic_root = f"city/{city.slug}"
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.closed_edges = np.zeros(0, np.int64)     # roads closed for this run (a scenario's intervention)
+        self._routers: dict = {}
         self.log: EventLog | None = None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,19 @@ class Twin:
             if c.name == name:
                 return c
         raise KeyError(f"no component named {name!r}; attached: {[c.name for c in self.components]}")
+
+    def close_roads(self, edges) -> None:
+        """Close road edges for this run: every router made after this avoids them."""
+        self.closed_edges = np.union1d(self.closed_edges, np.asarray(edges, np.int64))
+        self._routers.clear()
+
+    def router(self, metric: str = "time", mode: str = "drive"):
+        """The city's router for this run (avoiding :attr:`closed_edges`)."""
+        key = (metric, mode)
+        if key not in self._routers:
+            closed = self.closed_edges if len(self.closed_edges) else None
+            self._routers[key] = self.city.router(metric, mode, closed_edges=closed)
+        return self._routers[key]
 
     # ---- time ---------------------------------------------------------------------------------
     @property

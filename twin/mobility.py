@@ -80,7 +80,7 @@ class Mobility:
         self.twin = twin
         city = twin.city
         self.fleet = Fleet(city, self.capacity)
-        self.routers = {"car": city.router("time", "drive"), "walk": city.router("time", "walk")}
+        self.routers = {"car": twin.router("time", "drive"), "walk": twin.router("time", "walk")}
         self.routers["bus"] = self.routers["car"]
         self._wake = twin.env.event()
         self._next_step: float | None = None

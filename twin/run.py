@@ -70,6 +70,21 @@ def default_run_dir(scenario, city) -> Path:
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
 
 
+def closure_edges(city, closures):
+    """Edges of the closed roads: street names (matched ignoring case and diacritics) or OSM way
+    ids; TwinError naming the entry that matches nothing."""
+    import numpy as np
+
+    out = []
+    for item in closures:
+        try:
+            out.append(city.edges_of_way(int(item)) if isinstance(item, int) or str(item).isdigit()
+                       else city.edges_named(str(item)))
+        except TwinError as exc:
+            raise TwinError(f"closures: {item!r} — {exc}") from None
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
 def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twin:
     """A :class:`Twin` with every component of the scenario attached (not yet run); ``mqtt``
     (:class:`sensors.bridge.MqttParams`) mirrors it to a broker."""
@@ -88,6 +103,8 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         timetable = load_timetable(scenario, city)
     twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
     try:
+        if scenario.closures:
+            twin.close_roads(closure_edges(city, scenario.closures))
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Journeys(timetable, scenario.transit))
@@ -176,3 +193,23 @@ def _write_json(path: Path, data) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def run_replications(scenario, out: str | Path, city=None, progress: bool = False, mqtt=None) -> dict:
+    """Run ``scenario.replications`` replications with seeds ``seed, seed+1, …`` (the same seeds
+    for every scenario: common random numbers) into ``out/rep-NN``; ``out/replications.json``
+    lists them."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    city = city or load_city(scenario.city)
+    runs, summaries = [], []
+    for k in range(scenario.replications):
+        sc = scenario.model_copy(update={"seed": scenario.seed + k, "replications": 1})
+        s = run_scenario(sc, out / f"rep-{k:02d}", progress=progress, city=city, mqtt=mqtt)
+        runs.append(f"rep-{k:02d}")
+        summaries.append(s)
+    _write_json(out / "replications.json", {"scenario": scenario.name, "seeds": [scenario.seed + k for k in
+                                                                                 range(scenario.replications)],
+                                            "runs": runs})
+    return {"scenario": scenario.name, "city": city.name, "replications": len(runs), "run_dir": str(out),
+            "runs": summaries}

@@ -1,0 +1,120 @@
+"""Analytics and what-if scenarios: KPIs from the log, Little's law, directions of effects with
+replications (common random numbers), compare and its report, the scenario library."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scenarios import library_names, load_scenario
+from services.analytics.compare import compare, kpis_of, report_html
+from services.analytics.kpis import run_kpis
+from twin.run import run_replications, run_scenario
+
+REPS = 3
+
+
+def test_littles_law_holds_on_the_request_system(tmp_path, demo_city):
+    sc = load_scenario("baseline", city="demo", population=4000, hours=72, seed=9,
+                       demand={"report_multiplier": 40.0}, services={"counters_every_min": 10.0})
+    run_scenario(sc, out=tmp_path / "run", city=demo_city)
+    k = run_kpis(tmp_path / "run")
+    assert k["requests_received"] > 60
+    # the time-average of open requests (the city hall's own counters) equals arrivals × time in system
+    assert k["little_ratio"] == pytest.approx(1.0, abs=0.05), k
+
+
+@pytest.fixture(scope="module")
+def station_sets(tmp_path_factory, demo_city):
+    root = tmp_path_factory.mktemp("station")
+    base = load_scenario("new_ambulance_station", replications=REPS, hours=24).model_copy(
+        update={"responders": load_scenario("baseline").responders})
+    base = base.model_copy(update={"name": "baseline_high_medical"})
+    new = load_scenario("new_ambulance_station", replications=REPS, hours=24)
+    a = run_replications(base, root / "a", city=demo_city)
+    b = run_replications(new, root / "b", city=demo_city)
+    return root / "a", root / "b", b
+
+
+def test_a_new_station_lowers_response_time_where_it_is_placed(station_sets):
+    a, b, info = station_sets
+    placed = info["runs"][0]["kpis"]["responders"]["extra_stations"][0]
+    from twin.city import load_city
+
+    city = load_city("demo")
+    node = placed["node"]
+    district = city.districts[int(city.arrays["node_district"][node])].name
+    ka, kb = kpis_of(a), kpis_of(b)
+    pa = [k["response_by_district"].get(district, {}).get("p50_min") for k in ka]
+    pb = [k["response_by_district"].get(district, {}).get("p50_min") for k in kb]
+    both = [(x, y) for x, y in zip(pa, pb) if x is not None and y is not None]
+    assert both and all(y < x for x, y in both), (district, pa, pb)     # where it is, in every replication
+    # and the whole city's median response falls in every paired replication
+    assert all(y["response_min_p50"] < x["response_min_p50"] for x, y in zip(ka, kb))
+    r = compare(a, b)
+    assert r["paired"] and r["kpis"]["response_min_p50"]["diff"] < 0
+
+
+def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path):
+    a, b, _ = station_sets
+    html = tmp_path / "report.html"
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(a), str(b), "--html", str(html)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "paired (common random numbers)" in out.stdout and "response_min_p50" in out.stdout and "±" in out.stdout
+    page = html.read_text(encoding="utf-8")
+    assert "plotly" in page.lower() and "response_min_p50" in page and "OpenStreetMap" in page
+    js = json.loads(subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(a), str(b), "--json"],
+                                   capture_output=True, text=True).stdout)
+    assert js["replications"] == [REPS, REPS] and js["kpis"]["emergencies"]["a"] > 0
+    bad = subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(tmp_path), str(b)], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "neither a run" in bad.stderr
+
+
+def test_more_crews_lower_resolution_time(tmp_path, demo_city):
+    more = load_scenario("more_crews", replications=5, hours=36)
+    few = more.services.model_copy(update={"staff": {d: 1 for d in more.services.staff}})
+    base = more.model_copy(update={"services": few, "name": "few_crews"})
+    run_replications(base, tmp_path / "a", city=demo_city)
+    run_replications(more, tmp_path / "b", city=demo_city)
+    r = compare(tmp_path / "a", tmp_path / "b")
+    d = r["kpis"]["field_resolution_h_mean"]
+    assert d["diff"] < 0 and d["significant"], d
+    assert r["kpis"]["reports_filed"]["diff"] == 0              # same citizens, same problems (CRN)
+
+
+def test_closing_a_main_road_raises_response_time(tmp_path, demo_city):
+    closed = load_scenario("road_closure", replications=REPS, hours=24)
+    base = closed.model_copy(update={"closures": [], "name": "open_roads"})
+    run_replications(base, tmp_path / "a", city=demo_city)
+    run_replications(closed, tmp_path / "b", city=demo_city)
+    r = compare(tmp_path / "a", tmp_path / "b")
+    assert r["kpis"]["response_min_p90"]["diff"] > 0, r["kpis"]["response_min_p90"]
+
+
+def test_closures_name_a_bad_street_clearly(demo_city, tmp_path):
+    from twin.errors import TwinError
+
+    sc = load_scenario("baseline", city="demo", population=100, hours=1, closures=["Strada Inexistentă"])
+    with pytest.raises(TwinError, match="closures: 'Strada Inexistentă'"):
+        run_scenario(sc, out=tmp_path / "r", city=demo_city)
+
+
+@pytest.mark.parametrize("name", [n for n in library_names()])
+def test_every_library_scenario_runs_on_the_demo_city(name, tmp_path, demo_city):
+    sc = load_scenario(name, hours=3, replications=1)
+    s = run_scenario(sc, out=tmp_path / "r", city=demo_city)
+    assert s["events"] > 0 and (tmp_path / "r" / "kpis.json").exists()
+    assert run_kpis(tmp_path / "r")["sim_hours"] > 2
+
+
+def test_replications_from_the_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "800", "--hours",
+                          "2", "--replications", "2", "--out", str(tmp_path / "reps")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((tmp_path / "reps" / "replications.json").read_text())
+    assert meta["seeds"] == [42, 43] and meta["runs"] == ["rep-00", "rep-01"]
+    assert "replications" in out.stdout and "requests_received" in out.stdout
