@@ -118,3 +118,21 @@ def test_replications_from_the_cli(tmp_path):
     meta = json.loads((tmp_path / "reps" / "replications.json").read_text())
     assert meta["seeds"] == [42, 43] and meta["runs"] == ["rep-00", "rep-01"]
     assert "replications" in out.stdout and "requests_received" in out.stdout
+
+
+def test_sweep_on_a_local_dask_cluster_survives_a_dead_worker(tmp_path, monkeypatch):
+    from services.analytics.sweep import sweep
+
+    marker = tmp_path / "crashed"
+    monkeypatch.setenv("TWIN_SWEEP_CRASH_ONCE", str(marker))
+    sc = load_scenario("baseline", city="demo", population=2000, hours=24)
+    r = sweep(sc, "demand.report_multiplier", [1.0, 60.0], 2, tmp_path / "sw", workers=2)
+    assert marker.exists()                                   # a worker did die during the sweep
+    assert set(r["table"]) == {"1.0", "60.0"}
+    lo, hi = r["table"]["1.0"], r["table"]["60.0"]
+    assert hi["reports_filed"]["mean"] > lo["reports_filed"]["mean"] + 10
+    runs = sorted(p.parent.name + "/" + p.name for p in (tmp_path / "sw").glob("*/rep-*"))
+    assert len(runs) == 4 and all((tmp_path / "sw" / r_ / "kpis.json").exists() for r_ in runs)
+    assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["replications"] == 2
+    with pytest.raises(ValueError, match="no field 'nope'"):
+        sweep(sc, "demand.nope", [1], 1, tmp_path / "bad")

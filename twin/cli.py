@@ -127,6 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scenarios", help="list the scenario library")
 
+    sw = sub.add_parser("sweep", help="run a parameter sweep with replications on Dask")
+    sw.add_argument("scenario", help="library name or YAML file")
+    sw.add_argument("--param", required=True, help="dotted.field=v1,v2,… (e.g. demand.report_multiplier=1,2,4)")
+    sw.add_argument("--replications", type=_nonneg_int("--replications"), default=2)
+    sw.add_argument("--workers", type=_nonneg_int("--workers"), default=2, help="LocalCluster worker processes")
+    sw.add_argument("--scheduler", help="a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--city", help="override the scenario's city")
+    sw.add_argument("--population", type=_nonneg_int("--population"))
+    sw.add_argument("--hours", type=_positive_float("--hours"))
+    sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
+    sw.add_argument("--json", action="store_true")
+
     cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs")
     cp.add_argument("run_a", help="run directory or replications directory (A)")
     cp.add_argument("run_b", help="run directory or replications directory (B)")
@@ -148,6 +160,8 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "city":
             return _city_info(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "compare":
             return _compare(args)
         if args.command == "chat":
@@ -275,6 +289,31 @@ def load_city_for(scenario):
     from twin.city import load_city
 
     return load_city(scenario.city)
+
+
+def _sweep(args) -> int:
+    from scenarios import load_scenario
+    from services.analytics.sweep import parse_values, sweep
+
+    if "=" not in args.param:
+        raise TwinError(f"--param {args.param!r}: give dotted.field=v1,v2")
+    name, values = args.param.split("=", 1)
+    scenario = load_scenario(args.scenario, city=args.city, population=args.population, hours=args.hours)
+    try:
+        r = sweep(scenario, name, parse_values(values), max(1, args.replications), args.out, workers=max(1, args.workers),
+                  scheduler=args.scheduler)
+    except ValueError as exc:
+        raise TwinError(str(exc)) from None
+    if args.json:
+        print(json.dumps(r, default=str))
+        return 0
+    print(f"sweep of {name} over {r['values']} × {r['replications']} replications → {args.out}/sweep.json")
+    for v, row in r["table"].items():
+        cells = ", ".join(f"{n} {m['mean']:.4g}" + (f"±{m['ci95']:.2g}" if m["ci95"] is not None else "")
+                          for n, m in row.items() if m["mean"] is not None and n in (
+                              "requests_received", "resolution_h_median", "sla_compliance", "response_min_p50"))
+        print(f"  {name}={v}: {cells}")
+    return 0
 
 
 def _compare(args) -> int:
