@@ -136,3 +136,50 @@ def test_sweep_on_a_local_dask_cluster_survives_a_dead_worker(tmp_path, monkeypa
     assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["replications"] == 2
     with pytest.raises(ValueError, match="no field 'nope'"):
         sweep(sc, "demand.nope", [1], 1, tmp_path / "bad")
+
+
+def test_gi_star_finds_a_planted_cluster_and_not_uniform_noise():
+    import numpy as np
+
+    from services.analytics.safety import gi_star
+
+    rng = np.random.default_rng(4)
+    bx, by = rng.uniform(0, 10_000, 600), rng.uniform(0, 10_000, 600)
+    cx, cy = rng.normal(7_250, 150, 80), rng.normal(2_750, 150, 80)
+    g = gi_star(np.r_[bx, cx], np.r_[by, cy], 500.0, bounds=(0, 0, 10_000, 10_000))
+    hot = np.argwhere(g["hot"])
+    assert len(hot) >= 1
+    centres = [((ix + 0.5) * 500, (iy + 0.5) * 500) for iy, ix in hot]
+    assert all(abs(x - 7_250) < 1_000 and abs(y - 2_750) < 1_000 for x, y in centres)
+    # the busiest cell of pure noise is not a hotspot
+    g0 = gi_star(bx, by, 500.0, bounds=(0, 0, 10_000, 10_000))
+    assert not g0["hot"].any()
+
+
+def test_open_data_export_suppresses_cells_under_k(tmp_path, demo_city):
+    import pandas as pd
+
+    from services.analytics.opendata import export
+
+    sc = load_scenario("baseline", city="demo", population=6000, hours=30, start="2026-03-30T00:00:00",
+                       demand={"report_multiplier": 30.0})
+    run_scenario(sc, out=tmp_path / "run", city=demo_city)
+    rep = export(tmp_path / "run", tmp_path / "open", k=10)
+    for name, r in rep.items():
+        df = pd.read_csv(r["csv"])
+        assert len(df) == r["rows"] and "citizens" not in df.columns and "entity" not in df.columns
+        assert (df["attribution"].str.contains("OpenStreetMap")).all()
+        measures = [c for c in df.columns if c not in ("district", "category", "kind", "day", "tax_type",
+                                                       "suppressed", "attribution")]
+        assert df.loc[df.suppressed, measures].isna().all().all()
+    pay = pd.read_parquet(rep["payments_by_tax_day"]["parquet"])
+    assert (~pay.suppressed).any()                           # the deadline rush: well above k
+    assert rep["requests_by_district_category_day"]["suppressed"] > 0
+    with pytest.raises(ValueError):
+        export(tmp_path / "run", tmp_path / "x", k=1)
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "analyze", str(tmp_path / "run"), "--export",
+                          str(tmp_path / "open2"), "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    js = json.loads(out.stdout)
+    assert js["open_data"]["payments_by_tax_day"]["rows"] == rep["payments_by_tax_day"]["rows"]
+    assert isinstance(js["incident_hotspots"], list) and js["requests_received"] > 0

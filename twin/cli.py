@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
     sw.add_argument("--json", action="store_true")
 
+    an = sub.add_parser("analyze", help="a run's KPIs, incident hotspots (Gi*), and an open-data export")
+    an.add_argument("run", help="run directory")
+    an.add_argument("--export", help="write anonymised open-data tables (CSV + Parquet) to this folder")
+    an.add_argument("--k", type=_nonneg_int("--k"), default=10, help="suppress cells under k citizens (default 10)")
+    an.add_argument("--json", action="store_true")
+
     cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs")
     cp.add_argument("run_a", help="run directory or replications directory (A)")
     cp.add_argument("run_b", help="run directory or replications directory (B)")
@@ -160,6 +166,8 @@ def main(argv=None) -> int:
             return _run(args)
         if args.command == "city":
             return _city_info(args)
+        if args.command == "analyze":
+            return _analyze(args)
         if args.command == "sweep":
             return _sweep(args)
         if args.command == "compare":
@@ -289,6 +297,40 @@ def load_city_for(scenario):
     from twin.city import load_city
 
     return load_city(scenario.city)
+
+
+def _analyze(args) -> int:
+    from pathlib import Path
+
+    from services.analytics.kpis import run_kpis
+    from services.analytics.safety import incident_hotspots
+    from twin.city import load_city
+
+    run = Path(args.run)
+    if not (run / "manifest.json").exists():
+        raise TwinError(f"{args.run}: not a run directory (no manifest.json)")
+    k = run_kpis(run)
+    src = json.loads((run / "manifest.json").read_text())["city"]["source"]
+    k["incident_hotspots"] = incident_hotspots(run, load_city(src))
+    if args.export:
+        from services.analytics.opendata import export
+
+        try:
+            k["open_data"] = export(run, args.export, k=args.k)
+        except ValueError as exc:
+            raise TwinError(f"--k: {exc}") from None
+    if args.json:
+        print(json.dumps(k, default=str))
+        return 0
+    for name, v in k.items():
+        if not isinstance(v, (dict, list)):
+            print(f"  {name:26s} {v}")
+    print(f"  incident hotspots (Gi*, FDR 5%): {len(k['incident_hotspots'])}"
+          + "".join(f"\n    {h['lat']:.5f}, {h['lon']:.5f}  events {h['count']}  z {h['z']}" for h in k["incident_hotspots"][:5]))
+    if args.export:
+        print(f"  open data ({args.export}, k={args.k}): " + ", ".join(
+            f"{n} {r['rows']} rows ({r['suppressed']} suppressed)" for n, r in k["open_data"].items()))
+    return 0
 
 
 def _sweep(args) -> int:
