@@ -1,6 +1,6 @@
 """API keys, roles, rate limits and pseudonyms.
 
-**API keys** are 32 random bytes (URL-safe text) made by :func:`new_key`. The store keeps only
+**API keys** are ``twin_`` + 32 random bytes (URL-safe text) made by :func:`new_key`. The store keeps only
 their SHA-256 (:func:`hash_key`): a key has 256 bits of entropy, so a fast hash cannot be
 brute-forced, and a stolen table gives no key. Each key has a **role**:
 
@@ -29,8 +29,10 @@ RANK = {r: i for i, r in enumerate(ROLES)}
 
 
 def new_key() -> str:
-    """A fresh API key (43 URL-safe characters)."""
-    return secrets.token_urlsafe(32)
+    """A fresh API key: ``twin_`` and 43 URL-safe characters. The prefix makes keys easy to
+    recognise (and to find in leaked text), and means a key never starts with ``-`` (which a
+    command line would read as an option)."""
+    return "twin_" + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:

@@ -211,6 +211,7 @@ def test_api_key_missing_bad_or_without_the_role(env, area):
     assert r.status_code == 403 and "staff" in errors_of(r)[0][1]
     hall.revoke_key("app")
     assert post(client, keys["client"], **form).status_code == 403
+    assert all(hall.create_key(f"k{i}").startswith("twin_") for i in range(20))   # never "-…" on a command line
     with hall.store.engine.connect() as conn:        # keys are stored hashed only
         stored = [k.key_hash for k in conn.execute(api_keys.select())]
     assert keys["staff"] not in stored and hash_key(keys["staff"]) in stored
