@@ -54,7 +54,7 @@ def pack(device_id: str, t_unix: float, readings: list[tuple]) -> list[dict]:
     (``unit`` may be None); the value's type picks ``v``, ``vs`` or ``vb``."""
     out = []
     for k, (name, unit, value) in enumerate(readings):
-        rec: dict = {"bn": base_name(device_id), "bt": round(float(t_unix), 3)} if k == 0 else {}
+        rec: dict = {"bn": base_name(device_id), "bt": round(float(t_unix), 6)} if k == 0 else {}
         rec["n"] = name
         if unit is not None:
             rec["u"] = unit
