@@ -19,14 +19,11 @@ latency of ``POST requests`` and ``GET requests`` are recorded in ``extra_info``
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 
-import httpx
 import numpy as np
 import pytest
 
@@ -35,6 +32,7 @@ from services import catalogue as C
 from services.geo import CityArea
 from services.hall import CityHall
 from services.store import open_store, sqlite_url
+from tests.serving import twin_serve
 
 N = 20_000
 BRASOV = SHARED / "osm" / "brasov_all_highways.osm.bz2"
@@ -129,31 +127,11 @@ def test_raw_sqlite_executemany_baseline(benchmark, brasov, tmp_path):
 
 
 # ---- over HTTP --------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("http")
-    db = f"sqlite:///{tmp / 'hall.sqlite'}"
-    twin = [sys.executable, "-m", "twin.cli"]
-    key = subprocess.run(twin + ["keys", "create", "bench", "--rate", "0", "--db", db], capture_output=True,
-                         text=True, check=True).stdout.strip()
-    port = _free_port()
-    proc = subprocess.Popen(twin + ["serve", "--port", str(port), "--db", db, "--city", str(BRASOV),
-                                    "--anonymous-rate", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ))
-    base = f"http://127.0.0.1:{port}/open311/v2"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{base}/services.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield base, key
+    proc, base, keys, _ = twin_serve(tmp_path_factory.mktemp("http"), str(BRASOV), (("bench", "client"),),
+                                     timeout_s=120)
+    yield base, keys["client"]
     proc.terminate()
     proc.wait(10)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 CONTRACTS = Path(__file__).parent / "contracts"
@@ -19,8 +18,9 @@ EVM_VERSION = "shanghai"
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("TWIN_CACHE_DIR")
-    return (Path(root) if root else Path.home() / ".cache" / "smartcity-twin") / "vyper"
+    from twin.city import cache_root
+
+    return cache_root() / "vyper"
 
 
 def compiled(name: str, evm_version: str = EVM_VERSION) -> dict:

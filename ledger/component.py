@@ -11,14 +11,12 @@ anchoring (``anchor_deferred``); the next tick catches up.
 from __future__ import annotations
 
 import math
-from datetime import timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.chain import LedgerError, LedgerUnavailable
 
-TZ = ZoneInfo("Europe/Bucharest")
 
 
 class LedgerParams(BaseModel):
@@ -72,7 +70,7 @@ class LedgerComponent:
         twin.env.process(self._anchoring())
 
     def _unix(self) -> int:
-        return int(self.twin.clock.replace(tzinfo=TZ).astimezone(timezone.utc).timestamp())
+        return int(self.twin.unix_time)
 
     def _on_payment(self, event) -> None:
         if event.kind != "tax_payment":

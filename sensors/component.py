@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import math
 import queue
-from datetime import timezone
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -39,7 +37,6 @@ from sensors import senml
 from sensors.devices import (DRIFTING, FAULTY, OK, PREFIX, SILENT, STATUSES, TYPES, SensorParams, air_quality,
                              lamps_on, place, temperature)
 
-TZ = ZoneInfo("Europe/Bucharest")
 NEAR_M = 300.0          # roads whose traffic a sensor hears
 LEAK_M = 800.0          # how far a burst main drops the pressure
 BASE_PRESSURE = 350_000.0
@@ -198,7 +195,7 @@ class Sensors:
     def _emit(self, k: int, readings: list[tuple]) -> None:
         f = self.fleet
         kind = TYPES[f.type[k]]
-        t_unix = self.twin.clock.replace(tzinfo=TZ).astimezone(timezone.utc).timestamp()
+        t_unix = self.twin.unix_time
         pack = senml.pack(f.ids[k], t_unix, readings)
         topic = self.twin.topic(f"{kind}/{f.ids[k]}/telemetry")
         self.sent[kind] += 1

@@ -165,7 +165,7 @@ class CityServices:
     # ---- set-up ------------------------------------------------------------------------------
     def attach(self, twin) -> None:
         from services.geo import CityArea
-        from services.hall import TZ, CityHall
+        from services.hall import CityHall
         from services.store import open_store, sqlite_url
 
         self.twin = twin
@@ -189,7 +189,7 @@ class CityServices:
                     Path(str(path) + suffix).unlink(missing_ok=True)
                 url = sqlite_url(path)
             self.store = open_store(url, schema=self.p.db_schema)
-            self.hall = CityHall(self.store, self.area, clock=lambda: twin.clock.replace(tzinfo=TZ),
+            self.hall = CityHall(self.store, self.area, clock=lambda: twin.aware_clock,
                                  dedupe_m=self.p.dedupe_m, retention_days=self.p.retention_days,
                                  token_factory=lambda: token_rng.bytes(16).hex())
             self.backend = LocalBackend(self.hall)
@@ -208,17 +208,11 @@ class CityServices:
         twin.env.process(self._publish_counters())
         twin.env.process(self._retention())
 
-    def _depot(self) -> int:
-        city = self.twin.city
-        hall = [q for q in city.pois if q.kind == "townhall"]
-        if hall:
-            return int(city.nearest_nodes([hall[0].lon], [hall[0].lat], mode="both", core=True)[0])
-        core = city.core_nodes("both")
-        return int(core[len(core) // 2])
-
     def _build_staff(self) -> None:
         twin = self.twin
-        depot = self._depot()
+        from services.dispatch import depot_node
+
+        depot = depot_node(twin.city)
         field_deps = [d for d in C.DEPARTMENTS.values() if d.work == "field"]
         plan = []
         for d in field_deps:

@@ -30,6 +30,16 @@ UNIT_OF = {"medical": "ambulance", "accident": "ambulance", "fire": "fire_engine
 UNIT_TYPES = ("ambulance", "fire_engine", "water_crew", "road_crew")
 
 
+def depot_node(city) -> int:
+    """Where city crews are based: the town hall (snapped to the road network), else the middle
+    of the network's core."""
+    hall = [q for q in city.pois if q.kind == "townhall"]
+    if hall:
+        return int(city.nearest_nodes([hall[0].lon], [hall[0].lat], mode="both", core=True)[0])
+    core = city.core_nodes("both")
+    return int(core[len(core) // 2])
+
+
 class ExtraStation(BaseModel):
     """A station a scenario adds (``new_ambulance_station``): where, and what it houses.
 
@@ -107,8 +117,7 @@ class Responders:
             amb = [q for q in city.pois if q.kind == "hospital"]
         fire = [q for q in city.pois if q.kind == "fire_station"]
         hall = [q for q in city.pois if q.kind == "townhall"]
-        core = city.core_nodes("both")
-        depot = snap(hall[:1]) or [("depot", int(core[len(core) // 2]))]
+        depot = snap(hall[:1]) or [("depot", depot_node(city))]
         return {"ambulance": snap(amb), "fire_engine": snap(fire) or depot, "water_crew": depot, "road_crew": depot}
 
     @staticmethod

@@ -43,6 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services import catalogue as C
 from services.errors import RequestError
+from services.hall import _request_id
 from services.formats import FORMATS, render, service_definition, service_entry
 from services.security import RateLimiter, allows
 
@@ -289,8 +290,6 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         params, _ = single(await form_params(request))
         info = authorise(params, "staff")
         throttle(request, info)
-        from services.hall import _request_id
-
         rid = _request_id(service_request_id)
         hall.set_stage(rid, params.get("stage"), params.get("status_notes"), by=info["name"])
         return respond(fmt, "service_requests", [hall.get(rid)])
@@ -303,8 +302,6 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         params, _ = single(await form_params(request))
         info = authorise(params, "client")
         throttle(request, info)
-        from services.hall import _request_id
-
         rid = _request_id(service_request_id)
         hall.feedback(rid, params.get("rating"), params.get("comment"))
         return respond(fmt, "service_requests", [{"service_request_id": str(rid), "rating": int(params["rating"])}])

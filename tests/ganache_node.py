@@ -7,21 +7,16 @@ The hardfork is shanghai, which the compiled contracts target.
 """
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.serving import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GANACHE = ROOT / ".tools" / "node_modules" / ".bin" / "ganache"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Ganache:

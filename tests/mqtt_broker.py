@@ -15,18 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving import free_port
+
 
 def mosquitto_binary() -> str:
     for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
         if cand and Path(cand).exists():
             return cand
     pytest.fail("mosquitto is not installed (scripts/install.sh --dev installs it)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:

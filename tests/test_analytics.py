@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from scenarios import library_names, load_scenario
-from services.analytics.compare import compare, kpis_of, report_html
+from services.analytics.compare import compare, kpis_of
 from services.analytics.kpis import run_kpis
 from twin.run import run_replications, run_scenario
 
@@ -33,7 +33,7 @@ def station_sets(tmp_path_factory, demo_city):
         update={"responders": load_scenario("baseline").responders})
     base = base.model_copy(update={"name": "baseline_high_medical"})
     new = load_scenario("new_ambulance_station", replications=REPS, hours=24)
-    a = run_replications(base, root / "a", city=demo_city)
+    run_replications(base, root / "a", city=demo_city)
     b = run_replications(new, root / "b", city=demo_city)
     return root / "a", root / "b", b
 

@@ -16,7 +16,8 @@ from ledger.chain import LedgerError, LedgerReverted, LedgerUnavailable, open_ch
 from ledger.compiler import compiled
 from ledger.ledger import Ledger, text32
 from ledger.store import payments
-from tests.ganache_node import Ganache, free_port
+from tests.ganache_node import Ganache
+from tests.serving import free_port
 
 CHAINS = ["embedded", "ganache"]
 

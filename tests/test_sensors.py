@@ -312,7 +312,7 @@ def test_broker_restart_mid_run_loses_no_qos1_message(broker, demo_city):
     ("127.0.0.1:1883", "give a URL"),
 ])
 def test_bad_broker_urls_give_a_clear_error(url, words, demo_city):
-    from tests.mqtt_broker import free_port
+    from tests.serving import free_port
 
     url = url.format(free=free_port())
     with pytest.raises(BridgeError, match=words):
@@ -320,7 +320,7 @@ def test_bad_broker_urls_give_a_clear_error(url, words, demo_city):
 
 
 def test_cli_run_with_unreachable_broker_exits_2(tmp_path):
-    from tests.mqtt_broker import free_port
+    from tests.serving import free_port
 
     out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "100",
                           "--hours", "1", "--out", str(tmp_path / "r"), "--mqtt", f"mqtt://127.0.0.1:{free_port()}"],

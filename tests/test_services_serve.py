@@ -3,12 +3,7 @@ client, by ``twin loadtest open311`` and by a twin run in integration mode (``--
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,45 +11,16 @@ import pytest
 from services.client import Open311Client
 from services.errors import RequestError
 
-TWIN = [sys.executable, "-m", "twin.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.serving import TWIN, free_port, twin_serve
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, _private_cache):
-    tmp = tmp_path_factory.mktemp("serve")
-    db = f"sqlite:///{tmp / 'hall.sqlite'}"
-    env = dict(os.environ)
-    keys = {}
-    for name, role in (("vendor", "client"), ("ops", "staff")):
-        out = subprocess.run(TWIN + ["keys", "create", name, "--role", role, "--rate", "0", "--db", db],
-                             capture_output=True, text=True, env=env, check=True)
-        keys[role] = out.stdout.strip()
-    port = free_port()
-    log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(TWIN + ["serve", "--port", str(port), "--db", db, "--city", "demo",
-                                    "--anonymous-rate", "0"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}/open311/v2"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/services.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            pytest.fail(f"twin serve exited: {Path(tmp / 'serve.log').read_text()}")
-    else:
-        proc.kill()
-        pytest.fail("twin serve did not answer within 20 s")
+    proc, base, keys, db = twin_serve(tmp_path_factory.mktemp("serve"), "demo",
+                                      (("vendor", "client"), ("ops", "staff")))
     yield base, keys, db
     proc.terminate()
     proc.wait(10)
-    log.close()
 
 
 def test_serve_answers_an_open311_client(server, demo_city):

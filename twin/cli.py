@@ -411,12 +411,11 @@ def _chat(args) -> int:
                   f"latency p50 {m['latency_ms']['p50']:.2f} ms p95 {m['latency_ms']['p95']:.2f} ms")
         print("  per-intent recall: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["per_intent_recall"].items())))
         return 0
-    from services.geo import CityArea as _Area
     from services.hall import CityHall
     from services.store import open_store, sqlite_url
     import tempfile
 
-    area = _Area(city)
+    area = CityArea(city)
     hall = CityHall(open_store(sqlite_url(f"{tempfile.mkdtemp(prefix='twin-chat-')}/chat.sqlite")), area)
     bot = make_chatbot(city, hall, area)
     print(f"SmartCity Twin assistant for {city.name} (Romanian or English; empty line or Ctrl-D to quit)")

@@ -17,7 +17,8 @@ Data flows one way: components publish events on the bus; the log and the analyt
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import mesa
@@ -30,6 +31,7 @@ from twin.eventlog import EventLog
 from twin.rng import RandomStreams
 
 DEFAULT_START = datetime(2026, 3, 2, 0, 0, 0)  # a Monday; local time (Europe/Bucharest)
+TZ = ZoneInfo("Europe/Bucharest")               # the zone of the simulated clock
 
 
 class CityModel(mesa.Model):
@@ -113,6 +115,16 @@ class Twin:
     def clock(self) -> datetime:
         """Simulated local date and time."""
         return self.start + timedelta(seconds=self.env.now)
+
+    @property
+    def aware_clock(self) -> datetime:
+        """Simulated local date and time, with its time zone."""
+        return self.clock.replace(tzinfo=TZ)
+
+    @property
+    def unix_time(self) -> float:
+        """Simulated time as Unix seconds (UTC)."""
+        return self.aware_clock.astimezone(timezone.utc).timestamp()
 
     def run(self, hours: float, progress=None) -> None:
         """Advance the simulation by ``hours`` (``progress(hours_done)`` called every sim hour)."""

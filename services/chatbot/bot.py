@@ -32,7 +32,6 @@ short and plain for citizens whose profile asks for plain language.
 from __future__ import annotations
 
 import re
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -344,4 +343,4 @@ def _hhmm(seconds: int) -> str:
     return f"{seconds // 3600 % 24:02d}:{seconds % 3600 // 60:02d}"
 
 
-__all__ = ["Chatbot", "Session", "time"]
+__all__ = ["Chatbot", "Session"]

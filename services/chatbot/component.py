@@ -70,7 +70,6 @@ class ChatbotComponent:
 
     def attach(self, twin) -> None:
         from services.chatbot.bot import Chatbot
-        from zoneinfo import ZoneInfo
 
         self.twin = twin
         self.rng = random.Random(twin.rng.seed_for("chatbot"))
@@ -93,7 +92,6 @@ class ChatbotComponent:
         self.pop = twin.component("population").pop
         self.bot = Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: twin.clock,
                            threshold=self.threshold)
-        self._tz = ZoneInfo("Europe/Bucharest")
         self._requests: dict[str, str] = {}
         twin.bus.subscribe(twin.topic("services/requests"), self._on_request)
         twin.bus.subscribe(twin.topic("citizens/chat"), self._on_question)

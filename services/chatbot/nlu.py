@@ -16,12 +16,10 @@ accident, not breathing, gas ...) that win over the model: 112 comes first.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
@@ -124,8 +122,9 @@ class IntentModel:
 
         rows = examples()
         digest = hashlib.sha256(repr((rows, sklearn.__version__)).encode()).hexdigest()[:20]
-        root = os.environ.get("TWIN_CACHE_DIR")
-        path = (Path(root) if root else Path.home() / ".cache" / "smartcity-twin") / "chatbot" / f"intent-{digest}.pkl"
+        from twin.city import cache_root
+
+        path = cache_root() / "chatbot" / f"intent-{digest}.pkl"
         if path.exists():
             try:
                 return cls(pickle.loads(path.read_bytes()))
