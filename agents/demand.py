@@ -126,7 +126,8 @@ class Demand:
         while True:
             yield env.timeout(dt)
             lam = self.rate_per_1000 * n_pop / 1000.0 * dt / 86400.0
-            counts = self.rng.poisson(lam * shares)
+            factor = np.array([self.twin.conditions.rate(c) for c in CODES])   # timeline events
+            counts = self.rng.poisson(lam * shares * factor)
             for k in np.nonzero(counts)[0]:
                 self._create(int(k), int(counts[k]), dt)
             self._discover()

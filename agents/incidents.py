@@ -12,6 +12,9 @@ Every ``check_every_min`` minutes new incidents are drawn (Poisson):
 * ``gas_leak`` — at homes; ``water_main`` — a burst pipe under a street; ``traffic_light`` — a
   signal out at a junction on a main road.
 
+Rates are multiplied by ``twin.conditions.rate(kind)`` while a timeline event changes them
+(:mod:`agents.timeline`: a heatwave raises medical calls, snow raises accidents).
+
 Each incident is published (``incident``, ground truth, on ``incidents/<type>``) and then
 **discovered**: emergencies by a **112 call** after a short delay; failures by a **passer-by**
 who calls (the first to enter the edge, with probability ``notice_prob``) or, failing that, a
@@ -93,6 +96,7 @@ class Incidents:
             for kind, rate in (("medical", p.medical_per_1000_per_day), ("fire", p.fire_per_1000_per_day),
                                ("gas_leak", p.gas_leak_per_1000_per_day)):
                 scale = self.weight_home.mean() if kind == "medical" else 1.0
+                scale *= self.twin.conditions.rate(kind)        # a heatwave, a snowstorm
                 k = self.rng.poisson(rate * n / 1000.0 * day_frac * scale)
                 if k:
                     w = self.weight_home if kind == "medical" else np.ones(n)
@@ -105,7 +109,8 @@ class Incidents:
             self._last_traffic = traffic.copy()
             total = int(delta.sum())
             self._car_entries += total
-            k = self.rng.poisson(p.accidents_per_million_car_edges * total / 1e6) if total else 0
+            k = self.rng.poisson(p.accidents_per_million_car_edges * total / 1e6
+                                 * self.twin.conditions.rate("accident")) if total else 0
             if k:
                 edges = self.rng.choice(len(delta), size=k, p=delta / total)
                 for e in edges:
@@ -113,7 +118,7 @@ class Incidents:
             # failures
             for kind, rate, pool in (("water_main", p.water_main_per_1000_per_day, self.drive_edges),
                                      ("traffic_light", p.traffic_light_per_1000_per_day, self.main_edges)):
-                k = self.rng.poisson(rate * n / 1000.0 * day_frac)
+                k = self.rng.poisson(rate * n / 1000.0 * day_frac * self.twin.conditions.rate(kind))
                 for e in self.rng.choice(pool, size=k) if k else []:
                     self._new(kind, int(self.twin.city.arrays["edge_v"][e]), int(e))
             self._passers_by()
@@ -171,6 +176,15 @@ class Incidents:
                        node=inc["node"], severity=inc["severity"],
                        delay_s=round(self.twin.now - inc["t"], 1))
         return True
+
+    def happen(self, kind: str, node: int, edge: int = -1) -> int:
+        """An incident caused from outside the usual rates (an earthquake's casualties, fires and
+        burst mains): it is discovered the usual way (112 call, passer-by). Returns its id."""
+        if kind not in KINDS:
+            raise ValueError(f"kind={kind!r} is not one of {KINDS}")
+        i = self._next
+        self._new(kind, int(node), int(edge))
+        return i
 
     def emergency(self, kind: str, node: int, citizen: int | None = None, how: str = "sensor") -> int:
         """An emergency raised by a device (a wearable's fall alarm): it happens at ``node``

@@ -6,7 +6,9 @@ minutes anchors what is queued: one ``batch_anchored`` event per batch (root, si
 transaction) and one ``payment_receipt`` per payment (batch, index, leaf, proof, root, chain id,
 contract, transaction) on ``ledger/...``. Permits the city hall approves (``permit_decided``)
 are issued on the permit registry (``permit_issued``). A chain that is down only delays the
-anchoring (``anchor_deferred``); the next tick catches up.
+anchoring (``anchor_deferred``); the next tick catches up. A ``chain_outage`` on the scenario's
+timeline (``twin.conditions.down("chain")``) does the same for its window: payments are kept
+off chain, anchoring and permit issuing wait for the node.
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ class LedgerComponent:
         self.permits_issued = 0
         self.errors: dict[str, int] = {}
         self._where: dict[int, tuple] = {}
+        self._pending_permits: list = []
 
     def attach(self, twin) -> None:
         import tempfile
@@ -81,6 +84,9 @@ class LedgerComponent:
     def _on_permit(self, event) -> None:
         if event.kind != "permit_decided" or event.payload.get("outcome") != "approved" or not self.p.issue_permits:
             return
+        if self.twin.conditions.down("chain"):                # issued when the node is back
+            self._pending_permits.append(event)
+            return
         day = self.twin.clock.date()
         permit_id = f"{event.payload['permit_type'][:4].upper()}-{day.year}-{event.ref.split(':')[1]}"
         document = f"{permit_id}|{event.payload['permit_type']}|{event.ref}|{day.isoformat()}"
@@ -101,12 +107,18 @@ class LedgerComponent:
             self.flush()
 
     def flush(self) -> None:
-        """Queue what arrived and anchor it now."""
+        """Queue what arrived and anchor it now (and issue permits an outage held back)."""
+        if self._pending_permits and not self.twin.conditions.down("chain"):
+            pending, self._pending_permits = self._pending_permits, []
+            for event in pending:
+                self._on_permit(event)
         items, self.queue = self.queue, []
         if items:
             ids = self.ledger.pay_many([(e, t, a, u) for e, t, a, u, _, _ in items])
             self._where.update({pid: (it[0], it[4], it[5]) for pid, it in zip(ids, items)})
         try:
+            if self.twin.conditions.down("chain"):
+                raise LedgerUnavailable("chain node out (scenario timeline: chain_outage)")
             done = self.ledger.anchor()
         except LedgerUnavailable as exc:
             self.deferred += 1

@@ -24,6 +24,7 @@ from services.chatbot.component import ChatbotParams
 from services.component import ServicesParams
 from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
+from agents.timeline import TimelineEvent
 from twin.errors import TwinError
 
 LIBRARY = Path(__file__).parent / "library"
@@ -48,8 +49,12 @@ class Scenario(BaseModel):
     tick_s: float = Field(5.0, gt=0, le=600)
     # "auto": the city's feed beside its OSM file (../gtfs/<city>_*.zip); a path; or "none"
     gtfs: str = "auto"
-    # roads closed for the whole run: street names (all their edges) or OSM way ids
-    closures: list[str | int] = Field(default_factory=list)
+    # roads closed for the whole run: street names (all their edges) or OSM way ids; or a mapping
+    # from a city's name (as in city:, e.g. "demo", "brasov") to its list, so one scenario file
+    # names the right streets in each city it supports
+    closures: list[str | int] | dict[str, list[str | int]] = Field(default_factory=list)
+    # events on the timeline (agents.timeline): heatwave, snowstorm, earthquake, outages
+    events: list[TimelineEvent] = Field(default_factory=list)
     replications: int = Field(1, ge=1, le=1000)
     citizens: PopulationParams = PopulationParams()
     daily: DailyParams = DailyParams()
@@ -120,6 +125,10 @@ def _value(data, loc):
     for part in loc:
         if isinstance(cur, dict) and part in cur:
             cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            cur = cur[part]
+        elif isinstance(cur, dict) and cur.get("kind") == part:
+            continue                    # the tag of a discriminated union (events: kind)
         else:
             return "(missing)" if loc else ""
     return repr(cur)

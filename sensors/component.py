@@ -59,6 +59,8 @@ class Sensors:
         self.commands_applied = 0
         self.commands_refused = 0
         self._summary: dict[str, list] = {k: [] for k in TYPES}
+        self.lost_in_outage: dict[str, int] = {}
+        self._unreported: set[int] = set()
 
     # ---- set-up ------------------------------------------------------------------------------
     def attach(self, twin) -> None:
@@ -107,6 +109,7 @@ class Sensors:
             self.incidents = None
         twin.bus.subscribe(twin.topic("incidents/water_main"), self._on_water_main)
         twin.bus.subscribe(twin.topic("services/requests"), self._on_request_closed)
+        twin.conditions.listeners.append(self._on_conditions)
         twin.env.process(self._loop())
         twin.env.process(self._summaries())
 
@@ -195,6 +198,9 @@ class Sensors:
     def _emit(self, k: int, readings: list[tuple]) -> None:
         f = self.fleet
         kind = TYPES[f.type[k]]
+        if self.twin.conditions.down("mqtt"):              # the broker is out: the pack is lost
+            self.lost_in_outage[kind] = self.lost_in_outage.get(kind, 0) + 1
+            return
         t_unix = self.twin.unix_time
         pack = senml.pack(f.ids[k], t_unix, readings)
         topic = self.twin.topic(f"{kind}/{f.ids[k]}/telemetry")
@@ -230,7 +236,7 @@ class Sensors:
 
     def _read_air_quality(self, ks, hour, month):
         pm25, pm10, no2 = air_quality(hour, month, self._heard(ks), self.rng)
-        temp = temperature(hour, month)
+        temp = temperature(hour, month) + self.twin.conditions.temp_offset_c
         for j, k in enumerate(ks.tolist()):
             self._emit(k, [("pm25", "kg/m3", self._drift(k, pm25[j]) * 1e-9),
                            ("pm10", "kg/m3", self._drift(k, pm10[j]) * 1e-9),
@@ -307,8 +313,19 @@ class Sensors:
         self.state_changes[STATUSES[status]] += 1
         extra = {}
         if status == FAULTY and f.type[k] == TYPES.index("streetlight"):
-            extra["service_code"] = "public_lighting"
+            if self.twin.conditions.down("mqtt"):
+                self._unreported.add(k)                      # the city hall hears of it later
+            else:
+                extra["service_code"] = "public_lighting"
         self._state(k, reason=reason, **extra)
+
+    def _on_conditions(self, what: str) -> None:
+        if what != "mqtt" or self.twin.conditions.down("mqtt"):
+            return
+        for k in sorted(self._unreported):                   # the broker is back: late fault reports
+            if self.fleet.status[k] == FAULTY:
+                self._state(k, reason="reported after broker outage", service_code="public_lighting")
+        self._unreported.clear()
 
     def _state(self, k: int, **info) -> None:
         f = self.fleet
@@ -421,4 +438,4 @@ class Sensors:
                 "messages": self.sent, "readings": self.readings, "state_changes": self.state_changes,
                 "fall_alarms": self.alarms, "leaks_found": self.leaks_found,
                 "commands": {"applied": self.commands_applied, "refused": self.commands_refused},
-                "id_prefixes": PREFIX}
+                "lost_in_outage": dict(sorted(self.lost_in_outage.items())), "id_prefixes": PREFIX}

@@ -233,6 +233,12 @@ class CityServices:
                 self.pools[d.code] = CrewPool(twin, d, crews, self.crew_mobility, router, self.rng, shift_of(d),
                                               on_assigned=self._assigned, on_site=self._on_site,
                                               on_done=self._crew_done)
+
+        def new_router():
+            for pool in self.pools.values():
+                pool.router = twin.router("time", "drive")
+        twin.on_roads_changed.append(new_router)
+
         self._pool_of_crew = {c.index: self.pools[c.department] for c in self.crews}
         self.desks: dict[str, Desk] = {}
         self.counters.pools = self.pools

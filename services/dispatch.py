@@ -101,6 +101,8 @@ class Responders:
         self.response_s: dict[str, list[float]] = {}
         self.dispatched = 0
         self.unserved_types: set[str] = set()
+        self.coverage: dict | None = None
+        self.unreachable = 0
 
     def stations(self, city) -> dict[str, list[tuple[str, int]]]:
         """Stations per unit type: ``[(name, node)]`` from the city's POIs."""
@@ -187,11 +189,49 @@ class Responders:
         self.mobility.names = np.array([u.name for u in self.units], dtype=object)
         self.mobility.on_arrival.append(self._arrived)
         self.router = twin.router("time", "drive")
+        twin.on_roads_changed.append(lambda: setattr(self, "router", twin.router("time", "drive")))
         twin.bus.subscribe(f"{twin.topic_root}/incidents/+", self._on_incident)
+        self.coverage = self._coverage()
         self.datacollector = mesa.DataCollector(model_reporters={
             f"busy_{t}": (lambda m, t=t: sum(1 for u in self.units if u.utype == t and u.state != "available"))
             for t in UNIT_TYPES} | {f"queue_{t}": (lambda m, t=t: len(self.queues[t])) for t in UNIT_TYPES})
         twin.env.process(self._collect())
+
+    def _coverage(self) -> dict | None:
+        """Share of the population whose home is within 8 and 15 minutes by road of an ambulance
+        station, a fire station, or either (free-flow driving times from the stations), overall
+        and by district; published once as ``coverage`` on ``responders/coverage``."""
+        twin = self.twin
+        try:
+            home = np.asarray(twin.component("population").pop.home)
+        except KeyError:
+            return None
+        if not len(home):
+            return None
+        best = {}
+        for utype in ("ambulance", "fire_engine"):
+            nodes = sorted({u.station_node for u in self.units if u.utype == utype})
+            t = np.full(twin.city.n_nodes, np.inf)
+            for n in nodes:
+                d = self.router.one_to_many(int(n)).astype(np.float64)
+                t = np.minimum(t, np.where(d < 0, np.inf, d / 1000.0))      # ms -> s
+            best[utype] = t[home]
+        best["either"] = np.minimum(best["ambulance"], best["fire_engine"])
+        district = twin.city.arrays["node_district"][home]
+        names = [d.name for d in twin.city.districts]
+        out: dict = {"population": int(len(home))}
+        for key, t in best.items():
+            for m in (8, 15):
+                out[f"{key}_within_{m}min"] = round(float((t <= m * 60).mean()), 4)
+        by = {}
+        for k in np.unique(district):
+            sel = district == k
+            name = names[k] if 0 <= k < len(names) else "?"
+            by[name] = {"population": int(sel.sum()),
+                        **{f"within_{m}min": round(float((best['either'][sel] <= m * 60).mean()), 4) for m in (8, 15)}}
+        out["by_district"] = by
+        twin.emit("responders/coverage", "coverage", "responders", "", float("nan"), float("nan"), **out)
+        return out
 
     def _collect(self):
         while True:
@@ -222,6 +262,12 @@ class Responders:
         inc = self.incidents.open[i]
         src = np.array([u.node for u in free], np.int32)
         t = self.router.distances(src, np.full(len(free), inc["node"], np.int32))
+        if (t < 0).all():                       # no road reaches the scene (closed all round)
+            self.unreachable += 1
+            a = self.twin.city.arrays
+            self.twin.emit(f"responders/{utype}", "scene_unreachable", f"incident:{i}", "",
+                           a["node_lon"][inc["node"]], a["node_lat"][inc["node"]], units_free=len(free))
+            return True                         # not queued: waiting would not help
         t = np.where(t < 0, np.iinfo(np.int64).max, t)
         k = int(np.argmin(t))
         u = free[k]
@@ -297,6 +343,10 @@ class Responders:
             rt[kind] = {"n": int(len(v)), "p50_min": round(float(np.percentile(v, 50)), 2),
                         "p90_min": round(float(np.percentile(v, 90)), 2)}
         out["response_time"] = rt
+        if self.coverage is not None:
+            out["coverage"] = {k: v for k, v in self.coverage.items() if k != "by_district"}
+        if self.unreachable:
+            out["scenes_unreachable"] = self.unreachable
         if self.unserved_types:
             out["no_units_for"] = sorted(self.unserved_types)
         return out

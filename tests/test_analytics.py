@@ -103,12 +103,20 @@ def test_closures_name_a_bad_street_clearly(demo_city, tmp_path):
         run_scenario(sc, out=tmp_path / "r", city=demo_city)
 
 
+@pytest.mark.parametrize("where", ["demo", "brasov"])
 @pytest.mark.parametrize("name", [n for n in library_names()])
-def test_every_library_scenario_runs_on_the_demo_city(name, tmp_path, demo_city):
-    sc = load_scenario(name, hours=3, replications=1)
-    s = run_scenario(sc, out=tmp_path / "r", city=demo_city)
+def test_every_library_scenario_runs_on_the_demo_city_and_brasov(name, where, tmp_path, request):
+    """Each shipped scenario, its whole duration, with a small population: its interventions and
+    timeline events take effect in both cities (Brașov's own street names and seismic list)."""
+    city = request.getfixturevalue("demo_city" if where == "demo" else "brasov")
+    sc = load_scenario(name, population=300, replications=1, city=where)
+    sc = sc.model_copy(update={"hours": min(sc.hours, 30.0)})     # every event starts within 30 h
+    s = run_scenario(sc, out=tmp_path / "r", city=city)
     assert s["events"] > 0 and (tmp_path / "r" / "kpis.json").exists()
-    assert run_kpis(tmp_path / "r")["sim_hours"] > 2
+    k = run_kpis(tmp_path / "r")
+    assert k["sim_hours"] > 0.9 * sc.hours
+    assert [t["event"] for t in k["timeline"]] == [e.kind for e in sc.events]
+    assert 0 < k["coverage_15min"] <= 1
 
 
 def test_replications_from_the_cli(tmp_path):

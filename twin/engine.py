@@ -8,6 +8,8 @@ A :class:`Twin` is a simulation run. It owns
   because 250,000 Python objects stepped every minute would be far too slow;
 * ``rng`` — :class:`twin.rng.RandomStreams`, one generator per subsystem;
 * ``bus`` — the :class:`twin.bus.EventBus`; ``log`` — the :class:`twin.eventlog.EventLog`;
+* ``conditions`` — :class:`twin.conditions.Conditions`: weather, outages and rate multipliers
+  that a scenario's timeline changes during the run;
 * ``components`` — the subsystems plugged in with :meth:`Twin.add` (mobility, population,
   services, sensors ...). A component has a ``name``, ``attach(twin)`` to install its SimPy
   processes and subscriptions, and ``kpis()`` returning a dict for ``kpis.json``.
@@ -27,6 +29,7 @@ import simpy
 import numpy as np
 
 from twin.bus import Event, EventBatch, EventBus
+from twin.conditions import Conditions
 from twin.eventlog import EventLog
 from twin.rng import RandomStreams
 
@@ -70,6 +73,8 @@ class Twin:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.closed_edges = np.zeros(0, np.int64)     # roads closed for this run (a scenario's intervention)
         self._routers: dict = {}
+        self.conditions = Conditions()
+        self.on_roads_changed: list = []              # callbacks after close_roads / reopen_roads
         self.log: EventLog | None = None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -93,9 +98,20 @@ class Twin:
         raise KeyError(f"no component named {name!r}; attached: {[c.name for c in self.components]}")
 
     def close_roads(self, edges) -> None:
-        """Close road edges for this run: every router made after this avoids them."""
+        """Close road edges for this run: every router made after this avoids them, and the
+        components that keep a router (``on_roads_changed``) are told to fetch a new one."""
         self.closed_edges = np.union1d(self.closed_edges, np.asarray(edges, np.int64))
+        self._roads_changed()
+
+    def reopen_roads(self, edges) -> None:
+        """Reopen road edges closed with :meth:`close_roads`."""
+        self.closed_edges = np.setdiff1d(self.closed_edges, np.asarray(edges, np.int64))
+        self._roads_changed()
+
+    def _roads_changed(self) -> None:
         self._routers.clear()
+        for f in self.on_roads_changed:
+            f()
 
     def router(self, metric: str = "time", mode: str = "drive"):
         """The city's router for this run (avoiding :attr:`closed_edges`)."""

@@ -80,11 +80,21 @@ class Mobility:
         self.twin = twin
         city = twin.city
         self.fleet = Fleet(city, self.capacity)
-        self.routers = {"car": twin.router("time", "drive"), "walk": twin.router("time", "walk")}
-        self.routers["bus"] = self.routers["car"]
+        self._free_speed = self.fleet.edge_speed.copy()
+        self._routes_from_twin()
+        twin.on_roads_changed.append(self._routes_from_twin)
+        twin.conditions.listeners.append(self._on_conditions)
         self._wake = twin.env.event()
         self._next_step: float | None = None
         twin.env.process(self._ticker())
+
+    def _routes_from_twin(self) -> None:
+        self.routers = {"car": self.twin.router("time", "drive"), "walk": self.twin.router("time", "walk")}
+        self.routers["bus"] = self.routers["car"]
+
+    def _on_conditions(self, what: str) -> None:
+        if what == "speed":                       # snow, ice: every road slower by the same share
+            self.fleet.edge_speed[:] = self._free_speed * self.twin.conditions.speed_factor
 
     # ---- trips ---------------------------------------------------------------------------------
     def request(self, agents, origins, destinations, mode: str) -> np.ndarray:

@@ -70,11 +70,25 @@ def default_run_dir(scenario, city) -> Path:
     return Path("runs") / f"{scenario.name}-{city.slug}-s{scenario.seed}-{stamp}"
 
 
-def closure_edges(city, closures):
+def closure_edges(city, closures, city_key: str | None = None):
     """Edges of the closed roads: street names (matched ignoring case and diacritics) or OSM way
-    ids; TwinError naming the entry that matches nothing."""
+    ids; TwinError naming the entry that matches nothing.
+
+    ``closures`` may map city names to lists (``{"demo": [...], "brasov": [...]}``); the list of
+    this city is used: the key ``city_key`` (the scenario's ``city:``), the city's slug, or
+    ``demo`` for the synthetic town.
+    """
     import numpy as np
 
+    from twin.city import slugify
+
+    if isinstance(closures, dict):
+        keys = {slugify(str(k)) for k in (city_key, city.slug, city.name, "demo" if city.synthetic else None) if k}
+        found = [k for k in closures if slugify(k) in keys]
+        if not found:
+            raise TwinError(f"closures: no list for city {city.name!r} (slug {city.slug!r}); the scenario names "
+                            f"streets for: {', '.join(closures) or 'no city'} — add closures: {{{city.slug}: [...]}}")
+        closures = closures[found[0]]
     out = []
     for item in closures:
         try:
@@ -104,7 +118,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
     twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
     try:
         if scenario.closures:
-            twin.close_roads(closure_edges(city, scenario.closures))
+            twin.close_roads(closure_edges(city, scenario.closures, scenario.city))
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Journeys(timetable, scenario.transit))
@@ -123,6 +137,10 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
             from services.chatbot.component import ChatbotComponent
 
             twin.add(ChatbotComponent(scenario.chatbot))
+        if scenario.events:
+            from agents.timeline import Timeline
+
+            twin.add(Timeline(scenario.events))
         if mqtt is not None:
             from sensors.bridge import MqttBridge
 

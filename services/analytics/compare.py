@@ -22,7 +22,8 @@ from services.analytics.kpis import run_kpis
 
 HEADLINE = ("reports_filed", "requests_received", "requests_closed", "sla_compliance", "resolution_h_median", "resolution_h_p90",
             "field_resolution_h_mean", "field_resolution_h_p90",
-            "sla_breaches", "gave_up", "emergencies", "response_min_p50", "response_min_p90", "chat_conversations",
+            "sla_breaches", "gave_up", "emergencies", "response_min_p50", "response_min_p90", "coverage_8min",
+            "coverage_15min", "chat_conversations",
             "chat_containment_rate", "chat_handoff_rate", "satisfaction", "payments_anchored", "anchoring_lag_s",
             "little_L", "little_lambda_per_h", "little_W_h")
 

@@ -6,7 +6,9 @@ compared name by name) plus tables by category and district:
 * requests: received, closed, SLA compliance (share closed within SLA), resolution time median and
   p90 (h), by category and by district; field work (crews) alone: mean and p90; citizens who
   gave up waiting;
-* emergencies: response time p50 and p90 (min), overall, by kind and by district;
+* emergencies: response time p50 and p90 (min), overall, by kind and by district; the share of
+  the population within 8 and 15 minutes by road of an ambulance or fire station (``coverage``);
+* timeline events (``event_started``): response times during each event's window;
 * chatbot: conversations, containment and handoff rates, wrong actions;
 * channel mix of reports by persona; satisfaction (mean feedback rating);
 * payments: count, amount, mean anchoring lag (s); sensors: faults and alarms by device type;
@@ -72,11 +74,28 @@ def run_kpis(run_dir: str | Path) -> dict:
                           quantile_cont((payload->>'response_s')::DOUBLE, 0.9) / 60
                    FROM ev WHERE kind = 'on_scene'""")[0]
     out.update(emergencies=e[0], response_min_p50=_round(e[1]), response_min_p90=_round(e[2]))
+    cov = _q(con, """SELECT (payload->>'either_within_8min')::DOUBLE, (payload->>'either_within_15min')::DOUBLE,
+                            (payload->>'ambulance_within_8min')::DOUBLE, (payload->>'fire_engine_within_8min')::DOUBLE
+                     FROM ev WHERE kind = 'coverage' LIMIT 1""")
+    c8, c15, a8, f8 = cov[0] if cov else (None,) * 4
+    out.update(coverage_8min=_round(c8), coverage_15min=_round(c15), coverage_ambulance_8min=_round(a8),
+               coverage_fire_8min=_round(f8))
     out["response_by_district"] = {row[0]: {"n": row[1], "p50_min": _round(row[2]), "p90_min": _round(row[3])}
                                    for row in _q(con, """
         SELECT coalesce(payload->>'district', '?'), count(*), quantile_cont((payload->>'response_s')::DOUBLE, 0.5) / 60,
                quantile_cont((payload->>'response_s')::DOUBLE, 0.9) / 60
         FROM ev WHERE kind = 'on_scene' GROUP BY 1 ORDER BY 1""")}
+    out["timeline"] = [{"event": row[0], "from_h": _round(row[1] / 3600), "to_h": _round(row[2] / 3600),
+                        "emergencies": row[3], "response_min_p50": _round(row[4]), "response_min_p90": _round(row[5])}
+                       for row in _q(con, """
+        WITH w AS (SELECT s.entity, s.payload->>'event' AS event, s.t AS t0,
+                          coalesce((SELECT min(e.t) FROM ev e WHERE e.kind = 'event_ended' AND e.entity = s.entity),
+                                   (SELECT max(t) FROM ev)) AS t1
+                   FROM ev s WHERE s.kind = 'event_started')
+        SELECT w.event, w.t0, w.t1, count(o.t), quantile_cont((o.payload->>'response_s')::DOUBLE, 0.5) / 60,
+               quantile_cont((o.payload->>'response_s')::DOUBLE, 0.9) / 60
+        FROM w LEFT JOIN ev o ON o.kind = 'on_scene' AND o.t >= w.t0 AND o.t <= w.t1
+        GROUP BY w.entity, w.event, w.t0, w.t1 ORDER BY w.t0""")]
     # ---- chatbot, channels, satisfaction ---------------------------------------------------------
     c = _q(con, """SELECT count(*), avg(CASE WHEN (payload->>'handoff')::BOOLEAN THEN 1.0 ELSE 0.0 END),
                           sum(CASE WHEN (payload->>'wrong_action')::BOOLEAN THEN 1 ELSE 0 END)
