@@ -61,6 +61,7 @@ class Sensors:
         self._summary: dict[str, list] = {k: [] for k in TYPES}
         self.lost_in_outage: dict[str, int] = {}
         self._unreported: set[int] = set()
+        self._frozen: dict[int, list] = {}
 
     # ---- set-up ------------------------------------------------------------------------------
     def attach(self, twin) -> None:
@@ -158,7 +159,7 @@ class Sensors:
                 self._set(int(k), DRIFTING, "calibration drift")
                 f.drift[k] = 0.0
         drifting = f.status == DRIFTING
-        f.drift[drifting] += self.rng.normal(0.002, 0.004, int(drifting.sum())) * dt / 3600.0
+        f.drift[drifting] += self.rng.normal(self.p.drift_per_h, 0.004, int(drifting.sum())) * dt / 3600.0
         back = np.nonzero(((f.status == SILENT) | (f.status == DRIFTING))
                           & (self.rng.random(len(f)) < dt / (self.p.recover_h * 3600.0)))[0]
         for k in back:
@@ -201,6 +202,8 @@ class Sensors:
         if self.twin.conditions.down("mqtt"):              # the broker is out: the pack is lost
             self.lost_in_outage[kind] = self.lost_in_outage.get(kind, 0) + 1
             return
+        if f.status[k] == FAULTY and kind not in ("streetlight", "traffic_counter"):
+            readings = self._frozen.setdefault(k, readings)     # a broken sensor is stuck at a value
         t_unix = self.twin.unix_time
         pack = senml.pack(f.ids[k], t_unix, readings)
         topic = self.twin.topic(f"{kind}/{f.ids[k]}/telemetry")
@@ -308,6 +311,7 @@ class Sensors:
             return
         f.status[k] = status
         f.since[k] = self.twin.now
+        self._frozen.pop(k, None)
         if status == OK:
             f.drift[k] = 0.0
         self.state_changes[STATUSES[status]] += 1

@@ -3,7 +3,9 @@
 All devices of a run live in one struct-of-arrays :class:`Fleet` (index = device), each with a
 pseudonymous id (``sl-00042``, ``wb-00007``: a wearable never names its wearer), a road node,
 a district, a reporting interval and a **status**: ``ok``, ``faulty`` (broken: a streetlight
-is dark), ``silent`` (sends nothing), ``drifting`` (its readings carry a growing offset).
+is dark, a traffic counter counts nothing, any other sensor is stuck at its last reading),
+``silent`` (sends nothing), ``drifting`` (its readings carry a growing relative offset, about
+``drift_per_h`` an hour: a low-cost sensor losing calibration).
 Faults arrive at a rate per device and day; silent and drifting devices recover after about
 ``recover_h`` hours, faulty ones when repaired (a crew's job, or a ``reset`` command).
 
@@ -72,6 +74,7 @@ class SensorParams(BaseModel):
         "faulty": 0.0005, "silent": 0.001, "drifting": 0.0005})
     streetlight_wear: float = Field(1.0, ge=0)      # hazard ×(1 + wear · burn years)
     recover_h: float = Field(12.0, gt=0)
+    drift_per_h: float = Field(0.01, ge=0)          # mean relative drift an hour (1 %/h)
     falls_per_wearer_per_day: float = Field(0.003, ge=0)
     tick_s: float = Field(60.0, gt=0)
     log_telemetry: bool = False

@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("run", help="run directory")
     an.add_argument("--export", help="write anonymised open-data tables (CSV + Parquet) to this folder")
     an.add_argument("--k", type=_nonneg_int("--k"), default=10, help="suppress cells under k citizens (default 10)")
+    an.add_argument("--anomalies", action="store_true",
+                    help="detect sensor anomalies and score them against the injected faults "
+                         "(needs a run with sensors.log_telemetry: true)")
+    an.add_argument("--forecast", type=_nonneg_int("--forecast"), metavar="DAYS",
+                    help="forecast requests by category for DAYS days, with a backtest of the last DAYS days")
     an.add_argument("--json", action="store_true")
 
     cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs")
@@ -319,12 +324,37 @@ def _analyze(args) -> int:
             k["open_data"] = export(run, args.export, k=args.k)
         except ValueError as exc:
             raise TwinError(f"--k: {exc}") from None
+    if args.anomalies:
+        from services.analytics.anomaly import evaluate
+
+        try:
+            k["anomalies"] = evaluate(run)
+        except ValueError as exc:
+            raise TwinError(f"--anomalies: {exc}") from None
+    if args.forecast:
+        from services.analytics.forecast import backtest, forecast
+
+        try:
+            k["forecast"] = {"next": forecast(run, args.forecast), "backtest": backtest(run, args.forecast)}
+        except ValueError as exc:
+            raise TwinError(f"--forecast: {exc}") from None
     if args.json:
         print(json.dumps(k, default=str))
         return 0
     for name, v in k.items():
         if not isinstance(v, (dict, list)):
             print(f"  {name:26s} {v}")
+    if args.anomalies:
+        a = k["anomalies"]
+        print(f"  sensor anomalies: {a['alarm_episodes']} alarm episodes, precision {a['precision']}, "
+              f"recall {a['recall']} of {a['episodes']} injected faults "
+              f"({a['observable']['recall']} of the {a['observable']['episodes']} visible in the data), "
+              f"median delay {a['delay_min_median']} min")
+    if args.forecast:
+        b = k["forecast"]["backtest"]
+        print(f"  forecast backtest ({b['history_days']} days -> {b['horizon_days']}): MAE {b['mae']} requests "
+              f"per category-day (naive {b['mae_naive']}, MASE {b['mase']}), 90% interval coverage "
+              f"{b['interval90_coverage']}")
     print(f"  incident hotspots (Gi*, FDR 5%): {len(k['incident_hotspots'])}"
           + "".join(f"\n    {h['lat']:.5f}, {h['lon']:.5f}  events {h['count']}  z {h['z']}" for h in k["incident_hotspots"][:5]))
     if args.export:
