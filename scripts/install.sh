@@ -6,7 +6,8 @@
 #
 # System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv; with
 # --dev mosquitto, which the MQTT tests start on a port of their own, and node with ganache from
-# npm in ./.tools for the ledger tests); later parts add theirs here (chromium for the browser tests). Nothing is installed when it is already there. Safe to run again.
+# npm in ./.tools for the ledger tests, chromium and chromedriver for the Dash browser tests).
+# Nothing is installed when it is already there. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +35,8 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
 }
 
 command -v g++ >/dev/null 2>&1 || apt_install g++
-# the tests start their own MQTT broker
-if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients; fi
+# the tests start their own MQTT broker; the control-room tests drive a headless chromium
+if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients chromium chromium-driver; fi
 # the ledger tests run against ganache (npm), installed into ./.tools
 GANACHE_VERSION=7.9.2
 if [ "$extras" = "[dev]" ] && [ ! -x .tools/node_modules/.bin/ganache ]; then

@@ -103,7 +103,7 @@ def test_closures_name_a_bad_street_clearly(demo_city, tmp_path):
         run_scenario(sc, out=tmp_path / "r", city=demo_city)
 
 
-@pytest.mark.parametrize("where", ["demo", "brasov"])
+@pytest.mark.parametrize("where", ["demo", pytest.param("brasov", marks=pytest.mark.brasov)])
 @pytest.mark.parametrize("name", [n for n in library_names()])
 def test_every_library_scenario_runs_on_the_demo_city_and_brasov(name, where, tmp_path, request):
     """Each shipped scenario, its whole duration, with a small population: its interventions and

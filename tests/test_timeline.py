@@ -58,6 +58,7 @@ def test_a_snowstorm_slows_every_car_trip_during_it_only(tmp_path, demo_city):
     assert _q(w, after)[0][0] < 1.1 * _q(wo, after)[0][0]             # speeds restored after it
 
 
+@pytest.mark.brasov
 def test_an_earthquake_on_brasov_damages_listed_buildings_and_blocks_then_reopens_streets(brasov):
     sc = load_scenario("earthquake", city="brasov", population=800, hours=4, replications=1)
     sc = sc.model_copy(update={"events": [sc.events[0].model_copy(update={"at_h": 1.0, "hours": 2.0})]})
@@ -106,6 +107,7 @@ def test_a_chain_outage_defers_anchoring_until_the_node_is_back(tmp_path, demo_c
     assert lag > 3 * 3600                                 # paid at the outage's start, anchored after it
 
 
+@pytest.mark.brasov
 def test_closures_per_city_and_a_clear_error_for_a_city_without_a_list(demo_city, brasov, tmp_path):
     from twin.run import closure_edges
 
@@ -117,6 +119,7 @@ def test_closures_per_city_and_a_clear_error_for_a_city_without_a_list(demo_city
         closure_edges(brasov, {"demo": ["Bulevardul Eroilor"]}, "brasov")
 
 
+@pytest.mark.brasov
 def test_station_coverage_rises_with_a_new_station_and_falls_with_a_closure(brasov):
     def coverage(name):
         twin = build_twin(load_scenario(name, city="brasov", population=3000), brasov)

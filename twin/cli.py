@@ -74,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mqtt-ca", help="CA certificate file for mqtts://")
     r.add_argument("--mqtt-insecure", action="store_true", help="mqtts:// without checking the host name")
 
+    d = sub.add_parser("dash", help="the control room (Dash): watch the city, run and compare scenarios")
+    d.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    d.add_argument("--port", type=_nonneg_int("--port"), default=8050, help="port (default 8050)")
+    d.add_argument("--runs", default="runs", help="folder of runs to list and write (default ./runs)")
+    d.add_argument("--live", default="baseline", help="scenario the City page runs live (default baseline)")
+    d.add_argument("--no-live", action="store_true", help="no live twin on the City page")
+    d.add_argument("--city", default="demo", help="city of the live twin and the chatbot (default demo)")
+    d.add_argument("--population", type=_nonneg_int("--population"), default=None,
+                   help="citizens of the live twin (default: the scenario's)")
+    d.add_argument("--speed", type=float, default=60.0, help="live simulated seconds per second (default 60)")
+    d.add_argument("--services-url", default=None,
+                   help="talk to this Open311 server's /chat (default: the chatbot in this process)")
+
     s = sub.add_parser("serve", help="run the Open311 GeoReport v2 API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=_nonneg_int("--port"), default=8311, help="port (default 8311)")
@@ -181,6 +194,13 @@ def main(argv=None) -> int:
             return _chat(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "dash":
+            from dash_app.app import serve as dash_serve
+
+            print(f"twin dash: the control room on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+            dash_serve(args.host, args.port, args.runs, None if args.no_live else args.live, args.city,
+                       args.population, args.speed, args.services_url)
+            return 0
         if args.command == "keys":
             return _keys(args)
         if args.command == "loadtest":

@@ -181,8 +181,10 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         _write_json(run_dir / "manifest.json", manifest)
     twin = build_twin(scenario, city, run_dir, timetable, mqtt=mqtt)
     try:
-        bar = None
-        if progress:
+        bar, tick = None, None
+        if callable(progress):                  # a caller's own progress: progress(hours_done)
+            tick = progress
+        elif progress:
             from tqdm import tqdm
 
             bar = tqdm(total=round(scenario.hours, 2), unit="sim h", desc=f"{scenario.name} @ {city.slug}",
@@ -191,7 +193,7 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
             def tick(h):
                 bar.n = round(min(h, scenario.hours), 2)
                 bar.refresh()
-        twin.run(scenario.hours, progress=tick if bar else None)
+        twin.run(scenario.hours, progress=tick)
         if bar is not None:
             bar.close()
         kpis = twin.kpis()
@@ -216,14 +218,15 @@ def _write_json(path: Path, data) -> None:
 def run_replications(scenario, out: str | Path, city=None, progress: bool = False, mqtt=None) -> dict:
     """Run ``scenario.replications`` replications with seeds ``seed, seed+1, …`` (the same seeds
     for every scenario: common random numbers) into ``out/rep-NN``; ``out/replications.json``
-    lists them."""
+    lists them. ``progress`` may be a callable, given the replications done so far (fractional)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     city = city or load_city(scenario.city)
     runs, summaries = [], []
     for k in range(scenario.replications):
         sc = scenario.model_copy(update={"seed": scenario.seed + k, "replications": 1})
-        s = run_scenario(sc, out / f"rep-{k:02d}", progress=progress, city=city, mqtt=mqtt)
+        each = (lambda h, k=k: progress(k + h / sc.hours)) if callable(progress) else progress
+        s = run_scenario(sc, out / f"rep-{k:02d}", progress=each, city=city, mqtt=mqtt)
         runs.append(f"rep-{k:02d}")
         summaries.append(s)
     _write_json(out / "replications.json", {"scenario": scenario.name, "seeds": [scenario.seed + k for k in

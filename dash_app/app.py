@@ -1,0 +1,149 @@
+"""The control room application: navigation, the shared context, and ``twin dash``.
+
+:class:`Context` holds what every page uses: the runs folder, the background jobs, the live
+twin (optional), the chatbot, and a small cache of loaded cities and analytics.
+:func:`create_app` builds the Dash app; :func:`serve` runs it.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from dash import Dash, Input, Output, dcc, html
+
+from dash_app.data import OSM_CREDIT
+from dash_app.jobs import Jobs
+
+CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1a1a1a; margin: 0; background: #fff; }
+nav { display: flex; gap: 4px; flex-wrap: wrap; background: #0b3d63; padding: 8px 16px; }
+nav a { color: #fff; padding: 6px 12px; text-decoration: none; border-radius: 4px; }
+nav a:focus, nav a:hover { outline: 3px solid #F0E442; background: #0072B2; }
+nav a.active { background: #0072B2; font-weight: bold; }
+main { padding: 8px 24px 40px; }
+.controls { display: flex; gap: 12px; align-items: end; flex-wrap: wrap; margin: 8px 0; }
+.field { display: flex; flex-direction: column; min-width: 120px; } .field.wide { min-width: 320px; }
+.kpis { display: flex; gap: 12px; flex-wrap: wrap; margin: 8px 0; }
+.kpi { border: 1px solid #888; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
+.kpi-label { font-size: 0.85em; color: #333; } .kpi-value { font-size: 1.5em; font-weight: bold; }
+.clock { font-family: monospace; font-size: 1.2em; padding: 0 8px; }
+button, .button { background: #fff; color: #0b3d63; border: 2px solid #0b3d63; border-radius: 4px; padding: 6px 14px;
+  cursor: pointer; font-size: 1em; text-decoration: none; display: inline-block; }
+button.primary { background: #0b3d63; color: #fff; }
+button:focus, .button:focus, input:focus { outline: 3px solid #E69F00; }
+.good { color: #00603f; } .bad { color: #a33a00; }
+.chat-log { border: 1px solid #888; min-height: 160px; padding: 8px; max-width: 900px; }
+.msg { margin: 6px 0; } .msg.bot { background: #eef6fb; padding: 6px; border-radius: 4px; }
+.intent, .actions { font-size: 0.85em; color: #333; }
+.sr-only { position: absolute; left: -10000px; }
+.hint { color: #333; max-width: 900px; } footer { padding: 8px 24px; font-size: 0.85em; color: #333; }
+"""
+
+
+class Context:
+    """What the pages share (see the module docstring)."""
+
+    def __init__(self, runs_dir: str | Path = "runs", live=None, chatbot=None, city: str = "demo",
+                 services_url: str | None = None):
+        self.runs_dir = Path(runs_dir)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.live = live
+        self._chatbot = chatbot
+        self.city_name = city
+        self.services_url = services_url
+        self._cities: dict = {}
+        self._cache: dict = {}
+        self._lock = threading.Lock()
+        self.jobs = Jobs(self.runs_dir, city_loader=self.city)
+
+    def city(self, source: str):
+        """A city, loaded once (``source`` as in a manifest: ``demo``, a path)."""
+        from twin.city import load_city
+
+        with self._lock:
+            if source not in self._cities:
+                self._cities[source] = self.live.city if self.live is not None and self.live.city.source == source \
+                    else load_city(source)
+            return self._cities[source]
+
+    def cached(self, key, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def chat(self, session: str, text: str, lang: str) -> dict:
+        """One chat turn: to the services' ``POST /chat`` when a URL is set, else to the chatbot
+        in this process (built on first use for the control room's city)."""
+        if self.services_url:
+            import httpx
+
+            r = httpx.post(f"{self.services_url.rstrip('/')}/chat",
+                           json={"session_id": session, "text": text, "language": lang}, timeout=30)
+            r.raise_for_status()
+            return r.json()
+        with self._lock:
+            if self._chatbot is None:
+                from services.server import make_chatbot
+
+                self._chatbot = make_chatbot(self.live.city if self.live is not None else self._load(self.city_name))
+        return self._chatbot.reply(session, text, {"language": lang})
+
+    def _load(self, source):
+        from twin.city import load_city
+
+        return load_city(source)
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        if self.live is not None:
+            self.live.stop()
+
+
+def create_app(ctx: Context) -> Dash:
+    from dash_app.pages import PAGES
+
+    app = Dash(__name__, title="SmartCity Twin — control room", suppress_callback_exceptions=True,
+               update_title=None)
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>").replace(
+        "<html>", '<html lang="en">')
+    app.layout = html.Div([
+        dcc.Location(id="url"),
+        html.Header(html.Nav([html.A(title, href=path, id=f"nav-{path.strip('/') or 'city'}")
+                              for path, title, _ in PAGES], **{"aria-label": "pages"})),
+        html.Main(id="page", role="main"),
+        html.Footer(f"SmartCity Twin — maps: {OSM_CREDIT} (ODbL). Citizens are simulated and pseudonymous."),
+    ])
+    modules = {path: mod for path, _, mod in PAGES}
+
+    @app.callback(Output("page", "children"), *[Output(f"nav-{p.strip('/') or 'city'}", "className") for p in modules],
+                  Input("url", "pathname"), Input("url", "search"))
+    def route(path, search):
+        mod = modules.get(path or "/")
+        active = ["active" if p == (path or "/") else "" for p in modules]
+        if mod is None:
+            return html.Div([html.H1("Not found"), html.P(f"No page at {path}.")]), *active
+        if mod.__name__.endswith(".lab"):
+            return mod.layout(ctx, search), *active
+        return mod.layout(ctx), *active
+
+    for _, _, mod in PAGES:
+        mod.register(app, ctx)
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: str = "runs", live_scenario: str | None = None,
+          city: str = "demo", population: int | None = None, speed: float = 60.0,
+          services_url: str | None = None) -> None:
+    """Run the control room (``twin dash``) until interrupted."""
+    live = None
+    if live_scenario:
+        from dash_app.live import LiveTwin
+        from scenarios import load_scenario
+
+        live = LiveTwin(load_scenario(live_scenario, city=city, population=population), speed=speed).start()
+    ctx = Context(runs_dir, live=live, city=city, services_url=services_url)
+    app = create_app(ctx)
+    try:
+        app.run(host=host, port=port, debug=False)
+    finally:
+        ctx.close()

@@ -1,0 +1,63 @@
+"""Ledger: a run's recent anchored batches and payments (payers as hashes only), a receipt
+verifier (paste a receipt id: valid or not, and why), and a permit lookup."""
+from __future__ import annotations
+
+from dash import Input, Output, State, dash_table, dcc, html
+
+from dash_app import data
+from dash_app.pages.desk import run_picker
+
+
+def layout(ctx):
+    return html.Div([
+        html.H1("Ledger"),
+        html.Div([run_picker(ctx, "ledger-run", "ledger.sqlite")], className="controls"),
+        html.H2("Verify a receipt"),
+        html.Div([html.Label("Receipt id (payment ref 0x… or payment id)", htmlFor="ledger-receipt"),
+                  dcc.Input(id="ledger-receipt", type="text", style={"width": "50%"}),
+                  html.Button("Verify", id="ledger-verify", n_clicks=0, className="primary")], className="controls"),
+        html.Div(id="ledger-result", role="status"),
+        html.H2("Look up a permit"),
+        html.Div([html.Label("Permit id", htmlFor="ledger-permit"), dcc.Input(id="ledger-permit", type="text"),
+                  html.Button("Look up", id="ledger-permit-btn", n_clicks=0)], className="controls"),
+        html.Div(id="ledger-permit-result", role="status"),
+        html.H2("Recent batches"), html.Div(id="ledger-batches"),
+        html.H2("Recent payments"), html.Div(id="ledger-payments"),
+    ])
+
+
+def _table(ident, rows):
+    cols = [{"name": c, "id": c} for c in (rows[0] if rows else {"id": 0})]
+    return dash_table.DataTable(id=ident, data=rows, columns=cols, page_size=10, sort_action="native",
+                                style_cell={"textAlign": "left", "fontFamily": "inherit", "maxWidth": "260px",
+                                            "overflow": "hidden", "textOverflow": "ellipsis"})
+
+
+def register(app, ctx):
+    @app.callback(Output("ledger-batches", "children"), Output("ledger-payments", "children"),
+                  Input("ledger-run", "value"))
+    def load(run):
+        if not run:
+            return html.P("No finished run with a ledger yet."), ""
+        t = data.ledger_tables(run)
+        return _table("ledger-batch-table", t["batches"]), _table("ledger-payment-table", t["payments"])
+
+    @app.callback(Output("ledger-result", "children"), Input("ledger-verify", "n_clicks"),
+                  Input("ledger-receipt", "n_submit"), State("ledger-run", "value"), State("ledger-receipt", "value"),
+                  prevent_initial_call=True)
+    def verify(_n, _s, run, rid):
+        if not run:
+            return html.P("Choose a run first.", className="bad")
+        r = data.verify_receipt(run, rid or "")
+        return html.Div([html.Strong("VALID" if r["valid"] else "NOT VALID", className="good" if r["valid"] else "bad"),
+                         html.Span(f" — {r['reason']}")], id="ledger-verdict")
+
+    @app.callback(Output("ledger-permit-result", "children"), Input("ledger-permit-btn", "n_clicks"),
+                  State("ledger-run", "value"), State("ledger-permit", "value"), prevent_initial_call=True)
+    def permit(_n, run, pid):
+        found = [p for p in data.permits(run)] if run else []
+        match = [p for p in found if p["permit_id"] == (pid or "").strip()]
+        if match:
+            p = match[0]
+            return html.P(f"{p['permit_id']}: issued at hour {p['issued_h']} for {p['request']}, transaction {p['tx_hash']}")
+        return html.P(f"permit id: {pid!r} — not issued in this run ({len(found)} permits were)", className="bad")

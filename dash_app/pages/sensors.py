@@ -1,0 +1,82 @@
+"""Sensors: a chosen device's telemetry with the anomalies the analytics flag on it, the fleet's
+anomaly score against the injected faults, and the MQTT topic tree of the run."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import Input, Output, dcc, html
+
+from dash_app import data
+from dash_app.pages.desk import run_picker
+from dash_app.theme import PALETTE
+
+
+def layout(ctx):
+    return html.Div([
+        html.H1("Sensors"),
+        html.P("Telemetry is kept in the log when the scenario sets sensors.log_telemetry: true."),
+        html.Div([run_picker(ctx, "sensors-run"),
+                  html.Div([html.Label("Device", htmlFor="sensors-device"), dcc.Dropdown(id="sensors-device")],
+                           className="field wide")], className="controls"),
+        dcc.Graph(id="sensors-graph"),
+        html.Div(id="sensors-anomalies", role="status"),
+        html.H2("MQTT topic tree"),
+        html.Div(id="sensors-topics"),
+    ])
+
+
+def _tree(node: dict, name: str = "", depth: int = 0):
+    count = node.get("#")
+    kids = {k: v for k, v in node.items() if k != "#"}
+    label = f"{name}" + (f" ({count} messages)" if count else "")
+    if not kids:
+        return html.Li(label)
+    inner = html.Ul([_tree(v, k, depth + 1) for k, v in sorted(kids.items())])
+    if not name:
+        return inner
+    return html.Li(html.Details([html.Summary(label), inner], open=True))
+
+
+def register(app, ctx):
+    @app.callback(Output("sensors-device", "options"), Output("sensors-device", "value"),
+                  Output("sensors-topics", "children"), Input("sensors-run", "value"))
+    def load(run):
+        if not run:
+            return [], None, html.P("No finished run yet.")
+        devs = data.devices(run)
+        return devs, (devs[0] if devs else None), _tree(data.topic_tree(run))
+
+    @app.callback(Output("sensors-graph", "figure"), Output("sensors-anomalies", "children"),
+                  Input("sensors-run", "value"), Input("sensors-device", "value"))
+    def show(run, device):
+        fig = go.Figure()
+        fig.update_layout(height=360, margin={"t": 30}, xaxis_title="hour of the run")
+        if not run or not device:
+            return fig, ""
+        s = data.device_series(run, device)
+        colours = list(PALETTE.values())
+        for k, (name, (h, v)) in enumerate(s["series"].items()):
+            fig.add_trace(go.Scatter(x=h, y=v, name=name, mode="lines", line={"color": colours[k % len(colours)]},
+                                     visible=True if k == 0 else "legendonly"))
+        notes = [html.P(f"State changes: " + ("; ".join(f"{x['h']} h {x['status']} ({x['reason']})"
+                                                       for x in s["states"]) or "none"))]
+        if s["series"]:
+            from services.analytics.anomaly import MAIN, detect, evaluate
+
+            alarms = [a for a in ctx.cached(("alarms", run), lambda: detect(data.first_run(run))) if a["device"] == device]
+            if alarms:
+                fig.add_trace(go.Scatter(x=[a["t"] / 3600 for a in alarms],
+                                         y=[_near(s["series"], a["t"] / 3600) for a in alarms],
+                                         mode="markers", name="anomaly", marker={"symbol": "x", "size": 10,
+                                                                                 "color": PALETTE["vermillion"]}))
+            score = ctx.cached(("score", run), lambda: evaluate(data.first_run(run)))
+            notes.append(html.P(f"{len(alarms)} alarms on this device. Fleet: precision {score['precision']}, "
+                                f"recall {score['recall']} of {score['episodes']} injected faults."))
+        return fig, html.Div(notes)
+
+
+def _near(series: dict, h: float):
+    first = next(iter(series.values()))
+    import bisect
+
+    i = min(bisect.bisect_left(first[0], h), len(first[0]) - 1)
+    return first[1][i]

@@ -1,0 +1,56 @@
+"""Colours, cards and the road map shared by the pages.
+
+The palette is Okabe–Ito (safe for the common colour-vision deficiencies); text is near-black
+on white (contrast above 12:1).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import html
+
+from dash_app.data import OSM_CREDIT
+
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+           "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000", "grey": "#6b6b6b"}
+STATUS_COLOUR = {"ok": PALETTE["green"], "faulty": PALETTE["vermillion"], "silent": PALETTE["black"],
+                 "drifting": PALETTE["orange"]}
+TEXT = "#1a1a1a"
+
+
+def card(label: str, value, ident: str) -> html.Div:
+    return html.Div([html.Div(label, className="kpi-label"), html.Div("–" if value is None else str(value), id=ident,
+                                                                      className="kpi-value")],
+                    className="kpi", role="status", **{"aria-label": label})
+
+
+def road_trace(city) -> go.Scattergl:
+    """All drivable core roads as one line trace (lon/lat with gaps), in light grey."""
+    key = city.content_hash
+    if key not in _ROADS:
+        a = city.arrays
+        e = city.core_edges("both")
+        u, v = a["edge_u"][e], a["edge_v"][e]
+        x = np.column_stack([a["node_lon"][u], a["node_lon"][v], np.full(len(e), np.nan)]).ravel()
+        y = np.column_stack([a["node_lat"][u], a["node_lat"][v], np.full(len(e), np.nan)]).ravel()
+        _ROADS[key] = (x, y)
+    x, y = _ROADS[key]
+    return go.Scattergl(x=x, y=y, mode="lines", line={"color": "#c8c8c8", "width": 1}, hoverinfo="skip",
+                        name="roads")
+
+
+_ROADS: dict = {}
+
+
+def map_layout(fig: go.Figure, city, height: int = 620) -> go.Figure:
+    """Equal-aspect lon/lat axes (scaled by the latitude), no tiles, the OSM credit."""
+    lat0 = float(np.mean(city.bbox[1::2]))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
+                      paper_bgcolor="white", legend={"orientation": "h", "y": 1.02, "x": 0},
+                      uirevision="map", font={"color": TEXT},
+                      annotations=[{"text": OSM_CREDIT, "showarrow": False, "xref": "paper", "yref": "paper",
+                                    "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom",
+                                    "font": {"size": 11, "color": TEXT}, "bgcolor": "rgba(255,255,255,0.8)"}])
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(lat0)))
+    return fig

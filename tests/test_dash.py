@@ -1,0 +1,177 @@
+"""The control room in a real browser (headless Debian chromium through dash's ``dash_duo``):
+every page opens with no console errors, a small scenario runs from the Scenario lab and its KPIs
+appear, two runs are compared, the chatbot answers, a receipt verifies, and the City page draws
+10,000 moving agents and keeps up with its 1 Hz refresh (figures printed, not asserted)."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from dash_app.app import Context, create_app
+from dash_app.live import LiveTwin
+from scenarios import load_scenario
+from twin.run import run_scenario
+
+SHOTS = Path(os.environ.get("TWIN_SCREENSHOTS", "")) if os.environ.get("TWIN_SCREENSHOTS") else None
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, demo_city):
+    root = tmp_path_factory.mktemp("runs")
+    run_scenario(load_scenario("tax_deadline_rush", population=800, hours=10, sensors={"log_telemetry": True}),
+                 root / "rush", city=demo_city)
+    return root
+
+
+@pytest.fixture()
+def ctx(runs, demo_city):
+    live = LiveTwin(load_scenario("baseline", population=1500, hours=1), city=demo_city, speed=120).start()
+    c = Context(runs, live=live)
+    yield c
+    c.close()
+
+
+def _no_errors(dash_duo):
+    logs = [x for x in dash_duo.get_logs() or [] if x.get("level") == "SEVERE"]
+    assert logs == [], logs
+
+
+def _shot(dash_duo, name):
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        dash_duo.driver.set_window_size(1400, 1250)
+        time.sleep(1.5)
+        dash_duo.driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def test_every_page_opens_by_keyboard_reachable_links_without_console_errors(dash_duo, ctx):
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.wait_for_text_to_equal("h1", f"City — {ctx.live.city.name}", timeout=20)
+    for ident, title in [("nav-lab", "Scenario lab"), ("nav-desk", "Service desk"), ("nav-chat", "Chat with the city hall"),
+                         ("nav-ledger", "Ledger"), ("nav-sensors", "Sensors"),
+                         ("nav-learn", "Learn: how a digital city platform works"), ("nav-city", "City")]:
+        link = dash_duo.find_element(f"#{ident}")
+        assert link.tag_name == "a" and link.get_attribute("href")        # focusable, keyboard-followable
+        link.click()
+        dash_duo.wait_for_contains_text("h1", title, timeout=20)
+        assert "active" in dash_duo.find_element(f"#{ident}").get_attribute("class")
+    # every form control on the lab page has a label
+    dash_duo.find_element("#nav-lab").click()
+    dash_duo.wait_for_element("#lab-population")
+    labelled = dash_duo.driver.execute_script(
+        "return ['lab-population','lab-hours','lab-seed','lab-reps','lab-scenario'].every("
+        "id => document.querySelector('label[for=\"' + id + '\"]'))")
+    assert labelled
+    assert "© OpenStreetMap contributors" in dash_duo.find_element("footer").text
+    _no_errors(dash_duo)
+
+
+def test_scenario_lab_runs_a_scenario_then_compares_two_runs(dash_duo, ctx):
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/lab?scenario=baseline&population=300&hours=2&replications=2")
+    dash_duo.wait_for_element("#lab-run").click()
+    dash_duo.wait_for_contains_text("#lab-progress", "done", timeout=240)
+    table = dash_duo.wait_for_element("#lab-kpi-table", timeout=20)
+    assert "requests_received" in table.text and "response_min_p50" in table.text
+    # compare the new run (B, selected) with the shipped one (A)
+    dash_duo.select_dcc_dropdown("#lab-a", index=1)
+    dash_duo.find_element("#lab-compare").click()
+    t = dash_duo.wait_for_element("#lab-compare-table", timeout=60)
+    assert "coverage_8min" in t.text and "B − A" in t.text
+    dash_duo.wait_for_element("#lab-compare-map .js-plotly-plot", timeout=30)
+    _shot(dash_duo, "lab-compare")
+    _no_errors(dash_duo)
+
+
+def test_chat_answers_in_the_language_chosen_and_shows_the_intent(dash_duo, ctx):
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/chat")
+    box = dash_duo.wait_for_element("#chat-input", timeout=20)
+    box.send_keys("Care este programul de lucru al primăriei?")
+    dash_duo.find_element("#chat-send").click()
+    dash_duo.wait_for_element(".msg.bot .bot-text", timeout=60)
+    assert "intent: office_info" in dash_duo.find_element(".msg.bot .intent").text
+    dash_duo.find_element("#chat-lang input[value='en']").click()
+    box.send_keys("I want to talk to a human")
+    dash_duo.find_element("#chat-send").click()
+    dash_duo.wait_for_contains_text("#chat-log", "intent: human_agent", timeout=60)
+    _no_errors(dash_duo)
+
+
+def test_ledger_page_verifies_a_real_receipt_and_rejects_a_forged_one(dash_duo, ctx, runs):
+    eng = create_engine(f"sqlite:///{runs / 'rush' / 'ledger.sqlite'}")
+    from ledger.store import payments
+
+    with eng.connect() as conn:
+        ref = conn.execute(select(payments.c.ref).where(payments.c.batch_id.is_not(None)).limit(1)).scalar_one()
+    eng.dispose()
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/ledger")
+    box = dash_duo.wait_for_element("#ledger-receipt", timeout=20)
+    box.send_keys(ref)
+    dash_duo.find_element("#ledger-verify").click()
+    dash_duo.wait_for_contains_text("#ledger-result", "VALID", timeout=30)
+    assert dash_duo.find_element("#ledger-result").text.startswith("VALID — in batch")
+    box.clear()
+    box.send_keys("0x" + "ab" * 32)
+    dash_duo.find_element("#ledger-verify").click()
+    dash_duo.wait_for_contains_text("#ledger-result", "NOT VALID", timeout=30)
+    assert "no such payment" in dash_duo.find_element("#ledger-result").text
+    dash_duo.wait_for_element("#ledger-batch-table", timeout=20)
+    _no_errors(dash_duo)
+
+
+def test_desk_and_sensors_pages_show_the_runs_requests_devices_and_topics(dash_duo, ctx):
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/desk")
+    dash_duo.wait_for_contains_text("#desk-summary", "requests", timeout=30)
+    dash_duo.wait_for_element("#desk-table td", timeout=20).click()
+    dash_duo.wait_for_contains_text("#desk-history", "Request", timeout=20)
+    dash_duo.driver.get(dash_duo.server_url + "/sensors")
+    dash_duo.wait_for_element("#sensors-graph .js-plotly-plot", timeout=30)
+    dash_duo.wait_for_contains_text("#sensors-topics", "telemetry", timeout=30)
+    dash_duo.wait_for_contains_text("#sensors-anomalies", "precision", timeout=60)
+    _no_errors(dash_duo)
+
+
+def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo, demo_city, tmp_path):
+    sc = load_scenario("baseline", population=100_000, hours=1, gtfs="none",
+                       sensors={"density": {"streetlight": 1.0}})
+    live = LiveTwin(sc, city=demo_city, speed=30, max_points=10_000)
+    live.twin.run(7.9)                                 # the morning rush: more than 10,000 on the move
+    live.start()
+    c = Context(tmp_path / "runs", live=live)
+    try:
+        dash_duo.start_server(create_app(c))
+        t0 = time.perf_counter()
+        dash_duo.driver.get(dash_duo.server_url + "/")
+        js = ("const el = document.querySelector('#city-map .js-plotly-plot');"
+              "return el && el._fullData && el._fullData.length > 1 ? el._fullData[1].x.length : 0;")
+        deadline = time.time() + 30
+        points = 0
+        while time.time() < deadline and not points:
+            points = dash_duo.driver.execute_script(js)
+            time.sleep(0.02)
+        first_render_s = time.perf_counter() - t0
+        assert points == 10_000
+        clocks = []
+        end = time.time() + 8
+        while time.time() < end:
+            clocks.append(dash_duo.find_element("#city-clock").text)
+            time.sleep(0.1)
+        updates = len(set(clocks)) - 1
+        moving = dash_duo.find_element("#city-moving").text
+        _shot(dash_duo, "city")
+        result = {"first_render_s": round(first_render_s, 2), "points": points, "updates_in_8s": updates,
+                  "moving": moving}
+        print("\nCITY PAGE:", json.dumps(result))
+        assert updates >= 4                                 # the page refreshes while the twin runs
+        assert int(moving.split()[0]) >= 10_000
+        _no_errors(dash_duo)
+    finally:
+        c.close()
