@@ -7,7 +7,7 @@ counted from the run's start). The model is deliberately simple and says so:
   days (``alpha``), shrunk towards the category's share of the city-wide level (few reports per
   category per day are mostly noise; pooling borrows strength from the total);
 * **weekday** — with at least two weeks of history, a multiplicative day-of-week factor of the
-  total (weekends differ); otherwise none;
+  total (weekends differ), shrunk towards 1 as if two more weeks had shown none; otherwise none;
 * **interval** — a 90 % prediction interval from the Poisson quantiles of the forecast mean.
 
 :func:`backtest` holds out the last ``horizon`` days, forecasts them from the rest, and reports
@@ -71,7 +71,9 @@ def fit_predict(history: np.ndarray, horizon: int, first_weekday: int = 0, alpha
         dow = (first_weekday + np.arange(days)) % 7
         tot = h.sum(1)
         mean = tot.mean() or 1.0
-        factor = np.array([tot[dow == d].mean() / mean if (dow == d).any() else 1.0 for d in range(7)])
+        raw = np.array([tot[dow == d].mean() / mean if (dow == d).any() else 1.0 for d in range(7)])
+        weeks = days / 7.0
+        factor = (weeks * raw + 2.0) / (weeks + 2.0)    # shrunk towards 1: two weeks are few
     future_dow = (first_weekday + days + np.arange(horizon)) % 7
     return np.outer(factor[future_dow], pooled)
 
