@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import numpy as np
 
@@ -46,6 +47,20 @@ class LiveTwin:
         self._stop = threading.Event()
         self.error: str | None = None
         self._thread = threading.Thread(target=self._loop, name="live-twin", daemon=True)
+        # the last readings of every device, as the platform receives them (a sink on the sensors)
+        self.telemetry: dict[str, deque] = {}
+        self.twin.component("sensors").sinks.append(self._sink)
+
+    def _sink(self, topic: str, pack: list) -> None:
+        device = topic.split("/")[-2]
+        t = pack[0].get("bt", 0.0)
+        values = {r["n"]: r["v"] for r in pack if "v" in r}
+        self.telemetry.setdefault(device, deque(maxlen=240)).append((t, values))
+
+    def readings(self, device: str) -> list[tuple[float, dict]]:
+        """The last readings of ``device``: ``[(unix time, {quantity: value})]``."""
+        with self.lock:
+            return list(self.telemetry.get(device, ()))
 
     def start(self) -> "LiveTwin":
         self._thread.start()

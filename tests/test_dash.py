@@ -134,6 +134,13 @@ def test_desk_and_sensors_pages_show_the_runs_requests_devices_and_topics(dash_d
     dash_duo.wait_for_contains_text("#desk-history", "Request", timeout=20)
     dash_duo.driver.get(dash_duo.server_url + "/sensors")
     dash_duo.wait_for_element("#sensors-graph .js-plotly-plot", timeout=30)
+    live_points = ("const el = document.querySelector('#sensors-live-graph .js-plotly-plot');"
+                   "return el && el.data && el.data.length ? el.data[0].x.length : 0;")
+    deadline, n = time.time() + 30, 0
+    while time.time() < deadline and n < 2:              # readings arrive as the live twin runs
+        n = dash_duo.driver.execute_script(live_points)
+        time.sleep(0.25)
+    assert n >= 2
     dash_duo.wait_for_contains_text("#sensors-topics", "telemetry", timeout=30)
     dash_duo.wait_for_contains_text("#sensors-anomalies", "precision", timeout=60)
     _no_errors(dash_duo)

@@ -10,9 +10,26 @@ from dash_app.pages.desk import run_picker
 from dash_app.theme import PALETTE
 
 
+def _live_section(ctx):
+    if ctx.live is None:
+        return html.Div()
+    f = ctx.live.twin.component("sensors").fleet
+    ids = [str(x) for x in f.ids]
+    first = next((i for i in ids if i.startswith("nz-")), ids[0] if ids else None)
+    return html.Div([
+        html.H2("Live telemetry"),
+        html.Div([html.Label("Live device", htmlFor="sensors-live-device"),
+                  dcc.Dropdown(id="sensors-live-device", options=ids, value=first)], className="field wide"),
+        dcc.Graph(id="sensors-live-graph"),
+        dcc.Interval(id="sensors-live-tick", interval=1000),
+    ])
+
+
 def layout(ctx):
     return html.Div([
         html.H1("Sensors"),
+        _live_section(ctx),
+        html.H2("A finished run"),
         html.P("Telemetry is kept in the log when the scenario sets sensors.log_telemetry: true."),
         html.Div([run_picker(ctx, "sensors-run"),
                   html.Div([html.Label("Device", htmlFor="sensors-device"), dcc.Dropdown(id="sensors-device")],
@@ -37,6 +54,29 @@ def _tree(node: dict, name: str = "", depth: int = 0):
 
 
 def register(app, ctx):
+    @app.callback(Output("sensors-live-graph", "figure"), Input("sensors-live-tick", "n_intervals"),
+                  Input("sensors-live-device", "value"))
+    def live(_n, device):
+        fig = go.Figure()
+        fig.update_layout(height=300, margin={"t": 30}, xaxis_title="time (UTC)", uirevision=device)
+        if ctx.live is None or not device:
+            return fig
+        from datetime import datetime, timezone
+
+        rows = ctx.live.readings(device)
+        names = sorted({k for _, v in rows for k in v})
+        colours = list(PALETTE.values())
+        for k, name in enumerate(names):
+            pts = [(datetime.fromtimestamp(t, timezone.utc), v[name]) for t, v in rows if name in v]
+            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], name=name.split(":")[-1],
+                                     mode="lines+markers", line={"color": colours[k % len(colours)]},
+                                     visible=True if k == 0 else "legendonly"))
+        status = ctx.live.twin.component("sensors").fleet
+        from sensors.devices import STATUSES
+
+        fig.update_layout(title=f"{device}: {STATUSES[status.status[status.index(device)]]}")
+        return fig
+
     @app.callback(Output("sensors-device", "options"), Output("sensors-device", "value"),
                   Output("sensors-topics", "children"), Input("sensors-run", "value"))
     def load(run):
