@@ -87,7 +87,7 @@ class Journeys:
         from scipy.spatial import cKDTree
 
         tt, city = self.tt, self.twin.city
-        router = self.mobility.routers["bus"]
+        router = self.mobility.router("bus")
         sx, sy = city.project(tt.station_lon, tt.station_lat)
         self._station_tree = cKDTree(np.column_stack([sx, sy]))
         pos_base, pos_edge, edges_all, usable = [], [], [], []

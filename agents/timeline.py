@@ -38,6 +38,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.city import beside
 from twin.errors import TwinError
 
 # probability of heavy damage at magnitude 7.4 (the 1977 Vrancea shock) by risk class; RS1 is the
@@ -85,14 +86,9 @@ SNOW_REPORTS = ("streets", "public_transport", "road_signs")
 
 def seismic_file(city) -> Path | None:
     """The seismic-risk list beside a city's OSM file (``../seismic/expertiza-<prefix>.csv``)."""
-    import re
-
     if not city.source or city.synthetic:
         return None
-    path = Path(city.source)
-    prefix = re.split(r"[_.]", path.name)[0]
-    f = path.parent.parent / "seismic" / f"expertiza-{prefix}.csv"
-    return f if f.exists() else None
+    return beside(city.source, "seismic", "expertiza-{prefix}.csv")
 
 
 def load_buildings(path: str | Path) -> list[dict]:
@@ -208,41 +204,40 @@ class Timeline:
         self.log[i] = {"kind": ev.kind, "started_h": round(self.twin.now / 3600.0, 3), **info}
 
     def _start(self, i: int, ev):
-        c = self.twin.conditions
         if ev.kind == "heatwave":
-            scaled = [("medical", ev.medical_factor), ("water_main", 1.3)] + [(k, ev.report_factor) for k in HEAT_REPORTS]
-            for k, f in scaled:
-                c.scale_rate(k, f)
-            c.set_temp_offset(c.temp_offset_c + ev.temp_offset_c)
-            self._started(i, ev, temp_offset_c=ev.temp_offset_c, medical_factor=ev.medical_factor)
-
-            def undo():
-                for k, f in scaled:
-                    c.scale_rate(k, 1.0 / f if f else 1.0)
-                c.set_temp_offset(c.temp_offset_c - ev.temp_offset_c)
-            return undo
+            rates = [("medical", ev.medical_factor), ("water_main", 1.3)] + [(k, ev.report_factor) for k in HEAT_REPORTS]
+            return self._weather(i, ev, rates, ev.temp_offset_c, 1.0,
+                                 temp_offset_c=ev.temp_offset_c, medical_factor=ev.medical_factor)
         if ev.kind == "snowstorm":
-            scaled = [("accident", ev.accident_factor), ("medical", ev.medical_factor)] + \
-                     [(k, ev.report_factor) for k in SNOW_REPORTS]
-            for k, f in scaled:
-                c.scale_rate(k, f)
-            before = c.speed_factor
-            c.set_speed_factor(before * ev.speed_factor)
-            c.set_temp_offset(c.temp_offset_c - 8.0)
-            self._started(i, ev, speed_factor=ev.speed_factor)
-
-            def undo():
-                for k, f in scaled:
-                    c.scale_rate(k, 1.0 / f if f else 1.0)
-                c.set_speed_factor(c.speed_factor / ev.speed_factor)
-                c.set_temp_offset(c.temp_offset_c + 8.0)
-            return undo
+            rates = [("accident", ev.accident_factor), ("medical", ev.medical_factor)] + \
+                    [(k, ev.report_factor) for k in SNOW_REPORTS]
+            return self._weather(i, ev, rates, -8.0, ev.speed_factor, speed_factor=ev.speed_factor)
         if ev.kind == "earthquake":
             return self._earthquake(i, ev)
+        c = self.twin.conditions
         system = "mqtt" if ev.kind == "mqtt_outage" else "chain"
         c.set_down(system, True)
         self._started(i, ev, system=system)
         return lambda: c.set_down(system, False)
+
+    def _weather(self, i: int, ev, rates: list[tuple[str, float]], temp_c: float, speed: float, **info):
+        """Scale ``rates``, shift the temperature by ``temp_c`` and the road speeds by ``speed``;
+        returns the undo (events overlap: each undoes only its own share)."""
+        c = self.twin.conditions
+        for k, f in rates:
+            c.scale_rate(k, f)
+        c.set_temp_offset(c.temp_offset_c + temp_c)
+        if speed != 1.0:
+            c.set_speed_factor(c.speed_factor * speed)
+        self._started(i, ev, **info)
+
+        def undo():
+            for k, f in rates:
+                c.scale_rate(k, 1.0 / f if f else 1.0)
+            c.set_temp_offset(c.temp_offset_c - temp_c)
+            if speed != 1.0:
+                c.set_speed_factor(c.speed_factor / speed)
+        return undo
 
     def _earthquake(self, i: int, ev):
         twin, city, rng = self.twin, self.twin.city, self.rng

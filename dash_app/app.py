@@ -53,7 +53,7 @@ class Context:
         self.services_url = services_url
         self._cities: dict = {}
         self._cache: dict = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.jobs = Jobs(self.runs_dir, city_loader=self.city)
 
     def city(self, source: str):
@@ -62,7 +62,8 @@ class Context:
 
         with self._lock:
             if source not in self._cities:
-                self._cities[source] = self.live.city if self.live is not None and self.live.city.source == source \
+                live = self.live.city if self.live is not None else None
+                self._cities[source] = live if live is not None and source in (live.source, self.live.scenario.city) \
                     else load_city(source)
             return self._cities[source]
 
@@ -85,13 +86,8 @@ class Context:
             if self._chatbot is None:
                 from services.server import make_chatbot
 
-                self._chatbot = make_chatbot(self.live.city if self.live is not None else self._load(self.city_name))
+                self._chatbot = make_chatbot(self.city(self.city_name))
         return self._chatbot.reply(session, text, {"language": lang})
-
-    def _load(self, source):
-        from twin.city import load_city
-
-        return load_city(source)
 
     def close(self) -> None:
         self.jobs.shutdown()

@@ -36,6 +36,14 @@ def list_runs(root: str | Path) -> list[dict]:
     return out
 
 
+def run_options(root: str | Path, need: str | None = None) -> list[dict]:
+    """Dropdown options of the finished runs under ``root`` (those whose first run holds the file
+    ``need``, when given), newest first."""
+    return [{"label": f"{r['name']} ({r['city']}, {r['replications']} rep.)", "value": r["path"]}
+            for r in list_runs(root) if r["status"] == "complete"
+            and (need is None or (first_run(r["path"]) / need).exists())]
+
+
 def first_run(path: str | Path) -> Path:
     """The run directory behind ``path`` (the first replication of a set)."""
     p = Path(path)

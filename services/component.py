@@ -225,19 +225,13 @@ class CityServices:
         if self.crews:
             self.crew_mobility.names[:len(self.crews)] = np.array([c.name for c in self.crews], dtype=object)
         self.crew_mobility.on_arrival.append(self._crew_arrived)
-        router = twin.router("time", "drive")
         self.pools: dict[str, CrewPool] = {}
         for d in field_deps:
             crews = [c for c in self.crews if c.department == d.code]
             if crews:
-                self.pools[d.code] = CrewPool(twin, d, crews, self.crew_mobility, router, self.rng, shift_of(d),
+                self.pools[d.code] = CrewPool(twin, d, crews, self.crew_mobility, self.rng, shift_of(d),
                                               on_assigned=self._assigned, on_site=self._on_site,
                                               on_done=self._crew_done)
-
-        def new_router():
-            for pool in self.pools.values():
-                pool.router = twin.router("time", "drive")
-        twin.on_roads_changed.append(new_router)
 
         self._pool_of_crew = {c.index: self.pools[c.department] for c in self.crews}
         self.desks: dict[str, Desk] = {}

@@ -46,14 +46,13 @@ class Crew(mesa.Agent):
 class CrewPool:
     """The crews of one field department (see the module docstring)."""
 
-    def __init__(self, twin, department, crews: list[Crew], mobility, router, rng, hours: Hours | None,
+    def __init__(self, twin, department, crews: list[Crew], mobility, rng, hours: Hours | None,
                  *, on_assigned=None, on_site=None, on_done=None):
         self.twin = twin
         self.env: simpy.Environment = twin.env
         self.department = department
         self.crews = crews
         self.mobility = mobility
-        self.router = router
         self.rng = rng
         self.hours = hours
         self.mean_s = department.mean_work_min * 60.0
@@ -125,7 +124,7 @@ class CrewPool:
         if len(free) == 1:
             return free[0]
         src = np.array([c.node for c in free], np.int32)
-        t = self.router.distances(src, np.full(len(free), node, np.int32))
+        t = self.twin.router("time", "drive").distances(src, np.full(len(free), node, np.int32))
         t = np.where(t < 0, np.iinfo(np.int64).max, t)
         return free[int(np.argmin(t))]
 

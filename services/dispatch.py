@@ -188,14 +188,17 @@ class Responders:
         self.mobility.location[:] = [u.station_node for u in self.units]
         self.mobility.names = np.array([u.name for u in self.units], dtype=object)
         self.mobility.on_arrival.append(self._arrived)
-        self.router = twin.router("time", "drive")
-        twin.on_roads_changed.append(lambda: setattr(self, "router", twin.router("time", "drive")))
         twin.bus.subscribe(f"{twin.topic_root}/incidents/+", self._on_incident)
         self.coverage = self._coverage()
         self.datacollector = mesa.DataCollector(model_reporters={
             f"busy_{t}": (lambda m, t=t: sum(1 for u in self.units if u.utype == t and u.state != "available"))
             for t in UNIT_TYPES} | {f"queue_{t}": (lambda m, t=t: len(self.queues[t])) for t in UNIT_TYPES})
         twin.env.process(self._collect())
+
+    @property
+    def router(self):
+        """The run's current driving router (closures during the run respected)."""
+        return self.twin.router("time", "drive")
 
     def _coverage(self) -> dict | None:
         """Share of the population whose home is within 8 and 15 minutes by road of an ambulance

@@ -402,12 +402,25 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sidecar(path: Path | None, what: str) -> Path | None:
+def beside(path: str | os.PathLike | None, folder: str, pattern: str) -> Path | None:
+    """A data file kept beside a city's OSM file: the first match, in name order, of
+    ``../<folder>/<pattern>``, where ``{prefix}`` in ``pattern`` is the OSM file's name up to its
+    first ``_`` or ``.`` (``brasov_drive.osm.bz2`` → ``brasov``); None if there is none.
+
+    This is how a city finds its POIs, districts, GTFS feed, report statistics and seismic list
+    in the shared data layout (``osm/``, ``pois/``, ``gtfs/``, ``stats/``, ``seismic/``).
+    """
     if path is None:
         return None
+    path = Path(path)
     prefix = re.split(r"[_.]", path.name)[0]
-    cand = path.parent.parent / "pois" / f"{prefix}_{what}.geojson"
-    return cand if cand.exists() else None
+    dirpath = path.parent.parent / folder
+    found = sorted(dirpath.glob(pattern.format(prefix=prefix))) if dirpath.is_dir() else []
+    return found[0] if found else None
+
+
+def _sidecar(path: Path | None, what: str) -> Path | None:
+    return beside(path, "pois", f"{{prefix}}_{what}.geojson")
 
 
 def _build(src, kind, path, network, pois_path, places_path) -> City:

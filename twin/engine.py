@@ -74,7 +74,6 @@ class Twin:
         self.closed_edges = np.zeros(0, np.int64)     # roads closed for this run (a scenario's intervention)
         self._routers: dict = {}
         self.conditions = Conditions()
-        self.on_roads_changed: list = []              # callbacks after close_roads / reopen_roads
         self.log: EventLog | None = None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -98,20 +97,15 @@ class Twin:
         raise KeyError(f"no component named {name!r}; attached: {[c.name for c in self.components]}")
 
     def close_roads(self, edges) -> None:
-        """Close road edges for this run: every router made after this avoids them, and the
-        components that keep a router (``on_roads_changed``) are told to fetch a new one."""
+        """Close road edges for this run: the routers :meth:`router` returns from now on avoid
+        them (components ask for the router when they route, so they never keep a stale one)."""
         self.closed_edges = np.union1d(self.closed_edges, np.asarray(edges, np.int64))
-        self._roads_changed()
+        self._routers.clear()
 
     def reopen_roads(self, edges) -> None:
         """Reopen road edges closed with :meth:`close_roads`."""
         self.closed_edges = np.setdiff1d(self.closed_edges, np.asarray(edges, np.int64))
-        self._roads_changed()
-
-    def _roads_changed(self) -> None:
         self._routers.clear()
-        for f in self.on_roads_changed:
-            f()
 
     def router(self, metric: str = "time", mode: str = "drive"):
         """The city's router for this run (avoiding :attr:`closed_edges`)."""

@@ -22,7 +22,6 @@ feed (7,940 trips, 117,993 stop times).
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.city import beside
 from twin.errors import TwinError
 
 
@@ -41,11 +41,7 @@ def find_gtfs(city) -> Path | None:
     """The GTFS feed beside a city's OSM file (``../gtfs/<prefix>_*.zip``), or None."""
     if not city.source or city.synthetic:
         return None
-    path = Path(city.source)
-    prefix = re.split(r"[_.]", path.name)[0]
-    folder = path.parent.parent / "gtfs"
-    found = sorted(folder.glob(f"{prefix}_*.zip")) if folder.is_dir() else []
-    return found[0] if found else None
+    return beside(city.source, "gtfs", "{prefix}_*.zip")
 
 
 def _seconds(col) -> np.ndarray:

@@ -81,16 +81,15 @@ class Mobility:
         city = twin.city
         self.fleet = Fleet(city, self.capacity)
         self._free_speed = self.fleet.edge_speed.copy()
-        self._routes_from_twin()
-        twin.on_roads_changed.append(self._routes_from_twin)
         twin.conditions.listeners.append(self._on_conditions)
         self._wake = twin.env.event()
         self._next_step: float | None = None
         twin.env.process(self._ticker())
 
-    def _routes_from_twin(self) -> None:
-        self.routers = {"car": self.twin.router("time", "drive"), "walk": self.twin.router("time", "walk")}
-        self.routers["bus"] = self.routers["car"]
+    def router(self, mode: str):
+        """The run's fastest-path router for ``mode`` (buses drive): the twin's current one, so
+        roads closed or reopened during the run are respected."""
+        return self.twin.router("time", "walk" if mode == "walk" else "drive")
 
     def _on_conditions(self, what: str) -> None:
         if what == "speed":                       # snow, ice: every road slower by the same share
@@ -110,7 +109,7 @@ class Mobility:
             return agents
         origins = np.asarray(origins, np.int32)
         destinations = np.asarray(destinations, np.int32)
-        weights, offsets, edges = self.routers[mode].routes(origins, destinations)
+        weights, offsets, edges = self.router(mode).routes(origins, destinations)
         ok = weights >= 0
         failed = agents[~ok]
         if len(failed):

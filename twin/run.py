@@ -13,7 +13,7 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from twin.city import load_city
+from twin.city import beside, load_city
 from twin.engine import Twin
 from twin.errors import TwinError
 from twin.mobility import Mobility
@@ -59,8 +59,8 @@ def report_stats(city):
     from agents.categories import builtin_stats, load_mycluj
 
     if city.source and not city.synthetic:
-        path = Path(city.source).parent.parent / "stats" / "cluj_mycluj_stats.json"
-        if path.exists():
+        path = beside(city.source, "stats", "cluj_mycluj_stats.json")
+        if path is not None:
             return load_mycluj(path)
     return builtin_stats()
 

@@ -8,9 +8,7 @@ from dash_app import data
 
 
 def run_picker(ctx, ident: str, need: str | None = None):
-    runs = [r for r in data.list_runs(ctx.runs_dir) if r["status"] == "complete"
-            and (need is None or (data.first_run(r["path"]) / need).exists())]
-    opts = [{"label": f"{r['name']} ({r['city']})", "value": r["path"]} for r in runs]
+    opts = data.run_options(ctx.runs_dir, need)
     return html.Div([html.Label("Run", htmlFor=ident),
                      dcc.Dropdown(id=ident, options=opts, value=opts[0]["value"] if opts else None)],
                     className="field wide")

@@ -19,14 +19,9 @@ def _num(label, ident, value, **kw):
                     className="field")
 
 
-def _run_options(ctx):
-    return [{"label": f"{r['name']} ({r['city']}, {r['replications']} rep.)", "value": r["path"]}
-            for r in data.list_runs(ctx.runs_dir) if r["status"] == "complete"]
-
-
 def layout(ctx, search: str = ""):
     q = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
-    runs = _run_options(ctx)
+    runs = data.run_options(ctx.runs_dir)
     return html.Div([
         html.H1("Scenario lab"),
         html.H2("Run a scenario"),
@@ -111,7 +106,7 @@ def register(app, ctx):
 
         s = summarise(job["out"])
         rows = [{"KPI": k, "mean ± 95% CI": _fmt(v["mean"], v["ci95"])} for k, v in s.items() if k in HEADLINE]
-        opts = _run_options(ctx)
+        opts = data.run_options(ctx.runs_dir)
         return (f"done in {job['wall_s']} s: {job['id']}", "1",
                 html.Div([html.H3(f"KPIs of {job['id']}"), kpi_table(rows, "lab-kpi-table")]), True,
                 opts, opts, job["out"])

@@ -100,18 +100,25 @@ def register(app, ctx):
         notes = [html.P(f"State changes: " + ("; ".join(f"{x['h']} h {x['status']} ({x['reason']})"
                                                        for x in s["states"]) or "none"))]
         if s["series"]:
-            from services.analytics.anomaly import MAIN, detect, evaluate
-
-            alarms = [a for a in ctx.cached(("alarms", run), lambda: detect(data.first_run(run))) if a["device"] == device]
+            all_alarms, score = ctx.cached(("anomalies", run), lambda: _anomalies(data.first_run(run)))
+            alarms = [a for a in all_alarms if a["device"] == device]
             if alarms:
                 fig.add_trace(go.Scatter(x=[a["t"] / 3600 for a in alarms],
                                          y=[_near(s["series"], a["t"] / 3600) for a in alarms],
                                          mode="markers", name="anomaly", marker={"symbol": "x", "size": 10,
                                                                                  "color": PALETTE["vermillion"]}))
-            score = ctx.cached(("score", run), lambda: evaluate(data.first_run(run)))
             notes.append(html.P(f"{len(alarms)} alarms on this device. Fleet: precision {score['precision']}, "
                                 f"recall {score['recall']} of {score['episodes']} injected faults."))
         return fig, html.Div(notes)
+
+
+def _anomalies(run):
+    """A run's alarms and their score, from one read of its telemetry."""
+    from services.analytics.anomaly import detect, evaluate, telemetry
+
+    rows = telemetry(run)
+    alarms = detect(run, rows=rows)
+    return alarms, evaluate(run, rows=rows, alarms=alarms)
 
 
 def _near(series: dict, h: float):

@@ -67,9 +67,10 @@ def telemetry(run_dir: str | Path):
     return rows
 
 
-def detect(run_dir: str | Path, d: Detector = Detector()) -> list[dict]:
-    """Alarms ``{device, type, t, detector, score}`` from the telemetry alone."""
-    rows = telemetry(run_dir)
+def detect(run_dir: str | Path, d: Detector = Detector(), rows=None) -> list[dict]:
+    """Alarms ``{device, type, t, detector, score}`` from the telemetry alone (``rows``: the
+    run's :func:`telemetry`, when already read)."""
+    rows = telemetry(run_dir) if rows is None else rows
     dev, typ, t, v = rows["device"].astype(str), rows["type"].astype(str), rows["t"], rows["v"]
     t_end = float(t.max())
     alarms: list[dict] = []
@@ -204,11 +205,11 @@ def score(alarms: list[dict], episodes: list[dict], grace_s: float = 3600.0, mer
     return out
 
 
-def observable_episodes(run_dir: str | Path, episodes: list[dict]) -> set:
+def observable_episodes(run_dir: str | Path, episodes: list[dict], rows=None) -> set:
     """Episodes that change the telemetry at all: silent and drifting ones; a stuck sensor; a
     dark streetlight while lamps are meant to be on; a counter at zero while its street has
     traffic (from the other counters) — ``{(device, t0)}``."""
-    rows = telemetry(run_dir)
+    rows = telemetry(run_dir) if rows is None else rows
     dev, t, v = rows["device"].astype(str), rows["t"], rows["v"]
     seen = set()
     for e in episodes:
@@ -227,11 +228,13 @@ def observable_episodes(run_dir: str | Path, episodes: list[dict]) -> set:
     return seen
 
 
-def evaluate(run_dir: str | Path, d: Detector = Detector()) -> dict:
-    """Detect on a run and score against its ground truth: ``{settings, alarms, ...score}``."""
-    alarms = detect(run_dir, d)
+def evaluate(run_dir: str | Path, d: Detector = Detector(), rows=None, alarms: list[dict] | None = None) -> dict:
+    """Detect on a run and score against its ground truth: ``{settings, alarms, ...score}``
+    (``rows``, ``alarms``: the run's telemetry and :func:`detect` output, when already at hand)."""
+    rows = telemetry(run_dir) if rows is None else rows   # read once: detectors and scoring use it
+    alarms = detect(run_dir, d, rows) if alarms is None else alarms
     eps = ground_truth(run_dir)
-    out = score(alarms, eps, observable=observable_episodes(run_dir, eps))
+    out = score(alarms, eps, observable=observable_episodes(run_dir, eps, rows))
     out["alarms"] = len(alarms)
     out["by_detector"] = {k: sum(1 for a in alarms if a["detector"] == k) for k in ("silence", "stuck", "peer")}
     out["settings"] = d.__dict__
