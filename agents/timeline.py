@@ -233,7 +233,7 @@ class Timeline:
 
         def undo():
             for k, f in rates:
-                c.scale_rate(k, 1.0 / f if f else 1.0)
+                c.unscale_rate(k, f)
             c.set_temp_offset(c.temp_offset_c - temp_c)
             if speed != 1.0:
                 c.set_speed_factor(c.speed_factor / speed)
@@ -291,7 +291,7 @@ class Timeline:
                       casualties=casualties, mains_burst=mains, roads_closed=int(len(closed_edges)), source=source)
 
         def undo():
-            twin.conditions.scale_rate("medical", 1 / 1.5)
+            twin.conditions.unscale_rate("medical", 1.5)
             if len(closed_edges):
                 twin.reopen_roads(closed_edges)
         return undo

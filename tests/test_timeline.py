@@ -133,3 +133,28 @@ def test_station_coverage_rises_with_a_new_station_and_falls_with_a_closure(bras
     assert closed["either_within_8min"] < base["either_within_8min"]
     assert base["fire_engine_within_8min"] == new["fire_engine_within_8min"]    # it houses ambulances only
     assert 0.5 < base["either_within_15min"] <= 1 and set(base["by_district"])
+
+
+def test_an_event_that_stops_a_rate_altogether_is_undone_when_it_ends(demo_city):
+    from twin.conditions import Conditions
+
+    c = Conditions()
+    c.scale_rate("medical", 0.0)
+    c.scale_rate("medical", 2.0)
+    assert c.rate("medical") == 0.0
+    c.unscale_rate("medical", 0.0)
+    assert c.rate("medical") == 2.0
+    c.unscale_rate("medical", 2.0)
+    assert c.rate("medical") == 1.0
+    with pytest.raises(ValueError, match="no rate factor 3.0 of 'medical'"):
+        c.unscale_rate("medical", 3.0)
+    sc = load_scenario("baseline", population=300, hours=3,
+                       events=[{"kind": "heatwave", "at_h": 1, "hours": 1, "medical_factor": 0}])
+    twin = build_twin(sc, demo_city)
+    try:
+        twin.run(1.5)
+        assert twin.conditions.rate("medical") == 0.0
+        twin.run(1.5)
+        assert twin.conditions.rate("medical") == 1.0 and twin.conditions.rate("parks") == 1.0
+    finally:
+        twin.close()

@@ -16,6 +16,7 @@ It imports nothing from the rest of the twin: it is plain state with a change si
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 
@@ -25,14 +26,14 @@ class Conditions:
     def __init__(self) -> None:
         self.temp_offset_c = 0.0
         self.speed_factor = 1.0
-        self._rates: dict[str, float] = {}
+        self._rates: dict[str, list[float]] = {}       # the factors of the events in force
         self._down: set[str] = set()
         self.listeners: list[Callable[[str], None]] = []
 
     # ---- reading ------------------------------------------------------------------------------
     def rate(self, kind: str) -> float:
         """Multiplier on the rate of ``kind`` (1.0 if no event changed it)."""
-        return self._rates.get(kind, 1.0)
+        return math.prod(self._rates.get(kind, ()))
 
     def down(self, system: str) -> bool:
         """True while ``system`` (``"mqtt"``, ``"chain"``) is out."""
@@ -44,9 +45,18 @@ class Conditions:
 
     # ---- writing (the timeline) ---------------------------------------------------------------
     def scale_rate(self, kind: str, factor: float) -> None:
-        """Multiply the rate of ``kind`` by ``factor`` (divide by it to undo)."""
-        self._rates[kind] = self.rate(kind) * float(factor)
-        if abs(self._rates[kind] - 1.0) < 1e-12:
+        """Multiply the rate of ``kind`` by ``factor`` while an event lasts (:meth:`unscale_rate`
+        ends it; a factor of 0 can be undone too)."""
+        self._rates.setdefault(kind, []).append(float(factor))
+        self._changed("rate")
+
+    def unscale_rate(self, kind: str, factor: float) -> None:
+        """End one :meth:`scale_rate` of ``kind`` by ``factor``."""
+        factors = self._rates.get(kind, [])
+        if float(factor) not in factors:
+            raise ValueError(f"no rate factor {factor} of {kind!r} in force")
+        factors.remove(float(factor))
+        if not factors:
             del self._rates[kind]
         self._changed("rate")
 
