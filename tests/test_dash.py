@@ -182,3 +182,32 @@ def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo
         _no_errors(dash_duo)
     finally:
         c.close()
+
+
+def test_twin_dash_command_serves_the_control_room(tmp_path):
+    """`twin dash` as the README gives it starts the app; bad options get a clear error."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.serving import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "dash", "--port", str(port), "--no-live",
+                             "--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        body, deadline = "", time.time() + 60
+        while time.time() < deadline and "SmartCity Twin" not in body:
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert "SmartCity Twin — control room" in body
+        layout = httpx.get(f"http://127.0.0.1:{port}/_dash-layout", timeout=10).json()
+        assert "© OpenStreetMap contributors" in json.dumps(layout, ensure_ascii=False)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    bad = subprocess.run([sys.executable, "-m", "twin.cli", "dash", "--port", "-3"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "--port" in bad.stderr and "Traceback" not in bad.stderr
