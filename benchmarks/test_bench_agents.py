@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.conftest import SHARED, load_shared_city
 from scenarios import load_scenario
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 ALL_HIGHWAYS = SHARED / "osm" / "brasov_all_highways.osm.bz2"
 

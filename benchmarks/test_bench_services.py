@@ -140,7 +140,7 @@ def served(tmp_path_factory):
 @pytest.mark.benchmark(group="services: Open311 over HTTP (uvicorn, separate client process, 10 s)")
 def test_http_open_loop(benchmark, served, rate):
     base, key = served
-    cmd = [sys.executable, "-m", "twin.cli", "loadtest", "open311", "--url", base, "--rate", str(rate),
+    cmd = [sys.executable, "-m", "twin_app", "loadtest", "open311", "--url", base, "--rate", str(rate),
            "--duration", "10", "--api-key", key, "--city", str(BRASOV), "--json"]
     out = benchmark.pedantic(lambda: subprocess.run(cmd, capture_output=True, text=True, check=True), rounds=1)
     s = json.loads(out.stdout)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from scenarios import load_scenario
-from services.analytics.sweep import sweep
+from twin_app.sweep import sweep
 
 WALL: dict[int, float] = {}
 

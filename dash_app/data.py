@@ -1,6 +1,6 @@
 """What the control room reads from finished runs: the run list, requests, ledger, telemetry.
 
-A run directory (written by :func:`twin.run.run_scenario`) holds ``manifest.json``,
+A run directory (written by :func:`twin_app.run.run_scenario`) holds ``manifest.json``,
 ``events.parquet``, ``kpis.json`` and the stores the run used: ``services.sqlite`` (the Open311
 requests and their status history) and ``ledger.sqlite`` (payments, batches). Everything here
 reads; nothing writes. Personal data never reaches the control room: requests carry pseudonyms

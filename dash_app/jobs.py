@@ -36,7 +36,7 @@ class Jobs:
         return job_id
 
     def _run(self, job_id: str, scenario, out: Path) -> None:
-        from twin.run import run_replications
+        from twin_app.run import run_replications
 
         job = self.jobs[job_id]
         job["state"] = "running"

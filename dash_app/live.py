@@ -34,7 +34,7 @@ class LiveTwin:
 
     def __init__(self, scenario, city=None, speed: float = 60.0, max_points: int = 10_000, step_s: float = 0.1):
         from twin.city import load_city
-        from twin.run import build_twin
+        from twin_app.run import build_twin
 
         self.city = city or load_city(scenario.city)
         self.scenario = scenario

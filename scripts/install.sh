@@ -54,9 +54,24 @@ if [ ! -x .venv/bin/python ]; then
   echo "install.sh: creating .venv"
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
+# Nothing is redone that is already done: the stamp records what the last install was made
+# from (the packaging files, the kernels' sources, the extras); Python sources need no
+# reinstall (the install is editable).
+stamp_file=.venv/.twin-install-stamp
+stamp="$(cat pyproject.toml setup.py twin/*.pyx | sha256sum | cut -c1-64)"
+had=""; [ -f "$stamp_file" ] && had="$(cat "$stamp_file")"
+# the dev install holds the plain one
+if { [ "$had" = "$stamp $extras" ] || [ "$had" = "$stamp [dev]" ]; } \
+   && .venv/bin/python -c 'import twin._routing, twin._movement' 2>/dev/null; then
+  echo "install.sh: up to date — .venv/bin/twin"
+  exit 0
+fi
+rm -f "$stamp_file"
+pip_q=(-qq --disable-pip-version-check)
+.venv/bin/python -m pip install "${pip_q[@]}" --upgrade pip "setuptools>=69" wheel "cython>=3.0" "numpy>=1.26"
 echo "install.sh: installing smartcity-twin${extras} (builds the Cython kernels)"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+.venv/bin/python -m pip install "${pip_q[@]}" --no-build-isolation -e ".${extras}"
 .venv/bin/python -c 'import twin._routing, twin._movement' \
   || { echo "install.sh: the Cython kernels did not build" >&2; exit 1; }
+echo "$stamp $extras" > "$stamp_file"
 echo "install.sh: ready — .venv/bin/twin"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-TWIN = [sys.executable, "-m", "twin.cli"]
+TWIN = [sys.executable, "-m", "twin_app"]
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from scenarios import load_scenario
 from twin.engine import Twin
 from twin.eventlog import read_events
 from twin.mobility import Mobility
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 from .conftest import shared_file
 
@@ -314,7 +314,7 @@ def test_same_seed_same_population_and_events(tmp_path, demo_city):
 def test_mesa_batch_run_sweeps_twin_parameters():
     import mesa
 
-    from twin.batch import ScenarioModel
+    from twin_app.batch import ScenarioModel
 
     rows = mesa.batch_run(ScenarioModel, {"population": 800, "hours": 10.0, "daily__car_use": [0.0, 1.0],
                                           "seed": 3}, max_steps=20, display_progress=False)

@@ -11,7 +11,7 @@ import pytest
 from scenarios import library_names, load_scenario
 from services.analytics.compare import compare, kpis_of
 from services.analytics.kpis import run_kpis
-from twin.run import run_replications, run_scenario
+from twin_app.run import run_replications, run_scenario
 
 REPS = 3
 
@@ -60,16 +60,16 @@ def test_a_new_station_lowers_response_time_where_it_is_placed(station_sets):
 def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path):
     a, b, _ = station_sets
     html = tmp_path / "report.html"
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(a), str(b), "--html", str(html)],
+    out = subprocess.run([sys.executable, "-m", "twin_app", "compare", str(a), str(b), "--html", str(html)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "paired (common random numbers)" in out.stdout and "response_min_p50" in out.stdout and "±" in out.stdout
     page = html.read_text(encoding="utf-8")
     assert "plotly" in page.lower() and "response_min_p50" in page and "OpenStreetMap" in page
-    js = json.loads(subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(a), str(b), "--json"],
+    js = json.loads(subprocess.run([sys.executable, "-m", "twin_app", "compare", str(a), str(b), "--json"],
                                    capture_output=True, text=True).stdout)
     assert js["replications"] == [REPS, REPS] and js["kpis"]["emergencies"]["a"] > 0
-    bad = subprocess.run([sys.executable, "-m", "twin.cli", "compare", str(tmp_path), str(b)], capture_output=True,
+    bad = subprocess.run([sys.executable, "-m", "twin_app", "compare", str(tmp_path), str(b)], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "neither a run" in bad.stderr
 
@@ -120,7 +120,7 @@ def test_every_library_scenario_runs_on_the_demo_city_and_brasov(name, where, tm
 
 
 def test_replications_from_the_cli(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "800", "--hours",
+    out = subprocess.run([sys.executable, "-m", "twin_app", "run", "--city", "demo", "--population", "800", "--hours",
                           "2", "--replications", "2", "--out", str(tmp_path / "reps")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     meta = json.loads((tmp_path / "reps" / "replications.json").read_text())
@@ -129,7 +129,7 @@ def test_replications_from_the_cli(tmp_path):
 
 
 def test_sweep_on_a_local_dask_cluster_survives_a_dead_worker(tmp_path, monkeypatch):
-    from services.analytics.sweep import sweep
+    from twin_app.sweep import sweep
 
     marker = tmp_path / "crashed"
     monkeypatch.setenv("TWIN_SWEEP_CRASH_ONCE", str(marker))
@@ -185,7 +185,7 @@ def test_open_data_export_suppresses_cells_under_k(tmp_path, demo_city):
     assert rep["requests_by_district_category_day"]["suppressed"] > 0
     with pytest.raises(ValueError):
         export(tmp_path / "run", tmp_path / "x", k=1)
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "analyze", str(tmp_path / "run"), "--export",
+    out = subprocess.run([sys.executable, "-m", "twin_app", "analyze", str(tmp_path / "run"), "--export",
                           str(tmp_path / "open2"), "--json"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     js = json.loads(out.stdout)

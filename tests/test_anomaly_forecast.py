@@ -12,7 +12,7 @@ import pytest
 from scenarios import load_scenario
 from services.analytics.anomaly import Detector, detect, evaluate, ground_truth
 from services.analytics.forecast import backtest, fit_predict, forecast, interval90
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 FAULTS = {"faulty": 0.05, "silent": 0.05, "drifting": 0.1}
 
@@ -91,10 +91,10 @@ def test_forecast_and_backtest_of_a_run_from_the_cli(tmp_path, demo_city):
     assert b["interval90_coverage"] >= 0.7
     nxt = forecast(tmp_path / "r", days=2)
     assert all([d["day"] for d in v] == [5, 6] and v[0]["lo90"] <= v[0]["mean"] <= v[0]["hi90"] for v in nxt.values())
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "analyze", str(tmp_path / "r"), "--forecast", "1", "--json"],
+    out = subprocess.run([sys.executable, "-m", "twin_app", "analyze", str(tmp_path / "r"), "--forecast", "1", "--json"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["forecast"]["backtest"]["mase"] == b["mase"]
-    bad = subprocess.run([sys.executable, "-m", "twin.cli", "analyze", str(tmp_path / "r"), "--forecast", "9"],
+    bad = subprocess.run([sys.executable, "-m", "twin_app", "analyze", str(tmp_path / "r"), "--forecast", "9"],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "--forecast: horizon: 9 days" in bad.stderr

@@ -215,24 +215,24 @@ def test_chat_eval_cli_prints_the_figures(tmp_path):
          "slots": {"category": "pothole", "street": "Strada Lungă"}},
         {"text": "what is the capital of Peru", "lang": "en", "intent": "out_of_scope", "slots": {}}]), encoding="utf-8")
     city = str(shared_file("osm/brasov_all_highways.osm.bz2"))
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(f), "--city", city, "--json"],
+    out = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", str(f), "--city", city, "--json"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
     assert r["n"] == 3 and r["intent_accuracy"] == 1.0 and r["slot_f1"] == 1.0 and r["latency_ms"]["p95"] > 0
     assert set(r["by_language"]) == {"ro", "en"}
-    text = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(f), "--city", city],
+    text = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", str(f), "--city", city],
                           capture_output=True, text=True).stdout
     assert "intent accuracy 100.0%" in text and "macro-F1" in text and "p95" in text
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x", "intent": "dance"}\n', encoding="utf-8")
-    err = subprocess.run([sys.executable, "-m", "twin.cli", "chat", "eval", str(bad)], capture_output=True, text=True)
+    err = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", str(bad)], capture_output=True, text=True)
     assert err.returncode == 2 and "bad.jsonl:1" in err.stderr and "dance" in err.stderr
 
 
 def test_a_run_with_chatbot_users_reports_containment(tmp_path, brasov_all):
     from scenarios import load_scenario
-    from twin.run import run_scenario
+    from twin_app.run import run_scenario
 
     sc = load_scenario("baseline", city=str(shared_file("osm/brasov_all_highways.osm.bz2")), population=8000,
                        hours=24, seed=3, demand={"chat_per_user_per_day": 0.5})

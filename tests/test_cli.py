@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def twin(*args, cwd=None):
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "twin.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "twin_app", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=600)
 
 
@@ -93,7 +93,7 @@ def test_brasov_run_24h(tmp_path, brasov_drive_path):
 
 
 def test_missing_kernel_fails_with_build_instructions(tmp_path):
-    code = ("import sys; sys.modules['twin._movement'] = None; from twin.cli import main; "
+    code = ("import sys; sys.modules['twin._movement'] = None; from twin_app.cli import main; "
             f"sys.exit(main(['run', '--population', '5', '--hours', '1', '--out', {str(tmp_path / 'o')!r}]))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 3

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 from dash_app.app import Context, create_app
 from dash_app.live import LiveTwin
 from scenarios import load_scenario
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 SHOTS = Path(os.environ.get("TWIN_SCREENSHOTS", "")) if os.environ.get("TWIN_SCREENSHOTS") else None
 
@@ -194,7 +194,7 @@ def test_twin_dash_command_serves_the_control_room(tmp_path):
     from tests.serving import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "dash", "--port", str(port), "--no-live",
+    proc = subprocess.Popen([sys.executable, "-m", "twin_app", "dash", "--port", str(port), "--no-live",
                              "--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body, deadline = "", time.time() + 60
@@ -209,5 +209,5 @@ def test_twin_dash_command_serves_the_control_room(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    bad = subprocess.run([sys.executable, "-m", "twin.cli", "dash", "--port", "-3"], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "twin_app", "dash", "--port", "-3"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--port" in bad.stderr and "Traceback" not in bad.stderr

@@ -13,7 +13,7 @@ from twin.bus import Event, EventBus, topic_matches
 from twin.engine import Twin
 from twin.eventlog import EventLog, read_events
 from twin.rng import RandomStreams
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 
 def test_random_streams_are_named_independent_and_order_free():

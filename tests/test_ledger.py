@@ -239,7 +239,7 @@ def test_unreachable_node_gives_a_clear_error():
 def test_a_run_anchors_tax_payments_and_logs_verifiable_receipts(tmp_path, demo_city):
     from scenarios import load_scenario
     from twin.eventlog import read_events
-    from twin.run import run_scenario
+    from twin_app.run import run_scenario
 
     sc = load_scenario("baseline", city="demo", population=6000, hours=30, seed=5, start="2026-03-30T00:00:00",
                        ledger={"anchor_every_min": 60})
@@ -257,7 +257,7 @@ def test_a_run_anchors_tax_payments_and_logs_verifiable_receipts(tmp_path, demo_
 def test_receipts_in_the_log_verify_on_the_run_chain(tmp_path, demo_city):
     from scenarios import load_scenario
     from twin.eventlog import read_events
-    from twin.run import build_twin
+    from twin_app.run import build_twin
 
     sc = load_scenario("baseline", city="demo", population=6000, hours=20, seed=5, start="2026-03-30T00:00:00",
                        ledger={"anchor_every_min": 120})
@@ -283,13 +283,13 @@ def test_cli_run_against_ganache_and_against_a_dead_node(ganache, tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "3000", "--hours",
+    out = subprocess.run([sys.executable, "-m", "twin_app", "run", "--city", "demo", "--population", "3000", "--hours",
                           "6", "--seed", "2", "--out", str(tmp_path / "r"), "--json", "--chain-url", ganache.url],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     k = json.loads(out.stdout.strip().splitlines()[-1])["kpis"]["ledger"]
     assert k["chain"] == ganache.url and k["chain_id"] == 1337 and k["payments_queued"] == 0
-    dead = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "100", "--hours",
+    dead = subprocess.run([sys.executable, "-m", "twin_app", "run", "--city", "demo", "--population", "100", "--hours",
                            "1", "--out", str(tmp_path / "d"), "--chain-url", f"http://127.0.0.1:{free_port()}"],
                           capture_output=True, text=True)
     assert dead.returncode == 2 and "does not answer" in dead.stderr and "Traceback" not in dead.stderr

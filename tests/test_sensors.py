@@ -18,7 +18,7 @@ from sensors.devices import TYPES, SensorParams, air_quality, lamps_on, place
 from tests.mqtt_broker import Broker, broker  # noqa: F401  (fixture)
 from twin.engine import Twin
 from twin.eventlog import read_events
-from twin.run import build_twin, run_scenario
+from twin_app.run import build_twin, run_scenario
 
 
 # ---- SenML ------------------------------------------------------------------------------------
@@ -322,14 +322,14 @@ def test_bad_broker_urls_give_a_clear_error(url, words, demo_city):
 def test_cli_run_with_unreachable_broker_exits_2(tmp_path):
     from tests.serving import free_port
 
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--city", "demo", "--population", "100",
+    out = subprocess.run([sys.executable, "-m", "twin_app", "run", "--city", "demo", "--population", "100",
                           "--hours", "1", "--out", str(tmp_path / "r"), "--mqtt", f"mqtt://127.0.0.1:{free_port()}"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "connection refused" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_loadtest_mqtt_report(broker):
-    out = subprocess.run([sys.executable, "-m", "twin.cli", "loadtest", "mqtt", "--url", broker.url, "--devices", "50",
+    out = subprocess.run([sys.executable, "-m", "twin_app", "loadtest", "mqtt", "--url", broker.url, "--devices", "50",
                           "--rate", "2000", "--duration", "2", "--qos", "1", "--pack", "5", "--json"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -338,6 +338,6 @@ def test_loadtest_mqtt_report(broker):
     assert r["readings_per_s"] == pytest.approx(5 * r["delivered_rate"], rel=0.01)
     assert 0 <= r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["p99"]
     assert "lost 0" in out.stderr                                    # the one-line summary
-    bad = subprocess.run([sys.executable, "-m", "twin.cli", "loadtest", "mqtt", "--url", "mqtt://127.0.0.1:1",
+    bad = subprocess.run([sys.executable, "-m", "twin_app", "loadtest", "mqtt", "--url", "mqtt://127.0.0.1:1",
                           "--rate", "10", "--duration", "1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "refused" in bad.stderr

@@ -71,7 +71,7 @@ def test_loadtest_cli_against_a_dead_port_reports_errors(server):
 
 def test_twin_run_drives_the_service_over_http(server, tmp_path, demo_city):
     from scenarios import load_scenario
-    from twin.run import run_scenario
+    from twin_app.run import run_scenario
 
     base, keys, _ = server
     before = len(httpx.get(f"{base}/requests.json", params={"status": "open,closed"}).json())

@@ -12,7 +12,7 @@ from services.desks import Desk, Hours, erlang_c_wait
 from services.store import open_store, service_requests
 from tests.services_fixtures import BACKENDS, store_url
 from twin.eventlog import read_events
-from twin.run import run_scenario
+from twin_app.run import run_scenario
 
 
 # ---- M/M/c ------------------------------------------------------------------------------------

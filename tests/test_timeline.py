@@ -11,7 +11,7 @@ from scenarios import load_scenario
 from scenarios.schema import ScenarioError
 from services.analytics.kpis import run_kpis
 from twin.errors import TwinError
-from twin.run import build_twin, run_scenario
+from twin_app.run import build_twin, run_scenario
 
 
 def _q(run, sql):
@@ -109,7 +109,7 @@ def test_a_chain_outage_defers_anchoring_until_the_node_is_back(tmp_path, demo_c
 
 @pytest.mark.brasov
 def test_closures_per_city_and_a_clear_error_for_a_city_without_a_list(demo_city, brasov, tmp_path):
-    from twin.run import closure_edges
+    from twin_app.run import closure_edges
 
     sc = load_scenario("road_closure")
     assert len(closure_edges(demo_city, sc.closures, "demo")) > 0

@@ -222,7 +222,7 @@ def main(argv=None) -> int:
 
 def _run(args) -> int:
     from scenarios import load_scenario
-    from twin.run import run_scenario
+    from twin_app.run import run_scenario
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
                              hours=args.hours, seed=args.seed, replications=args.replications)
@@ -241,7 +241,7 @@ def _run(args) -> int:
         mqtt = MqttParams(url=args.mqtt, qos=args.mqtt_qos, username=args.mqtt_user, password=args.mqtt_password,
                           ca_certs=args.mqtt_ca, tls_insecure=args.mqtt_insecure)
     if scenario.replications > 1:
-        from twin.run import default_run_dir, run_replications
+        from twin_app.run import default_run_dir, run_replications
 
         out = args.out or default_run_dir(scenario, load_city_for(scenario))
         summary = run_replications(scenario, out, progress=not args.no_progress and not args.json, mqtt=mqtt)
@@ -385,7 +385,7 @@ def _analyze(args) -> int:
 
 def _sweep(args) -> int:
     from scenarios import load_scenario
-    from services.analytics.sweep import parse_values, sweep
+    from twin_app.sweep import parse_values, sweep
 
     if "=" not in args.param:
         raise TwinError(f"--param {args.param!r}: give dotted.field=v1,v2")

@@ -45,7 +45,7 @@ def run_task(scenario_json: str, out_dir: str) -> dict:
     """One run (executed on a worker): the scenario as JSON → its flat KPIs."""
     from scenarios.schema import Scenario
     from services.analytics.kpis import run_kpis
-    from twin.run import run_scenario
+    from twin_app.run import run_scenario
 
     import os
 

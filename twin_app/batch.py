@@ -6,7 +6,7 @@ simulated hour; the model stops after the scenario's ``hours``; its DataCollecto
 run's headline KPIs every step::
 
     import mesa
-    from twin.batch import ScenarioModel
+    from twin_app.batch import ScenarioModel
     rows = mesa.batch_run(ScenarioModel, {"population": 2000, "daily__car_use": [0.3, 0.9],
                                           "seed": [1, 2]}, max_steps=24, display_progress=False)
 
@@ -21,7 +21,7 @@ import mesa
 from scenarios import load_scenario
 from scenarios.schema import Scenario, ScenarioError
 from twin.city import load_city
-from twin.run import build_twin
+from twin_app.run import build_twin
 
 
 @lru_cache(maxsize=4)
