@@ -16,7 +16,9 @@ This package owns
   (:mod:`services.monitor`) and notifications (:mod:`services.notify`), tied into a run by the
   :class:`services.component.CityServices` component.
 
-It may import :mod:`twin` (the city, the engine's bus and mobility) and :mod:`agents.categories`
-(the MyCluj table). It never imports the chatbot, the ledger, analytics or the dashboard: they
-act on it through its API and its events (``city/<slug>/services/...``).
+It may import :mod:`twin` (the city, the engine's bus and mobility), :mod:`agents.categories`
+(the MyCluj table) and :mod:`ledger`. The city hall modules never import the chatbot, the ledger,
+analytics or the dashboard: they act on it through its API and its events
+(``city/<slug>/services/...``); :mod:`services.server` alone assembles the HTTP app of ``twin
+serve`` from the city hall, the chatbot and the ledger. ``lint-imports`` holds these rules.
 """
