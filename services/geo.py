@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -20,33 +19,7 @@ from scipy.spatial import cKDTree
 from shapely import contains_xy, convex_hull, prepare
 from shapely.geometry import MultiPoint
 
-from twin.city import fold
-
-PREFIXES = ("strada", "str", "bulevardul", "bd", "bdul", "b-dul", "calea", "aleea", "al", "piata", "pta",
-            "soseaua", "sos", "splaiul", "intrarea", "drumul", "street", "st", "road", "rd", "avenue")
-_PREFIX_RE = re.compile(r"^(?:" + "|".join(re.escape(p) for p in PREFIXES) + r")\b\.?\s*", re.I)
-
-
-def street_key(text: str) -> str:
-    """Folded street name without its kind (``"Str. Mureșenilor 5"`` → ``"muresenilor"``)."""
-    t = re.sub(r"\b(nr\.?|no\.?)?\s*\d+[a-z]?\b", " ", text, flags=re.I)   # house numbers
-    t = re.sub(r"[,;]+.*$", "", t.strip())                                   # ", Brașov"
-    t = fold_spaced(t)
-    while True:                                   # "Str. Calea X" → "x"
-        shorter = _PREFIX_RE.sub("", t).strip()
-        if shorter == t or not shorter:
-            break
-        t = shorter
-    return fold(t)
-
-
-def fold_spaced(text: str) -> str:
-    """Like :func:`twin.city.fold` but keeping single spaces between words."""
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9.]+", " ", t).strip()
-
+from twin.text import street_key
 
 class CityArea:
     """Location questions about one :class:`twin.city.City` (see the module docstring)."""

@@ -123,7 +123,7 @@ class Timetable:
     # ---- questions ---------------------------------------------------------------------------
     def stations_named(self, name: str) -> list[int]:
         """Stations whose name matches ``name`` ignoring case and diacritics."""
-        from twin.city import fold
+        from twin.text import fold
 
         key = fold(name)
         return [i for i, n in enumerate(self.station_name) if fold(n) == key]

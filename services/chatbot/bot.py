@@ -18,7 +18,9 @@ is waiting for a yes/no. Each turn:
    report_issue                 an Open311 request at the geocoded street
                                 (:meth:`services.hall.CityHall.submit`)
    request_status               :meth:`services.hall.CityHall.get`
-   pay_tax                      a quote, then :meth:`ledger.ledger.Ledger.pay` + anchor → receipt id
+   pay_tax                      a quote, then :meth:`ledger.ledger.Ledger.pay` → payment reference
+                                (queued; anchored on chain with the next batch, never one
+                                transaction per payment)
    permit_apply                 a permit application (a city-hall request of the permit's service)
    permit_verify                :meth:`ledger.ledger.Ledger.verify_permit`
    transport_schedule           next departures from the GTFS timetable at the (simulated) time
@@ -28,6 +30,10 @@ is waiting for a yes/no. Each turn:
 
 Replies are in the citizen's language (Romanian or English; Hungarian speakers get Romanian),
 short and plain for citizens whose profile asks for plain language.
+
+A profile with ``"may_act": False`` (an anonymous caller of ``POST /chat``) is answered as
+usual, but the actions that change something (report_issue, pay_tax, permit_apply) are not
+done: the reply says an API key is needed (action ``{"type": "key_required"}``).
 """
 from __future__ import annotations
 
@@ -37,7 +43,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.chatbot import knowledge as KB
-from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language, fold)
+from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language)
+from twin.text import fold_text
 
 MAX_TEXT = 2000
 REQUIRED = {"report_issue": ("category", "street"), "request_status": ("request_id",), "pay_tax": ("tax_type",),
@@ -51,6 +58,10 @@ CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "gar
                     "water_sewer": "water_sewer", "noise": "noise", "illegal_construction": "illegal_construction",
                     "public_transport": "public_transport", "other": "other"}
 TAX_LEDGER = {"property": "building", "land": "land", "vehicle": "vehicle"}
+KEY_REQUIRED = {"ro": "Pentru a depune o sesizare, a cere o autorizație sau a plăti este nevoie de o cheie API "
+                      "(api_key). Vă pot răspunde în continuare la întrebări.",
+                "en": "Filing a request, applying for a permit or paying needs an API key (api_key). "
+                      "I can still answer your questions."}
 
 
 @dataclass
@@ -63,6 +74,7 @@ class Session:
     turns: int = 0
     handed_off: bool = False
     resolved: int = 0
+    may_act: bool = True        # False: this caller may ask, not file, apply or pay (no API key)
 
 
 class Chatbot:
@@ -107,6 +119,7 @@ class Chatbot:
         prof = profile or {}
         s = self.sessions.setdefault(str(session_id), Session(lang=_lang(prof.get("language", "ro"))))
         s.turns += 1
+        s.may_act = bool(prof.get("may_act", True))
         self.stats["turns"] += 1
         plain = "plain_language" in (prof.get("access_needs") or [])
         if not isinstance(text, str) or not text.strip():
@@ -119,7 +132,7 @@ class Chatbot:
         s.lang = u.lang if detect_language(text, "") else s.lang
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
-            yes_no = s.confirming and (YES.search(fold(text)) or NO.search(fold(text)))
+            yes_no = s.confirming and (YES.search(fold_text(text)) or NO.search(fold_text(text)))
             escape = u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
             if yes_no or not (escape or switch):
@@ -141,10 +154,10 @@ class Chatbot:
 
     def _continue(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
         if s.confirming:
-            if YES.search(fold(text)):
+            if YES.search(fold_text(text)):
                 s.confirming = False
                 return self._act(s, 1.0, plain)
-            if NO.search(fold(text)):
+            if NO.search(fold_text(text)):
                 intent = s.intent
                 s.intent, s.slots, s.confirming = None, {}, False
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
@@ -163,7 +176,7 @@ class Chatbot:
 
     def _slot_from_answer(self, s: Session, slot: str, text: str):
         ex = self.nlu.slots
-        f = fold(text)
+        f = fold_text(text)
         if slot == "street":
             name, number = ex.street(text if re.search(r"\b(str|strada|bd|bulevardul|calea|aleea|street|st)\b", f)
                                      else f"strada {text}")
@@ -184,6 +197,8 @@ class Chatbot:
         return None
 
     def _advance(self, s: Session, conf: float, plain: bool) -> dict:
+        if s.intent in CONFIRM and not s.may_act:
+            return self._key_required(s, conf, plain)
         for slot in REQUIRED.get(s.intent, ()):
             if slot not in s.slots:
                 s.asking = slot
@@ -206,7 +221,14 @@ class Chatbot:
         return KB.say("confirm_permit", s.lang, plain, permit=KB.permit_name(sl["permit_type"], s.lang))
 
     # ---- actions ------------------------------------------------------------------------------
+    def _key_required(self, s: Session, conf: float, plain: bool) -> dict:
+        intent = s.intent
+        s.intent, s.slots, s.asking, s.confirming = None, {}, None, False
+        return self._out(s, intent, conf, {}, KEY_REQUIRED.get(s.lang, KEY_REQUIRED["ro"]), [{"type": "key_required"}])
+
     def _act(self, s: Session, conf: float, plain: bool) -> dict:
+        if s.intent in CONFIRM and not s.may_act:
+            return self._key_required(s, conf, plain)
         intent, sl, lang = s.intent, s.slots, s.lang
         s.intent, s.asking, s.confirming = None, None, False
         actions: list[dict] = []
@@ -274,12 +296,14 @@ class Chatbot:
             if self.ledger is None:
                 return KB.say("service_down", lang, plain)
             amount = sl.get("amount_bani") or KB.tax_quote(sl["tax_type"])
+            # queued only: whoever runs the ledger anchors queued payments in batches (the run's
+            # ledger component every anchor_every_min, `twin serve` every minute), so a chat
+            # payment never costs a chain transaction of its own
             pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount)
-            self.ledger.anchor()
-            r = self.ledger.receipt(pid)
-            actions.append({"type": "tax_payment", "payment_id": pid, "receipt": r["payment"]["ref"],
-                            "batch_id": r["batch_id"], "tx_hash": r["tx_hash"]})
-            return KB.say("paid", lang, plain, amount=f"{amount / 100:.2f}", receipt=r["payment"]["ref"][:18])
+            ref = _payment_ref(self.ledger, pid)
+            actions.append({"type": "tax_payment", "payment_id": pid, "receipt": ref, "anchored": False,
+                            "batch_id": None, "tx_hash": None})
+            return KB.say("paid", lang, plain, amount=f"{amount / 100:.2f}", receipt=ref[:18])
         if intent == "permit_apply":
             if self.hall is None:
                 return KB.say("service_down", lang, plain)
@@ -333,6 +357,16 @@ class Chatbot:
         """An operator took the first citizen in the queue."""
         if self.operators:
             self.operators.popleft()
+
+
+def _payment_ref(ledger, payment_id: int) -> str:
+    """The random reference of a queued payment (its receipt, once anchored, carries it too)."""
+    from sqlalchemy import select
+
+    from ledger.store import payments
+
+    with ledger.engine.connect() as conn:
+        return conn.execute(select(payments.c.ref).where(payments.c.id == payment_id)).scalar_one()
 
 
 def _lang(code: str) -> str:

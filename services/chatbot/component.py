@@ -19,7 +19,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chatbot.training import strip_diacritics
+from twin.text import strip_diacritics
 
 MESSAGES = {
     "transport_schedule": {"ro": ["când vine autobuzul în stația {stop}?", "următorul autobuz din {stop}",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from services.chatbot.nlu import fold
 from services.chatbot.training import INTENTS
+from twin.text import fold_text
 
 
 class EvalFileError(ValueError):
@@ -49,7 +49,7 @@ def load_jsonl(path: str | Path) -> list[dict]:
 
 
 def _norm(v) -> str:
-    return fold(str(v)).strip()
+    return fold_text(str(v)).strip()
 
 
 def score(results: list[dict]) -> dict:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from services.chatbot.training import INTENTS, examples
+from twin.text import fold_text
+from twin.text import street_words
 
 CATEGORIES = ("streetlight", "pothole", "garbage", "illegal_parking", "green_space", "road_sign", "water_sewer",
               "noise", "illegal_construction", "public_transport", "other")
@@ -78,17 +79,11 @@ EN_WORDS = set("the is my i to a of please what how where when there on can want
                "hello hi thanks thank bye have need".split())
 
 
-def fold(text: str) -> str:
-    """Lower case, no diacritics, single spaces."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"\s+", " ", t).strip()
-
-
 def detect_language(text: str, default: str = "ro") -> str:
     """``"ro"`` or ``"en"`` by diacritics and common words; ``default`` when unsure."""
     if re.search(r"[ăâîșțşţ]", text.lower()):
         return "ro"
-    words = re.findall(r"[a-z']+", fold(text))
+    words = re.findall(r"[a-z']+", fold_text(text))
     ro = sum(w in RO_WORDS for w in words)
     en = sum(w in EN_WORDS for w in words)
     if ro > en:
@@ -138,7 +133,7 @@ class IntentModel:
         return model
 
     def rank(self, text: str) -> list[tuple[str, float]]:
-        p = self.pipeline.predict_proba([fold(text)])[0]
+        p = self.pipeline.predict_proba([fold_text(text)])[0]
         order = p.argsort()[::-1]
         return [(self.classes[i], float(p[i])) for i in order[:3]]
 
@@ -149,7 +144,7 @@ def train(rows):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    texts = [fold(t) for t, _, _ in rows]
+    texts = [fold_text(t) for t, _, _ in rows]
     labels = [i for _, i, _ in rows]
     pipe = Pipeline([
         ("features", FeatureUnion([
@@ -177,19 +172,16 @@ class SlotExtractor:
             if k and k not in self.streets:
                 self.streets[k] = name
         self.street_keys = list(self.streets)
-        self.stops = {fold(n): n for n in stop_names}
+        self.stops = {fold_text(n): n for n in stop_names}
         self.stop_keys = list(self.stops)
         self.lines = {str(x).upper() for x in lines}
 
     @staticmethod
     def _key(name: str) -> str:
-        t = fold(name)
-        t = re.sub(r"[^a-z0-9 ]+", " ", t)
-        t = re.sub(rf"^{STREET_PREFIX}\b\.?\s*", "", t).strip()
-        return re.sub(r"\s+", " ", t)
+        return street_words(name)
 
     def extract(self, text: str, intent: str) -> dict:
-        f = fold(text)
+        f = fold_text(text)
         slots: dict = {}
         if intent == "report_issue":
             for cat, rx in CATEGORY_RULES:
@@ -244,7 +236,7 @@ class SlotExtractor:
         """``(canonical street name, house number)`` mentioned in ``text``."""
         if not self.street_keys:
             return None, None
-        f = re.sub(r"[^a-z0-9 .#-]+", " ", fold(text))
+        f = re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text))
         tokens = f.replace(".", " . ").split()
         cands = []                                      # (start, end, cutoff, where the mention starts)
         for i, tok in enumerate(tokens):
@@ -294,7 +286,7 @@ class SlotExtractor:
     def stop(self, text: str) -> str | None:
         if not self.stop_keys:
             return None
-        tokens = re.sub(r"[^a-z0-9 ]+", " ", fold(text)).split()
+        tokens = re.sub(r"[^a-z0-9 ]+", " ", fold_text(text)).split()
         best = (0.0, None, 0)
         for n in (3, 2, 1):
             for i in range(len(tokens) - n + 1):
@@ -318,7 +310,7 @@ class Understander:
         lang = detect_language(text, default_lang)
         ranked = self.model.rank(text)
         intent, conf = ranked[0]
-        f = fold(text)
+        f = fold_text(text)
         if EMERGENCY.search(f) and not re.search(r"\b(raportez|sesizare|report)\b", f) \
                 or (EMERGENCY.search(f) and intent == "emergency"):
             intent, conf = "emergency", max(conf, 0.99)

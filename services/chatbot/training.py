@@ -14,7 +14,8 @@ never used for training or tuning.
 from __future__ import annotations
 
 import random
-import unicodedata
+
+from twin.text import strip_diacritics
 
 INTENTS = ("greeting", "goodbye", "thanks", "report_issue", "request_status", "pay_tax", "tax_info",
            "permit_apply", "permit_verify", "transport_schedule", "office_info", "documents_info", "emergency",
@@ -200,10 +201,6 @@ T = {
 ABBREV = [("strada ", "str. "), ("Strada ", "str "), ("bulevardul ", "bd. "), ("Bulevardul ", "bdul "),
           ("numărul ", "nr. "), ("nr ", "nr. "), ("pentru ", "pt "), ("vă rog", "vă rog"), ("să ", "sa "),
           ("și ", "si "), ("please", "pls"), ("you", "u")]
-
-
-def strip_diacritics(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def noisy(text: str, rng: random.Random) -> str:
