@@ -144,7 +144,7 @@ def verify_receipt(run: str | Path, receipt_id: str) -> dict:
     if hx(lf) != p["leaf"]:
         return {**base, "valid": False, "reason": "the payment's fields do not hash to its leaf (altered)"}
     proof = merkle.proof(merkle.tree(leaves), int(p["idx"]))
-    if not merkle.verify(lf, proof, int(p["idx"]), unhx(b["root"])) or b["status"] != "anchored":
+    if not merkle.verify(lf, proof, unhx(b["root"])) or b["status"] != "anchored":
         return {**base, "valid": False, "reason": "the Merkle proof does not lead to the anchored root"}
     return {**base, "valid": True, "reason": f"in batch {b['id']}, anchored in block {b['block']}"}
 

@@ -7,9 +7,11 @@
   node is a :class:`LedgerUnavailable` naming the URL.
 
 Transactions are **signed locally** by :class:`eth_account` accounts, on every chain the same
-way. On a development chain (the embedded one, ganache) the ledger makes its own accounts and
-funds them from the node's first unlocked account; on any other node give ``private_key`` of a
-funded account. **Nonces** are kept per account behind a lock, so threads may send at once
+way. On a development chain (the embedded one, ganache) the ledger makes its own accounts — one
+per role, ``keccak256(seed ‖ role)`` from a 32-byte secret ``seed`` the caller keeps (the
+ledger keeps it in its private store; see :mod:`ledger.ledger`), or a fresh random seed if none
+is given — and funds them from the node's first unlocked account; on any other node give
+``private_key`` of a funded account. No key is ever derived from a public constant. **Nonces** are kept per account behind a lock, so threads may send at once
 without reusing one; after a failed send the next nonce is read from the node again.
 
 A transaction the contract rejects surfaces as :class:`LedgerReverted` with the contract's
@@ -99,6 +101,11 @@ class Chain:
             raise _map(exc, self.url) from None
 
 
+def as_ledger_error(exc: Exception, url) -> LedgerError:
+    """The ledger's error for whatever web3 or the node raised (see the module docstring)."""
+    return _map(exc, url)
+
+
 def _map(exc: Exception, url) -> LedgerError:
     from web3.exceptions import ContractLogicError, TimeExhausted
 
@@ -118,10 +125,38 @@ def _map(exc: Exception, url) -> LedgerError:
     return LedgerError(f"chain {url or 'embedded'}: {type(exc).__name__}: {text[:300]}")
 
 
-def open_chain(url: str | None = None, private_key: str | None = None, timeout_s: float = 10.0,
-               seed: str = "smartcity-twin") -> Chain:
-    """Connect to the embedded chain (``url=None``) or a node (see the module docstring)."""
+#: what each of the ledger's own accounts gets from the node's bank when it has less than a tenth
+FUNDING_WEI = 10**18
+
+
+def role_keys(seed: bytes) -> dict:
+    """One account per role from a secret seed: ``keccak256(seed ‖ "smartcity-twin:" ‖ role)``."""
     from eth_hash.auto import keccak
+
+    if not isinstance(seed, bytes) or len(seed) < 16:
+        raise LedgerError("account seed: give at least 16 secret random bytes")
+    return {r: Account.from_key(keccak(seed + f"smartcity-twin:{r}".encode())) for r in ROLES}
+
+
+def open_chain(url: str | None = None, private_key: str | None = None, timeout_s: float = 10.0,
+               seed: bytes | None = None) -> Chain:
+    """Connect to the embedded chain (``url=None``) or a node (see the module docstring).
+
+    Parameters
+    ----------
+    url
+        ``http(s)://`` JSON-RPC URL, or None for the embedded py-evm chain.
+    private_key
+        A funded account that signs for every role (a real node).
+    timeout_s
+        How long a request to the node may take.
+    seed
+        Without ``private_key``: the secret the ledger's own accounts come from (the same seed
+        gives the same accounts, so a store finds its contracts again). None draws a fresh one
+        from the OS's CSPRNG: accounts nobody else can compute, for this connection only.
+    """
+    import secrets
+
     from web3 import Web3
 
     if url is None:
@@ -139,17 +174,17 @@ def open_chain(url: str | None = None, private_key: str | None = None, timeout_s
     if private_key:
         acct = Account.from_key(private_key)
         accounts = {r: acct for r in ROLES[:-1]}
-        accounts["outsider"] = Account.from_key(keccak(f"{seed}:outsider".encode()))
+        accounts["outsider"] = Account.create()            # a stranger with no role (for checks)
         return Chain(w3, url, accounts)
     # a development chain: our own accounts, funded by the node's first unlocked one
-    accounts = {r: Account.from_key(keccak(f"{seed}:{r}".encode())) for r in ROLES}
+    accounts = role_keys(seed if seed is not None else secrets.token_bytes(32))
     try:
         bank = w3.eth.accounts[0]
     except Exception as exc:  # noqa: BLE001
         raise LedgerError(f"chain {url}: no unlocked account to fund the ledger; give a private key "
                           f"({type(exc).__name__})") from None
     for a in accounts.values():
-        if w3.eth.get_balance(a.address) < 10**19:
-            h = w3.eth.send_transaction({"from": bank, "to": a.address, "value": 10**20})
+        if w3.eth.get_balance(a.address) < FUNDING_WEI // 10:
+            h = w3.eth.send_transaction({"from": bank, "to": a.address, "value": FUNDING_WEI})
             w3.eth.wait_for_transaction_receipt(h)
     return Chain(w3, url, accounts)

@@ -20,10 +20,23 @@ the contract itself refuses a second anchor of a batch, so nothing is anchored t
 ``record()`` puts one payment on chain as its own transaction (the slow baseline).
 
 **Receipts** carry the payment's fields, batch id, index, leaf, Merkle proof, root, chain id,
-contract address, transaction hash and block. :meth:`Ledger.verify_receipt` recomputes the leaf
-from the fields, asks the contract to check the proof against the anchored root, and checks the
-transaction's ``Anchored`` event: change any field of a receipt, or any row of the store after
-anchoring, and verification fails.
+contract address, transaction hash and block. The tree is OpenZeppelin's standard Merkle tree
+(:mod:`ledger.merkle`: double-hashed leaves, sorted pairs), so a receipt verifies with
+``@openzeppelin/merkle-tree`` or ``MerkleProof`` as well as here. :meth:`Ledger.verify_receipt`
+checks every field's type and range, recomputes the leaf from the fields, asks the contract to
+check the proof against the anchored root, and checks the transaction's ``Anchored`` event:
+change any field of a receipt, or any row of the store after anchoring, and verification fails.
+It never raises on a bad receipt — a random transaction hash, a negative or huge amount, a wrong
+proof, an unknown root all give ``Verification(ok=False, reason)`` naming the field; only a node
+that cannot be reached raises :class:`LedgerUnavailable` (that says nothing about the receipt).
+
+**Keys.** With ``private_key`` every role signs with that funded account. Without one (a
+development node, or the embedded chain) the ledger makes its own accounts from a random
+32-byte seed: for a node at a URL the seed comes from the OS's CSPRNG on first use and is kept
+in the ledger's private store (``ledger_settings``; a SQLite store is created with 0600
+permissions), so nobody else can compute the admin, treasury or issuer keys; the embedded chain
+lives only inside this process, so its seed is simply drawn afresh each time (from the
+simulation's seeded stream in a run, which keeps event logs reproducible).
 
 **Privacy**: the chain sees no name, CNP, e-mail or address — a payment reference (random), the
 tax type, the amount, a time, and ``keccak256(salt ‖ pseudonym)``. :meth:`Ledger.forget` erases a
@@ -43,12 +56,10 @@ from eth_hash.auto import keccak
 from sqlalchemy import func, insert, select, update
 
 from ledger import merkle
-from ledger.chain import Chain, LedgerError, LedgerReverted, LedgerUnavailable, open_chain
+from ledger.chain import Chain, LedgerError, LedgerReverted, LedgerUnavailable, as_ledger_error, open_chain
+from ledger.receipt import TAX_TYPES, BadReceipt, parse_receipt
 from ledger.compiler import compiled
 from ledger.store import batches, open_engine, payments, salts, settings
-
-TAX_TYPES = ("building", "land", "vehicle", "fee", "fine", "permit_fee")
-
 
 def text32(s: str) -> bytes:
     """A short text as bytes32 (UTF-8, right-padded); ValueError if longer than 32 bytes."""
@@ -100,7 +111,11 @@ class Ledger:
         file if ``db_url`` is None), deploying the contracts on first use."""
         if db_url is None:
             db_url = f"sqlite:///{tempfile.mkdtemp(prefix='twin-ledger-')}/ledger.sqlite"
-        return cls(open_chain(chain_url, private_key), open_engine(db_url), batch_size, random_bytes)
+        engine = open_engine(db_url)
+        seed = None
+        if not private_key:
+            seed = (random_bytes or secrets.token_bytes)(32) if chain_url is None else account_seed(engine)
+        return cls(open_chain(chain_url, private_key, seed=seed), engine, batch_size, random_bytes)
 
     # ---- contracts ---------------------------------------------------------------------------
     def _contract(self, name: str):
@@ -198,7 +213,7 @@ class Ledger:
                                                       status="built")).inserted_primary_key[0]
             leaves = [merkle.leaf(bid, i, unhx(r.ref), unhx(r.payer_hash), text32(r.tax_type), r.amount_bani,
                                   r.paid_at) for i, r in enumerate(rows)]
-            root = merkle.root(merkle.tree(leaves))
+            root = merkle.tree(leaves).root
             conn.execute(update(payments).where(payments.c.id == _bind("pid")).values(
                 batch_id=_bind("b"), idx=_bind("i"), leaf=_bind("l")),
                 [{"pid": r.id, "b": bid, "i": i, "l": hx(lf)} for i, (r, lf) in enumerate(zip(rows, leaves))])
@@ -271,36 +286,59 @@ class Ledger:
         return out
 
     def verify_receipt(self, receipt: dict, check_tx: bool = True) -> Verification:
-        """Check a receipt against the chain (see the module docstring)."""
-        try:
-            p = receipt["payment"]
-            if receipt["chain_id"] != self.chain.chain_id:
-                return Verification(False, f"chain id {receipt['chain_id']} is not this chain's {self.chain.chain_id}")
-            if str(receipt["contract"]).lower() != self.treasury.address.lower():
-                return Verification(False, f"contract {receipt['contract']} is not the treasury contract")
-            lf = merkle.leaf(int(receipt["batch_id"]), int(receipt["index"]), unhx(p["ref"]), unhx(p["payer_hash"]),
-                             text32(p["tax_type"]), int(p["amount_bani"]), int(p["paid_at"]))
-            if hx(lf) != receipt["leaf"]:
-                return Verification(False, "the payment fields do not hash to the receipt's leaf")
-            proof = [unhx(x) for x in receipt["proof"]]
-            if not merkle.verify(lf, proof, int(receipt["index"]), unhx(receipt["root"])):
-                return Verification(False, "the Merkle proof does not lead to the receipt's root")
-            if not self.chain.call(self.treasury.functions.verify(int(receipt["batch_id"]), lf, proof,
-                                                                  int(receipt["index"]))):
-                return Verification(False, "the contract does not confirm the proof against the anchored root")
-            if check_tx and receipt.get("tx_hash"):
-                rc = self.chain.w3.eth.get_transaction_receipt(receipt["tx_hash"])
-                from web3.logs import DISCARD
+        """Check a receipt against the chain (see the module docstring).
 
-                evs = self.treasury.events.Anchored().process_receipt(rc, errors=DISCARD)
-                if not any(e["args"]["batch_id"] == int(receipt["batch_id"]) and hx(e["args"]["root"]) == receipt["root"]
-                           for e in evs):
-                    return Verification(False, f"transaction {receipt['tx_hash']} did not anchor this batch and root")
-            return Verification(True, "anchored on chain")
+        Returns ``Verification(ok, reason)`` for every input, however malformed or hostile;
+        raises only :class:`LedgerUnavailable` when the node cannot be reached.
+        """
+        try:
+            r = parse_receipt(receipt)
+        except BadReceipt as exc:
+            return Verification(False, str(exc))
+        if r.chain_id != self.chain.chain_id:
+            return Verification(False, f"chain_id: {r.chain_id} is not this chain's {self.chain.chain_id}")
+        if r.contract.lower() != self.treasury.address.lower():
+            return Verification(False, f"contract: {r.contract} is not the treasury contract")
+        lf = merkle.leaf(r.batch_id, r.index, r.ref, r.payer_hash, text32(r.tax_type), r.amount_bani, r.paid_at)
+        if lf != r.leaf:
+            return Verification(False, "leaf: the payment fields do not hash to the receipt's leaf")
+        if not merkle.verify(lf, r.proof, r.root):
+            return Verification(False, "proof: the Merkle proof does not lead to the receipt's root")
+        try:
+            confirmed = self.chain.call(self.treasury.functions.verify(
+                r.batch_id, r.index, r.ref, r.payer_hash, text32(r.tax_type), r.amount_bani, r.paid_at, r.proof))
         except LedgerUnavailable:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
-            return Verification(False, f"malformed receipt: {type(exc).__name__}: {exc}")
+        except LedgerError as exc:
+            return Verification(False, f"the contract could not check the receipt: {exc}")
+        if not confirmed:
+            return Verification(False, f"root: the contract does not confirm this payment in batch {r.batch_id} "
+                                       "(unknown batch, index outside it, or not its anchored root)")
+        if check_tx and r.tx_hash is not None:
+            return self._check_anchor_tx(r)
+        return Verification(True, "anchored on chain")
+
+    def _check_anchor_tx(self, r) -> Verification:
+        """Whether the receipt's transaction is the one that anchored its batch and root."""
+        from web3.exceptions import TransactionNotFound
+        from web3.logs import DISCARD
+
+        try:
+            rc = self.chain.w3.eth.get_transaction_receipt(r.tx_hash)
+        except TransactionNotFound:
+            return Verification(False, f"tx_hash: {hx(r.tx_hash)} is not a transaction on this chain")
+        except Exception as exc:  # noqa: BLE001 - a node error: unreachable raises, the rest is a verdict
+            err = as_ledger_error(exc, self.chain.url)
+            if isinstance(err, LedgerUnavailable):
+                raise err from None
+            return Verification(False, f"tx_hash: {hx(r.tx_hash)} could not be read: {err}")
+        if r.block is not None and rc["blockNumber"] != r.block:
+            return Verification(False, f"block: {r.block} is not the block of {hx(r.tx_hash)} ({rc['blockNumber']})")
+        evs = self.treasury.events.Anchored().process_receipt(rc, errors=DISCARD)
+        if not any(e["address"].lower() == self.treasury.address.lower() and e["args"]["batch_id"] == r.batch_id
+                   and bytes(e["args"]["root"]) == r.root for e in evs):
+            return Verification(False, f"tx_hash: transaction {hx(r.tx_hash)} did not anchor this batch and root")
+        return Verification(True, "anchored on chain")
 
     def verify_payment(self, payment_id: int) -> Verification:
         """Verify a payment as the store holds it now (a row altered after anchoring fails)."""
@@ -360,6 +398,18 @@ class Ledger:
             doc = document.encode() if isinstance(document, str) else bytes(document)
             out["document_matches"] = hx(keccak(doc)) == hx(doc_hash)
         return out
+
+
+def account_seed(engine) -> bytes:
+    """The store's secret seed for the ledger's own accounts on a development node: 32 random
+    bytes from the OS's CSPRNG, made on first use and kept in ``ledger_settings``."""
+    with engine.begin() as conn:
+        row = conn.execute(select(settings.c.value).where(settings.c.key == "account_seed")).first()
+        if row is not None:
+            return unhx(json.loads(row[0])["seed"])
+        seed = secrets.token_bytes(32)
+        conn.execute(insert(settings).values(key="account_seed", value=json.dumps({"seed": hx(seed)})))
+        return seed
 
 
 def _bind(name):

@@ -11,11 +11,21 @@
 ``ledger_batches``
     Each batch: Merkle root, size, total, and once anchored the transaction hash and block.
 ``ledger_settings``
-    Contract addresses per chain id and contract code.
+    Contract addresses per chain id and contract code, and ``account_seed``: the secret the
+    ledger's own accounts on a development node come from (:func:`ledger.ledger.account_seed`).
+
+The store holds secrets (the salts, the account seed), so a SQLite store file is created with
+**0600** permissions (owner only; SQLite gives its ``-wal`` and ``-shm`` files the same mode)
+and an existing one is narrowed to 0600 when opened. A PostgreSQL store is as private as the
+database's own access rights.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text, create_engine, event)
+from sqlalchemy.engine import make_url
 
 metadata = MetaData()
 
@@ -68,6 +78,7 @@ def open_engine(url: str):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        _private_file(make_url(url).database)
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _rec):
             cur = conn.cursor()
@@ -76,3 +87,18 @@ def open_engine(url: str):
             cur.close()
     metadata.create_all(engine)
     return engine
+
+
+def _private_file(database: str | None) -> None:
+    """Create the SQLite file owner-only (0600), or narrow an existing one to 0600."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        os.chmod(path, 0o600)
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+    elif path.parent.is_dir():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

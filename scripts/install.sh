@@ -37,12 +37,16 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
 command -v g++ >/dev/null 2>&1 || apt_install g++
 # the tests start their own MQTT broker; the control-room tests drive a headless chromium
 if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients chromium chromium-driver; fi
-# the ledger tests run against ganache (npm), installed into ./.tools
+# the ledger tests run against ganache (npm), installed into ./.tools, and check our receipts
+# with OpenZeppelin's own Merkle tree library (the standard the receipts follow)
 GANACHE_VERSION=7.9.2
-if [ "$extras" = "[dev]" ] && [ ! -x .tools/node_modules/.bin/ganache ]; then
+OZ_MERKLE_VERSION=1.0.8
+if [ "$extras" = "[dev]" ] && { [ ! -x .tools/node_modules/.bin/ganache ] \
+     || [ ! -f .tools/node_modules/@openzeppelin/merkle-tree/package.json ]; }; then
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-  echo "install.sh: installing ganache@$GANACHE_VERSION into .tools"
-  npm install --prefix .tools --no-audit --no-fund --loglevel=error "ganache@$GANACHE_VERSION" >/dev/null
+  echo "install.sh: installing ganache@$GANACHE_VERSION and @openzeppelin/merkle-tree@$OZ_MERKLE_VERSION into .tools"
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error "ganache@$GANACHE_VERSION" \
+    "@openzeppelin/merkle-tree@$OZ_MERKLE_VERSION" >/dev/null
 fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then

@@ -55,12 +55,144 @@ def test_contracts_compile_from_source_with_a_cache(_private_cache):
 def test_merkle_proofs_for_every_leaf_and_odd_sizes():
     for n in (1, 2, 3, 7, 8, 33):
         leaves = [merkle.leaf(1, i, bytes(32), bytes(32), text32("land"), i + 1, 0) for i in range(n)]
-        levels = merkle.tree(leaves)
-        r = merkle.root(levels)
+        t = merkle.tree(leaves)
+        r = merkle.root(t)
         for i in range(n):
-            assert merkle.verify(leaves[i], merkle.proof(levels, i), i, r)
+            assert merkle.verify(leaves[i], merkle.proof(t, i), r)
         if n > 1:
-            assert not merkle.verify(leaves[0], merkle.proof(levels, 0), 1, r)
+            assert not merkle.verify(leaves[0], merkle.proof(t, 1), r)
+
+
+def test_a_leaf_is_the_double_hash_of_the_abi_encoded_payment():
+    from eth_abi import encode
+    from eth_hash.auto import keccak
+
+    fields = [3, 1, b"\1" * 32, b"\2" * 32, text32("land"), 4_500, 1772445600]
+    once = keccak(encode(list(merkle.LEAF_ENCODING), fields))
+    assert merkle.leaf(*fields) == keccak(once) != once        # double-hashed: leaves ≠ inner nodes
+
+
+def test_an_inner_node_never_passes_as_a_leaf(ledger):
+    """The old attack: hand over an inner node as the "leaf" with the rest of its proof. The
+    bare proof check (MerkleProof semantics) accepts it — which is why the leaf is always
+    recomputed from the payment's fields, on chain and off — and the contract checks the index."""
+    ids = _pay(ledger, n=8)
+    ledger.anchor()
+    r = ledger.receipt(ids[2])
+    t = merkle.tree([bytes.fromhex(x["leaf"][2:]) for x in ledger.receipts(ids)])
+    parent = (t.position[2] - 1) // 2
+    inner, rest = t.nodes[parent], [bytes.fromhex(x[2:]) for x in r["proof"][1:]]
+    assert merkle.verify(inner, rest, t.root)                  # a bare proof check cannot tell
+    forged = copy.deepcopy(r)
+    forged.update(leaf="0x" + inner.hex(), proof=r["proof"][1:], index=parent)
+    v = ledger.verify_receipt(forged)
+    assert not v.ok and "leaf" in v.reason
+    f = ledger.treasury.functions
+    p = r["payment"]
+    fields = [bytes.fromhex(p["ref"][2:]), bytes.fromhex(p["payer_hash"][2:]), text32(p["tax_type"]),
+              p["amount_bani"], p["paid_at"]]
+    proof = [bytes.fromhex(x[2:]) for x in r["proof"]]
+    assert ledger.chain.call(f.verify(r["batch_id"], r["index"], *fields, proof))
+    assert ledger.chain.call(f.leaf(r["batch_id"], r["index"], *fields)).hex() == r["leaf"][2:]
+    assert not ledger.chain.call(f.verify(r["batch_id"], r["index"], *fields, proof[1:]))
+    assert not ledger.chain.call(f.verify(r["batch_id"], 8, *fields, proof))         # index ≥ count
+
+
+# ---- receipts as untrusted input ----------------------------------------------------------------------
+def _bad_receipts(ledger, r):
+    """(what, change) pairs: each makes a receipt that must be refused with a reason, not raise."""
+    other = merkle.tree([merkle.leaf(r["batch_id"], r["index"], bytes.fromhex(r["payment"]["ref"][2:]),
+                                     bytes.fromhex(r["payment"]["payer_hash"][2:]), text32(r["payment"]["tax_type"]),
+                                     r["payment"]["amount_bani"], r["payment"]["paid_at"]), b"\7" * 32])
+
+    def own_root(x):                      # a consistent receipt whose root was never anchored
+        x.update(proof=["0x" + (b"\7" * 32).hex()], root="0x" + other.root.hex())
+
+    return [
+        ("tx_hash", lambda x: x.update(tx_hash="0x" + "ab" * 32)),                 # random transaction
+        ("tx_hash", lambda x: x.update(tx_hash="0xnothex")),
+        ("amount_bani", lambda x: x["payment"].update(amount_bani=-100)),
+        ("amount_bani", lambda x: x["payment"].update(amount_bani=2**256)),
+        ("amount_bani", lambda x: x["payment"].update(amount_bani="100")),
+        ("amount_bani", lambda x: x["payment"].update(amount_bani=10**30)),       # fits, but not the leaf
+        ("proof", lambda x: x.update(proof=["0x" + "44" * 32] + x["proof"][1:])),
+        ("proof", lambda x: x.update(proof=x["proof"] * 20)),
+        ("proof", lambda x: x.update(proof="0x" + "44" * 32)),
+        ("proof[0]", lambda x: x.update(proof=["0x44"])),
+        ("root", own_root),
+        ("root", lambda x: x.update(root=None)),
+        ("batch_id", lambda x: x.update(batch_id=10**6)),
+        ("batch_id", lambda x: x.update(batch_id=-1)),
+        ("index", lambda x: x.update(index=True)),
+        ("payment.ref", lambda x: x["payment"].update(ref="0x" + "11" * 31)),
+        ("payment.tax_type", lambda x: x["payment"].update(tax_type="x" * 40)),
+        ("payment", lambda x: x.pop("payment")),
+        ("chain_id", lambda x: x.update(chain_id="1")),
+        ("contract", lambda x: x.update(contract="nope")),
+        ("block", lambda x: x.update(block=x["block"] + 1)),
+    ]
+
+
+def test_verify_receipt_answers_not_ok_for_every_bad_input(ledger):
+    ids = _pay(ledger, n=12)
+    ledger.anchor()
+    good = ledger.receipt(ids[4])
+    assert ledger.verify_receipt(good).ok
+    for what, change in _bad_receipts(ledger, good):
+        r = copy.deepcopy(good)
+        change(r)
+        v = ledger.verify_receipt(r)                         # never raises
+        assert not v.ok and v.reason, (what, v)
+        assert what.split(".")[-1].split("[")[0] in v.reason or what in ("amount_bani", "root", "batch_id"), (what, v)
+    for junk in (None, 42, "0x12", [], {"payment": {}}):
+        v = ledger.verify_receipt(junk)
+        assert not v.ok and v.reason
+
+
+# ---- the receipts are OpenZeppelin's standard: checked by OpenZeppelin's own library -----------------------
+OZ_SCRIPT = """
+const { StandardMerkleTree } = require("@openzeppelin/merkle-tree");
+const input = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+const verified = input.receipts.map(r => StandardMerkleTree.verify(r.root, input.encoding, r.values, r.proof));
+const root = StandardMerkleTree.of(input.batch, input.encoding).root;
+console.log(JSON.stringify({ verified, root }));
+"""
+
+
+def _receipt_values(r: dict) -> list[str]:
+    p = r["payment"]
+    return merkle.values(r["batch_id"], r["index"], p["ref"], p["payer_hash"], "0x" + text32(p["tax_type"]).hex(),
+                         p["amount_bani"], p["paid_at"])
+
+
+def test_openzeppelin_merkle_tree_verifies_our_receipts(tmp_path, _private_cache):
+    """A receipt verifies with the npm package @openzeppelin/merkle-tree (StandardMerkleTree),
+    and that library builds the very root we anchored from the same payments."""
+    import shutil
+    import subprocess
+
+    from tests.ganache_node import ROOT
+
+    modules = ROOT / ".tools" / "node_modules"
+    if not (modules / "@openzeppelin" / "merkle-tree").exists() or shutil.which("node") is None:
+        pytest.fail("@openzeppelin/merkle-tree is not installed in .tools (scripts/install.sh --dev installs it)")
+    led = Ledger.open(None, f"sqlite:///{tmp_path / 'ledger.sqlite'}", batch_size=50)
+    ids = _pay(led, n=37, payers=9)
+    led.anchor()
+    receipts = led.receipts(ids)
+    picked = [receipts[i] for i in (0, 5, 17, 36)]
+    forged = copy.deepcopy(receipts[5])
+    forged["payment"]["amount_bani"] += 1
+    items = [{"root": r["root"], "values": _receipt_values(r), "proof": r["proof"]} for r in picked + [forged]]
+    (tmp_path / "in.json").write_text(json.dumps({"encoding": list(merkle.LEAF_ENCODING), "receipts": items,
+                                                   "batch": [_receipt_values(r) for r in receipts]}))
+    (tmp_path / "check.js").write_text(OZ_SCRIPT)
+    out = subprocess.run(["node", str(tmp_path / "check.js"), str(tmp_path / "in.json")], capture_output=True,
+                         text=True, timeout=60, env={"NODE_PATH": str(modules), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["verified"] == [True, True, True, True, False]
+    assert got["root"] == receipts[0]["root"]
 
 
 # ---- payments, anchoring, receipts ------------------------------------------------------------------
@@ -76,7 +208,7 @@ def test_payments_anchor_in_batches_and_every_receipt_verifies(ledger):
         assert v.ok, v.reason
     r = receipts[0]
     assert r["chain_id"] == ledger.chain.chain_id and r["contract"] == ledger.treasury.address
-    assert r["tx_hash"] == done[0]["tx_hash"] and len(r["proof"]) == 9          # ⌈log2 500⌉
+    assert r["tx_hash"] == done[0]["tx_hash"] and len(r["proof"]) in (8, 9)     # a complete tree of 500
     assert ledger.anchor() == []                                                # nothing twice
 
 
@@ -183,6 +315,37 @@ def test_nothing_personal_on_chain_and_erasure_unlinks(ledger):
     assert ledger.payer_hash_of("citizen:777") is None
     assert ledger.verify_payment(ids[0]).ok                   # the receipt still holds
     assert ledger.payer_hash_of("citizen:778") is not None
+
+
+# ---- keys --------------------------------------------------------------------------------------------------
+def test_without_a_chain_key_the_roles_have_secret_keys_per_store(ganache, tmp_path, _private_cache):
+    """No key is computable from a public constant: each store makes its own random seed (kept
+    in the store, which is owner-only), and reopening a store finds its accounts and contracts."""
+    import os
+    import stat
+
+    from eth_account import Account
+    from eth_hash.auto import keccak
+
+    public = {Account.from_key(keccak(f"smartcity-twin:{r}".encode())).address for r in ("admin", "treasury", "issuer")}
+    a = Ledger.open(ganache.url, f"sqlite:///{tmp_path / 'a.sqlite'}")
+    b = Ledger.open(ganache.url, f"sqlite:///{tmp_path / 'b.sqlite'}")
+    roles = ("admin", "treasury", "issuer", "auditor")
+    mine = {r: a.chain.account(r).address for r in roles}
+    assert not public & set(mine.values())
+    assert not set(mine.values()) & {b.chain.account(r).address for r in roles}
+    assert len(set(mine.values())) == 4
+    assert stat.S_IMODE(os.stat(tmp_path / "a.sqlite").st_mode) == 0o600
+    again = Ledger.open(ganache.url, f"sqlite:///{tmp_path / 'a.sqlite'}")
+    assert {r: again.chain.account(r).address for r in roles} == mine
+    assert again.treasury.address == a.treasury.address                  # found, not redeployed
+    ids = _pay(again, n=3)
+    again.anchor()
+    assert again.verify_payment(ids[0]).ok
+    # the embedded chain: fresh random accounts every time, never the public ones
+    e1, e2 = (Ledger.open(None, f"sqlite:///{tmp_path / f'e{i}.sqlite'}") for i in (1, 2))
+    assert e1.chain.account("admin").address != e2.chain.account("admin").address
+    assert e1.chain.account("admin").address not in public
 
 
 # ---- concurrency and faults ------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 @title Treasury: local taxes and fees of a city hall, and the Merkle roots that anchor them
 @notice Payments are recorded one by one (`record`, an event each) or, for throughput, in
         batches whose Merkle root is anchored (`anchor`); `verify` checks a payment's proof
-        against an anchored root. Only accounts with the treasury role may record or anchor.
+        against an anchored root. The trees are OpenZeppelin's standard Merkle trees
+        (double-hashed leaves, sorted pairs), so a receipt also verifies with
+        the npm package openzeppelin/merkle-tree or Solidity's MerkleProof. Only accounts with the
+        treasury role may record or anchor.
         Nothing personal is stored: a payer is a salted hash of a pseudonymous id.
 """
 
@@ -72,18 +75,29 @@ def anchor(batch_id: uint256, root: bytes32, count: uint256, total_bani: uint256
 
 @view
 @external
-def verify(batch_id: uint256, leaf: bytes32, proof: DynArray[bytes32, 40], index: uint256) -> bool:
-    """Whether `leaf` is at position `index` of the batch's Merkle tree (keccak256 of the
-    ordered pair of children; an odd node is paired with itself)."""
-    root: bytes32 = self.batches[batch_id].root
-    if root == empty(bytes32):
+def leaf(batch_id: uint256, index: uint256, ref: bytes32, payer_hash: bytes32, tax_type: bytes32,
+         amount_bani: uint256, paid_at: uint256) -> bytes32:
+    """The leaf of a payment in OpenZeppelin's standard Merkle tree:
+    keccak256(keccak256(abi.encode(fields))). Hashing twice separates leaves from inner nodes
+    (the hash of 64 bytes), so an inner node can never pass as a leaf."""
+    return keccak256(keccak256(abi_encode(batch_id, index, ref, payer_hash, tax_type, amount_bani, paid_at)))
+
+
+@view
+@external
+def verify(batch_id: uint256, index: uint256, ref: bytes32, payer_hash: bytes32, tax_type: bytes32,
+           amount_bani: uint256, paid_at: uint256, proof: DynArray[bytes32, 40]) -> bool:
+    """Whether this payment is in the batch's anchored tree: the leaf is recomputed from the
+    fields (never taken as given), its index must be inside the batch, and the proof is
+    checked as OpenZeppelin's MerkleProof.verify does (each step hashes the sorted pair)."""
+    batch: Batch = self.batches[batch_id]
+    if batch.root == empty(bytes32) or index >= batch.count:
         return False
-    node: bytes32 = leaf
-    i: uint256 = index
+    node: bytes32 = keccak256(keccak256(abi_encode(batch_id, index, ref, payer_hash, tax_type, amount_bani,
+                                                   paid_at)))
     for sibling: bytes32 in proof:
-        if i % 2 == 0:
+        if convert(node, uint256) < convert(sibling, uint256):
             node = keccak256(concat(node, sibling))
         else:
             node = keccak256(concat(sibling, node))
-        i = i // 2
-    return node == root
+    return node == batch.root
