@@ -30,8 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, SmallInteger,
-                        String, Table, Text, create_engine, event, text)
+                        String, Table, Text, text)
 from sqlalchemy.engine import Engine
+
+from twin.storage import engine_url, open_engine, sqlite_url
+
+__all__ = ["Store", "metadata", "open_store", "sqlite_url"]
 
 metadata = MetaData()
 
@@ -144,11 +148,6 @@ class Store:
         self.engine.dispose()
 
 
-def sqlite_url(path) -> str:
-    """The URL of a SQLite file."""
-    return f"sqlite:///{path}"
-
-
 def open_store(url: str, schema: str | None = None, create: bool = True) -> Store:
     """Open (and by default create the tables of) the store at ``url``.
 
@@ -156,39 +155,13 @@ def open_store(url: str, schema: str | None = None, create: bool = True) -> Stor
     ----------
     url
         A SQLAlchemy URL: ``sqlite:///path/to/file.sqlite`` or
-        ``postgresql+psycopg://user@host:5432/db``. ``postgresql://`` is read as psycopg 3.
+        ``postgresql+psycopg://user@host:5432/db``. ``postgresql://`` is read as psycopg 3
+        (the engine, its URL and SQLite settings come from :func:`twin.storage.open_engine`).
     schema
         PostgreSQL only: a schema of its own (created if missing) for the tables.
     """
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    kwargs: dict = {}
-    if url.startswith("sqlite"):
-        if schema:
-            raise ValueError(f"schema={schema!r}: schemas are for PostgreSQL; SQLite stores are separate files")
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    elif url.startswith("postgresql"):
-        if schema:
-            if not schema.replace("_", "").isalnum():
-                raise ValueError(f"schema={schema!r}: use letters, digits and _ only")
-            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
-        kwargs["pool_pre_ping"] = True
-    else:
-        raise ValueError(f"database url {url!r}: use sqlite:///FILE or postgresql://USER@HOST/DB")
-    engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    if schema:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    url = engine_url(url)
+    engine = open_engine(url, schema=schema)
     if create:
         metadata.create_all(engine)
     return Store(engine, url, schema)
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
