@@ -10,16 +10,24 @@
   ``.../state`` so a dashboard that connects later sees every device's last state.
 * **In.** It subscribes to ``city/<slug>/+/+/cmd`` and queues what arrives for the sensors,
   which apply it at their next tick.
-* **Delivery.** QoS 0 or 1. At QoS 1 paho keeps every message until the broker acknowledges it
-  and re-sends the unacknowledged ones after a reconnect; the bridge reconnects by itself
-  (1–8 s back-off). QoS 0 messages produced while the broker is away wait in an offline buffer
-  and go out on reconnection. **Back-pressure**: when more than ``max_pending`` messages are
-  unacknowledged (or buffered), publishing blocks until the broker catches up, so memory stays
-  bounded and nothing is dropped; ``max_buffer`` caps how long a broker may be away.
+* **Delivery.** QoS 0 or 1. At QoS 1 no message is lost to an outage of the broker, however
+  long: the bridge keeps its own queue and hands paho at most ``max_inflight`` unacknowledged
+  messages at a time (an **in-flight window**, far below paho's 65,535 message ids); each
+  PUBACK lets the next queued message in, paho re-sends the unacknowledged ones after a
+  reconnect (a subscriber may then see a duplicate: at-least-once), and the bridge reconnects
+  by itself (1–8 s back-off). **Back-pressure**: while more than ``max_pending`` messages are
+  unacknowledged (``max_buffer`` while the broker is away) publishing blocks, so memory stays
+  bounded. QoS 0 messages wait in the same queue while the broker is away; one written just
+  as the connection drops may vanish (that is QoS 0).
+* **Accounting.** ``published``, ``sent``, ``acked``, ``resent``, ``lost``, ``pending`` (see
+  :class:`MqttBridge`). :meth:`MqttBridge.drain` is True only when every message is
+  acknowledged; at the end of a run whatever the broker has still not acknowledged after
+  ``drain_timeout_s`` is counted ``lost`` and :meth:`MqttBridge.failure` reports it, so the
+  run fails instead of claiming success.
 * **Start.** The broker must answer within ``connect_timeout_s``; otherwise
   :class:`BridgeError` says which URL, and why (refused, unknown host, bad credentials, TLS).
-* **Stop.** :meth:`shutdown` waits (``drain_timeout_s``) until every QoS 1 message is
-  acknowledged, then disconnects.
+* **Stop.** :meth:`MqttBridge.shutdown` waits (``drain_timeout_s``) until every QoS 1 message
+  is acknowledged, counts the rest as lost, then disconnects.
 
 URLs: ``mqtt://[user[:password]@]host[:1883]`` or ``mqtts://host[:8883]`` (TLS; ``ca_certs``
 for a private CA, ``tls_insecure`` to skip the host name check in tests).
@@ -88,6 +96,9 @@ class MqttParams(BaseModel):
     ca_certs: str | None = None
     tls_insecure: bool = False
     client_id: str | None = None
+    # QoS 1 messages handed to paho and not yet acknowledged, at most (paho's message ids are
+    # 16-bit: a backlog handed over whole would reuse ids and lose the excess over 65,535)
+    max_inflight: int = Field(1000, ge=1, le=20_000)
     max_pending: int = Field(1000, ge=1)
     max_buffer: int = Field(5_000_000, ge=1)
     connect_timeout_s: float = Field(5.0, gt=0)
@@ -150,7 +161,26 @@ def connect(client, broker: BrokerURL, timeout_s: float) -> None:
 
 
 class MqttBridge:
-    """Mirror a run to an MQTT broker (see the module docstring)."""
+    """Mirror a run to an MQTT broker (see the module docstring).
+
+    Every message is accounted for, in messages:
+
+    ``published``
+        given to the bridge by the twin;
+    ``sent``
+        handed to paho (once per message; paho's own re-sends after a reconnect are ``resent``);
+    ``acked``
+        acknowledged by the broker (QoS 1 ``PUBACK``);
+    ``lost``
+        given up at the end of the run: still queued or unacknowledged when the final drain
+        (``drain_timeout_s``) ran out;
+    ``pending``
+        queued in the bridge plus in flight (handed to paho, not yet acknowledged).
+
+    At QoS 1, after :meth:`finish`, ``published == acked + lost``; ``lost`` is not zero
+    only when the broker stayed away (or never acknowledged) to the end, and then
+    :meth:`failure` says so, so that the run is not reported as complete.
+    """
 
     name = "mqtt"
 
@@ -158,16 +188,25 @@ class MqttBridge:
         self.p = params
         self.broker = parse_url(params.url)
         self.published = 0
+        self.sent = 0
         self.acked = 0
+        self.resent = 0
+        self._lost_at_finish = 0
         self.offline_buffered = 0
         self.reconnects = 0
         self.blocked_s = 0.0
         self.received_cmds = 0
-        self._pending: set[int] = set()
-        self._early: set[int] = set()
-        self._lock = threading.Lock()
-        self._offline: deque = deque()
+        self.peak_queued = 0
+        self.peak_inflight = 0
+        self._queue: deque = deque()               # (topic, payload, retain) waiting for the window
+        self._inflight: dict[int, tuple] = {}      # mid -> message: handed to paho, no PUBACK yet
+        self._early: set[int] = set()              # PUBACKs that came before publish() returned the mid
+        self._lock = threading.Lock()              # _inflight, _early, acked (paho's thread writes them)
+        self._feeding = threading.Lock()           # one feeder at a time; paho's thread never takes it
         self._connected = threading.Event()
+        self._ever_connected = False
+        self._finished = False                     # finish() has run at least once
+        self._published_at_finish = 0
         self.client = None
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -177,7 +216,8 @@ class MqttBridge:
         c = make_client(self.broker, self.p.client_id or f"twin-{twin.city.slug}-{twin.seed}-{id(self) % 10**6}",
                         username=self.p.username, password=self.p.password, ca_certs=self.p.ca_certs,
                         tls_insecure=self.p.tls_insecure)
-        c.on_publish = self._on_publish
+        if self.p.qos > 0:
+            c.on_publish = self._on_publish
         c.on_message = self._on_message
         c.on_disconnect = self._on_disconnect
         self.client = c
@@ -192,16 +232,15 @@ class MqttBridge:
         if self.p.publish_bus:
             twin.bus.subscribe("#", self)
 
-    def _on_connect(self, client, _u, _flags, _rc, _props) -> None:
-        if self._connected.is_set():
+    def _on_connect(self, client, _u, _flags, reason_code, _props) -> None:
+        if self._connected.is_set() or (reason_code is not None and reason_code.is_failure):
             return
         client.subscribe(self.cmd_pattern, qos=1)
-        self._connected.set()
         with self._lock:
-            backlog = list(self._offline)
-            self._offline.clear()
-        for topic, payload, qos, retain in backlog:
-            self._send(topic, payload, qos, retain)
+            if self._ever_connected:                   # paho re-sends what was in flight (DUP)
+                self.resent += len(self._inflight)
+            self._ever_connected = True
+        self._connected.set()
 
     def _on_disconnect(self, _c, _u, _flags, reason_code, _props) -> None:
         if self._connected.is_set():
@@ -209,14 +248,11 @@ class MqttBridge:
         self._connected.clear()
 
     def _on_publish(self, _c, _u, mid, _rc, _props) -> None:
-        # paho may call this from its network thread before publish() has returned the mid to
-        # us: such early acknowledgements wait in _early (paho's own lock may be held here, so
-        # the bridge never holds its lock while calling paho)
-        if self.p.qos == 0:
-            return
+        # paho's network thread, with paho's locks held: only the bridge's own small lock is
+        # taken here, and the bridge never holds that lock while it calls paho (no deadlock).
+        # A PUBACK may come before publish() has returned the mid to the feeder: it waits in _early.
         with self._lock:
-            if mid in self._pending:
-                self._pending.discard(mid)
+            if self._inflight.pop(mid, None) is not None:
                 self.acked += 1
             else:
                 self._early.add(mid)
@@ -229,42 +265,85 @@ class MqttBridge:
     # ---- publishing --------------------------------------------------------------------------
     @property
     def pending(self) -> int:
-        return len(self._pending) + len(self._offline)
+        """Messages not yet acknowledged: queued in the bridge plus in flight."""
+        return len(self._queue) + len(self._inflight)
 
-    def publish(self, topic: str, payload: bytes, qos: int | None = None, retain: bool = False) -> None:
-        """Publish one message (blocks while more than ``max_pending`` are unacknowledged)."""
-        qos = self.p.qos if qos is None else qos
-        limit = self.p.max_pending if self._connected.is_set() else self.p.max_buffer
-        if self.pending >= limit:
+    @property
+    def inflight(self) -> int:
+        """QoS 1 messages handed to paho and not yet acknowledged (never above ``max_inflight``)."""
+        return len(self._inflight)
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """Publish one message at the bridge's QoS.
+
+        The message joins the bridge's queue and is handed to paho as soon as the in-flight
+        window has room. This call blocks (back-pressure) while ``max_pending`` messages are
+        unacknowledged with the broker connected, or ``max_buffer`` while it is away.
+        """
+        self.published += 1
+        if not self._connected.is_set():
+            self.offline_buffered += 1
+        self._queue.append((topic, payload, retain))
+        self._feed()
+        if self.pending > self.peak_queued:
+            self.peak_queued = self.pending
+        if self.pending >= self._limit():
             t0 = time.perf_counter()
-            while self.pending >= (self.p.max_pending if self._connected.is_set() else self.p.max_buffer):
+            while self.pending >= self._limit():
                 time.sleep(0.0005)
+                self._feed()
                 if time.perf_counter() - t0 > 3600:
                     raise BridgeError(f"--mqtt {self.broker}: no acknowledgement for an hour; giving up")
             self.blocked_s += time.perf_counter() - t0
-        if not self._connected.is_set():
-            with self._lock:
-                if not self._connected.is_set():
-                    self._offline.append((topic, payload, qos, retain))
-                    self.offline_buffered += 1
-                    return
-        self._send(topic, payload, qos, retain)
 
-    def _send(self, topic, payload, qos, retain) -> None:
+    def _limit(self) -> int:
+        return self.p.max_pending if self._connected.is_set() else self.p.max_buffer
+
+    def _feed(self) -> None:
+        """Hand queued messages to paho while the window has room (QoS 0: while connected).
+
+        This is the one place that calls ``client.publish``; it runs in the publishing thread
+        (from :meth:`publish` and :meth:`drain`), never in paho's. At QoS 1 paho numbers each
+        message with a 16-bit id and keeps it until its PUBACK, re-sending it after a
+        reconnect, so no more than ``max_inflight`` (far below 65,535) are ever handed over:
+        the ids in use never wrap onto each other, and the rest of an outage's backlog waits
+        here, in order.
+        """
         import paho.mqtt.client as mqtt
 
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        with self._lock:
-            self.published += 1
-            if qos > 0:                                # kept by paho until acknowledged, even offline
-                if info.mid in self._early:
-                    self._early.discard(info.mid)
-                    self.acked += 1
-                else:
-                    self._pending.add(info.mid)
-            elif info.rc == mqtt.MQTT_ERR_NO_CONN:
-                self._offline.append((topic, payload, qos, retain))
-                self.offline_buffered += 1
+        if self.client is None or not self._feeding.acquire(blocking=False):
+            return
+        try:
+            qos = self.p.qos
+            while self._queue:
+                if qos == 0 and not self._connected.is_set():
+                    return                             # paho would drop it: keep it until the broker is back
+                if qos > 0 and len(self._inflight) >= self.p.max_inflight:
+                    return
+                msg = self._queue.popleft()
+                info = self.client.publish(msg[0], msg[1], qos=qos, retain=msg[2])
+                if qos == 0:
+                    if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                        self._queue.appendleft(msg)    # not written: try again after the reconnect
+                        return
+                    self.sent += 1
+                    continue
+                if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                    # MQTT_ERR_QUEUE_SIZE: paho still holds a message under this id (it only
+                    # happens if acknowledgements came wildly out of order): retry on the next id
+                    self._queue.appendleft(msg)
+                    return
+                with self._lock:                       # NO_CONN: paho keeps it and sends it on reconnect
+                    self.sent += 1
+                    if info.mid in self._early:
+                        self._early.discard(info.mid)
+                        self.acked += 1
+                    else:
+                        self._inflight[info.mid] = msg
+                        if len(self._inflight) > self.peak_inflight:
+                            self.peak_inflight = len(self._inflight)
+        finally:
+            self._feeding.release()
 
     def telemetry(self, topic: str, pack: list) -> None:
         """A sensors sink: one SenML pack on its device topic."""
@@ -285,27 +364,69 @@ class MqttBridge:
 
     # ---- stop --------------------------------------------------------------------------------
     def drain(self, timeout_s: float | None = None) -> bool:
-        """Wait until nothing is pending (True) or the timeout passes (False)."""
+        """Feed the window and wait until every message is acknowledged (True), or until the
+        timeout (default ``drain_timeout_s``) passes with some still pending (False)."""
         end = time.monotonic() + (self.p.drain_timeout_s if timeout_s is None else timeout_s)
-        while self.pending and time.monotonic() < end:
-            time.sleep(0.01)
-        return not self.pending
+        while True:
+            self._feed()
+            if not self.pending:
+                return True
+            if self.client is None or time.monotonic() >= end:
+                return False
+            time.sleep(0.005)
+
+    def finish(self, timeout_s: float | None = None) -> bool:
+        """End of the run (:meth:`twin.engine.Twin.finish` calls it): drain, then count whatever
+        the broker has still not acknowledged as ``lost``. True when nothing was lost.
+
+        Repeatable: a twin that runs on afterwards (the live control room) keeps publishing, and a
+        later ``finish()`` counts again. A PUBACK that still comes after the drain gave up takes
+        its message off ``lost`` (``lost`` never exceeds ``pending``).
+        """
+        if self.client is not None:
+            self.drain(timeout_s)
+        self._finished = True
+        self._published_at_finish = self.published
+        self._lost_at_finish = self.pending
+        return self._lost_at_finish == 0
+
+    @property
+    def lost(self) -> int:
+        """Messages the end-of-run drain gave up on and the broker has not acknowledged since."""
+        return min(self._lost_at_finish, self.pending)
+
+    def failure(self) -> str | None:
+        """Why the run must not be reported complete: the messages lost, or None."""
+        if not self.lost:
+            return None
+        return (f"--mqtt {self.broker}: lost {self.lost:,} of {self.published:,} messages — the broker had not "
+                f"acknowledged them when the {self.p.drain_timeout_s:g} s drain at the end of the run ran out "
+                f"(acknowledged {self.acked:,}, QoS {self.p.qos})")
 
     def shutdown(self) -> None:
+        """Drain (unless :meth:`finish` already did, with nothing published since), then
+        disconnect: what is still pending then is lost."""
         if self.client is None:
             return
-        drained = self.drain()
+        if not self._finished or self.published != self._published_at_finish:
+            self.finish()
+        self._lost_at_finish = self.pending
         self.client.disconnect()
         self.client.loop_stop()
         self.client = None
-        self.drained = drained
+        self.drained = self.lost == 0
 
     def kpis(self) -> dict:
-        if self.client is not None:
-            self.drain()
-        return {"broker": str(self.broker), "qos": self.p.qos, "published": self.published, "acked": self.acked,
-                "pending": self.pending, "offline_buffered": self.offline_buffered, "reconnects": self.reconnects,
-                "blocked_s": round(self.blocked_s, 3), "commands_received": self.received_cmds}
+        """The delivery figures (see the class docstring). Read after :meth:`finish`; a driver
+        that never calls it gets it here, once."""
+        if not self._finished:
+            self.finish()
+        return {"broker": str(self.broker), "qos": self.p.qos, "published": self.published, "sent": self.sent,
+                "acked": self.acked, "lost": self.lost, "pending": self.pending, "resent": self.resent,
+                "max_inflight": self.p.max_inflight, "peak_inflight": self.peak_inflight,
+                "peak_pending": self.peak_queued, "offline_buffered": self.offline_buffered,
+                "reconnects": self.reconnects, "blocked_s": round(self.blocked_s, 3),
+                "commands_received": self.received_cmds}
 
 
 def _num(x: float):

@@ -7,6 +7,7 @@ Debian package ``scripts/install.sh --dev`` installs; a missing binary fails the
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -40,7 +41,11 @@ class Broker:
             "persistence true\n"
             f"persistence_location {folder}/\n"
             "autosave_interval 1\n"
-            f"log_dest file {folder}/mosquitto.log\n")
+            f"log_dest file {folder}/mosquitto.log\n"
+            # started as root, mosquitto switches to the user "mosquitto", which cannot write in
+            # the test's private folder: no log, and no persistence (a restarted broker would
+            # forget the persistent sessions the outage tests rely on)
+            + ("user root\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""))
         self.proc = None
 
     @property

@@ -304,6 +304,90 @@ def test_broker_restart_mid_run_loses_no_qos1_message(broker, demo_city):
     assert not missing, f"{len(missing)} lost, e.g. {missing[:10]}"
 
 
+def _outage(broker, city, n: int, max_inflight: int, client_id: str):
+    """Stop the broker, publish ``n`` QoS 1 messages through a bridge, start it again, drain.
+
+    The subscriber holds a **persistent session** (clean_session false, saved by the broker):
+    while the broker is down nobody is connected, and after the restart the subscriber and the
+    bridge reconnect in either order — the broker keeps every message for the session
+    (``max_queued_messages 0``). So a sequence number missing at the subscriber is a message
+    lost between the twin and the broker, not one a late subscriber missed; and because the
+    subscriber counts what arrived (not what the bridge says was acknowledged), the bridge's
+    own accounting is checked against the truth.
+    """
+    col = Collector(broker.url, "city/+/outage/#", client_id=client_id, clean=False)
+    time.sleep(1.5)                                   # the broker saves the session (autosave_interval 1)
+    tw = Twin(city)
+    bridge = tw.add(MqttBridge(MqttParams(url=broker.url, qos=1, max_inflight=max_inflight,
+                                          max_pending=max_inflight)))
+    broker.stop()
+    assert (broker.folder / "mosquitto.db").exists(), "the broker did not save the subscriber's session"
+    deadline = time.time() + 10
+    while bridge._connected.is_set() and time.time() < deadline:
+        time.sleep(0.01)
+    assert not bridge._connected.is_set(), "the bridge did not notice the broker going away"
+    topic = tw.topic("outage/seq")
+    for i in range(n):
+        bridge.publish(topic, b'{"seq":%d}' % i)
+    assert bridge.inflight <= max_inflight and bridge.pending == n    # the backlog waits in the bridge
+    broker.start()
+    assert bridge.drain(90), f"{bridge.pending} messages never acknowledged"
+    k = bridge.kpis()
+    seen: set[int] = set()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with col.lock:
+            seen = {json.loads(p)["seq"] for _, p, _ in col.msgs}
+        if len(seen) == n:
+            break
+        time.sleep(0.2)
+    tw.close()
+    col.stop()
+    return k, seen
+
+
+def test_outage_backlog_is_fed_through_a_small_window_and_none_is_lost(broker, demo_city):
+    """1,000 messages queued offline go out through a window of 100: never more than 100
+    unacknowledged with paho, every one arrives, and the counts add up."""
+    k, seen = _outage(broker, demo_city, 1000, 100, "t-window")
+    assert k["reconnects"] >= 1 and k["peak_inflight"] <= 100
+    assert k["published"] == k["sent"] == k["acked"] == 1000 and k["lost"] == 0 and k["pending"] == 0
+    missing = sorted(set(range(1000)) - seen)
+    assert not missing, f"{len(missing)} lost, e.g. {missing[:10]}"
+
+
+def test_outage_backlog_beyond_65535_qos1_messages_loses_none(broker, demo_city):
+    """More than 65,535 QoS 1 messages queued while the broker is down (paho's message ids are
+    16-bit: handed over at once, the excess — here 2,000 — used to vanish while drain() reported
+    success). About 25 s on two cores, most of it the broker and the subscriber working through
+    the backlog: it is the issue's own acceptance check, so it stays in the default suite."""
+    n = 65_535 + 2_000
+    k, seen = _outage(broker, demo_city, n, 1000, "t-beyond")
+    assert k["peak_inflight"] <= 1000
+    assert k["published"] == k["acked"] == n and k["lost"] == 0
+    missing = sorted(set(range(n)) - seen)
+    assert not missing, f"{len(missing)} lost, e.g. {missing[:10]}"
+
+
+def test_a_broker_that_never_comes_back_is_reported_as_loss(broker, demo_city):
+    """drain() tells the truth, and what the broker never acknowledged is counted lost."""
+    tw = Twin(demo_city)
+    bridge = tw.add(MqttBridge(MqttParams(url=broker.url, qos=1, max_inflight=50, drain_timeout_s=1)))
+    for i in range(20):
+        bridge.publish(tw.topic("outage/seq"), b"%d" % i)
+    assert bridge.drain(10)
+    broker.stop()
+    while bridge._connected.is_set():
+        time.sleep(0.01)
+    for i in range(300):
+        bridge.publish(tw.topic("outage/seq"), b"%d" % i)
+    assert bridge.drain(0.5) is False and bridge.pending == 300
+    k = bridge.kpis()
+    tw.close()
+    assert k["lost"] == 300 and k["acked"] == 20 and k["published"] == k["acked"] + k["lost"]
+    assert "lost 300 of 320 messages" in bridge.failure()
+
+
 @pytest.mark.parametrize("url,words", [
     ("mqtt://127.0.0.1:{free}", "connection refused"),
     ("mqtt://no-such-host.invalid:1883", "unknown host"),
