@@ -141,3 +141,45 @@ def test_trips_follow_the_road_graph_and_take_plausible_time(tmp_path, demo_city
     assert all(p["length_m"] - 0.05 <= (70 / 3.6) * (p["duration_s"] + 0.005) for p in car)
     # pedestrians walk at 1.4 m/s
     assert all(p["length_m"] / p["duration_s"] == pytest.approx(1.4, rel=1e-3) for p in walk if p["duration_s"] > 10)
+
+
+def test_finish_does_the_end_of_run_work_and_reading_kpis_changes_nothing(demo_city):
+    class Counter:
+        name = "counter"
+
+        def __init__(self):
+            self.finished, self.pending = 0, 3
+
+        def attach(self, twin):
+            pass
+
+        def finish(self):                          # e.g. anchor what the last tick left
+            self.finished += 1
+            self.pending = 0
+
+        def kpis(self):
+            return {"pending": self.pending, "finished": self.finished}
+
+    tw = Twin(demo_city, seed=1)
+    c = Counter()
+    tw.add(c)
+    assert tw.kpis()["counter"] == {"pending": 3, "finished": 0}
+    assert tw.kpis()["counter"] == {"pending": 3, "finished": 0}   # reading twice changes nothing
+    tw.finish()
+    assert tw.kpis()["counter"] == {"pending": 0, "finished": 1}
+
+
+def test_the_ledger_anchors_its_last_batch_at_finish_not_when_kpis_are_read(tmp_path, demo_city):
+    from twin_app.run import build_twin
+
+    sc = load_scenario("baseline", city="demo", population=3000, hours=16, seed=5, start="2026-03-30T00:00:00",
+                       ledger={"anchor_every_min": 100000})
+    tw = build_twin(sc, demo_city, tmp_path / "run", timetable=None)
+    tw.run(16)
+    before = tw.kpis()["ledger"]
+    assert before["payments_queued"] > 0 and before["payments_anchored"] == 0
+    assert tw.kpis()["ledger"]["payments_queued"] == before["payments_queued"]
+    tw.finish()
+    after = tw.kpis()["ledger"]
+    tw.close()
+    assert after["payments_queued"] == 0 and after["payments_anchored"] == before["payments_queued"]

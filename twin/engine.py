@@ -172,9 +172,22 @@ class Twin:
                                           np.asarray(lon, np.float64), np.asarray(lat, np.float64),
                                           payload, ref))
 
+    # ---- the end of a run -----------------------------------------------------------------------
+    def finish(self) -> None:
+        """End the run: each component that has end-of-run work does it, once, in the order the
+        components were added (its ``finish()``: anchor the ledger's last batch, drain the MQTT
+        bridge, ...). Call it after the last :meth:`run` and before the final :meth:`kpis`; the
+        run driver does. Running the twin on afterwards is allowed (the live control room does);
+        a later ``finish()`` does the new work only."""
+        for c in self.components:
+            done = getattr(c, "finish", None)
+            if done is not None:
+                done()
+
     # ---- results ------------------------------------------------------------------------------
     def kpis(self) -> dict:
-        """KPIs of every component, keyed by component name, plus event counts."""
+        """KPIs of every component, keyed by component name, plus event counts. Pure: reading
+        the KPIs changes nothing (end-of-run work belongs in :meth:`finish`)."""
         out = {c.name: c.kpis() for c in self.components}
         out["events"] = {"total": self.bus.published,
                          "by_kind": dict(sorted(self.log.counts.items())) if self.log else {}}
