@@ -399,9 +399,28 @@ class Sensors:
         self._state(k, cmd=name, dim=float(f.extra["dim"][k]), mode=("auto", "on", "off")[f.extra["mode"][k]])
         return {"device": device_id, "cmd": name, "status": STATUSES[f.status[k]]}
 
-    def _apply_queued_commands(self) -> None:
-        import json
+    @staticmethod
+    def parse_command(topic: str, payload) -> dict:
+        """A command payload from MQTT (untrusted: anyone who may publish on the broker) as a dict.
 
+        It goes through :func:`twin.untrusted.loads` (at most 4096 bytes and 4 levels of nesting,
+        checked before parsing: a command is a small flat object such as ``{"cmd": "dim",
+        "level": 0.4}``), and must be a JSON object with a ``cmd`` string.
+
+        Raises
+        ------
+        twin.untrusted.UntrustedJSONError
+            Anything else, with a message naming the topic and the reason (never the payload).
+        """
+        from twin.untrusted import UntrustedJSONError, loads
+
+        what = f"command on {str(topic)[:200]}"
+        cmd = loads(payload, max_bytes=4096, max_depth=4, what=what)
+        if not isinstance(cmd, dict) or not isinstance(cmd.get("cmd"), str):
+            raise UntrustedJSONError(what, 'must be a JSON object with a "cmd" string, e.g. {"cmd": "ping"}')
+        return cmd
+
+    def _apply_queued_commands(self) -> None:
         while True:
             try:
                 topic, payload = self.commands.get_nowait()
@@ -410,7 +429,7 @@ class Sensors:
             parts = topic.split("/")
             device_id = parts[-2] if len(parts) >= 2 else ""
             try:
-                cmd = json.loads(payload)
+                cmd = self.parse_command(topic, payload)
                 self.command(device_id, cmd)
             except (ValueError, TypeError) as exc:
                 self.commands_refused += 1

@@ -16,7 +16,9 @@ ceiling for answering a petition in Romania is 30 days (OG 27/2002, art. 8), for
 certificate 15 days and for a building permit 30 days (Law 50/1991, art. 6¹ and 7).
 
 Attributes follow Open311's service definitions (``datatype`` string, number, datetime, text,
-singlevaluelist, multivaluelist).
+singlevaluelist, multivaluelist). A ``number`` attribute may carry a range (``minimum``,
+``maximum``, ``integer``) that the city hall enforces at intake (:mod:`services.hall`) and that
+its ``datatype_description`` states in words.
 """
 from __future__ import annotations
 
@@ -67,6 +69,9 @@ class Attribute:
     values: tuple[tuple[str, str], ...] = ()       # (key, name) for the list types
     variable: bool = True
     datatype_description: str = ""
+    minimum: float | None = None                    # for datatype number: the range taken at intake
+    maximum: float | None = None
+    integer: bool = False                           # for datatype number: whole numbers only
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ _REPORTS = {
     "road_signs": ("traffic_safety", 72, 2, ("indicator", "marcaj", "sign"), ()),
     "public_lighting": ("lighting", 72, 2, ("stâlp", "bec", "streetlight", "lamp"),
                         (Attribute("lamps_out", "number", "How many lamps are out", False,
-                                   datatype_description="a whole number, 1 to 50"),)),
+                                   datatype_description="a whole number, 1 to 50", minimum=1, maximum=50,
+                                   integer=True),)),
     "parking": ("parking", 120, 3, ("parcare", "parking lot"), ()),
     "waste_dumping": ("sanitation", 72, 2, ("moloz", "deșeuri", "dumping"),
                       (Attribute("volume", "singlevaluelist", "How much waste", False,

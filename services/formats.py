@@ -10,7 +10,14 @@ booleans ``true``/``false``.
 from __future__ import annotations
 
 import json
+import re
 from xml.etree.ElementTree import Element, SubElement, tostring
+
+# What XML 1.0 cannot carry (its ``Char`` production): C0 controls but tab, LF and CR, lone
+# surrogates, U+FFFE and U+FFFF. The city hall refuses text holding any of them at intake
+# (:func:`services.hall.check_text`); :func:`render` drops them again, so that no stored value
+# can ever make a document that is not well-formed.
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
@@ -21,7 +28,11 @@ ROOTS = {"services": "service", "service_requests": "request", "errors": "error"
 def render(fmt: str, root: str, data) -> bytes:
     """Serialise ``data`` (a list of dicts for the list roots, a dict for ``service_definition``)."""
     if fmt == "json":
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:              # a lone surrogate: escape it (still valid JSON)
+            return json.dumps(data, ensure_ascii=True, separators=(",", ":"), default=str).encode("ascii")
     el = Element(root)
     if root in ROOTS:
         for item in data:
@@ -49,8 +60,8 @@ def _fill(el: Element, value) -> None:
 
 
 def _xml_safe(text: str) -> str:
-    """Drop characters XML 1.0 cannot carry (the store refuses them anyway)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 32)
+    """Drop characters XML 1.0 cannot carry (:data:`NOT_XML_CHAR`; intake refuses them anyway)."""
+    return NOT_XML_CHAR.sub("", text)
 
 
 def service_entry(svc, lang: str = "en") -> dict:

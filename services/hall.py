@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 import uuid
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from services import catalogue as C
 from services.errors import RequestError
+from services.formats import NOT_XML_CHAR
 from services.security import ROLES, hash_key, new_key, pseudonym
 from services.store import Store, api_keys, contacts, service_requests, settings, status_changes
 
@@ -73,8 +75,9 @@ def w3c(t: datetime | None) -> str | None:
 
 
 def check_text(field: str, value, limit: int) -> str | None:
-    """Validate a free-text field: a string, at most ``limit`` characters, no NUL or other C0
-    control characters except tab and newlines."""
+    """Validate a free-text field: a string, at most ``limit`` characters, only characters
+    XML 1.0 allows (no NUL or other C0 control characters except tab and newlines, no lone
+    surrogates, no U+FFFE/U+FFFF)."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -82,10 +85,13 @@ def check_text(field: str, value, limit: int) -> str | None:
     if len(value) > limit:
         raise RequestError(f"is {len(value)} characters long; at most {limit} are allowed", field=field,
                            value=value)
-    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in value):
-        raise RequestError("contains control characters", field=field, value=value)
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise RequestError("is not valid UTF-8 text", field=field, value=None)
+    bad = NOT_XML_CHAR.search(value)
+    if bad is not None:
+        ch = bad.group()
+        what = ("a control character" if ord(ch) < 32 else "a lone surrogate" if 0xD800 <= ord(ch) <= 0xDFFF
+                else "a noncharacter")
+        raise RequestError(f"contains {what} (U+{ord(ch):04X} at position {bad.start()}) that text may not hold",
+                           field=field, value=None)
     return value
 
 
@@ -234,12 +240,15 @@ class CityHall:
             if a.datatype in ("singlevaluelist", "multivaluelist") and x not in keys:
                 raise RequestError(f"must be one of {sorted(keys)}", field=f, value=x)
             if a.datatype == "number":
-                try:
-                    num = float(x)
-                except (TypeError, ValueError):
-                    raise RequestError("must be a number", field=f, value=x) from None
+                num = _decimal(x)
+                if num is None:
+                    raise RequestError("must be a number", field=f, value=x)
                 if not math.isfinite(num):
                     raise RequestError("must be a finite number", field=f, value=x)
+                if a.integer and not num.is_integer():
+                    raise RequestError("must be a whole number", field=f, value=x)
+                if (a.minimum is not None and num < a.minimum) or (a.maximum is not None and num > a.maximum):
+                    raise RequestError(f"must be from {_num(a.minimum)} to {_num(a.maximum)}", field=f, value=x)
             if a.datatype == "datetime":
                 try:
                     datetime.fromisoformat(str(x))
@@ -267,10 +276,9 @@ class CityHall:
         if lat in (None, "") or lon in (None, ""):
             raise RequestError("give both lat and long", field="lat" if lat in (None, "") else "long",
                                value=None)
-        try:
-            flat, flon = float(lat), float(lon)
-        except (TypeError, ValueError):
-            raise RequestError("must be decimal degrees (WGS84)", field="lat/long", value=f"{lat}, {lon}") from None
+        flat, flon = _decimal(lat), _decimal(lon)
+        if flat is None or flon is None:
+            raise RequestError("must be decimal degrees (WGS84)", field="lat/long", value=f"{lat}, {lon}")
         if not (math.isfinite(flat) and math.isfinite(flon) and -90 <= flat <= 90 and -180 <= flon <= 180):
             raise RequestError("must be a latitude in [-90, 90] and a longitude in [-180, 180]",
                                field="lat/long", value=f"{lat}, {lon}")
@@ -511,10 +519,12 @@ class CityHall:
 
     def feedback(self, request_id: int, rating, comment: str | None = None) -> None:
         """Record a citizen's rating (1–5) of a closed request, once."""
-        try:
-            score = int(str(rating))
-        except (TypeError, ValueError):
-            raise RequestError("must be a whole number from 1 to 5", field="rating", value=rating) from None
+        if isinstance(rating, int) and not isinstance(rating, bool):
+            score = rating
+        elif isinstance(rating, str) and re.fullmatch(r"[0-9]{1,3}", rating.strip(" ")):
+            score = int(rating)
+        else:
+            score = 0
         if not 1 <= score <= 5:
             raise RequestError("must be a whole number from 1 to 5", field="rating", value=rating)
         comment = check_text("comment", comment, 1000)
@@ -660,11 +670,33 @@ def _dup_note(dup) -> str | None:
     return f"Duplicate of request {dup}" if dup else None
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def _decimal(value) -> float | None:
+    """A number from an int/float or from plain ASCII decimal text (``45.64``, ``-1e-3``); None
+    for anything else — ``float()`` alone would take ``4_5``, full-width digits and ``nan``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip(" ")):
+        return float(value)
+    return None
+
+
+_REQUEST_ID = re.compile(r"[0-9]{1,10}")        # ASCII digits only: not "+1", "1_0" or "１"
+
+
 def _request_id(value) -> int:
-    try:
-        rid = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise RequestError("must be a request number", code=400, field="service_request_id", value=value) from None
+    """A request id from an int or from text of ASCII digits (surrounding spaces allowed, as in
+    ``1, 2``); RequestError 400 for anything else (``int()`` alone would take ``+1``, ``1_0`` and
+    full-width digits), 404 for a number no request can have."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        rid = int(value)
+    elif isinstance(value, str) and _REQUEST_ID.fullmatch(value.strip(" ")):
+        rid = int(value.strip(" "))
+    else:
+        raise RequestError("must be a request number (digits 0-9)", code=400, field="service_request_id",
+                           value=value)
     if not 0 < rid < 2**31:
         raise RequestError("not found", code=404, field="service_request_id", value=value)
     return rid
@@ -683,7 +715,15 @@ def _when(field: str, value) -> datetime | None:
                                value=value) from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=TZ)
-    return utc_naive(t)
+    try:
+        return utc_naive(t)
+    except OverflowError:                # 0001-01-01 or 9999-12-31 moved to UTC leaves the calendar
+        raise RequestError("is out of range; give a date between 0001-01-02 and 9999-12-30", field=field,
+                           value=value) from None
+
+
+def _num(x) -> str:
+    return "any" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -25,7 +25,20 @@ Errors follow the spec: a list of ``{"code", "description"}`` (``<errors><error>
 with HTTP 400 (bad or missing parameter), 403 (bad ``api_key`` or role), 404 (unknown
 resource, service or jurisdiction), 409 (a change that does not apply), 413 (body too large),
 429 (rate limit). The description names the parameter and the value. Nothing else about the
-server (no stack trace) is ever returned. CORS is off unless origins are given.
+server (no stack trace, never the body it was sent) is ever returned. CORS is off unless origins
+are given.
+
+**Hardening.** Every request body is bounded (:data:`MAX_BODY`; 413 before the app reads it);
+JSON bodies (``POST /chat``) go through :func:`twin.untrusted.loads` (size and nesting checked
+before parsing); a 405 names the allowed methods in ``Allow``; the OpenAPI document lists every
+status each route returns, in JSON and XML; the interactive docs are served from files shipped
+with the ``fastapi-offline`` package, so they work with no internet.
+
+**The assistant** (``POST /chat``, when a chatbot is given) follows the write endpoints' key
+rules: anyone may ask (rate-limited per address, like the read endpoints), but only a
+conversation that carries a valid ``client`` key (``api_key`` in the JSON body or the query)
+may file a request, apply for a permit or pay; without one, the assistant says a key is needed
+and does nothing. An ``api_key`` that is given and not valid is a 403, as on the write endpoints.
 """
 from __future__ import annotations
 
@@ -37,20 +50,27 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from services import catalogue as C
-from services.errors import RequestError
+from services.errors import RequestError, _shorten
 from services.hall import _request_id
 from services.formats import FORMATS, render, service_definition, service_entry
 from services.security import RateLimiter, allows
+from twin.untrusted import UntrustedJSONError, loads as untrusted_loads
 
 log = logging.getLogger("services.open311")
 ROOT = "/open311/v2"
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024            # every request body, any route (413 above it)
+MAX_CHAT_DEPTH = 4              # a chat message is a flat object with one short list
 FMT = Path(..., pattern="^(json|xml)$", description="Response format: json or xml")
+DOCS_STATIC = f"{ROOT}/docs/static"
 
 POST_FIELDS = {
     "api_key": "Your API key (required)",
@@ -70,10 +90,90 @@ POST_FIELDS = {
 class ChatIn(BaseModel):
     """A message to the citizen assistant."""
 
-    session_id: str = Field(..., min_length=1, max_length=100)
-    text: str = Field(..., max_length=10_000)
-    language: str | None = Field(None, pattern="^(ro|en|hu)$")
-    access_needs: list[str] = Field(default_factory=list, max_length=4)
+    model_config = ConfigDict(extra="forbid")
+    session_id: str = Field(..., min_length=1, max_length=100, description="Your conversation's id")
+    text: str = Field(..., max_length=10_000, description="What you say")
+    language: str | None = Field(None, pattern="^(ro|en|hu)$", description="ro, en or hu (default ro)")
+    access_needs: list[str] = Field(default_factory=list, max_length=4,
+                                    description='e.g. ["plain_language"]')
+    api_key: str | None = Field(None, max_length=200,
+                                description="A client key; needed to file requests, apply for permits or pay")
+
+
+# ---- what the OpenAPI document says each route returns ------------------------------------------
+ERRORS_SCHEMA = {"type": "array", "items": {"type": "object", "required": ["code", "description"], "properties": {
+    "code": {"type": "integer"}, "description": {"type": "string"}}}}
+XML = {"schema": {"type": "string", "description": "The same document in Open311 XML"}}
+_ANY = {"type": ["string", "number", "boolean", "null", "object", "array"]}
+_RECORDS = {"type": "array", "items": {"type": "object", "additionalProperties": _ANY}}
+_SERVICES = {"type": "array", "items": {"type": "object", "required": ["service_code", "service_name"],
+                                        "additionalProperties": _ANY}}
+_OBJECT = {"type": "object", "additionalProperties": _ANY}
+_CHAT_OUT = {"type": "object", "required": ["intent", "confidence", "text", "actions"], "properties": {
+    "intent": {"type": "string"}, "confidence": {"type": "number"}, "slots": {"type": "object"},
+    "text": {"type": "string"}, "actions": {"type": "array", "items": {"type": "object"}},
+    "lang": {"type": "string"}, "awaiting": {"type": ["string", "null"]}}}
+ERROR_TEXT = {400: "Bad or missing parameter (the description names it and its value)",
+              403: "Missing, invalid or under-privileged api_key",
+              404: "Unknown resource, service, jurisdiction or format",
+              405: "Method not allowed on this path (see the Allow header)",
+              409: "A change that does not apply to the request in its present state",
+              413: "Request body larger than 64 KiB",
+              429: "Rate limit reached (see Retry-After)"}
+
+
+def _responses(ok: int, ok_schema: dict, errors: tuple[int, ...], xml: bool = True) -> dict:
+    """``responses=`` for a route: the success code and each error code it really returns, each
+    in JSON (and Open311 XML, for the routes with a ``{fmt}`` suffix)."""
+    def content(schema):
+        return {"application/json": {"schema": schema}, **({"text/xml": XML} if xml else {})}
+
+    out = {ok: {"description": "Created" if ok == 201 else "OK", "content": content(ok_schema)}}
+    for code in errors:
+        out[code] = {"description": ERROR_TEXT[code], "content": content(ERRORS_SCHEMA)}
+        if code == 429:
+            out[code]["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}}
+    return out
+
+
+class _BodyLimit:
+    """ASGI middleware: no request body larger than ``max_bytes`` reaches the app.
+
+    A ``Content-Length`` above the limit is answered 413 at once, without reading; a body sent
+    without one (chunked) is read up to the limit and refused as soon as it passes it. The body
+    is never repeated in the answer. What passes is handed on unchanged.
+    """
+
+    def __init__(self, app, max_bytes: int, too_large):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.too_large = too_large          # (scope, text) -> Response
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        size = dict(scope.get("headers") or ()).get(b"content-length")
+        if size is not None and (not size.isdigit() or int(size) > self.max_bytes):
+            return await self.too_large(scope, int(size) if size.isdigit() else None)(scope, receive, send)
+        chunks, got = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                break                                   # the client went away; let the app see it
+            body = msg.get("body", b"")
+            got += len(body)
+            if got > self.max_bytes:
+                return await self.too_large(scope, None)(scope, receive, send)
+            chunks.append(body)
+            if not msg.get("more_body", False):
+                msg = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        first = [msg]
+
+        async def replay():
+            return first.pop() if first else await receive()
+
+        await self.app(scope, replay, send)
 
 
 def _form_schema(fields: dict, required: list[str]) -> dict:
@@ -111,7 +211,7 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
             task.cancel()
 
     app = FastAPI(title="SmartCity Twin — Open311 GeoReport v2", version="2",
-                  description=__doc__.split("\n\n")[0], docs_url=f"{ROOT}/docs", openapi_url=f"{ROOT}/openapi.json",
+                  description=__doc__.split("\n\n")[0], docs_url=None, openapi_url=f"{ROOT}/openapi.json",
                   redoc_url=None, lifespan=lifespan)
     app.state.hall = hall
     if cors_origins:
@@ -127,8 +227,16 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     def error(fmt: str, code: int, description: str, headers: dict | None = None) -> Response:
         return respond(fmt, "errors", [{"code": code, "description": description}], code, headers)
 
-    def fmt_of(request: Request) -> str:
+    def fmt_of(request) -> str:
         return "xml" if request.url.path.endswith(".xml") else "json"
+
+    def too_large(scope, size: int | None) -> Response:
+        path = scope.get("path", "")
+        said = f" ({size:,} bytes)" if size is not None else ""
+        return error("xml" if path.endswith(".xml") else "json", 413,
+                     f"the request body{said} is larger than the {MAX_BODY:,} bytes allowed")
+
+    app.add_middleware(_BodyLimit, max_bytes=MAX_BODY, too_large=too_large)
 
     @app.exception_handler(RequestError)
     async def _request_error(request: Request, exc: RequestError):
@@ -141,16 +249,23 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ()) if x not in ("path", "query", "body")]
             if loc == ["fmt"]:
-                return error("json", 404, f"format {request.url.path.rsplit('.', 1)[-1]!r} is not served; "
+                return error("json", 404, f"format {request.url.path.rsplit('.', 1)[-1][:20]!r} is not served; "
                                           "use .json or .xml")
-            parts.append(f"{'.'.join(loc) or 'request'}: {e.get('input')!r} — {e.get('msg')}")
-        return error(fmt_of(request), 400, "; ".join(parts) or "bad request")
+            parts.append((loc, e))
+        return error(fmt_of(request), 400, _problems(parts))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        text = {404: f"{request.url.path} not found; the API root is {ROOT}/ (see {ROOT}/discovery.json)",
-                405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
-        return error(fmt_of(request), exc.status_code, text)
+        headers = None
+        if exc.status_code == 405:
+            allowed = _allowed_methods(app, request.scope)
+            headers = {"Allow": ", ".join(allowed)}
+            text = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}"
+        elif exc.status_code == 404:
+            text = f"{request.url.path} not found; the API root is {ROOT}/ (see {ROOT}/discovery.json)"
+        else:
+            text = str(exc.detail)
+        return error(fmt_of(request), exc.status_code, text, headers)
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception):
@@ -217,7 +332,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         return params, attributes
 
     # ---- GeoReport v2 --------------------------------------------------------------------------
-    @app.get(f"{ROOT}/discovery.{{fmt}}", tags=["open311"], summary="Service discovery")
+    @app.get(f"{ROOT}/discovery.{{fmt}}", tags=["open311"], summary="Service discovery",
+             responses=_responses(200, _OBJECT, (404, 429)))
     def discovery(request: Request, fmt: str = FMT):
         throttle(request, None)
         base = str(request.base_url).rstrip("/") + ROOT + "/"
@@ -228,21 +344,24 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
                               "formats": ["application/json", "text/xml"]}]}
         return respond(fmt, "discovery", doc)
 
-    @app.get(f"{ROOT}/services.{{fmt}}", tags=["open311"], summary="List the services")
+    @app.get(f"{ROOT}/services.{{fmt}}", tags=["open311"], summary="List the services",
+             responses=_responses(200, _SERVICES, (404, 429)))
     def services(request: Request, fmt: str = FMT, jurisdiction_id: str | None = None, lang: str = "en"):
         throttle(request, None)
         hall.check_jurisdiction(jurisdiction_id)
         return respond(fmt, "services", [service_entry(s, lang) for s in C.SERVICES.values()])
 
-    @app.get(f"{ROOT}/services/{{service_code}}.{{fmt}}", tags=["open311"], summary="A service definition")
+    @app.get(f"{ROOT}/services/{{service_code}}.{{fmt}}", tags=["open311"], summary="A service definition",
+             responses=_responses(200, _OBJECT, (404, 429)))
     def definition(request: Request, service_code: str, fmt: str = FMT, jurisdiction_id: str | None = None):
         throttle(request, None)
         hall.check_jurisdiction(jurisdiction_id)
         svc = hall.service(service_code)
         return respond(fmt, "service_definition", service_definition(svc))
 
-    @app.post(f"{ROOT}/requests.{{fmt}}", tags=["open311"], summary="Create a service request",
-              openapi_extra=_form_schema(POST_FIELDS, ["api_key", "service_code"]))
+    @app.post(f"{ROOT}/requests.{{fmt}}", tags=["open311"], summary="Create a service request", status_code=201,
+              openapi_extra=_form_schema(POST_FIELDS, ["api_key", "service_code"]),
+              responses=_responses(201, _RECORDS, (400, 403, 404, 413, 429)))
     async def create(request: Request, fmt: str = FMT):
         params, attributes = single(await form_params(request))
         info = authorise(params, "client")
@@ -260,7 +379,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         return respond(fmt, "service_requests", [{"service_request_id": str(sub.id), "service_notice": sub.notice,
                                                   "account_id": None}], status=201)
 
-    @app.get(f"{ROOT}/requests.{{fmt}}", tags=["open311"], summary="Search service requests")
+    @app.get(f"{ROOT}/requests.{{fmt}}", tags=["open311"], summary="Search service requests",
+             responses=_responses(200, _RECORDS, (400, 404, 429)))
     def search(request: Request, fmt: str = FMT, jurisdiction_id: str | None = None,
                service_request_id: str | None = None, service_code: str | None = None,
                start_date: str | None = None, end_date: str | None = None, status: str | None = None):
@@ -269,13 +389,15 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
                           status=status, jurisdiction_id=jurisdiction_id)
         return respond(fmt, "service_requests", rows)
 
-    @app.get(f"{ROOT}/requests/{{service_request_id}}.{{fmt}}", tags=["open311"], summary="One service request")
+    @app.get(f"{ROOT}/requests/{{service_request_id}}.{{fmt}}", tags=["open311"], summary="One service request",
+             responses=_responses(200, _RECORDS, (400, 404, 429)))
     def one(request: Request, service_request_id: str, fmt: str = FMT, jurisdiction_id: str | None = None):
         throttle(request, None)
         hall.check_jurisdiction(jurisdiction_id)
         return respond(fmt, "service_requests", [hall.get(service_request_id)])
 
-    @app.get(f"{ROOT}/tokens/{{token}}.{{fmt}}", tags=["open311"], summary="The request id of a token")
+    @app.get(f"{ROOT}/tokens/{{token}}.{{fmt}}", tags=["open311"], summary="The request id of a token",
+             responses=_responses(200, _RECORDS, (400, 404, 429)))
     def token(request: Request, token: str, fmt: str = FMT, jurisdiction_id: str | None = None):
         throttle(request, None)
         hall.check_jurisdiction(jurisdiction_id)
@@ -285,7 +407,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     @app.post(f"{ROOT}/ext/requests/{{service_request_id}}/status.{{fmt}}", tags=["extensions"],
               summary="Staff: change a request's stage",
               openapi_extra=_form_schema({"api_key": "A staff key", "stage": "New stage",
-                                          "status_notes": "Note to the citizen"}, ["api_key", "stage"]))
+                                          "status_notes": "Note to the citizen"}, ["api_key", "stage"]),
+              responses=_responses(200, _RECORDS, (400, 403, 404, 409, 413, 429)))
     async def set_status(request: Request, service_request_id: str, fmt: str = FMT):
         params, _ = single(await form_params(request))
         info = authorise(params, "staff")
@@ -297,7 +420,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     @app.post(f"{ROOT}/ext/requests/{{service_request_id}}/feedback.{{fmt}}", tags=["extensions"],
               summary="Rate a closed request",
               openapi_extra=_form_schema({"api_key": "Your API key", "rating": "1 to 5", "comment": "Optional"},
-                                         ["api_key", "rating"]))
+                                         ["api_key", "rating"]),
+              responses=_responses(200, _RECORDS, (400, 403, 404, 409, 413, 429)))
     async def feedback(request: Request, service_request_id: str, fmt: str = FMT):
         params, _ = single(await form_params(request))
         info = authorise(params, "client")
@@ -307,26 +431,119 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         return respond(fmt, "service_requests", [{"service_request_id": str(rid), "rating": int(params["rating"])}])
 
     @app.get(f"{ROOT}/ext/requests/{{service_request_id}}/history.json", tags=["extensions"],
-             summary="The status changes of a request")
+             summary="The status changes of a request",
+             responses=_responses(200, _RECORDS, (400, 404, 429), xml=False))
     def history(request: Request, service_request_id: str):
         throttle(request, None)
         rec = hall.get(service_request_id)
         return respond("json", "history", hall.history(int(rec["service_request_id"])))
 
-    @app.get(f"{ROOT}/ext/stats.json", tags=["extensions"], summary="Live counters")
+    @app.get(f"{ROOT}/ext/stats.json", tags=["extensions"], summary="Live counters",
+             responses=_responses(200, _OBJECT, (429,), xml=False))
     def stats(request: Request):
         throttle(request, None)
         return respond("json", "stats", hall.counts())
 
     if chatbot is not None:
-        @app.post("/chat", tags=["chatbot"], summary="Talk to the citizen assistant")
-        def chat(request: Request, body: ChatIn):
-            throttle(request, None)
-            out = chatbot.reply(body.session_id, body.text,
-                                {"language": body.language or "ro", "access_needs": body.access_needs})
-            return Response(json.dumps(out, ensure_ascii=False, default=str), media_type="application/json")
+        @app.post("/chat", tags=["chatbot"], summary="Talk to the citizen assistant",
+                  openapi_extra={"requestBody": {"required": True, "content": {
+                      "application/json": {"schema": ChatIn.model_json_schema()}}}},
+                  responses=_responses(200, _CHAT_OUT, (400, 403, 404, 413, 429), xml=False))
+        async def chat(request: Request):
+            body = parse_chat(await request.body(), request)
+            key = body.api_key or request.query_params.get("api_key")
+            info = authorise({"api_key": key}, "client") if key not in (None, "") else None
+            throttle(request, info)
+            out = await run_in_threadpool(chatbot.reply, body.session_id, body.text, {
+                "language": body.language or "ro", "access_needs": body.access_needs, "may_act": info is not None})
+            return Response(render("json", "chat", out), media_type=FORMATS["json"])
 
+    @app.get(f"{ROOT}/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=f"{ROOT}/openapi.json", title=f"{app.title} — docs",
+                                   swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=_swagger_ui_files()), name="docs-static")
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = _documented(get_openapi(title=app.title, version=app.version,
+                                                         description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app
+
+
+def parse_chat(raw: bytes, request=None) -> ChatIn:
+    """A ``POST /chat`` body as a :class:`ChatIn`, or a :class:`RequestError` (413 too large, 400
+    otherwise) naming the field; the body goes through :func:`twin.untrusted.loads` first.
+
+    ``request`` (optional) is checked for a JSON content type."""
+    if request is not None:
+        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if ctype not in ("application/json", ""):
+            raise RequestError(f"content type {ctype[:60]!r} is not taken; send application/json", field="body")
+    try:
+        data = untrusted_loads(raw, max_bytes=MAX_BODY, max_depth=MAX_CHAT_DEPTH, what="body")
+    except UntrustedJSONError as exc:
+        raise RequestError(exc.reason, code=413 if exc.too_large else 400, field="body") from None
+    if not isinstance(data, dict):
+        raise RequestError('must be a JSON object such as {"session_id": "1", "text": "hello"}', field="body")
+    try:
+        return ChatIn.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(_problems([([str(x) for x in e.get("loc", ())], e) for e in exc.errors()]),
+                           field=None) from None
+
+
+def _problem(loc: list[str], e: dict) -> str:
+    """One validation problem: the field, the value (shortened: never a whole body) and why."""
+    shown = _shorten(e.get("input"), 40) if "input" in e else None
+    where = _shorten(".".join(loc), 40).strip("'") if loc else "body"
+    return f"{where}: {shown} — {e.get('msg')}" if shown is not None else f"{where}: {e.get('msg')}"
+
+
+def _problems(items: list[tuple[list[str], dict]], most: int = 3) -> str:
+    """The first ``most`` problems, and how many more there are (an answer stays short)."""
+    text = "; ".join(_problem(loc, e) for loc, e in items[:most])
+    return text + (f"; and {len(items) - most} more" if len(items) > most else "") if text else "bad request"
+
+
+def _allowed_methods(app, scope) -> list[str]:
+    """Every method some route takes on this path (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match in (Match.PARTIAL, Match.FULL):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods) or ["GET"]
+
+
+def _swagger_ui_files() -> str:
+    """The folder of Swagger UI's JavaScript and CSS, as shipped by the ``fastapi-offline`` package."""
+    from importlib.resources import files
+
+    return str(files("fastapi_offline") / "static")
+
+
+def _documented(doc: dict) -> dict:
+    """The OpenAPI document as the API behaves: FastAPI adds a 422 to every route with
+    parameters, but this API answers bad parameters with Open311's 400 (and an unknown
+    ``{fmt}`` with 404), so the 422s and their schemas go."""
+    for path in doc.get("paths", {}).values():
+        for op in path.values():
+            if isinstance(op, dict):
+                op.get("responses", {}).pop("422", None)
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return doc
 
 
 async def _housekeeping(hall, every_s: float) -> None:

@@ -4,10 +4,75 @@
 location checks, and returns the FastAPI application; :func:`serve` runs it with uvicorn. The
 API root is ``http://HOST:PORT/open311/v2/`` (discovery at ``/open311/v2/discovery.json``, the
 OpenAPI document at ``/open311/v2/openapi.json``, interactive docs at ``/open311/v2/docs``).
+
+The assistant's tax payments are queued on the ledger and anchored in batches by a
+:class:`BatchAnchor` (every ``anchor_every_s``, 60 s by default), like a run's ledger component
+does: one chain transaction per batch, never one per payment.
 """
 from __future__ import annotations
 
+import logging
+import threading
+
 DEFAULT_DB = "sqlite:///twin-services.sqlite"
+log = logging.getLogger("services.server")
+
+
+class BatchAnchor:
+    """Anchor a ledger's queued payments every ``every_s`` seconds, in a daemon thread.
+
+    Each round calls :meth:`ledger.ledger.Ledger.anchor` when payments are queued: one batch,
+    one transaction, whatever the number of payments. A chain that is down leaves them queued
+    (the ledger keeps them) and the next round retries. :meth:`stop` anchors what is left.
+
+    Parameters
+    ----------
+    ledger
+        A :class:`ledger.ledger.Ledger`.
+    every_s
+        Seconds between rounds.
+    """
+
+    def __init__(self, ledger, every_s: float = 60.0):
+        if not every_s > 0:
+            raise ValueError(f"anchor_every_s: {every_s!r} must be a positive number of seconds")
+        self.ledger = ledger
+        self.every_s = float(every_s)
+        self.rounds = 0
+        self.batches = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="ledger-anchor", daemon=True)
+
+    def start(self) -> "BatchAnchor":
+        self._thread.start()
+        return self
+
+    def anchor_now(self) -> int:
+        """One round now; returns the number of batches anchored (0 if nothing was queued or
+        the chain is down)."""
+        with self._lock:
+            self.rounds += 1
+            try:
+                if self.ledger.queued() == 0:
+                    return 0
+                done = self.ledger.anchor()
+            except Exception:                  # noqa: BLE001 - the payments stay queued; retry next round
+                log.exception("anchoring the assistant's payments failed; retrying in %.0f s", self.every_s)
+                return 0
+            self.batches += len(done)
+            return len(done)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.anchor_now()
+
+    def stop(self) -> None:
+        """Stop the thread and anchor what is still queued."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.every_s + 30)
+        self.anchor_now()
 
 
 def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: str | None = None,
@@ -31,8 +96,13 @@ def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: 
                       housekeeping_s=housekeeping_s, chatbot=bot)
 
 
-def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledger: bool = True):
-    """A :class:`services.chatbot.bot.Chatbot` for ``city`` (its GTFS feed found beside it)."""
+def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledger: bool = True,
+                 anchor_every_s: float = 60.0):
+    """A :class:`services.chatbot.bot.Chatbot` for ``city`` (its GTFS feed found beside it).
+
+    With ``ledger``, the bot gets a ledger on ``chain_url`` (the embedded chain by default) and
+    a started :class:`BatchAnchor` (``bot.anchor``) that anchors its payments every
+    ``anchor_every_s`` seconds."""
     from services.chatbot.bot import Chatbot
     from twin.gtfs import find_gtfs, load_gtfs
 
@@ -43,7 +113,9 @@ def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledge
         from ledger.ledger import Ledger
 
         led = Ledger.open(chain_url)
-    return Chatbot(hall=hall, ledger=led, area=area, timetable=timetable)
+    bot = Chatbot(hall=hall, ledger=led, area=area, timetable=timetable)
+    bot.anchor = BatchAnchor(led, anchor_every_s).start() if led is not None else None
+    return bot
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8311, log_level: str = "warning") -> None:

@@ -132,6 +132,9 @@ def test_pay_tax_through_the_ledger_gives_a_verifiable_receipt(bot, parts):
     r = bot.reply("p1", "da")
     act = r["actions"][0]
     assert act["type"] == "tax_payment" and act["receipt"][:18] in r["text"]
+    assert act["anchored"] is False and act["tx_hash"] is None      # queued; anchored with the next batch
+    ledger.anchor()
+    assert ledger.receipt(act["payment_id"])["payment"]["ref"] == act["receipt"]
     assert ledger.verify_payment(act["payment_id"]).ok
 
 
