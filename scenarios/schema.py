@@ -1,9 +1,17 @@
 """The scenario schema, and loading scenarios by library name or from a YAML file.
 
 A scenario fixes everything a run needs: the city, how many citizens, how long, the seed, when
-the simulation starts, and (in later issues) the interventions. Unknown fields are errors, and
-every error names the field and the value, e.g. ``scenario 'x.yaml': population: -5 — Input
-should be greater than or equal to 0``.
+the simulation starts, and its intervention. Unknown fields are errors, and every error names the
+field and the value, e.g. ``scenario 'x.yaml': population: -5 — Input should be greater than or
+equal to 0``.
+
+A library scenario is **one intervention on a named baseline**: ``baseline:`` names the scenario
+it is compared with, ``changes:`` lists the (dotted) fields its intervention sets — everything
+else equals the baseline once both share the same *setting* (:data:`SETTING_FIELDS`: where, how
+many, how long, from when, seeds, study settings). ``question``, ``intervention``, ``kpis`` and
+``expected`` document it for the planner. Statistical-power knobs are *study settings*
+(:mod:`scenarios.study`, ``study: [emergencies_x10]``), applied by :func:`load_scenario` and
+shared by both sides of a study, never part of one side's intervention.
 """
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.daily import DailyParams
 from agents.demand import DemandParams
@@ -25,9 +33,18 @@ from services.component import ServicesParams
 from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
 from agents.timeline import TimelineEvent
+from scenarios.study import StudySettingError, apply_study, check_names
 from twin.errors import TwinError
 
 LIBRARY = Path(__file__).parent / "library"
+
+#: The *setting* of a run — shared by both sides of a comparison unless a scenario's ``changes``
+#: names one of them (``tax_deadline_rush`` changes ``start``).
+SETTING_FIELDS = ("city", "population", "scale", "hours", "start", "seed", "tick_s", "gtfs", "study")
+
+#: Fields that describe a scenario and never change what a run does.
+DOC_FIELDS = ("name", "description", "baseline", "question", "intervention", "changes", "kpis", "expected",
+              "replications")
 
 
 class ScenarioError(TwinError):
@@ -40,6 +57,17 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "baseline"
     description: str = ""
+    # the scenario this one is an intervention on (None: a baseline itself)
+    baseline: str | None = None
+    # for the planner: the question it answers, the intervention in words, the dotted fields the
+    # intervention sets, the KPIs to look at, and the expected direction of their change
+    question: str = ""
+    intervention: str = ""
+    changes: list[str] = Field(default_factory=list)
+    kpis: list[str] = Field(default_factory=list)
+    expected: str = ""
+    # study settings (scenarios.study) applied to this run; shared by both sides of a study
+    study: list[str] = Field(default_factory=list)
     city: str = "demo"
     population: int | None = Field(None, ge=0)
     scale: float | None = Field(None, gt=0, le=10)
@@ -68,6 +96,22 @@ class Scenario(BaseModel):
     ledger: LedgerParams = LedgerParams()
     chatbot: ChatbotParams = ChatbotParams()
 
+    @field_validator("study")
+    @classmethod
+    def _known_study(cls, v):
+        try:
+            return check_names(v)
+        except StudySettingError as exc:
+            raise ValueError(str(exc).removeprefix("study: ")) from None
+
+    @field_validator("changes")
+    @classmethod
+    def _known_changes(cls, v):
+        for c in v:
+            if c.split(".")[0] not in cls.model_fields or c.split(".")[0] in DOC_FIELDS:
+                raise ValueError(f"{c!r} is not a field a scenario can change")
+        return v
+
     @model_validator(mode="after")
     def _one_size(self):
         if self.population is not None and self.scale is not None:
@@ -82,7 +126,8 @@ def library_names() -> list[str]:
 
 def load_scenario(name_or_path: str, **overrides) -> Scenario:
     """Load a scenario from the library (by name) or a YAML file, then apply ``overrides``
-    (keys whose value is None are ignored).
+    (keys whose value is None are ignored), then its study settings (``study:``, or the
+    ``study`` override, which replaces the file's list).
 
     Raises
     ------
@@ -112,7 +157,10 @@ def load_scenario(name_or_path: str, **overrides) -> Scenario:
     if overrides.get("scale") is not None:
         data.pop("population", None)
     try:
-        return Scenario.model_validate(data)
+        sc = Scenario.model_validate(data)
+        if sc.study:
+            sc = Scenario.model_validate(apply_study(sc.model_dump(), sc.study))
+        return sc
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(scenario)'}: {_value(data, e['loc'])} — {e['msg']}"

@@ -163,11 +163,40 @@ def build_parser() -> argparse.ArgumentParser:
                     help="forecast requests by category for DAYS days, with a backtest of the last DAYS days")
     an.add_argument("--json", action="store_true")
 
-    cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs")
+    cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs, checked for "
+                                         "confounding (exit 2 when A and B differ in more than the intervention)")
     cp.add_argument("run_a", help="run directory or replications directory (A)")
     cp.add_argument("run_b", help="run directory or replications directory (B)")
+    cp.add_argument("--allow-different", nargs="+", default=[], metavar="PARAM",
+                    help="parameters (dotted, or a section such as incidents) that may differ besides the "
+                         "declared intervention; seed, city and population name the setting")
     cp.add_argument("--html", help="write an HTML report with plotly figures here")
     cp.add_argument("--json", action="store_true", help="print JSON")
+
+    st = sub.add_parser("study", help="run a scenario and its baseline with common random numbers and compare them")
+    st.add_argument("scenario", help="library scenario or YAML file that names its baseline: (e.g. new_ambulance_station)")
+    st.add_argument("--city", help="'demo', an .osm/.osm.bz2/.osm.pbf/.graphml file, or a place name")
+    st_size = st.add_mutually_exclusive_group()
+    st_size.add_argument("--population", type=_nonneg_int("--population"), help="number of citizens (both sides)")
+    st_size.add_argument("--scale", type=_positive_float("--scale"), help="fraction of the city's population")
+    st.add_argument("--hours", type=_positive_float("--hours"), help="simulated hours")
+    st.add_argument("--seed", type=_nonneg_int("--seed"), help="first seed (replication k uses seed+k on both sides)")
+    st.add_argument("--replications", type=_number("--replications", int, 1, strict=False), default=5,
+                    help="replications per side (default 5)")
+    st.add_argument("--study", nargs="+", default=[], metavar="SETTING",
+                    help="study settings for both sides besides the scenario's own (emergencies_x10, reports_x80, "
+                         "fast, horizon_x2)")
+    st.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE", dest="sets",
+                    help="set a dotted scenario field on both sides, e.g. incidents.medical_per_1000_per_day=20")
+    st.add_argument("--target-effect", nargs="+", default=[], metavar="[KPI=]EFFECT",
+                    help="suggest the replications needed to detect this difference (in the KPI's unit; "
+                         "without KPI= for each KPI the scenario names)")
+    st.add_argument("--workers", type=_nonneg_int("--workers"), help="run the replications on a Dask LocalCluster "
+                                                                      "of N worker processes")
+    st.add_argument("--scheduler", help="run the replications on this Dask scheduler, e.g. tcp://host:8786")
+    st.add_argument("--out", help="study folder (default: runs/study-<scenario>-<city>-<time>)")
+    st.add_argument("--json", action="store_true", help="print the comparison as one JSON line last")
+    st.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ch = sub.add_parser("chat", help="talk to the citizen assistant (or: twin chat eval FILE.jsonl)")
     ch.add_argument("eval", nargs="?", choices=["eval"], help="score the assistant on a labelled file")
@@ -190,6 +219,8 @@ def main(argv=None) -> int:
             return _sweep(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "study":
+            return _study(args)
         if args.command == "chat":
             return _chat(args)
         if args.command == "serve":
@@ -409,28 +440,120 @@ def _sweep(args) -> int:
 
 
 def _compare(args) -> int:
-    from services.analytics.compare import compare, report_html
+    from scenarios.guard import check, diff_lines, message
+    from services.analytics.compare import report_html
+    from twin_app.study import compare_runs
 
+    guard = check(args.run_a, args.run_b, args.allow_different)     # TwinError: not a run, a bad PARAM
+    if guard["confounded"]:
+        if args.json:
+            print(json.dumps({"a": args.run_a, "b": args.run_b, "diff": guard["diff"], "paired": guard["paired"],
+                              "confounded": guard["confounded"], "declared": guard["declared"]}, default=str,
+                             ensure_ascii=False))
+        else:
+            print(f"A = {args.run_a}   B = {args.run_b}\n  parameters that differ (B vs A):")
+            for line in diff_lines(guard):
+                print(f"    {line}")
+        raise TwinError(message(guard))
     try:
-        r = compare(args.run_a, args.run_b)
+        r = compare_runs(args.run_a, args.run_b, args.allow_different)
     except FileNotFoundError as exc:
         raise TwinError(str(exc)) from None
     if args.html:
         report_html(r, args.html)
     if args.json:
-        print(json.dumps(r, default=str))
+        print(json.dumps(r, default=str, ensure_ascii=False))
         return 0
-    print(f"A = {args.run_a}   B = {args.run_b}   replications {r['replications']}   "
-          f"{'paired (common random numbers)' if r['paired'] else 'independent'}")
-    print(f"  {'KPI':24s} {'A (mean ± 95% CI)':>22s} {'B (mean ± 95% CI)':>22s} {'B − A':>22s}")
-    for name, v in r["kpis"].items():
-        if v["a"] is None and v["b"] is None:
-            continue
-        f = lambda m, h: "–" if m is None else (f"{m:.4g}" + (f" ± {h:.2g}" if h is not None else ""))  # noqa: E731
-        print(f"  {name:24s} {f(v['a'], v['a_ci95']):>22s} {f(v['b'], v['b_ci95']):>22s} "
-              f"{f(v['diff'], v['diff_ci95']):>20s}{' *' if v['significant'] else '  '}")
+    print(f"A = {args.run_a}   B = {args.run_b}")
+    for line in _comparison_lines(r):
+        print(line)
     if args.html:
         print(f"  report: {args.html}")
+    return 0
+
+
+def _fmt_ci(m, h) -> str:
+    return "–" if m is None else (f"{m:.4g}" + (f" ± {h:.2g}" if h is not None else ""))
+
+
+def _comparison_lines(r: dict, district_kpis=("response_min_p90", "response_min_p50")) -> list[str]:
+    """The comparison as text: the parameter diff, the KPI table with the minimum detectable
+    difference (MDD), trip times, and the districts whose difference is significant."""
+    from scenarios.guard import diff_lines
+
+    out = [f"  replications {r['replications']}   "
+           f"{'paired (common random numbers)' if r['paired'] else 'independent (seeds differ)'}   "
+           f"confounded: {', '.join(r['confounded']) or 'none'}"]
+    out += ["  parameters that differ (B vs A):"] + [f"    {line}" for line in diff_lines(r)] if r["diff"] else \
+        ["  parameters: A and B differ in nothing but their names"]
+    out.append(f"  {'KPI':44s} {'A (mean ± 95% CI)':>18s} {'B (mean ± 95% CI)':>18s} {'B − A':>18s}   {'MDD':>7s}")
+    rows = list(r["kpis"].items()) + list((r.get("trips") or {}).items())
+    for name, v in rows:
+        if v["a"] is None and v["b"] is None:
+            continue
+        label = f"{v['label']} ({v['unit']})" if v.get("label") else name
+        mdd = "–" if v.get("mdd") is None else f"{v['mdd']:.3g}"
+        out.append(f"  {label[:44]:44s} {_fmt_ci(v['a'], v['a_ci95']):>18s} {_fmt_ci(v['b'], v['b_ci95']):>18s} "
+                   f"{_fmt_ci(v['diff'], v['diff_ci95']):>18s}{' *' if v['significant'] else '  '} {mdd:>7s}")
+    out.append("  * the 95% interval of B − A excludes 0.  MDD: the smallest difference these replications detect "
+               "with 80% power (5% level)")
+    by = r.get("by_district") or {}
+    for kpi in district_kpis:
+        rows = sorted(((d, row[kpi]) for d, row in by.items() if kpi in row and row[kpi]["diff"] is not None),
+                      key=lambda x: x[1]["diff"])
+        if rows:
+            out.append(f"  {kpi} by district (B − A, largest falls first):")
+            out += [f"    {d[:30]:30s} {_fmt_ci(v['a'], v['a_ci95']):>16s} → {_fmt_ci(v['b'], v['b_ci95']):>16s}   "
+                    f"{_fmt_ci(v['diff'], v['diff_ci95']):>16s}{' *' if v['significant'] else ''}" for d, v in rows]
+    return out
+
+
+def _target_effects(items, kpis) -> dict:
+    out = {}
+    for item in items:
+        name, _, text = item.rpartition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            raise TwinError(f"--target-effect {item!r}: give EFFECT or KPI=EFFECT, a number in the KPI's unit") from None
+        for n in ([name] if name else kpis):
+            out[n] = value
+    if items and not out:
+        raise TwinError("--target-effect: the scenario names no KPIs; give KPI=EFFECT")
+    return out
+
+
+def _study(args) -> int:
+    from scenarios import load_scenario
+    from twin_app.study import run_study
+
+    targets = _target_effects(args.target_effect, load_scenario(args.scenario).kpis)
+    r = run_study(args.scenario, out=args.out, workers=args.workers, scheduler=args.scheduler, target_effect=targets,
+                  progress=not args.no_progress and not args.json, city=args.city, population=args.population,
+                  scale=args.scale, hours=args.hours, seed=args.seed, replications=args.replications,
+                  study=args.study, sets=args.sets)
+    st = r["study"]
+    if args.json:
+        print(json.dumps(r, default=str, ensure_ascii=False))
+    else:
+        print(f"SmartCity Twin — study of {st['scenario']!r} against {st['baseline']!r} on {st['city']}: "
+              f"{st['population']:,} citizens, {st['hours']:g} h from {st['start']}, "
+              f"study settings {', '.join(st['study_settings']) or 'none'}")
+        if st["question"]:
+            print(f"  question: {st['question']}")
+        if st["intervention"]:
+            print(f"  intervention: {st['intervention']}")
+        for x in st["placed"]:
+            print(f"  placed: {x.get('name')} in {x.get('district') or '?'} ({x['lat']:.5f}, {x['lon']:.5f})")
+        for line in _comparison_lines(r):
+            print(line)
+        if st["expected"]:
+            print(f"  expected: {' '.join(st['expected'].split())}")
+        for name, v in (r.get("replications_needed") or {}).items():
+            print(f"  to detect {name} {v['effect']:+g}: {v['replications'] or 'more pilot'} replications per side")
+        print(f"  study folder: {st['folder']} (compare.json, report.html)")
+    if r["confounded"]:
+        raise TwinError(f"the study's sides differ in {', '.join(r['confounded'])}; this is a bug in twin study")
     return 0
 
 

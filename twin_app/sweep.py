@@ -59,11 +59,32 @@ def run_task(scenario_json: str, out_dir: str) -> dict:
     return {n: k.get(n) for n in HEADLINE}
 
 
+def run_on_dask(jobs: list[tuple[str, str]], *, workers: int = 2, scheduler: str | None = None,
+                retries: int = 2) -> list[dict]:
+    """Run ``(scenario_json, run_dir)`` jobs as Dask tasks (:func:`run_task`), one per run, on a
+    ``LocalCluster`` of ``workers`` processes or on the cluster at ``scheduler``; a task whose
+    worker dies is retried ``retries`` times. Returns each job's headline KPIs, in order."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = [client.submit(run_task, js, d, retries=retries, pure=False, key=f"run-{i}")
+                   for i, (js, d) in enumerate(jobs)]
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def sweep(scenario, param: str, values: list, replications: int, out: str | Path, *, workers: int = 2,
           scheduler: str | None = None, retries: int = 2) -> dict:
     """Run the sweep (see the module docstring) and return ``{"param", "values", "table"}``."""
-    from distributed import Client, LocalCluster
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = []
@@ -76,20 +97,7 @@ def sweep(scenario, param: str, values: list, replications: int, out: str | Path
 
             sc = Scenario.model_validate(data_k)          # a bad value fails here, before any task
             jobs.append((v, k, sc.model_dump_json(), str(out / f"{param}={v}" / f"rep-{k:02d}")))
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = [client.submit(run_task, js, d, retries=retries, pure=False, key=f"run-{i}")
-                   for i, (_, _, js, d) in enumerate(jobs)]
-        results = client.gather(futures)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    results = run_on_dask([(js, d) for _, _, js, d in jobs], workers=workers, scheduler=scheduler, retries=retries)
     table = {}
     for v in values:
         rows = [r for (vv, _, _, _), r in zip(jobs, results) if vv == v]

@@ -1,0 +1,221 @@
+"""Answers a planner can trust: one-change scenarios, the confounding guard of ``twin compare``,
+``twin study`` (baseline and scenario with common random numbers), statistical power, and the
+directions of the library's effects on Brașov."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scenarios import library_names, load_scenario
+from scenarios.guard import check, flatten, setting_of
+from scenarios.schema import DOC_FIELDS, ScenarioError
+from services.analytics.compare import HEADLINE
+from services.analytics.power import mdd, replications_needed
+from twin.errors import TwinError
+from twin_app.study import TRIP_KPIS, plan_study, run_study
+
+ROOT = Path(__file__).resolve().parent.parent
+TWIN = [sys.executable, "-m", "twin_app"]
+
+
+def _manifest(scenario, population: int = 1000, content_hash: str = "c0ffee") -> dict:
+    return {"scenario": json.loads(scenario.model_dump_json()), "seed": scenario.seed,
+            "city": {"name": "x", "content_hash": content_hash}, "population": population, "status": "complete"}
+
+
+def _fake_run(path: Path, scenario, **kw) -> Path:
+    """A run directory with only its manifest: enough for the guard, which reads nothing else."""
+    path.mkdir(parents=True)
+    (path / "manifest.json").write_text(json.dumps(_manifest(scenario, **kw)))
+    return path
+
+
+# ---- 1. a scenario is one intervention on a named baseline ---------------------------------------
+
+@pytest.mark.parametrize("name", [n for n in library_names() if n != "baseline"])
+def test_every_library_scenario_is_one_documented_intervention_on_its_baseline(name):
+    """Built as twin study builds them, the scenario and its baseline differ in exactly the fields
+    the scenario declares (``changes``), and the scenario says what it asks and what to expect.
+    Before: new_ambulance_station and road_closure also raised the medical call rate 11×."""
+    base, scen = plan_study(name, city="demo", population=500)
+    assert scen.baseline in library_names() and base.name == scen.baseline
+    assert scen.question and scen.intervention and scen.kpis and scen.expected, name
+    assert set(scen.kpis) <= set(HEADLINE) | set(TRIP_KPIS), scen.kpis
+    a, b = setting_of(_manifest(base)), setting_of(_manifest(scen))
+    differ = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    covered = lambda k: any(k == c or k.startswith(c + ".") for c in scen.changes)  # noqa: E731
+    assert differ and all(covered(k) for k in differ), (name, differ, scen.changes)
+    assert all(any(covered(k) and k.startswith(c) for k in differ) for c in scen.changes), (name, scen.changes)
+    assert base.study == scen.study and base.incidents == scen.incidents or "incidents" in scen.changes
+
+
+def test_statistical_power_settings_are_shared_study_settings_not_one_sides_intervention():
+    station = load_scenario("new_ambulance_station")
+    assert station.study == ["emergencies_x10"] and "incidents" not in " ".join(station.changes)
+    base, scen = plan_study("new_ambulance_station", city="demo", population=500, study=["fast"])
+    assert base.study == scen.study == ["emergencies_x10", "fast"]
+    assert base.incidents.medical_per_1000_per_day == scen.incidents.medical_per_1000_per_day == pytest.approx(4.5)
+    assert not base.ledger.enabled and not scen.sensors.density["streetlight"]
+    # a setting's factor applies to the scenario's own value, once (horizon_x2 doubles more_crews' 48 h)
+    base, scen = plan_study("more_crews", city="demo", population=500, study=["horizon_x2"])
+    assert base.hours == scen.hours == 96 and base.demand.report_multiplier == 80
+    # the intervention that is a setting stays the scenario's: the tax rush's date, not the baseline's
+    base, scen = plan_study("tax_deadline_rush", city="demo", population=500)
+    assert base.start.month == 3 and base.start.day == 2 and scen.start.day == 29 and base.hours == scen.hours == 72
+    with pytest.raises(ScenarioError, match="study.*unknown setting 'emergencies_x11'"):
+        load_scenario("baseline", study=["emergencies_x11"])
+    with pytest.raises(ScenarioError, match="names no baseline"):
+        plan_study("baseline", city="demo")
+    with pytest.raises(TwinError, match="--set incidents.nope: the scenario has no field 'nope'"):
+        plan_study("new_ambulance_station", city="demo", sets=["incidents.nope=3"])
+
+
+def test_the_readme_table_documents_every_library_scenario():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| scenario | question"):]
+    table = table[:table.index("\n\n")]
+    for name in library_names():
+        row = next((line for line in table.splitlines() if line.startswith(f"| `{name}`")), None)
+        assert row is not None, name
+        assert row.count("|") >= 6, row          # question, intervention, KPIs, expected direction
+
+
+# ---- 2. the confounding guard ---------------------------------------------------------------------
+
+def test_guard_names_what_differs_besides_the_declared_intervention(tmp_path):
+    base = load_scenario("baseline")
+    station = load_scenario("new_ambulance_station", study=[])
+    a = _fake_run(tmp_path / "a", base)
+    # the old library file: a new station AND 11× the medical calls on one side only
+    old = station.model_copy(update={"incidents": station.incidents.model_copy(
+        update={"medical_per_1000_per_day": 5.0})})
+    g = check(a, _fake_run(tmp_path / "old", old))
+    assert g["diff"]["responders.extra_stations"]["role"] == "intervention"
+    assert g["confounded"] == ["incidents.medical_per_1000_per_day"] and g["paired"]
+    # a study setting on one side is named (both the setting and what it changed)
+    g = check(a, _fake_run(tmp_path / "study", load_scenario("new_ambulance_station")))
+    assert g["confounded"] == ["incidents.medical_per_1000_per_day", "study"]
+    # population is what was simulated, whatever the scenario said; the city is its content hash
+    assert check(a, _fake_run(tmp_path / "pop", base, population=2000))["confounded"] == ["population"]
+    assert check(a, _fake_run(tmp_path / "hash", base, content_hash="beef"))["confounded"] == ["city"]
+    moved = base.model_copy(update={"city": "/elsewhere/valea.osm", "name": "copy", "description": "other words"})
+    assert check(a, _fake_run(tmp_path / "same", moved)) == {**check(a, a), "scenarios": ["baseline", "copy"]}
+    assert check(a, _fake_run(tmp_path / "seed", base.model_copy(update={"seed": 7})))["confounded"] == ["seed"]
+    hours = check(a, _fake_run(tmp_path / "h", base.model_copy(update={"hours": 48.0})), allow=["hours"])
+    assert hours["confounded"] == [] and hours["diff"]["hours"] == {"a": 24.0, "b": 48.0, "role": "allowed"}
+    with pytest.raises(TwinError, match="--allow-different nope: A and B do not differ there"):
+        check(a, tmp_path / "h", allow=["nope"])
+    assert "population" in flatten({"population": 3}) and "scenario" not in DOC_FIELDS
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory):
+    """Two tiny demo runs (A, and A with more citizens) and, for the guard alone (it reads only
+    manifests), A with a study setting on one side."""
+    from twin.city import load_city
+    from twin_app.run import run_scenario
+
+    root = tmp_path_factory.mktemp("guard")
+    city = load_city("demo")
+    for name, pop in (("a", 200), ("pop", 260)):
+        run_scenario(load_scenario("baseline", city="demo", population=pop, hours=2.0, study=["fast"]),
+                     out=root / name, city=city)
+    a = json.loads((root / "a" / "manifest.json").read_text())
+    x10 = load_scenario("baseline", city="demo", population=200, hours=2.0, study=["emergencies_x10", "fast"])
+    _fake_run(root / "x10", x10, population=200, content_hash=a["city"]["content_hash"])
+    return root
+
+
+def test_compare_exits_2_naming_the_confounder_and_json_carries_diff_and_confounded(small_runs):
+    a = str(small_runs / "a")
+    out = subprocess.run(TWIN + ["compare", a, str(small_runs / "pop")], capture_output=True, text=True)
+    assert out.returncode == 2, out.stderr
+    assert "population" in out.stderr and "--allow-different population" in out.stderr
+    assert "Traceback" not in out.stderr and "population: 200 → 260  (confounded)" in out.stdout
+    js = subprocess.run(TWIN + ["compare", a, str(small_runs / "x10"), "--json"], capture_output=True, text=True)
+    assert js.returncode == 2
+    r = json.loads(js.stdout)
+    assert r["confounded"] == ["incidents.medical_per_1000_per_day", "study"] and r["paired"]
+    assert r["diff"]["study"] == {"a": ["fast"], "b": ["emergencies_x10", "fast"], "role": "confounded"}
+    assert "study" in js.stderr
+    ok = subprocess.run(TWIN + ["compare", a, str(small_runs / "pop"), "--allow-different", "population", "--json"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    r = json.loads(ok.stdout)
+    assert r["confounded"] == [] and r["diff"]["population"]["role"] == "allowed"
+    assert {"a", "b", "diff", "diff_ci95", "significant", "mdd"} <= set(r["kpis"]["requests_received"])
+    bad = subprocess.run(TWIN + ["compare", a, str(small_runs / "pop"), "--allow-different", "populaton"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--allow-different populaton: A and B do not differ there" in bad.stderr
+
+
+# ---- 6. power ----------------------------------------------------------------------------------
+
+def test_minimum_detectable_difference_and_replications_needed():
+    rng = np.random.default_rng(3)
+    a = rng.normal(10, 1, 40)
+    b = a + rng.normal(-0.5, 0.3, 40)                        # paired: B − A has sd 0.3
+    m5, m20 = mdd(a[:5], b[:5], paired=True), mdd(a[:20], b[:20], paired=True)
+    assert 0 < m20 < m5                                      # more replications detect smaller differences
+    assert mdd(a[:5], b[:5], paired=True) < mdd(a[:5], b[:5], paired=False)   # pairing removes the shared noise
+    assert mdd([1.0], [2.0], paired=True) is None
+    n = replications_needed(a[:5], b[:5], paired=True, effect=0.2)
+    d = (b[:5] - a[:5]).std(ddof=1)
+    from scipy import stats
+
+    at = lambda k: (stats.t.ppf(0.975, k - 1) + stats.t.ppf(0.8, k - 1)) * d / np.sqrt(k)  # noqa: E731
+    assert at(n) <= 0.2 < at(n - 1)
+    with pytest.raises(ValueError, match="target effect"):
+        replications_needed(a, b, paired=True, effect=0)
+
+
+# ---- 3. twin study ------------------------------------------------------------------------------
+
+def test_twin_study_runs_both_sides_paired_and_prints_the_comparison(tmp_path):
+    out = subprocess.run(TWIN + ["study", "new_ambulance_station", "--city", "demo", "--population", "600",
+                                 "--hours", "6", "--replications", "2", "--study", "fast", "--out",
+                                 str(tmp_path / "st"), "--json", "--target-effect", "response_min_p50=1.0"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["paired"] and r["confounded"] == [] and r["replications"] == [2, 2]
+    assert list(r["diff"]) == ["responders.extra_stations"]
+    assert r["diff"]["responders.extra_stations"]["role"] == "intervention"
+    for row in [r["kpis"]["response_min_p50"]] + [k for d in r["by_district"].values() for k in d.values()]:
+        assert {"a", "b", "diff", "diff_ci95", "significant"} <= set(row)
+    assert r["kpis"]["reports_filed"]["diff"] == 0           # same citizens, same problems (CRN)
+    assert r["study"]["study_settings"] == ["emergencies_x10", "fast"] and r["study"]["population"] == 600
+    assert r["study"]["placed"][0]["district"]
+    assert r["replications_needed"]["response_min_p50"]["effect"] == 1.0
+    st = tmp_path / "st"
+    assert json.loads((st / "compare.json").read_text())["confounded"] == []
+    assert "plotly" in (st / "report.html").read_text(encoding="utf-8").lower()
+    seeds = [json.loads((st / side / "replications.json").read_text())["seeds"]
+             for side in ("baseline", "new_ambulance_station")]
+    assert seeds == [[42, 43], [42, 43]]
+    # the same study again reuses both sides (nothing re-run: the logs are untouched)
+    log = st / "baseline" / "rep-00" / "events.parquet"
+    before = log.stat().st_mtime_ns
+    again = subprocess.run(TWIN + ["study", "new_ambulance_station", "--city", "demo", "--population", "600",
+                                   "--hours", "6", "--replications", "2", "--study", "fast", "--out", str(st)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert log.stat().st_mtime_ns == before
+    assert "confounded: none" in again.stdout and "responders.extra_stations: [] → [{…}]" in again.stdout
+    assert re.search(r"MDD", again.stdout) and "placed: " in again.stdout
+
+
+def test_twin_study_on_dask_workers_gives_the_same_answer(tmp_path):
+    opts = dict(city="demo", population=200, hours=2.0, replications=1, study=["fast"])
+    seq = run_study("road_closure", out=tmp_path / "seq", **opts)
+    dask = run_study("road_closure", out=tmp_path / "dask", workers=2, **opts)
+    for name in ("requests_received", "emergencies", "response_min_p50"):
+        assert seq["kpis"][name]["a"] == dask["kpis"][name]["a"] and seq["kpis"][name]["b"] == dask["kpis"][name]["b"]
+    assert seq["trips"]["car_trip_min_mean"]["diff"] == dask["trips"]["car_trip_min_mean"]["diff"]
+    assert dask["confounded"] == []
