@@ -21,11 +21,9 @@ database's own access rights.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
-from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text, create_engine, event)
-from sqlalchemy.engine import make_url
+from twin import storage
 
 metadata = MetaData()
 
@@ -72,33 +70,8 @@ settings = Table(
 
 
 def open_engine(url: str):
-    """An engine with the ledger's tables created (SQLite in WAL mode)."""
-    kwargs = {"connect_args": {"check_same_thread": False, "timeout": 30}} if url.startswith("sqlite") else {}
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        _private_file(make_url(url).database)
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn, _rec):
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
+    """An engine with the ledger's tables created; a SQLite file is owner-only (0600) and runs
+    in WAL mode (both from :func:`twin.storage.open_engine`)."""
+    engine = storage.open_engine(url, private=True)
     metadata.create_all(engine)
     return engine
-
-
-def _private_file(database: str | None) -> None:
-    """Create the SQLite file owner-only (0600), or narrow an existing one to 0600."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    if path.exists():
-        os.chmod(path, 0o600)
-        for suffix in ("-wal", "-shm"):
-            side = Path(str(path) + suffix)
-            if side.exists():
-                os.chmod(side, 0o600)
-    elif path.parent.is_dir():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
