@@ -532,14 +532,35 @@ def _swagger_ui_files() -> str:
     return str(files("fastapi_offline") / "static")
 
 
+# the formats the city hall checks (services.hall), stated in the document for clients and fuzzers
+PARAMETER_SCHEMAS = {
+    ("path", "service_request_id"): {"type": "string", "pattern": "^[0-9]{1,10}$"},
+    ("query", "service_request_id"): {"type": "string", "pattern": "^( *[0-9]{1,10} *(, *[0-9]{1,10} *)*)?$",
+                                      "description": "Request ids, comma-separated (they override the other filters)"},
+    ("query", "status"): {"type": "string", "pattern": "^( *(open|closed) *(, *(open|closed) *)*)?$",
+                          "description": "open, closed, or both comma-separated"},
+    ("query", "start_date"): {"type": "string", "description": "W3C date and time (ISO 8601), e.g. "
+                                                               "2026-03-02T08:00:00+02:00; local time if no offset"},
+    ("query", "end_date"): {"type": "string", "description": "W3C date and time, not before start_date"},
+    ("query", "lang"): {"type": "string", "default": "en", "description": "ro: Romanian names; anything else: English"},
+}
+
+
 def _documented(doc: dict) -> dict:
     """The OpenAPI document as the API behaves: FastAPI adds a 422 to every route with
     parameters, but this API answers bad parameters with Open311's 400 (and an unknown
-    ``{fmt}`` with 404), so the 422s and their schemas go."""
+    ``{fmt}`` with 404), so the 422s and their schemas go; the parameters the city hall checks
+    get their formats (:data:`PARAMETER_SCHEMAS`)."""
     for path in doc.get("paths", {}).values():
         for op in path.values():
             if isinstance(op, dict):
                 op.get("responses", {}).pop("422", None)
+                for prm in op.get("parameters", ()):
+                    known = PARAMETER_SCHEMAS.get((prm.get("in"), prm.get("name")))
+                    if known is not None:
+                        prm["schema"] = {k: v for k, v in known.items() if k != "description"}
+                        if "description" in known:
+                            prm["description"] = known["description"]
     schemas = doc.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
