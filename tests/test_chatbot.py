@@ -173,7 +173,81 @@ def test_emergency_first_even_in_the_middle_of_a_dialogue(bot):
     bot.reply("e1", "vreau sa fac o sesizare")
     r = bot.reply("e1", "a avut loc un accident si sunt raniti")
     assert r["intent"] == "emergency" and "112" in r["text"].split(".")[0]
-    assert r["actions"] == [{"type": "emergency_guidance", "number": "112"}]
+    assert r["actions"] == [{"type": "emergency_guidance", "number": "112", "level": "clear", "kind": "accident"}]
+    assert r["awaiting"] is None                       # the report in progress was dropped
+
+
+# ---- safety: the emergency detector runs before the model -------------------------------------
+from services.chatbot.emergency import detect as detect_emergency  # noqa: E402
+
+# the misread examples, then variants: without diacritics, old cedilla letters, typos,
+# upper case, English and Romanian, each kind of danger
+EMERGENCIES = [
+    "There's a strong smell of gas in our building, what do we do?",
+    "A tree just fell across the road in Schei and someone is trapped under it.",
+    "Un cablu electric a căzut pe trotuar și scoate scântei",
+    "Un cablu electric a cazut pe trotuar si scoate scantei",
+    "un cablu electric a căzut pe trotuar şi scoate scântei",            # cedilla ş
+    "UN CABLU ELECTRIC A CAZUT PE TROTUAR",
+    "miroase a gaz pe scara", "miroase puternic a gaz in bucatarie", "I can smell gas in the flat",
+    "gas leak on our street", "ajutor, e un incendiu", "e un icnendiu la etajul 2", "arde casa vecinului",
+    "iese fum din subsol", "smoke coming out of the school", "the kitchen is on fire",
+    "s-a prăbușit un balcon", "the roof collapsed, people inside", "un om e prins sub mașină",
+    "my leg is stuck under the rubble", "se bat cu cuțite în fața barului", "someone got stabbed",
+    "he has a gun and is threatening us", "bunica nu mai respiră", "my dad collapsed and isn't breathing",
+    "vecinul a leșinat", "sângerează foarte tare", "baby is choking", "mă doare pieptul foarte tare",
+    "a avut loc un accident pe Calea București, sunt răniți", "car acciddent, people hurt",
+    "a explodat o butelie", "something exploded downstairs", "wires hanging down and sparking",
+    "un copil s-a înecat în lac", "i think she's having a stroke",
+]
+NOT_EMERGENCIES = [
+    "vreau să plătesc impozitul pe mașină", "nu ard becurile pe strada mea", "becul nu arde de o săptămână",
+    "containerul de gunoi e plin", "when does bus 4 come", "care e programul primăriei",
+    "e o groapă pe strada Lungă nr 112", "I want to report a pothole", "mulțumesc pentru ajutor!",
+    "thanks for the help!", "the fire station's opening hours", "status of request 50377",
+    "ce acte trebuie pentru autorizația de construire", "rubbish piled up on Strada Zorilor",
+]
+
+
+@pytest.mark.parametrize("text", EMERGENCIES)
+def test_emergencies_are_caught_with_and_without_diacritics(text):
+    alarm = detect_emergency(text)
+    assert alarm is not None and alarm.level == "clear", (text, alarm)
+
+
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_everyday_messages_raise_no_alarm(text):
+    assert detect_emergency(text) is None, text
+
+
+def test_ambiguous_alarms_are_guidance_never_silence():
+    assert detect_emergency("cat costa gazul la bloc").level == "ambiguous"          # a price, not a leak
+    assert detect_emergency("a fost un incendiu ieri in parc").level == "ambiguous"   # yesterday
+    assert detect_emergency("a fost un incendiu ieri, si acum iese iar fum").level == "clear"   # now
+    assert detect_emergency("help!").level == "ambiguous"
+
+
+def test_false_alarm_rate_on_the_training_set_is_low():
+    from services.chatbot.training import examples
+
+    rows = [(t, i) for t, i, _ in examples()]
+    calm = [t for t, i in rows if i != "emergency"]
+    alarms = [t for t in calm if (a := detect_emergency(t)) is not None and a.level == "clear"]
+    assert len(alarms) / len(calm) <= 0.01, alarms[:10]
+    missed = [t for t, i in rows if i == "emergency" and detect_emergency(t) is None]
+    assert not missed
+
+
+def test_emergency_reply_starts_with_112_and_ambiguous_gets_the_normal_answer_too(bot):
+    r = bot.reply("em1", "Un cablu electric a cazut pe trotuar si scoate scantei")
+    assert r["intent"] == "emergency" and r["text"].split(".")[0].count("112") == 1
+    assert "10 m" in r["text"]                                  # what to do: keep away from the cable
+    r = bot.reply("em2", "There's a strong smell of gas in our building, what do we do?")
+    assert r["intent"] == "emergency" and r["text"].startswith("If this is an emergency, call 112")
+    r = bot.reply("em3", "a fost un incendiu ieri pe strada Lunga, cand vine autobuzul 4 la Livada Postei?")
+    assert r["text"].startswith("Dacă cineva este în pericol acum, sunați la 112")
+    assert r["actions"][0] == {"type": "emergency_guidance", "number": "112", "level": "ambiguous"}
+    assert any(a["type"] == "departures" for a in r["actions"])          # and the normal answer
 
 
 def test_handoff_queue_and_clarifying_instead_of_guessing(bot):

@@ -130,6 +130,17 @@ class Chatbot:
             return self._out(s, "none", 0.0, {}, KB.say("no_words", s.lang, plain))
         u = self.nlu(text, s.lang)
         s.lang = u.lang if detect_language(text, "") else s.lang
+        out = self._turn(s, text, u, plain)
+        if u.alarm is not None and out["intent"] != "emergency":
+            # an ambiguous alarm: 112 guidance first, then the normal answer
+            self.stats["emergency_guidance"] = self.stats.get("emergency_guidance", 0) + 1
+            out["text"] = KB.emergency(u.alarm.kind, s.lang, plain, maybe=True) + "\n\n" + out["text"]
+            out["actions"] = [{"type": "emergency_guidance", "number": "112", "level": "ambiguous"}] + out["actions"]
+        return out
+
+    def _turn(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
+        if u.intent == "emergency" and u.confidence >= self.threshold:
+            return self._emergency(s, u, plain)
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
             yes_no = s.confirming and (YES.search(fold_text(text)) or NO.search(fold_text(text)))
@@ -137,17 +148,21 @@ class Chatbot:
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
             if yes_no or not (escape or switch):
                 return self._continue(s, text, u, plain)
-        if u.intent == "emergency" and u.confidence >= self.threshold:
-            self.stats["emergency"] += 1
-            s.intent, s.asking, s.confirming = None, None, False
-            return self._out(s, "emergency", u.confidence, u.slots, KB.say("emergency", s.lang, plain),
-                             [{"type": "emergency_guidance", "number": "112"}])
         if u.confidence < self.threshold:
             self.stats["clarify"] += 1
             return self._out(s, "clarify", u.confidence, u.slots, KB.say("clarify", s.lang, plain),
                              [{"type": "clarify", "candidates": [i for i, _ in u.ranked]}])
         s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
         return self._advance(s, u.confidence, plain)
+
+    def _emergency(self, s: Session, u: Understanding, plain: bool) -> dict:
+        """112 guidance, before anything else; a pending question or confirmation is dropped."""
+        self.stats["emergency"] += 1
+        s.intent, s.slots, s.asking, s.confirming = None, {}, None, False
+        kind = u.alarm.kind if u.alarm is not None else "danger"
+        level = u.alarm.level if u.alarm is not None else "clear"
+        return self._out(s, "emergency", u.confidence, {}, KB.emergency(kind, s.lang, plain),
+                         [{"type": "emergency_guidance", "number": "112", "level": level, "kind": kind}])
 
     def _fills(self, s: Session, text: str) -> bool:
         return bool(s.asking and self._slot_from_answer(s, s.asking, text))

@@ -130,6 +130,42 @@ TAX_HOW = {"property": {"ro": " Impozitul pe clădire depinde de valoarea clădi
                              "cars pay very little."}}
 
 
+# what to do while waiting for help, by the detector's kind (services.chatbot.emergency)
+EMERGENCY_TIP = {
+    "fire": ("Ieșiți din clădire pe scări (nu cu liftul) și închideți ușile în urma dumneavoastră.",
+             "Leave the building by the stairs (not the lift) and close the doors behind you."),
+    "smoke": ("Ieșiți din clădire pe scări, aplecat sub fum, și închideți ușile.",
+              "Get out by the stairs, keep low under the smoke and close the doors."),
+    "gas": ("Nu aprindeți lumina și nu folosiți flacără sau telefonul în încăpere; deschideți geamurile și ieșiți.",
+            "Do not switch lights on or off or use a flame; open the windows and get out, then call."),
+    "electricity": ("Stați la cel puțin 10 metri de cablu și nu lăsați pe nimeni să se apropie.",
+                    "Stay at least 10 metres away from the cable and keep others away."),
+    "collapse": ("Îndepărtați-vă de clădire; nu intrați după alte persoane.",
+                 "Move away from the structure; do not go in after others."),
+    "trapped": ("Nu încercați să ridicați singur greutăți mari; spuneți operatorului unde este persoana.",
+                "Do not try to lift heavy things alone; tell the operator exactly where the person is."),
+    "violence": ("Puneți-vă în siguranță mai întâi; nu interveniți singur.",
+                 "Get yourself safe first; do not step in alone."),
+    "medical": ("Rămâneți lângă persoană; operatorul 112 vă spune ce să faceți până vine ambulanța.",
+                "Stay with the person; the 112 operator will tell you what to do until the ambulance comes."),
+}
+EMERGENCY_MAYBE = ("Dacă cineva este în pericol acum, sunați la 112 (gratuit).",
+                   "If anyone is in danger right now, call 112 (free).")
+
+
+def emergency(kind: str, lang: str, plain: bool = False, maybe: bool = False) -> str:
+    """112 guidance, the first words of the reply; ``maybe`` for an ambiguous alarm (one line).
+
+    The number comes first in every variant, so a citizen who reads only the first words, or
+    hears them from a screen reader, knows what to do."""
+    en = 1 if lang == "en" else 0
+    if maybe:
+        return EMERGENCY_MAYBE[en]
+    text = say("emergency", lang, plain)
+    tip = EMERGENCY_TIP.get(kind)
+    return f"{text} {tip[en]}" if tip and not plain else text
+
+
 def say(key: str, lang: str, plain: bool = False, **fields) -> str:
     table = PLAIN if plain and key in PLAIN else T
     return table[key]["en" if lang == "en" else "ro"].format(**fields).strip()

@@ -5,8 +5,10 @@ character n-grams (2–5, within words, on the folded text: lower case, no diacr
 "sesizare", "sesizăre" and "sesizre" look alike) and of word uni/bigrams, into a logistic
 regression. Its probability is the confidence; :class:`Understanding` below the threshold makes
 the dialogue ask rather than guess. The model is trained once and cached (pickle, keyed by the
-training set's hash) in the twin's cache folder. **Emergencies** are also caught by rules (fire,
-accident, not breathing, gas ...) that win over the model: 112 comes first.
+training set's hash) in the twin's cache folder. **Emergencies** are caught first, by
+:mod:`services.chatbot.emergency` (rules built for recall), whose clear alarm wins over the
+model; an ambiguous alarm rides along in :attr:`Understanding.alarm` so the reply can give 112
+guidance *and* the normal answer.
 
 **Slots** — rules, because ids and numbers are exact: ``request_id``, ``permit_id``, ``number``,
 ``line``; keyword tables for ``category``, ``tax_type``, ``permit_type``; and fuzzy matching
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from services.chatbot.emergency import Alarm
+from services.chatbot.emergency import detect as detect_emergency
 from services.chatbot.training import INTENTS, examples
 from twin.text import fold_text
 from twin.text import street_words
@@ -58,10 +62,6 @@ PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism 
                                         r"resident parking|parcare rezident|parcarea rezident"),
                 ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
                              r"permit for an extension|autorizatia de construire")]
-EMERGENCY = re.compile(
-    r"incendiu|\bfoc\b|(?<!nu )\barde\b|\bfum\b|accident|ranit|nu (mai )?respira|lesinat|lesin|lovit grav|\bgaz(e|ul)?\b|"
-    r"explod|sangere|infarct|\b112\b|inec|\bfire\b|smoke|crash|injur|not breathing|collapsed|bleeding|gas leak|smell gas|"
-    r"explosion|exploded|heart attack|chest hurts|durere in piept|doare pieptul|unconscious|inconstient")
 # words of the city hall's world: a message with none of them, understood with little confidence,
 # is out of scope rather than a weak guess at an intent
 DOMAIN = re.compile(
@@ -101,6 +101,7 @@ class Understanding:
     confidence: float
     slots: dict = field(default_factory=dict)
     ranked: list = field(default_factory=list)          # [(intent, probability)] best first
+    alarm: Alarm | None = None                          # what the emergency detector found
 
 
 class IntentModel:
@@ -188,7 +189,7 @@ class SlotExtractor:
                 if re.search(rx, f):
                     slots["category"] = cat
                     break
-        if intent in ("report_issue", "emergency"):
+        if intent == "report_issue":
             street, number = self.street(text)
             if street:
                 slots["street"] = street
@@ -308,12 +309,21 @@ class Understander:
 
     def __call__(self, text: str, default_lang: str = "ro") -> Understanding:
         lang = detect_language(text, default_lang)
+        alarm = detect_emergency(text)                     # safety first: before the model
         ranked = self.model.rank(text)
         intent, conf = ranked[0]
         f = fold_text(text)
-        if EMERGENCY.search(f) and not re.search(r"\b(raportez|sesizare|report)\b", f) \
-                or (EMERGENCY.search(f) and intent == "emergency"):
+        if alarm is not None and alarm.level == "clear":
             intent, conf = "emergency", max(conf, 0.99)
+        elif intent == "emergency":
+            # the model alone thinks so: guidance anyway, and the next best reading if it is a real one
+            if alarm is None:
+                alarm = Alarm("ambiguous", "model", "")
+            nxt = ranked[1] if len(ranked) > 1 else ("out_of_scope", 0.0)
+            if conf < 0.6 and nxt[1] >= 0.2:
+                intent, conf = nxt
         elif conf < 0.6 and intent != "out_of_scope" and not DOMAIN.search(f):
             intent, conf = "out_of_scope", 1.0 - conf
-        return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked)
+        if alarm is not None and alarm.level == "ambiguous" and intent in ("out_of_scope", "greeting") and conf < 0.6:
+            intent, conf = "emergency", 0.5                  # "help!", "wires hanging" and nothing else
+        return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked, alarm)
