@@ -184,7 +184,8 @@ def _form_schema(fields: dict, required: list[str]) -> dict:
 
 
 def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_min: int = 1200,
-               cors_origins: list[str] | None = None, housekeeping_s: float | None = None, chatbot=None) -> FastAPI:
+               cors_origins: list[str] | None = None, housekeeping_s: float | None = None, chatbot=None,
+               on_shutdown=()) -> FastAPI:
     """The API over a :class:`services.hall.CityHall`.
 
     Parameters
@@ -200,6 +201,9 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         (None: never; the server sets it).
     chatbot
         A :class:`services.chatbot.bot.Chatbot` answering ``POST /chat``; None: no such route.
+    on_shutdown
+        Functions called (in a worker thread) when the server stops, e.g. anchoring the chat
+        payments still queued (:meth:`services.server.BatchAnchor.stop`).
     """
     limiter = limiter or RateLimiter()
 
@@ -209,6 +213,11 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         yield
         if task is not None:
             task.cancel()
+        for fn in on_shutdown:
+            try:
+                await asyncio.to_thread(fn)
+            except Exception:                  # noqa: BLE001 - the others still run
+                log.exception("shutdown step %r failed", fn)
 
     app = FastAPI(title="SmartCity Twin — Open311 GeoReport v2", version="2",
                   description=__doc__.split("\n\n")[0], docs_url=None, openapi_url=f"{ROOT}/openapi.json",

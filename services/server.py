@@ -92,8 +92,9 @@ def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: 
     area = CityArea(c)
     hall = CityHall(open_store(db_url, schema=schema), area, jurisdiction_id=jurisdiction_id or f"{c.slug}.ro")
     bot = make_chatbot(c, hall, area, chain_url) if chatbot else None
+    anchor = getattr(bot, "anchor", None)
     return create_app(hall, anonymous_rate_per_min=anonymous_rate_per_min, cors_origins=cors_origins,
-                      housekeeping_s=housekeeping_s, chatbot=bot)
+                      housekeeping_s=housekeeping_s, chatbot=bot, on_shutdown=[anchor.stop] if anchor else [])
 
 
 def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledger: bool = True,

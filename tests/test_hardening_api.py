@@ -256,6 +256,9 @@ def test_chat_follows_the_write_endpoints_key_rules(api, hall):
 
 @pytest.fixture(scope="module")
 def chat_ledger(tmp_path_factory):
+    """The real ledger on the embedded chain: the test checks that batched chat payments give
+    receipts that verify on chain. Its setup compiles the contracts when this session has not
+    yet (15-25 s on a loaded 2-core machine; ~2 s once test_ledger or test_chatbot has)."""
     from ledger.ledger import Ledger
 
     return Ledger.open(None, f"sqlite:///{tmp_path_factory.mktemp('hl') / 'ledger.sqlite'}")
@@ -345,6 +348,15 @@ def test_coordinates_and_ratings_are_plain_ascii_numbers(api, area):
         r = client.post(f"{ROOT}/requests.json", data={"api_key": key, "service_code": "parks", "lat": la,
                                                        "long": lon})
         assert r.status_code == 400 and error_text(r).startswith("lat/long: "), la
+    rid = client.post(f"{ROOT}/requests.json", data={"api_key": key, "service_code": "parks", "lat": lat,
+                                                     "long": lon}).json()[0]["service_request_id"]
+    hall = client.app.state.hall
+    hall.set_stage(int(rid), "resolved")
+    for rating in ("５", "+5", "5.0", "0", "6", "1_0"):
+        r = client.post(f"{ROOT}/ext/requests/{rid}/feedback.json", data={"api_key": key, "rating": rating})
+        assert r.status_code == 400 and error_text(r).startswith(f"rating: {rating!r}"), rating
+    assert client.post(f"{ROOT}/ext/requests/{rid}/feedback.json", data={"api_key": key, "rating": "4"}).json() == \
+        [{"service_request_id": rid, "rating": 4}]
 
 
 # ---- 6. the OpenAPI document and the docs page -----------------------------------------------------
@@ -432,3 +444,40 @@ def test_the_mqtt_command_parser_returns_a_command_or_a_clear_error(raw):
         assert str(exc).startswith("command on city/x/streetlight/sl-1/cmd: ") and len(str(exc)) < 400
     else:
         assert isinstance(cmd, dict) and isinstance(cmd["cmd"], str)
+
+
+class CountingLedger:
+    """The two ledger calls a BatchAnchor makes, counted (payments are just a number here)."""
+
+    def __init__(self):
+        self.waiting = 0
+        self.anchors = []
+
+    def queued(self):
+        return self.waiting
+
+    def anchor(self):
+        self.anchors.append(self.waiting)
+        self.waiting = 0
+        return [{"id": len(self.anchors)}]
+
+
+def test_the_batch_anchor_anchors_queued_payments_together_and_the_rest_at_shutdown(hall):
+    import time
+
+    from services.server import BatchAnchor
+
+    led = CountingLedger()
+    anchor = BatchAnchor(led, every_s=0.05).start()
+    led.waiting = 7
+    deadline = time.monotonic() + 30
+    while not led.anchors and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert led.anchors == [7]                                   # seven payments, one anchor
+    calls = []
+    with TestClient(create_app(hall, on_shutdown=[anchor.stop, lambda: calls.append("done")])):
+        led.waiting = 3
+    assert calls == ["done"] and led.anchors[-1] == 3 and led.queued() == 0   # the server's stop anchors the rest
+    assert not anchor._thread.is_alive()
+    with pytest.raises(ValueError, match="anchor_every_s"):
+        BatchAnchor(led, every_s=0)
