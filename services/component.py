@@ -176,7 +176,9 @@ class CityServices:
         if self.p.url:
             from services.client import Open311Client
 
-            self.backend = HttpBackend(Open311Client(self.p.url, self.p.api_key, self.p.staff_key))
+            client = Open311Client(self.p.url, self.p.api_key, self.p.staff_key)
+            self.backend = HttpBackend(client)
+            client.check()                         # unreachable or wrong: fail now, naming --services-url
         else:
             url = self.p.db_url
             if url is None:
@@ -436,7 +438,7 @@ class CityServices:
             out["store"] = {"url": _safe_url(self.store.url)} | self.hall.counts()
         if isinstance(self.backend, HttpBackend):
             lat = np.asarray(self.backend.latency_s) * 1000
-            out["http"] = {"url": self.p.url, "errors": self.http_errors,
+            out["http"] = {"url": self.p.url, "errors": self.http_errors, **self.backend.client.stats(),
                            "stage_updates_skipped": self.backend.stage_updates_skipped,
                            "post_p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
                            "post_p95_ms": round(float(np.percentile(lat, 95)), 1) if len(lat) else None}

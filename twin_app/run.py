@@ -174,39 +174,125 @@ def run_scenario(scenario, out: str | Path | None = None, progress: bool = False
         "status": "running",
     }
     _write_json(run_dir / "manifest.json", manifest)
-    timetable = load_timetable(scenario, city)
-    if timetable is not None:
-        manifest["gtfs"] = {"source": timetable.source, "trips": timetable.n_trips,
-                            "service_date_exact": timetable.service_date(scenario.start.date())[1]}
-        _write_json(run_dir / "manifest.json", manifest)
-    twin = build_twin(scenario, city, run_dir, timetable, mqtt=mqtt)
     try:
-        bar, tick = None, None
-        if callable(progress):                  # a caller's own progress: progress(hours_done)
-            tick = progress
-        elif progress:
-            from tqdm import tqdm
+        timetable = load_timetable(scenario, city)
+        if timetable is not None:
+            manifest["gtfs"] = {"source": timetable.source, "trips": timetable.n_trips,
+                                "service_date_exact": timetable.service_date(scenario.start.date())[1]}
+            _write_json(run_dir / "manifest.json", manifest)
+        twin = build_twin(scenario, city, run_dir, timetable, mqtt=mqtt)
+    except BaseException as exc:               # e.g. --services-url or --mqtt unreachable: bad input
+        _finalise_manifest(run_dir, manifest, [_reason(exc)], t0, interrupted=not isinstance(exc, Exception))
+        raise
+    error = None
+    try:
+        try:
+            bar, tick = None, None
+            if callable(progress):                  # a caller's own progress: progress(hours_done)
+                tick = progress
+            elif progress:
+                from tqdm import tqdm
 
-            bar = tqdm(total=round(scenario.hours, 2), unit="sim h", desc=f"{scenario.name} @ {city.slug}",
-                       leave=False, disable=None)  # None: only on a terminal
+                bar = tqdm(total=round(scenario.hours, 2), unit="sim h", desc=f"{scenario.name} @ {city.slug}",
+                           leave=False, disable=None)  # None: only on a terminal
 
-            def tick(h):
-                bar.n = round(min(h, scenario.hours), 2)
-                bar.refresh()
-        twin.run(scenario.hours, progress=tick)
-        if bar is not None:
-            bar.close()
-        kpis = twin.kpis()
+                def tick(h):
+                    bar.n = round(min(h, scenario.hours), 2)
+                    bar.refresh()
+            twin.run(scenario.hours, progress=tick)
+            if bar is not None:
+                bar.close()
+            twin.finish()
+            kpis = twin.kpis()
+        except Exception as exc:               # a service gone for good, a broker that never came back, a bug
+            error = exc
+            kpis = _partial_kpis(twin)
+    except BaseException as exc:               # interrupted (Ctrl-C): the manifest says so
+        _finalise_manifest(run_dir, manifest, [_reason(exc)], t0, interrupted=True)
+        raise
     finally:
         twin.close()
-    wall = time.perf_counter() - t0
+    reasons = ([_reason(error)] if error is not None else []) + _failures(twin)
     kpis["attribution"] = city.attribution
+    if reasons:
+        kpis["failed"] = reasons
     _write_json(run_dir / "kpis.json", kpis)
-    manifest.update(status="complete", wall_s=round(wall, 3), events=twin.bus.published)
+    wall = _finalise_manifest(run_dir, manifest, reasons, t0, events=twin.bus.published)
+    summary = {"scenario": scenario.name, "city": city.name, "seed": scenario.seed,
+               "events": twin.bus.published, "agents": population, "sim_hours": scenario.hours,
+               "wall_s": wall, "run_dir": str(run_dir), "kpis": kpis}
+    if error is not None and not isinstance(error, TwinError):
+        raise error                            # a bug: exit 1 with its traceback, the run marked failed
+    if reasons:
+        hours = twin.now / 3600.0
+        raise RunFailed(f"{'; '.join(reasons)} — the run {'stopped after' if error else 'ran'} {hours:.2f} of "
+                        f"{scenario.hours:g} simulated hours; {run_dir} is marked failed and its kpis.json holds "
+                        f"the figures so far", summary, getattr(error, "exit_code", 2))
+    return summary
+
+
+class RunFailed(TwinError):
+    """A run that could not finish as asked: a service it depends on gone for good
+    (``--services-url``), MQTT messages the broker never acknowledged (``--mqtt``), ....
+
+    Its run directory holds what it got to: ``kpis.json`` with the figures so far (and the
+    reasons under ``failed``), ``manifest.json`` with ``status: failed`` and the ``reason``.
+    :attr:`summary` is what :func:`run_scenario` would have returned; :attr:`exit_code` is the
+    cause's (2: the environment or the input, never 0).
+    """
+
+    def __init__(self, message: str, summary: dict | None = None, exit_code: int = 2):
+        super().__init__(message)
+        self.summary = summary
+        self.exit_code = exit_code
+
+
+def _reason(exc: BaseException) -> str:
+    """A failure in one line: a :class:`TwinError`'s own words, anything else with its type."""
+    if isinstance(exc, TwinError):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _failures(twin) -> list[str]:
+    """What the components say stops the run from being complete (their ``failure()``: the
+    MQTT bridge's lost messages, ...)."""
+    out = []
+    for c in twin.components:
+        why = getattr(c, "failure", None)
+        why = why() if callable(why) else None
+        if why:
+            out.append(why)
+    return out
+
+
+def _partial_kpis(twin) -> dict:
+    """The KPIs of a run that failed part-way: its end-of-run work done as far as it goes (the
+    MQTT bridge drains and counts), then the figures; whatever cannot be had is said so."""
+    try:
+        twin.finish()
+    except Exception:                          # the cause is reported already; keep the figures
+        pass
+    try:
+        return twin.kpis()
+    except Exception as exc:
+        return {"kpis_error": _reason(exc)}
+
+
+def _finalise_manifest(run_dir: Path, manifest: dict, reasons: list[str], t0: float, events: int | None = None,
+                       interrupted: bool = False) -> float:
+    """Write the manifest's final status — ``complete``, ``failed`` (with the ``reason``) or
+    ``interrupted`` — and the wall time; a run never stays ``running`` once it has ended."""
+    wall = round(time.perf_counter() - t0, 3)
+    manifest.update(status="interrupted" if interrupted else "failed" if reasons else "complete", wall_s=wall)
+    if events is not None:
+        manifest["events"] = events
+    if reasons:
+        manifest["reason"] = "; ".join(reasons)
     _write_json(run_dir / "manifest.json", manifest)
-    return {"scenario": scenario.name, "city": city.name, "seed": scenario.seed,
-            "events": twin.bus.published, "agents": population, "sim_hours": scenario.hours,
-            "wall_s": round(wall, 3), "run_dir": str(run_dir), "kpis": kpis}
+    return wall
 
 
 def _write_json(path: Path, data) -> None:
