@@ -7,6 +7,13 @@ agent by ``dt`` seconds in one call to :func:`twin._movement.advance` and return
 with their exact arrival offsets inside the step. There is no Python call per agent per step.
 
 ``traffic`` counts, per edge, how many agents entered it: the city's traffic counts.
+
+**Queue mode.** A fleet given a :class:`twin.traffic.RoadNetwork` (``road=``) may send agents
+there instead (``depart(..., queue=True, now=t)``): they then move by the queue-based link model
+(:mod:`twin.traffic`) with every other fleet on the same road, and :meth:`Fleet.step` collects
+their arrivals at their exact times. Agents that do not queue (pedestrians, bus passengers,
+emergency vehicles) keep moving by the free-flow kernel. ``traffic`` then adds the road's entries
+(all queued vehicles of every fleet: the traffic a street counter would see) to the fleet's own.
 """
 from __future__ import annotations
 
@@ -34,9 +41,11 @@ class Fleet:
     edge_speed_mps
         Current speed of each edge in m/s; defaults to the free-flow speeds. Change
         ``fleet.edge_speed`` in place to model congestion, snow or a closure's detours.
+    road
+        The run's :class:`twin.traffic.RoadNetwork`, for agents that queue (None: nobody does).
     """
 
-    def __init__(self, city, capacity: int, edge_speed_mps: np.ndarray | None = None):
+    def __init__(self, city, capacity: int, edge_speed_mps: np.ndarray | None = None, road=None):
         if capacity < 0:
             raise TwinError(f"fleet capacity must be >= 0, got {capacity}")
         self.city = city
@@ -46,8 +55,12 @@ class Fleet:
         self.offset = np.zeros(capacity, np.float64)
         self.vmax = np.full(capacity, CAR_VMAX, np.float64)
         self.moving = np.zeros(capacity, bool)
-        self.active = np.zeros(capacity, np.int32)
-        self.n_active = 0
+        self.queued = np.zeros(capacity, bool)      # moving on the queue road, not the free-flow kernel
+        self._active = np.zeros(capacity, np.int32)
+        self.n_free = 0                              # agents moved by the free-flow kernel
+        self.n_queued = 0                            # agents on the queue road
+        self.road = road
+        self.road_base = road.register(capacity) if road is not None else 0
         self._arrived = np.zeros(capacity, np.int32)
         self._after = np.zeros(capacity, np.float64)
         self._buf = np.zeros(1 << 14, np.int32)
@@ -58,10 +71,29 @@ class Fleet:
         self.edge_speed = np.ascontiguousarray(edge_speed_mps, dtype=np.float64).copy()
         if (self.edge_speed <= 0).any():
             raise TwinError("edge speeds must be > 0 m/s")
-        self.traffic = np.zeros(city.n_edges, np.int64)
+        self._traffic = np.zeros(city.n_edges, np.int64)
+
+    @property
+    def n_active(self) -> int:
+        """Agents moving (free-flow and queued)."""
+        return self.n_free + self.n_queued
+
+    @property
+    def active(self) -> np.ndarray:
+        """Ids of the moving agents (the first :attr:`n_active`)."""
+        if self.n_queued == 0:
+            return self._active
+        return np.concatenate([self._active[:self.n_free], np.nonzero(self.queued)[0].astype(np.int32)])
+
+    @property
+    def traffic(self) -> np.ndarray:
+        """Entries per edge: this fleet's free-flow movers, plus every queued vehicle on the road."""
+        if self.road is None:
+            return self._traffic
+        return self._traffic + self.road.entries
 
     # ---- starting trips ------------------------------------------------------------------------
-    def depart(self, agents, offsets, edges, vmax, delay=0.0) -> np.ndarray:
+    def depart(self, agents, offsets, edges, vmax, delay=0.0, queue=False, now: float | None = None) -> np.ndarray:
         """Start agents on edge paths.
 
         Parameters
@@ -76,6 +108,9 @@ class Fleet:
             Seconds each agent stands still at the start of the next :meth:`step` (a departure
             between two steps). It is encoded as a negative offset on the first edge, so the
             kernel needs no extra state and the arrival time stays exact.
+        queue
+            True (or one bool per agent): the agent drives on the queue road (:attr:`road`),
+            entering it at ``now`` (the run's absolute seconds, required then).
 
         Returns
         -------
@@ -98,6 +133,33 @@ class Fleet:
             raise TwinError("vmax must be > 0 m/s")
         lengths = np.diff(offsets)
         go = lengths > 0
+        queue = np.broadcast_to(np.asarray(queue, bool), agents.shape)
+        if queue.any():
+            if self.road is None:
+                raise TwinError("queue=True needs a fleet with a road (Fleet(..., road=RoadNetwork(...)))")
+            if now is None:
+                raise TwinError("queue=True needs now= (the run's time in seconds)")
+            q = go & queue
+            if q.any():
+                idx = np.nonzero(q)[0]
+                from twin.mobility import take_paths
+                q_off, q_edges = take_paths(offsets, edges, idx)
+                self.road.enter(self.road_base + agents[idx], q_off, q_edges, vmax[idx], now)
+                self.moving[agents[idx]] = True
+                self.queued[agents[idx]] = True
+                self.n_queued += len(idx)
+                keep = np.nonzero(~q)[0]
+                empty = agents[~go]
+                agents, vmax = agents[keep], vmax[keep]
+                offsets, edges = take_paths(offsets, edges, keep)
+                delay = np.broadcast_to(np.asarray(delay, np.float64), q.shape)[keep]
+                self._depart_free(agents, offsets, edges, vmax, delay)
+                return empty
+        return self._depart_free(agents, offsets, edges, vmax, delay)
+
+    def _depart_free(self, agents, offsets, edges, vmax, delay) -> np.ndarray:
+        lengths = np.diff(offsets)
+        go = lengths > 0
         self._reserve(len(edges))
         base = self._used
         self._buf[base:base + len(edges)] = edges
@@ -112,15 +174,15 @@ class Fleet:
         self.offset[moving] = -delay * np.minimum(vmax[go], self.edge_speed[first])
         self.vmax[moving] = vmax[go]
         self.moving[moving] = True
-        np.add.at(self.traffic, edges[offsets[:-1][go]], 1)
-        self.active[self.n_active:self.n_active + len(moving)] = moving
-        self.n_active += len(moving)
+        np.add.at(self._traffic, edges[offsets[:-1][go]], 1)
+        self._active[self.n_free:self.n_free + len(moving)] = moving
+        self.n_free += len(moving)
         return agents[~go]
 
     def _reserve(self, extra: int) -> None:
         if self._used + extra <= len(self._buf):
             return
-        act = self.active[:self.n_active]
+        act = self._active[:self.n_free]
         remaining = self.seq_end[act] - self.seq_pos[act]
         live = int(remaining.sum())
         size = len(self._buf)
@@ -138,40 +200,60 @@ class Fleet:
         self._used = live
 
     # ---- moving -------------------------------------------------------------------------------
-    def step(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Advance all moving agents by ``dt`` seconds.
+    def step(self, dt: float, now: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Advance all moving agents by ``dt`` seconds, the step ending at ``now`` (the run's
+        absolute seconds; needed only when agents queue on the road).
 
         Returns
         -------
         (agents, after)
-            The agents that arrived, and the seconds into the step at which each did.
+            The agents that arrived, and the seconds into the step at which each did (free-flow
+            arrivals first, then queued ones in the order they left the road).
         """
-        if self.n_active == 0:
-            return np.zeros(0, np.int32), np.zeros(0, np.float64)
-        keep, n_arr = _movement.advance(self.active, self.n_active, self._buf, self.seq_pos, self.seq_end,
-                                        self.offset, self.vmax, self.edge_len, self.edge_speed,
-                                        self.traffic, float(dt), self._arrived, self._after)
-        self.n_active = keep
-        arrived = self._arrived[:n_arr].copy()
+        arrived = np.zeros(0, np.int32)
+        after = np.zeros(0, np.float64)
+        if self.n_free:
+            keep, n_arr = _movement.advance(self._active, self.n_free, self._buf, self.seq_pos, self.seq_end,
+                                            self.offset, self.vmax, self.edge_len, self.edge_speed,
+                                            self._traffic, float(dt), self._arrived, self._after)
+            self.n_free = keep
+            arrived = self._arrived[:n_arr].copy()
+            after = self._after[:n_arr].copy()
+        if self.road is not None and (self.n_queued or self.road.on_road):
+            if now is None:
+                raise TwinError("a fleet on a queue road steps with now= (the run's time in seconds)")
+            self.road.advance_to(now)
+            q, at = self.road.take_arrivals(self.road_base)
+            if len(q):
+                self.queued[q] = False
+                self.n_queued -= len(q)
+                arrived = np.concatenate([arrived, q])
+                after = np.concatenate([after, at - (now - dt)])
         self.moving[arrived] = False
-        return arrived, self._after[:n_arr].copy()
+        return arrived, after
 
     # ---- where is everyone -------------------------------------------------------------------
     def current_edges(self, agents) -> np.ndarray:
         """Edge each agent is on (``-1`` if not moving)."""
         agents = np.asarray(agents, np.int64)
         out = np.full(len(agents), -1, np.int32)
-        mv = self.moving[agents]
+        mv = self.moving[agents] & ~self.queued[agents]
         out[mv] = self._buf[self.seq_pos[agents[mv]]]
+        q = self.queued[agents]
+        if q.any():
+            out[q] = self.road.current_edges(self.road_base + agents[q])
         return out
 
     def positions(self, agents=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(agent ids, lon, lat) of moving agents, interpolated along the straight edge."""
         ids = self.active[:self.n_active].copy() if agents is None else np.asarray(agents, np.int32)
         ids = ids[self.moving[ids]]
-        e = self._buf[self.seq_pos[ids]]
+        e = self.current_edges(ids)
         a = self.city.arrays
         frac = np.clip(self.offset[ids] / np.maximum(self.edge_len[e], 1e-9), 0.0, 1.0)
+        q = self.queued[ids]
+        if q.any():
+            frac[q] = self.road.fraction_along(self.road_base + ids[q], self.road.now)
         u, v = a["edge_u"][e], a["edge_v"][e]
         lon = a["node_lon"][u] + frac * (a["node_lon"][v] - a["node_lon"][u])
         lat = a["node_lat"][u] + frac * (a["node_lat"][v] - a["node_lat"][u])

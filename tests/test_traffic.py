@@ -1,0 +1,283 @@
+"""The queue-based link model (issue 22), checked exactly on small synthetic networks.
+
+The networks are hand-built city stand-ins (edge arrays and a graph of ``lanes`` tags), so every
+capacity is known: the tests assert the rules of ``twin/_traffic.pyx`` — outflow capacity per
+step, first-in-first-out queues, spillback, conservation, determinism, the stuck time — then the
+fleet and mobility wiring (walkers never queue, emergency vehicles pass queues).
+"""
+from __future__ import annotations
+
+import math
+import types
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from twin.errors import TwinError
+from twin.movement import CAR_VMAX, Fleet
+from twin.traffic import RoadNetwork, TrafficParams, edge_lanes, link_table
+
+
+def synthetic_city(lengths_m, speeds_kph, highway="residential", lanes=None, oneway=True):
+    """A city stand-in with ``len(lengths_m)`` directed edges (edge ``i`` from node ``i`` to
+    ``i+1``); ``lanes`` (OSM tag values, None for no tag) go on the graph's edges."""
+    E = len(lengths_m)
+    lengths = np.asarray(lengths_m, float)
+    speeds = np.asarray(speeds_kph, float) * np.ones(E)
+    G = nx.MultiDiGraph()
+    for i in range(E):
+        d = {"twin_edge": i}
+        if lanes is not None and lanes[i] is not None:
+            d["lanes"] = lanes[i]
+        G.add_edge(i, i + 1, **d)
+    arrays = {"edge_length_mm": np.round(lengths * 1000).astype(np.int64),
+              "edge_speed_kph": speeds,
+              "edge_time_ms": np.round(lengths / (speeds / 3.6) * 1000).astype(np.int64),
+              "edge_highway": np.zeros(E, np.int32), "edge_oneway": np.full(E, oneway),
+              "edge_name": np.arange(E, dtype=np.int32)}
+    return types.SimpleNamespace(arrays=arrays, highway_types=[highway], graph=G, n_edges=E,
+                                 street_names=[f"Strada {i}" for i in range(E)])
+
+
+def paths(edge_lists):
+    off = np.concatenate([[0], np.cumsum([len(p) for p in edge_lists])]).astype(np.int64)
+    return off, np.concatenate([np.asarray(p, np.int32) for p in edge_lists])
+
+
+def run(net, base, t_end, dt, on_step=None):
+    """Step the road to ``t_end``; returns arrivals as {vehicle: time}, in arrival order."""
+    got = {}
+    t = net.now
+    while t < t_end - 1e-9:
+        t += dt
+        net.advance_to(t)
+        v, at = net.take_arrivals(base)
+        got.update(zip(v.tolist(), at.tolist()))
+        if on_step is not None:
+            on_step(t)
+    return got
+
+
+# ---- link parameters ------------------------------------------------------------------------------
+
+def test_link_capacities_follow_lanes_type_and_length():
+    # 2-lane one-way primary, a two-way residential tagged lanes=2 (one lane each way), no tag
+    c = synthetic_city([150.0, 150.0, 150.0], 50, lanes=["2", "2", None])
+    c.highway_types = ["primary"]
+    c.arrays["edge_oneway"] = np.array([True, False, True])
+    lanes = edge_lanes(c)
+    assert lanes.tolist() == [2.0, 1.0, 1.0]
+    t = link_table(c)
+    assert t["cap_vph"].tolist() == [3000.0, 1500.0, 1500.0]          # 1,500 veh/h per primary lane
+    assert t["storage"].tolist() == pytest.approx([40.0, 20.0, 20.0])  # 150 m × lanes / 7.5 m
+    assert t["free_s"].tolist() == pytest.approx([10.8, 10.8, 10.8])   # 150 m at 50 km/h
+    half = link_table(c, scale=0.1)                                   # a 10 % sample's road
+    assert half["cap_vph"][0] == pytest.approx(300.0) and half["storage"][0] == pytest.approx(4.0)
+    tiny = synthetic_city([3.0], 30)                                  # never less than one car
+    assert link_table(tiny)["storage"].tolist() == [1.0]
+
+
+def test_lanes_tag_forms():
+    c = synthetic_city([10.0] * 4, 30, lanes=["2;3", ["4", "2"], "x", "0"])
+    assert edge_lanes(c).tolist() == [2.5, 3.0, 1.0, 1.0]
+
+
+def test_traffic_params_shorthand_and_errors():
+    assert TrafficParams.model_validate("queue").mode == "queue"
+    assert TrafficParams().mode == "free_flow"
+    with pytest.raises(Exception, match="mode"):
+        TrafficParams.model_validate({"mode": "gridlock"})
+
+
+# ---- the link model, exactly ----------------------------------------------------------------------
+
+def test_outflow_capacity_is_respected_every_step():
+    # one 600 m residential edge (600 veh/h, storage 80): 60 cars enter at once
+    c = synthetic_city([600.0, 50.0], 36)
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    base = net.register(60)
+    off, edges = paths([[0, 1]] * 60)
+    net.enter(np.arange(60), off, edges, CAR_VMAX, 0.0)
+    dt = 5.0
+    cap_step = 600.0 / 3600.0 * dt
+    exits, prev = [], [0]
+
+    def check(t):
+        exits.append(int(net.exits[0]) - prev[0])
+        prev[0] = int(net.exits[0])
+
+    got = run(net, base, 800.0, dt, check)
+    assert len(got) == 60
+    assert max(exits) <= math.ceil(cap_step)
+    cum = np.cumsum(exits)
+    k = np.arange(1, len(exits) + 1)
+    assert (cum <= cap_step * k + 1 + 1e-9).all()                      # over any horizon
+    # and the capacity is used: from the first car's free-flow exit (60 s), one car per 6 s
+    times = dt * k
+    busy = times >= 60.0
+    assert (cum[busy] >= np.minimum(60, np.floor((times[busy] - 60.0) / 6.0))).all()
+    assert times[np.argmax(cum == 60)] <= 60.0 + 59 * 6.0 + dt
+    first = min(got.values())
+    assert first == pytest.approx(60.0 + 5.0)                          # free flow over both edges
+
+
+def test_no_vehicle_overtakes_the_queue_it_is_in():
+    # a slow tractor (2 m/s) enters first, fast cars behind it: nobody leaves before it
+    c = synthetic_city([200.0, 200.0], 50, highway="primary")
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    base = net.register(6)
+    off, edges = paths([[0, 1]] * 6)
+    vmax = np.array([2.0] + [CAR_VMAX] * 5)
+    for k in range(6):                                                 # one after the other
+        net.enter([k], off[k:k + 2] - off[k], edges[off[k]:off[k + 1]], vmax[k], float(k))
+    got = run(net, base, 1000.0, 1.0)
+    order = sorted(got, key=lambda v: (got[v], v))
+    assert order == list(range(6))
+    assert got[0] >= 200.0 / 2.0                                       # the tractor's own pace
+    assert all(got[k] >= got[0] for k in range(1, 6))                  # the cars were held
+
+
+def test_spillback_blocks_the_upstream_edge():
+    # edge 0 (long, wide) feeds edge 1: 15 m (storage 2), 100 veh/h. Cars pile up on edge 1 and
+    # the head of edge 0 then waits although edge 0's own outflow capacity would let it go.
+    c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=["3", "1", "3"])
+    c.highway_types = ["primary"]
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=86400))
+    net.cap[1] = 100.0 / 3600.0
+    base = net.register(40)
+    off, edges = paths([[0, 1, 2]] * 40)
+    net.enter(np.arange(40), off, edges, CAR_VMAX, 0.0)
+    seen_full = []
+
+    def check(t):
+        assert net.occ[1] <= net.storage[1]                            # never over storage
+        if net.occ[1] == net.storage[1] and net.head[0] >= 0 and net.ready[net.head[0]] < t:
+            seen_full.append(t)                                         # ready, but blocked
+        # edge 0 lets out no more than edge 1 can hold plus what edge 1 let out
+        assert net.exits[0] <= net.exits[1] + net.storage[1]
+
+    run(net, base, 600.0, 1.0, check)
+    assert len(seen_full) > 100
+    assert net.exits[0] < 40 and net.occ[0] > 0                        # the queue is upstream now
+    assert net.blocked_since[0] < np.inf
+    assert net.forced.sum() == 0
+
+
+def test_stuck_time_forces_a_blocked_head_through_and_counts_it():
+    c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=["3", "1", "3"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))
+    net.cap[1] = 10.0 / 3600.0                                         # almost closed
+    base = net.register(20)
+    off, edges = paths([[0, 1, 2]] * 20)
+    net.enter(np.arange(20), off, edges, CAR_VMAX, 0.0)
+    run(net, base, 300.0, 1.0)
+    assert net.forced[1] > 0
+    assert net.occ[1] > net.storage[1]                                 # the forced ones are on it
+
+
+def test_vehicles_are_conserved_and_runs_are_deterministic():
+    rng = np.random.default_rng(7)
+    E = 12
+    c = synthetic_city(rng.uniform(10, 200, E), 40, lanes=[str(x) for x in rng.integers(1, 3, E)])
+
+    def simulate():
+        net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=60.0))
+        base = net.register(300)
+        plist = []
+        for _ in range(300):                                           # random walks on a ring
+            s = int(rng.integers(0, E))
+            n = int(rng.integers(1, 8))
+            plist.append([(s + j) % E for j in range(n)])
+        off, edges = paths(plist)
+        entered, arrived = 0, {}
+        t = 0.0
+        for wave in range(6):                                          # departures between steps
+            ids = np.arange(wave * 50, wave * 50 + 50)
+            o, e = paths([plist[i] for i in ids])
+            net.enter(ids, o, e, CAR_VMAX, t)
+            entered += 50
+            for _ in range(10):
+                t += 2.5
+                net.advance_to(t)
+                v, at = net.take_arrivals(base)
+                assert not set(v.tolist()) & set(arrived)
+                arrived.update(zip(v.tolist(), at.tolist()))
+                assert net.on_road + len(arrived) == entered
+                assert int(net.occ.sum()) == net.on_road
+                assert (net.occ >= 0).all()
+        while net.on_road:
+            t += 2.5
+            net.advance_to(t)
+            v, at = net.take_arrivals(base)
+            arrived.update(zip(v.tolist(), at.tolist()))
+        return arrived, net
+
+    rng = np.random.default_rng(7)
+    a1, n1 = simulate()
+    rng = np.random.default_rng(7)
+    a2, n2 = simulate()
+    assert len(a1) == 300 and a1 == a2
+    assert np.array_equal(n1.exits, n2.exits) and np.array_equal(n1.entries, n2.entries)
+    assert int(n1.exits.sum()) == int(n1.entries.sum())               # everyone left every edge
+
+
+def test_free_flow_when_the_road_is_empty():
+    # a lone car on the queue road arrives exactly at its free-flow time
+    c = synthetic_city([100.0, 250.0, 40.0], [36, 54, 18])
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    base = net.register(1)
+    off, edges = paths([[0, 1, 2]])
+    net.enter([0], off, edges, CAR_VMAX, 3.0)
+    got = run(net, base, 100.0, 5.0)
+    assert got[0] == pytest.approx(3.0 + 10.0 + 250.0 / 15.0 + 8.0)
+
+
+def test_entering_in_the_past_or_without_a_path_is_refused():
+    c = synthetic_city([100.0], 36)
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    net.register(2)
+    net.advance_to(10.0)
+    with pytest.raises(TwinError, match="past"):
+        net.enter([0], [0, 1], [0], CAR_VMAX, 5.0)
+    with pytest.raises(TwinError, match="non-empty path"):
+        net.enter([0], [0, 0], np.zeros(0, np.int32), CAR_VMAX, 10.0)
+
+
+# ---- fleets on the road ---------------------------------------------------------------------------
+
+def test_fleet_walkers_never_queue_and_cars_share_the_road():
+    c = synthetic_city([600.0, 50.0], 36)
+    road = RoadNetwork(c, TrafficParams(mode="queue"))
+    fleet = Fleet(c, 41, road=road)
+    other = Fleet(c, 20, road=road)                                    # another kind on the same road
+    off, edges = paths([[0, 1]] * 41)
+    queue = np.array([True] * 40 + [False])
+    vmax = np.array([CAR_VMAX] * 40 + [1.4])
+    fleet.depart(np.arange(41), off, edges, vmax, queue=queue, now=0.0)
+    o2, e2 = paths([[0, 1]] * 20)
+    other.depart(np.arange(20), o2, e2, CAR_VMAX, queue=True, now=0.0)
+    assert fleet.n_active == 41 and fleet.n_queued == 40 and fleet.n_free == 1
+    assert fleet.traffic[0] == 40 + 20 + 1                             # counters see everyone
+    got, got2 = {}, {}
+    t = 0.0
+    while fleet.n_active or other.n_active:
+        t += 5.0
+        a, after = fleet.step(5.0, now=t)
+        got.update({int(x): t - 5.0 + y for x, y in zip(a, after)})
+        a, after = other.step(5.0, now=t)
+        got2.update({int(x): t - 5.0 + y for x, y in zip(a, after)})
+    assert got[40] == pytest.approx(650.0 / 1.4)                       # the walker: free flow
+    assert len(got) == 41 and len(got2) == 20
+    # 60 cars through a 600 veh/h edge: the last leaves about 60 × 6 s after the first
+    assert max(list(got.values())[:40] + list(got2.values())) > 60.0 + 5.0 + 300.0
+    assert not fleet.moving.any() and fleet.n_queued == 0
+
+
+def test_queue_departure_needs_a_road_and_a_time():
+    c = synthetic_city([100.0], 36)
+    with pytest.raises(TwinError, match="road"):
+        Fleet(c, 1).depart([0], [0, 1], [0], CAR_VMAX, queue=True, now=0.0)
+    road = RoadNetwork(c, TrafficParams(mode="queue"))
+    with pytest.raises(TwinError, match="now="):
+        Fleet(c, 1, road=road).depart([0], [0, 1], [0], CAR_VMAX, queue=True)

@@ -1,0 +1,281 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The queue-based link model (mesoscopic traffic) as Cython kernels over struct-of-arrays state.
+
+Every directed edge ``e`` is a first-in-first-out queue of vehicles (a linked list: ``head[e]``,
+``tail[e]``, and ``nxt[v]`` the vehicle behind ``v``) with
+
+* a **free-flow time**: a vehicle that entered at ``t`` may leave no earlier than
+  ``ready[v] = t + length / min(own top speed, street speed)``;
+* a **flow capacity** ``cap[e]`` in vehicles per second: a vehicle may leave while the budget
+  ``acc[e]`` is positive, and leaving takes one unit from it (it may go negative); the budget
+  refills by ``cap[e] × Δt`` each step and never holds more than ``cap[e] × Δt`` (the flow
+  accumulator of MATSim's QSim). So at most ``ceil(cap[e] × Δt)`` vehicles leave in one step, and
+  over any ``k`` steps at most ``cap[e] × k × Δt + 1``: fractional capacities (600 veh/h is 0.83
+  per 5 s step) are exact in the long run;
+* a **storage capacity** ``storage[e]`` (vehicles): a vehicle may enter the next edge only if
+  fewer than ``storage`` vehicles are on it — otherwise it waits and the queue spills back
+  upstream. A head blocked for ``stuck_s`` seconds enters anyway (MATSim's stuck time, SUMO's
+  teleport): gridlock would otherwise freeze the city; such moves are counted in ``forced``.
+
+One step, from ``t0`` to ``t1``, is an event loop over the queue heads in time order: a binary heap
+keyed by ``(time the head could leave, edge id)`` holds each edge whose head is ready by ``t1``.
+The earliest is popped; its head leaves if the budget and the next edge allow, enters the next
+edge (and may cross it too within the same step, as in the free-flow kernel), and the edge's new
+head is pushed back. Heads that cannot leave wait for the next step. Junction order is thus
+*first come, first served* with edge id breaking ties: fair (who waited longest goes first) and
+deterministic (no random numbers, no dependence on memory layout).
+
+A vehicle's path is ``edge_seq[seq_pos[v] : seq_end[v]]``; it arrives when it leaves its last
+edge (leaving consumes the edge's outflow capacity but needs no space downstream).
+"""
+cimport numpy as cnp
+from libc.math cimport INFINITY
+
+cnp.import_array()
+
+ctypedef long long i64
+ctypedef int i32
+
+
+cdef inline bint _less(double ta, i32 ea, double tb, i32 eb) noexcept nogil:
+    return ta < tb or (ta == tb and ea < eb)
+
+
+cdef inline void _push(double[::1] ht, i32[::1] he, Py_ssize_t* n, double t, i32 e) noexcept nogil:
+    cdef Py_ssize_t i = n[0], p
+    n[0] += 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if _less(t, e, ht[p], he[p]):
+            ht[i] = ht[p]
+            he[i] = he[p]
+            i = p
+        else:
+            break
+    ht[i] = t
+    he[i] = e
+
+
+cdef inline void _pop(double[::1] ht, i32[::1] he, Py_ssize_t* n) noexcept nogil:
+    cdef Py_ssize_t i = 0, c, m
+    cdef double t
+    cdef i32 e
+    n[0] -= 1
+    m = n[0]
+    if m == 0:
+        return
+    t = ht[m]
+    e = he[m]
+    while True:
+        c = 2 * i + 1
+        if c >= m:
+            break
+        if c + 1 < m and _less(ht[c + 1], he[c + 1], ht[c], he[c]):
+            c += 1
+        if _less(ht[c], he[c], t, e):
+            ht[i] = ht[c]
+            he[i] = he[c]
+            i = c
+        else:
+            break
+    ht[i] = t
+    he[i] = e
+
+
+def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, const i64[::1] seq_pos,
+          const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
+          i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ, double[::1] ready,
+          double[::1] entered, i64[::1] entries, i32[::1] busy, i32[::1] listed, Py_ssize_t n_busy):
+    """Put departing vehicles at the tail of their first edge at time ``t``, in the given order.
+
+    A departing car comes from a parking place beside the road, so it joins the queue even if
+    the edge is full (it never waits outside the network); it must still travel the whole edge.
+    Edges that become occupied are appended to ``busy``; returns the new ``n_busy``.
+    """
+    cdef Py_ssize_t k
+    cdef i32 v, e
+    cdef double sp
+    with nogil:
+        for k in range(vehicles.shape[0]):
+            v = vehicles[k]
+            e = edge_seq[seq_pos[v]]
+            sp = edge_speed[e]
+            if vmax[v] < sp:
+                sp = vmax[v]
+            entered[v] = t
+            ready[v] = t + edge_len[e] / sp
+            nxt[v] = -1
+            if tail[e] >= 0:
+                nxt[tail[e]] = v
+            else:
+                head[e] = v
+            tail[e] = v
+            if not listed[e]:
+                listed[e] = 1
+                busy[n_busy] = e
+                n_busy += 1
+            occ[e] += 1
+            entries[e] += 1
+    return n_busy
+
+
+def advance(double t0, double t1,
+            const i32[::1] edge_seq, i64[::1] seq_pos, const i64[::1] seq_end,
+            const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
+            const double[::1] cap, const double[::1] storage, double stuck_s,
+            double[::1] acc, double[::1] acc_t, double[::1] blocked_since,
+            i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ,
+            double[::1] ready, double[::1] entered,
+            i32[::1] busy, i32[::1] listed, Py_ssize_t n_busy,
+            i64[::1] entries, i64[::1] exits, double[::1] time_on, double[::1] free_time,
+            i64[::1] forced, i32[::1] left_in_step,
+            double[::1] heap_t, i32[::1] heap_e,
+            i32[::1] arrived, double[::1] arrived_t):
+    """Advance every queued vehicle from ``t0`` to ``t1`` (absolute seconds).
+
+    Parameters
+    ----------
+    edge_seq, seq_pos, seq_end
+        Flat path buffer, each vehicle's position in it (updated) and its end.
+    vmax
+        Each vehicle's own top speed in m/s.
+    edge_len, edge_speed
+        Edge lengths (m) and current street speeds (m/s, > 0).
+    cap, storage, stuck_s
+        Flow capacity (vehicles/s), storage capacity (vehicles) and the stuck time (s).
+    acc, acc_t, blocked_since
+        Per edge: outflow budget, the time it was last refilled, and since when its head has
+        been waiting for space downstream (``inf`` if it is not).
+    head, tail, nxt, occ
+        The queues: first and last vehicle per edge, the vehicle behind each one, and the
+        number of vehicles on each edge.
+    ready, entered
+        Per vehicle: earliest exit time from its current edge and the time it entered it.
+    busy, listed, n_busy
+        Edges that hold vehicles (the first ``n_busy``; ``listed[e]`` says whether ``e`` is among
+        them): new ones are appended, emptied ones dropped at the end. Length: the number of edges.
+    entries, exits, time_on, free_time, forced
+        Per-edge statistics (updated): vehicles that entered and left, seconds spent on the edge
+        by those who left, the free-flow seconds they would have needed, and forced entries.
+    left_in_step
+        Per edge scratch (all zero on entry, zero on return): vehicles that left in this step.
+    heap_t, heap_e
+        Scratch of length >= number of edges.
+    arrived, arrived_t
+        Output: vehicles that left their last edge and when (length >= vehicles).
+
+    Returns
+    -------
+    (n_busy, n_arrived, max_left_per_step)
+        ``max_left_per_step`` is the largest number of vehicles that left one edge in this step.
+    """
+    cdef Py_ssize_t k, n_heap = 0, n_arr = 0, keep
+    cdef i32 e, v, n, h, max_left = 0
+    cdef double t, dt = t1 - t0, burst, sp, key
+    cdef bint force
+    if not t1 > t0:
+        raise ValueError(f"t1 must be > t0, got t0={t0}, t1={t1}")
+    if busy.shape[0] < head.shape[0] or heap_t.shape[0] < head.shape[0] or heap_e.shape[0] < head.shape[0]:
+        raise ValueError("busy and heap buffers must hold one entry per edge")
+    if arrived.shape[0] < nxt.shape[0] or arrived_t.shape[0] < nxt.shape[0]:
+        raise ValueError("arrival buffers must hold one entry per vehicle")
+    with nogil:
+        # refill the outflow budgets of busy edges and seed the heap with heads ready by t1
+        for k in range(n_busy):
+            e = busy[k]
+            burst = cap[e] * dt
+            acc[e] += cap[e] * (t1 - acc_t[e])
+            if acc[e] > burst:
+                acc[e] = burst
+            acc_t[e] = t1
+            v = head[e]
+            if v >= 0 and ready[v] <= t1:
+                key = ready[v] if ready[v] > t0 else t0
+                _push(heap_t, heap_e, &n_heap, key, e)
+        keep = n_busy
+        while n_heap > 0:
+            t = heap_t[0]
+            e = heap_e[0]
+            _pop(heap_t, heap_e, &n_heap)
+            if acc_t[e] < t1:            # an edge that became busy during this step
+                burst = cap[e] * dt
+                acc[e] += cap[e] * (t1 - acc_t[e])
+                if acc[e] > burst:
+                    acc[e] = burst
+                acc_t[e] = t1
+            if acc[e] <= 0.0:
+                continue                 # outflow capacity used up for this step
+            v = head[e]
+            if seq_pos[v] + 1 < seq_end[v]:
+                n = edge_seq[seq_pos[v] + 1]
+                force = False
+                if occ[n] >= storage[n]:
+                    if blocked_since[e] == INFINITY:
+                        blocked_since[e] = t
+                    if t - blocked_since[e] < stuck_s:
+                        continue         # spillback: wait for space downstream
+                    force = True
+            else:
+                n = -1
+                force = False
+            # v leaves e at time t
+            acc[e] -= 1.0
+            blocked_since[e] = INFINITY
+            head[e] = nxt[v]
+            if head[e] < 0:
+                tail[e] = -1
+            occ[e] -= 1
+            exits[e] += 1
+            left_in_step[e] += 1
+            if left_in_step[e] > max_left:
+                max_left = left_in_step[e]
+            time_on[e] += t - entered[v]
+            sp = edge_speed[e]
+            if vmax[v] < sp:
+                sp = vmax[v]
+            free_time[e] += edge_len[e] / sp
+            if n < 0:
+                arrived[n_arr] = v
+                arrived_t[n_arr] = t
+                n_arr += 1
+            else:
+                if force:
+                    forced[n] += 1
+                seq_pos[v] += 1
+                sp = edge_speed[n]
+                if vmax[v] < sp:
+                    sp = vmax[v]
+                entered[v] = t
+                ready[v] = t + edge_len[n] / sp
+                nxt[v] = -1
+                entries[n] += 1
+                if not listed[n]:
+                    listed[n] = 1
+                    busy[keep] = n
+                    keep += 1
+                occ[n] += 1
+                if tail[n] >= 0:
+                    nxt[tail[n]] = v
+                else:
+                    head[n] = v
+                    tail[n] = v
+                    if ready[v] <= t1:
+                        _push(heap_t, heap_e, &n_heap, ready[v], n)
+                tail[n] = v
+            h = head[e]
+            if h >= 0:
+                key = ready[h] if ready[h] > t else t
+                if key <= t1:
+                    _push(heap_t, heap_e, &n_heap, key, e)
+        # compact the busy list: drop edges that emptied
+        n_busy = keep
+        keep = 0
+        for k in range(n_busy):
+            e = busy[k]
+            left_in_step[e] = 0
+            if occ[e] > 0:
+                busy[keep] = e
+                keep += 1
+            else:
+                listed[e] = 0
+    return keep, n_arr, max_left

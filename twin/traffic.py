@@ -1,0 +1,452 @@
+"""Traffic: the road as queues — link capacities, the shared queue network, and its KPIs.
+
+This module owns the **mesoscopic traffic model** (issue 22). Every directed drivable edge is a
+first-in-first-out queue with a free-flow time, a flow capacity and a storage capacity; the rules
+are those of MATSim's QSim and SUMO's mesosim, and they are implemented over struct-of-arrays
+state by the Cython kernels in ``twin/_traffic.pyx`` (read its docstring for the exact rules):
+
+* **flow capacity** (vehicles/h) = lanes in the edge's direction × per-lane capacity by highway
+  type (:data:`LANE_CAPACITY_VPH`, the defaults of MATSim's OSM network reader);
+* **storage capacity** (vehicles) = length × lanes / :attr:`TrafficParams.vehicle_length_m`
+  (7.5 m: a car and the gap in front of it in a standing queue), at least one vehicle;
+* **lanes**: the OSM ``lanes`` tag where present (the total of both directions on a two-way
+  street, so each direction gets half, at least one), else :data:`DEFAULT_LANES` by type.
+
+:class:`RoadNetwork` is *the* road of a run: every :class:`twin.movement.Fleet` that drives in
+queue mode registers its vehicles there, so citizens' cars and the city's crews share the same
+queues. Pedestrians, bus passengers (who ride at the timetable's pace) and emergency vehicles
+do not queue; emergency vehicles get a stated priority instead: they pass queues at
+``emergency_speed_factor`` × free-flow speed (they use the opposite lane and the red light),
+and take no road capacity.
+
+:class:`Traffic` is the component (``name = "traffic"``) that holds the network for a run and
+reports ``kpis.traffic``: vehicle-km, vehicle-hours, mean delay per car trip, the share of car
+time lost to congestion, the most congested edges per hour and the peak-hour network speed.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from twin.errors import TwinError, kernel_missing
+
+try:
+    from twin import _traffic
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise kernel_missing("twin._traffic", exc) from None
+
+#: vehicles per hour and lane by OSM highway type (MATSim OsmNetworkReader defaults)
+LANE_CAPACITY_VPH: dict[str, float] = {
+    "motorway": 2000.0, "motorway_link": 1500.0, "trunk": 2000.0, "trunk_link": 1500.0,
+    "primary": 1500.0, "primary_link": 1500.0, "secondary": 1000.0, "secondary_link": 1000.0,
+    "tertiary": 600.0, "tertiary_link": 600.0, "unclassified": 600.0, "road": 600.0,
+    "residential": 600.0, "busway": 600.0, "living_street": 300.0, "service": 300.0, "track": 100.0,
+}
+#: per-lane capacity of highway types not in the table
+FALLBACK_LANE_CAPACITY_VPH = 300.0
+#: lanes per direction by highway type when the edge has no usable ``lanes`` tag
+DEFAULT_LANES: dict[str, float] = {"motorway": 2.0, "trunk": 1.0}
+#: metres a car needs in a standing queue (its length and the gap)
+VEHICLE_LENGTH_M = 7.5
+
+
+class TrafficParams(BaseModel):
+    """How vehicles share the road (a scenario's ``traffic:``; ``traffic: queue`` is short for
+    ``traffic: {mode: queue}``).
+
+    Attributes
+    ----------
+    mode
+        ``free_flow``: every vehicle drives at the street's speed whatever the traffic (the old
+        model). ``queue``: cars queue on capacity-limited edges (this module).
+    vehicle_length_m
+        Space a car takes in a standing queue; sets the storage capacity.
+    capacity_factor
+        Multiplies every flow and storage capacity (a scaled-down population drives on a
+        network scaled down with it, as in MATSim's ``flowCapacityFactor``; ``None``: the run's
+        scale, so a 10 % sample sees a tenth of the road).
+    stuck_s
+        A queue head that waits this long for space downstream enters anyway (counted as
+        ``forced``): gridlock must not freeze the city.
+    emergency_speed_factor
+        Emergency vehicles pass queues at this share of the free-flow speed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["free_flow", "queue"] = "free_flow"
+    vehicle_length_m: float = Field(VEHICLE_LENGTH_M, gt=0, le=100)
+    capacity_factor: float | None = Field(None, gt=0, le=100)
+    stuck_s: float = Field(180.0, gt=0, le=86400)
+    emergency_speed_factor: float = Field(0.8, gt=0, le=2)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        return {"mode": v} if isinstance(v, str) else v
+
+
+def _lanes_value(value) -> float | None:
+    """Lanes from an OSM ``lanes`` value (``"2"``, ``"2;3"``, a list after merging: the mean)."""
+    if value is None:
+        return None
+    vals = []
+    for part in (value if isinstance(value, (list, tuple)) else [value]):
+        for s in str(part).replace("|", ";").split(";"):
+            try:
+                x = float(s.strip())
+            except ValueError:
+                continue
+            if x > 0:
+                vals.append(x)
+    return sum(vals) / len(vals) if vals else None
+
+
+def edge_lanes(city) -> np.ndarray:
+    """Lanes per edge in its direction of travel (float, ≥ 1), from the graph's ``lanes`` tags.
+
+    A two-way street's ``lanes`` counts both directions, so each of its directed edges gets half
+    (at least one); a one-way street gets all of them. Edges without the tag get
+    :data:`DEFAULT_LANES` by highway type, else one lane.
+    """
+    a = city.arrays
+    types = city.highway_types
+    out = np.array([DEFAULT_LANES.get(types[h], 1.0) for h in range(len(types))])[a["edge_highway"]] \
+        if len(types) else np.ones(city.n_edges)
+    out = np.asarray(out, np.float64).copy()
+    oneway = a["edge_oneway"]
+    for _, _, d in city.graph.edges(data=True):
+        lanes = _lanes_value(d.get("lanes"))
+        if lanes is None:
+            continue
+        i = d["twin_edge"]
+        out[i] = max(1.0, lanes if oneway[i] else round(lanes / 2.0))
+    return out
+
+
+def link_table(city, params: TrafficParams | None = None, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """Per-edge ``lanes``, ``cap_vph`` (flow capacity), ``storage`` (vehicles) and ``free_s``.
+
+    ``scale`` multiplies both capacities (see :attr:`TrafficParams.capacity_factor`); storage
+    stays at least one vehicle.
+    """
+    p = params or TrafficParams()
+    a = city.arrays
+    types = city.highway_types
+    per_lane = np.array([LANE_CAPACITY_VPH.get(t, FALLBACK_LANE_CAPACITY_VPH) for t in types] or [0.0])
+    lanes = edge_lanes(city)
+    length = a["edge_length_mm"] / 1000.0
+    cap = lanes * per_lane[a["edge_highway"]] * scale
+    storage = np.maximum(1.0, length * lanes / p.vehicle_length_m * scale)
+    free_s = a["edge_time_ms"] / 1000.0
+    return {"lanes": lanes, "cap_vph": cap, "storage": storage, "free_s": free_s}
+
+
+class RoadNetwork:
+    """The queues of one city's road for one run, shared by every fleet that drives in it.
+
+    Parameters
+    ----------
+    city
+        The city.
+    params
+        Traffic parameters.
+    scale
+        Capacity factor (the share of the population simulated).
+    edge_speed_mps
+        Street speeds in m/s (default: free flow); change :attr:`edge_speed` in place for snow.
+
+    Vehicles have global ids: :meth:`register` gives a fleet a block of them. Time is absolute
+    (the run's seconds): :meth:`enter` puts vehicles on the road at ``t``, :meth:`advance_to`
+    moves everyone to ``t`` (idempotent: whichever fleet ticks first moves the whole road, the
+    others collect their arrivals with :meth:`take_arrivals`).
+    """
+
+    def __init__(self, city, params: TrafficParams | None = None, scale: float = 1.0,
+                 edge_speed_mps: np.ndarray | None = None):
+        self.city = city
+        self.params = params or TrafficParams(mode="queue")
+        if not scale > 0:
+            raise TwinError(f"traffic capacity scale must be > 0, got {scale}")
+        self.links = link_table(city, self.params, scale)
+        E = city.n_edges
+        self.edge_len = np.ascontiguousarray(city.arrays["edge_length_mm"] / 1000.0)
+        speed = city.arrays["edge_speed_kph"] / 3.6 if edge_speed_mps is None else edge_speed_mps
+        self.edge_speed = np.ascontiguousarray(speed, np.float64).copy()
+        self.cap = np.ascontiguousarray(self.links["cap_vph"] / 3600.0)
+        self.storage = np.ascontiguousarray(self.links["storage"])
+        self.acc = np.zeros(E)
+        self.acc_t = np.zeros(E)
+        self.blocked_since = np.full(E, np.inf)
+        self.head = np.full(E, -1, np.int32)
+        self.tail = np.full(E, -1, np.int32)
+        self.occ = np.zeros(E, np.int32)
+        self.busy = np.zeros(E, np.int32)
+        self.listed = np.zeros(E, np.int32)
+        self.n_busy = 0
+        self.entries = np.zeros(E, np.int64)
+        self.exits = np.zeros(E, np.int64)
+        self.time_on = np.zeros(E)
+        self.free_time = np.zeros(E)
+        self.forced = np.zeros(E, np.int64)
+        self._left = np.zeros(E, np.int32)
+        self._heap_t = np.zeros(E)
+        self._heap_e = np.zeros(E, np.int32)
+        self.max_left_per_step = 0
+        self.now = 0.0
+        self.n_vehicles = 0
+        self._alloc(0)
+        self._buf = np.zeros(1 << 14, np.int32)
+        self._used = 0
+        self.fleets: list[tuple[int, int, list]] = []   # (base, size, pending arrivals)
+        self.on_road = 0
+        self._delays: list[np.ndarray] = []     # per arrival batch: trip time - free-flow time
+
+    def _alloc(self, n: int) -> None:
+        def grow(name, fill, dtype):
+            old = getattr(self, name, np.zeros(0, dtype))
+            new = np.full(n, fill, dtype)
+            new[:len(old)] = old
+            setattr(self, name, new)
+        grow("nxt", -1, np.int32)
+        grow("ready", 0.0, np.float64)
+        grow("entered", 0.0, np.float64)
+        grow("seq_pos", 0, np.int64)
+        grow("seq_end", 0, np.int64)
+        grow("vmax", 1.0e6, np.float64)
+        grow("trip_t0", 0.0, np.float64)
+        grow("trip_free_s", 0.0, np.float64)
+        self._arr = np.zeros(n, np.int32)
+        self._arr_t = np.zeros(n)
+
+    def register(self, size: int) -> int:
+        """Reserve ``size`` vehicle ids for a fleet; returns the first (its base)."""
+        base = self.n_vehicles
+        self.n_vehicles += int(size)
+        self._alloc(self.n_vehicles)
+        self.fleets.append((base, int(size), []))
+        return base
+
+    # ---- entering ------------------------------------------------------------------------------
+    def enter(self, vehicles, offsets, edges, vmax, t: float) -> None:
+        """Put vehicles (global ids, not on the road) on their paths at time ``t`` (≥ :attr:`now`).
+
+        ``edges[offsets[k]:offsets[k+1]]`` (non-empty) is vehicle ``vehicles[k]``'s path; ``vmax``
+        its own top speed in m/s (one value or one per vehicle).
+        """
+        vehicles = np.asarray(vehicles, np.int32)
+        if len(vehicles) == 0:
+            return
+        if t < self.now - 1e-9:
+            raise TwinError(f"vehicles cannot enter the road in the past (t={t} < now={self.now})")
+        offsets = np.asarray(offsets, np.int64)
+        edges = np.asarray(edges, np.int32)
+        lengths = np.diff(offsets)
+        if (lengths <= 0).any():
+            raise TwinError("a vehicle entering the road needs a non-empty path")
+        self._reserve(len(edges))
+        base = self._used
+        self._buf[base:base + len(edges)] = edges
+        self._used += len(edges)
+        self.seq_pos[vehicles] = base + offsets[:-1]
+        self.seq_end[vehicles] = base + offsets[1:]
+        vm = np.broadcast_to(np.asarray(vmax, np.float64), vehicles.shape)
+        self.vmax[vehicles] = vm
+        sp = np.minimum(self.edge_speed[edges], np.repeat(vm, lengths))
+        csum = np.concatenate([[0.0], np.cumsum(self.edge_len[edges] / sp)])
+        self.trip_free_s[vehicles] = csum[offsets[1:]] - csum[offsets[:-1]]
+        self.trip_t0[vehicles] = t
+        self.n_busy = _traffic.enter(vehicles, float(t), self._buf, self.seq_pos, self.vmax, self.edge_len,
+                                     self.edge_speed, self.head, self.tail, self.nxt, self.occ, self.ready,
+                                     self.entered, self.entries, self.busy, self.listed, self.n_busy)
+        self.on_road += len(vehicles)
+
+    def _reserve(self, extra: int) -> None:
+        if self._used + extra <= len(self._buf):
+            return
+        on = np.nonzero(self.seq_end > self.seq_pos)[0]
+        on = on[self._on_road_mask(on)]
+        remaining = self.seq_end[on] - self.seq_pos[on]
+        live = int(remaining.sum())
+        size = len(self._buf)
+        while live + extra > size // 2:
+            size *= 2
+        new = np.zeros(size, np.int32)
+        starts = np.concatenate([[0], np.cumsum(remaining)[:-1]]).astype(np.int64)
+        if live:
+            idx = np.repeat(self.seq_pos[on] - starts, remaining) + np.arange(live)
+            new[:live] = self._buf[idx]
+        self.seq_end[on] = starts + remaining
+        self.seq_pos[on] = starts
+        self._buf = new
+        self._used = live
+
+    def _on_road_mask(self, vehicles) -> np.ndarray:
+        mask = np.zeros(self.n_vehicles, bool)
+        if self.n_busy:
+            # every vehicle on the road is in the queue of a busy edge
+            for e in self.busy[:self.n_busy].tolist():
+                v = int(self.head[e])
+                while v >= 0:
+                    mask[v] = True
+                    v = int(self.nxt[v])
+        return mask[vehicles]
+
+    # ---- moving -------------------------------------------------------------------------------
+    def advance_to(self, t: float) -> None:
+        """Move every vehicle on the road to time ``t``; arrivals go to their fleet's pending list."""
+        if t <= self.now:
+            return
+        nb, na, mx = _traffic.advance(
+            self.now, float(t), self._buf, self.seq_pos, self.seq_end, self.vmax, self.edge_len,
+            self.edge_speed, self.cap, self.storage, self.params.stuck_s, self.acc, self.acc_t,
+            self.blocked_since, self.head, self.tail, self.nxt, self.occ, self.ready, self.entered,
+            self.busy, self.listed, self.n_busy, self.entries, self.exits, self.time_on, self.free_time,
+            self.forced, self._left, self._heap_t, self._heap_e, self._arr, self._arr_t)
+        self.n_busy = nb
+        self.max_left_per_step = max(self.max_left_per_step, mx)
+        self.now = float(t)
+        if na:
+            self.on_road -= na
+            v, at = self._arr[:na].copy(), self._arr_t[:na].copy()
+            self.seq_pos[v] = self.seq_end[v]
+            delay = (at - self.trip_t0[v]) - self.trip_free_s[v]
+            self._delays.append(delay)
+            for base, size, pending in self.fleets:
+                sel = (v >= base) & (v < base + size)
+                if sel.any():
+                    pending.append((v[sel] - base, at[sel]))
+
+    def take_arrivals(self, base: int) -> tuple[np.ndarray, np.ndarray]:
+        """The arrivals of the fleet whose ids start at ``base`` since it last asked:
+        ``(local vehicle ids, arrival times)``, in the order they happened."""
+        for b, _, pending in self.fleets:
+            if b == base:
+                if not pending:
+                    return np.zeros(0, np.int32), np.zeros(0)
+                v = np.concatenate([p[0] for p in pending]).astype(np.int32)
+                at = np.concatenate([p[1] for p in pending])
+                pending.clear()
+                return v, at
+        raise TwinError(f"no fleet registered at vehicle id {base}")
+
+    # ---- where is everyone ----------------------------------------------------------------------
+    def current_edges(self, vehicles) -> np.ndarray:
+        """Edge each vehicle (global id) is on; only meaningful for vehicles on the road."""
+        return self._buf[self.seq_pos[np.asarray(vehicles, np.int64)]]
+
+    def fraction_along(self, vehicles, t: float) -> np.ndarray:
+        """How far along its edge each vehicle is at ``t`` (0..1; 1 while it waits in the queue)."""
+        v = np.asarray(vehicles, np.int64)
+        span = np.maximum(self.ready[v] - self.entered[v], 1e-9)
+        return np.clip((t - self.entered[v]) / span, 0.0, 1.0)
+
+
+class Traffic:
+    """The run's traffic model and its KPIs (component ``"traffic"``).
+
+    Parameters
+    ----------
+    params
+        The scenario's ``traffic:``.
+    scale
+        Share of the city's population simulated (capacities scale with it unless
+        :attr:`TrafficParams.capacity_factor` says otherwise).
+    """
+
+    name = "traffic"
+
+    def __init__(self, params: TrafficParams | None = None, scale: float = 1.0):
+        self.params = params or TrafficParams()
+        self.scale = float(self.params.capacity_factor or scale)
+        self.network: RoadNetwork | None = None
+
+    @property
+    def queue(self) -> bool:
+        """True if vehicles queue (``mode: queue``)."""
+        return self.params.mode == "queue"
+
+    def attach(self, twin) -> None:
+        self.twin = twin
+        if self.queue:
+            self.network = RoadNetwork(twin.city, self.params, self.scale)
+            self._free_speed = self.network.edge_speed.copy()
+            twin.conditions.listeners.append(self._on_conditions)
+        self._hourly: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._last = None
+        twin.env.process(self._hours())
+
+    def _on_conditions(self, what: str) -> None:
+        if what == "speed":
+            self.network.edge_speed[:] = self._free_speed * self.twin.conditions.speed_factor
+
+    def _hours(self):
+        env = self.twin.env
+        while True:
+            yield env.timeout(3600.0 - env.now % 3600.0)
+            self._snapshot()
+
+    def _snapshot(self) -> None:
+        net = self.network
+        if net is None:
+            return
+        net.advance_to(self.twin.now)
+        cur = (net.exits.copy(), net.time_on.copy(), net.free_time.copy())
+        prev = self._last or (np.zeros_like(cur[0]), np.zeros_like(cur[1]), np.zeros_like(cur[2]))
+        hour = int(round(self.twin.now / 3600.0)) - 1
+        self._hourly.append((hour, cur[0] - prev[0], cur[1] - prev[1], cur[2] - prev[2]))
+        self._last = cur
+
+    def kpis(self) -> dict:
+        """``kpis.traffic``: see the module docstring. Free-flow runs report only their mode."""
+        out: dict = {"mode": self.params.mode}
+        net = self.network
+        if net is None:
+            return out
+        length = net.edge_len
+        exits, time_on, free = net.exits, net.time_on, net.free_time
+        veh_h = float(time_on.sum()) / 3600.0
+        lost = float(time_on.sum() - free.sum())
+        delays = np.concatenate(net._delays) if net._delays else np.zeros(0)
+        out.update({
+            "vehicle_km": round(float((exits * length).sum()) / 1000.0, 1),
+            "vehicle_hours": round(veh_h, 1),
+            "car_trips": int(len(delays)),
+            "mean_delay_s": round(float(delays.mean()), 1) if len(delays) else None,
+            "share_time_lost": round(lost / float(time_on.sum()), 4) if time_on.sum() > 0 else None,
+            "forced_entries": int(net.forced.sum()),
+            "on_road": int(net.on_road),
+            "capacity_scale": self.scale,
+        })
+        names, ename = self.twin.city.street_names, self.twin.city.arrays["edge_name"]
+        hourly = []
+        worst: list[tuple[float, int, int, int]] = []
+        for hour, ex, ton, fr in self._hourly:
+            km = float((ex * length).sum()) / 1000.0
+            h = float(ton.sum()) / 3600.0
+            fh = float(fr.sum()) / 3600.0
+            hourly.append({"hour": hour, "vehicle_km": round(km, 1),
+                           "speed_kph": round(km / h, 1) if h > 0 else None,
+                           "free_flow_kph": round(km / fh, 1) if fh > 0 else None})
+            busy = np.nonzero(ex >= 10)[0]                # at least 10 vehicles in the hour
+            if len(busy):
+                ratio = fr[busy] / np.maximum(ton[busy], 1e-9)
+                for k in np.argsort(ratio, kind="stable")[:10]:
+                    worst.append((float(ratio[k]), hour, int(busy[k]), int(ex[busy[k]])))
+        out["hourly"] = hourly
+        if hourly:
+            peak = max(hourly, key=lambda r: r["vehicle_km"])
+            out["peak_hour"] = peak
+        worst.sort()
+        seen, top = set(), []
+        for ratio, hour, e, n in worst:
+            if e in seen:
+                continue
+            seen.add(e)
+            top.append({"edge": e, "street": names[ename[e]] if ename[e] >= 0 else None, "hour": hour,
+                        "vehicles": n, "speed_ratio": round(ratio, 3)})
+            if len(top) == 10:
+                break
+        out["most_congested"] = top
+        return out
