@@ -11,10 +11,13 @@ Weekdays (Monday–Friday):
 
 Saturdays and Sundays everybody may go on one leisure outing (``weekend_outing_share``).
 
-**Mode.** A journey shorter than ``walk_max_m`` (straight line) is walked. Longer ones: an adult
-whose household has a car drives with probability ``car_use`` (and keeps the car for the whole
-tour); the others take the bus where the city has a timetable and a direct line helps, and walk
-otherwise (see :mod:`agents.journeys`).
+**Mode.** ``walk_max_m`` is the longest journey (straight line) a citizen chooses to walk;
+shorter ones are walked. Longer ones: an adult whose household has a car drives with
+probability ``car_use`` (and keeps the car for the whole tour); the others take the bus where
+the city has a timetable and a direct line helps. Without a useful line, an adult leaving home
+whose household has a car drives after all; the others look for a line with a longer walk to
+the stop, and only then walk the whole way — a *long walk*, counted in the ``journeys``
+KPIs (see :mod:`agents.journeys`).
 
 Departures are released by one :class:`twin.timers.BatchTimer`; there is no SimPy process per
 citizen. Every time is a parameter.
@@ -41,6 +44,8 @@ class DailyParams(BaseModel):
     """Times (hours of the day) and shares of the daily-life model."""
 
     model_config = ConfigDict(extra="forbid")
+    # the longest journey (straight line, m) a citizen chooses to walk; longer walks happen only
+    # when neither a car nor a bus line serves the journey, and are counted as long walks
     walk_max_m: float = Field(1000.0, ge=0)
     car_use: float = Field(0.75, ge=0, le=1)
     work_start_h: float = Field(7.75, ge=0, le=24)
@@ -82,6 +87,7 @@ class DailyLife:
         self.rng = twin.rng.get("daily")
         n = len(self.pop)
         self.mobility.location[:] = self.pop.home
+        self.mobility.private_nodes = self.pop.home      # homes are published only as grid cells
         self.stage = np.zeros(n, np.int8)
         self.tour_car = np.zeros(n, bool)
         self.next_dest = np.full(n, -1, np.int32)
@@ -177,13 +183,16 @@ class DailyLife:
         a = self.twin.city.arrays
         d = np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
         far = d > self.p.walk_max_m
-        modes = np.where(far & self.tour_car[citizens], CAR,
-                         np.where(far & (self.journeys.tt is not None), BUS, WALK)).astype(np.int8)
+        modes = np.where(far & self.tour_car[citizens], CAR, np.where(far, BUS, WALK)).astype(np.int8)
         # a car left at work or the shop must be driven home
         modes = np.where(self.tour_car[citizens] & ~from_home, CAR, modes).astype(np.int8)
-        np.add.at(self.journeys_by_mode, modes, 1)
+        # with no useful bus line, a tour from home may take the household's car after all
+        taken = self.journeys.start(citizens, origins, dests, modes, car_ok=car_ok & from_home,
+                                    walk_limit_m=self.p.walk_max_m)
+        drove = (taken == CAR) & (modes != CAR)
+        self.tour_car[citizens[drove]] = True
+        np.add.at(self.journeys_by_mode, taken, 1)
         np.add.at(self.by_stage, stages, 1)
-        self.journeys.start(citizens, origins, dests, modes)
 
     def _arrived(self, citizens, dests, times) -> None:
         st = self.stage[citizens]

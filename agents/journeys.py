@@ -8,8 +8,13 @@ A journey is one or more legs moved by :class:`twin.mobility.Mobility`:
   ride takes the timetabled time → walk to the destination. Only direct lines are planned (no
   transfers): for each journey the planner tries the three stations nearest to the origin and
   to the destination (within ``max_walk_to_stop_m``) and keeps the line with the smallest
-  expected door-to-door time (walks + half the headway + timetabled ride). Journeys with no
-  useful line walk instead.
+  expected door-to-door time (walks + half the headway + timetabled ride).
+
+A bus journey with no useful line falls back, in order (:meth:`Journeys.start`): to the car, when
+the caller says the citizen may take it (an adult at home whose household has one); to a line
+reached by a longer walk to the stop (``max_walk_to_stop_fallback_m``); and only then to walking
+the whole way, which is counted as a **long walk** (``long_walks`` in :meth:`Journeys.kpis`, with
+their straight-line distances) — so a walk longer than the scenario's limit is never silent.
 
 Components that plan days (:mod:`agents.daily`) call :meth:`Journeys.start` and receive
 ``on_complete(citizens, destinations, times)`` when each journey ends. Each leg publishes the
@@ -29,13 +34,17 @@ from twin.timers import BatchTimer
 CAR, WALK, BUS = 0, 1, 2
 MODE_NAMES = ("car", "walk", "bus")
 _K = 3  # stations tried at each end
+FAR_STOP_WALK_SHARE = 0.6  # a far-stop line is taken if its walks are under this share of the distance
 
 
 class TransitParams(BaseModel):
     """How citizens use the buses."""
 
     model_config = ConfigDict(extra="forbid")
+    # straight-line distance from a door to the boarding or alighting stop a rider accepts
     max_walk_to_stop_m: float = Field(800.0, gt=0)
+    # … and the longer walk accepted when no line is within max_walk_to_stop_m and there is no car
+    max_walk_to_stop_fallback_m: float = Field(1500.0, gt=0)
     # a bus journey is chosen only if it beats walking by this factor
     min_gain_over_walk: float = Field(1.2, ge=1)
 
@@ -60,6 +69,11 @@ class Journeys:
         self.boardings = 0
         self.bus_journeys = 0
         self.no_departure = 0
+        self.car_fallback = 0
+        self._walk_limit = np.inf
+        self.far_stop = 0
+        self.by_mode = np.zeros(3, np.int64)           # journeys by the mode actually taken
+        self._long_walk_m: list[np.ndarray] = []       # straight-line length of the long walks
         self._waits: list[np.ndarray] = []
 
     def attach(self, twin) -> None:
@@ -137,14 +151,17 @@ class Journeys:
             self._options = {int(keys[a]): list(zip(pats[a:b].tolist(), bi[a:b].tolist(), bj[a:b].tolist()))
                              for a, b in zip(bounds[:-1], bounds[1:])}
 
-    def plan_bus(self, origins, dests) -> tuple[np.ndarray, np.ndarray]:
+    def plan_bus(self, origins, dests, max_walk_m: float | None = None, with_walk: bool = False):
         """Best direct line for each (origin node, destination node): ``(option, cost_s)`` with
-        ``option`` rows ``(pattern, board position, alight position)`` (-1 when none)."""
+        ``option`` rows ``(pattern, board position, alight position)`` (-1 when none); stops
+        within ``max_walk_m`` (default ``max_walk_to_stop_m``, straight line) of each end. With
+        ``with_walk``, also the straight-line metres walked to and from the stops."""
         n = len(origins)
         if self.tt is None or n == 0:
-            return np.full((n, 3), -1, np.int32), np.full(n, np.inf)
+            none = (np.full((n, 3), -1, np.int32), np.full(n, np.inf))
+            return none + (np.full(n, np.inf),) if with_walk else none
         a = self.twin.city.arrays
-        R = self.p.max_walk_to_stop_m
+        R = self.p.max_walk_to_stop_m if max_walk_m is None else max_walk_m
         do, so = self._station_tree.query(np.column_stack([a["node_x"][origins], a["node_y"][origins]]),
                                           k=_K, distance_upper_bound=R)
         dd, sd = self._station_tree.query(np.column_stack([a["node_x"][dests], a["node_y"][dests]]),
@@ -160,41 +177,81 @@ class Journeys:
         best = flat[np.arange(n), k]
         opt = self._best[key.reshape(n, -1)[np.arange(n), k]]
         opt[~np.isfinite(best)] = -1
+        if with_walk:
+            return opt, best, (do[:, :, None] + dd[:, None, :]).reshape(n, -1)[np.arange(n), k]
         return opt, best
 
     # ---- journeys --------------------------------------------------------------------------------
-    def start(self, citizens, origins, dests, modes) -> None:
-        """Start journeys now; ``modes`` per citizen (0 car, 1 walk, 2 bus)."""
+    def start(self, citizens, origins, dests, modes, car_ok=None, walk_limit_m: float = np.inf) -> np.ndarray:
+        """Start journeys now.
+
+        Parameters
+        ----------
+        citizens, origins, dests
+            Who goes, from which node, to which node.
+        modes
+            The mode wished for, per citizen (0 car, 1 walk, 2 bus).
+        car_ok
+            Per citizen, whether a bus journey without a useful line may be driven instead
+            (default: never).
+        walk_limit_m
+            Straight-line distance above which a walk is a *long walk* (counted and kept in
+            :meth:`kpis`).
+
+        Returns
+        -------
+        numpy.ndarray
+            The mode each journey actually takes (a bus wish may become car or walk).
+        """
         citizens = np.asarray(citizens, np.int32)
         if not len(citizens):
-            return
+            return np.zeros(0, np.int8)
         origins = np.asarray(origins, np.int32)
         dests = np.asarray(dests, np.int32)
-        modes = np.asarray(modes, np.int8)
+        modes = np.asarray(modes, np.int8).copy()
         self.stage[citizens] = 0
         self.final[citizens] = dests
+        self._walk_limit = walk_limit_m
+        a = self.twin.city.arrays
+        crow = np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
         bus = np.nonzero(modes == BUS)[0]
         if len(bus):
+            walk_s = crow[bus] * 1.3 / WALK_SPEED_MPS
             opt, cost = self.plan_bus(origins[bus], dests[bus])
-            a = self.twin.city.arrays
-            walk_s = np.hypot(a["node_x"][origins[bus]] - a["node_x"][dests[bus]],
-                              a["node_y"][origins[bus]] - a["node_y"][dests[bus]]) * 1.3 / WALK_SPEED_MPS
             ok = (opt[:, 0] >= 0) & (cost * self.p.min_gain_over_walk < walk_s)
-            modes = modes.copy()
-            modes[bus[~ok]] = WALK
+            # no useful line: the household's car if the caller allows it, else a line further
+            # away, taken when it at least saves walking (its walks under FAR_STOP_WALK_SHARE of
+            # the distance), even if not faster than walking the whole way
+            drive = ~ok & (np.asarray(car_ok, bool)[bus] if car_ok is not None else False)
+            modes[bus[drive]] = CAR
+            self.car_fallback += int(drive.sum())
+            retry = np.nonzero(~ok & ~drive)[0]
+            if len(retry) and self.p.max_walk_to_stop_fallback_m > self.p.max_walk_to_stop_m:
+                opt2, _, walk2 = self.plan_bus(origins[bus[retry]], dests[bus[retry]],
+                                               self.p.max_walk_to_stop_fallback_m, with_walk=True)
+                ok2 = (opt2[:, 0] >= 0) & (walk2 < FAR_STOP_WALK_SHARE * crow[bus[retry]])
+                opt[retry[ok2]] = opt2[ok2]
+                ok[retry[ok2]] = True
+                self.far_stop += int(ok2.sum())
+            modes[bus[~ok & ~drive]] = WALK
             riders = citizens[bus[ok]]
             self.pattern[riders] = opt[ok, 0]
             self.board_pos[riders] = opt[ok, 1]
             self.alight_pos[riders] = opt[ok, 2]
             self.stage[riders] = 1
             self.bus_journeys += len(riders)
-            board = self.tt.stop_node[self._stop_at(opt[ok, 0], opt[ok, 1])]
+            board = self.tt.stop_node[self._stop_at(opt[ok, 0], opt[ok, 1])] if len(riders) else np.zeros(0, np.int32)
             failed = self.mobility.request(riders, origins[bus[ok]], board, "walk")
             self._failed(failed)
+        long = (modes == WALK) & (crow > walk_limit_m)
+        if long.any():
+            self._long_walk_m.append(crow[long])
+        np.add.at(self.by_mode, modes, 1)
         for m, mode in ((CAR, "car"), (WALK, "walk")):
             sel = modes == m
             if sel.any():
                 self._failed(self.mobility.request(citizens[sel], origins[sel], dests[sel], mode))
+        return modes
 
     def _stop_at(self, patterns, positions) -> np.ndarray:
         return np.array([self.tt.pattern_stops[p][i] for p, i in zip(patterns.tolist(), positions.tolist())],
@@ -256,9 +313,13 @@ class Journeys:
                 self.ride_s[c] = max(float(best[4]), 30.0)
                 self.wait_from[c] = t
         late = dep_at < 0
-        if late.any():   # no more buses today: walk on
+        if late.any():   # no more buses today: walk on (a long walk, reported as such)
             c = citizens[late]
             self.no_departure += len(c)
+            a = self.twin.city.arrays
+            loc, fin = self.mobility.location[c], self.final[c]
+            d = np.hypot(a["node_x"][loc] - a["node_x"][fin], a["node_y"][loc] - a["node_y"][fin])
+            self._long_walk_m.append(d[d > self._walk_limit])
             self.stage[c] = 0
             self._failed(self.mobility.request(c, self.mobility.location[c], self.final[c], "walk"))
         c = citizens[~late]
@@ -304,8 +365,13 @@ class Journeys:
 
     def kpis(self) -> dict:
         w = np.concatenate(self._waits) if self._waits else np.zeros(0)
-        return {"bus_journeys": int(self.bus_journeys), "boardings": int(self.boardings),
-                "no_departure_walked": int(self.no_departure),
+        lw = np.concatenate(self._long_walk_m) if self._long_walk_m else np.zeros(0)
+        return {"by_mode": {m: int(v) for m, v in zip(MODE_NAMES, self.by_mode)},
+                "bus_journeys": int(self.bus_journeys), "boardings": int(self.boardings),
+                "no_departure_walked": int(self.no_departure), "car_instead_of_bus": int(self.car_fallback),
+                "bus_with_far_stop": int(self.far_stop), "long_walks": int(len(lw)),
+                "long_walk_km_p50": round(float(np.median(lw)) / 1000, 2) if len(lw) else None,
+                "long_walk_km_max": round(float(lw.max()) / 1000, 2) if len(lw) else None,
                 "wait_mean_min": round(float(w.mean()) / 60, 2) if len(w) else None,
                 "wait_p95_min": round(float(np.percentile(w, 95)) / 60, 2) if len(w) else None,
                 "timetable": None if self.tt is None else self.tt.source}

@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
     sw.add_argument("--json", action="store_true")
 
-    an = sub.add_parser("analyze", help="a run's KPIs, incident hotspots (Gi*), and an open-data export")
+    an = sub.add_parser("analyze", help="a run's KPIs, incident hotspots (Gi*), plausibility, and an open-data export")
     an.add_argument("run", help="run directory")
     an.add_argument("--export", help="write anonymised open-data tables (CSV + Parquet) to this folder")
     an.add_argument("--k", type=_nonneg_int("--k"), default=10, help="suppress cells under k citizens (default 10)")
@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(needs a run with sensors.log_telemetry: true)")
     an.add_argument("--forecast", type=_nonneg_int("--forecast"), metavar="DAYS",
                     help="forecast requests by category for DAYS days, with a backtest of the last DAYS days")
+    an.add_argument("--plausibility", action="store_true",
+                    help="compare the run with the figures it was built from: modal split, trips per mode, walk "
+                         "legs, emergencies and reports per 1,000 a day, persona shares")
     an.add_argument("--json", action="store_true")
 
     cp = sub.add_parser("compare", help="compare two runs or replication sets: KPIs with 95%% CIs, checked for "
@@ -389,12 +392,22 @@ def _analyze(args) -> int:
             k["forecast"] = {"next": forecast(run, args.forecast), "backtest": backtest(run, args.forecast)}
         except ValueError as exc:
             raise TwinError(f"--forecast: {exc}") from None
+    if args.plausibility:
+        from services.analytics.plausibility import plausibility
+
+        k["plausibility"] = plausibility(run)
     if args.json:
         print(json.dumps(k, default=str))
         return 0
+    from services.analytics.kpi_catalogue import entry, fmt
+
     for name, v in k.items():
         if not isinstance(v, (dict, list)):
-            print(f"  {name:26s} {v}")
+            try:
+                e = entry(name)
+                print(f"  {e.label:48s} {fmt(v, e.unit)}")
+            except KeyError:
+                print(f"  {name:48s} {v}")
     if args.anomalies:
         a = k["anomalies"]
         print(f"  sensor anomalies: {a['alarm_episodes']} alarm episodes, precision {a['precision']}, "
@@ -411,6 +424,10 @@ def _analyze(args) -> int:
     if args.export:
         print(f"  open data ({args.export}, k={args.k}): " + ", ".join(
             f"{n} {r['rows']} rows ({r['suppressed']} suppressed)" for n, r in k["open_data"].items()))
+    if args.plausibility:
+        from services.analytics.plausibility import to_text
+
+        print(to_text(k["plausibility"]))
     return 0
 
 
