@@ -18,7 +18,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.daily import DailyParams
@@ -34,9 +33,13 @@ from services.dispatch import ResponderParams
 from agents.taxes import TaxParams
 from agents.timeline import TimelineEvent
 from scenarios.study import StudySettingError, apply_study, check_names
+from scenarios.yamlfile import YamlFileError, read_yaml, shorten
 from twin.errors import TwinError
 
 LIBRARY = Path(__file__).parent / "library"
+#: longest quoted value, and longest whole message, of a validation error
+MAX_VALUE_REPR = 80
+MAX_MESSAGE = 2000
 
 #: The *setting* of a run — shared by both sides of a comparison unless a scenario's ``changes``
 #: names one of them (``tax_deadline_rush`` changes ``start``).
@@ -143,9 +146,11 @@ def load_scenario(name_or_path: str, **overrides) -> Scenario:
         raise ScenarioError(f"unknown scenario {name_or_path!r}; the library has: "
                             f"{', '.join(library_names())} (or give a .yaml file)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"scenario {str(path)!r} is not valid YAML: {exc}") from None
+        # bounded: a binary file, a 'billion laughs' alias bomb or a 100,000-deep nesting is
+        # a short error naming the file, not a traceback or a 254 MB message
+        data = read_yaml(path) or {}
+    except YamlFileError as exc:
+        raise ScenarioError(str(exc)) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"scenario {str(path)!r} must be a mapping of fields, got {type(data).__name__}")
     data.setdefault("name", path.stem)
@@ -165,7 +170,7 @@ def load_scenario(name_or_path: str, **overrides) -> Scenario:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(scenario)'}: {_value(data, e['loc'])} — {e['msg']}"
             for e in exc.errors())
-        raise ScenarioError(f"scenario {str(path)!r}: {problems}") from None
+        raise ScenarioError(shorten(f"scenario {str(path)!r}: {problems}", MAX_MESSAGE)) from None
 
 
 def _value(data, loc):
@@ -179,4 +184,4 @@ def _value(data, loc):
             continue                    # the tag of a discriminated union (events: kind)
         else:
             return "(missing)" if loc else ""
-    return repr(cur)
+    return shorten(repr(cur), MAX_VALUE_REPR)

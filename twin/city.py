@@ -438,6 +438,8 @@ def _build(src, kind, path, network, pois_path, places_path) -> City:
                 path_in = path
             try:
                 extract = osm.read_osm(path_in, network)
+            except osm.CoordinateError as exc:  # NaN, 999: names the node and the value
+                raise TwinError(f"OSM file {src}: {exc}") from None
             except RuntimeError as exc:  # pyosmium parse errors
                 raise TwinError(f"cannot read OSM file {src}: {exc}") from None
             if not extract.ways:
@@ -475,7 +477,10 @@ def _build(src, kind, path, network, pois_path, places_path) -> City:
         if town2:
             name = town2["name"] if not town else name
             population = population or town2.get("population")
-    arrays, street_names, highway_types, crs = _arrays_from_graph(G)
+    try:
+        arrays, street_names, highway_types, crs = _arrays_from_graph(G)
+    except TwinError as exc:  # a node with NaN or out-of-range coordinates
+        raise TwinError(f"city {src}: {exc}") from None
     city = City(name=name, source=src if kind != "osm" else str(path), synthetic=synthetic,
                 population=population, crs=crs, arrays=arrays, street_names=street_names,
                 highway_types=highway_types, pois=[], districts=[],
@@ -530,6 +535,18 @@ def _first(value):
     return value[0] if isinstance(value, list) else value
 
 
+def _check_coordinates(nodes: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+    """TwinError naming the first node whose longitude is not finite in -180..180 or whose
+    latitude is not finite in -90..90 (a GraphML file may hold NaN or 999; one such node would
+    otherwise poison the projection, the spatial index and every distance)."""
+    for what, v, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        bad = ~(np.isfinite(v) & (np.abs(v) <= limit))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise TwinError(f"node {int(nodes[i])}: {what} {float(v[i])!r} is not a coordinate "
+                            f"(a finite number from -{limit:g} to {limit:g})")
+
+
 def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
     from pyproj import Transformer
 
@@ -537,6 +554,7 @@ def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
     index = {int(n): i for i, n in enumerate(nodes)}
     lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=np.float64)
     lat = np.array([G.nodes[n]["y"] for n in nodes], dtype=np.float64)
+    _check_coordinates(nodes, lon, lat)
     zone = int((float(np.median(lon)) + 180) // 6) + 1
     crs = f"EPSG:{32600 + zone if float(np.median(lat)) >= 0 else 32700 + zone}"
     x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)

@@ -15,10 +15,17 @@ edges of its mode. Two deliberate departures from osmnx's filters:
 * pedestrians may walk along roads tagged ``sidewalk=separate``: osmnx drops those expecting the
   separately mapped footway, but a drive extract does not have it, and the walker still can.
 
+A node whose coordinates are not a finite longitude in -180..180 and latitude in -90..90
+(``lat="nan"``, ``lat="999"``, ``lon="181"``) is an error naming the node id and the value
+(:class:`CoordinateError`), never a silently dropped or misplaced road.
+
 All OSM-derived data: © OpenStreetMap contributors, ODbL 1.0.
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +33,8 @@ from xml.sax.saxutils import quoteattr
 
 import osmium
 import shapely
+
+from twin.errors import TwinError
 
 WALK = 1
 DRIVE = 2
@@ -100,6 +109,58 @@ DISTRICT_PLACES = ("suburb", "quarter", "neighbourhood", "borough")
 TOWN_PLACES = ("city", "town", "municipality")
 LANDUSE_KINDS = ("residential", "commercial", "retail", "industrial")
 _NODE_TAGS = ("highway", "junction", "railway", "ref")
+#: osmium's fixed-point coordinate of a node the file does not contain (an extract's cut edge)
+_UNDEFINED = 2**31 - 1
+
+
+class CoordinateError(TwinError):
+    """A node of an OSM file whose longitude or latitude is not a usable coordinate."""
+
+
+def _usable(node_id: int, loc) -> bool:
+    """True if ``loc`` is a valid location; False if it is undefined (a way refers to a node the
+    extract does not contain, which is normal at its border); :class:`CoordinateError` if it is
+    defined but out of range."""
+    if loc.valid():
+        return True
+    if loc.x == _UNDEFINED or loc.y == _UNDEFINED:
+        return False
+    lon, lat = loc.lon_without_check(), loc.lat_without_check()
+    what, value, limit = ("lat", lat, 90) if not -90 <= lat <= 90 else ("lon", lon, 180)
+    raise CoordinateError(f"node {node_id}: {what} {value:g} is out of range (-{limit}..{limit})")
+
+
+def _bad_coordinate(path) -> str | None:
+    """Find the first node of an OSM XML file whose ``lat``/``lon`` is not a finite number in
+    range, and say which (``node 2: lat '999' …``); None for a PBF file or if none is found.
+
+    pyosmium stops on such a value with only the value in its message; this second pass, taken
+    only on that error, names the node.
+    """
+    import xml.etree.ElementTree as ET
+
+    name = str(path).lower()
+    if name.endswith(".pbf"):
+        return None
+    opener = bz2.open if name.endswith(".bz2") else gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            for _, el in ET.iterparse(f, events=("start",)):
+                if el.tag != "node":
+                    continue
+                for what, limit in (("lat", 90), ("lon", 180)):
+                    text = el.get(what)
+                    try:
+                        v = float(text)
+                    except (TypeError, ValueError):
+                        v = math.nan
+                    if not (math.isfinite(v) and -limit <= v <= limit):
+                        return (f"node {el.get('id')}: {what} {text!r} is not a coordinate "
+                                f"(a finite number from -{limit} to {limit})")
+                el.clear()
+    except (OSError, EOFError, ET.ParseError):
+        return None
+    return None
 
 
 def passes(tags: dict[str, str], network: str) -> bool:
@@ -159,14 +220,17 @@ def read_osm(path: str | Path, network: str = "all") -> OsmExtract:
     if network not in NETWORKS:
         raise ValueError(f"network={network!r} is not one of {NETWORKS}")
     try:
-        return _read(path, network, areas=True)
-    except RuntimeError as exc:
-        # osmium's area assembler needs a file sorted by type and id; extracts cut by other
-        # tools often are not ("Way IDs out of order"). Read again, building areas from closed
-        # ways only (multipolygon relations are then skipped).
-        if "out of order" not in str(exc):
-            raise
-        return _read(path, network, areas=False)
+        try:
+            return _read(path, network, areas=True)
+        except RuntimeError as exc:
+            # osmium's area assembler needs a file sorted by type and id; extracts cut by other
+            # tools often are not ("Way IDs out of order"). Read again, building areas from closed
+            # ways only (multipolygon relations are then skipped).
+            if "out of order" not in str(exc):
+                raise
+            return _read(path, network, areas=False)
+    except osmium.InvalidLocationError as exc:  # "wrong format for coordinate: '999'"
+        raise CoordinateError(_bad_coordinate(path) or str(exc)) from None
 
 
 def _read(path, network: str, areas: bool) -> OsmExtract:
@@ -179,7 +243,7 @@ def _read(path, network: str, areas: bool) -> OsmExtract:
     for obj in fp:
         if obj.is_node():
             tags = dict(obj.tags)
-            if not tags:
+            if not tags or not _usable(obj.id, obj.location):
                 continue
             if any(t in tags for t in _NODE_TAGS):
                 highway_nodes[obj.id] = {t: tags[t] for t in _NODE_TAGS if t in tags}
@@ -189,7 +253,7 @@ def _read(path, network: str, areas: bool) -> OsmExtract:
             if "highway" in tags and passes(tags, _MODE_FILTER[network]):
                 refs = []
                 for nd in obj.nodes:
-                    if not nd.location.valid():
+                    if not _usable(nd.ref, nd.location):
                         continue
                     refs.append(nd.ref)
                     if nd.ref not in out.nodes:
@@ -198,7 +262,7 @@ def _read(path, network: str, areas: bool) -> OsmExtract:
                     tags["twin:modes"] = str(way_modes(tags))
                     out.ways.append((obj.id, refs, tags))
             elif not areas and _is_area_feature(tags) and len(obj.nodes) >= 4 and obj.is_closed():
-                pts = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+                pts = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if _usable(nd.ref, nd.location)]
                 geom = shapely.Polygon(pts) if len(pts) >= 4 else None
                 if geom is not None and geom.is_valid and not geom.is_empty:
                     _collect_area(out, tags, "way", obj.id, shapely.MultiPolygon([geom]))

@@ -8,16 +8,44 @@ endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
 ``twin keys create NAME [--role R] [--db URL]`` makes an API key;
 ``twin loadtest open311 --url URL --rate R [--duration S] [--api-key K]`` load-tests an endpoint;
 ``twin run ... --mqtt mqtt://host:port`` publishes the run to a broker;
-``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker. Exit codes: 0 success, 2 bad input (the message names the field and value),
-3 the Cython kernels are not built, 1 an internal error, 130 interrupted.
+``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker.
+
+Errors and exit codes
+---------------------
+This module owns the one place where an error becomes what the user sees: :func:`main` runs a
+command and :func:`explain` turns whatever it raised into one line on stderr (``twin: error:
+…``, naming the option or field and its value, at most :data:`MAX_MESSAGE` characters) and an
+exit code. No traceback is shown unless asked for (``twin --debug …`` or ``TWIN_DEBUG=1``).
+
+====  ==========================================================================================
+code  meaning
+====  ==========================================================================================
+0     success
+1     an internal error (a bug): a short message, and how to get the traceback
+2     bad input or an unusable environment: a bad option, file or scenario field, a busy
+      ``--port``, an unreachable ``--db`` / ``--url`` / ``--mqtt``, an ``--out`` that is a file,
+      not writable, someone else's folder, or a finished run (without ``--force``)
+3     the Cython kernels are not built — and only that
+130   interrupted (Ctrl-C)
+141   the reader of the output went away (``twin … | head``), as a shell reports SIGPIPE
+====  ==========================================================================================
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 
 from twin.errors import TwinError
+
+#: environment variable that, set to anything but ``0``, prints the traceback of an error
+DEBUG_ENV = "TWIN_DEBUG"
+#: longest error message printed (a longer one is cut, saying how much was left out)
+MAX_MESSAGE = 600
+#: most citizens ``twin run`` simulates without ``--allow-large``
+MAX_POPULATION = 2_000_000
 
 
 def _number(name: str, cast, minimum, strict: bool):
@@ -43,8 +71,25 @@ def _nonneg_int(name):
     return _number(name, int, 0, strict=False)
 
 
+def _port(name: str):
+    """argparse type: a TCP port, 1–65535, or 0 for any free port."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
+        if not 0 <= v <= 65535:
+            raise argparse.ArgumentTypeError(f"{name} must be from 1 to 65535 (or 0: any free port), got {text}")
+        return v
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twin", description="SmartCity Twin: a digital twin of a Romanian city's services.")
+    p = argparse.ArgumentParser(prog="twin", description="SmartCity Twin: a digital twin of a Romanian city's services.",
+                                epilog="exit codes: 0 ok, 1 internal error, 2 bad input, 3 kernels not built, "
+                                       "130 interrupted")
+    p.add_argument("--debug", action="store_true",
+                   help=f"print the traceback of an error (or set {DEBUG_ENV}=1)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -59,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=_nonneg_int("--replications"),
                    help="run N replications (seeds seed..seed+N-1, common random numbers) into --out/rep-NN")
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<city>-s<seed>-<time>)")
+    r.add_argument("--force", action="store_true", help="replace a finished run in --out")
+    r.add_argument("--allow-large", action="store_true",
+                   help=f"allow a scale above 1 or more than {MAX_POPULATION:,} citizens")
     r.add_argument("--json", action="store_true", help="print a one-line JSON summary last")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--services-url", help="send citizens' requests to this Open311 endpoint (…/open311/v2)")
@@ -76,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("dash", help="the control room (Dash): watch the city, run and compare scenarios")
     d.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    d.add_argument("--port", type=_nonneg_int("--port"), default=8050, help="port (default 8050)")
+    d.add_argument("--port", type=_port("--port"), default=8050, help="port (default 8050; 0: any free port)")
     d.add_argument("--runs", default="runs", help="folder of runs to list and write (default ./runs)")
     d.add_argument("--live", default="baseline", help="scenario the City page runs live (default baseline)")
     d.add_argument("--no-live", action="store_true", help="no live twin on the City page")
@@ -89,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the Open311 GeoReport v2 API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=_nonneg_int("--port"), default=8311, help="port (default 8311)")
+    s.add_argument("--port", type=_port("--port"), default=8311, help="port (default 8311; 0: any free port)")
     s.add_argument("--db", default=None, help="database URL (default sqlite:///twin-services.sqlite)")
     s.add_argument("--city", default="demo", help="city whose bounds and streets requests are checked against")
     s.add_argument("--jurisdiction", help="jurisdiction_id (default <city-slug>.ro)")
@@ -210,56 +258,213 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the ``twin`` command; the exit code (see the module docstring).
+
+    argparse reports a bad option itself (usage, the option and the value, exit 2); everything a
+    command raises is turned into one line and a code by :func:`explain`.
+    """
     args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "city":
-            return _city_info(args)
-        if args.command == "analyze":
-            return _analyze(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "study":
-            return _study(args)
-        if args.command == "chat":
-            return _chat(args)
-        if args.command == "serve":
-            return _serve(args)
-        if args.command == "dash":
-            from dash_app.app import serve as dash_serve
-
-            print(f"twin dash: the control room on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
-            dash_serve(args.host, args.port, args.runs, None if args.no_live else args.live, args.city,
-                       args.population, args.speed, args.services_url)
-            return 0
-        if args.command == "keys":
-            return _keys(args)
-        if args.command == "loadtest":
-            return _loadtest(args)
-        if args.command == "scenarios":
-            from scenarios import library_names, load_scenario
-
-            for n in library_names():
-                print(f"{n:24s} {load_scenario(n).description.strip().splitlines()[0] if load_scenario(n).description else ''}")
-            return 0
-    except TwinError as exc:
-        print(f"twin: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = _dispatch(args)
+        sys.stdout.flush()                  # a closed pipe is found here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         print("twin: interrupted", file=sys.stderr)
         return 130
+    except BaseException as exc:  # noqa: BLE001 - the one place an error becomes a message and a code
+        code, message = explain(exc, args)
+        if debug and code not in (0, 141):
+            import traceback
+
+            traceback.print_exc()
+        if code == 141:                     # nobody reads stdout any more: say nothing on exit either
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+        if message:
+            print(f"twin: error: {_one_line(message)}", file=sys.stderr)
+        return code
+
+
+def explain(exc: BaseException, args) -> tuple[int, str | None]:
+    """The exit code and the one-line message for an error raised by a command.
+
+    Parameters
+    ----------
+    exc
+        What the command raised.
+    args
+        The parsed command line: a message names the option the error is about (``--db``,
+        ``--port``) with the value the user gave.
+
+    Returns
+    -------
+    (int, str or None)
+        The exit code (module docstring) and the message (None: print nothing).
+    """
+    if isinstance(exc, TwinError):          # ours: already names the field and value
+        return exc.exit_code, str(exc)      # 2, or 3 for KernelNotBuiltError only
+    if isinstance(exc, SystemExit):         # a library gave up and called sys.exit (uvicorn, werkzeug)
+        if exc.code in (0, None):
+            return 0, None
+        if args.command in ("serve", "dash"):
+            return 2, (f"--host {args.host} --port {args.port}: the server could not start "
+                       f"(its reason is printed above)")
+        return 1, f"internal error: a library stopped the command (exit {exc.code}); {_debug_hint()}"
+    if isinstance(exc, BrokenPipeError):
+        return 141, None
+    if getattr(args, "db", None) and _is_database_error(exc):
+        return 2, f"--db {_safe_url(args.db)}: {_first_line(exc)}"
+    if isinstance(exc, MemoryError):
+        return 1, "out of memory; try a smaller --population or --scale"
+    return 1, f"internal error: {type(exc).__name__}: {_first_line(exc)}; {_debug_hint()}"
+
+
+def _debug_hint() -> str:
+    return f"rerun with --debug (twin --debug {' '.join(sys.argv[1:2]) or 'COMMAND'} …) or {DEBUG_ENV}=1 for the traceback"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(exc).__name__
+
+
+def _one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line, cut to ``limit`` characters saying how much was left out."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+    except ImportError:                     # pragma: no cover - sqlalchemy is a dependency
+        return False
+    return isinstance(exc, SQLAlchemyError)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL as it may be printed: its password hidden."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return repr(make_url(url).render_as_string(hide_password=True))
+    except Exception:  # noqa: BLE001 - a URL sqlalchemy cannot parse is shown as given
+        return repr(url)
+
+
+def check_db(url: str) -> None:
+    """Exit-2 error (TwinError naming ``--db``) unless the database at ``url`` can be opened.
+
+    Checked before a command starts, so a typo or a database that is down is one clear line
+    instead of a traceback after the run directory was made. Nothing is created but an empty
+    SQLite file."""
+    from services.store import open_store
+
+    shown = _safe_url(url)
+    try:
+        store = open_store(url, create=False)
+    except ValueError as exc:
+        raise TwinError(f"--db {shown}: {str(exc).split(': ', 1)[-1]}") from None
+    except Exception as exc:  # noqa: BLE001 - any driver or URL error is about --db
+        raise TwinError(f"--db {shown}: {_first_line(exc)}") from None
+    try:
+        with store.engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, bad password, no such file
+        orig = getattr(exc, "orig", None) or exc
+        raise TwinError(f"--db {shown}: cannot connect: {_first_line(orig)}") from None
+    finally:
+        store.close()
+
+
+def listen_port(host: str, port: int) -> int:
+    """The port a server will listen on: ``port``, or a free one if ``port`` is 0.
+
+    Binds a socket once, as the servers do (``SO_REUSEADDR``), so that a busy port, a port
+    needing privileges or a ``--host`` that is not this machine's is an exit-2 error naming
+    the option and value — before any work starts, and never a library's own exit code.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise TwinError(f"--host {host!r}: not a name or address of this machine "
+                        f"({getattr(exc, 'strerror', None) or exc})") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise TwinError(f"--port {port}: already in use on {host}; stop the program listening "
+                                f"there or choose another port (--port 0 picks a free one)") from None
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise TwinError(f"--port {port}: permission denied on {host} "
+                                f"(ports below 1024 need privileges)") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise TwinError(f"--host {host!r}: not an address of this machine") from None
+            raise TwinError(f"--host {host!r} --port {port}: cannot listen ({exc.strerror or exc})") from None
+        return s.getsockname()[1]
+
+
+def _dispatch(args) -> int:
+    """Run the command named in ``args``; its exit code."""
+    if args.command == "run":
+        return _run(args)
+    if args.command == "city":
+        return _city_info(args)
+    if args.command == "analyze":
+        return _analyze(args)
+    if args.command == "sweep":
+        return _sweep(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "study":
+        return _study(args)
+    if args.command == "chat":
+        return _chat(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "dash":
+        from dash_app.app import serve as dash_serve
+
+        port = listen_port(args.host, args.port)
+        print(f"twin dash: the control room on http://{args.host}:{port}/ (Ctrl-C stops it)", flush=True)
+        dash_serve(args.host, port, args.runs, None if args.no_live else args.live, args.city,
+                   args.population, args.speed, args.services_url)
+        return 0
+    if args.command == "keys":
+        return _keys(args)
+    if args.command == "loadtest":
+        return _loadtest(args)
+    if args.command == "scenarios":
+        from scenarios import library_names, load_scenario
+
+        for n in library_names():
+            print(f"{n:24s} {load_scenario(n).description.strip().splitlines()[0] if load_scenario(n).description else ''}")
+        return 0
     return 2
 
 
 def _run(args) -> int:
     from scenarios import load_scenario
-    from twin_app.run import run_scenario
+    from twin_app.run import check_out, population_of, run_scenario
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
                              hours=args.hours, seed=args.seed, replications=args.replications)
+    if args.db:
+        check_db(args.db)
+    city = load_city_for(scenario)
+    _check_size(args, scenario, population_of(scenario, city), city)
+    if args.out is not None:                # a file, unwritable, someone's folder, a finished run
+        check_out(args.out, overwrite=args.force)
     update = {k: v for k, v in (("url", args.services_url), ("api_key", args.api_key),
                                 ("staff_key", args.staff_key), ("db_url", args.db)) if v}
     if update:
@@ -277,8 +482,9 @@ def _run(args) -> int:
     if scenario.replications > 1:
         from twin_app.run import default_run_dir, run_replications
 
-        out = args.out or default_run_dir(scenario, load_city_for(scenario))
-        summary = run_replications(scenario, out, progress=not args.no_progress and not args.json, mqtt=mqtt)
+        out = args.out or default_run_dir(scenario, city)
+        summary = run_replications(scenario, out, progress=not args.no_progress and not args.json, mqtt=mqtt,
+                                   city=city, overwrite=args.force)
         if args.json:
             print(json.dumps({k: v for k, v in summary.items() if k != "runs"} |
                              {"run_dirs": [r["run_dir"] for r in summary["runs"]]}, ensure_ascii=False, default=str))
@@ -291,12 +497,36 @@ def _run(args) -> int:
                 if v["mean"] is not None:
                     print(f"  {name:24s} {v['mean']:>12.4g}" + (f" ± {v['ci95']:.3g}" if v["ci95"] is not None else ""))
         return 0
-    summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt)
+    summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt,
+                           city=city, overwrite=args.force)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str))
     else:
         _print_summary(summary)
     return 0
+
+
+def _check_size(args, scenario, population: int, city) -> None:
+    """Refuse, without ``--allow-large``, a scale above 1 (more citizens than the city has) or
+    more than :data:`MAX_POPULATION` citizens: a typo (``--scale 7``) would otherwise start a
+    run of millions of agents that exhausts the machine's memory after minutes."""
+    if args.allow_large:
+        return
+    if args.scale is not None:
+        given = f"--scale {args.scale:g}"
+    elif args.population is not None:
+        given = f"--population {args.population}"
+    elif scenario.scale is not None:
+        given = f"scenario {args.scenario!r}: scale {scenario.scale:g}"
+    else:
+        given = f"scenario {args.scenario!r}: population {scenario.population}"
+    if scenario.scale is not None and scenario.scale > 1:
+        raise TwinError(f"{given} is more than the whole city ({population:,} citizens for "
+                        f"{city.population:,} inhabitants); the scale is a fraction, 0 < scale <= 1 — "
+                        f"pass --allow-large to run it anyway")
+    if population > MAX_POPULATION:
+        raise TwinError(f"{given} gives {population:,} citizens, more than {MAX_POPULATION:,}; "
+                        f"pass --allow-large to run it anyway")
 
 
 def _print_summary(s: dict) -> None:
@@ -624,11 +854,13 @@ def _chat(args) -> int:
 def _serve(args) -> int:
     from services.server import DEFAULT_DB, build_app, serve
 
+    port = listen_port(args.host, args.port)
+    check_db(args.db or DEFAULT_DB)
     app = build_app(args.db or DEFAULT_DB, args.city, jurisdiction_id=args.jurisdiction,
                     anonymous_rate_per_min=args.anonymous_rate, cors_origins=args.cors_origin)
-    print(f"twin serve: Open311 GeoReport v2 at http://{args.host}:{args.port}/open311/v2/ "
+    print(f"twin serve: Open311 GeoReport v2 at http://{args.host}:{port}/open311/v2/ "
           f"(docs /open311/v2/docs) — store {args.db or DEFAULT_DB}", flush=True)
-    serve(app, args.host, args.port)
+    serve(app, args.host, port)
     return 0
 
 
@@ -638,6 +870,7 @@ def _keys(args) -> int:
     from services.server import DEFAULT_DB
     from services.store import open_store
 
+    check_db(args.db or DEFAULT_DB)
     store = open_store(args.db or DEFAULT_DB)
     try:
         key = CityHall(store).create_key(args.name, args.role, args.rate)
@@ -682,7 +915,10 @@ def _loadtest_mqtt(args) -> int:
         r = run_mqtt_loadtest(args.url, devices=args.devices, rate=args.rate, duration_s=args.duration, qos=args.qos,
                               pack=max(1, args.pack), username=args.user, password=args.password)
     except ValueError as exc:
-        raise TwinError(str(exc)) from None
+        raise TwinError(f"--{str(exc)}" if str(exc).startswith(("devices", "rate", "qos")) else str(exc)) from None
+    except TwinError as exc:                # the bridge's errors are about `twin run --mqtt`
+        text = str(exc)
+        raise TwinError(f"--url {text.removeprefix('--mqtt ')}" if text.startswith("--mqtt ") else text) from None
     if args.json:
         print(json.dumps(r))
         print(summary_line(r), file=sys.stderr)

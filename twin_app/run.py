@@ -7,6 +7,7 @@ summary that ``twin run --json`` prints.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from datetime import datetime
@@ -151,17 +152,54 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
     return twin
 
 
-def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None, mqtt=None) -> dict:
+def check_out(run_dir: str | Path, overwrite: bool = True) -> Path:
+    """Make sure the folder ``run_dir`` can take a run (or a set of replications), and create it.
+
+    Refused, with a :class:`TwinError` naming ``--out`` and the path: a path that is a file (or
+    has a file on the way), a folder that cannot be created or written, a non-empty folder that
+    is not a run directory (someone's own files), and — unless ``overwrite`` — a *finished* run
+    (``manifest.json`` with status ``complete``, or a ``replications.json``). An interrupted run
+    (status ``running``) may always be redone in place. The ``twin`` command passes
+    ``overwrite=False`` unless given ``--force``; library callers keep the old default.
+    """
+    run_dir = Path(run_dir)
+    shown = str(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TwinError(f"--out {shown!r} is a file, not a folder; give a folder for the run")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        manifest, reps = run_dir / "manifest.json", run_dir / "replications.json"
+        if not (manifest.exists() or reps.exists() or any(run_dir.glob("rep-[0-9]*"))):
+            raise TwinError(f"--out {shown!r} exists and is not a run directory; choose another")
+        if not overwrite and (reps.exists() or _status(manifest) == "complete"):
+            raise TwinError(f"--out {shown!r} holds a finished run; pass --force to replace it, "
+                            f"or choose another folder")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:                  # a file on the way, no permission, read-only disk
+        raise TwinError(f"--out {shown!r}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise TwinError(f"--out {shown!r}: the folder is not writable")
+    return run_dir
+
+
+def _status(manifest: Path) -> str | None:
+    """The ``status`` of a run's manifest, or None if it is missing or unreadable."""
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def run_scenario(scenario, out: str | Path | None = None, progress: bool = False, city=None, mqtt=None,
+                 overwrite: bool = True) -> dict:
     """Run ``scenario`` and return its summary (events, agents, sim_hours, wall_s, run_dir, kpis);
-    ``mqtt`` (:class:`sensors.bridge.MqttParams`) publishes the run to a broker as it goes."""
+    ``mqtt`` (:class:`sensors.bridge.MqttParams`) publishes the run to a broker as it goes;
+    ``overwrite=False`` refuses to replace a finished run in ``out`` (see :func:`check_out`)."""
     t0 = time.perf_counter()
     city = city or load_city(scenario.city)
     population = population_of(scenario, city)
     run_dir = Path(out) if out is not None else default_run_dir(scenario, city)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not (run_dir / "manifest.json").exists():
-            raise TwinError(f"--out {str(run_dir)!r} exists and is not a run directory; choose another")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    check_out(run_dir, overwrite)
     manifest = {
         "scenario": json.loads(scenario.model_dump_json()),
         "seed": scenario.seed,
@@ -301,18 +339,19 @@ def _write_json(path: Path, data) -> None:
     tmp.replace(path)
 
 
-def run_replications(scenario, out: str | Path, city=None, progress: bool = False, mqtt=None) -> dict:
+def run_replications(scenario, out: str | Path, city=None, progress: bool = False, mqtt=None,
+                     overwrite: bool = True) -> dict:
     """Run ``scenario.replications`` replications with seeds ``seed, seed+1, …`` (the same seeds
     for every scenario: common random numbers) into ``out/rep-NN``; ``out/replications.json``
-    lists them. ``progress`` may be a callable, given the replications done so far (fractional)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    lists them. ``progress`` may be a callable, given the replications done so far (fractional);
+    ``overwrite=False`` refuses to replace finished replications (see :func:`check_out`)."""
+    out = check_out(out, overwrite)
     city = city or load_city(scenario.city)
     runs, summaries = [], []
     for k in range(scenario.replications):
         sc = scenario.model_copy(update={"seed": scenario.seed + k, "replications": 1})
         each = (lambda h, k=k: progress(k + h / sc.hours)) if callable(progress) else progress
-        s = run_scenario(sc, out / f"rep-{k:02d}", progress=each, city=city, mqtt=mqtt)
+        s = run_scenario(sc, out / f"rep-{k:02d}", progress=each, city=city, mqtt=mqtt, overwrite=overwrite)
         runs.append(f"rep-{k:02d}")
         summaries.append(s)
     _write_json(out / "replications.json", {"scenario": scenario.name, "seeds": [scenario.seed + k for k in
