@@ -17,23 +17,34 @@ OSM_CREDIT = "© OpenStreetMap contributors"
 
 
 def list_runs(root: str | Path) -> list[dict]:
-    """Finished runs and replication sets under ``root``, newest first."""
+    """Finished runs and replication sets under ``root``, newest first; a study folder
+    (``compare.json``, written by ``twin study`` or the lab) contributes its two sides, named
+    ``<study>/<side>``."""
     root = Path(root)
     out = []
     if not root.is_dir():
         return out
     for d in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        if (d / "replications.json").exists():
-            meta = json.loads((d / "replications.json").read_text())
-            first = d / meta["runs"][0] / "manifest.json"
-            m = json.loads(first.read_text()) if first.exists() else {}
-            out.append({"path": str(d), "name": d.name, "scenario": meta["scenario"], "replications": len(meta["runs"]),
-                        "city": m.get("city", {}).get("name", "?"), "status": "complete"})
-        elif (d / "manifest.json").exists():
-            m = json.loads((d / "manifest.json").read_text())
-            out.append({"path": str(d), "name": d.name, "scenario": m["scenario"]["name"], "replications": 1,
-                        "city": m["city"]["name"], "status": m.get("status", "?")})
+        if (d / "compare.json").exists() and not (d / "manifest.json").exists():
+            for side in sorted(x for x in d.iterdir() if (x / "replications.json").exists() or (x / "manifest.json").exists()):
+                out.extend(_run_entry(side, f"{d.name}/{side.name}"))
+        else:
+            out.extend(_run_entry(d, d.name))
     return out
+
+
+def _run_entry(d: Path, name: str) -> list[dict]:
+    if (d / "replications.json").exists():
+        meta = json.loads((d / "replications.json").read_text())
+        first = d / meta["runs"][0] / "manifest.json"
+        m = json.loads(first.read_text()) if first.exists() else {}
+        return [{"path": str(d), "name": name, "scenario": meta["scenario"], "replications": len(meta["runs"]),
+                 "city": m.get("city", {}).get("name", "?"), "status": "complete"}]
+    if (d / "manifest.json").exists():
+        m = json.loads((d / "manifest.json").read_text())
+        return [{"path": str(d), "name": name, "scenario": m["scenario"]["name"], "replications": 1,
+                 "city": m["city"]["name"], "status": m.get("status", "?")}]
+    return []
 
 
 def run_options(root: str | Path, need: str | None = None) -> list[dict]:

@@ -71,19 +71,60 @@ def test_every_page_opens_by_keyboard_reachable_links_without_console_errors(das
     _no_errors(dash_duo)
 
 
-def test_scenario_lab_runs_a_scenario_then_compares_two_runs(dash_duo, ctx):
+def test_scenario_lab_defaults_are_the_real_city_a_morning_and_a_study(dash_duo, ctx):
+    """Opened plainly, the lab proposes the real Brașov of ../shared/data (the tests have it), a
+    morning window, thousands of citizens, replications, the ambulance-station study and logged
+    telemetry."""
     dash_duo.start_server(create_app(ctx))
-    dash_duo.driver.get(dash_duo.server_url + "/lab?scenario=baseline&population=300&hours=2&replications=2")
+    dash_duo.driver.get(dash_duo.server_url + "/lab")
+    dash_duo.wait_for_element("#lab-run")
+    assert dash_duo.find_element("#lab-city").get_attribute("value").endswith("brasov_all_highways.osm.bz2")
+    assert float(dash_duo.find_element("#lab-hours").get_attribute("value")) == 10
+    assert int(dash_duo.find_element("#lab-population").get_attribute("value")) >= 3000
+    assert int(dash_duo.find_element("#lab-reps").get_attribute("value")) == 3
+    assert "new_ambulance_station" in dash_duo.find_element("#lab-scenario").text
+    assert dash_duo.find_element("#lab-telemetry input").is_selected()
+    dash_duo.wait_for_contains_text("#lab-description", "emergencies_x10", timeout=20)
+    _no_errors(dash_duo)
+
+
+def test_scenario_lab_runs_a_study_and_shows_the_comparison_map_and_cdfs(dash_duo, ctx):
+    """The lab's defaults (the ambulance-station study, 10 h from midnight, 3 replications,
+    telemetry), on the demo town with 1,000 citizens to stay near a minute."""
+    from dash_app.pages.lab import comparable_options
+
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/lab?city=demo&population=1000")
     dash_duo.wait_for_element("#lab-run").click()
     dash_duo.wait_for_contains_text("#lab-progress", "done", timeout=240)
-    table = dash_duo.wait_for_element("#lab-kpi-table", timeout=20)
-    assert "requests_received" in table.text and "response_min_p50" in table.text
-    # compare the new run (B, selected) with the shipped one (A)
-    dash_duo.select_dcc_dropdown("#lab-a", index=1)
-    dash_duo.find_element("#lab-compare").click()
     t = dash_duo.wait_for_element("#lab-compare-table", timeout=60)
-    assert "coverage_8min" in t.text and "B − A" in t.text
+    assert "Emergency response time, 90th percentile" in t.text and "B − A" in t.text
+    assert "little_L" not in t.text and "response_min_p90" not in t.text         # labels, not identifiers
     dash_duo.wait_for_element("#lab-compare-map .js-plotly-plot", timeout=30)
+    n_districts = dash_duo.driver.execute_script(
+        "const el = document.querySelector('#lab-compare-map .js-plotly-plot');"
+        "return el.data.filter(t => t.mode === 'markers+text').map(t => t.x.length).reduce((a, b) => a + b, 0);")
+    assert n_districts > 0
+    cdf = dash_duo.driver.execute_script(
+        "const el = document.querySelector('#lab-compare-cdf .js-plotly-plot');"
+        "return el.data.map(t => t.x.length);")
+    assert len(cdf) == 2 and min(cdf) > 0
+    dash_duo.wait_for_element("#lab-compare-resolution .js-plotly-plot", timeout=30)
+    # run B is offered only among runs comparable with A: the shipped tax-rush run is disabled
+    a = dash_duo.driver.execute_script("return document.querySelector('#lab-a').innerText")
+    assert "baseline" in a
+    study = next(p for p in ctx.runs_dir.iterdir() if p.name.startswith("study-new_ambulance_station"))
+    opts = comparable_options(ctx.runs_dir, str(study / "baseline"))
+    by = {o["value"]: o for o in opts}
+    assert not by[str(study / "new_ambulance_station")].get("disabled")
+    assert by[str(ctx.runs_dir / "rush")]["disabled"] and "differs" in by[str(ctx.runs_dir / "rush")]["label"]
+    # telemetry was logged: the Sensors page finds the study's devices
+    import duckdb
+
+    from dash_app import data
+
+    log = data.first_run(study / "new_ambulance_station") / "events.parquet"
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{log}') WHERE kind = 'telemetry'").fetchall()[0][0] > 0
     _shot(dash_duo, "lab-compare")
     _no_errors(dash_duo)
 

@@ -2,6 +2,8 @@
 scenario to run, and questions to explore."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from dash import dcc, html
 
 TOUR = """
@@ -33,14 +35,19 @@ Tax payments are batched and their Merkle root is anchored on a blockchain; any 
 a receipt without trusting the city hall's database. Try it on the *Ledger* page.
 
 ### 7. What-if scenarios
-A scenario changes one thing — a closed road, a new ambulance station, a heatwave — and the twin
-measures the effect with several replications and confidence intervals.
+A scenario changes one thing — a closed road, a new ambulance station, a heatwave — on a named
+baseline, and the twin measures the effect with several replications run on the same random
+numbers (a *study*), with 95 % intervals. Every KPI says what it means, in which unit, and which
+direction is better: hover a KPI in a report, or read `services/analytics/kpi_catalogue.py`.
+Before trusting an answer, check the baseline: `twin analyze RUN --plausibility` sets its modal
+split, trip times, walks, emergencies and reports beside the figures it was built from.
 """
 
 QUESTIONS = """
 #### Questions to explore
-1. Run `baseline` and `new_ambulance_station` with 3 replications each and compare them. Which
-   districts gain the most? Is the change in the median response time significant?
+1. Run the starter study: `new_ambulance_station` against `baseline`, 3 replications each. Which
+   districts gain the most on the map? Is the change in the city-wide median response time
+   significant — and why might it not be, when one district gains a lot?
 2. Run `road_closure`. Which KPIs move, and which do not? Why might the SLA compliance not change?
 3. Run `chatbot_rollout`. What share of conversations does the chatbot solve alone (containment)?
 4. Run `heatwave`: when in the day do the ambulances queue? What would you add to cope?
@@ -49,13 +56,21 @@ QUESTIONS = """
 
 
 def layout(ctx):
+    from dash_app.pages.lab import lab_defaults
+
+    d = lab_defaults(ctx)
+    city = "the demo town (synthetic)" if d["city"] == "demo" else Path(d["city"]).name
     return html.Div([
         html.H1("Learn: how a digital city platform works"),
         dcc.Markdown(TOUR),
         html.H2("Try it"),
-        html.P("A small scenario runs in a few seconds: 500 citizens of the demo town for 6 hours."),
-        html.A("Open the starter scenario in the Scenario lab", id="learn-start",
-               href="/lab?scenario=baseline&population=500&hours=6&replications=1", className="button"),
+        html.P(f"The starter study: a new ambulance station against the baseline on {city}, "
+               f"{d['population']:,} citizens from midnight to {d['hours']:g}:00 (the morning peak), "
+               f"{d['replications']} replications each, telemetry logged for the Sensors page. It takes a few "
+               "minutes in a real city."),
+        html.A("Open the starter study in the Scenario lab", id="learn-start",
+               href=f"/lab?scenario=new_ambulance_station&population={d['population']}&hours={d['hours']:g}"
+                    f"&replications={d['replications']}", className="button"),
         dcc.Markdown(QUESTIONS),
     ])
 
