@@ -99,3 +99,11 @@ def test_missing_kernel_fails_with_build_instructions(tmp_path):
     assert r.returncode == 3
     assert "twin._movement is not built" in r.stderr and "pip install -e ." in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_help_documents_force_allow_large_debug_and_exit_codes():
+    r = twin("run", "--help")
+    assert r.returncode == 0 and "--force" in r.stdout and "--allow-large" in r.stdout
+    r = twin("--help")
+    assert r.returncode == 0 and "--debug" in r.stdout
+    assert "exit codes: 0 ok, 1 internal error, 2 bad input, 3 kernels not built" in " ".join(r.stdout.split())

@@ -327,3 +327,10 @@ def test_closed_output_pipe_is_quiet():
     finally:
         os.close(write)
     assert r.returncode == 141 and r.stderr == ""
+
+
+def test_chat_eval_binary_file_is_named(tmp_path):
+    f = tmp_path / "labels.jsonl"
+    f.write_bytes(b"\xa1\x00\xff binary")
+    r = twin("chat", "eval", f)
+    assert_clean(r, 2, str(f), "not UTF-8")

@@ -818,6 +818,11 @@ def _chat(args) -> int:
             rows = load_jsonl(args.file)
         except EvalFileError as exc:
             raise TwinError(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise TwinError(f"{args.file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                            f"{exc.start}); give a JSONL file") from None
+        except OSError as exc:
+            raise TwinError(f"{args.file}: cannot read it ({exc.strerror or exc})") from None
         bot = make_chatbot(city, area=CityArea(city), ledger=False)
         r = evaluate(bot, rows)
         if args.json:
