@@ -43,7 +43,6 @@ and does nothing. An ``api_key`` that is given and not valid is a 403, as on the
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
@@ -60,10 +59,11 @@ from starlette.routing import Match
 
 from services import catalogue as C
 from services.errors import RequestError, _shorten
-from services.hall import _request_id
 from services.formats import FORMATS, render, service_definition, service_entry
+from services.hall import _request_id
 from services.security import RateLimiter, allows
-from twin.untrusted import UntrustedJSONError, loads as untrusted_loads
+from twin.untrusted import UntrustedJSONError
+from twin.untrusted import loads as untrusted_loads
 
 log = logging.getLogger("services.open311")
 ROOT = "/open311/v2"

@@ -44,7 +44,7 @@ class BatchAnchor:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="ledger-anchor", daemon=True)
 
-    def start(self) -> "BatchAnchor":
+    def start(self) -> BatchAnchor:
         self._thread.start()
         return self
 

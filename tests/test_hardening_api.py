@@ -207,7 +207,7 @@ def test_stored_text_xml_cannot_carry_never_breaks_the_xml_feed(api, hall, area)
 
 # ---- 4. /chat: keys, body size, batched payments -------------------------------------------------------
 def test_every_body_is_bounded_and_never_echoed(api):
-    client, key, _ = api
+    client = api[0]
     big = b'{"session_id": "1", "text": "' + b"A" * (20 * 1024 * 1024) + b'"}'
     r = client.post("/chat", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413 and len(r.content) < 300 and b"AAAA" not in r.content

@@ -42,7 +42,7 @@ import re
 from twin.errors import TwinError
 
 # a JSON string (with escapes) — unrolled so that it never backtracks
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 _OPEN = frozenset(b"[{")
 
