@@ -457,7 +457,7 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
         @app.post("/chat", tags=["chatbot"], summary="Talk to the citizen assistant",
                   openapi_extra={"requestBody": {"required": True, "content": {
                       "application/json": {"schema": ChatIn.model_json_schema()}}}},
-                  responses=_responses(200, _CHAT_OUT, (400, 403, 404, 413, 429), xml=False))
+                  responses=_responses(200, _CHAT_OUT, (400, 403, 413, 429), xml=False))
         async def chat(request: Request):
             body = parse_chat(await request.body(), request)
             key = body.api_key or request.query_params.get("api_key")
