@@ -136,3 +136,14 @@ def test_html_report_shows_labels_district_map_and_cdfs_offline(busy_set, tmp_pa
     # plotly.js inlined once; no script loaded from the network
     assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page, re.I)
     assert page.count("plotly.js v") <= 2 and "OpenStreetMap" in page
+
+
+def test_twin_run_replications_prints_labels_and_units(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "twin_app", "run", "baseline", "--city", "demo", "--population", "300",
+                          "--hours", "2", "--replications", "2", "--out", str(tmp_path / "r"), "--no-progress"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "Population within 8 min of a station (share)" in out.stdout and "coverage_8min" not in out.stdout

@@ -493,9 +493,12 @@ def _run(args) -> int:
 
             print(f"SmartCity Twin — {summary['replications']} replications of {scenario.name!r} on {summary['city']} "
                   f"in {out}")
+            from services.analytics.kpi_catalogue import Interval, fmt_interval
+
             for name, v in summarise(out).items():
                 if v["mean"] is not None:
-                    print(f"  {name:24s} {v['mean']:>12.4g}" + (f" ± {v['ci95']:.3g}" if v["ci95"] is not None else ""))
+                    print(f"  {v['label'] + ' (' + v['unit'] + ')':52s} "
+                          f"{fmt_interval(Interval(v['mean'], *v['interval']), v['unit'])}")
         return 0
     summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt,
                            city=city, overwrite=args.force)
@@ -548,6 +551,8 @@ def _print_summary(s: dict) -> None:
     if j.get("boardings"):
         print(f"  buses: {j['boardings']:,} boardings, wait mean {j['wait_mean_min']:.1f} min, "
               f"p95 {j['wait_p95_min']:.1f}")
+    if j.get("long_walks"):
+        print(f"  long walks (no car, no direct line): {j['long_walks']:,}, median {j['long_walk_km_p50']} km")
     d = k.get("demand") or {}
     if d:
         cats = ", ".join(f"{c} {n}" for c, n in sorted(d["reports_by_category"].items(), key=lambda x: -x[1])[:5])

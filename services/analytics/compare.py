@@ -75,8 +75,17 @@ def ci95(values) -> tuple[float | None, float | None]:
 
 
 def summarise(path, names=HEADLINE) -> dict:
+    """Each KPI of a run or replication set: ``mean``, ``ci95`` (t half-width), ``n``, and from
+    the catalogue ``label``, ``unit`` and ``interval`` (``[lo, hi]`` by the KPI's kind)."""
     ks = kpis_of(path)
-    return {n: dict(zip(("mean", "ci95"), ci95([k.get(n) for k in ks]))) | {"n": len(ks)} for n in names}
+    out = {}
+    for n in names:
+        vals = [k.get(n) for k in ks]
+        e = catalogue.entry(n)
+        iv = catalogue.interval(e, vals)
+        out[n] = dict(zip(("mean", "ci95"), ci95(vals))) | {"n": len(ks), "label": e.label, "unit": e.unit,
+                                                             "interval": [iv.lo, iv.hi]}
+    return out
 
 
 def compare(path_a, path_b, names=HEADLINE) -> dict:
