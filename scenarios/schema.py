@@ -35,6 +35,7 @@ from agents.timeline import TimelineEvent
 from scenarios.study import StudySettingError, apply_study, check_names
 from scenarios.yamlfile import YamlFileError, read_yaml, shorten
 from twin.errors import TwinError
+from twin.traffic import TrafficParams
 
 LIBRARY = Path(__file__).parent / "library"
 #: longest quoted value, and longest whole message, of a validation error
@@ -98,6 +99,8 @@ class Scenario(BaseModel):
     sensors: SensorParams = SensorParams()
     ledger: LedgerParams = LedgerParams()
     chatbot: ChatbotParams = ChatbotParams()
+    # how vehicles share the road: free_flow (default) or queue (twin.traffic; `traffic: queue`)
+    traffic: TrafficParams = TrafficParams()
 
     @field_validator("study")
     @classmethod

@@ -281,3 +281,63 @@ def test_queue_departure_needs_a_road_and_a_time():
     road = RoadNetwork(c, TrafficParams(mode="queue"))
     with pytest.raises(TwinError, match="now="):
         Fleet(c, 1, road=road).depart([0], [0, 1], [0], CAR_VMAX, queue=True)
+
+
+# ---- a run in queue mode --------------------------------------------------------------------------
+
+def _morning(traffic):
+    """Citizens' morning on the demo town (only what moves them: no sensors, services, ledger)."""
+    from agents.daily import DailyLife
+    from agents.journeys import Journeys
+    from agents.population import Citizens
+    from scenarios import load_scenario
+    from twin import load_city
+    from twin.engine import Twin
+    from twin.mobility import Mobility
+    from twin.traffic import Traffic
+
+    sc = load_scenario("baseline", city="demo", population=1500, hours=10, seed=3, gtfs="none",
+                       traffic=traffic)
+    twin = Twin(load_city("demo"), seed=sc.seed, start=sc.start)
+    traffic = twin.add(Traffic(sc.traffic, scale=1500 / 45000))
+    mobility = twin.add(Mobility(1500, kind="citizen", tick_s=sc.tick_s))
+    twin.add(Citizens(1500, sc.citizens))
+    twin.add(Journeys(None, sc.transit))
+    twin.add(DailyLife(sc.daily))
+    twin.run(sc.hours)
+    out = traffic.kpis(), mobility.kpis()
+    twin.close()
+    return out
+
+
+def test_a_morning_in_queue_mode_shows_delay_and_reports_it():
+    # 1,500 citizens on a road scaled to 0.2 % of its capacity: the morning peak must queue
+    free_t, free_m = _morning("free_flow")
+    q_t, q_m = _morning({"mode": "queue", "capacity_factor": 0.002})
+    assert free_t == {"mode": "free_flow"}
+    for key in ("vehicle_km", "vehicle_hours", "mean_delay_s", "share_time_lost", "most_congested",
+                "peak_hour", "hourly"):
+        assert key in q_t, key
+    assert q_t["car_trips"] > 100 and q_t["mean_delay_s"] > 10.0
+    assert 0.0 < q_t["share_time_lost"] < 1.0
+    worst = q_t["most_congested"][0]
+    assert worst["speed_ratio"] < 1.0 and worst["street"] and 0 <= worst["hour"] < 10
+    assert q_t["peak_hour"]["speed_kph"] < q_t["peak_hour"]["free_flow_kph"]
+    assert q_m["car"]["mean_min"] > free_m["car"]["mean_min"]
+    assert q_m["walk"]["mean_min"] == pytest.approx(free_m["walk"]["mean_min"], rel=0.05)
+
+
+def test_emergency_units_never_queue_and_crews_do(demo_city):
+    from twin.engine import Twin
+    from twin.mobility import Mobility
+    from twin.traffic import Traffic
+
+    twin = Twin(demo_city)
+    traffic = twin.add(Traffic(TrafficParams(mode="queue", emergency_speed_factor=0.8)))
+    units = twin.add(Mobility(3, kind="unit", name="unit_mobility"))
+    crews = twin.add(Mobility(3, kind="crew", name="crew_mobility"))
+    assert units.fleet.road is None                        # its stated priority instead:
+    free = demo_city.arrays["edge_speed_kph"] / 3.6
+    assert np.allclose(units.fleet.edge_speed, 0.8 * free)  # 0.8 × free flow through any queue
+    assert crews.fleet.road is traffic.network
+    twin.close()

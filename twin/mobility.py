@@ -7,6 +7,12 @@ pedestrians on walkable edges either way), loaded into the :class:`twin.movement
 advanced every ``tick_s`` simulated seconds while anyone is moving. Each trip publishes
 ``trip_start`` and ``trip_end`` (or ``trip_unreachable``) on ``city/<slug>/mobility/<kind>``;
 arrival callbacks let the agents' processes go on with their day.
+
+**Traffic.** If the twin has a ``traffic`` component in queue mode (:class:`twin.traffic.Traffic`),
+cars (``mode="car"``) drive on its shared :class:`twin.traffic.RoadNetwork` and queue there;
+pedestrians and bus passengers (paced by the timetable) do not. A mobility of
+:data:`EMERGENCY_KINDS` (the responders' units) never queues: it passes queues at the traffic's
+``emergency_speed_factor`` × free-flow speed — its stated priority.
 """
 from __future__ import annotations
 
@@ -22,6 +28,8 @@ MODES = {"car": 0, "walk": 1, "bus": 2}
 MODE_NAMES = {v: k for k, v in MODES.items()}
 #: edge-mode network each travel mode routes on
 ROUTE_NETWORK = {"car": "drive", "walk": "walk", "bus": "drive"}
+#: kinds of agent that are emergency vehicles (never queue; see the module docstring)
+EMERGENCY_KINDS = frozenset({"unit"})
 
 
 def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +87,15 @@ class Mobility:
     def attach(self, twin) -> None:
         self.twin = twin
         city = twin.city
-        self.fleet = Fleet(city, self.capacity)
+        traffic = next((c for c in twin.components if c.name == "traffic"), None)
+        network = getattr(traffic, "network", None)
+        self.emergency = self.kind in EMERGENCY_KINDS
+        self._speed_factor = 1.0
+        if network is not None and self.emergency:
+            self._speed_factor = traffic.params.emergency_speed_factor
+            network = None
+        self.fleet = Fleet(city, self.capacity, road=network)
+        self.fleet.edge_speed *= self._speed_factor
         self._free_speed = self.fleet.edge_speed.copy()
         twin.conditions.listeners.append(self._on_conditions)
         self._wake = twin.env.event()
@@ -156,7 +172,8 @@ class Mobility:
             vmax = WALK_SPEED_MPS if mode == "walk" else CAR_VMAX
         # the next step moves agents over (T - tick, T]; one who leaves now waits the part before now
         delay = 0.0 if self._next_step is None else self.tick_s - (self._next_step - now)
-        at_dest = self.fleet.depart(agents, offsets, edges, vmax, delay=max(delay, 0.0))
+        queue = self.fleet.road is not None and mode == "car"
+        at_dest = self.fleet.depart(agents, offsets, edges, vmax, delay=max(delay, 0.0), queue=queue, now=now)
         if len(at_dest):
             self._arrive(at_dest, np.full(len(at_dest), now))
         if self.fleet.n_active and not self._wake.triggered:
@@ -172,7 +189,7 @@ class Mobility:
             self._next_step = env.now + self.tick_s
             yield env.timeout(self.tick_s)
             t0 = env.now - self.tick_s
-            arrived, after = self.fleet.step(self.tick_s)
+            arrived, after = self.fleet.step(self.tick_s, now=env.now)
             if len(arrived):
                 self._arrive(arrived, t0 + after)
 

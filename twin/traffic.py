@@ -420,6 +420,8 @@ class Traffic:
             "capacity_scale": self.scale,
         })
         names, ename = self.twin.city.street_names, self.twin.city.arrays["edge_name"]
+        # an edge counts as congested only if it carried 10 real vehicles in the hour (scaled)
+        min_vehicles = max(1, int(np.ceil(10 * self.scale)))
         hourly = []
         worst: list[tuple[float, int, int, int]] = []
         for hour, ex, ton, fr in self._hourly:
@@ -429,7 +431,7 @@ class Traffic:
             hourly.append({"hour": hour, "vehicle_km": round(km, 1),
                            "speed_kph": round(km / h, 1) if h > 0 else None,
                            "free_flow_kph": round(km / fh, 1) if fh > 0 else None})
-            busy = np.nonzero(ex >= 10)[0]                # at least 10 vehicles in the hour
+            busy = np.nonzero(ex >= min_vehicles)[0]
             if len(busy):
                 ratio = fr[busy] / np.maximum(ton[busy], 1e-9)
                 for k in np.argsort(ratio, kind="stable")[:10]:

@@ -18,6 +18,7 @@ from twin.city import beside, load_city
 from twin.engine import Twin
 from twin.errors import TwinError
 from twin.mobility import Mobility
+from twin.traffic import Traffic
 
 PACKAGES = ("smartcity-twin", "numpy", "networkx", "osmnx", "simpy", "mesa", "pyarrow", "cython",
             "scipy", "shapely")
@@ -120,6 +121,8 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
     try:
         if scenario.closures:
             twin.close_roads(closure_edges(city, scenario.closures, scenario.city))
+        scale = population / city.population if city.population else 1.0
+        twin.add(Traffic(scenario.traffic, scale=scale))          # before anything that moves
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Journeys(timetable, scenario.transit))
