@@ -104,7 +104,8 @@ class Chatbot:
         streets = area.city.street_names if area is not None else ()
         stops = timetable.station_name if timetable is not None else ()
         lines = timetable.route_short if timetable is not None else ()
-        self.nlu = Understander(model or IntentModel.load(), SlotExtractor(streets, stops, lines))
+        districts = [d.name for d in area.city.districts] if area is not None else ()
+        self.nlu = Understander(model or IntentModel.load(), SlotExtractor(streets, stops, lines, districts))
         self.threshold = threshold
         self.sessions: dict[str, Session] = {}
         self.operators: deque[str] = deque()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twin.text import fold_text
 
@@ -72,6 +73,7 @@ STRONG: dict[str, re.Pattern] = {
                r"\bsmel (?:of )?gas", r"\bgas smell", r"\bleaking gas", r"\bgas\b(?! (?:bill|station|price|tax|meter reading))",
                r"\bmonoxid", r"\bcarbon monoxide", r"\bco alarm"),
     "electricity": _rx(r"\bcablu\w* (?:\w+ ){0,2}(?:cazut|rupt|atarna|pe jos|scoate|desprins)",
+                       r"\bcazut (?:\w+ ){0,2}(?:cablu\w*|fir\w* electric\w*|stalp\w* (?:de curent|electric\w*))",
                        r"\bfir\w* (?:electric\w* |de curent )(?:\w+ ){0,2}(?:cazut|rupt|atarna|pe jos)",
                        r"\bscantei\w*", r"\bscanteie\w*", r"\bscanteaza", r"\belectrocut\w*", r"\bcurentat\w*",
                        r"\bla prins curentul", r"\bsub tensiune", r"\bsparks?\b", r"\bsparking\b", r"\blive wire",
@@ -178,6 +180,12 @@ def detect(text: str) -> Alarm | None:
     hit = _fuzzy(f)
     if hit:
         return Alarm("ambiguous" if DAMP.search(f) and not URGENT.search(f) else "clear", hit[0], hit[1])
+    fixed = _respell(f)
+    if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
+        for kind, rx in STRONG.items():
+            m = rx.search(fixed)
+            if m:
+                return Alarm("ambiguous", kind, m.group(0))
     m = WEAK.search(f)
     if m:
         return Alarm("ambiguous", "possible_danger", m.group(0))
@@ -194,6 +202,48 @@ FUZZY = {"incendiu": "fire", "incendiul": "fire", "accident": "accident", "accid
          "pompierii": "fire", "ambulanta": "medical", "ambulance": "medical", "emergency": "danger",
          "urgenta": "danger", "flacari": "fire", "electrocutat": "electricity", "scantei": "electricity"}
 _FUZZY_WORDS = list(FUZZY)
+# the literal words of the strong cues, to respell a message's near misses onto
+_GENERIC = {"the", "and", "with", "under", "into", "from", "mai", "are", "has", "out", "down", "fell", "came", "come",
+            "someone", "inside", "people", "after", "line", "lines", "cable", "cables", "wire", "wires", "nobody"}
+_CUE_WORDS = sorted({w for rx in STRONG.values() for w in re.findall(r"\b[a-z]{3,}\b", re.sub(r"\\[a-zA-Z]|\?<?[!=:]", " ", rx.pattern))}
+                    - _GENERIC)
+_SHORT_CUES = ("ga", "fu", "fo", "su", "ar")      # gaz/gas, fum, foc, sub, arde: short words respelt too
+_GLUE = ("din", "de", "la", "pe", "in", "si", "the", "of", "on")
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset:
+    """Words of the chatbot's training set seen at least 3 times: real words, never respelt."""
+    from collections import Counter
+
+    from services.chatbot.training import examples
+
+    counts = Counter(w for t, _, _ in examples() for w in re.findall(r"[a-z]+", fold_text(t)))
+    return frozenset(w for w, n in counts.items() if n >= 3) - set(_CUE_WORDS)
+
+
+def _respell(f: str) -> str:
+    """``f`` with each unknown word of 4+ letters one edit from a cue word replaced by it, and a
+    cue glued to a short word split ("fumdin" → "fum din")."""
+    from rapidfuzz.distance import Levenshtein
+
+    cues = set(_CUE_WORDS)
+    known = _known_words()
+    out = []
+    for tok in f.split(" "):
+        word = tok.strip(".,!?;:()\"'")
+        if len(word) >= 4 and word.isalpha() and word not in cues and word not in known and \
+                (len(word) >= 5 or word[:2] in _SHORT_CUES):
+            glued = next((c + " " + word[len(c):] for c in cues if word.startswith(c) and word[len(c):] in _GLUE), None)
+            if glued:
+                tok = glued
+            else:
+                near = next((c for c in _CUE_WORDS if abs(len(c) - len(word)) <= 1
+                             and Levenshtein.distance(word, c, score_cutoff=1) <= 1), None)
+                if near:
+                    tok = near
+        out.append(tok)
+    return " ".join(out)
 
 
 def _fuzzy(f: str) -> tuple[str, str] | None:

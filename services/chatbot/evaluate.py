@@ -4,7 +4,8 @@ One JSON object per line: ``{"text": ..., "lang": "ro"|"en", "intent": ..., "slo
 Each line is understood (intent and slots are scored) and sent as the first message of a fresh
 session (the whole reply is timed). The report: intent accuracy,
 macro-F1, per-intent recall, out_of_scope recall, slot precision/recall/F1 (values compared
-ignoring case and diacritics), reply latency p50/p95 (ms), all overall and per language.
+ignoring case and diacritics), reply latency p50/p95 (ms), emergency recall (112 guidance given)
+and false alarms, all overall and per language.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def score(results: list[dict]) -> dict:
     gold = [r["gold"] for r in results]
     pred = [r["pred"] for r in results]
     labels = sorted(set(gold) | set(pred))
-    per_recall, f1s = {}, []
+    per_recall, per_f1, f1s = {}, {}, []
     for lab in labels:
         tp = sum(1 for g, p in zip(gold, pred) if g == lab and p == lab)
         fp = sum(1 for g, p in zip(gold, pred) if g != lab and p == lab)
@@ -67,6 +68,7 @@ def score(results: list[dict]) -> dict:
             prec = tp / (tp + fp) if tp + fp else 0.0
             rec = tp / (tp + fn)
             f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+            per_f1[lab] = round(f1s[-1], 3)
     tp = fp = fn = 0
     for r in results:
         g = {(k, _norm(v)) for k, v in r["gold_slots"].items()}
@@ -83,7 +85,25 @@ def score(results: list[dict]) -> dict:
             "slot_precision": round(sp, 4), "slot_recall": round(sr, 4),
             "slot_f1": round(2 * sp * sr / (sp + sr), 4) if sp + sr else 0.0,
             "latency_ms": {"p50": round(float(np.percentile(ms, 50)), 3), "p95": round(float(np.percentile(ms, 95)), 3)},
-            "per_intent_recall": per_recall}
+            "per_intent_recall": per_recall, "per_intent_f1": per_f1, **_safety(results)}
+
+
+def _safety(results: list[dict]) -> dict:
+    """Emergency recall (112 guidance given, clear or ambiguous; and as the intent) and false alarms.
+
+    ``false_alarm_rate`` counts non-emergency messages answered *as* an emergency (the reply is
+    112 guidance only); ``guidance_rate_non_emergency`` those that also got the one-line "if
+    anyone is in danger, call 112" before their normal answer (an ambiguous alarm)."""
+    em = [r for r in results if r["gold"] == "emergency"]
+    calm = [r for r in results if r["gold"] != "emergency"]
+
+    def rate(rows, ok):
+        return round(sum(map(ok, rows)) / len(rows), 4) if rows else None
+
+    return {"emergency_n": len(em), "emergency_recall": rate(em, lambda r: r.get("guided", r["pred"] == "emergency")),
+            "emergency_recall_as_intent": rate(em, lambda r: r["pred"] == "emergency"),
+            "false_alarm_rate": rate(calm, lambda r: r["pred"] == "emergency"),
+            "guidance_rate_non_emergency": rate(calm, lambda r: r.get("guided", False))}
 
 
 SLOT_NAMES = ("category", "street", "number", "request_id", "tax_type", "permit_type", "permit_id", "line", "stop")
@@ -95,9 +115,10 @@ def evaluate(bot, rows: list[dict]) -> dict:
     for k, row in enumerate(rows):
         out = bot.understand(row["text"], row.get("lang", "ro"))
         t0 = time.perf_counter()
-        bot.reply(f"eval-{k}", row["text"], {"language": row.get("lang", "ro")})     # the whole turn is timed
+        r = bot.reply(f"eval-{k}", row["text"], {"language": row.get("lang", "ro")})  # the whole turn is timed
         ms = (time.perf_counter() - t0) * 1000
-        results.append({"gold": row["intent"], "pred": out.intent, "gold_slots": row.get("slots", {}),
+        guided = any(a["type"] == "emergency_guidance" for a in r["actions"])
+        results.append({"gold": row["intent"], "pred": out.intent, "guided": guided, "gold_slots": row.get("slots", {}),
                         "pred_slots": {k2: v for k2, v in out.slots.items() if k2 in SLOT_NAMES}, "ms": ms,
                         "lang": row.get("lang", "ro"), "text": row["text"]})
     report = score(results)

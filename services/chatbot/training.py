@@ -222,9 +222,41 @@ def noisy(text: str, rng: random.Random) -> str:
     return t
 
 
-def examples(per_template: int = 6, seed: int = 7) -> list[tuple[str, str, str]]:
-    """``(text, intent, lang)`` rows (see the module docstring)."""
+def examples(per_template: int = 6, seed: int = 7, more: bool = True) -> list[tuple[str, str, str]]:
+    """``(text, intent, lang)`` rows (see the module docstring).
+
+    ``more=False`` gives only the first, narrow template set (kept to measure what the broader
+    one, :mod:`services.chatbot.phrasings`, buys)."""
     rng = random.Random(seed)
+    out = _first_templates(per_template, rng)
+    if more:
+        out += _more(per_template, rng)
+    return out
+
+
+def _more(per_template: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """Rows from :mod:`services.chatbot.phrasings`: more templates, framed, entities in many formats."""
+    from services.chatbot import phrasings as P
+
+    out = []
+    sets = [(intent, lang, tpls) for intent, by_lang in P.T2.items() for lang, tpls in by_lang.items()]
+    sets += [(intent, lang, tpls) for intent, (lang, tpls) in P.MIXED.items()]
+    for intent, lang, templates in sets:
+        cats = CATEGORY_RO if lang == "ro" else CATEGORY_EN
+        taxes = TAX_RO if lang == "ro" else TAX_EN
+        permits = PERMIT_RO if lang == "ro" else PERMIT_EN
+        for tpl in templates:
+            for _ in range(per_template):
+                text = tpl.format(
+                    cat=rng.choice(rng.choice(list(cats.values()))), street=P.street_ref(rng), n=rng.randint(1, 5),
+                    id=P.request_ref(rng), line=P.line_ref(rng), stop=rng.choice(P.STOP_NAMES + STOPS),
+                    tax=rng.choice(rng.choice(list(taxes.values()))), district=rng.choice(P.DISTRICTS),
+                    permit=rng.choice(rng.choice(list(permits.values()))), permit_id=P.permit_ref(rng))
+                out.append((noisy(P.frame(text, lang, rng), rng), intent, lang))
+    return out
+
+
+def _first_templates(per_template: int, rng: random.Random) -> list[tuple[str, str, str]]:
     out = []
     for intent, by_lang in T.items():
         for lang, templates in by_lang.items():

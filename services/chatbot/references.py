@@ -1,0 +1,104 @@
+"""Exact things citizens quote: request references, permit ids, bus lines, blocks and flats.
+
+Rules, because these are exact and a model would only blur them. Each function reads the
+folded message (:func:`twin.text.fold_text`) and returns the value in its canonical form:
+
+=====================  =================================================  ==================
+slot                   as written                                         canonical
+=====================  =================================================  ==================
+``request_id``         "#50377", "nr. 50377", "sesizarea 50377"            ``"50377"``
+                       "sr-2026-004512", "SR 2026 004512"                  ``"SR-2026-004512"``
+``permit_id``          "PR-08812", "pr 08812"                              ``"PR-08812"``
+                       "CU 2210/2025", "cu nr. 2210/2025"                  ``"CU 2210/2025"``
+                       "ac-2026-114"                                       ``"AC-2026-114"``
+``line``               "5M", "6-ul", "6ul", "linia 17", "the number 2"     ``"5M"``, ``"6"``, ...
+``block`` …            "bl. 12, sc. A, ap. 4"                              ``{"block": "12", ...}``
+=====================  =================================================  ==================
+
+A year ("2026"), a house number after "nr" in an address, or a block number is never taken for
+a request reference.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["request_id", "permit_id", "line", "dwelling"]
+
+_SR = re.compile(r"\b([a-z]{2,3})[\s-]?(20\d\d)[\s-](\d{3,8})\b")
+_PERMIT_DASH = re.compile(r"\b(pr|ac|cu|ad|rp|ap)[\s-]?(\d{3,6})\b(?![/-]\d)")
+_PERMIT_SLASH = re.compile(r"\b(cu|ac|ad|pr|ap|rp)\.?\s*(?:nr\.?\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
+_PERMIT_YEAR = re.compile(r"\b([a-z]{2,4})-((?:19|20)\d\d)-(\d{1,6})\b")
+_REQ_CUE = re.compile(r"(?:#\s*|\bnr\.?\s*|\bnumar(?:ul)?\s*|\bnumber\s*|\bno\.?\s*|\bref(?:erence|erinta)?\.?\s*|"
+                      r"\bid\s*|\brequest\s*|\bticket\s*|\bcomplaint\s*|\bcerere(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|"
+                      r"\bsesizare(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|\breclamati(?:a|ei)\s*(?:mea\s*)?(?:nr\.?\s*)?|"
+                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?)(\d{1,9})\b(?!\s*/)")
+_DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
+_LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|"
+                       r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
+_LINE_UL = re.compile(r"\b(\d{1,3}[a-z]?)-?(?:ul|ului|le)\b")
+_LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|comes?|leaves?|does|is|next|the|take)\s+"
+                        r"(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|ore|h\b|am\b|pm\b|:))")
+_BLOCK = {"block": re.compile(r"\bbl(?:oc|ocul|ock)?\.?\s*([a-z]?\d{1,3}[a-z]?)\b"),
+          "entrance": re.compile(r"\bsc(?:ara|\.)?\s*([a-h1-9])\b"),
+          "apartment": re.compile(r"\bap(?:artament(?:ul)?|t)?\.?\s*(\d{1,4})\b")}
+
+
+def _years(f: str) -> set[str]:
+    return set(re.findall(r"\b(?:19|20)\d\d\b", f))
+
+
+def dwelling(f: str) -> dict:
+    """``{"block", "entrance", "apartment"}`` found in the folded text (those present)."""
+    out = {}
+    for k, rx in _BLOCK.items():
+        m = rx.search(f)
+        if m:
+            out[k] = m.group(1).upper()
+    return out
+
+
+def request_id(f: str) -> str | None:
+    """The request reference in the folded text ``f``: a whole "SR-2026-004512" or the digits."""
+    m = _SR.search(f)
+    if m and m.group(1) not in ("cu", "ac", "pr", "ad"):
+        return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
+    blocks = {v.lower() for v in dwelling(f).values()}
+    m = _REQ_CUE.search(f)
+    if m and m.group(1) not in _years(f):
+        return m.group(1)
+    for m in _DIGITS.finditer(f):
+        v = m.group(1)
+        if v in _years(f) and len(v) == 4 or v in blocks:
+            continue
+        return v
+    return None
+
+
+def permit_id(f: str) -> str | None:
+    """The permit id in the folded text ``f``, upper-cased ("CU 2210/2025", "PR-08812", "AC-2026-114")."""
+    m = _PERMIT_SLASH.search(f)
+    if m:
+        return f"{m.group(1).upper()} {m.group(2)}/{m.group(3)}"
+    m = _PERMIT_YEAR.search(f)
+    if m:
+        return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
+    m = _PERMIT_DASH.search(f)
+    if m:
+        return f"{m.group(1).upper()}-{m.group(2)}"
+    return None
+
+
+def line(f: str, known: set[str]) -> str | None:
+    """The bus line in the folded text ``f`` ("6-ul" → "6"), checked against ``known`` lines if any."""
+    def ok(v: str) -> bool:
+        return not known or v.upper() in known
+
+    for rx in (_LINE_CUE, _LINE_UL, _LINE_VERB):
+        for m in rx.finditer(f):
+            if ok(m.group(1)):
+                return m.group(1).upper()
+    if known:                                   # a bare "5M", "17B" the feed knows
+        for m in re.finditer(r"\b(\d{1,3}[a-z])\b", f):
+            if m.group(1).upper() in known:
+                return m.group(1).upper()
+    return None
