@@ -334,3 +334,20 @@ def test_chat_eval_binary_file_is_named(tmp_path):
     f.write_bytes(b"\xa1\x00\xff binary")
     r = twin("chat", "eval", f)
     assert_clean(r, 2, str(f), "not UTF-8")
+
+
+def test_check_out_redoes_failed_or_interrupted_runs_but_not_finished_ones(tmp_path):
+    from twin.errors import TwinError
+    from twin_app.run import check_out
+
+    for status in ("running", "failed", "interrupted"):
+        d = tmp_path / status
+        d.mkdir()
+        (d / "manifest.json").write_text(json.dumps({"status": status}))
+        assert check_out(d, overwrite=False) == d
+    d = tmp_path / "done"
+    d.mkdir()
+    (d / "manifest.json").write_text(json.dumps(FINISHED))
+    with pytest.raises(TwinError, match="finished run"):
+        check_out(d, overwrite=False)
+    assert check_out(d, overwrite=True) == d          # the library's default, and --force

@@ -161,8 +161,8 @@ def check_out(run_dir: str | Path, overwrite: bool = True) -> Path:
     Refused, with a :class:`TwinError` naming ``--out`` and the path: a path that is a file (or
     has a file on the way), a folder that cannot be created or written, a non-empty folder that
     is not a run directory (someone's own files), and — unless ``overwrite`` — a *finished* run
-    (``manifest.json`` with status ``complete``, or a ``replications.json``). An interrupted run
-    (status ``running``) may always be redone in place. The ``twin`` command passes
+    (``manifest.json`` with status ``complete``, or a ``replications.json``). A failed or interrupted run
+    (any other status) may always be redone in place. The ``twin`` command passes
     ``overwrite=False`` unless given ``--force``; library callers keep the old default.
     """
     run_dir = Path(run_dir)
