@@ -64,6 +64,14 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when - (time.time() if now is None else now))
 
 
+def _shown(url: str) -> str:
+    """``url`` as it may be printed: a password in it replaced by ``***``."""
+    u = urlsplit(url)
+    if u.password is None:
+        return url
+    return u._replace(netloc=u.netloc.replace(f":{u.password}@", ":***@", 1)).geturl()
+
+
 def _why(exc: httpx.TransportError) -> str:
     """The reason of a transport error in a few words."""
     if isinstance(exc, httpx.TimeoutException):
@@ -107,6 +115,8 @@ class Open311Client:
         self.api_key = api_key
         self.staff_key = staff_key
         self.jurisdiction_id = jurisdiction_id
+        if int(retries) < 0:
+            raise ValueError(f"retries: {retries} — must be 0 or more")
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.max_backoff_s = float(max_backoff_s)
@@ -153,7 +163,7 @@ class Open311Client:
         self.failed += 1
         path = url[len(self.base):] if url.startswith(self.base) else url
         raise ServiceUnreachable(
-            f"--services-url {self.base}: {method} {path} failed {retries + 1} times over "
+            f"--services-url {_shown(self.base)}: {method} {path} failed {retries + 1} times over "
             f"{time.monotonic() - t0:.1f} s ({why}); {self.failed:,} request(s) not delivered, "
             f"{self.delivered:,} delivered, {self.retried:,} retried")
 
@@ -177,7 +187,7 @@ class Open311Client:
         except ValueError:
             ok = False
         if not ok:
-            raise TwinError(f"--services-url {self.base}: GET services.json answered HTTP {r.status_code} "
+            raise TwinError(f"--services-url {_shown(self.base)}: GET services.json answered HTTP {r.status_code} "
                             f"without an Open311 catalogue; give the Open311 root, e.g. "
                             f"http://127.0.0.1:8311/open311/v2")
 

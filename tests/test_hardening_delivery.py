@@ -79,6 +79,14 @@ def test_client_gives_up_after_bounded_retries_and_says_what_was_not_delivered()
     assert e.value.exit_code == 2 and c.stats() == {"delivered": 1, "retried": 3, "failed": 1}
 
 
+def test_client_never_prints_a_password_in_the_url():
+    c = Open311Client("http://vendor:s3cret@open311.test/v2", transport=httpx.MockTransport(
+        lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused", request=r))), sleep=lambda s: None)
+    with pytest.raises(ServiceUnreachable) as e:
+        c.services()
+    assert "s3cret" not in str(e.value) and "http://vendor:***@open311.test/v2" in str(e.value)
+
+
 @pytest.mark.parametrize("url", ["127.0.0.1:8311/open311/v2", "ftp://host/v2", "http:///v2"])
 def test_client_rejects_a_url_that_is_not_http(url):
     with pytest.raises(TwinError, match="--services-url"):
