@@ -12,11 +12,16 @@ values (assumptions: building 250 RON, land 35 RON, vehicle 200 RON a year). Pay
 so that ``early_share`` of households have paid by the deadline; after it, stragglers pay at
 ``late_rate_per_day``. A payment is made online (card, ghiseul.ro) by households whose payer has
 digital skills, at a cashier or kiosk otherwise; amounts are in bani (1 RON = 100 bani).
-Each payment is a ``tax_payment`` event on ``citizens/payment``; the ledger records them.
+Each payment is a ``tax_payment`` event on ``citizens/payment`` — **without the payer**: no
+pseudonym, no household, no place (only tax type, amount, discount, year, channel, language), so
+the public log cannot tie a payment, and through its time and amount the ledger's salted payer
+hash, to a citizen. Who paid goes only to the components registered in :attr:`Taxes.on_payment`
+(the ledger, which records it under the payer's pseudonym and can erase it).
 """
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -56,6 +61,9 @@ class Taxes:
         self.bani = 0
         self.discount_bani = 0
         self.by_channel: dict[str, int] = {}
+        #: called ``f(payer_pseudonym, tax_type, amount_bani, t)`` for every payment, in process
+        #: only (never published): how the ledger learns who paid
+        self.on_payment: list = []
 
     def attach(self, twin) -> None:
         self.twin = twin
@@ -142,8 +150,6 @@ class Taxes:
         pop = self.pop
         channel = "online" if pop.digital[c] else ("kiosk" if self.rng.random() < 0.2 else "cashier")
         self.paid[h] = True
-        node = pop.home[c]
-        a = self.twin.city.arrays
         for k, tax in enumerate(TAX_TYPES):
             due = int(self.amount[h, k])
             if due <= 0:
@@ -153,9 +159,10 @@ class Taxes:
             self.bani += due - disc
             self.discount_bani += disc
             self.by_channel[channel] = self.by_channel.get(channel, 0) + 1
-            self.twin.emit("citizens/payment", "tax_payment", f"citizen:{c}", f"household:{h}",
-                           a["node_lon"][node], a["node_lat"][node], tax_type=tax, amount_bani=due - disc,
-                           discount_bani=disc, year=year, channel=channel,
+            for pay in self.on_payment:
+                pay(f"citizen:{c}", tax, due - disc, self.twin.now)
+            self.twin.emit("citizens/payment", "tax_payment", "", "", math.nan, math.nan, tax_type=tax,
+                           amount_bani=due - disc, discount_bani=disc, year=year, channel=channel,
                            lang=P.LANGUAGES[pop.language[c]])
 
     def kpis(self) -> dict:

@@ -1,11 +1,21 @@
 """The ledger in a run: tax payments anchored in batches, approved permits on the registry.
 
-:class:`LedgerComponent` (component ``"ledger"``) queues every ``tax_payment`` of the citizens
-(:mod:`agents.taxes`) under the payer's pseudonym, and every ``anchor_every_min`` simulated
-minutes anchors what is queued: one ``batch_anchored`` event per batch (root, size, total,
-transaction) and one ``payment_receipt`` per payment (batch, index, leaf, proof, root, chain id,
-contract, transaction) on ``ledger/...``. Permits the city hall approves (``permit_decided``)
-are issued on the permit registry (``permit_issued``). A chain that is down only delays the
+:class:`LedgerComponent` (component ``"ledger"``) queues every tax payment of the citizens
+(:mod:`agents.taxes`, which tells it who paid through ``Taxes.on_payment``, in process — the
+public ``tax_payment`` event names no one) under the payer's pseudonym, and every
+``anchor_every_min`` simulated minutes anchors what is queued: one ``batch_anchored`` event per
+batch (root, size, total, transaction) and one ``payment_receipt`` per payment (batch, index,
+leaf, proof, root, chain id, contract, transaction) on ``ledger/...``.
+
+**Privacy.** A ``payment_receipt`` event is the receipt and nothing more: its entity is
+``payment:<id>``, it has no place, and it never carries the payer's pseudonym — only the salted
+``payer_hash`` the chain sees. No published event links a pseudonym to a payer hash, so
+:meth:`ledger.ledger.Ledger.forget` (which deletes the salt and the pseudonym in the store)
+leaves nothing that leads from the chain or the log back to the citizen. A ``permit_issued``
+event names the permit, its request and its place, never the applicant.
+
+Permits the city hall approves (``permit_decided``) are issued on the permit registry
+(``permit_issued``). A chain that is down only delays the
 anchoring (``anchor_deferred``); the next tick catches up. A ``chain_outage`` on the scenario's
 timeline (``twin.conditions.down("chain")``) does the same for its window: payments are kept
 off chain, anchoring and permit issuing wait for the node.
@@ -48,7 +58,6 @@ class LedgerComponent:
         self.deferred = 0
         self.permits_issued = 0
         self.errors: dict[str, int] = {}
-        self._where: dict[int, tuple] = {}
         self._pending_permits: list = []
 
     def attach(self, twin) -> None:
@@ -68,18 +77,18 @@ class LedgerComponent:
         rng = twin.rng.get("ledger")
         self.ledger = Ledger.open(self.p.chain_url, db, self.p.private_key, self.p.batch_size,
                                   random_bytes=lambda n: rng.bytes(n))
-        twin.bus.subscribe(twin.topic("citizens/payment"), self._on_payment)
+        taxes = next((c for c in twin.components if c.name == "taxes"), None)
+        if taxes is not None:
+            taxes.on_payment.append(self._on_payment)
         twin.bus.subscribe(twin.topic("services/permits"), self._on_permit)
         twin.env.process(self._anchoring())
 
     def _unix(self) -> int:
         return int(self.twin.unix_time)
 
-    def _on_payment(self, event) -> None:
-        if event.kind != "tax_payment":
-            return
-        self.queue.append((event.entity, event.payload["tax_type"], int(event.payload["amount_bani"]), self._unix(),
-                           event.lon, event.lat))
+    def _on_payment(self, payer: str, tax_type: str, amount_bani: int, t: float) -> None:
+        """A citizen paid (called by the taxes component, never through the public bus)."""
+        self.queue.append((payer, tax_type, int(amount_bani), self._unix()))
 
     def _on_permit(self, event) -> None:
         if event.kind != "permit_decided" or event.payload.get("outcome") != "approved" or not self.p.issue_permits:
@@ -97,7 +106,8 @@ class LedgerComponent:
             self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
             return
         self.permits_issued += 1
-        self.twin.emit("ledger/permits", "permit_issued", event.entity, event.ref, event.lon, event.lat,
+        # the permit, its request and its place (a permit is about a building), never the applicant
+        self.twin.emit("ledger/permits", "permit_issued", f"permit:{permit_id}", event.ref, event.lon, event.lat,
                        permit_id=permit_id, tx_hash=tx, contract=self.ledger.permits.address)
 
     def _anchoring(self):
@@ -114,8 +124,7 @@ class LedgerComponent:
                 self._on_permit(event)
         items, self.queue = self.queue, []
         if items:
-            ids = self.ledger.pay_many([(e, t, a, u) for e, t, a, u, _, _ in items])
-            self._where.update({pid: (it[0], it[4], it[5]) for pid, it in zip(ids, items)})
+            self.ledger.pay_many(items)
         try:
             if self.twin.conditions.down("chain"):
                 raise LedgerUnavailable("chain node out (scenario timeline: chain_outage)")
@@ -140,8 +149,8 @@ class LedgerComponent:
                 ids = list(conn.execute(select(payments.c.id).where(payments.c.batch_id == b["id"])
                                         .order_by(payments.c.idx)).scalars())
             for r in self.ledger.receipts(ids):
-                who, lon, lat = self._where.pop(r["payment"]["id"], ("", math.nan, math.nan))
-                self.twin.emit("ledger/receipts", "payment_receipt", who, f"batch:{b['id']}", lon, lat,
+                self.twin.emit("ledger/receipts", "payment_receipt", f"payment:{r['payment']['id']}",
+                               f"batch:{b['id']}", math.nan, math.nan,
                                payment_id=r["payment"]["id"], payment_ref=r["payment"]["ref"],
                                payer_hash=r["payment"]["payer_hash"], tax_type=r["payment"]["tax_type"],
                                amount_bani=r["payment"]["amount_bani"], paid_at=r["payment"]["paid_at"],

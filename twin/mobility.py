@@ -8,6 +8,20 @@ advanced every ``tick_s`` simulated seconds while anyone is moving. Each trip pu
 ``trip_start`` and ``trip_end`` (or ``trip_unreachable``) on ``city/<slug>/mobility/<kind>``;
 arrival callbacks let the agents' processes go on with their day.
 
+**Private places.** :attr:`Mobility.private_nodes` may give each agent a node that is never
+published exactly — a citizen's home (:mod:`agents.daily` sets it). A trip that starts or ends
+there publishes that end as its grid cell's point (:class:`twin.geoprivacy.HomeGrid`, 500 m),
+``to_node`` as ``-1``, and ``coarse: true``; places that are not private (workplaces, shops,
+stops) stay exact. Its length and duration are those of the same trip from (or to) the cell's
+*representative node* — the road node nearest the cell's point — instead of the home: the
+length of that fastest path, and the trip's real duration scaled by the ratio of the two paths'
+free-flow times (so weather and delays still show, and the speed stays within street limits).
+They are the same for every home of the cell, so an exact route length cannot single out the
+home among its neighbours (with exact lengths, one trip from home to a known workplace gives
+away the home node for about 3 citizens in 4 in the demo town). Where the representative
+cannot reach the other end, the figures are rounded instead (100 m down, 60 s up). The kernels
+and the KPIs keep the exact figures.
+
 **Traffic.** If the twin has a ``traffic`` component in queue mode (:class:`twin.traffic.Traffic`),
 cars (``mode="car"``) drive on its shared :class:`twin.traffic.RoadNetwork` and queue there;
 pedestrians and bus passengers (paced by the timetable) do not. A mobility of
@@ -21,6 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from twin.errors import TwinError
+from twin.geoprivacy import HomeGrid, coarse_duration, coarse_length
 from twin.movement import CAR_VMAX, Fleet
 from twin.routing import WALK_SPEED_MPS
 
@@ -77,6 +92,12 @@ class Mobility:
         self.trip_dest = np.full(capacity, -1, np.int32)
         self.location = np.full(capacity, -1, np.int32)
         self.names = np.array([f"{kind}:{i}" for i in range(capacity)], dtype=object)
+        #: per agent, a node never published exactly (a citizen's home), or None
+        self.private_nodes: np.ndarray | None = None
+        self.trip_coarse = np.zeros(capacity, bool)
+        self.trip_pub_length = np.zeros(capacity, np.float64)     # published length of a coarse trip
+        self.trip_pub_scale = np.ones(capacity, np.float64)       # published / real duration (NaN: rounded)
+        self._reps: dict[str, np.ndarray] = {}
         # statistics
         self.started = np.zeros(len(MODES), np.int64)
         self.completed = np.zeros(len(MODES), np.int64)
@@ -97,6 +118,7 @@ class Mobility:
         self.fleet = Fleet(city, self.capacity, road=network)
         self.fleet.edge_speed *= self._speed_factor
         self._free_speed = self.fleet.edge_speed.copy()
+        self.grid = HomeGrid(float(np.median(city.arrays["node_lat"])))
         twin.conditions.listeners.append(self._on_conditions)
         self._wake = twin.env.event()
         self._next_step: float | None = None
@@ -129,12 +151,12 @@ class Mobility:
         ok = weights >= 0
         failed = agents[~ok]
         if len(failed):
-            a = self.twin.city.arrays
             o, d = origins[~ok], destinations[~ok]
             self.unreachable += len(failed)
+            lon, lat, _ = self._published(failed, o)
             self.twin.emit_batch(f"mobility/{self.kind}", "trip_unreachable", self.twin.now,
-                                 self.names[failed], a["node_lon"][o], a["node_lat"][o],
-                                 mode=[mode] * len(failed), to_node=d)
+                                 self.names[failed], lon, lat, mode=[mode] * len(failed),
+                                 to_node=np.where(self._private(failed, d), -1, d))
             keep = np.nonzero(ok)[0]
             agents, origins, destinations = agents[keep], origins[keep], destinations[keep]
             offsets, edges = take_paths(offsets, edges, keep)
@@ -164,12 +186,18 @@ class Mobility:
             for k, ag in enumerate(agents.tolist()):
                 self.paths.append((ag, mode, int(origins[k]), int(destinations[k]),
                                    edges[offsets[k]:offsets[k + 1]].copy()))
-        a = self.twin.city.arrays
-        self.twin.emit_batch(f"mobility/{self.kind}", "trip_start", now, self.names[agents],
-                             a["node_lon"][origins], a["node_lat"][origins], mode=[mode] * len(agents),
-                             to_node=destinations, length_m=np.round(lengths, 1))
         if vmax is None:
             vmax = WALK_SPEED_MPS if mode == "walk" else CAR_VMAX
+        lon, lat, from_private = self._published(agents, origins)
+        to_private = self._private(agents, destinations)
+        coarse = from_private | to_private
+        self.trip_coarse[agents] = coarse
+        if coarse.any():
+            self._stand_in(agents, origins, destinations, offsets, edges, mode, vmax, from_private, to_private)
+        shown = np.where(coarse, self.trip_pub_length[agents], np.round(lengths, 1))
+        self.twin.emit_batch(f"mobility/{self.kind}", "trip_start", now, self.names[agents], lon, lat,
+                             mode=[mode] * len(agents), to_node=np.where(to_private, -1, destinations),
+                             length_m=shown, coarse=coarse)
         # the next step moves agents over (T - tick, T]; one who leaves now waits the part before now
         delay = 0.0 if self._next_step is None else self.tick_s - (self._next_step - now)
         queue = self.fleet.road is not None and mode == "car"
@@ -193,8 +221,74 @@ class Mobility:
             if len(arrived):
                 self._arrive(arrived, t0 + after)
 
-    def _arrive(self, agents: np.ndarray, times: np.ndarray) -> None:
+    # ---- what is published ------------------------------------------------------------------------
+    def _private(self, agents: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Which of ``nodes`` is the private place of the agent beside it."""
+        if self.private_nodes is None:
+            return np.zeros(len(agents), bool)
+        return np.asarray(self.private_nodes)[agents] == nodes
+
+    def _published(self, agents: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lon, lat, private)`` to publish for agents at ``nodes``: exact, except a private
+        place, which is the centre of its grid cell."""
         a = self.twin.city.arrays
+        lon, lat = a["node_lon"][nodes], a["node_lat"][nodes]
+        private = self._private(agents, nodes)
+        if private.any():
+            clon, clat = self.grid.centres(lon[private], lat[private])
+            lon, lat = lon.copy(), lat.copy()
+            lon[private], lat[private] = clon, clat
+        return lon, lat, private
+
+    def _representatives(self, network: str) -> np.ndarray:
+        """For every node, the representative of its grid cell on ``network`` — the node of the
+        network's core nearest the cell's point — or -1 if the cell has none."""
+        reps = self._reps.get(network)
+        if reps is None:
+            a = self.twin.city.arrays
+            core = np.asarray(self.twin.city.core_nodes(network), np.int64)
+            lon, lat = a["node_lon"], a["node_lat"]
+            cx, cy = self.grid.centres(lon, lat)
+            d = np.hypot((lon[core] - cx[core]) / self.grid.lon_step, (lat[core] - cy[core]) / self.grid.lat_step)
+            best: dict[tuple, tuple] = {}
+            for n, key, dist in zip(core.tolist(), zip(cx[core].tolist(), cy[core].tolist()), d.tolist()):
+                if key not in best or (dist, n) < best[key]:
+                    best[key] = (dist, n)
+            reps = np.array([best.get(k, (0.0, -1))[1] for k in zip(cx.tolist(), cy.tolist())], np.int64)
+            self._reps[network] = reps
+        return reps
+
+    def _stand_in(self, agents, origins, destinations, offsets, edges, mode, vmax, from_private,
+                  to_private) -> None:
+        """Published length and duration scale of the coarse trips among ``agents``: those of the
+        trip with each private end moved to its cell's representative (see the module docstring)."""
+        sel = np.nonzero(from_private | to_private)[0]
+        reps = self._representatives(ROUTE_NETWORK[mode])
+        o = np.where(from_private[sel], reps[origins[sel]], origins[sel])
+        d = np.where(to_private[sel], reps[destinations[sel]], destinations[sel])
+        ok = (o >= 0) & (d >= 0)
+        w, off2, e2 = self.router(mode).routes(np.where(ok, o, 0), np.where(ok, d, 0))
+        ok &= (w >= 0) | (o == d)
+        vm = np.broadcast_to(np.asarray(vmax, np.float64), (len(agents),))[sel]
+        edge_len = self.fleet.edge_len
+
+        def along(off, es, per_edge):
+            c = np.concatenate([[0.0], np.cumsum(per_edge)])
+            return c[off[1:]] - c[off[:-1]]
+
+        def free_time(off, es):                    # at min(own top speed, street speed)
+            v = np.minimum(np.repeat(vm, np.diff(off)), self._free_speed[es])
+            return along(off, es, edge_len[es] / np.maximum(v, 1e-9))
+
+        real_off, real_edges = take_paths(np.asarray(offsets, np.int64), np.asarray(edges), sel)
+        t_real, t_pub = free_time(real_off, real_edges), free_time(off2, e2)
+        fallback = coarse_length(along(real_off, real_edges, edge_len[real_edges]),
+                                 walk=np.full(len(sel), mode == "walk"), walk_speed=WALK_SPEED_MPS)
+        ag = agents[sel]
+        self.trip_pub_length[ag] = np.where(ok, np.round(along(off2, e2, edge_len[e2]), 1), fallback)
+        self.trip_pub_scale[ag] = np.where(ok, np.where(t_real > 0, t_pub / np.maximum(t_real, 1e-9), 1.0), np.nan)
+
+    def _arrive(self, agents: np.ndarray, times: np.ndarray) -> None:
         order = np.lexsort((agents, times))          # deterministic event order
         agents, times = agents[order], times[order]
         dest = self.trip_dest[agents]
@@ -208,10 +302,15 @@ class Mobility:
             sel = modes == m
             if sel.any():
                 self._durations[m].append(dur[sel])
-        self.twin.emit_batch(f"mobility/{self.kind}", "trip_end", times, self.names[agents],
-                             a["node_lon"][dest], a["node_lat"][dest],
-                             mode=[MODE_NAMES[int(m)] for m in modes], duration_s=np.round(dur, 2),
-                             length_m=np.round(lengths, 1))
+        lon, lat, _ = self._published(agents, dest)
+        coarse = self.trip_coarse[agents]
+        scale = self.trip_pub_scale[agents]
+        pub_dur = np.where(np.isnan(scale), coarse_duration(dur), np.round(dur * np.nan_to_num(scale), 2))
+        self.twin.emit_batch(f"mobility/{self.kind}", "trip_end", times, self.names[agents], lon, lat,
+                             mode=[MODE_NAMES[int(m)] for m in modes],
+                             duration_s=np.where(coarse, pub_dur, np.round(dur, 2)),
+                             length_m=np.where(coarse, self.trip_pub_length[agents], np.round(lengths, 1)),
+                             coarse=coarse)
         for callback in self.on_arrival:
             callback(agents, dest, times)
 
