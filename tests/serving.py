@@ -20,12 +20,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def twin_serve(folder: Path, city: str = "demo", keys=(("vendor", "client"),), timeout_s: float = 20.0):
+def warm_caches(city: str = "demo") -> None:
+    """Fill the session's cache folder (``$TWIN_CACHE_DIR``, which a ``twin serve`` started from
+    the test inherits) with what a server builds on its first start: the parsed city, the
+    chatbot's trained model and the compiled contracts. Done once per test session, so that each
+    server starts in seconds, not after training a model on a busy machine."""
+    if city in _warmed:
+        return
+    from ledger.compiler import compiled
+    from services.chatbot.nlu import IntentModel
+    from twin.city import load_city
+
+    load_city(city)
+    IntentModel.load()
+    for name in ("Treasury", "Permits"):
+        compiled(name)
+    _warmed.add(city)
+
+
+_warmed: set[str] = set()
+
+
+def twin_serve(folder: Path, city: str = "demo", keys=(("vendor", "client"),), timeout_s: float = 120.0):
     """Start ``twin serve`` on a free port over a SQLite store in ``folder``, with API keys made
     by ``twin keys create`` (``(name, role)`` pairs). Returns ``(process, base url, {role: key},
-    db url)``; fails the test if the server exits or does not answer within ``timeout_s``."""
+    db url)``; fails the test if the server exits or does not answer within ``timeout_s`` (a
+    generous bound: a start is a few seconds once :func:`warm_caches` has run)."""
     import httpx
 
+    warm_caches(city)
     db = f"sqlite:///{folder / 'hall.sqlite'}"
     env = dict(os.environ)
     made = {}
