@@ -328,3 +328,75 @@ def test_a_run_with_chatbot_users_reports_containment(tmp_path, brasov_all):
     assert 0 <= k["containment_rate"] <= 1 and k["handoffs"] + round(k["containment_rate"] * k["conversations"]) \
         == k["conversations"]
     assert k["intent_accuracy"] > 0.8
+
+
+# ---- city-aware knowledge, local time, per-message language, fines ------------------------------
+@pytest.fixture(scope="module")
+def demo_bot():
+    from twin.city import load_city
+
+    return Chatbot(area=CityArea(load_city("demo")))
+
+
+def test_the_demo_town_has_its_own_synthetic_town_hall(demo_bot, bot):
+    demo = demo_bot.reply("d1", "care e adresa și telefonul primăriei?")
+    assert demo["intent"] == "office_info" and "Valea Verde" in demo["text"]
+    assert "Eroilor" not in demo["text"] and "0268" not in demo["text"]          # never Brașov's real hall
+    en = demo_bot.reply("d2", "what's the town hall's phone number?")
+    assert "not a real number" in en["text"] and "0268" not in en["text"]
+    real = bot.reply("b1", "care e adresa și telefonul primăriei?")
+    assert "Bulevardul Eroilor nr. 8" in real["text"] and "0268 416 550" in real["text"]
+
+
+def test_a_city_without_town_hall_data_gets_nothing_made_up():
+    from types import SimpleNamespace
+
+    from services.chatbot import knowledge as KB
+
+    other = SimpleNamespace(name="Timișoara", pois=[])
+    text = KB.office("en", city=other)
+    assert "Timișoara" in text and "0268" not in text and "Eroilor" not in text
+
+
+def test_departures_use_europe_bucharest_time_not_the_machines_utc(parts, timetable):
+    from datetime import timezone
+
+    hall, ledger, area, tt = parts
+    utc = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)                 # 08:00 in Brașov
+    b = Chatbot(hall=hall, ledger=ledger, area=area, timetable=tt, clock=lambda: utc)
+    r = b.reply("tz1", "next bus 4 from Livada Postei")
+    station = tt.station_name.index("Livada Poștei")
+    expect = tt.next_departures(station, NOW.date(), 8 * 3600, route="4", limit=3)       # local 08:00
+    got = [d["time"] for d in r["actions"][0]["departures"]]
+    assert got == [f"{d['departure_s'] // 3600:02d}:{d['departure_s'] % 3600 // 60:02d}" for d in expect]
+    assert got[0] >= "08:00"
+
+
+def test_the_clock_is_read_in_europe_bucharest():
+    from services.chatbot.bot import local_now
+
+    now = local_now(lambda: datetime(2026, 7, 1, 12, 0, tzinfo=__import__("datetime").timezone.utc))
+    assert now == datetime(2026, 7, 1, 15, 0)               # summer: UTC+3
+    now = local_now(lambda: datetime(2026, 1, 1, 12, 0, tzinfo=__import__("datetime").timezone.utc))
+    assert now == datetime(2026, 1, 1, 14, 0)               # winter: UTC+2
+
+
+def test_each_message_is_answered_in_its_own_language(bot):
+    r = bot.reply("lang1", "buna ziua", {"language": "ro"})
+    assert r["lang"] == "ro"
+    r = bot.reply("lang1", "ok thx")
+    assert r["lang"] == "en" and r["intent"] == "thanks" and r["text"] == "You're welcome!"
+    r = bot.reply("lang1", "care e programul primariei")
+    assert r["lang"] == "ro" and "Program" in r["text"]
+    r = bot.reply("lang1", "I want to report a pothole")
+    assert r["lang"] == "en" and r["awaiting"] == "street"
+    r = bot.reply("lang1", "Strada Lungă 5")                     # an answer keeps the conversation's language
+    assert r["lang"] == "en" and r["awaiting"] == "confirmation" and "Confirm" in r["text"]
+
+
+def test_fines_are_not_permits_nor_taxes(bot):
+    for text in ("unde platesc amenda de parcare", "how do I pay a parking fine?"):
+        r = bot.reply("f-" + text, text)
+        assert r["intent"] == "pay_tax" and r["actions"] == [{"type": "fine_info"}], (text, r)
+        assert "tax_type" not in r["slots"] and r["awaiting"] is None
+    assert "ghiseul.ro" in r["text"]

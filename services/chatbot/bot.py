@@ -44,6 +44,7 @@ from datetime import datetime
 
 from services.chatbot import knowledge as KB
 from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language)
+from twin.engine import TZ
 from twin.text import fold_text
 
 MAX_TEXT = 2000
@@ -92,15 +93,21 @@ class Chatbot:
     timetable
         A :class:`twin.gtfs.Timetable`, or None.
     clock
-        Function returning the current local datetime (the simulated one in a run).
+        Function returning the current datetime (the simulated one in a run). A naive one is
+        taken as local time; an aware one is converted to Europe/Bucharest. Default: the
+        machine's clock *in Europe/Bucharest* (never its UTC).
+    city
+        The :class:`twin.city.City` whose town hall the assistant describes when there is no
+        ``area`` (Brașov: the real one; the demo town: its synthetic one).
     threshold
         Minimum confidence to act on an intent.
     """
 
     def __init__(self, *, hall=None, ledger=None, area=None, timetable=None, clock=None, model=None,
-                 threshold: float = 0.40):
+                 threshold: float = 0.40, city=None):
         self.hall, self.ledger, self.area, self.timetable = hall, ledger, area, timetable
-        self.clock = clock or datetime.now
+        self.clock = clock or (lambda: datetime.now(TZ))
+        self.city = city
         streets = area.city.street_names if area is not None else ()
         stops = timetable.station_name if timetable is not None else ()
         lines = timetable.route_short if timetable is not None else ()
@@ -130,7 +137,11 @@ class Chatbot:
         if not re.search(r"[A-Za-z0-9ĂÂÎȘȚăâîșțşţ]", text):
             return self._out(s, "none", 0.0, {}, KB.say("no_words", s.lang, plain))
         u = self.nlu(text, s.lang)
-        s.lang = u.lang if detect_language(text, "") else s.lang
+        # per message: the language this message is written in; an answer to a pending question
+        # ("Strada Lungă 5", "da") keeps the conversation's language unless its words say otherwise
+        pending = bool(s.intent and (s.asking or s.confirming))
+        s.lang = detect_language(text, s.lang, trigrams=not pending, diacritics=not pending)
+        u.lang = s.lang
         out = self._turn(s, text, u, plain)
         if u.alarm is not None and out["intent"] != "emergency":
             # an ambiguous alarm: 112 guidance first, then the normal answer
@@ -213,6 +224,9 @@ class Chatbot:
         return None
 
     def _advance(self, s: Session, conf: float, plain: bool) -> dict:
+        if s.intent in ("pay_tax", "tax_info") and s.slots.get("fine"):
+            intent, s.intent, s.slots = s.intent, None, {}
+            return self._out(s, intent, conf, {}, KB.fine(s.lang, plain), [{"type": "fine_info"}])
         if s.intent in CONFIRM and not s.may_act:
             return self._key_required(s, conf, plain)
         for slot in REQUIRED.get(s.intent, ()):
@@ -280,7 +294,7 @@ class Chatbot:
             actions.append({"type": "handoff", "queue_position": pos})
             return KB.say("handoff", lang, plain, pos=pos)
         if intent == "office_info":
-            return KB.office(lang, plain)
+            return KB.office(lang, plain, self.area.city if self.area is not None else self.city)
         if intent == "documents_info":
             return KB.documents(sl.get("permit_type"), lang, plain)
         if intent == "tax_info":
@@ -336,7 +350,7 @@ class Chatbot:
         if intent == "permit_verify":
             if self.ledger is None:
                 return KB.say("service_down", lang, plain)
-            v = self.ledger.verify_permit(sl["permit_id"], when=self.clock().date())
+            v = self.ledger.verify_permit(sl["permit_id"], when=local_now(self.clock).date())
             actions.append({"type": "permit_verification", **{k: v.get(k) for k in ("permit_id", "status", "issuer",
                                                                                      "valid_from", "valid_to")}})
             return KB.permit_status(v, lang, plain)
@@ -349,7 +363,7 @@ class Chatbot:
             return KB.say("no_timetable", lang, plain)
         tt = self.timetable
         station = tt.station_name.index(sl["stop"])
-        now = self.clock()
+        now = local_now(self.clock)
         after = now.hour * 3600 + now.minute * 60 + now.second
         deps = tt.next_departures(station, now.date(), after, route=sl.get("line"), limit=3)
         actions.append({"type": "departures", "stop": sl["stop"], "line": sl.get("line"),
@@ -383,6 +397,12 @@ def _payment_ref(ledger, payment_id: int) -> str:
 
     with ledger.engine.connect() as conn:
         return conn.execute(select(payments.c.ref).where(payments.c.id == payment_id)).scalar_one()
+
+
+def local_now(clock) -> datetime:
+    """``clock()`` as a naive Europe/Bucharest datetime (GTFS times are local times of day)."""
+    now = clock()
+    return now.astimezone(TZ).replace(tzinfo=None) if now.tzinfo is not None else now
 
 
 def _lang(code: str) -> str:

@@ -6,6 +6,8 @@ permit), local tax deadlines and discounts (Law 227/2015, the Fiscal Code: two i
 March and 30 September, a discount of up to 10 % set by the local council for paying the year in
 full by 31 March, 1 % a month late-payment interest). Office data are those of the demo city
 hall; a deployment edits them here. ``plain=True`` gives the short, plain variant of a message.
+What the assistant says about a town hall depends on the city (:func:`town_hall`): Brașov's real
+one, the demo town's synthetic one, elsewhere only what the city's data say.
 """
 from __future__ import annotations
 
@@ -112,10 +114,77 @@ DOCUMENTS = {
     None: {"ro": "Spuneți-mi pentru ce: autorizație de construire, certificat de urbanism sau parcare rezidențială?",
            "en": "Tell me what for: building permit, urbanism certificate or residential parking?"},
 }
-OFFICE = {"ro": "Primăria: Bulevardul Eroilor nr. 8. Program cu publicul: luni–joi 8:30–16:30, vineri 8:30–14:00. "
-                "Ghișeele de taxe: luni–vineri 8:00–18:00 și sâmbăta 9:00–13:00. Telefon: 0268 416 550.",
-          "en": "City hall: 8 Bulevardul Eroilor. Public hours: Monday–Thursday 8:30–16:30, Friday 8:30–14:00. Tax "
-                "desks: Monday–Friday 8:00–18:00 and Saturday 9:00–13:00. Phone: 0268 416 550."}
+# Town halls the assistant may describe. Brașov's is real (Primăria Municipiului Brașov); the
+# synthetic demo town gets a synthetic one (a made-up address on one of its own streets and a
+# phone number that is plainly not a number), so the demo never sends anyone to a real office.
+BRASOV_HALL = {"name": ("Primăria Municipiului Brașov", "Brașov City Hall"),
+               "address": ("Bulevardul Eroilor nr. 8", "8 Bulevardul Eroilor"), "phone": "0268 416 550",
+               "hours": ("Program cu publicul: luni–joi 8:30–16:30, vineri 8:30–14:00. Ghișeele de taxe: luni–vineri "
+                         "8:00–18:00 și sâmbăta 9:00–13:00.",
+                         "Public hours: Monday–Thursday 8:30–16:30, Friday 8:30–14:00. Tax desks: Monday–Friday "
+                         "8:00–18:00 and Saturday 9:00–13:00.")}
+DEMO_HALL = {"name": ("Primăria orașului demonstrativ Valea Verde (fictivă)", "Valea Verde demo town hall (fictional)"),
+             "address": ("Bulevardul Independenței nr. 1", "1 Bulevardul Independenței"), "phone": ("000 000 000 (număr fictiv)", "000 000 000 (not a real number)"),
+             "hours": ("Program cu publicul: luni–vineri 9:00–17:00.", "Public hours: Monday–Friday 9:00–17:00.")}
+
+
+def town_hall(city) -> dict | None:
+    """What the assistant knows of ``city``'s town hall, or None when its data says nothing.
+
+    Brașov: the real one. The synthetic demo town: its synthetic one. Any other city: the name,
+    address and phone its OpenStreetMap data give (a ``town_hall`` POI's tags), nothing made up.
+    """
+    if city is None:
+        return None
+    from twin.text import fold
+
+    name = getattr(city, "name", "") or ""
+    if "synthetic" in name.lower() or fold(name).startswith("valeaverde"):
+        return DEMO_HALL
+    if fold(name) == "brasov":
+        return BRASOV_HALL
+    halls = [p for p in getattr(city, "pois", []) if p.kind == "town_hall"]
+    if not halls:
+        return None
+    t = halls[0].tags or {}
+    street = t.get("addr:street")
+    addr = f"{street} nr. {t['addr:housenumber']}" if street and t.get("addr:housenumber") else street
+    return {"name": (halls[0].name or "Primăria", halls[0].name or "City hall"),
+            "address": (addr, addr) if addr else None, "phone": t.get("phone") or t.get("contact:phone"),
+            "hours": None}
+
+
+def office(lang: str, plain: bool = False, city=None) -> str:
+    """Where the town hall is and when it is open, for ``city`` (see :func:`town_hall`)."""
+    en = 1 if lang == "en" else 0
+    hall = town_hall(city)
+    if hall is None:
+        place = getattr(city, "name", None)
+        return (f"I don't have the town hall's details for {place or 'this city'}. Please check the city's website."
+                if en else f"Nu am datele primăriei pentru {place or 'acest oraș'}. Vă rog verificați site-ul primăriei.")
+    parts = [hall["name"][en] + (": " + hall["address"][en] if hall.get("address") else "") + "."]
+    if hall.get("hours"):
+        parts.append(hall["hours"][en] if not plain else hall["hours"][en].split(". ")[0].rstrip(".") + ".")
+    if hall.get("phone"):
+        phone = hall["phone"] if isinstance(hall["phone"], str) else hall["phone"][en]
+        parts.append(("Phone: " if en else "Telefon: ") + phone + ".")
+    return " ".join(parts)
+
+
+FINE = {"ro": "Amenzile nu sunt taxe locale și nu le pot încasa aici. O amendă se plătește online pe ghiseul.ro, la "
+              "ghișeele de taxe ale primăriei sau la bancă, cu numărul procesului-verbal. Dacă plătiți în 15 zile, "
+              "plătiți jumătate din minimul amenzii.",
+        "en": "Fines are not local taxes and I can't take them here. Pay a fine online at ghiseul.ro, at the city "
+              "hall's tax desks or at a bank, quoting the ticket's number. Paid within 15 days, it costs half the "
+              "minimum fine."}
+
+
+def fine(lang: str, plain: bool = False) -> str:
+    """How to pay a fine (kept apart from taxes and permits)."""
+    text = FINE["en" if lang == "en" else "ro"]
+    return text.split(". ")[1] + "." if plain else text
+
+
 TAX_INFO = {"ro": "Impozitele locale se plătesc în două rate, până la 31 martie și 30 septembrie. Dacă plătiți tot "
                   "anul până la 31 martie, aveți 10% reducere. După termen se adaugă 1% pe lună.",
             "en": "Local taxes are paid in two instalments, by 31 March and 30 September. Pay the whole year by 31 "
@@ -190,11 +259,6 @@ def permit_name(p: str, lang: str) -> str:
 
 def tax_quote(t: str) -> int:
     return TAX_QUOTE[t]
-
-
-def office(lang: str, plain: bool = False) -> str:
-    text = OFFICE["en" if lang == "en" else "ro"]
-    return text.split(". ")[0] + ". " + text.split(". ")[1] + "." if plain else text
 
 
 def documents(permit_type, lang: str, plain: bool = False) -> str:
