@@ -400,3 +400,45 @@ def test_fines_are_not_permits_nor_taxes(bot):
         assert r["intent"] == "pay_tax" and r["actions"] == [{"type": "fine_info"}], (text, r)
         assert "tax_type" not in r["slots"] and r["awaiting"] is None
     assert "ghiseul.ro" in r["text"]
+
+
+# ---- conversations ------------------------------------------------------------------------------
+def test_dialogues_score_success_turns_and_wrong_actions(bot):
+    from services.chatbot.dialogues import evaluate_dialogues
+
+    rows = [
+        {"id": "ok", "lang": "ro", "turns": ["vreau sa raportez o groapa", "pe strada Lunga nr 5", "da"],
+         "goal": {"action": "file_request", "category": "pothole", "street": "Strada Lungă"}},
+        {"id": "pay", "lang": "en", "turns": ["I'd like to pay my taxes", "the car one", "yes"],
+         "goal": {"action": "pay_tax", "tax_type": "vehicle"}},
+        # the citizen pays the car tax while the goal was the land tax: a wrong action, a failure
+        {"id": "wrong", "lang": "en", "turns": ["pay the car tax", "yes"], "goal": {"action": "pay_tax", "tax_type": "land"}},
+        # a filing when nothing should be filed
+        {"id": "none", "lang": "ro", "turns": ["e o groapa pe strada Lunga", "da"], "goal": {"action": "none"}},
+        {"id": "status", "lang": "ro", "turns": ["ce se intampla cu sesizarea mea?", "SR-2026-004512"],
+         "goal": {"action": "request_status", "request_id": "SR-2026-004512"}},
+        {"id": "help", "lang": "en", "turns": ["I want to pay a tax", "actually, let me talk to someone"],
+         "goal": {"action": "handoff"}},
+    ]
+    r = evaluate_dialogues(bot, rows)
+    assert r["n"] == 6 and r["task_success"] == round(4 / 6, 4)
+    assert {f["id"] for f in r["failures"]} == {"wrong", "none"}
+    assert r["wrong_actions"] == 2 and r["by_goal"]["file_request"]["turns_needed_mean"] == 3
+    assert r["by_goal"]["request_status"]["turns_needed_mean"] == 2
+
+
+def test_chat_eval_dialogues_cli(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"id": "a", "lang": "en", "turns": ["talk to a human"], "goal": {"action": "handoff"}},
+        {"id": "b", "lang": "ro", "turns": ["miroase a gaz in bloc"], "goal": {"action": "emergency"}}]), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", "--dialogues", str(f), "--json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["n"] == 2 and r["task_success"] == 1.0 and set(r["by_language"]) == {"en", "ro"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"turns": ["hi"], "goal": {"action": "dance"}}\n', encoding="utf-8")
+    err = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", "--dialogues", str(bad)],
+                         capture_output=True, text=True)
+    assert err.returncode == 2 and "bad.jsonl:1" in err.stderr and "dance" in err.stderr

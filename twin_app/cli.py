@@ -249,9 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true", help="print the comparison as one JSON line last")
     st.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    ch = sub.add_parser("chat", help="talk to the citizen assistant (or: twin chat eval FILE.jsonl)")
+    ch = sub.add_parser("chat", help="talk to the citizen assistant (or: twin chat eval FILE.jsonl | "
+                                     "--dialogues FILE.jsonl)")
     ch.add_argument("eval", nargs="?", choices=["eval"], help="score the assistant on a labelled file")
     ch.add_argument("file", nargs="?", help="JSONL file of {text, lang, intent, slots} (for eval)")
+    ch.add_argument("--dialogues", metavar="FILE", help="with eval: score scripted conversations "
+                                                        "{id, lang, turns, goal} (task success, turns, wrong actions)")
     ch.add_argument("--city", default="demo", help="city whose streets and bus stops the assistant knows")
     ch.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     return p
@@ -815,10 +818,14 @@ def _chat(args) -> int:
     from services.server import make_chatbot
     from twin.city import load_city
 
+    if args.dialogues and not args.eval:
+        raise TwinError("twin chat: --dialogues goes with eval (twin chat eval --dialogues FILE.jsonl)")
     city = load_city(args.city)
+    if args.eval and args.dialogues:
+        return _chat_dialogues(args, city)
     if args.eval:
         if not args.file:
-            raise TwinError("twin chat eval: give the labelled FILE.jsonl")
+            raise TwinError("twin chat eval: give the labelled FILE.jsonl (or --dialogues FILE.jsonl)")
         try:
             rows = load_jsonl(args.file)
         except EvalFileError as exc:
@@ -858,6 +865,39 @@ def _chat(args) -> int:
             break
         r = bot.reply("cli", line)
         print(r["text"])
+    return 0
+
+
+def _chat_dialogues(args, city) -> int:
+    """``twin chat eval --dialogues FILE``: scripted conversations against a bot with a scratch
+    city hall and ledger (temporary SQLite files), so filings and payments really happen."""
+    import tempfile
+
+    from ledger.ledger import Ledger
+    from services.chatbot.dialogues import evaluate_dialogues, load_dialogues
+    from services.chatbot.evaluate import EvalFileError
+    from services.geo import CityArea
+    from services.hall import CityHall
+    from services.server import make_chatbot
+    from services.store import open_store, sqlite_url
+
+    try:
+        rows = load_dialogues(args.dialogues)
+    except EvalFileError as exc:
+        raise TwinError(str(exc)) from None
+    tmp = tempfile.mkdtemp(prefix="twin-dialogues-")
+    area = CityArea(city)
+    bot = make_chatbot(city, CityHall(open_store(sqlite_url(f"{tmp}/hall.sqlite")), area), area, ledger=False)
+    bot.ledger = Ledger.open(None, f"sqlite:///{tmp}/ledger.sqlite")
+    r = evaluate_dialogues(bot, rows)
+    if args.json:
+        print(json.dumps(r, ensure_ascii=False, default=str))
+        return 0
+    print(f"dialogue evaluation on {args.dialogues}: {r['n']} conversations ({city.name})")
+    for name, m in [("all", r)] + list(r["by_language"].items()) + list(r["by_goal"].items()):
+        print(f"  {name:18s} n={m['n']:<4} task success {m['task_success']:.1%}  turns needed "
+              f"{m['turns_needed_mean'] if m['turns_needed_mean'] is not None else '-'} (scripted "
+              f"{m['turns_scripted_mean']})  wrong actions {m['wrong_actions']}  handoffs {m['handoffs']}")
     return 0
 
 

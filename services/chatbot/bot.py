@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.chatbot import knowledge as KB
+from services.chatbot import references as R
 from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language)
 from twin.engine import TZ
 from twin.text import fold_text
@@ -214,11 +215,9 @@ class Chatbot:
             intent = {"category": "report_issue", "tax_type": "pay_tax", "permit_type": "permit_apply"}[slot]
             return ex.extract(text, intent).get(slot)
         if slot == "request_id":
-            m = re.search(r"\b(\d{1,9})\b", f)
-            return m.group(1) if m else None
+            return R.request_id(f)
         if slot == "permit_id":
-            m = re.search(r"\b([a-z]{2,4}-\d{4}-\d{1,6})\b", f)
-            return m.group(1).upper() if m else None
+            return R.permit_id(f)
         if slot == "stop":
             return ex.stop(text)
         return None
@@ -267,11 +266,12 @@ class Chatbot:
         except Exception as exc:  # noqa: BLE001 - a failing service is told, not crashed on
             from services.errors import RequestError
 
-            if isinstance(exc, RequestError) and exc.code == 404:
+            if isinstance(exc, RequestError) and exc.code in (400, 404):
                 text = KB.say("not_found", lang, plain, what=str(exc.value))
             else:
                 text = KB.say("service_down", lang, plain)
-            actions.append({"type": "error", "error": str(exc)[:200]})
+            actions.append({"type": "error", "error": str(exc)[:200], "intent": intent,
+                            **{k: sl[k] for k in ("request_id", "permit_id") if k in sl}})
         for a in actions:
             self.stats["actions"][a["type"]] = self.stats["actions"].get(a["type"], 0) + 1
         if intent != "human_agent" and not any(a["type"] == "error" for a in actions):
@@ -312,7 +312,7 @@ class Chatbot:
                                    description=f"[chatbot] {KB.category_name(sl['category'], 'ro')}", attributes=attrs or None,
                                    citizen=sl.get("_citizen"), channel="chatbot", lang=lang, source="chatbot")
             actions.append({"type": "open311_request", "service_request_id": str(sub.id), "service_code": code,
-                            "duplicate_of": sub.duplicate_of})
+                            "duplicate_of": sub.duplicate_of, "category": sl["category"], "street": sl["street"]})
             return KB.say("reported", lang, plain, id=sub.id)
         if intent == "request_status":
             if self.hall is None:
@@ -332,7 +332,7 @@ class Chatbot:
             pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount)
             ref = _payment_ref(self.ledger, pid)
             actions.append({"type": "tax_payment", "payment_id": pid, "receipt": ref, "anchored": False,
-                            "batch_id": None, "tx_hash": None})
+                            "batch_id": None, "tx_hash": None, "tax_type": sl["tax_type"], "amount_bani": amount})
             return KB.say("paid", lang, plain, amount=f"{amount / 100:.2f}", receipt=ref[:18])
         if intent == "permit_apply":
             if self.hall is None:
