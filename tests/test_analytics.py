@@ -65,7 +65,9 @@ def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path
     assert out.returncode == 0, out.stderr
     assert "paired (common random numbers)" in out.stdout and "response_min_p50" in out.stdout and "±" in out.stdout
     page = html.read_text(encoding="utf-8")
-    assert "plotly" in page.lower() and "response_min_p50" in page and "OpenStreetMap" in page
+    # the report names KPIs by their catalogue label and unit, not by identifier
+    assert "plotly" in page.lower() and "Emergency response time, median" in page and "OpenStreetMap" in page
+    assert ">response_min_p50<" not in page
     js = json.loads(subprocess.run([sys.executable, "-m", "twin_app", "compare", str(a), str(b), "--json"],
                                    capture_output=True, text=True).stdout)
     assert js["replications"] == [REPS, REPS] and js["kpis"]["emergencies"]["a"] > 0
