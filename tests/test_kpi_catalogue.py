@@ -147,3 +147,11 @@ def test_twin_run_replications_prints_labels_and_units(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "Population within 8 min of a station (share)" in out.stdout and "coverage_8min" not in out.stdout
+
+
+def test_html_report_adds_the_baselines_plausibility_by_default(busy_set, tmp_path):
+    from services.analytics.compare import report_html
+
+    r = compare(busy_set, busy_set)
+    assert "Plausibility of the baseline" in report_html(r, tmp_path / "a.html").read_text()
+    assert "Plausibility of the baseline" not in report_html(r, tmp_path / "b.html", plausibility=None).read_text()

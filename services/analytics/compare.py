@@ -276,16 +276,17 @@ def resolution_figure(result: dict):
 
 
 def report_html(result: dict, path: str | Path, title: str = "SmartCity Twin — scenario comparison",
-                plausibility: dict | None = None) -> Path:
+                plausibility: dict | bool | None = True) -> Path:
     """Write the comparison as a self-contained HTML page (plotly.js inlined: it opens offline
     and loads nothing from the network).
 
     Sections: the KPI table (labels and units from the catalogue, intervals, B − A, significance
     and whether the change is better or worse), the districts where the change is significant,
     the district map of the response-time difference, the response-time CDFs, the
-    resolution-time histogram, one small panel per KPI, and — when ``plausibility`` (a
-    :func:`services.analytics.plausibility.plausibility` result) is given — the plausibility of
-    the baseline.
+    resolution-time histogram, one small panel per KPI, and the plausibility of the baseline:
+    ``plausibility`` is a :func:`services.analytics.plausibility.plausibility` result, True
+    (default: computed from A's first replication, left out if A's files do not allow it) or
+    None/False (no such section).
     """
     import html as _h
 
@@ -334,7 +335,14 @@ def report_html(result: dict, path: str | Path, title: str = "SmartCity Twin —
     for head, f in figs:
         parts.append(f"<h2>{head}</h2>" + f.to_html(full_html=False, include_plotlyjs=first))
         first = False
-    if plausibility is not None:
+    if plausibility is True:
+        from services.analytics.plausibility import plausibility as _plausibility
+
+        try:
+            plausibility = _plausibility(run_dirs(result["a"])[0])
+        except (FileNotFoundError, KeyError, ValueError):
+            plausibility = None
+    if plausibility:
         from services.analytics.plausibility import to_html as plausibility_html
 
         parts.append("<h2>Plausibility of the baseline (A)</h2>" + plausibility_html(plausibility))
