@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from ledger.ledger import Ledger
 from services.chatbot.bot import Chatbot
 from services.chatbot.nlu import detect_language
+from twin.text import fold_text
 from services.geo import CityArea
 from services.hall import CityHall
 from services.store import open_store, sqlite_url
@@ -316,18 +317,62 @@ def test_chat_eval_cli_prints_the_figures(tmp_path):
     assert err.returncode == 2 and "bad.jsonl:1" in err.stderr and "dance" in err.stderr
 
 
-def test_a_run_with_chatbot_users_reports_containment(tmp_path, brasov_all):
+# a phrase bank of this test's own (the project's bank, agents/data/chat_phrasebank.jsonl, is
+# written apart from the assistant and is not looked at here)
+MY_BANK = [("transport_schedule", "ro", "când mai trece {line} prin {stop}?"),
+           ("transport_schedule", "en", "next {line} at {stop}?"),
+           ("office_info", "ro", "la ce oră se închide primăria azi?"), ("office_info", "en", "town hall hours?"),
+           ("documents_info", "ro", "ce acte cer pentru certificatul de urbanism?"),
+           ("documents_info", "en", "papers needed for a building permit?"),
+           ("tax_info", "ro", "până când se plătește {tax}?"), ("tax_info", "en", "when is the {tax} due?"),
+           ("request_status", "ro", "ce mai face sesizarea {request_id}?"),
+           ("request_status", "en", "status of my report {request_id}?"),
+           ("permit_verify", "ro", "e valabilă autorizația PR-{number}?"), ("permit_verify", "en", "is permit PR-{number} valid?"),
+           ("greeting", "ro", "bună seara"), ("greeting", "en", "good evening"),
+           ("out_of_scope", "ro", "cine a câștigat meciul aseară?"), ("out_of_scope", "en", "who won the game last night?")]
+
+
+def _write_bank(path, rows=MY_BANK):
+    path.write_text("\n".join(json.dumps({"intent": i, "lang": lang, "text": t}, ensure_ascii=False)
+                              for i, lang, t in rows), encoding="utf-8")
+    return str(path)
+
+
+def test_a_run_with_chatbot_users_speaks_from_the_phrase_bank(tmp_path, brasov_all):
+    import pandas as pd
+
     from scenarios import load_scenario
     from twin_app.run import run_scenario
 
+    bank = _write_bank(tmp_path / "bank.jsonl")
     sc = load_scenario("baseline", city=str(shared_file("osm/brasov_all_highways.osm.bz2")), population=8000,
-                       hours=24, seed=3, demand={"chat_per_user_per_day": 0.5})
+                       hours=24, seed=3, demand={"chat_per_user_per_day": 0.5}, chatbot={"phrasebank": bank})
     s = run_scenario(sc, out=tmp_path / "run", city=brasov_all)
     k = s["kpis"]["chatbot"]
-    assert k["conversations"] == s["kpis"]["demand"]["chat_questions"] > 20
+    assert k["conversations"] == s["kpis"]["demand"]["chat_questions"] > 20 and k["phrasebank_misses"] == 0
     assert 0 <= k["containment_rate"] <= 1 and k["handoffs"] + round(k["containment_rate"] * k["conversations"]) \
         == k["conversations"]
     assert k["intent_accuracy"] > 0.8
+    ev = pd.read_parquet(tmp_path / "run" / "events.parquet")
+    said = [json.loads(p)["said"] for p in ev[ev["kind"] == "chat_conversation"]["payload"]]
+    stems = [fold_text(t.split("{")[0]).strip() for _, _, t in MY_BANK]
+    assert said and all(any(fold_text(x).startswith(st) for st in stems) for x in said)
+
+
+def test_a_missing_or_broken_phrase_bank_is_a_clear_error(tmp_path):
+    from services.chatbot.component import PhrasebankError, load_phrasebank
+
+    with pytest.raises(PhrasebankError, match="phrase bank .*nope.jsonl is missing"):
+        load_phrasebank(tmp_path / "nope.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"intent": "greeting", "lang": "ro", "text": "salut"}\n'
+                   '{"intent": "greeting", "lang": "ro", "text": "salut {name}"}\n', encoding="utf-8")
+    with pytest.raises(PhrasebankError, match=r"bad.jsonl:2: placeholder \{name\}"):
+        load_phrasebank(bad)
+    bad.write_text('{"intent": "dance", "lang": "ro", "text": "x"}\n', encoding="utf-8")
+    with pytest.raises(PhrasebankError, match="bad.jsonl:1: intent 'dance'"):
+        load_phrasebank(bad)
+    assert load_phrasebank(_write_bank(tmp_path / "ok.jsonl"))[("greeting", "en")] == ["good evening"]
 
 
 # ---- city-aware knowledge, local time, per-message language, fines ------------------------------

@@ -2,9 +2,18 @@
 
 :class:`ChatbotComponent` (component ``"chatbot"``) takes each ``chat_question`` of
 :mod:`agents.demand` (a citizen whose channel is the chatbot, an intent, a language) and turns it
-into a message as that citizen would write it — varied wording, with or without diacritics, a
-typo now and then — about their own situation (their street, a request they filed, their tax,
-the bus stop near them). The bot's reply is acted on: a question for a missing slot is
+into a message as that citizen would write it, about their own situation (a street of their
+city, a request they filed, a tax, a bus stop and line of the city's feed).
+
+The words come from the **citizens' phrase bank** (``agents/data/chat_phrasebank.jsonl``, or the
+file ``chatbot.phrasebank`` names): lines ``{"lang", "intent", "text"}`` with placeholders
+``{street}``, ``{number}``, ``{request_id}``, ``{line}``, ``{stop}``, ``{tax}``. It is written
+apart from the assistant's training set (:mod:`services.chatbot.training`), so the run's intent
+accuracy and containment measure understanding, not recall of the templates (a run whose
+citizens spoke the training templates reported 0.999). A missing or malformed bank stops the
+run with a message naming the file, line and field; an intent the bank has no line for in the
+citizen's language is asked in the bank's other language, else not at all
+(``phrasebank_misses``). The bot's reply is acted on: a question for a missing slot is
 answered, a confirmation is given, a clarifying question is answered once more plainly, and a
 citizen left without an answer asks for a human.
 
@@ -16,40 +25,75 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.text import strip_diacritics
 
-MESSAGES = {
-    "transport_schedule": {"ro": ["când vine autobuzul în stația {stop}?", "următorul autobuz din {stop}",
-                                  "la ce oră pleacă autobuzul de la {stop}"],
-                           "en": ["when is the next bus from {stop}?", "bus times at {stop} please"]},
-    "office_info": {"ro": ["care e programul primăriei?", "unde e primăria și când e deschis?"],
-                    "en": ["what are the city hall opening hours?", "where is the city hall?"]},
-    "documents_info": {"ro": ["ce acte îmi trebuie pentru certificatul de urbanism?", "ce documente trebuie pentru "
-                              "autorizația de construire"],
-                       "en": ["which documents do I need for a building permit?", "papers for the urbanism certificate?"]},
-    "tax_info": {"ro": ["până când trebuie plătit impozitul pe clădire?", "există reducere la impozitul pe mașină?"],
-                 "en": ["when is the property tax due?", "is there a discount on the car tax?"]},
-    "request_status": {"ro": ["care e stadiul sesizării {rid}?", "s-a rezolvat cererea {rid}?"],
-                       "en": ["what's the status of request {rid}?", "is my report {rid} solved?"]},
-    "permit_verify": {"ro": ["e valabilă autorizația {pid}?", "verificați autorizația {pid}"],
-                      "en": ["is permit {pid} valid?", "please verify permit {pid}"]},
-    "greeting": {"ro": ["bună ziua", "salut"], "en": ["hello", "hi there"]},
-    "out_of_scope": {"ro": ["ce vreme e mâine?", "cine a câștigat meciul?"],
-                     "en": ["what's the weather tomorrow?", "who won the game?"]},
-}
 EXPECTED_ACTION = {"transport_schedule": "departures", "request_status": "request_status",
                    "permit_verify": "permit_verification"}
 
 
 class ChatbotParams(BaseModel):
-    """Whether citizens' chatbot questions go to the assistant, and its confidence threshold."""
+    """Whether citizens' chatbot questions go to the assistant, its confidence threshold, and the
+    phrase bank the citizens speak from (None: ``agents/data/chat_phrasebank.jsonl``)."""
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
     threshold: float = Field(0.40, ge=0, le=1)
+    phrasebank: str | None = None
+
+
+PLACEHOLDERS = ("street", "number", "request_id", "line", "stop", "tax")
+
+
+class PhrasebankError(ValueError):
+    """A phrase bank that cannot be used; the message names the file, the line and the field."""
+
+
+def default_phrasebank() -> Path:
+    import agents
+
+    return Path(agents.__file__).parent / "data" / "chat_phrasebank.jsonl"
+
+
+def load_phrasebank(path: str | Path | None = None) -> dict[tuple[str, str], list[str]]:
+    """``{(intent, lang): [text, ...]}`` from a phrase bank file (see the module docstring)."""
+    import json
+    import string
+
+    from services.chatbot.training import INTENTS
+
+    p = Path(path) if path else default_phrasebank()
+    if not p.is_file():
+        raise PhrasebankError(f"chatbot: the citizens' phrase bank {p} is missing (set chatbot.phrasebank to a "
+                              f"JSONL file of {{lang, intent, text}}, or chatbot.enabled: false)")
+    bank: dict[tuple[str, str], list[str]] = {}
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise PhrasebankError(f"{p}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise PhrasebankError(f"{p}:{n}: 'text' must be a non-empty string")
+        if row.get("lang") not in ("ro", "en"):
+            raise PhrasebankError(f"{p}:{n}: lang {row.get('lang')!r} must be 'ro' or 'en'")
+        if row.get("intent") not in INTENTS:
+            raise PhrasebankError(f"{p}:{n}: intent {row.get('intent')!r} is not one of {list(INTENTS)}")
+        try:
+            names = {f for _, f, _, _ in string.Formatter().parse(row["text"]) if f is not None}
+        except ValueError as exc:
+            raise PhrasebankError(f"{p}:{n}: text has a broken placeholder ({exc})") from None
+        unknown = names - set(PLACEHOLDERS)
+        if unknown:
+            raise PhrasebankError(f"{p}:{n}: placeholder {{{sorted(unknown)[0]}}} is not one of {list(PLACEHOLDERS)}")
+        bank.setdefault((row["intent"], row["lang"]), []).append(row["text"])
+    if not bank:
+        raise PhrasebankError(f"{p}: no phrases")
+    return bank
 
 
 class ChatbotComponent:
@@ -89,6 +133,8 @@ class ChatbotComponent:
             timetable = twin.component("journeys").tt
         except KeyError:
             pass
+        self.bank = load_phrasebank(self.p.phrasebank)
+        self.misses = 0
         self.pop = twin.component("population").pop
         self.bot = Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: twin.clock,
                            threshold=self.threshold)
@@ -100,22 +146,26 @@ class ChatbotComponent:
         if event.kind == "request_received" and event.entity.startswith("citizen:"):
             self._requests[event.entity] = event.ref.split(":")[1]
 
-    def _message(self, intent: str, lang: str, citizen: str) -> str:
+    def _message(self, intent: str, lang: str, citizen: str) -> str | None:
+        """What this citizen writes: a phrase of the bank, its placeholders filled from the city."""
+        from services.chatbot import knowledge as KB
+
         lang = "en" if lang == "en" else "ro"
-        stop = "Livada Poștei"
+        phrases = self.bank.get((intent, lang)) or self.bank.get((intent, "ro" if lang == "en" else "en"))
+        if not phrases:
+            return None
+        rng = self.rng
         tt = self.bot.timetable
-        if tt is not None:
-            stop = tt.station_name[self.rng.randrange(len(tt.station_name))]
-        rid = self._requests.get(citizen, str(self.rng.randint(1, 500)))
-        pid = f"AC-{self.twin.clock.year}-{self.rng.randint(1, 300)}"
-        text = self.rng.choice(MESSAGES.get(intent, MESSAGES["greeting"])[lang]).format(stop=stop, rid=rid, pid=pid)
-        if self.rng.random() < 0.5:
+        streets = self.bot.area.city.street_names if self.bot.area is not None else ()
+        values = {"street": rng.choice(streets) if len(streets) else "Strada Principală",
+                  "number": str(rng.randint(1, 80)),
+                  "request_id": self._requests.get(citizen, str(rng.randint(1, 500))),
+                  "line": rng.choice(tt.route_short) if tt is not None and len(tt.route_short) else "4",
+                  "stop": tt.station_name[rng.randrange(len(tt.station_name))] if tt is not None else "Centru",
+                  "tax": KB.tax_name(rng.choice(("property", "land", "vehicle")), lang).lower()}
+        text = rng.choice(phrases).format(**values)
+        if rng.random() < 0.3:
             text = strip_diacritics(text)
-        if self.rng.random() < 0.4:
-            text = text.lower()
-        if self.rng.random() < 0.15 and len(text) > 8:
-            i = self.rng.randrange(1, len(text) - 2)
-            text = text[:i] + text[i + 1] + text[i] + text[i + 2:]
         return text
 
     def _on_question(self, event) -> None:
@@ -129,12 +179,17 @@ class ChatbotComponent:
         self.conversations += 1
         self.by_intent[intent] = self.by_intent.get(intent, 0) + 1
         text = self._message(intent, lang, event.entity)
+        if text is None:                                # the bank has no words for this intent
+            self.misses += 1
+            self.conversations -= 1
+            self.by_intent[intent] -= 1
+            return
         r = self.bot.reply(sid, text, prof)
         first = r["intent"]
         turns, handoff = 1, False
         if r["intent"] == "clarify":
             self.clarified += 1
-            r = self.bot.reply(sid, self._message(intent, lang, event.entity), prof)
+            r = self.bot.reply(sid, self._message(intent, lang, event.entity) or text, prof)
             turns += 1
         while r.get("awaiting") and turns < 4:         # answer what the bot asks
             if r["awaiting"] == "confirmation":
@@ -160,11 +215,12 @@ class ChatbotComponent:
         if first == intent or r["intent"] == intent:
             self.correct_intent += 1
         self.twin.emit("services/chatbot", "chat_conversation", event.entity, "", math.nan, math.nan, intent=intent,
-                       understood=first, turns=turns, handoff=handoff, wrong_action=wrong, lang=lang,
+                       understood=first, turns=turns, handoff=handoff, wrong_action=wrong, lang=lang, said=text[:200],
                        reply=r["text"][:200])
 
     def kpis(self) -> dict:
         n = max(self.conversations, 1)
         return {"conversations": self.conversations, "containment_rate": round(self.contained / n, 3),
                 "handoffs": self.handoffs, "clarifications": self.clarified, "wrong_actions": self.wrong_actions,
-                "intent_accuracy": round(self.correct_intent / n, 3), "by_intent": self.by_intent}
+                "intent_accuracy": round(self.correct_intent / n, 3), "by_intent": self.by_intent,
+                "phrasebank_misses": self.misses}
