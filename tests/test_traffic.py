@@ -311,9 +311,9 @@ def _morning(traffic):
 
 
 def test_a_morning_in_queue_mode_shows_delay_and_reports_it():
-    # 1,500 citizens on a road scaled to 0.2 % of its capacity: the morning peak must queue
+    # 1,500 citizens (3.3 % of the town) on a road scaled to 1 % of its capacity: the peak must queue
     free_t, free_m = _morning("free_flow")
-    q_t, q_m = _morning({"mode": "queue", "capacity_factor": 0.002})
+    q_t, q_m = _morning({"mode": "queue", "capacity_factor": 0.01, "routing_bin_min": 60})
     assert free_t == {"mode": "free_flow"}
     for key in ("vehicle_km", "vehicle_hours", "mean_delay_s", "share_time_lost", "most_congested",
                 "peak_hour", "hourly"):
@@ -325,6 +325,9 @@ def test_a_morning_in_queue_mode_shows_delay_and_reports_it():
     assert q_t["peak_hour"]["speed_kph"] < q_t["peak_hour"]["free_flow_kph"]
     assert q_m["car"]["mean_min"] > free_m["car"]["mean_min"]
     assert q_m["walk"]["mean_min"] == pytest.approx(free_m["walk"]["mean_min"], rel=0.05)
+    # time-dependent routing: the jammed bins rebuilt the cars' router on observed travel times
+    r = q_t["routing"]
+    assert r["rebuilds"] >= 1 and r["build_s_total"] > 0 and all(0 < h <= 10 for h in r["rebuilt_at_h"])
 
 
 def test_emergency_units_never_queue_and_crews_do(demo_city):
@@ -341,3 +344,26 @@ def test_emergency_units_never_queue_and_crews_do(demo_city):
     assert np.allclose(units.fleet.edge_speed, 0.8 * free)  # 0.8 × free flow through any queue
     assert crews.fleet.road is traffic.network
     twin.close()
+
+
+def test_router_on_given_travel_times_avoids_a_slow_street(demo_city):
+    from twin.routing import Router
+
+    c = demo_city
+    free = c.router("time", "drive")
+    core = c.core_nodes("drive")
+    rng = np.random.default_rng(2)
+    s, t = rng.choice(core, 200).astype(np.int32), rng.choice(core, 200).astype(np.int32)
+    w0, off, edges = free.routes(s, t)
+    busiest = np.bincount(edges, minlength=c.n_edges).argmax()         # the edge most routes use
+    w = c.arrays["edge_time_ms"].astype(np.int64).copy()
+    w[busiest] *= 100                                                   # a jam on it
+    slow = Router(c, "time", "drive", edge_time_ms=w)
+    w1, off1, edges1 = slow.routes(s, t)
+    assert (np.bincount(edges1, minlength=c.n_edges)[busiest] < np.bincount(edges, minlength=c.n_edges)[busiest])
+    # exact: each answer is the path's own weight under the new times, never worse than detours
+    for k in range(0, 200, 20):
+        if w1[k] >= 0:
+            assert w1[k] == w[edges1[off1[k]:off1[k + 1]]].sum()
+    with pytest.raises(TwinError, match="edge_time_ms"):
+        Router(c, "time", "drive", edge_time_ms=w[:-1])

@@ -109,6 +109,7 @@ class Mobility:
         self.twin = twin
         city = twin.city
         traffic = next((c for c in twin.components if c.name == "traffic"), None)
+        self._traffic = traffic if getattr(traffic, "network", None) is not None else None
         network = getattr(traffic, "network", None)
         self.emergency = self.kind in EMERGENCY_KINDS
         self._speed_factor = 1.0
@@ -126,7 +127,12 @@ class Mobility:
 
     def router(self, mode: str):
         """The run's fastest-path router for ``mode`` (buses drive): the twin's current one, so
-        roads closed or reopened during the run are respected."""
+        roads closed or reopened during the run are respected; in queue mode, cars route on the
+        travel times the traffic produced (:meth:`twin.traffic.Traffic.router`) when it has them."""
+        if mode != "walk" and self._traffic is not None and not self.emergency:
+            r = self._traffic.router()
+            if r is not None:
+                return r
         return self.twin.router("time", "walk" if mode == "walk" else "drive")
 
     def _on_conditions(self, what: str) -> None:

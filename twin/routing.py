@@ -62,10 +62,14 @@ class Router:
         Edge indices that may not be used (a road closure).
     walk_speed
         Pedestrian speed in m/s for ``mode="walk", metric="time"``.
+    edge_time_ms
+        Integer travel time per edge in ms replacing the free-flow times (``metric="time"``,
+        ``mode="drive"`` or ``"any"``): the travel times the traffic produced, for time-dependent
+        routing (:mod:`twin.traffic`). Such a router's hierarchy is built, never cached.
     """
 
     def __init__(self, city, metric: str = "time", mode: str = "drive", closed_edges=None,
-                 walk_speed: float = WALK_SPEED_MPS):
+                 walk_speed: float = WALK_SPEED_MPS, edge_time_ms=None):
         if metric not in METRICS:
             raise TwinError(f"metric={metric!r} is not one of {METRICS}")
         if mode not in MODES:
@@ -89,8 +93,13 @@ class Router:
             w = a["edge_length_mm"]
         elif mode == "walk":
             w = np.round(a["edge_length_mm"] / walk_speed).astype(np.int64)  # mm / (m/s) = ms
+        elif edge_time_ms is not None:
+            w = np.asarray(edge_time_ms, np.int64)
+            if w.shape != (city.n_edges,) or (w < 0).any():
+                raise TwinError(f"edge_time_ms must hold {city.n_edges} integer times >= 0 ms")
         else:
             w = a["edge_time_ms"]
+        self.custom = edge_time_ms is not None and metric == "time" and mode != "walk"
         tail, head, wt, eid = a["edge_u"][ok], a["edge_v"][ok], w[ok], edges[ok]
         if mode == "walk":  # pedestrians use every walkable edge in both directions
             tail, head = np.concatenate([tail, head]), np.concatenate([head, tail])
@@ -117,7 +126,7 @@ class Router:
     # ---- construction ------------------------------------------------------------------------
     def _hierarchy(self, first: np.ndarray) -> dict:
         cache = None
-        if self.city.cache_dir is not None and not self.closed.any():
+        if self.city.cache_dir is not None and not self.closed.any() and not self.custom:
             cache = self.city.cache_dir / f"ch_{self.mode}_{self.metric}.npz"
             if cache.exists():
                 try:
