@@ -487,3 +487,35 @@ def test_chat_eval_dialogues_cli(tmp_path):
     err = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", "--dialogues", str(bad)],
                          capture_output=True, text=True)
     assert err.returncode == 2 and "bad.jsonl:1" in err.stderr and "dance" in err.stderr
+
+
+# ---- personalisation and handoff -----------------------------------------------------------------
+def test_replies_adapt_to_the_profile(bot):
+    low = bot.reply("pz2", "buna ziua", {"language": "ro", "persona": "elderly_low_digital"})["text"]
+    assert len(low) < len(bot.reply("pz3", "buna ziua", {"language": "ro"})["text"]) / 2
+    # preferred language when the message does not say ("ok")
+    assert bot.reply("pz4", "ok", {"language": "en"})["lang"] == "en"
+    assert bot.reply("pz5", "ok", {"language": "hu"})["lang"] == "ro"          # Hungarian speakers get Romanian
+    # screen readers: no arrows or dashes to stumble on, yes/no spelled out
+    sr = {"language": "en", "access_needs": ["screen_reader"]}
+    r = bot.reply("pz6", "next bus 4 from Livada Postei", sr)
+    assert "→" not in r["text"] and " to " in r["text"]
+    r = bot.reply("pz7", "pothole on Strada Lunga", sr)
+    assert "(yes/no)" not in r["text"] and "Answer yes or no." in r["text"]
+    r = bot.reply("pz8", "what are the opening hours of the city hall", sr)
+    assert "–" not in r["text"] and "8:30 to 16:30" in r["text"]
+
+
+def test_the_handoff_carries_the_conversation_summary(bot):
+    bot.reply("ho1", "vreau sa platesc impozitul pe teren", {"language": "ro"})
+    bot.reply("ho1", "nu inteleg cat trebuie sa platesc, am doua terenuri in Racadau")
+    r = bot.reply("ho1", "vreau sa vorbesc cu un operator")
+    act = r["actions"][0]
+    assert act["type"] == "handoff"
+    summary = act["summary"]
+    assert summary["language"] == "ro" and "pay_tax" in summary["topics"]
+    assert summary["details"]["tax_type"] == "land" and summary["messages"] == 3
+    assert "doua terenuri" in summary["text"]
+    while bot.operators and bot.operators[0] is not summary:
+        bot.release_operator()
+    assert bot.release_operator() is summary                 # the operator gets it

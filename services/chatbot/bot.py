@@ -76,6 +76,8 @@ class Session:
     turns: int = 0
     handed_off: bool = False
     resolved: int = 0
+    history: list = field(default_factory=list)   # [(message, intent, slots)] for the operator's summary
+    screen_reader: bool = False
     may_act: bool = True        # False: this caller may ask, not file, apply or pay (no API key)
 
 
@@ -130,7 +132,10 @@ class Chatbot:
         s.turns += 1
         s.may_act = bool(prof.get("may_act", True))
         self.stats["turns"] += 1
-        plain = "plain_language" in (prof.get("access_needs") or [])
+        needs = prof.get("access_needs") or []
+        # simpler wording for plain-language needs and for citizens with low digital skills
+        plain = "plain_language" in needs or prof.get("persona") == "elderly_low_digital"
+        s.screen_reader = "screen_reader" in needs
         if not isinstance(text, str) or not text.strip():
             return self._out(s, "none", 0.0, {}, KB.say("empty", s.lang, plain))
         if len(text) > MAX_TEXT:
@@ -138,6 +143,7 @@ class Chatbot:
         if not re.search(r"[A-Za-z0-9ĂÂÎȘȚăâîșțşţ]", text):
             return self._out(s, "none", 0.0, {}, KB.say("no_words", s.lang, plain))
         u = self.nlu(text, s.lang)
+        s.history = (s.history + [(text[:300], u.intent, {k: v for k, v in u.slots.items() if k in SUMMARY_SLOTS})])[-12:]
         # per message: the language this message is written in; an answer to a pending question
         # ("Strada Lungă 5", "da") keeps the conversation's language unless its words say otherwise
         pending = bool(s.intent and (s.asking or s.confirming))
@@ -288,10 +294,11 @@ class Chatbot:
             return KB.say("feedback", lang, plain)
         if intent == "human_agent":
             s.handed_off = True
-            self.operators.append(id(s))
+            summary = conversation_summary(s)
+            self.operators.append(summary)
             self.stats["handoffs"] += 1
             pos = len(self.operators)
-            actions.append({"type": "handoff", "queue_position": pos})
+            actions.append({"type": "handoff", "queue_position": pos, "summary": summary})
             return KB.say("handoff", lang, plain, pos=pos)
         if intent == "office_info":
             return KB.office(lang, plain, self.area.city if self.area is not None else self.city)
@@ -378,15 +385,16 @@ class Chatbot:
         return KB.say("departures", lang, plain, stop=sl["stop"], items=items)
 
     def _out(self, s: Session, intent, conf, slots, text, actions=None) -> dict:
+        if s.screen_reader:
+            text = KB.for_screen_reader(text, s.lang)
         return {"intent": intent, "confidence": round(float(conf), 3),
                 "slots": {k: v for k, v in slots.items() if not k.startswith("_") and k != "amount_bani"},
                 "text": text, "actions": actions or [], "lang": s.lang,
                 "awaiting": s.asking or ("confirmation" if s.confirming else None)}
 
-    def release_operator(self) -> None:
-        """An operator took the first citizen in the queue."""
-        if self.operators:
-            self.operators.popleft()
+    def release_operator(self) -> dict | None:
+        """An operator takes the first citizen in the queue; returns their conversation summary."""
+        return self.operators.popleft() if self.operators else None
 
 
 def _payment_ref(ledger, payment_id: int) -> str:
@@ -397,6 +405,27 @@ def _payment_ref(ledger, payment_id: int) -> str:
 
     with ledger.engine.connect() as conn:
         return conn.execute(select(payments.c.ref).where(payments.c.id == payment_id)).scalar_one()
+
+
+SUMMARY_SLOTS = ("category", "street", "number", "request_id", "tax_type", "permit_type", "permit_id", "line", "stop",
+                 "district", "fine")
+
+
+def conversation_summary(s: Session) -> dict:
+    """What an operator needs to take over without asking again: the language, what the citizen
+    asked for (intents, best first by recency), the details already given, the last messages,
+    and one line saying it all."""
+    asked = [i for _, i, _ in s.history if i not in ("human_agent", "greeting", "thanks", "goodbye", "clarify")]
+    details: dict = {}
+    for _, _, sl in s.history:
+        details.update(sl)
+    details.update({k: v for k, v in s.slots.items() if k in SUMMARY_SLOTS})
+    topics = list(dict.fromkeys(reversed(asked)))
+    line = (f"[{s.lang}] {len(s.history)} message(s); asked about: {', '.join(topics) or 'nothing specific'}"
+            + (f"; details: {', '.join(f'{k}={v}' for k, v in details.items())}" if details else "")
+            + (f"; last: \"{s.history[-2][0][:120]}\"" if len(s.history) > 1 else ""))
+    return {"language": s.lang, "messages": len(s.history), "topics": topics, "details": details,
+            "last_messages": [m for m, _, _ in s.history[-4:]], "text": line}
 
 
 def local_now(clock) -> datetime:

@@ -235,6 +235,21 @@ def emergency(kind: str, lang: str, plain: bool = False, maybe: bool = False) ->
     return f"{text} {tip[en]}" if tip and not plain else text
 
 
+def for_screen_reader(text: str, lang: str) -> str:
+    """``text`` as a screen reader reads it well: words instead of arrows, dashes and ellipses,
+    "(da/nu)" spelled out, no emoji, one sentence per line."""
+    import re
+
+    en = lang == "en"
+    t = text.replace("→", " to " if en else " spre ").replace("…", "").replace("„", "").replace("”", "")
+    t = re.sub(r"(\d)\s*–\s*(\d)", r"\1 to \2" if en else r"\1 până la \2", t)
+    t = t.replace("–", " to " if en else " până ")
+    t = t.replace("(da/nu)", "Răspundeți da sau nu.").replace("(yes/no)", "Answer yes or no.")
+    t = re.sub(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", "", t)
+    t = re.sub(r"(?<=[.!?])\s+(?=[A-ZĂÂÎȘȚ0-9])", "\n", t)
+    return re.sub(r"[ \t]+", " ", t).strip()
+
+
 def say(key: str, lang: str, plain: bool = False, **fields) -> str:
     table = PLAIN if plain and key in PLAIN else T
     return table[key]["en" if lang == "en" else "ro"].format(**fields).strip()
