@@ -161,13 +161,16 @@ class LedgerComponent:
     def shutdown(self) -> None:
         pass
 
-    def kpis(self) -> dict:
+    def finish(self) -> None:
+        """Anchor what the last tick left (called by :meth:`twin.engine.Twin.finish`)."""
         try:
-            self.flush()                              # anchor what the last tick left
+            self.flush()
         except LedgerError as exc:
             self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
+
+    def kpis(self) -> dict:
         return {"chain": self.ledger.chain.url or "embedded (py-evm)", "chain_id": self.ledger.chain.chain_id,
                 "treasury": self.ledger.treasury.address, "permits_contract": self.ledger.permits.address,
                 "batches_anchored": self.batches, "payments_anchored": self.anchored,
-                "payments_queued": self.ledger.queued(), "anchor_deferred": self.deferred,
+                "payments_queued": self.ledger.queued() + len(self.queue), "anchor_deferred": self.deferred,
                 "permits_issued": self.permits_issued, "errors": self.errors}

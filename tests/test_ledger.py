@@ -427,7 +427,7 @@ def test_receipts_in_the_log_verify_on_the_run_chain(tmp_path, demo_city):
     tw = build_twin(sc, demo_city, tmp_path / "run", timetable=None)
     tw.run(20)
     led = tw.component("ledger").ledger
-    tw.kpis()
+    tw.finish()                                       # anchors the last batch
     tw.close()
     ev = read_events(tmp_path / "run" / "events.parquet")
     receipts = [json.loads(r["payload"]) for r in ev.filter(pc.equal(ev["kind"], "payment_receipt")).to_pylist()]

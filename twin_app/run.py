@@ -82,7 +82,7 @@ def closure_edges(city, closures, city_key: str | None = None):
     """
     import numpy as np
 
-    from twin.city import slugify
+    from twin.text import slugify
 
     if isinstance(closures, dict):
         keys = {slugify(str(k)) for k in (city_key, city.slug, city.name, "demo" if city.synthetic else None) if k}
