@@ -33,7 +33,6 @@ import pickle
 import re
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +43,7 @@ import shapely
 from twin import osm
 from twin.errors import TwinError
 from twin.speeds import edge_speed_kph
+from twin.text import fold, slugify
 
 CACHE_VERSION = 5
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -55,18 +55,6 @@ def cache_root() -> Path:
     """Folder of the on-disk city cache (``$TWIN_CACHE_DIR`` or ``~/.cache/smartcity-twin``)."""
     root = os.environ.get("TWIN_CACHE_DIR")
     return Path(root) if root else Path.home() / ".cache" / "smartcity-twin"
-
-
-def slugify(text: str) -> str:
-    """ASCII slug of a name: ``"Brașov"`` → ``"brasov"``."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-") or "city"
-
-
-def fold(text: str) -> str:
-    """Lower-case, diacritic-free, punctuation-free form of a name, for matching."""
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "", t)
 
 
 @dataclass
