@@ -233,6 +233,41 @@ def test_free_flow_when_the_road_is_empty():
     assert got[0] == pytest.approx(3.0 + 10.0 + 250.0 / 15.0 + 8.0)
 
 
+def test_path_buffer_compaction_keeps_paths_intact():
+    # 3,000 cars with 12-edge paths enter in waves (36,000 path entries: the 16,384-entry buffer
+    # is compacted while cars are on the road); on an uncongested road each arrives exactly at
+    # its free-flow time, which it could not if its remaining path had been garbled
+    E = 50
+    rng = np.random.default_rng(11)
+    lengths = rng.uniform(20, 120, E)
+    c = synthetic_city(lengths, 36)
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    net.cap[:] = 1e6
+    net.storage[:] = 1e6
+    base = net.register(3000)
+    start = rng.integers(0, E, 3000)
+    plist = [[(s + j) % E for j in range(12)] for s in start]
+    got, t = {}, 0.0
+    for wave in range(30):
+        ids = np.arange(wave * 100, wave * 100 + 100)
+        o, e = paths([plist[i] for i in ids])
+        net.enter(ids, o, e, CAR_VMAX, t)
+        t += 10.0
+        net.advance_to(t)
+        got.update(zip(*[x.tolist() for x in net.take_arrivals(base)]))
+    while net.on_road:
+        t += 10.0
+        net.advance_to(t)
+        got.update(zip(*[x.tolist() for x in net.take_arrivals(base)]))
+    assert len(got) == 3000
+    for v in range(0, 3000, 7):
+        free = sum(c.arrays["edge_length_mm"][e] / 1000.0 / 10.0 for e in plist[v])
+        assert got[v] == pytest.approx((v // 100) * 10.0 + free, abs=1e-6)
+    with pytest.raises(TwinError, match="already on the road"):
+        net.enter([0], [0, 1], [0], CAR_VMAX, t)  # 0 arrived: fine
+        net.enter([0], [0, 1], [0], CAR_VMAX, t)  # twice: refused
+
+
 def test_entering_in_the_past_or_without_a_path_is_refused():
     c = synthetic_city([100.0], 36)
     net = RoadNetwork(c, TrafficParams(mode="queue"))

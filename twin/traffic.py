@@ -229,6 +229,7 @@ class RoadNetwork:
         grow("vmax", 1.0e6, np.float64)
         grow("trip_t0", 0.0, np.float64)
         grow("trip_free_s", 0.0, np.float64)
+        grow("on", False, bool)
         self._arr = np.zeros(n, np.int32)
         self._arr_t = np.zeros(n)
 
@@ -257,6 +258,8 @@ class RoadNetwork:
         lengths = np.diff(offsets)
         if (lengths <= 0).any():
             raise TwinError("a vehicle entering the road needs a non-empty path")
+        if self.on[vehicles].any():
+            raise TwinError(f"vehicles already on the road: {vehicles[self.on[vehicles]][:5].tolist()}")
         self._reserve(len(edges))
         base = self._used
         self._buf[base:base + len(edges)] = edges
@@ -269,6 +272,7 @@ class RoadNetwork:
         csum = np.concatenate([[0.0], np.cumsum(self.edge_len[edges] / sp)])
         self.trip_free_s[vehicles] = csum[offsets[1:]] - csum[offsets[:-1]]
         self.trip_t0[vehicles] = t
+        self.on[vehicles] = True
         self.n_busy = _traffic.enter(vehicles, float(t), self._buf, self.seq_pos, self.vmax, self.edge_len,
                                      self.edge_speed, self.head, self.tail, self.nxt, self.occ, self.ready,
                                      self.entered, self.entries, self.busy, self.listed, self.n_busy)
@@ -277,8 +281,7 @@ class RoadNetwork:
     def _reserve(self, extra: int) -> None:
         if self._used + extra <= len(self._buf):
             return
-        on = np.nonzero(self.seq_end > self.seq_pos)[0]
-        on = on[self._on_road_mask(on)]
+        on = np.nonzero(self.on)[0]
         remaining = self.seq_end[on] - self.seq_pos[on]
         live = int(remaining.sum())
         size = len(self._buf)
@@ -293,17 +296,6 @@ class RoadNetwork:
         self.seq_pos[on] = starts
         self._buf = new
         self._used = live
-
-    def _on_road_mask(self, vehicles) -> np.ndarray:
-        mask = np.zeros(self.n_vehicles, bool)
-        if self.n_busy:
-            # every vehicle on the road is in the queue of a busy edge
-            for e in self.busy[:self.n_busy].tolist():
-                v = int(self.head[e])
-                while v >= 0:
-                    mask[v] = True
-                    v = int(self.nxt[v])
-        return mask[vehicles]
 
     # ---- moving -------------------------------------------------------------------------------
     def advance_to(self, t: float) -> None:
@@ -323,6 +315,7 @@ class RoadNetwork:
             self.on_road -= na
             v, at = self._arr[:na].copy(), self._arr_t[:na].copy()
             self.seq_pos[v] = self.seq_end[v]
+            self.on[v] = False
             delay = (at - self.trip_t0[v]) - self.trip_free_s[v]
             self._delays.append(delay)
             for base, size, pending in self.fleets:
