@@ -307,16 +307,24 @@ def test_kernels_exit_code_is_only_for_kernels():
     assert_clean(r, 1, "internal error", "exit 3")
 
 
-def test_ctrl_c_exits_130(tmp_path):
-    proc = subprocess.Popen(TWIN + ["chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
-    try:
-        assert "assistant" in proc.stdout.readline()          # waiting for the first question
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+def test_ctrl_c_exits_130():
+    """Interrupted while waiting for a broker that accepted the connection but never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(120)
+        port = silent.getsockname()[1]
+        proc = subprocess.Popen(TWIN + ["loadtest", "mqtt", "--url", f"mqtt://127.0.0.1:{port}", "--rate", "1",
+                                        "--duration", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT)
+        try:
+            conn, _ = silent.accept()               # the command is now waiting for the handshake
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+            conn.close()
+        finally:
+            proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, (proc.returncode, err)
 
 
 def test_closed_output_pipe_is_quiet():
