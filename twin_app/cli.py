@@ -6,7 +6,8 @@ endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
 ``twin city info --city SRC [--json]`` describes a city; ``twin scenarios`` lists the library;
 ``twin serve [--host H] [--port P] [--db URL] [--city SRC]`` runs the Open311 API;
 ``twin keys create NAME [--role R] [--db URL]`` makes an API key;
-``twin loadtest open311 --url URL --rate R [--duration S] [--api-key K]`` load-tests an endpoint;
+``twin loadtest open311 --url URL (--rate R | --events RUN [--speed X]) [--workers N] [--report P]``
+load-tests an endpoint with a city's citizens on Locust (``services.loadgen``);
 ``twin run ... --mqtt mqtt://host:port`` publishes the run to a broker;
 ``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker.
 
@@ -157,15 +158,32 @@ def build_parser() -> argparse.ArgumentParser:
     lt = sub.add_parser("loadtest", help="load-test an endpoint")
     ltsub = lt.add_subparsers(dest="target", metavar="TARGET")
     ltsub.required = True
-    lo = ltsub.add_parser("open311", help="drive an Open311 endpoint at a fixed rate")
-    lo.add_argument("--url", required=True, help="endpoint root, e.g. http://127.0.0.1:8311/open311/v2")
-    lo.add_argument("--rate", type=_positive_float("--rate"), required=True, help="requests a second (offered)")
-    lo.add_argument("--duration", type=_positive_float("--duration"), default=10.0, help="seconds (default 10)")
-    lo.add_argument("--api-key", help="API key for POST requests")
-    lo.add_argument("--post-share", type=float, default=0.5, help="share of POST requests (default 0.5)")
-    lo.add_argument("--city", default="demo", help="city to draw request locations from")
-    lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256)
+    lo = ltsub.add_parser("open311", help="drive an Open311 endpoint with a city's citizens, on Locust")
+    lo.add_argument("--url", help="endpoint root, e.g. http://127.0.0.1:8311/open311/v2")
+    lo.add_argument("--rate", type=_positive_float("--rate"),
+                    help="mean arrivals a second (offered; with --events: the day's profile scaled to it)")
+    lo.add_argument("--duration", type=_positive_float("--duration"), default=10.0,
+                    help="seconds of arrivals; the run then waits at most --timeout for answers (default 10)")
+    lo.add_argument("--api-key", help="API key sent with every call (reads too)")
+    lo.add_argument("--events", help="a run's events.parquet or run folder: replay its citizens' day")
+    lo.add_argument("--speed", type=_positive_float("--speed"), help="city seconds a second with --events (default 60)")
+    lo.add_argument("--start-h", type=float, help="city hour where the replay starts (default: the first event)")
+    lo.add_argument("--post-share", type=float, default=0.5, help="share of reports without --events (default 0.5)")
+    lo.add_argument("--city", default="demo", help="city to draw report locations from, without --events")
+    lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256,
+                    help="Locust users: calls in flight at most (default 256)")
+    lo.add_argument("--timeout", type=_positive_float("--timeout"), default=10.0, help="seconds a call may take")
     lo.add_argument("--seed", type=_nonneg_int("--seed"), default=0)
+    lo.add_argument("--workers", type=_nonneg_int("--workers"), default=0,
+                    help="run Locust's master and N local worker processes (default 0: one process)")
+    lo.add_argument("--master", action="store_true", help="run a master for workers on other machines")
+    lo.add_argument("--expect-workers", type=_nonneg_int("--expect-workers"), default=1,
+                    help="with --master: workers to wait for")
+    lo.add_argument("--master-bind", default="*", help="with --master: address to listen on (default all)")
+    lo.add_argument("--master-port", type=_nonneg_int("--master-port"), default=5557, help="the master's port")
+    lo.add_argument("--worker", action="store_true", help="be a Locust worker of a master (--master-host)")
+    lo.add_argument("--master-host", help="with --worker: the master's host")
+    lo.add_argument("--report", help="write the report to PREFIX.json, PREFIX.csv and PREFIX.html")
     lo.add_argument("--json", action="store_true", help="print JSON")
     lm = ltsub.add_parser("mqtt", help="drive an MQTT broker with a device fleet and measure what arrives")
     lm.add_argument("--url", required=True, help="broker, e.g. mqtt://127.0.0.1:1883")
@@ -935,26 +953,50 @@ def _keys(args) -> int:
 def _loadtest(args) -> int:
     if args.target == "mqtt":
         return _loadtest_mqtt(args)
-    from services.loadtest import run_loadtest
+    from services.loadgen import runner
 
+    if args.worker:
+        if not args.master_host:
+            raise TwinError("--worker needs --master-host (the machine running twin loadtest open311 --master)")
+        import subprocess
+
+        return subprocess.run(runner.worker_command(args.master_host, args.master_port)).returncode
+    if not args.url:
+        raise TwinError("--url is required (the endpoint root, e.g. http://127.0.0.1:8311/open311/v2)")
+    if not 0 <= args.post_share <= 1:
+        raise TwinError(f"--post-share must be in [0, 1], got {args.post_share}")
+    if args.events is None and args.rate is None:
+        raise TwinError("--rate is required without --events (arrivals a second)")
     try:
-        s = run_loadtest(args.url, rate=args.rate, duration_s=args.duration, api_key=args.api_key, city=args.city,
-                         post_share=args.post_share, seed=args.seed, max_in_flight=args.max_in_flight)
+        cfg, _ = runner.prepare(args.url, api_key=args.api_key, events=args.events, speed=args.speed,
+                                rate=args.rate, duration_s=args.duration, post_share=args.post_share,
+                                city=args.city, seed=args.seed, start_h=args.start_h, timeout_s=args.timeout,
+                                max_in_flight=max(1, args.max_in_flight))
+        s = runner.run(cfg, workers=args.workers, master=args.master, expect_workers=args.expect_workers,
+                       master_bind_host=args.master_bind if args.master else "127.0.0.1",
+                       master_port=args.master_port if args.master else 0, report=args.report)
     except ValueError as exc:
-        raise TwinError(str(exc)) from None
+        text = str(exc)
+        raise TwinError(f"--{text}" if text.startswith(("rate", "duration", "speed", "max-in-flight")) else text) from None
     except OSError as exc:
         raise TwinError(f"--url {args.url}: {exc}") from None
     if args.json:
         print(json.dumps(s))
         return 0
-    print(f"load test of {s['url']}: offered {s['offered_rate']:g}/s for {s['duration_s']:g} s")
+    print(f"load test of {s['url']}: offered {s['offered_rate']:g}/s for {s['duration_s']:g} s "
+          f"({s['schedule']['source']}, {s['workers'] or 1} process(es), users {s.get('users')})")
     print(f"  sent {s['sent']:,} (not sent, client limit: {s['not_sent']:,}), completed {s['completed']:,}, "
-          f"ok {s['ok']:,} — achieved {s['achieved_rate']:,.1f}/s ({s['ok_rate']:,.1f}/s ok)")
+          f"ok {s['ok']:,}, lost {s['lost']:,} — achieved {s['achieved_rate']:,.1f}/s ({s['ok_rate']:,.1f}/s ok)")
+    lat = s["latency_ms"]
+    print(f"  latency from the scheduled time (ms): p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  "
+          f"p99.9 {lat['p99_9']}  max {lat['max']}")
     for op, o in s["operations"].items():
         print(f"  {op:20s} n={o['n']:>6,}  p50 {o['p50_ms']} ms  p95 {o['p95_ms']} ms  p99 {o['p99_ms']} ms  "
               f"status {o['status']}")
     if s["errors"]:
         print(f"  errors: {s['errors']}")
+    if s.get("report"):
+        print(f"  report: {s['report']['html']}")
     return 0
 
 
