@@ -402,3 +402,18 @@ def test_router_on_given_travel_times_avoids_a_slow_street(demo_city):
             assert w1[k] == w[edges1[off1[k]:off1[k + 1]]].sum()
     with pytest.raises(TwinError, match="edge_time_ms"):
         Router(c, "time", "drive", edge_time_ms=w[:-1])
+
+
+def test_arriving_cars_park_without_outflow_capacity():
+    # ten cars end their trip on an edge that lets one car an hour through: they still arrive at
+    # their free-flow times (a car parks at the end of its last edge), in their order
+    c = synthetic_city([100.0, 50.0], 36)
+    net = RoadNetwork(c, TrafficParams(mode="queue"))
+    net.cap[1] = 1.0 / 3600.0
+    base = net.register(10)
+    for k in range(10):
+        net.enter([k], [0, 2], [0, 1], CAR_VMAX, 6.0 * k)      # 600 veh/h on edge 0: one per 6 s
+        net.advance_to(6.0 * k + 3.0)
+    got = run(net, base, 200.0, 1.0)
+    got.update(zip(*[x.tolist() for x in net.take_arrivals(base)]))
+    assert [round(got[k], 6) for k in range(10)] == [round(6.0 * k + 15.0, 6) for k in range(10)]

@@ -25,8 +25,10 @@ head is pushed back. Heads that cannot leave wait for the next step. Junction or
 *first come, first served* with edge id breaking ties: fair (who waited longest goes first) and
 deterministic (no random numbers, no dependence on memory layout).
 
-A vehicle's path is ``edge_seq[seq_pos[v] : seq_end[v]]``; it arrives when it leaves its last
-edge (leaving consumes the edge's outflow capacity but needs no space downstream).
+A vehicle's path is ``edge_seq[seq_pos[v] : seq_end[v]]``; it arrives when it reaches the head
+of its last edge's queue at its free-flow exit time: it parks, which needs neither outflow
+capacity nor space downstream (MATSim lets arriving vehicles leave from the lane the same way),
+but it cannot overtake the queue in front of it.
 """
 cimport numpy as cnp
 from libc.math cimport INFINITY
@@ -203,10 +205,13 @@ def advance(double t0, double t1,
                 if acc[e] > burst:
                     acc[e] = burst
                 acc_t[e] = t1
-            if acc[e] <= 0.0:
-                continue                 # outflow capacity used up for this step
             v = head[e]
-            if seq_pos[v] + 1 < seq_end[v]:
+            if seq_pos[v] + 1 >= seq_end[v]:
+                n = -1                   # v parks: arriving needs no outflow capacity (as MATSim)
+                force = False
+            else:
+                if acc[e] <= 0.0:
+                    continue             # outflow capacity used up for this step
                 n = edge_seq[seq_pos[v] + 1]
                 force = False
                 if occ[n] >= storage[n]:
@@ -215,11 +220,9 @@ def advance(double t0, double t1,
                     if t - blocked_since[e] < stuck_s:
                         continue         # spillback: wait for space downstream
                     force = True
-            else:
-                n = -1
-                force = False
             # v leaves e at time t
-            acc[e] -= 1.0
+            if n >= 0:
+                acc[e] -= 1.0
             blocked_since[e] = INFINITY
             head[e] = nxt[v]
             if head[e] < 0:

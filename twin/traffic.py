@@ -490,7 +490,12 @@ class Traffic:
         min_vehicles = max(1, int(np.ceil(10 * self.scale)))
         hourly = []
         worst: list[tuple[float, int, int, int]] = []
-        for hour, ex, ton, fr in self._hourly:
+        rows = list(self._hourly)
+        done_h = self._hourly[-1][0] + 1 if self._hourly else 0
+        if self.twin.now > done_h * 3600.0 + 1e-9:       # the hour in progress (read, not stored)
+            prev = self._last or (np.zeros_like(exits), np.zeros_like(time_on), np.zeros_like(free))
+            rows.append((done_h, exits - prev[0], time_on - prev[1], free - prev[2]))
+        for hour, ex, ton, fr in rows:
             km = float((ex * length).sum()) / 1000.0
             h = float(ton.sum()) / 3600.0
             fh = float(fr.sum()) / 3600.0
