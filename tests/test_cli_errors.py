@@ -359,3 +359,16 @@ def test_check_out_redoes_failed_or_interrupted_runs_but_not_finished_ones(tmp_p
     with pytest.raises(TwinError, match="finished run"):
         check_out(d, overwrite=False)
     assert check_out(d, overwrite=True) == d          # the library's default, and --force
+
+
+def test_missing_mqtt_ca_is_named(tmp_path):
+    ca = tmp_path / "missing-ca.pem"
+    r = twin("run", "--population", "5", "--hours", "1", "--out", tmp_path / "o",
+             "--mqtt", f"mqtts://127.0.0.1:{free_port()}", "--mqtt-ca", ca)
+    assert_clean(r, 2, f"--mqtt-ca {str(ca)!r}", "no such file")      # was an internal FileNotFoundError
+
+
+def test_analyze_of_a_damaged_run_is_bad_input(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"city": {"source": "demo"}, "status": "complete"}))
+    r = twin("analyze", tmp_path)
+    assert_clean(r, 2, str(tmp_path / "events.parquet"))            # no event log: the path is named

@@ -338,6 +338,10 @@ def explain(exc: BaseException, args) -> tuple[int, str | None]:
         return 141, None
     if getattr(args, "db", None) and _is_database_error(exc):
         return 2, f"--db {_safe_url(args.db)}: {_first_line(exc)}"
+    if isinstance(exc, FileNotFoundError) or (
+            isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError)) and exc.filename):
+        # a path the user gave (a run folder, a file) that is missing or unusable
+        return 2, f"{exc.filename}: {exc.strerror}" if exc.filename else _first_line(exc)
     if isinstance(exc, MemoryError):
         return 1, "out of memory; try a smaller --population or --scale"
     return 1, f"internal error: {type(exc).__name__}: {_first_line(exc)}; {_debug_hint()}"
@@ -498,6 +502,8 @@ def _run(args) -> int:
         from sensors.bridge import MqttParams, parse_url
 
         parse_url(args.mqtt)
+        if args.mqtt_ca and not os.path.isfile(args.mqtt_ca):
+            raise TwinError(f"--mqtt-ca {args.mqtt_ca!r}: no such file (the CA certificate, PEM)")
         mqtt = MqttParams(url=args.mqtt, qos=args.mqtt_qos, username=args.mqtt_user, password=args.mqtt_password,
                           ca_certs=args.mqtt_ca, tls_insecure=args.mqtt_insecure)
     if scenario.replications > 1:
