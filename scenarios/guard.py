@@ -116,6 +116,8 @@ def check(path_a, path_b, allow=()) -> dict:
     diff: dict = {}
     for key in sorted(set(sa) | set(sb)):
         a, b = sa.get(key), sb.get(key)
+        if a in ({}, []) and key not in sb or b in ({}, []) and key not in sa:
+            continue                    # an empty section on one side: its fields carry the difference
         if a != b:
             role = ("intervention" if _covered(key, declared) else "allowed" if _covered(key, allow)
                     else "confounded")

@@ -72,6 +72,17 @@ def _nonneg_int(name):
     return _number(name, int, 0, strict=False)
 
 
+def _bounded(name: str, cast, low, high, what: str):
+    """argparse type: a number of type ``cast`` in ``(low, high]`` (float) or ``[low, high]``
+    (int); the message says why the bound is there (``what``)."""
+    def parse(text):
+        v = _number(name, cast, low, strict=cast is float)(text)
+        if v > high:
+            raise argparse.ArgumentTypeError(f"{name} must be at most {high:,}{what}, got {text}")
+        return v
+    return parse
+
+
 def _port(name: str):
     """argparse type: a TCP port, 1–65535, or 0 for any free port."""
     def parse(text):
@@ -105,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=_nonneg_int("--replications"),
                    help="run N replications (seeds seed..seed+N-1, common random numbers) into --out/rep-NN")
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<city>-s<seed>-<time>)")
+    r.add_argument("--study", nargs="+", metavar="SETTING",
+                   help="study settings instead of the scenario's own (emergencies_x10, reports_x80, fast, "
+                        "horizon_x2); give the same to the runs you will compare")
     r.add_argument("--force", action="store_true", help="replace a finished run in --out")
     r.add_argument("--allow-large", action="store_true",
                    help=f"allow a scale above 1 or more than {MAX_POPULATION:,} citizens")
@@ -130,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--live", default="baseline", help="scenario the City page runs live (default baseline)")
     d.add_argument("--no-live", action="store_true", help="no live twin on the City page")
     d.add_argument("--city", default="demo", help="city of the live twin and the chatbot (default demo)")
-    d.add_argument("--population", type=_nonneg_int("--population"), default=None,
+    d.add_argument("--population", type=_bounded("--population", int, 0, MAX_POPULATION, ""), default=None,
                    help="citizens of the live twin (default: the scenario's)")
     d.add_argument("--speed", type=float, default=60.0, help="live simulated seconds per second (default 60)")
     d.add_argument("--services-url", default=None,
@@ -169,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--speed", type=_positive_float("--speed"), help="city seconds a second with --events (default 60)")
     lo.add_argument("--start-h", type=float, help="city hour where the replay starts (default: the first event)")
     lo.add_argument("--post-share", type=float, default=0.5, help="share of reports without --events (default 0.5)")
+    lo.add_argument("--arrivals", choices=["uniform", "poisson"], default="uniform",
+                    help="without --events: evenly spaced (default, as ab) or Poisson arrivals")
     lo.add_argument("--city", default="demo", help="city to draw report locations from, without --events")
     lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256,
                     help="Locust users: calls in flight at most (default 256)")
@@ -213,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=_nonneg_int("--workers"), default=2, help="LocalCluster worker processes")
     sw.add_argument("--scheduler", help="a running Dask scheduler, e.g. tcp://host:8786")
     sw.add_argument("--city", help="override the scenario's city")
-    sw.add_argument("--population", type=_nonneg_int("--population"))
+    sw.add_argument("--population", type=_bounded("--population", int, 0, MAX_POPULATION, ""))
     sw.add_argument("--hours", type=_positive_float("--hours"))
     sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
     sw.add_argument("--json", action="store_true")
@@ -246,8 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("scenario", help="library scenario or YAML file that names its baseline: (e.g. new_ambulance_station)")
     st.add_argument("--city", help="'demo', an .osm/.osm.bz2/.osm.pbf/.graphml file, or a place name")
     st_size = st.add_mutually_exclusive_group()
-    st_size.add_argument("--population", type=_nonneg_int("--population"), help="number of citizens (both sides)")
-    st_size.add_argument("--scale", type=_positive_float("--scale"), help="fraction of the city's population")
+    st_size.add_argument("--population", type=_bounded("--population", int, 0, MAX_POPULATION, ""),
+                         help="number of citizens (both sides)")
+    st_size.add_argument("--scale", type=_bounded("--scale", float, 0, 1, " (a fraction of the city's population)"),
+                         help="fraction of the city's population")
     st.add_argument("--hours", type=_positive_float("--hours"), help="simulated hours")
     st.add_argument("--seed", type=_nonneg_int("--seed"), help="first seed (replication k uses seed+k on both sides)")
     st.add_argument("--replications", type=_number("--replications", int, 1, strict=False), default=5,
@@ -483,7 +501,7 @@ def _run(args) -> int:
     from twin_app.run import check_out, population_of, run_scenario
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
-                             hours=args.hours, seed=args.seed, replications=args.replications)
+                             hours=args.hours, seed=args.seed, replications=args.replications, study=args.study)
     if args.db:
         check_db(args.db)
     city = load_city_for(scenario)
@@ -824,6 +842,8 @@ def _study(args) -> int:
             print(f"  intervention: {st['intervention']}")
         for x in st["placed"]:
             print(f"  placed: {x.get('name')} in {x.get('district') or '?'} ({x['lat']:.5f}, {x['lon']:.5f})")
+        if st["closed_districts"]:
+            print(f"  closed roads run through: {', '.join(st['closed_districts'])}")
         for line in _comparison_lines(r):
             print(line)
         if st["expected"]:
@@ -977,7 +997,7 @@ def _loadtest(args) -> int:
         cfg, _ = runner.prepare(args.url, api_key=args.api_key, events=args.events, speed=args.speed,
                                 rate=args.rate, duration_s=args.duration, post_share=args.post_share,
                                 city=args.city, seed=args.seed, start_h=args.start_h, timeout_s=args.timeout,
-                                max_in_flight=max(1, args.max_in_flight))
+                                max_in_flight=max(1, args.max_in_flight), arrivals=args.arrivals)
         s = runner.run(cfg, workers=args.workers, master=args.master, expect_workers=args.expect_workers,
                        master_bind_host=args.master_bind if args.master else "127.0.0.1",
                        master_port=args.master_port if args.master else 0, report=args.report)

@@ -257,7 +257,8 @@ def run_study(name: str, *, out: str | Path | None = None, city_obj=None, worker
                   "expected": scen.expected, "study_settings": scen.study, "city": city.name,
                   "population": _population(out / scen.name), "hours": scen.hours, "start": str(scen.start),
                   "replications": scen.replications, "seeds": [scen.seed + k for k in range(scen.replications)],
-                  "folder": str(out), "placed": placed_stations(out / scen.name, city)}
+                  "folder": str(out), "placed": placed_stations(out / scen.name, city),
+                  "closed_districts": closure_districts(scen, city)}
     if target_effect:
         r["replications_needed"] = suggest_replications(out / base.name, out / scen.name, target_effect, r["paired"])
     (out / "compare.json").write_text(json.dumps(r, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
@@ -295,6 +296,19 @@ def placed_stations(folder: Path, city) -> list[dict]:
         i = int(city.arrays["node_district"][x["node"]]) if "node" in x else -1
         out.append({**x, "district": city.districts[i].name if 0 <= i < len(city.districts) else None})
     return out
+
+
+def closure_districts(scenario: Scenario, city) -> list[str]:
+    """The districts the scenario's closed roads run through (empty without closures): where a
+    planner looks for the closure's effect on response times."""
+    if not scenario.closures:
+        return []
+    from twin_app.run import closure_edges
+
+    a = city.arrays
+    edges = closure_edges(city, scenario.closures, scenario.city)
+    ids = set(a["node_district"][a["edge_u"][edges]].tolist()) | set(a["node_district"][a["edge_v"][edges]].tolist())
+    return sorted(city.districts[i].name for i in ids if 0 <= i < len(city.districts))
 
 
 def _population(folder: Path):
