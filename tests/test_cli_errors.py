@@ -372,3 +372,14 @@ def test_analyze_of_a_damaged_run_is_bad_input(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"city": {"source": "demo"}, "status": "complete"}))
     r = twin("analyze", tmp_path)
     assert_clean(r, 2, str(tmp_path / "events.parquet"))            # no event log: the path is named
+
+
+@pytest.mark.parametrize("args, words", [
+    (["study", "road_closure", "--scale", "7"], ["--scale must be at most 1", "got 7"]),
+    (["sweep", "baseline", "--param", "demand.report_multiplier=1", "--population", "3000000"],
+     ["--population must be at most 2,000,000", "got 3000000"]),
+    (["dash", "--population", "3000000"], ["--population must be at most 2,000,000", "got 3000000"]),
+])
+def test_other_commands_bound_the_size_outright(args, words):
+    r = twin(*args)
+    assert_clean(r, 2, *words)
