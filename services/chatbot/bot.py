@@ -117,6 +117,7 @@ class Chatbot:
         districts = [d.name for d in area.city.districts] if area is not None else ()
         self.nlu = Understander(model or IntentModel.load(), SlotExtractor(streets, stops, lines, districts))
         self.threshold = threshold
+        warm_up()                 # build the lazy tables now, not during a citizen's first reply
         self.sessions: dict[str, Session] = {}
         self.operators: deque[str] = deque()
         self.stats = {"turns": 0, "handoffs": 0, "actions": {}, "clarify": 0, "emergency": 0}
@@ -426,6 +427,15 @@ def conversation_summary(s: Session) -> dict:
             + (f"; last: \"{s.history[-2][0][:120]}\"" if len(s.history) > 1 else ""))
     return {"language": s.lang, "messages": len(s.history), "topics": topics, "details": details,
             "last_messages": [m for m, _, _ in s.history[-4:]], "text": line}
+
+
+def warm_up() -> None:
+    """Build the tables the understanding builds lazily (language trigrams, the emergency
+    detector's known words), so that no citizen's reply pays for them."""
+    from services.chatbot import emergency, nlu
+
+    nlu._trigram_tables()
+    emergency._known_words()
 
 
 def local_now(clock) -> datetime:

@@ -79,7 +79,7 @@ STRONG: dict[str, re.Pattern] = {
                        r"\bla prins curentul", r"\bsub tensiune", r"\bsparks?\b", r"\bsparking\b", r"\blive wire",
                        r"\b(?:power|electric\w*) (?:line|cable|wire)s? (?:\w+ ){0,3}(?:down|fell|fallen|hanging|on the)",
                        r"\bwires? (?:\w+ ){0,2}(?:down|fell|fallen|hanging)", r"\belectrocut\w*", r"\bgot a shock"),
-    "collapse": _rx(r"\bs-a (?:prabusit|surpat|daramat|naruit)", r"\bprabus\w*", r"\bsurpa\w*", r"\bnarui\w*",
+    "collapse": _rx(r"\bs-a (?:prabusit|surpat|daramat|naruit)", r"\bprabus\w*", r"\bnarui\w*",
                     r"\b(?:building|roof|balcony|wall|ceiling|bridge|house|scaffold\w*) (?:\w+ ){0,2}(?:collapsed|collapsing|caved in|fell down|came down)",
                     r"\bcollapsed on\b", r"\bcave[ds]? in", r"\bbalconul a cazut", r"\btavanul a cazut",
                     r"\bzidul a cazut", r"\bacoperisul a cazut", r"\bcutremur\w*", r"\bearthquake"),
@@ -89,7 +89,7 @@ STRONG: dict[str, re.Pattern] = {
                    r"\bunder (?:it|the tree|the rubble|the car)", r"\bsomeone (?:is )?under"),
     "violence": _rx(r"\bbataie\b", r"\bse bat\b", r"\b(?:ma|o|il|ne|te|le|ii) bate\b", r"\bbatut\w* (?:de|crunt|rau|zdravan)", r"\binjunghi\w*", r"\bcutit\w*", r"\bpistol\w*",
                     r"\barma\b", r"\bagresat\w*", r"\bagresiv\w*", r"\bataca\w*", r"\batacat\w*", r"\bviolen\w*",
-                    r"\bma loveste", r"\bisi bate\b", r"\bbate (?:sotia|copil\w*|nevasta|femeia|mama|tata)", r"\bne loveste", r"\bameninta\w* cu", r"\bviol\b", r"\bjefuit\w*", r"\btalhar\w*",
+                    r"\bma loveste", r"\bisi bate\b", r"\bbate (?:un |o |pe )?(?:sotia|copil\w*|nevasta|femei\w*|mama|tata|batran\w*|om|barbat\w*)", r"\bne loveste", r"\bameninta\w* cu", r"\bviol\b", r"\bjefuit\w*", r"\btalhar\w*",
                     r"\bstab\w*", r"\bknife", r"\bgun\b", r"\bshot\b", r"\bshooting", r"\battack\w*", r"\bassault\w*",
                     r"\bbeating\b", r"\bbeaten\b", r"\bhitting (?:her|him|me|us|a)", r"\bfight(?:ing)?\b",
                     r"\bthreaten\w* (?:to kill|with)", r"\brobbed", r"\bmugged", r"\bkidnap\w*", r"\brape"),
@@ -105,7 +105,7 @@ STRONG: dict[str, re.Pattern] = {
                    r"\bambulan\w*", r"\bsalvarea\b", r"\bsmurd"),
     "accident": _rx(r"\baccident\w*", r"\brasturnat\w* (?:o |un )?(?:masina|autobuz\w*|camion\w*|tir\w*|microbuz\w*)",
                     r"\b(?:masina|autobuzul|camionul|tirul) (?:s-a )?rasturnat", r"\bcrash\w*", r"\bcollision",
-                    r"\bhit by a car", r"\blovit\w* de (?:o |un )?(?:masina|autobuz|tir|camion)", r"\b(?:fell|fallen) (?:in|into) (?:the )?(?:river|lake|water|well)", r"\ba cazut in (?:rau|lac|apa|fantana)", r"\blovit de (?:o )?masina", r"\bcalcat de (?:o )?masina", r"\bran(?:it|ita|iti)\b",
+                    r"\bhit by a car", r"\blovit\w* de (?:o |un )?(?:masina|autobuz|tir|camion)", r"\b(?:fell|fallen|went|drove|crashed|ran) (?:in|into) (?:the )?(?:river|lake|water|well)", r"\bstuck in (?:a|the|his|her) (?:car|vehicle)", r"\ba cazut in (?:rau|lac|apa|fantana)", r"\blovit de (?:o )?masina", r"\bcalcat de (?:o )?masina", r"\bran(?:it|ita|iti)\b",
                     r"\braniti\b", r"\bvictim\w*", r"\binjur\w*", r"\bhurt\b", r"\bbadly hurt", r"\bbroken (?:leg|arm|neck)"),
     "explosion": _rx(r"\bexplo[dzs]\w*", r"\bbubuit\w*", r"\bbomb[aei]?\b", r"\bblast\b", r"\bblew up"),
     "danger": _rx(r"(?:sun\w*|call\w*|dial\w*|apel\w*) (?:la |the )?112\b", r"^\W*112\b", r"\bsunati (?:la )?(?:pompierii|politia|salvarea)", r"\bpompier\w*",
@@ -124,7 +124,7 @@ SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|il
            r"\bard\w* (?:\w+ ){0,2}(?:bec\w*|felinar\w*|lamp\w*|lumin\w*)", r"\bfire (?:station|department|brigade)\w*",
            r"\bgas station\w*", r"\bbenzinari\w*", r"\bpolitia locala", r"\bstatia de pompieri", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b")
 # Weak cues: a danger is possible, not certain. They give an ambiguous alarm.
-WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
+WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
            r"\bdanger\b", r"\bcopac (?:\w+ ){0,3}cazut", r"\bfallen tree", r"\btree (?:\w+ ){0,3}(?:fell|fallen|down)",
            r"\bcable\w* (?:\w+ ){0,3}(?:down|hanging)",
            r"\bcablu\w*", r"\bwires?\b", r"\binundat\w*", r"\bflood\w*", r"\bgheata pe trotuar", r"\bpolei",
@@ -134,7 +134,7 @@ WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bpolitia\b", r"\bpolice\b", r"^\W*
 # Frames that make a strong cue possibly non-urgent: clear → ambiguous (never → silent).
 DAMP = _rx(r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*", r"\bcat (?:costa|e)\b", r"\btax\w*\b", r"\bimpozit\w*", r"\bplat\w*\b",
            r"\bpay\w*", r"\bcontor\w*", r"\bmeter\b", r"\bexercitiu\w*", r"\bdrill\b", r"\bieri\b", r"\byesterday\b",
-           r"\bsaptamana trecuta", r"\blast (?:week|month|year)\b", r"\bluna trecuta", r"\bacum \w+ (?:zile|saptamani|luni|ani)",
+           r"\bsaptamana trecuta", r"\banul trecut", r"\bacum un an", r"\blast (?:week|month|year)\b", r"\bluna trecuta", r"\bacum \w+ (?:zile|saptamani|luni|ani)",
            r"\b(?:\w+ )?(?:days|weeks|months|years) ago\b", r"\bde (?:o|doua|trei) (?:zile|saptamani|luni)",
            r"\bprogram\w*\b", r"\bopening hours", r"\bdocument\w*", r"\bacte\b", r"\bautoriza\w*", r"\bpermit\w*",
            r"\bnu e (?:o )?urgent\w*", r"\bnot (?:an )?(?:urgent|emergency)", r"\bno smoking\b", r"\bfumatul interzis",
@@ -207,6 +207,7 @@ _GENERIC = {"the", "and", "with", "under", "into", "from", "mai", "are", "has", 
             "someone", "inside", "people", "after", "line", "lines", "cable", "cables", "wire", "wires", "nobody"}
 _CUE_WORDS = sorted({w for rx in STRONG.values() for w in re.findall(r"\b[a-z]{3,}\b", re.sub(r"\\[a-zA-Z]|\?<?[!=:]", " ", rx.pattern))}
                     - _GENERIC)
+_CUE_SET = frozenset(_CUE_WORDS)
 _SHORT_CUES = ("ga", "fu", "fo", "su", "ar")      # gaz/gas, fum, foc, sub, arde: short words respelt too
 _GLUE = ("din", "de", "la", "pe", "in", "si", "the", "of", "on")
 
@@ -225,23 +226,24 @@ def _known_words() -> frozenset:
 def _respell(f: str) -> str:
     """``f`` with each unknown word of 4+ letters one edit from a cue word replaced by it, and a
     cue glued to a short word split ("fumdin" → "fum din")."""
+    from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
-    cues = set(_CUE_WORDS)
+    cues = _CUE_SET
     known = _known_words()
     out = []
     for tok in f.split(" "):
         word = tok.strip(".,!?;:()\"'")
         if len(word) >= 4 and word.isalpha() and word not in cues and word not in known and \
                 (len(word) >= 5 or word[:2] in _SHORT_CUES):
-            glued = next((c + " " + word[len(c):] for c in cues if word.startswith(c) and word[len(c):] in _GLUE), None)
+            glued = next((word[:-len(g)] + " " + g for g in _GLUE
+                          if word.endswith(g) and word[:-len(g)] in cues), None)
             if glued:
                 tok = glued
             else:
-                near = next((c for c in _CUE_WORDS if abs(len(c) - len(word)) <= 1
-                             and Levenshtein.distance(word, c, score_cutoff=1) <= 1), None)
+                near = process.extractOne(word, _CUE_WORDS, scorer=Levenshtein.distance, score_cutoff=1)
                 if near:
-                    tok = near
+                    tok = near[0]
         out.append(tok)
     return " ".join(out)
 

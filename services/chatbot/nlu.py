@@ -39,7 +39,7 @@ PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
 # first match wins: the order settles overlaps ("bus stop" is transport, "car blocking the
 # sidewalk" is parking, not a pothole)
 CATEGORY_RULES = [
-    ("illegal_construction", r"fara autoriza|construieste|construiesc|santier|constructi[ea] (ilegal|fara|neautoriz)|"
+    ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
                              r"building without|gard ilegal"),
     ("illegal_parking", r"parcat|parcheaz|parcare (ilegal|neregulament)|parked|illegal parking|blocking|blocheaz|"
@@ -50,7 +50,7 @@ CATEGORY_RULES = [
     ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni"),
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood"),
     ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere"),
-    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel"),
+    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tomberon"),
     ("green_space", r"iarba|\bparc(ul)?\b|copac|crengi|spatiu(l)? verde|banca din parc|grass|\btree|branch|\bpark\b|"
                     r"green area|gazon|\bbench|\bbanc(a|i)\b|playground|loc de joaca|leagan"),
     ("pothole", r"groap|gropi|gaur|asfalt|trotuar|pavaj|pothole|\bhole|asphalt|sidewalk|pavement|crater|denivel"),
@@ -60,7 +60,7 @@ TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|roa
              ("property", r"cladir|\bcasa\b|casei|apartament|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
 PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism certificate|planning certificate|\bcu \d"),
                 ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
-                                        r"resident parking|parcare rezident|parcarea rezident"),
+                                        r"residents?'? parking|parcare rezident|parcarea rezident"),
                 ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
                              r"permit for an extension|autorizatia de construire")]
 # a fine (amendă, proces-verbal): paid like a tax, but it is not one

@@ -36,7 +36,8 @@ _DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
 _LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|"
                        r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
 _LINE_UL = re.compile(r"\b(\d{1,3}[a-z]?)-?(?:ul|ului|le)\b")
-_LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|comes?|leaves?|does|is|next|the|take)\s+"
+_LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|urmatorul|primul|ultimul|comes?|leaves?|"
+                        r"does|is|next|the|take)\s+"
                         r"(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|ore|h\b|am\b|pm\b|:))")
 _BLOCK = {"block": re.compile(r"\bbl(?:oc|ocul|ock)?\.?\s*([a-z]?\d{1,3}[a-z]?)\b"),
           "entrance": re.compile(r"\bsc(?:ara|\.)?\s*([a-h1-9])\b"),
