@@ -193,7 +193,8 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     limiter
         Token buckets for the rate limits (a fresh :class:`RateLimiter` by default).
     anonymous_rate_per_min
-        Rate limit of requests without a key, per client address (0: none).
+        Rate limit of requests without a key, per client address (0: none). A read that
+        carries ``api_key`` in its query is limited by that key's own rate instead.
     cors_origins
         Origins allowed to call the API from a browser; None keeps CORS off.
     housekeeping_s
@@ -302,6 +303,14 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
                                field="api_key")
         return info
 
+    def reader(request: Request) -> dict | None:
+        """The key of a read, when the caller gives one (``api_key`` in the query): its own rate
+        limit then applies, not the anonymous per-address one (a vendor's app reading statuses
+        behind one address is one client, not an anonymous crowd). A key given and not valid is a
+        403, as on the write endpoints."""
+        key = request.query_params.get("api_key")
+        return None if key in (None, "") else authorise({"api_key": key}, "client")
+
     async def form_params(request: Request) -> list[tuple[str, str]]:
         size = request.headers.get("content-length")
         if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
@@ -344,7 +353,7 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     @app.get(f"{ROOT}/discovery.{{fmt}}", tags=["open311"], summary="Service discovery",
              responses=_responses(200, _OBJECT, (404, 429)))
     def discovery(request: Request, fmt: str = FMT):
-        throttle(request, None)
+        throttle(request, reader(request))
         base = str(request.base_url).rstrip("/") + ROOT + "/"
         doc = {"changeset": "2026-11-21T00:00:00+02:00", "contact": "SmartCity Twin",
                "key_service": "Ask the city hall for an API key",
@@ -356,14 +365,14 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     @app.get(f"{ROOT}/services.{{fmt}}", tags=["open311"], summary="List the services",
              responses=_responses(200, _SERVICES, (404, 429)))
     def services(request: Request, fmt: str = FMT, jurisdiction_id: str | None = None, lang: str = "en"):
-        throttle(request, None)
+        throttle(request, reader(request))
         hall.check_jurisdiction(jurisdiction_id)
         return respond(fmt, "services", [service_entry(s, lang) for s in C.SERVICES.values()])
 
     @app.get(f"{ROOT}/services/{{service_code}}.{{fmt}}", tags=["open311"], summary="A service definition",
              responses=_responses(200, _OBJECT, (404, 429)))
     def definition(request: Request, service_code: str, fmt: str = FMT, jurisdiction_id: str | None = None):
-        throttle(request, None)
+        throttle(request, reader(request))
         hall.check_jurisdiction(jurisdiction_id)
         svc = hall.service(service_code)
         return respond(fmt, "service_definition", service_definition(svc))
@@ -393,7 +402,7 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     def search(request: Request, fmt: str = FMT, jurisdiction_id: str | None = None,
                service_request_id: str | None = None, service_code: str | None = None,
                start_date: str | None = None, end_date: str | None = None, status: str | None = None):
-        throttle(request, None)
+        throttle(request, reader(request))
         rows = hall.query(ids=service_request_id, service_code=service_code, start=start_date, end=end_date,
                           status=status, jurisdiction_id=jurisdiction_id)
         return respond(fmt, "service_requests", rows)
@@ -401,14 +410,14 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
     @app.get(f"{ROOT}/requests/{{service_request_id}}.{{fmt}}", tags=["open311"], summary="One service request",
              responses=_responses(200, _RECORDS, (400, 404, 429)))
     def one(request: Request, service_request_id: str, fmt: str = FMT, jurisdiction_id: str | None = None):
-        throttle(request, None)
+        throttle(request, reader(request))
         hall.check_jurisdiction(jurisdiction_id)
         return respond(fmt, "service_requests", [hall.get(service_request_id)])
 
     @app.get(f"{ROOT}/tokens/{{token}}.{{fmt}}", tags=["open311"], summary="The request id of a token",
              responses=_responses(200, _RECORDS, (400, 404, 429)))
     def token(request: Request, token: str, fmt: str = FMT, jurisdiction_id: str | None = None):
-        throttle(request, None)
+        throttle(request, reader(request))
         hall.check_jurisdiction(jurisdiction_id)
         return respond(fmt, "service_requests", [hall.token(token)])
 
@@ -443,14 +452,14 @@ def create_app(hall, *, limiter: RateLimiter | None = None, anonymous_rate_per_m
              summary="The status changes of a request",
              responses=_responses(200, _RECORDS, (400, 404, 429), xml=False))
     def history(request: Request, service_request_id: str):
-        throttle(request, None)
+        throttle(request, reader(request))
         rec = hall.get(service_request_id)
         return respond("json", "history", hall.history(int(rec["service_request_id"])))
 
     @app.get(f"{ROOT}/ext/stats.json", tags=["extensions"], summary="Live counters",
              responses=_responses(200, _OBJECT, (429,), xml=False))
     def stats(request: Request):
-        throttle(request, None)
+        throttle(request, reader(request))
         return respond("json", "stats", hall.counts())
 
     if chatbot is not None:

@@ -205,3 +205,26 @@ def test_the_command_line_errors_name_the_option(server, tmp_path):
     assert out.returncode == 2 and "--rate is required" in out.stderr
     out = subprocess.run(TWIN + ["loadtest", "open311", "--worker"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "--master-host" in out.stderr
+
+
+def test_reads_that_carry_a_key_are_limited_by_the_key_not_as_anonymous(demo_city, tmp_path):
+    """The load generator sends its key on GETs; before, the server counted every read against
+    the anonymous per-address limit, so a vendor's load test measured 429s, not the API."""
+    from fastapi.testclient import TestClient
+
+    from services.geo import CityArea
+    from services.hall import CityHall
+    from services.open311 import ROOT, create_app
+    from tests.services_fixtures import make_store
+
+    store = make_store("sqlite", tmp_path)
+    hall = CityHall(store, CityArea(demo_city))
+    key = hall.create_key("vendor", "client", rate_per_min=0)
+    client = TestClient(create_app(hall, anonymous_rate_per_min=3))
+    keyed = [client.get(f"{ROOT}/requests.json", params={"api_key": key}).status_code for _ in range(8)]
+    assert keyed == [200] * 8
+    anon = [client.get(f"{ROOT}/requests.json").status_code for _ in range(4)]
+    assert anon == [200, 200, 200, 429]
+    assert client.get(f"{ROOT}/requests/1.json", params={"api_key": "wrong"}).status_code == 403
+    client.close()
+    store.close()

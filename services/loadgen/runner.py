@@ -36,7 +36,7 @@ LOCUSTFILE = str(Path(__file__).with_name("locustfile.py"))
 def prepare(url: str, *, api_key: str | None = None, events: str | None = None, speed: float | None = None,
             rate: float | None = None, duration_s: float = 10.0, post_share: float = 0.5, city: str = "demo",
             seed: int = 0, start_h: float | None = None, timeout_s: float = 10.0,
-            max_in_flight: int = 256) -> tuple[dict, Schedule]:
+            max_in_flight: int = 256, arrivals: str = "uniform") -> tuple[dict, Schedule]:
     """The test's configuration (plain JSON, sent to every process) and its schedule.
 
     Raises ``ConnectionError`` when the endpoint cannot be reached, ``ValueError`` for bad input
@@ -69,7 +69,7 @@ def prepare(url: str, *, api_key: str | None = None, events: str | None = None, 
                                              if a.get("required") and a.get("values")}
     cfg = {"url": base, "api_key": api_key or "", "events": str(events) if events else "", "speed": speed,
            "rate": rate, "start_h": start_h, "duration_s": float(duration_s), "post_share": post_share,
-           "seed": seed, "timeout_s": timeout_s, "max_in_flight": max_in_flight,
+           "seed": seed, "arrivals": arrivals, "timeout_s": timeout_s, "max_in_flight": max_in_flight,
            "codes": [s["service_code"] for s in services], "attributes": attributes, "points": []}
     if not events:
         from twin.city import load_city

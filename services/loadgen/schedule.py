@@ -32,7 +32,7 @@ Two sources:
   minute). With ``rate`` the day's profile is the *intensity*: arrivals are drawn from a
   non-homogeneous Poisson process whose rate follows the events per minute of the replayed
   window, scaled to ``rate`` a second on average, each a copy of a real event of its minute.
-* :func:`synthetic` — a plain Poisson process at ``rate``, with ``post_share`` reports (at random
+* :func:`synthetic` — ``rate`` arrivals a second, evenly spaced or a Poisson process, with ``post_share`` reports (at random
   points of the city) and the rest split between searches and status reads, as
   ``twin loadtest open311`` did before Locust.
 
@@ -115,24 +115,33 @@ def _check(rate: float | None, duration_s: float, speed: float | None) -> None:
 
 
 def synthetic(rate: float, duration_s: float, points: np.ndarray, codes: list[str], *, post_share: float = 0.5,
-              seed: int = 0) -> Schedule:
-    """A Poisson process of ``rate`` arrivals a second for ``duration_s``: reports at random
-    ``points`` (``(n, 2)`` lon/lat) for random service ``codes`` with probability ``post_share``,
-    otherwise a search or a status read, half and half."""
+              seed: int = 0, arrivals: str = "uniform") -> Schedule:
+    """``rate`` arrivals a second for ``duration_s``: reports at random ``points`` (``(n, 2)``
+    lon/lat) for random service ``codes`` with probability ``post_share``, otherwise a search or a
+    status read, half and half. ``arrivals="uniform"`` sends arrival *k* at ``k / rate`` (as ``ab``
+    and the tool before Locust did: the fairest for comparing rates); ``"poisson"`` draws
+    independent arrivals (bursts, as from many independent citizens)."""
     _check(rate, duration_s, None)
     if not 0 <= post_share <= 1:
         raise ValueError(f"post_share must be in [0, 1], got {post_share}")
+    if arrivals not in ("uniform", "poisson"):
+        raise ValueError(f"arrivals must be uniform or poisson, got {arrivals!r}")
     if not codes:
         raise ValueError("the endpoint lists no services to report to")
     rng = np.random.default_rng(seed)
-    n = int(rng.poisson(rate * duration_s))
-    t = np.sort(rng.uniform(0.0, duration_s, n))
+    if arrivals == "uniform":
+        n = int(round(rate * duration_s))
+        t = np.arange(n) / rate
+    else:
+        n = int(rng.poisson(rate * duration_s))
+        t = np.sort(rng.uniform(0.0, duration_s, n))
     r = rng.random(n)
     op = np.where(r < post_share, FILE, np.where(r < post_share + (1 - post_share) / 2, SEARCH, STATUS)).astype(np.int8)
     at = rng.integers(len(points), size=n)
     code = [codes[i] for i in rng.integers(len(codes), size=n)]
     return Schedule(t, op, points[at, 0].astype(float), points[at, 1].astype(float), code, [""] * n, [""] * n,
-                    ["ro"] * n, duration_s, "synthetic", {"rate": rate, "post_share": post_share, "seed": seed})
+                    ["ro"] * n, duration_s, "synthetic",
+                    {"rate": rate, "post_share": post_share, "seed": seed, "arrivals": arrivals})
 
 
 def _load_events(path: Path) -> dict:
@@ -256,4 +265,5 @@ def from_config(cfg: dict) -> Schedule:
         return from_events(cfg["events"], cfg["duration_s"], speed=cfg.get("speed"), rate=cfg.get("rate"),
                            start_h=cfg.get("start_h"), seed=cfg.get("seed", 0))
     return synthetic(cfg["rate"], cfg["duration_s"], np.asarray(cfg["points"], dtype=float), list(cfg["codes"]),
-                     post_share=cfg.get("post_share", 0.5), seed=cfg.get("seed", 0))
+                     post_share=cfg.get("post_share", 0.5), seed=cfg.get("seed", 0),
+                     arrivals=cfg.get("arrivals", "uniform"))
