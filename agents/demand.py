@@ -7,8 +7,11 @@ MyCluj category mix (:mod:`agents.categories`). Each problem is somewhere:
   are reported by a citizen **passing by**: every passer-by notices with probability
   ``notice_prob`` (the movement kernel counts who entered each edge); a problem nobody has
   reported after ``resident_report_h`` hours is reported by someone living nearby;
-* ``place`` problems (noise, unauthorised works) are reported by a neighbour soon after;
-* ``none`` problems (taxes, social assistance) are filed from home.
+* ``place`` problems (noise, unauthorised works) are reported by a neighbour soon after; the
+  place is the filer's home, so events show it only as its 500 m grid cell
+  (:class:`twin.geoprivacy.HomeGrid`), never exactly next to the filer's pseudonym;
+* ``none`` problems (taxes, social assistance) are filed from home; their events, and permit
+  applications (also made from home), show the home's grid cell too.
 
 Each problem becomes one ``report_filed`` event (topic ``citizens/report``) from a real citizen
 of the population, through the channel their profile prefers, with their language,
@@ -150,9 +153,9 @@ class Demand:
             self.pend_seen = np.r_[self.pend_seen, self.mobility.fleet.traffic[edges]]
         else:
             who = self.rng.integers(0, len(self.pop), size=count)
-            nodes = self.pop.home[who]
-            lon, lat = a["node_lon"][nodes], a["node_lat"][nodes]
             edges = np.full(count, -1)
+            nodes = self.pop.home[who]       # filed from home: the home is shown as its grid cell only
+            lon, lat = self.mobility.grid.centres(a["node_lon"][nodes], a["node_lat"][nodes])
         for i in range(count):
             self.twin.emit("incidents/problem", "problem_created", f"problem:{ids[i]}", "",
                            lon[i], lat[i], service_code=cat.code, failure=cat.failure, edge=int(edges[i]),
@@ -238,8 +241,9 @@ class Demand:
                     self.permits[kind] = self.permits.get(kind, 0) + 1
                     node = self.pop.home[c]
                     prof = self.pop.profile(int(c))
+                    lon, lat = self.mobility.grid.centres([a["node_lon"][node]], [a["node_lat"][node]])
                     self.twin.emit("citizens/permit", "permit_application", prof["citizen"], "",
-                                   a["node_lon"][node], a["node_lat"][node], permit_type=kind,
+                                   float(lon[0]), float(lat[0]), permit_type=kind,
                                    channel=prof["channel"], lang=prof["language"])
 
     # ---- feedback ------------------------------------------------------------------------------

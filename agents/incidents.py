@@ -132,8 +132,10 @@ class Incidents:
         severity = int(self.rng.integers(1, 4))
         self.open[i] = {"kind": kind, "node": node, "edge": edge, "t": self.twin.now, "reported": False,
                         "severity": severity}
-        self.twin.emit(f"incidents/{kind}", "incident", f"incident:{i}", "" if citizen is None else f"citizen:{citizen}",
-                       lon, lat, node=node, edge=edge, severity=severity)
+        # an emergency at a home is published with its place (help goes there) but never with the
+        # pseudonym of who lives there: the two together would publish the citizen's home
+        self.twin.emit(f"incidents/{kind}", "incident", f"incident:{i}", "", lon, lat, node=node, edge=edge,
+                       severity=severity, at_home=citizen is not None)
         if kind in EMERGENCIES:
             delay = self.rng.exponential(self.p.call_delay_min * 60.0)
             self.twin.env.process(self._call_later(i, delay, "112"))

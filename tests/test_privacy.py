@@ -221,9 +221,6 @@ def test_trip_figures_cannot_single_out_a_home_in_its_cell(run):
     assert exact and any(p["length_m"] % 1 for p in exact)           # other trips keep their figures
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed here: report_filed (a problem at home), permit_application "
-                   "and home emergencies (agents/demand.py, agents/incidents.py) still show citizen:N at the "
-                   "exact home; a strict xfail so that fixing them makes this test pass and be un-marked")
 def test_no_event_of_any_kind_shows_a_citizen_at_home_exactly(run):
     assert _home_hits(run) == {}
 
