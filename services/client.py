@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from services.errors import RequestError
+from twin import untrusted
 from twin.errors import TwinError
+from twin.untrusted import UntrustedJSONError
 
 
 class ServiceUnreachable(TwinError):
@@ -183,7 +185,7 @@ class Open311Client:
         except ServiceUnreachable as exc:
             raise ServiceUnreachable(f"{exc} — is an Open311 server running there?") from None
         try:
-            ok = r.status_code == 200 and isinstance(r.json(), list)
+            ok = r.status_code == 200 and isinstance(_json(r), list)
         except ValueError:
             ok = False
         if not ok:
@@ -194,12 +196,15 @@ class Open311Client:
     def _check(self, r: httpx.Response):
         if r.status_code >= 400:
             try:
-                body = r.json()
+                body = _json(r)
                 desc = body[0]["description"] if isinstance(body, list) and body else r.text
             except (ValueError, KeyError, TypeError, IndexError):
                 desc = r.text[:300]
             raise RequestError(f"{r.request.method} {r.request.url.path}: {desc}", code=r.status_code)
-        return r.json()
+        try:
+            return _json(r)
+        except UntrustedJSONError as exc:
+            raise RequestError(f"{r.request.method} {r.request.url.path}: {exc}", code=r.status_code) from None
 
     def _params(self, **kw) -> dict:
         out = {k: v for k, v in kw.items() if v is not None}
@@ -243,3 +248,12 @@ class Open311Client:
         if comment:
             form["comment"] = comment
         return self._check(self._send("POST", f"{self.base}/ext/requests/{request_id}/feedback.json", data=form))[0]
+
+
+#: the largest answer the client reads from a server (a catalogue or a page of requests)
+MAX_ANSWER_BYTES = 8 << 20
+
+
+def _json(r: httpx.Response):
+    """A server's JSON answer, read through the untrusted-JSON guard (a server is outside too)."""
+    return untrusted.loads(r.content, max_bytes=MAX_ANSWER_BYTES, max_depth=16, what="the server's answer")

@@ -221,3 +221,14 @@ def test_run_that_loses_mqtt_messages_fails_with_lost_in_its_summary(tmp_path, d
     assert k["lost"] > 0 and k["published"] == k["acked"] + k["lost"]
     m = _manifest(run_dir)
     assert m["status"] == "failed" and f"lost {k['lost']:,} of {k['published']:,} messages" in m["reason"]
+
+
+def test_client_reads_a_servers_answer_through_the_untrusted_json_guard():
+    deep = b"[" * 5000 + b"]" * 5000
+
+    def handler(request):
+        return httpx.Response(200, content=deep, headers={"content-type": "application/json"})
+
+    c = Open311Client("http://open311.test/open311/v2", transport=httpx.MockTransport(handler))
+    with pytest.raises(RequestError, match="nest"):
+        c.services()
