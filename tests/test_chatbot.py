@@ -519,3 +519,13 @@ def test_the_handoff_carries_the_conversation_summary(bot):
     while bot.operators and bot.operators[0] is not summary:
         bot.release_operator()
     assert bot.release_operator() is summary                 # the operator gets it
+
+
+def test_a_line_without_a_stop_gets_its_own_times_then_a_stop_narrows_it(bot, timetable):
+    r = bot.reply("ln1", "Cât de des circulă 6-ul dimineaţa?")
+    act = r["actions"][0]
+    assert r["intent"] == "transport_schedule" and r["slots"] == {"line": "6"} and act["line"] == "6"
+    assert act["departures"] and all(d["route"] == "6" for d in act["departures"])
+    assert act["departures"][0]["time"] >= "08:00" and "cam la fiecare" in r["text"]
+    r = bot.reply("ln1", "Livada Postei")                       # the stop, next: that line there
+    assert r["actions"][0]["stop"] == "Livada Poștei" and r["actions"][0]["line"] == "6"

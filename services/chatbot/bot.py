@@ -236,6 +236,8 @@ class Chatbot:
         if s.intent in CONFIRM and not s.may_act:
             return self._key_required(s, conf, plain)
         for slot in REQUIRED.get(s.intent, ()):
+            if slot == "stop" and s.slots.get("line") and self.timetable is not None:
+                continue                              # "how often does the 6 run": the line's own times
             if slot not in s.slots:
                 s.asking = slot
                 return self._out(s, s.intent, conf, s.slots, KB.ask(slot, s.lang, plain))
@@ -363,13 +365,19 @@ class Chatbot:
                                                                                      "valid_from", "valid_to")}})
             return KB.permit_status(v, lang, plain)
         if intent == "transport_schedule":
-            return self._departures(sl, lang, plain, actions)
+            text = self._departures(sl, lang, plain, actions)
+            if not sl.get("stop") and self.timetable is not None and actions and actions[-1].get("departures"):
+                # the line's own times were given; a stop named next gets that line's times there
+                s.intent, s.slots, s.asking = "transport_schedule", {"line": sl["line"]}, "stop"
+            return text
         return KB.say("out_of_scope", lang, plain)
 
     def _departures(self, sl, lang, plain, actions) -> str:
         if self.timetable is None:
             return KB.say("no_timetable", lang, plain)
         tt = self.timetable
+        if not sl.get("stop"):
+            return self._line_departures(sl, lang, plain, actions)
         station = tt.station_name.index(sl["stop"])
         now = local_now(self.clock)
         after = now.hour * 3600 + now.minute * 60 + now.second
@@ -384,6 +392,32 @@ class Chatbot:
             return KB.say("no_departures", lang, plain, stop=sl["stop"], line=line)
         items = "; ".join(f"{d['route']} → {d['headsign']} {_hhmm(d['departure_s'])}" for d in deps)
         return KB.say("departures", lang, plain, stop=sl["stop"], items=items)
+
+    def _line_departures(self, sl, lang, plain, actions) -> str:
+        """A line without a stop: its next departures from where it starts, and how often it runs."""
+        import numpy as np
+
+        tt, line = self.timetable, sl["line"]
+        now = local_now(self.clock)
+        after = now.hour * 3600 + now.minute * 60
+        firsts = [int(tt.stop_station[tt.pattern_stops[p][0]]) for p in range(tt.n_patterns)
+                  if tt.route_short[tt.pattern_route[p]] == line]
+        deps, station = [], None
+        for st in dict.fromkeys(firsts):
+            deps = tt.next_departures(st, now.date(), after, route=line, limit=6)
+            if deps:
+                station = st
+                break
+        actions.append({"type": "departures", "stop": tt.station_name[station] if station is not None else None,
+                        "line": line, "departures": [{"route": d["route"], "headsign": d["headsign"],
+                                                      "time": _hhmm(d["departure_s"])} for d in deps]})
+        if not deps:
+            return KB.say("line_none_today", lang, plain, line=line)
+        gaps = np.diff([d["departure_s"] for d in deps]) / 60
+        every = int(round(float(np.median(gaps)))) if len(gaps) else None
+        times = ", ".join(_hhmm(d["departure_s"]) for d in deps[:4])
+        return KB.say("line_departures", lang, plain, line=line, stop=tt.station_name[station], times=times,
+                      every=f" ({'about every' if lang == 'en' else 'cam la fiecare'} {every} min)" if every else "")
 
     def _out(self, s: Session, intent, conf, slots, text, actions=None) -> dict:
         if s.screen_reader:

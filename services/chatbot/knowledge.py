@@ -61,6 +61,11 @@ T = {
     "line_not_here": {"ro": "Linia {line} nu oprește azi în stația {stop}.",
                       "en": "Line {line} does not stop at {stop} today."},
     "departures": {"ro": "Următoarele plecări din {stop}: {items}.", "en": "Next departures from {stop}: {items}."},
+    "line_departures": {"ro": "Linia {line} pleacă din {stop} la {times}{every}. Spuneți-mi stația și vă spun când "
+                              "trece pe la dumneavoastră.",
+                        "en": "Line {line} leaves {stop} at {times}{every}. Tell me your stop and I'll say when it "
+                              "passes there."},
+    "line_none_today": {"ro": "Linia {line} nu mai circulă azi.", "en": "Line {line} does not run any more today."},
 }
 PLAIN = {
     "greeting": {"ro": "Bună ziua! Cu ce vă ajut?", "en": "Hello! How can I help?"},
