@@ -518,7 +518,7 @@ class Traffic:
                 continue
             seen.add(e)
             top.append({"edge": e, "street": names[ename[e]] if ename[e] >= 0 else None, "hour": hour,
-                        "vehicles": n, "speed_ratio": round(ratio, 3)})
+                        "vehicles": n, "speed_ratio": round(ratio, 4)})
             if len(top) == 10:
                 break
         out["most_congested"] = top
