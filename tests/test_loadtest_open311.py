@@ -228,3 +228,24 @@ def test_reads_that_carry_a_key_are_limited_by_the_key_not_as_anonymous(demo_cit
     assert client.get(f"{ROOT}/requests/1.json", params={"api_key": "wrong"}).status_code == 403
     client.close()
     store.close()
+
+
+def test_locust_f_runs_the_shipped_locustfile_and_stops_by_itself(server, tmp_path):
+    """A vendor's own Locust command line: no --run-time, and it ends once the schedule's time
+    and the answers' timeout are over, with the report written and matching the server."""
+    import sys
+    from pathlib import Path
+
+    import services.loadgen.locustfile as lf
+
+    base, key = server
+    before = _received(base)
+    out = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", lf.__file__, "--headless", "-u", "4",
+                          "-r", "100", "--host", base, "--twin-rate", "10", "--twin-duration", "2",
+                          "--twin-timeout", "2", "--twin-api-key", key, "--twin-report", str(tmp_path / "loc"),
+                          "--loglevel", "WARNING"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    s = json.loads((tmp_path / "loc.json").read_text())
+    assert s["sent"] == 20 and s["completed"] == 20 and s["not_sent"] == 0
+    assert _received(base) - before == s["operations"]["POST requests"]["status"]["201"]
+    assert (tmp_path / "loc.html").exists() and (tmp_path / "loc.csv").exists()

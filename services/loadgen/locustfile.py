@@ -9,7 +9,10 @@ a vendor may also run it with Locust's own command line, web UI and distributed 
 
 What this file adds to Locust:
 
-* the ``--twin-*`` options (Locust sends them from the master to its workers);
+* the ``--twin-*`` options (Locust sends them from the master to its workers); the
+  configuration is prepared when Locust starts (the endpoint's services, the city's points), and
+  a headless run without ``--run-time`` stops by itself once the schedule's time and the
+  answers' timeout are over;
 * at the start of a test, each process that has users builds the schedule, takes its share
   (worker *i* of *n* = ``--expect-workers``) and starts its clock at the common zero the master
   (or the local runner) chose, ``--twin-start-delay`` seconds after the start;
@@ -23,6 +26,7 @@ import argparse
 import json
 import time
 
+import gevent
 import pyarrow.parquet  # noqa: F401  (imported now, not while the test's clock runs)
 from locust import events
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
@@ -50,6 +54,7 @@ def _options(parser) -> None:
     g.add_argument("--twin-post-share", type=float, default=0.5, help="share of reports without --twin-events")
     g.add_argument("--twin-city", default="demo", help="city of the reports without --twin-events")
     g.add_argument("--twin-seed", type=int, default=0)
+    g.add_argument("--twin-timeout", type=float, default=10.0, help="seconds a call may take")
     g.add_argument("--twin-start-delay", type=float, default=2.0, help="seconds from the start to the schedule's zero")
     g.add_argument("--twin-start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     g.add_argument("--twin-report", default="", help="write PREFIX.json, PREFIX.csv and PREFIX.html at the end")
@@ -69,6 +74,7 @@ def config_of(environment) -> dict:
         cfg, _ = prepare(environment.host, api_key=o.twin_api_key or None, events=o.twin_events or None,
                          speed=o.twin_speed, rate=o.twin_rate or None, duration_s=o.twin_duration,
                          post_share=o.twin_post_share, city=o.twin_city, seed=o.twin_seed,
+                         timeout_s=o.twin_timeout,
                          start_h=o.twin_start_h if o.twin_start_h >= 0 else None)
         CONFIG.update(cfg)
     return CONFIG
@@ -78,6 +84,11 @@ def config_of(environment) -> dict:
 def _start(environment, **_kw) -> None:
     runner = environment.runner
     o = environment.parsed_options
+    if (o is not None and getattr(o, "headless", False) and not getattr(o, "run_time", None)
+            and not isinstance(runner, WorkerRunner) and getattr(o, "twin_config", "")):
+        cfg = config_of(environment)
+        gevent.spawn_later(getattr(o, "twin_start_delay", 1.0) + cfg["duration_s"] + cfg.get("timeout_s", 10.0) + 1,
+                           _stop_when_done, environment)
     if isinstance(runner, MasterRunner) or not isinstance(runner, WorkerRunner | LocalRunner):
         if o is not None:                    # the common zero, sent to the workers with the options
             o.twin_start_at = time.time() + getattr(o, "twin_start_delay", 1.0)
@@ -111,6 +122,23 @@ def _stop(environment, **_kw) -> None:
 def _init(environment, runner=None, **_kw) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message("twin_measure", lambda msg, **kw: MEASURED.append(msg.data))
+    o = environment.parsed_options
+    if o is None or isinstance(runner, WorkerRunner) or not hasattr(o, "twin_config"):
+        return
+    # prepared now, not when the test's clock runs; the master sends it to its workers as an option
+    o.twin_config = json.dumps(config_of(environment))
+
+
+def _stop_when_done(environment) -> None:
+    """Headless without ``--run-time``: stop once the schedule's time and the answers' timeout
+    are over (on a master, after the workers' measurements came in), then quit."""
+    runner, cfg = environment.runner, CONFIG
+    if isinstance(runner, MasterRunner):
+        runner.stop()
+        end = time.time() + 15
+        while len(MEASURED) < runner.worker_count and time.time() < end:
+            gevent.sleep(0.1)
+    runner.quit()
 
 
 @events.quitting.add_listener

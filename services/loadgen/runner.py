@@ -141,7 +141,8 @@ def _main(argv: list[str]) -> int:
     schedule = from_config(cfg)
     distributed = a.master or a.workers > 0
     n_workers = a.expect_workers if distributed else 0
-    opts = parse_options(["-f", LOCUSTFILE, "--headless", "--twin-config", json.dumps(cfg),
+    # --run-time only tells the locustfile that this driver, not its own timer, ends the test
+    opts = parse_options(["-f", LOCUSTFILE, "--headless", "--run-time", "24h", "--twin-config", json.dumps(cfg),
                           "--expect-workers", str(max(1, n_workers)),
                           "--twin-start-delay", "3" if distributed else "1"])
     lf.CONFIG.update(cfg)
