@@ -1033,7 +1033,7 @@ def _loadtest_mqtt(args) -> int:
         r = run_mqtt_loadtest(args.url, devices=args.devices, rate=args.rate, duration_s=args.duration, qos=args.qos,
                               pack=max(1, args.pack), username=args.user, password=args.password)
     except ValueError as exc:
-        raise TwinError(f"--{str(exc)}" if str(exc).startswith(("devices", "rate", "qos")) else str(exc)) from None
+        raise TwinError(f"--{exc}" if str(exc).startswith(("devices", "rate", "qos")) else str(exc)) from None
     except TwinError as exc:                # the bridge's errors are about `twin run --mqtt`
         text = str(exc)
         raise TwinError(f"--url {text.removeprefix('--mqtt ')}" if text.startswith("--mqtt ") else text) from None
