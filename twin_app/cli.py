@@ -211,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--user", help="broker user name")
     lm.add_argument("--password", help="broker password")
     lm.add_argument("--json", action="store_true", help="print the JSON report (a one-line summary goes to stderr)")
+    lm.add_argument("--per-device", action="store_true",
+                    help="one MQTT connection per device, on Locust, measured by --sinks shared-subscription "
+                         "processes (services.loadgen)")
+    lm.add_argument("--sinks", type=_nonneg_int("--sinks"), default=2, help="with --per-device: measuring processes")
+    lm.add_argument("--spawn-rate", type=_positive_float("--spawn-rate"), default=1000.0,
+                    help="with --per-device: devices connecting a second (the connect storm)")
 
     c = sub.add_parser("city", help="city commands")
     csub = c.add_subparsers(dest="city_command", metavar="SUBCOMMAND")
@@ -977,6 +983,8 @@ def _keys(args) -> int:
 
 
 def _loadtest(args) -> int:
+    if args.target == "mqtt" and args.per_device:
+        return _loadtest_mqtt_devices(args)
     if args.target == "mqtt":
         return _loadtest_mqtt(args)
     from services.loadgen import runner
@@ -1023,6 +1031,32 @@ def _loadtest(args) -> int:
         print(f"  errors: {s['errors']}")
     if s.get("report"):
         print(f"  report: {s['report']['html']}")
+    return 0
+
+
+def _loadtest_mqtt_devices(args) -> int:
+    from services.loadgen.mqtt_runner import run_mqtt
+
+    if args.user or args.password:
+        raise TwinError("--user/--password are not supported with --per-device yet")
+    try:
+        r = run_mqtt(args.url, devices=max(1, args.devices), rate=args.rate, duration_s=args.duration, qos=args.qos,
+                     pack=max(1, args.pack), sinks=max(1, args.sinks), spawn_rate=args.spawn_rate)
+    except ValueError as exc:
+        raise TwinError(f"--{exc}") from None
+    except TwinError as exc:
+        text = str(exc)
+        raise TwinError(f"--url {text.removeprefix('--mqtt ')}" if text.startswith("--mqtt ") else text) from None
+    line = (f"{r['devices']:,} devices ({r['connections']['connected']:,} connected, {r['connections']['failed']:,} "
+            f"failed, {r['connections']['reconnects']:,} reconnects), QoS {r['qos']}: sent {r['sent']:,} "
+            f"(not sent {r['not_sent']:,}), acknowledged {r['acknowledged']:,}, delivered {r['delivered']:,}, "
+            f"lost {r['lost']:,} {r['loss_by_stage']}, {r['delivered_rate']:,.0f} msg/s delivered, "
+            f"latency p50 {r['latency_ms']['p50']} ms p99 {r['latency_ms']['p99']} ms")
+    if args.json:
+        print(json.dumps(r))
+        print(line, file=sys.stderr)
+    else:
+        print(line)
     return 0
 
 
