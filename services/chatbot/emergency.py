@@ -71,12 +71,14 @@ STRONG: dict[str, re.Pattern] = {
     "gas": _rx(r"\bmiroase (?:puternic |tare |a |foarte tare )*(?:a )?gaz", r"\bmiros(?:ul)? (?:puternic )?de gaz",
                r"\bscurgere de gaz", r"\bgaz(?:e|ul)?\b", r"\bbutelie\w*", r"\bgas leak", r"\bsmell\w* (?:\w+ ){0,3}gas\b",
                r"\bsmel (?:of )?gas", r"\bgas smell", r"\bleaking gas", r"\bgas\b(?! (?:bill|station|price|tax|meter reading))",
-               r"\bmonoxid", r"\bcarbon monoxide", r"\bco alarm"),
+               r"\bmonoxid", r"\bcarbon monoxide", r"\bco alarm", r"\bco detector", r"\bdetector\w* de (?:gaz|fum|monoxid) (?:\w+ )?(?:suna|piuie|bip\w*)",
+               r"\b(?:gas|smoke|co) (?:detector|alarm) (?:is )?(?:beeping|going off|ringing)"),
     "electricity": _rx(r"\bcablu\w* (?:\w+ ){0,2}(?:cazut|rupt|atarna|pe jos|scoate|desprins)",
                        r"\bcazut (?:\w+ ){0,2}(?:cablu\w*|fir\w* electric\w*|stalp\w* (?:de curent|electric\w*))",
                        r"\bfir\w* (?:electric\w* |de curent )(?:\w+ ){0,2}(?:cazut|rupt|atarna|pe jos)",
                        r"\bscantei\w*", r"\bscanteie\w*", r"\bscanteaza", r"\belectrocut\w*", r"\bcurentat\w*",
-                       r"\bla prins curentul", r"\bsub tensiune", r"\bsparks?\b", r"\bsparking\b", r"\blive wire",
+                       r"\bla prins curentul", r"\bsub tensiune", r"\bsparks?\b", r"\bsparking\b", r"\blive wire", r"\bfire\w* (?:electric\w* |de curent )?(?:sunt |au cazut )?pe (?:jos|strada|trotuar|drum)",
+                       r"\bstalp\w* (?:de electricitate|de curent|electric\w*) (?:s-a )?(?:rupt|cazut|prabusit)",
                        r"\b(?:power|electric\w*) (?:line|cable|wire)s? (?:\w+ ){0,3}(?:down|fell|fallen|hanging|on the)",
                        r"\bwires? (?:\w+ ){0,2}(?:down|fell|fallen|hanging)", r"\belectrocut\w*", r"\bgot a shock"),
     "collapse": _rx(r"\bs-a (?:prabusit|surpat|daramat|naruit)", r"\bprabus\w*", r"\bnarui\w*",
@@ -92,7 +94,10 @@ STRONG: dict[str, re.Pattern] = {
                     r"\bma loveste", r"\bisi bate\b", r"\bbate (?:un |o |pe )?(?:sotia|copil\w*|nevasta|femei\w*|mama|tata|batran\w*|om|barbat\w*)", r"\bne loveste", r"\bameninta\w* cu", r"\bviol\b", r"\bjefuit\w*", r"\btalhar\w*",
                     r"\bstab\w*", r"\bknife", r"\bgun\b", r"\bshot\b", r"\bshooting", r"\battack\w*", r"\bassault\w*",
                     r"\bbeating\b", r"\bbeaten\b", r"\bhitting (?:her|him|me|us|a)", r"\bfight(?:ing)?\b",
-                    r"\bthreaten\w* (?:to kill|with)", r"\brobbed", r"\bmugged", r"\bkidnap\w*", r"\brape"),
+                    r"\bthreaten\w* (?:to kill|with)", r"\brobbed", r"\bmugged", r"\bkidnap\w*", r"\brape",
+                    r"\btopor\w*", r"\b(?:o|il|ii|ma|ne|te|le) loveste", r"\bhits? (?:her|him|me|us|them)\b",
+                    r"\bse aude (?:cum )?tipa", r"\b(?:tipa|striga) dupa ajutor", r"\bscreaming for help", r"\bcries for help", r"\baxe\b", r"\bmachete", r"\bbate\b(?= cu)", r"\bcu bate\b", r"\bameninta\w*",
+                    r"\bthreaten\w*", r"\bam fost atacat\w*", r"\bmi-?au luat (?:geanta|telefonul|portofelul)"),
     "medical": _rx(r"\bnu (?:mai )?respira", r"\bnu respir", r"\binconstient\w*", r"\blesin\w*", r"\bl-?a lovit",
                    r"\binfarct", r"\batac (?:de )?cord", r"\batac cerebral", r"\bavc\b", r"\bconvulsi\w*", r"\bcriza de (?:epilepsie|astm|inima|hipogl\w*)",
                    r"\bsanger\w*", r"\bsange\b", r"\bsufoc\w*", r"\bse ineaca", r"\binec(?:at|ata|ati|ul)?\b", r"\bnu se (?:mai )?misca",
@@ -102,11 +107,27 @@ STRONG: dict[str, re.Pattern] = {
                    r"\bpassed out", r"\bfainted", r"\bcollapsed\b", r"\bheart attack", r"\bstroke\b", r"\bseizure",
                    r"\bbleed\w*", r"\bblood\b", r"\bchok\w*", r"\bdrown\w*", r"\bchest pain", r"\bchest hurts",
                    r"\boverdose", r"\bpoison\w*", r"\bnot moving", r"\bwon'?t wake up", r"\bnu se trezeste",
-                   r"\bambulan\w*", r"\bsalvarea\b", r"\bsmurd"),
+                   r"\bambulan\w*", r"\bsalvarea\b", r"\bsmurd",
+                   r"\bcazut\w* (?:\w+ ){0,4}si nu (?:mai )?(?:raspunde|se misca|respira|se trezeste|isi revine)",
+                   r"\bintins\w* pe jos", r"\bzace\b", r"\bnu (?:mai )?(?:isi|si) revine", r"\bnu-?si (?:mai )?revine",
+                   r"\bcazut de (?:la|pe) (?:etaj|bloc|balcon|acoperis|geam|fereastra|scara)", r"\bfell (?:from|off) (?:the |a )?(?:balcony|roof|window|ladder|scaffold\w*|\w+ floor)",
+                   r"\bpierdut cunostinta", r"\blost consciousness", r"\bunresponsive", r"\bnot responding", r"\bnu reactioneaza",
+                   r"\blips (?:are |turned )?blue", r"\bbuzele (?:\w+ )?vinete", r"\bswallowed (?:\w+ )?(?:bleach|poison|pills|batter\w*|detergent|chemicals|something)",
+                   r"\ba inghitit (?:\w+ )?(?:inalbitor|otrava|pastile|o baterie|detergent|ceva)", r"\ballergic reaction", r"\banaphyla\w*",
+                   r"\bsoc anafilactic", r"\bthroat (?:is )?(?:swelling|closing)", r"\bi se umfla gatul", r"\bvars\w* sange",
+                   r"\bvomit\w* blood", r"\batac de panica", r"\bpanic attack", r"\bisi face rau", r"\bsa-?si faca rau",
+                   r"\bhurt (?:himself|herself|myself|themselves)", r"\bself.harm", r"\bsa-?si ia viata", r"\bfebra (?:\w+ )?mare",
+                   r"\bhigh fever", r"\btook (?:too many|a lot of|an overdose of|a bunch of) (?:\w+ ){0,2}(?:pills|tablets|medicine\w*)",
+                   r"\bprea multe (?:pastile|medicamente|comprimate)", r"\bfell (?:through|into) the ice", r"\b(?:prin|sub) gheata\b", r"\bnu mai are aer", r"\bcan'?t get (?:any )?air"),
     "accident": _rx(r"\baccident\w*", r"\brasturnat\w* (?:o |un )?(?:masina|autobuz\w*|camion\w*|tir\w*|microbuz\w*)",
                     r"\b(?:masina|autobuzul|camionul|tirul) (?:s-a )?rasturnat", r"\bcrash\w*", r"\bcollision",
                     r"\bhit by a car", r"\blovit\w* de (?:o |un )?(?:masina|autobuz|tir|camion)", r"\b(?:fell|fallen|went|drove|crashed|ran) (?:in|into) (?:the )?(?:river|lake|water|well)", r"\bstuck in (?:a|the|his|her) (?:car|vehicle)", r"\ba cazut in (?:rau|lac|apa|fantana)", r"\blovit de (?:o )?masina", r"\bcalcat de (?:o )?masina", r"\bran(?:it|ita|iti)\b",
-                    r"\braniti\b", r"\bvictim\w*", r"\binjur\w*", r"\bhurt\b", r"\bbadly hurt", r"\bbroken (?:leg|arm|neck)"),
+                    r"\braniti\b", r"\bvictim\w*", r"\binjur\w*", r"\bhurt\b", r"\bbadly hurt", r"\bbroken (?:leg|arm|neck)",
+                    r"\bintrat (?:\w+ ){0,2}in (?:pietoni|oameni|multime|lume)", r"\bdrove (?:into|through) (?:the |a )?(?:crowd|people|pedestrians)",
+                    r"\bhit by (?:a |the )?(?:bus|car|truck|tram|van|lorry)", r"\blovit\w* de (?:un |o )?(?:autobuz|tramvai|camion|duba)",
+                    r"\ba lovit (?:un |o )?(?:om|pieton|copil|femeie|barbat|batran\w*)", r"\bhit (?:someone|a (?:man|woman|child|kid|person|pedestrian))",
+                    r"\b(?:cazut|fell) (?:\w+ ){0,2}(?:peste|on|onto) (?:\w+ ){0,3}(?:oameni|om|cineva|copil|someone|people|person|a man|a woman|a child)",
+                    r"\bcu oameni in ea", r"\b(?:oameni|om|cineva|persoane|un copil) (?:intins\w* |cazut\w* )?pe jos\b", r"\bwith people (?:in|inside)"),
     "explosion": _rx(r"\bexplo[dzs]\w*", r"\bbubuit\w*", r"\bbomb[aei]?\b", r"\bblast\b", r"\bblew up"),
     "danger": _rx(r"(?:sun\w*|call\w*|dial\w*|apel\w*) (?:la |the )?112\b", r"^\W*112\b", r"\bsunati (?:la )?(?:pompierii|politia|salvarea)", r"\bpompier\w*",
                   r"\bpericol (?:de moarte|de viata|iminent)", r"\bin pericol\b", r"\bne omoara", r"\bsa moara\b",
@@ -122,7 +143,11 @@ STRONG: dict[str, re.Pattern] = {
 # street light, "fire station" a place, "gas station" a petrol station).
 SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|iluminat\w*|lumin\w*) (?:\w+ ){0,3}ard\w*",
            r"\bard\w* (?:\w+ ){0,2}(?:bec\w*|felinar\w*|lamp\w*|lumin\w*)", r"\bfire (?:station|department|brigade)\w*",
-           r"\bgas station\w*", r"\bbenzinari\w*", r"\bpolitia locala", r"\bstatia de pompieri", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b")
+           r"\bgas station\w*", r"\bbenzinari\w*", r"\bpolitia locala", r"\bstatia de pompieri", r"\bfire (?:exit|extinguisher|escape|safety|door|drill|hydrant)\w*",
+           r"\bdying to\b", r"\b(?:could|might|may|will) get hurt", r"\bs-?ar putea rani", r"\bse poate rani", r"\bfire insurance",
+           r"\basigurare\w* (?:\w+ )?incendiu", r"\bmor de (?:ras|foame|curiozitate|plictiseala|sete)", r"\b(?:nearly|almost) (?:crash|hit)\w*",
+           r"\baproape (?:sa )?(?:se )?(?:loveasca|ciocneasca|accident\w*)", r"\bshoot\w* (?:a |the )?(?:film|movie|video|photos?|scene)",
+           r"\barse? (?:\w+ ){0,2}bec\w*", r"\bsediu\w* (?:\w+ )?pompier\w*", r"\b(?:car|phone|laptop) battery is dead", r"\bdead (?:battery|tree|pigeon|bird|animal|rat|cat|dog|end)", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b")
 # Weak cues: a danger is possible, not certain. They give an ambiguous alarm.
 WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
            r"\bdanger\b", r"\bcopac (?:\w+ ){0,3}cazut", r"\bfallen tree", r"\btree (?:\w+ ){0,3}(?:fell|fallen|down)",
@@ -132,7 +157,7 @@ WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"
            r"\bcaine\w* (?:agresiv|fara stapan)", r"\bstray dogs?", r"\blift\w* (?:blocat|oprit)", r"\bstuck in the lift",
            r"\bstuck in (?:an |the )?elevator", r"\bcopil\w* (?:singur|pierdut)", r"\blost child", r"\bmissing (?:child|person)")
 # Frames that make a strong cue possibly non-urgent: clear → ambiguous (never → silent).
-DAMP = _rx(r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*", r"\bcat (?:costa|e)\b", r"\btax\w*\b", r"\bimpozit\w*", r"\bplat\w*\b",
+DAMP = _rx(r"\bsediu\w*", r"\badres\w*", r"\bunde (?:e|este|se afla)\b", r"\bwhere is\b", r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*", r"\bcat (?:costa|e)\b", r"\btax\w*\b", r"\bimpozit\w*", r"\bplat\w*\b",
            r"\bpay\w*", r"\bcontor\w*", r"\bmeter\b", r"\bexercitiu\w*", r"\bdrill\b", r"\bieri\b", r"\byesterday\b",
            r"\bsaptamana trecuta", r"\banul trecut", r"\bacum un an", r"\blast (?:week|month|year)\b", r"\bluna trecuta", r"\bacum \w+ (?:zile|saptamani|luni|ani)",
            r"\b(?:\w+ )?(?:days|weeks|months|years) ago\b", r"\bde (?:o|doua|trei) (?:zile|saptamani|luni)",
@@ -146,7 +171,7 @@ DAMP = _rx(r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*"
            r"\bcum (?:sa |pot )?previn", r"\bhow (?:do i|to|can i) prevent", r"\bcentral\w* termic\w* (?:revizie|verificare)",
            r"\brevizi\w*", r"\binspection")
 # Words of life-threatening immediacy that keep an alarm clear even in a damped frame.
-URGENT = _rx(r"\bacum\b", r"\bchiar acum\b", r"\bright now\b", r"\bnow\b", r"\brepede\b", r"\bquick\w*",
+URGENT = _rx(r"\bchiar acum\b", r"\bright now\b", r"\bacum (?:iese|arde|e foc|se|curge|miroase)", r"\brepede\b", r"\bquick\w*",
              r"\burgent\w*", r"\bajutor\w*", r"\bhelp\b", r"\bnu respira", r"\bnot breathing", r"\bprins\w* sub",
              r"\btrapped", r"\bsanger\w*", r"\bbleeding", r"\binconstient", r"\bunconscious", r"\bsomeone\b",
              r"\bcineva\b", r"\bcopil\w*", r"\bhurt\b", r"\binjured\b", r"\bran(?:it|ita|iti)\b", r"\bvictim\w*", r"\bpeople\b", r"\boameni\b", r"\bchild\w*", r"\bkids?\b", r"\bbaby\b", r"\bbebe\w*")
@@ -208,6 +233,10 @@ _GENERIC = {"the", "and", "with", "under", "into", "from", "mai", "are", "has", 
 _CUE_WORDS = sorted({w for rx in STRONG.values() for w in re.findall(r"\b[a-z]{3,}\b", re.sub(r"\\[a-zA-Z]|\?<?[!=:]", " ", rx.pattern))}
                     - _GENERIC)
 _CUE_SET = frozenset(_CUE_WORDS)
+# everyday words one letter away from a cue word ("might"/"fight", "slab"/"stab"): never respelt
+_COMMON = frozenset("might night right light tight sight eight fine line mine wire hire tire fires sire slab stay "
+                    "shot shop shut hurry harm farm form fume fare care bleep sleep ring king bate date gate fate "
+                    "lines ride wide side tide rate late mate hate gaze daze haze soft left doing going".split())
 _SHORT_CUES = ("ga", "fu", "fo", "su", "ar")      # gaz/gas, fum, foc, sub, arde: short words respelt too
 _GLUE = ("din", "de", "la", "pe", "in", "si", "the", "of", "on")
 
@@ -230,7 +259,7 @@ def _respell(f: str) -> str:
     from rapidfuzz.distance import Levenshtein
 
     cues = _CUE_SET
-    known = _known_words()
+    known = _known_words() | _COMMON
     out = []
     for tok in f.split(" "):
         word = tok.strip(".,!?;:()\"'")
@@ -242,7 +271,9 @@ def _respell(f: str) -> str:
                 tok = glued
             else:
                 near = process.extractOne(word, _CUE_WORDS, scorer=Levenshtein.distance, score_cutoff=1)
-                if near:
+                # a typo keeps, below 6 letters, the word's first letter
+                if near and (near[0][0] == word[0] or len(word) >= 6) and not (word.endswith("s") and
+                                                                           near[0] == word[:-1]):
                     tok = near[0]
         out.append(tok)
     return " ".join(out)
