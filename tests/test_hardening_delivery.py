@@ -212,11 +212,13 @@ def test_run_that_loses_mqtt_messages_fails_with_lost_in_its_summary(tmp_path, d
     run_dir = tmp_path / "r"
     try:
         code = cli.main(["run", "--city", "demo", "--population", "300", "--hours", "2", "--no-progress",
-                         "--out", str(run_dir), "--mqtt", b.url])
+                         "--out", str(run_dir), "--mqtt", b.url, "--json"])
     finally:
         b.stop()
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert stopped and code == 2 and "lost" in err and "Traceback" not in err
+    summary = json.loads(out.strip().splitlines()[-1])            # a script reading --json sees the loss too
+    assert summary["status"] == "failed" and summary["kpis"]["mqtt"]["lost"] > 0
     k = json.loads((run_dir / "kpis.json").read_text())["mqtt"]
     assert k["lost"] > 0 and k["published"] == k["acked"] + k["lost"]
     m = _manifest(run_dir)

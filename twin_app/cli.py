@@ -504,7 +504,7 @@ def _dispatch(args) -> int:
 
 def _run(args) -> int:
     from scenarios import load_scenario
-    from twin_app.run import check_out, population_of, run_scenario
+    from twin_app.run import RunFailed, check_out, population_of, run_scenario
 
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, scale=args.scale,
                              hours=args.hours, seed=args.seed, replications=args.replications, study=args.study)
@@ -551,8 +551,14 @@ def _run(args) -> int:
                     print(f"  {v['label'] + ' (' + v['unit'] + ')':52s} "
                           f"{fmt_interval(Interval(v['mean'], *v['interval']), v['unit'])}")
         return 0
-    summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt,
-                           city=city, overwrite=args.force)
+    try:
+        summary = run_scenario(scenario, out=args.out, progress=not args.no_progress and not args.json, mqtt=mqtt,
+                               city=city, overwrite=args.force)
+    except RunFailed as exc:          # the figures so far still go to a script reading --json
+        if args.json and exc.summary is not None:
+            print(json.dumps({**exc.summary, "status": "failed", "reason": str(exc)}, ensure_ascii=False,
+                             separators=(",", ":"), default=str))
+        raise
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, separators=(",", ":"), default=str))
     else:
