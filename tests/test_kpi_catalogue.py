@@ -62,9 +62,12 @@ def test_a_proportion_interval_stays_in_0_1(values):
     assert 0 <= iv.lo <= iv.mean <= iv.hi <= 1
 
 
-def test_a_positive_quantity_interval_stays_above_zero():
+def test_a_positive_quantity_interval_stays_above_zero_and_is_not_blown_up():
     iv = cat.interval("response_min_p90", [0.5, 12.0, 1.0])
-    assert 0 < iv.lo < iv.mean < iv.hi
+    assert 0 == iv.lo < iv.mean < iv.hi
+    # the t half-width above the mean, not a log-scale bound tens of times the mean
+    assert iv.hi - iv.mean == pytest.approx(4.303 * np.std([0.5, 12.0, 1.0], ddof=1) / np.sqrt(3), rel=1e-3)
+    assert cat.interval("response_min_p90", [4.0, 5.0, 6.0]).lo > 0
 
 
 def test_differences_may_be_negative_and_paired_intervals_are_narrower():

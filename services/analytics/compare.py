@@ -372,7 +372,7 @@ def kpi_table_html(result: dict) -> str:
                     f"{' *' if r['significant'] else ''}</td><td>{verdict}</td></tr>")
     return ("<table border=1 cellpadding=4><tr><th>KPI</th><th>unit</th><th>A: mean [95 % interval]</th><th>B</th>"
             "<th>B − A</th><th>change</th></tr>" + "".join(rows) + "</table><p>* the 95 % interval of the difference "
-            "excludes 0. Counts: quasi-Poisson intervals; shares: logit; times and rates: log scale; differences: "
+            "excludes 0. Counts: quasi-Poisson intervals; shares: logit scale; times and rates: t, cut at 0; differences: "
             "t-intervals (paired when the seeds match). Hover a KPI for its meaning.</p>")
 
 
