@@ -90,6 +90,17 @@ def test_traffic_params_shorthand_and_errors():
         TrafficParams.model_validate({"mode": "gridlock"})
 
 
+def test_a_scenario_with_a_bad_traffic_mode_names_the_field_and_value():
+    from scenarios import load_scenario
+    from scenarios.schema import ScenarioError
+
+    assert load_scenario("baseline", traffic="queue").traffic.mode == "queue"
+    with pytest.raises(ScenarioError, match="traffic.*'jam'"):
+        load_scenario("baseline", traffic="jam")
+    with pytest.raises(ScenarioError, match="traffic.mode.*'jam'"):
+        load_scenario("baseline", traffic={"mode": "jam"})
+
+
 # ---- the link model, exactly ----------------------------------------------------------------------
 
 def test_outflow_capacity_is_respected_every_step():

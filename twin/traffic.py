@@ -96,7 +96,11 @@ class TrafficParams(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, v):
-        return {"mode": v} if isinstance(v, str) else v
+        if isinstance(v, str):
+            if v not in ("free_flow", "queue"):
+                raise ValueError(f"traffic {v!r} is not 'free_flow' or 'queue'")
+            return {"mode": v}
+        return v
 
 
 def _lanes_value(value) -> float | None:
@@ -483,7 +487,7 @@ class Traffic:
             "share_time_lost": round(lost / float(time_on.sum()), 4) if time_on.sum() > 0 else None,
             "forced_entries": int(net.forced.sum()),
             "on_road": int(net.on_road),
-            "capacity_scale": self.scale,
+            "capacity_scale": round(self.scale, 6),
         })
         names, ename = self.twin.city.street_names, self.twin.city.arrays["edge_name"]
         # an edge counts as congested only if it carried 10 real vehicles in the hour (scaled)
