@@ -183,8 +183,36 @@ def test_stuck_time_forces_a_blocked_head_through_and_counts_it():
     off, edges = paths([[0, 1, 2]] * 20)
     net.enter(np.arange(20), off, edges, CAR_VMAX, 0.0)
     run(net, base, 300.0, 1.0)
-    assert net.forced[1] > 0
-    assert net.occ[1] > net.storage[1]                                 # the forced ones are on it
+    assert net.forced[0] > 0                                           # heads of edge 0 were forced
+    assert net.occ[1] > net.storage[1]                                 # ... into the full edge 1
+
+
+def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
+    # edge 1 is full and almost closed: with teleport, a head of edge 0 stuck 30 s jumps onto
+    # edge 2 (never over edge 1's storage); with nothing free ahead it reaches its destination
+    c = synthetic_city([300.0, 15.0, 100.0, 100.0], 36, lanes=["3", "1", "3", "3"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0, stuck="teleport"))
+    net.cap[1] = 10.0 / 3600.0
+    base = net.register(20)
+    off, edges = paths([[0, 1, 2, 3]] * 20)
+    net.enter(np.arange(20), off, edges, CAR_VMAX, 0.0)
+
+    def check(t):
+        assert net.occ[1] <= net.storage[1]
+        assert int(net.occ.sum()) == net.on_road
+
+    got = run(net, base, 1500.0, 1.0, check)                   # ~1 teleport per 30 s
+    assert net.forced[0] > 0 and len(got) == 20
+    assert net.entries[2] > net.exits[1]                               # cars reached 2 without 1
+    c2 = synthetic_city([300.0, 15.0], 36, lanes=["3", "1"])           # nothing ahead but edge 1
+    net2 = RoadNetwork(c2, TrafficParams(mode="queue", stuck_s=30.0, stuck="teleport"))
+    net2.cap[1] = 1.0 / 3600.0
+    net2.storage[1] = 1.0
+    b2 = net2.register(5)
+    o2, e2 = paths([[0, 1, 1]] * 5)                                    # a path that stays on 1
+    net2.enter(np.arange(5), o2, e2, CAR_VMAX, 0.0)
+    got2 = run(net2, b2, 400.0, 1.0)
+    assert len(got2) == 5 and net2.forced[0] > 0 and net2.on_road == 0
 
 
 def test_vehicles_are_conserved_and_runs_are_deterministic():

@@ -14,8 +14,9 @@ Every directed edge ``e`` is a first-in-first-out queue of vehicles (a linked li
   per 5 s step) are exact in the long run;
 * a **storage capacity** ``storage[e]`` (vehicles): a vehicle may enter the next edge only if
   fewer than ``storage`` vehicles are on it — otherwise it waits and the queue spills back
-  upstream. A head blocked for ``stuck_s`` seconds enters anyway (MATSim's stuck time, SUMO's
-  teleport): gridlock would otherwise freeze the city; such moves are counted in ``forced``.
+  upstream. A head blocked for ``stuck_s`` seconds is forced on — into the full edge (MATSim's
+  stuck time) or, with ``teleport``, to the next edge of its path with space (SUMO's teleport):
+  gridlock would otherwise freeze the city; such moves are counted in ``forced``.
 
 One step, from ``t0`` to ``t1``, is an event loop over the queue heads in time order: a binary heap
 keyed by ``(time the head could leave, edge id)`` holds each edge whose head is ready by ``t1``.
@@ -124,7 +125,7 @@ def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, const i64[
 def advance(double t0, double t1,
             const i32[::1] edge_seq, i64[::1] seq_pos, const i64[::1] seq_end,
             const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
-            const double[::1] cap, const double[::1] storage, double stuck_s,
+            const double[::1] cap, const double[::1] storage, double stuck_s, bint teleport,
             double[::1] acc, double[::1] acc_t, double[::1] blocked_since,
             i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ,
             double[::1] ready, double[::1] entered,
@@ -143,8 +144,11 @@ def advance(double t0, double t1,
         Each vehicle's own top speed in m/s.
     edge_len, edge_speed
         Edge lengths (m) and current street speeds (m/s, > 0).
-    cap, storage, stuck_s
-        Flow capacity (vehicles/s), storage capacity (vehicles) and the stuck time (s).
+    cap, storage, stuck_s, teleport
+        Flow capacity (vehicles/s), storage capacity (vehicles), the stuck time (s), and what a
+        head blocked that long does: enter the full next edge anyway (``teleport`` False, as
+        MATSim) or jump to the next edge of its path that has space, or to its destination if
+        none has (``teleport`` True, as SUMO's teleports; the jump takes no time).
     acc, acc_t, blocked_since
         Per edge: outflow budget, the time it was last refilled, and since when its head has
         been waiting for space downstream (``inf`` if it is not).
@@ -158,7 +162,8 @@ def advance(double t0, double t1,
         them): new ones are appended, emptied ones dropped at the end. Length: the number of edges.
     entries, exits, time_on, free_time, forced
         Per-edge statistics (updated): vehicles that entered and left, seconds spent on the edge
-        by those who left, the free-flow seconds they would have needed, and forced entries.
+        by those who left, the free-flow seconds they would have needed, and how many of its
+        heads were forced on after the stuck time.
     left_in_step
         Per edge scratch (all zero on entry, zero on return): vehicles that left in this step.
     heap_t, heap_e
@@ -172,6 +177,7 @@ def advance(double t0, double t1,
         ``max_left_per_step`` is the largest number of vehicles that left one edge in this step.
     """
     cdef Py_ssize_t k, n_heap = 0, n_arr = 0, keep
+    cdef i64 p
     cdef i32 e, v, n, h, max_left = 0
     cdef double t, dt = t1 - t0, burst, sp, key
     cdef bint force
@@ -220,6 +226,15 @@ def advance(double t0, double t1,
                     if t - blocked_since[e] < stuck_s:
                         continue         # spillback: wait for space downstream
                     force = True
+                    if teleport:         # jump the jam: the next edge of the path with space
+                        p = seq_pos[v] + 2
+                        while p < seq_end[v] and occ[edge_seq[p]] >= storage[edge_seq[p]]:
+                            p += 1
+                        if p < seq_end[v]:
+                            seq_pos[v] = p - 1
+                            n = edge_seq[p]
+                        else:
+                            n = -1       # no space anywhere ahead: it reaches its destination
             # v leaves e at time t
             if n >= 0:
                 acc[e] -= 1.0
@@ -237,13 +252,13 @@ def advance(double t0, double t1,
             if vmax[v] < sp:
                 sp = vmax[v]
             free_time[e] += edge_len[e] / sp
+            if force:
+                forced[e] += 1
             if n < 0:
                 arrived[n_arr] = v
                 arrived_t[n_arr] = t
                 n_arr += 1
             else:
-                if force:
-                    forced[n] += 1
                 seq_pos[v] += 1
                 sp = edge_speed[n]
                 if vmax[v] < sp:

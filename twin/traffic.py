@@ -69,8 +69,11 @@ class TrafficParams(BaseModel):
         network scaled down with it, as in MATSim's ``flowCapacityFactor``; ``None``: the run's
         scale, so a 10 % sample sees a tenth of the road).
     stuck_s
-        A queue head that waits this long for space downstream enters anyway (counted as
-        ``forced``): gridlock must not freeze the city.
+        A queue head that waits this long for space downstream is forced on (counted in
+        ``forced_entries``): gridlock must not freeze the city.
+    stuck
+        How: ``force`` — into the full next edge (MATSim's stuck time); ``teleport`` — to the
+        next edge of its path that has space, or straight to its destination (SUMO's teleport).
     emergency_speed_factor
         Emergency vehicles pass queues at this share of the free-flow speed.
     routing_bin_min
@@ -89,6 +92,7 @@ class TrafficParams(BaseModel):
     vehicle_length_m: float = Field(VEHICLE_LENGTH_M, gt=0, le=100)
     capacity_factor: float | None = Field(None, gt=0, le=100)
     stuck_s: float = Field(180.0, gt=0, le=86400)
+    stuck: Literal["force", "teleport"] = "force"
     emergency_speed_factor: float = Field(0.8, gt=0, le=2)
     routing_bin_min: float = Field(15.0, ge=0, le=1440)
     reroute_threshold: float = Field(0.25, gt=0, le=100)
@@ -308,7 +312,8 @@ class RoadNetwork:
             return
         nb, na, mx = _traffic.advance(
             self.now, float(t), self._buf, self.seq_pos, self.seq_end, self.vmax, self.edge_len,
-            self.edge_speed, self.cap, self.storage, self.params.stuck_s, self.acc, self.acc_t,
+            self.edge_speed, self.cap, self.storage, self.params.stuck_s, self.params.stuck == "teleport",
+            self.acc, self.acc_t,
             self.blocked_since, self.head, self.tail, self.nxt, self.occ, self.ready, self.entered,
             self.busy, self.listed, self.n_busy, self.entries, self.exits, self.time_on, self.free_time,
             self.forced, self._left, self._heap_t, self._heap_e, self._arr, self._arr_t)
