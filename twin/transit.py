@@ -1,0 +1,617 @@
+"""Journey planning on a GTFS timetable: RAPTOR with transfers, footpaths, access and egress.
+
+This module owns the *transit network of one service day* and the search over it. It reads a
+:class:`twin.gtfs.Timetable` and answers "how do I get from here to there, leaving at this time?"
+with the Pareto set of journeys over (arrival time, number of transfers).
+
+The search is RAPTOR (Delling, Pajor, Werneck, "Round-Based Public Transit Routing",
+Transportation Science 49(3), 2015). Round ``k`` finds the earliest arrival at every stop using at
+most ``k`` vehicles: it scans each *route pattern* (a sequence of stops served by trips that never
+overtake one another) once, from the first stop improved in the previous round, hopping on the
+earliest trip that can be caught and off at every stop it improves. After each round, footpaths
+from the stops reached by vehicle relax their neighbours. The k-th round's arrival at the
+destination is the best journey with ``k - 1`` transfers; keeping the rounds that improve it gives
+the Pareto set. Two prunings from the paper keep it fast and exact: an arrival at a stop is kept
+only if it beats every earlier round's arrival there by vehicle (*local pruning*) and the best
+arrival at the destination found so far (*target pruning*).
+
+The model (what the brute force in ``tests/transit_reference.py`` reproduces independently):
+
+* **one walk between rides.** A journey is: walk from the origin to a stop (*access*), ride,
+  then — between any two rides — at most one footpath to a nearby stop (or none: changing at the
+  same platform takes no time), ride, …, and walk from the last alighting stop to the
+  destination (*egress*). Walks never chain, so a footpath set that is not transitively closed
+  is still searched exactly.
+* **times.** The feed's departure time at a stop is also the arrival there (the loader keeps one
+  time per stop; RATBV's feed gives the same for both). A vehicle can be boarded when the
+  traveller is at the stop at or before its departure; there is no minimum change time.
+  GTFS times are seconds after the service day's "noon minus 12 h", so times past 24:00:00 are
+  kept (> 86,400 s): a night trip runs on into the next morning. Trips of the previous service
+  day still running after midnight are not searched (this slice plans within one service day).
+* **walking.** Footpaths join stops within ``max_transfer_m`` (straight line, default 400 m).
+  With a ``city`` their time is the walk-graph shortest path at ``walk_speed`` (the city's
+  :meth:`router` ``("time", "walk")``) plus the straight-line snap from each stop to its nearest
+  walkable node; without a city it is the straight-line distance × ``detour`` (default 1.3, a
+  typical ratio of network to straight-line distance in a European city street grid) at
+  ``walk_speed``. Access and egress are the same, between the origin or destination point and
+  stops within ``max_access_m`` (default 800 m). A walk-only journey (0 rides) is offered when
+  origin and destination lie within ``max_walk_only_m`` of each other.
+
+Data are numpy struct-of-arrays (stops, patterns, per-pattern trip × stop time matrices); the
+scan itself runs over plain Python lists built from them (per-element indexing of a numpy array
+costs ~10× a list's). On RATBV's feed (838 stops, ≈ 4,000 trips a weekday) one query takes a few
+milliseconds; see ``benchmarks/test_bench_transit.py`` and the README for the figure measured.
+
+The core stays self-contained: this module imports only the standard library, numpy and
+``twin.gtfs``/``twin.routing`` (the latter only when a city is given).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from twin.errors import TwinError
+
+TZ = ZoneInfo("Europe/Bucharest")
+WALK_SPEED_MPS = 1.4      # same as twin.routing.WALK_SPEED_MPS (not imported: it loads Cython)
+DETOUR = 1.3              # walk-network / straight-line distance when no city is given
+INF = 1 << 40             # "not reached" (an int, so comparisons stay integer)
+EARTH_R = 6_371_008.8
+
+
+class TransitError(TwinError):
+    """A journey request that cannot be answered (a bad place, time or option)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry
+def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Great-circle distance in metres (numpy-broadcasting)."""
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, float)) for v in (lon1, lat1, lon2, lat2))
+    a = (np.sin((lat2 - lat1) / 2) ** 2
+         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_R * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+class Walker:
+    """Walking times between points (seconds, rounded up), on a city's walk graph or not.
+
+    Parameters
+    ----------
+    city
+        A :class:`twin.city.City`, or None for straight line × ``detour``.
+    walk_speed
+        Metres per second.
+    detour
+        Network/straight-line factor used when ``city`` is None.
+    """
+
+    def __init__(self, city=None, walk_speed: float = WALK_SPEED_MPS, detour: float = DETOUR):
+        if not (isinstance(walk_speed, (int, float)) and walk_speed > 0):
+            raise TransitError(f"walk_speed must be > 0 m/s, got {walk_speed!r}")
+        if not (isinstance(detour, (int, float)) and detour >= 1):
+            raise TransitError(f"detour must be >= 1, got {detour!r}")
+        self.city, self.speed, self.detour = city, float(walk_speed), float(detour)
+        self._router = None
+
+    def _snap(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest walk-core node of each point and the straight-line metres to it."""
+        city = self.city
+        nodes = city.nearest_nodes(lon, lat, mode="walk", core=True)
+        x, y = city.project(np.atleast_1d(lon), np.atleast_1d(lat))
+        a = city.arrays
+        gap = np.hypot(a["node_x"][nodes] - x, a["node_y"][nodes] - y)
+        return nodes, gap
+
+    def times(self, lon1, lat1, lon2, lat2) -> np.ndarray:
+        """Walking seconds from each point 1 to the point 2 beside it (int64; -1: no path)."""
+        lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float))
+                                                       for v in (lon1, lat1, lon2, lat2)))
+        if self.city is None:
+            metres = haversine_m(lon1, lat1, lon2, lat2) * self.detour
+            return np.ceil(metres / self.speed).astype(np.int64)
+        if self._router is None:
+            from twin.routing import Router
+
+            self._router = Router(self.city, metric="time", mode="walk", walk_speed=self.speed)
+        n1, g1 = self._snap(lon1, lat1)
+        n2, g2 = self._snap(lon2, lat2)
+        ms = self._router.distances(n1, n2).astype(np.int64)
+        secs = np.ceil(ms / 1000 + (g1 + g2) / self.speed).astype(np.int64)
+        return np.where(ms < 0, -1, secs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the network of one service day
+@dataclass
+class TransitNetwork:
+    """The trips running on one service day, grouped for RAPTOR (numpy struct-of-arrays).
+
+    Attributes
+    ----------
+    day
+        The service date searched.
+    pattern_stops
+        Stop indices of each pattern, in order (list of int32 arrays).
+    pattern_times
+        Per pattern, an int32 matrix trips × stops of departure seconds; the trips of a pattern
+        never overtake one another, so every column is sorted (the paper's FIFO condition; a
+        feed pattern whose trips overtake is split).
+    pattern_trip
+        Per pattern, the GTFS trip index of each row.
+    pattern_route
+        Route index of each pattern.
+    foot_from, foot_to, foot_s
+        Footpaths between stops (both directions listed), walking seconds.
+    """
+
+    tt: object
+    day: date
+    walker: Walker
+    max_transfer_m: float
+    pattern_stops: list[np.ndarray]
+    pattern_times: list[np.ndarray]
+    pattern_trip: list[np.ndarray]
+    pattern_route: np.ndarray
+    foot_from: np.ndarray
+    foot_to: np.ndarray
+    foot_s: np.ndarray
+    _lists: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, tt, day: date, city=None, *, max_transfer_m: float = 400.0,
+              walk_speed: float = WALK_SPEED_MPS, detour: float = DETOUR) -> TransitNetwork:
+        """The network of the trips running on ``day`` (a date the feed covers, or the same
+        weekday in its first week: :meth:`twin.gtfs.Timetable.service_date`)."""
+        if not (isinstance(max_transfer_m, (int, float)) and 0 <= max_transfer_m <= 5000):
+            raise TransitError(f"max_transfer_m must be 0..5000 m, got {max_transfer_m!r}")
+        walker = Walker(city, walk_speed, detour)
+        running = tt.trips_on(day)
+        p_stops, p_times, p_trip, p_route = [], [], [], []
+        for p in range(tt.n_patterns):
+            trips = tt.pattern_trips[p]
+            keep = running[trips]
+            if not keep.any():
+                continue
+            for rows in _fifo_groups(tt.pattern_times[p][keep]):
+                p_stops.append(tt.pattern_stops[p].astype(np.int32))
+                p_times.append(np.ascontiguousarray(tt.pattern_times[p][keep][rows], np.int32))
+                p_trip.append(trips[keep][rows].astype(np.int64))
+                p_route.append(int(tt.pattern_route[p]))
+        # footpaths: pairs of distinct stops within max_transfer_m in a straight line
+        lon, lat = tt.stop_lon, tt.stop_lat
+        a_idx, b_idx = [], []
+        for s in range(tt.n_stops):
+            d = haversine_m(lon[s], lat[s], lon, lat)
+            near = np.nonzero(d <= max_transfer_m)[0]
+            near = near[near != s]
+            a_idx.append(np.full(len(near), s, np.int32))
+            b_idx.append(near.astype(np.int32))
+        fa = np.concatenate(a_idx) if a_idx else np.zeros(0, np.int32)
+        fb = np.concatenate(b_idx) if b_idx else np.zeros(0, np.int32)
+        fs = walker.times(lon[fa], lat[fa], lon[fb], lat[fb]) if len(fa) else np.zeros(0, np.int64)
+        ok = fs >= 0
+        return cls(tt=tt, day=day, walker=walker, max_transfer_m=float(max_transfer_m),
+                   pattern_stops=p_stops, pattern_times=p_times, pattern_trip=p_trip,
+                   pattern_route=np.asarray(p_route, np.int32),
+                   foot_from=fa[ok], foot_to=fb[ok], foot_s=fs[ok])
+
+    @property
+    def n_patterns(self) -> int:
+        return len(self.pattern_stops)
+
+    @property
+    def n_trips(self) -> int:
+        return int(sum(len(t) for t in self.pattern_trip))
+
+    def lists(self) -> dict:
+        """The arrays as plain Python lists for the scan (built once)."""
+        if not self._lists:
+            n = self.tt.n_stops
+            stop_patterns: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+            for p, st in enumerate(self.pattern_stops):
+                for i, s in enumerate(st.tolist()):
+                    stop_patterns[s].append((p, i))
+            foot: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+            for a, b, s in zip(self.foot_from.tolist(), self.foot_to.tolist(), self.foot_s.tolist()):
+                foot[a].append((b, s))
+            self._lists.update(
+                stops=[st.tolist() for st in self.pattern_stops],
+                cols=[[col.tolist() for col in t.T] for t in self.pattern_times],
+                stop_patterns=stop_patterns, foot=foot)
+        return self._lists
+
+
+def _fifo_groups(times: np.ndarray) -> list[np.ndarray]:
+    """Split the rows of a trips × stops matrix (sorted by first departure) into groups whose
+    trips never overtake: within a group every column is non-decreasing."""
+    groups: list[list[int]] = []
+    for r in range(len(times)):
+        for g in groups:
+            if (times[g[-1]] <= times[r]).all():
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    return [np.asarray(g, np.int64) for g in groups]
+
+
+# ---------------------------------------------------------------------------------------------
+# RAPTOR
+@dataclass
+class RaptorResult:
+    """What one RAPTOR search found, for reconstructing journeys.
+
+    ``target[k]`` is the earliest arrival at the destination with at most ``k`` rides
+    (``k = 0``: walking only), ``INF`` if none; ``target_stop[k]`` the stop alighted at.
+    """
+
+    target: list[int]
+    target_stop: list[int]
+    ride: list[dict]        # per round: stop -> (pattern, trip row, board position, alight position)
+    board_src: list[dict]   # per round: stop -> ("access", 0) | ("ride", 0) | ("foot", from stop)
+    board: list[list[int]]  # per round: earliest time ready to board at each stop
+
+
+def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], depart_s: int,
+           max_rides: int, direct_s: int | None = None) -> RaptorResult:
+    """Earliest arrivals with 0..``max_rides`` rides (see the module docstring for the model).
+
+    Parameters
+    ----------
+    net
+        The day's network.
+    access, egress
+        Stop → walking seconds from the origin / to the destination.
+    depart_s
+        Departure, seconds after the service day's start.
+    max_rides
+        Rounds to run (transfers + 1).
+    direct_s
+        Walking seconds from origin to destination, or None when walking all the way is not an
+        option.
+    """
+    L = net.lists()
+    stops_of, cols, stop_patterns, foot = L["stops"], L["cols"], L["stop_patterns"], L["foot"]
+    n = net.tt.n_stops
+    best_ride = [INF] * n           # local pruning: best arrival by vehicle in any round
+    board = [INF] * n
+    src0: dict[int, tuple] = {}
+    marked = set()
+    for s, w in access.items():
+        t = depart_s + w
+        if t < board[s]:
+            board[s] = t
+            src0[s] = ("access", 0)
+            marked.add(s)
+    tbest = depart_s + direct_s if direct_s is not None else INF
+    res = RaptorResult(target=[tbest], target_stop=[-1], ride=[{}], board_src=[src0],
+                       board=[board])
+    for _k in range(1, max_rides + 1):
+        if not marked:
+            break
+        prev = board
+        board = prev.copy()
+        ride: dict[int, tuple] = {}
+        src: dict[int, tuple] = {}
+        # the patterns to scan, each from its earliest marked stop
+        start: dict[int, int] = {}
+        for s in marked:
+            for p, i in stop_patterns[s]:
+                if i < start.get(p, INF):
+                    start[p] = i
+        arrived = []
+        for p, i0 in start.items():
+            st = stops_of[p]
+            pc = cols[p]
+            ntrip = len(pc[0])
+            t = ntrip                  # current trip row (ntrip: none yet)
+            board_pos = -1
+            for i in range(i0, len(st)):
+                s = st[i]
+                col = pc[i]
+                if t < ntrip:
+                    arr = col[t]
+                    if arr < best_ride[s] and arr < tbest:
+                        best_ride[s] = arr
+                        ride[s] = (p, t, board_pos, i)
+                        arrived.append(s)
+                r = prev[s]
+                if r < INF and (t == ntrip or r <= col[t]):
+                    t2 = bisect.bisect_left(col, r)
+                    if t2 < t:
+                        t, board_pos = t2, i
+        # vehicle arrivals: ready to board there, footpaths and egress from there
+        arrived_set = set(arrived)
+        marked = set()
+        tstop = -1
+        for s in arrived_set:
+            arr = cols[ride[s][0]][ride[s][3]][ride[s][1]]
+            if arr < board[s]:
+                board[s] = arr
+                src[s] = ("ride", 0)
+                marked.add(s)
+            e = egress.get(s)
+            if e is not None and arr + e < tbest:
+                tbest, tstop = arr + e, s
+        for s in arrived_set:
+            arr = cols[ride[s][0]][ride[s][3]][ride[s][1]]
+            for q, w in foot[s]:
+                if arr + w < board[q]:
+                    board[q] = arr + w
+                    src[q] = ("foot", s)
+                    marked.add(q)
+        res.target.append(tbest)
+        res.target_stop.append(tstop)
+        res.ride.append(ride)
+        res.board_src.append(src)
+        res.board.append(board)
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# journeys
+@dataclass
+class Leg:
+    """One part of a journey: ``kind`` is ``"walk"`` or ``"ride"``.
+
+    Times are timezone-aware datetimes in Europe/Bucharest. A ride names its ``route`` (short
+    name), ``headsign`` and GTFS ``trip``; stops are GTFS ``stop_id``s with their names
+    (``None`` for the origin or destination point of a walk).
+    """
+
+    kind: str
+    departure: datetime
+    arrival: datetime
+    from_stop: str | None = None
+    from_name: str = ""
+    to_stop: str | None = None
+    to_name: str = ""
+    route: str = ""
+    headsign: str = ""
+    trip: str = ""
+
+    @property
+    def minutes(self) -> float:
+        return (self.arrival - self.departure).total_seconds() / 60
+
+
+@dataclass
+class Journey:
+    """A journey of the Pareto set: its legs, arrival and number of transfers (rides - 1)."""
+
+    legs: list[Leg]
+    departure: datetime
+    arrival: datetime
+    rides: int
+
+    @property
+    def transfers(self) -> int:
+        return max(self.rides - 1, 0)
+
+    def describe(self) -> str:
+        """One line per leg, for people (the chatbot can phrase it its own way)."""
+        out = []
+        for g in self.legs:
+            hhmm = f"{g.departure:%H:%M}–{g.arrival:%H:%M}"
+            if g.kind == "walk":
+                out.append(f"{hhmm} walk {g.from_name or 'start'} → {g.to_name or 'destination'}")
+            else:
+                out.append(f"{hhmm} bus {g.route} ({g.headsign}) {g.from_name} → {g.to_name}")
+        return "\n".join(out)
+
+
+def service_start(day: date) -> datetime:
+    """GTFS time 0 of a service day: noon minus 12 h, local time (differs from midnight by the
+    hour on the two days a year the clocks change)."""
+    # aware-datetime arithmetic within one tzinfo is wall-clock arithmetic in Python: go by UTC
+    return (datetime.combine(day, time(12), TZ).astimezone(UTC) - timedelta(hours=12)).astimezone(TZ)
+
+
+def at_seconds(t0: datetime, seconds: int) -> datetime:
+    """``t0`` plus elapsed ``seconds`` (by the clock on the wall of a real second, not wall
+    time: across a clock change 01:00 + 3 h can be 05:00), in Europe/Bucharest."""
+    return (t0.astimezone(UTC) + timedelta(seconds=int(seconds))).astimezone(TZ)
+
+
+class Planner:
+    """Journey planning on a GTFS timetable (see the module docstring).
+
+    Parameters
+    ----------
+    tt
+        A :class:`twin.gtfs.Timetable`.
+    city
+        A :class:`twin.city.City` for walk-graph walking times, or None (straight line ×
+        ``detour``).
+    max_transfer_m, max_access_m, max_walk_only_m
+        Straight-line radius of footpaths between stops, of access/egress walks, and the
+        distance below which walking all the way is offered.
+    walk_speed, detour
+        See :class:`Walker`.
+
+    Examples
+    --------
+    >>> planner = Planner(load_gtfs("brasov_ratbv_gtfs.zip"))            # doctest: +SKIP
+    >>> for j in planner.plan((25.6133, 45.6606), (25.6280, 45.6370),
+    ...                       datetime(2025, 3, 4, 8, 0, tzinfo=TZ)):   # doctest: +SKIP
+    ...     print(j.transfers, j.arrival, j.describe())
+    """
+
+    def __init__(self, tt, city=None, *, max_transfer_m: float = 400.0, max_access_m: float = 800.0,
+                 max_walk_only_m: float = 2000.0, walk_speed: float = WALK_SPEED_MPS,
+                 detour: float = DETOUR):
+        for name, v in (("max_access_m", max_access_m), ("max_walk_only_m", max_walk_only_m)):
+            if not (isinstance(v, (int, float)) and 0 <= v <= 10_000):
+                raise TransitError(f"{name} must be 0..10000 m, got {v!r}")
+        self.tt, self.city = tt, city
+        self.max_transfer_m, self.max_access_m = float(max_transfer_m), float(max_access_m)
+        self.max_walk_only_m = float(max_walk_only_m)
+        self.walker = Walker(city, walk_speed, detour)
+        self._nets: dict[date, TransitNetwork] = {}
+        self._stop_index = {s: i for i, s in enumerate(tt.stop_id)}
+
+    def network(self, day: date) -> TransitNetwork:
+        """The network of the service day that applies to ``day`` (built once per date)."""
+        sday, _ = self.tt.service_date(day)
+        if sday not in self._nets:
+            self._nets[sday] = TransitNetwork.build(
+                self.tt, sday, self.city, max_transfer_m=self.max_transfer_m,
+                walk_speed=self.walker.speed, detour=self.walker.detour)
+            self._nets[sday].walker = self.walker
+        return self._nets[sday]
+
+    # ---- places --------------------------------------------------------------------------------
+    def _place(self, place, role: str) -> tuple[float, float, dict[int, int] | None]:
+        """(lon, lat, fixed stops) of an origin/destination: a ``(lon, lat)`` pair, a stop index,
+        a GTFS ``stop_id`` or a station name (all its platforms, no walk)."""
+        tt = self.tt
+        if isinstance(place, (tuple, list)) and len(place) == 2:
+            try:
+                lon, lat = float(place[0]), float(place[1])
+            except (TypeError, ValueError):
+                raise TransitError(f"{role}={place!r} is not a (lon, lat) pair of numbers") from None
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise TransitError(f"{role}={place!r} is not a (lon, lat) pair in range")
+            return lon, lat, None
+        if isinstance(place, (int, np.integer)) and not isinstance(place, bool):
+            if not 0 <= place < tt.n_stops:
+                raise TransitError(f"{role}={place!r}: stop index outside 0..{tt.n_stops - 1}")
+            return float(tt.stop_lon[place]), float(tt.stop_lat[place]), {int(place): 0}
+        if isinstance(place, str):
+            if place in self._stop_index:
+                s = self._stop_index[place]
+                return float(tt.stop_lon[s]), float(tt.stop_lat[s]), {s: 0}
+            stations = tt.stations_named(place)
+            if stations:
+                stops = np.nonzero(np.isin(tt.stop_station, stations))[0]
+                return (float(tt.stop_lon[stops].mean()), float(tt.stop_lat[stops].mean()),
+                        {int(s): 0 for s in stops})
+            raise TransitError(f"{role}={place!r} is neither a stop_id nor a station name of the feed")
+        raise TransitError(f"{role}={place!r} must be (lon, lat), a stop index, a stop_id or a station name")
+
+    def _walks(self, lon: float, lat: float, to_stops: bool) -> dict[int, int]:
+        """Stop → walking seconds between a point and every stop within ``max_access_m``."""
+        tt = self.tt
+        d = haversine_m(lon, lat, tt.stop_lon, tt.stop_lat)
+        near = np.nonzero(d <= self.max_access_m)[0]
+        if not len(near):
+            return {}
+        if to_stops:
+            secs = self.walker.times(lon, lat, tt.stop_lon[near], tt.stop_lat[near])
+        else:
+            secs = self.walker.times(tt.stop_lon[near], tt.stop_lat[near], lon, lat)
+        return {int(s): int(w) for s, w in zip(near, secs) if w >= 0}
+
+    def endpoints(self, origin, destination) -> tuple[dict, dict, int | None]:
+        """Access walks, egress walks and the walk-only seconds (None: too far) of a query."""
+        olon, olat, ofix = self._place(origin, "origin")
+        dlon, dlat, dfix = self._place(destination, "destination")
+        access = ofix if ofix is not None else self._walks(olon, olat, True)
+        egress = dfix if dfix is not None else self._walks(dlon, dlat, False)
+        direct = None
+        if ofix is None and dfix is None and \
+                float(haversine_m(olon, olat, dlon, dlat)) <= self.max_walk_only_m:
+            w = int(self.walker.times(olon, olat, dlon, dlat)[0])
+            direct = w if w >= 0 else None
+        return access, egress, direct
+
+    # ---- the query -----------------------------------------------------------------------------
+    def plan(self, origin, destination, depart: datetime, *, max_transfers: int = 3) -> list[Journey]:
+        """The Pareto set of journeys over (arrival, transfers), fastest last.
+
+        Parameters
+        ----------
+        origin, destination
+            ``(lon, lat)``, a stop index, a GTFS ``stop_id``, or a station name (any platform).
+        depart
+            Leaving time; a naive datetime is Europe/Bucharest local time.
+        max_transfers
+            0..8.
+
+        Returns
+        -------
+        list of Journey
+            Fewest rides first; each later one arrives strictly earlier. Empty if none.
+        """
+        if not isinstance(depart, datetime):
+            raise TransitError(f"depart={depart!r} must be a datetime")
+        if not (isinstance(max_transfers, int) and 0 <= max_transfers <= 8):
+            raise TransitError(f"max_transfers must be 0..8, got {max_transfers!r}")
+        local = depart.replace(tzinfo=TZ) if depart.tzinfo is None else depart.astimezone(TZ)
+        net = self.network(local.date())
+        t0 = service_start(local.date())
+        depart_s = int((local.astimezone(UTC) - t0.astimezone(UTC)).total_seconds())
+        access, egress, direct = self.endpoints(origin, destination)
+        res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
+        out: list[Journey] = []
+        last = INF
+        for k, tk in enumerate(res.target):
+            if tk >= last:
+                continue
+            j = self._journey(net, res, k, access, egress, direct, depart_s, t0)
+            last = tk
+            if j is not None:
+                out.append(j)
+        return out
+
+    def earliest_arrivals(self, origin, destination, depart_s: int, day: date, max_rides: int = 4) -> list[int]:
+        """Earliest arrival (service-day seconds, ``INF`` unreachable) with 0..max_rides rides —
+        the raw figures the validation compares."""
+        access, egress, direct = self.endpoints(origin, destination)
+        res = raptor(self.network(day), access, egress, depart_s, max_rides, direct)
+        t = res.target + [res.target[-1]] * (max_rides + 1 - len(res.target))
+        return t
+
+    def _journey(self, net, res: RaptorResult, k: int, access, egress, direct, depart_s, t0) -> Journey | None:
+        tt = self.tt
+        at = lambda s: at_seconds(t0, s)
+        if k == 0:
+            dep, arr = at(depart_s), at(depart_s + direct)
+            return Journey([Leg("walk", dep, arr)], dep, arr, 0)
+        legs: list[Leg] = []
+        s = res.target_stop[k]
+        cols = net.lists()["cols"]
+        p, row, bpos, apos = res.ride[k][s]
+        arr_s = cols[p][apos][row]
+        if egress[s]:
+            legs.append(Leg("walk", at(arr_s), at(arr_s + egress[s]), tt.stop_id[s], tt.stop_name[s]))
+        rnd = k
+        while True:
+            p, row, bpos, apos = res.ride[rnd][s]
+            st = net.pattern_stops[p]
+            trip = int(net.pattern_trip[p][row])
+            b = int(st[bpos])
+            legs.append(Leg("ride", at(cols[p][bpos][row]), at(cols[p][apos][row]),
+                            tt.stop_id[b], tt.stop_name[b], tt.stop_id[s], tt.stop_name[s],
+                            tt.route_short[net.pattern_route[p]], tt.trip_headsign[trip], tt.trip_id[trip]))
+            dep_b = cols[p][bpos][row]
+            # how was b reached (ready to board) by round rnd - 1?
+            r = rnd - 1
+            while r > 0 and b not in res.board_src[r]:
+                r -= 1
+            kind, frm = res.board_src[r][b]
+            if kind == "access":
+                w = access[b]
+                if w:
+                    legs.append(Leg("walk", at(dep_b - w), at(dep_b), None, "",
+                                    tt.stop_id[b], tt.stop_name[b]))
+                break
+            if kind == "foot":
+                pa, ra, _, aa = res.ride[r][frm]
+                t_alight = cols[pa][aa][ra]
+                w = res.board[r][b] - t_alight
+                legs.append(Leg("walk", at(t_alight), at(t_alight + w), tt.stop_id[frm], tt.stop_name[frm],
+                                tt.stop_id[b], tt.stop_name[b]))
+                s = frm
+            else:
+                s = b
+            rnd = r
+        legs.reverse()
+        rides = sum(g.kind == "ride" for g in legs)
+        return Journey(legs, legs[0].departure, legs[-1].arrival, rides)
