@@ -91,10 +91,12 @@ def compare(planner: Planner, day: date, queries, max_rides: int = 4) -> tuple[i
     for origin, dest, dep in queries:
         access, egress, direct = planner.endpoints(origin, dest)
         a = planner.earliest_arrivals(origin, dest, dep, day, max_rides)
+        py = planner.earliest_arrivals(origin, dest, dep, day, max_rides, kernel=False)
         b = bf.earliest_arrivals(access, egress, dep, max_rides, direct)
         a = [min(x, INF) for x in a]
         b = [min(x, BF_INF) for x in b]
         assert a == b, (origin, dest, dep, a, b)
+        assert py == a, (origin, dest, dep, py, a)
         by_bus += a[-1] < a[0]
     return len(queries), by_bus
 

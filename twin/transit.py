@@ -209,9 +209,15 @@ class TransitNetwork:
     def n_trips(self) -> int:
         return int(sum(len(t) for t in self.pattern_trip))
 
+    def flat(self) -> dict:
+        """The flat arrays of the Cython kernel (built once)."""
+        if "flat" not in self._lists:
+            self._lists["flat"] = _flat(self)
+        return self._lists["flat"]
+
     def lists(self) -> dict:
         """The arrays as plain Python lists for the scan (built once)."""
-        if not self._lists:
+        if "cols" not in self._lists:
             n = self.tt.n_stops
             stop_patterns: list[list[tuple[int, int]]] = [[] for _ in range(n)]
             for p, st in enumerate(self.pattern_stops):
@@ -225,6 +231,29 @@ class TransitNetwork:
                 cols=[[col.tolist() for col in t.T] for t in self.pattern_times],
                 stop_patterns=stop_patterns, foot=foot)
         return self._lists
+
+
+def _flat(net: TransitNetwork) -> dict:
+    """The network as the flat arrays of the kernel (see :mod:`twin._raptor`)."""
+    n = net.tt.n_stops
+    lens = np.array([len(st) for st in net.pattern_stops], np.int64)
+    ntrip = np.array([len(t) for t in net.pattern_times], np.int32)
+    pat_ptr = np.r_[0, np.cumsum(lens)].astype(np.int64)
+    pat_stop = (np.concatenate(net.pattern_stops) if len(lens) else np.zeros(0)).astype(np.int32)
+    pat_toff = np.r_[0, np.cumsum(lens * ntrip)][:-1].astype(np.int64) if len(lens) else np.zeros(0, np.int64)
+    times = (np.concatenate([t.T.ravel() for t in net.pattern_times]) if len(lens)
+             else np.zeros(0)).astype(np.int32)
+    pat_of = np.repeat(np.arange(len(lens), dtype=np.int32), lens)
+    pos_of = (np.arange(len(pat_stop)) - pat_ptr[pat_of]).astype(np.int32)
+    order = np.lexsort((pos_of, pat_of, pat_stop))
+    sp_ptr = np.r_[0, np.cumsum(np.bincount(pat_stop, minlength=n))].astype(np.int64)
+    fo = np.lexsort((net.foot_to, net.foot_from))
+    foot_ptr = np.r_[0, np.cumsum(np.bincount(net.foot_from, minlength=n))].astype(np.int64)
+    return {"pat_ptr": pat_ptr, "pat_stop": pat_stop, "pat_ntrip": ntrip, "pat_toff": pat_toff,
+            "times": np.ascontiguousarray(times), "sp_ptr": sp_ptr,
+            "sp_pat": np.ascontiguousarray(pat_of[order]), "sp_pos": np.ascontiguousarray(pos_of[order]),
+            "foot_ptr": foot_ptr, "foot_to": np.ascontiguousarray(net.foot_to[fo], np.int32),
+            "foot_w": np.ascontiguousarray(net.foot_s[fo], np.int64)}
 
 
 def _fifo_groups(times: np.ndarray) -> list[np.ndarray]:
@@ -245,22 +274,49 @@ def _fifo_groups(times: np.ndarray) -> list[np.ndarray]:
 # RAPTOR
 @dataclass
 class RaptorResult:
-    """What one RAPTOR search found, for reconstructing journeys.
+    """What one RAPTOR search found: per round ``k`` (0..R) and stop, arrays to rebuild journeys.
 
     ``target[k]`` is the earliest arrival at the destination with at most ``k`` rides
-    (``k = 0``: walking only), ``INF`` if none; ``target_stop[k]`` the stop alighted at.
+    (``k = 0``: walking only), ``INF`` if none; ``target_stop[k]`` the stop alighted at to walk
+    there when round ``k`` improved it (else -1). ``board[k, s]``: earliest time ready to board
+    at ``s`` with ``k`` rides; ``src_kind[k, s]``: how round ``k`` improved it (0 it did not,
+    1 access walk, 2 alighted there, 3 walked there from ``src_from[k, s]``); ``ride_*[k, s]``:
+    the vehicle arrival at ``s`` in round ``k`` (pattern, trip row, boarding and alighting
+    positions, time; ``ride_arr`` is ``INF`` where none).
     """
 
     target: list[int]
     target_stop: list[int]
-    ride: list[dict]        # per round: stop -> (pattern, trip row, board position, alight position)
-    board_src: list[dict]   # per round: stop -> ("access", 0) | ("ride", 0) | ("foot", from stop)
-    board: list[list[int]]  # per round: earliest time ready to board at each stop
+    board: np.ndarray
+    src_kind: np.ndarray
+    src_from: np.ndarray
+    ride_arr: np.ndarray
+    ride_pat: np.ndarray
+    ride_row: np.ndarray
+    ride_bpos: np.ndarray
+    ride_apos: np.ndarray
+
+    @classmethod
+    def empty(cls, rounds: int, n: int) -> RaptorResult:
+        shape = (rounds + 1, n)
+        return cls(target=[], target_stop=[], board=np.full(shape, INF, np.int64),
+                   src_kind=np.zeros(shape, np.int8), src_from=np.full(shape, -1, np.int32),
+                   ride_arr=np.full(shape, INF, np.int64), ride_pat=np.full(shape, -1, np.int32),
+                   ride_row=np.full(shape, -1, np.int32), ride_bpos=np.full(shape, -1, np.int32),
+                   ride_apos=np.full(shape, -1, np.int32))
+
+
+def _walk_array(n: int, walks: dict[int, int]) -> np.ndarray:
+    out = np.full(n, INF, np.int64)
+    for s, w in walks.items():
+        out[s] = min(out[s], w)
+    return out
 
 
 def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], depart_s: int,
            max_rides: int, direct_s: int | None = None) -> RaptorResult:
-    """Earliest arrivals with 0..``max_rides`` rides (see the module docstring for the model).
+    """Earliest arrivals with 0..``max_rides`` rides (the module docstring gives the model), by
+    the Cython kernel :func:`twin._raptor.rounds`.
 
     Parameters
     ----------
@@ -276,36 +332,59 @@ def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], 
         Walking seconds from origin to destination, or None when walking all the way is not an
         option.
     """
+    try:
+        from twin import _raptor
+    except ImportError as exc:
+        from twin.errors import kernel_missing
+
+        raise kernel_missing("twin._raptor", exc) from None
+    f = net.flat()
+    n = net.tt.n_stops
+    res = RaptorResult.empty(max_rides, n)
+    target = np.empty(max_rides + 1, np.int64)
+    target_stop = np.empty(max_rides + 1, np.int32)
+    tbest = depart_s + direct_s if direct_s is not None else INF
+    _raptor.rounds(f["pat_ptr"], f["pat_stop"], f["pat_ntrip"], f["pat_toff"], f["times"],
+                   f["sp_ptr"], f["sp_pat"], f["sp_pos"], f["foot_ptr"], f["foot_to"], f["foot_w"],
+                   _walk_array(n, access), _walk_array(n, egress), int(depart_s), int(tbest), INF,
+                   res.board, res.src_kind, res.src_from, res.ride_arr, res.ride_pat, res.ride_row,
+                   res.ride_bpos, res.ride_apos, target, target_stop)
+    res.target, res.target_stop = target.tolist(), target_stop.tolist()
+    return res
+
+
+def raptor_python(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], depart_s: int,
+                  max_rides: int, direct_s: int | None = None) -> RaptorResult:
+    """:func:`raptor` in plain Python (the kernel's reference, and the readable version).
+
+    It runs at ≈ 300 Brașov queries/s; the kernel at tens of times that (see the benchmark).
+    """
     L = net.lists()
     stops_of, cols, stop_patterns, foot = L["stops"], L["cols"], L["stop_patterns"], L["foot"]
     n = net.tt.n_stops
+    res = RaptorResult.empty(max_rides, n)
     best_ride = [INF] * n           # local pruning: best arrival by vehicle in any round
     board = [INF] * n
-    src0: dict[int, tuple] = {}
     marked = set()
     for s, w in access.items():
-        t = depart_s + w
-        if t < board[s]:
-            board[s] = t
-            src0[s] = ("access", 0)
+        if depart_s + w < board[s]:
+            board[s] = depart_s + w
+            res.src_kind[0, s] = 1
             marked.add(s)
+    res.board[0] = board
     tbest = depart_s + direct_s if direct_s is not None else INF
-    res = RaptorResult(target=[tbest], target_stop=[-1], ride=[{}], board_src=[src0],
-                       board=[board])
-    for _k in range(1, max_rides + 1):
-        if not marked:
-            break
+    res.target, res.target_stop = [tbest], [-1]
+    for k in range(1, max_rides + 1):
         prev = board
         board = prev.copy()
         ride: dict[int, tuple] = {}
-        src: dict[int, tuple] = {}
+        tstop = -1
         # the patterns to scan, each from its earliest marked stop
         start: dict[int, int] = {}
         for s in marked:
             for p, i in stop_patterns[s]:
                 if i < start.get(p, INF):
                     start[p] = i
-        arrived = []
         for p, i0 in start.items():
             st = stops_of[p]
             pc = cols[p]
@@ -319,38 +398,33 @@ def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], 
                     arr = col[t]
                     if arr < best_ride[s] and arr < tbest:
                         best_ride[s] = arr
-                        ride[s] = (p, t, board_pos, i)
-                        arrived.append(s)
+                        ride[s] = (arr, p, t, board_pos, i)
                 r = prev[s]
                 if r < INF and (t == ntrip or r <= col[t]):
-                    t2 = bisect.bisect_left(col, r)
+                    t2 = bisect.bisect_left(col, r, 0, t)
                     if t2 < t:
                         t, board_pos = t2, i
-        # vehicle arrivals: ready to board there, footpaths and egress from there
-        arrived_set = set(arrived)
+        # vehicle arrivals: ready to board there, egress and footpaths from there
         marked = set()
-        tstop = -1
-        for s in arrived_set:
-            arr = cols[ride[s][0]][ride[s][3]][ride[s][1]]
+        for s, (arr, p, t, b, i) in ride.items():
+            res.ride_arr[k, s], res.ride_pat[k, s], res.ride_row[k, s] = arr, p, t
+            res.ride_bpos[k, s], res.ride_apos[k, s] = b, i
             if arr < board[s]:
                 board[s] = arr
-                src[s] = ("ride", 0)
+                res.src_kind[k, s] = 2
                 marked.add(s)
             e = egress.get(s)
             if e is not None and arr + e < tbest:
                 tbest, tstop = arr + e, s
-        for s in arrived_set:
-            arr = cols[ride[s][0]][ride[s][3]][ride[s][1]]
+        for s, (arr, *_) in ride.items():
             for q, w in foot[s]:
                 if arr + w < board[q]:
                     board[q] = arr + w
-                    src[q] = ("foot", s)
+                    res.src_kind[k, q], res.src_from[k, q] = 3, s
                     marked.add(q)
+        res.board[k] = board
         res.target.append(tbest)
         res.target_stop.append(tstop)
-        res.ride.append(ride)
-        res.board_src.append(src)
-        res.board.append(board)
     return res
 
 
@@ -554,63 +628,64 @@ class Planner:
         for k, tk in enumerate(res.target):
             if tk >= last:
                 continue
-            j = self._journey(net, res, k, access, egress, direct, depart_s, t0)
+            out.append(self._journey(net, res, k, access, egress, direct, depart_s, t0))
             last = tk
-            if j is not None:
-                out.append(j)
         return out
 
-    def earliest_arrivals(self, origin, destination, depart_s: int, day: date, max_rides: int = 4) -> list[int]:
+    def earliest_arrivals(self, origin, destination, depart_s: int, day: date, max_rides: int = 4,
+                          *, kernel: bool = True) -> list[int]:
         """Earliest arrival (service-day seconds, ``INF`` unreachable) with 0..max_rides rides —
-        the raw figures the validation compares."""
+        the raw figures the validation compares; ``kernel=False`` runs :func:`raptor_python`."""
         access, egress, direct = self.endpoints(origin, destination)
-        res = raptor(self.network(day), access, egress, depart_s, max_rides, direct)
-        t = res.target + [res.target[-1]] * (max_rides + 1 - len(res.target))
-        return t
+        search = raptor if kernel else raptor_python
+        return search(self.network(day), access, egress, depart_s, max_rides, direct).target
 
-    def _journey(self, net, res: RaptorResult, k: int, access, egress, direct, depart_s, t0) -> Journey | None:
+    def _journey(self, net, res: RaptorResult, k: int, access, egress, direct, depart_s, t0) -> Journey:
+        """Rebuild the journey of round ``k`` backwards from the destination (legs in order)."""
         tt = self.tt
-        at = lambda s: at_seconds(t0, s)
+
+        def at(seconds) -> datetime:
+            return at_seconds(t0, int(seconds))
+
         if k == 0:
             dep, arr = at(depart_s), at(depart_s + direct)
             return Journey([Leg("walk", dep, arr)], dep, arr, 0)
         legs: list[Leg] = []
         s = res.target_stop[k]
-        cols = net.lists()["cols"]
-        p, row, bpos, apos = res.ride[k][s]
-        arr_s = cols[p][apos][row]
+        arr_s = int(res.ride_arr[k, s])
         if egress[s]:
             legs.append(Leg("walk", at(arr_s), at(arr_s + egress[s]), tt.stop_id[s], tt.stop_name[s]))
         rnd = k
         while True:
-            p, row, bpos, apos = res.ride[rnd][s]
-            st = net.pattern_stops[p]
+            p, row = int(res.ride_pat[rnd, s]), int(res.ride_row[rnd, s])
+            bpos, apos = int(res.ride_bpos[rnd, s]), int(res.ride_apos[rnd, s])
+            times = net.pattern_times[p]
             trip = int(net.pattern_trip[p][row])
-            b = int(st[bpos])
-            legs.append(Leg("ride", at(cols[p][bpos][row]), at(cols[p][apos][row]),
+            b = int(net.pattern_stops[p][bpos])
+            dep_b = int(times[row, bpos])
+            legs.append(Leg("ride", at(dep_b), at(times[row, apos]),
                             tt.stop_id[b], tt.stop_name[b], tt.stop_id[s], tt.stop_name[s],
                             tt.route_short[net.pattern_route[p]], tt.trip_headsign[trip], tt.trip_id[trip]))
-            dep_b = cols[p][bpos][row]
-            # how was b reached (ready to board) by round rnd - 1?
+            # how was b reached, ready to board, by round rnd - 1? (the last round that improved it)
             r = rnd - 1
-            while r > 0 and b not in res.board_src[r]:
+            while r > 0 and res.src_kind[r, b] == 0:
                 r -= 1
-            kind, frm = res.board_src[r][b]
-            if kind == "access":
-                w = access[b]
-                if w:
-                    legs.append(Leg("walk", at(dep_b - w), at(dep_b), None, "",
+            kind = int(res.src_kind[r, b])
+            if kind == 1:
+                if access[b]:
+                    legs.append(Leg("walk", at(dep_b - access[b]), at(dep_b), None, "",
                                     tt.stop_id[b], tt.stop_name[b]))
                 break
-            if kind == "foot":
-                pa, ra, _, aa = res.ride[r][frm]
-                t_alight = cols[pa][aa][ra]
-                w = res.board[r][b] - t_alight
-                legs.append(Leg("walk", at(t_alight), at(t_alight + w), tt.stop_id[frm], tt.stop_name[frm],
+            if kind == 3:
+                frm = int(res.src_from[r, b])
+                t_alight = int(res.ride_arr[r, frm])
+                legs.append(Leg("walk", at(t_alight), at(res.board[r, b]), tt.stop_id[frm], tt.stop_name[frm],
                                 tt.stop_id[b], tt.stop_name[b]))
                 s = frm
-            else:
+            elif kind == 2:
                 s = b
+            else:  # pragma: no cover - a bug, not an input
+                raise AssertionError(f"RAPTOR labels lost at stop {b}, round {r}")
             rnd = r
         legs.reverse()
         rides = sum(g.kind == "ride" for g in legs)

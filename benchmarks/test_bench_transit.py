@@ -1,0 +1,90 @@
+"""Journey planner: RAPTOR (twin/transit.py) vs the brute-force baseline, on RATBV's feed.
+
+Contenders: the Cython kernel (``raptor``), the same rounds in plain Python (``raptor_python``)
+and the brute force. The same 200 random Brașov queries (points near random stops, leaving 05:00–23:00 on a Tuesday,
+up to 3 transfers, footpaths within 400 m by straight line × 1.3) go to each contender; the
+access and egress walks are computed once beforehand, so both time the search alone.
+``queries_per_s`` is earliest-arrival queries (the whole Pareto profile over 0–4 rides) per
+second of wall time on one core. ``test_plan_end_to_end`` adds finding the walks and building
+the journeys' legs (what the chatbot or mode choice would call).
+
+The baseline (``tests/transit_reference.py``) scans every stop time of every running trip in
+each round, vectorised with numpy.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from benchmarks.conftest import SHARED
+from tests.test_transit import brasov_queries
+from tests.transit_reference import BruteForce
+from twin.gtfs import load_gtfs
+from twin.transit import Planner, raptor, raptor_python, service_start
+
+FEED = SHARED / "gtfs" / "brasov_ratbv_gtfs.zip"
+DAY = date(2026, 3, 24)
+GROUP = "transit: 200 Brașov earliest-arrival queries (0-4 rides)"
+
+
+@pytest.fixture(scope="module")
+def setup():
+    if not FEED.exists():
+        pytest.fail(f"real city data missing: {FEED}")
+    tt = load_gtfs(FEED)
+    planner = Planner(tt)
+    net = planner.network(DAY)
+    queries = brasov_queries(tt, 200, seed=2026)
+    prepared = [(*planner.endpoints(o, d), dep) for o, d, dep in queries]
+    return tt, planner, net, queries, prepared
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_raptor(benchmark, setup):
+    _, _, net, _, prepared = setup
+    net.flat()
+
+    def run():
+        return [raptor(net, a, e, dep, 4, direct).target for a, e, direct, dep in prepared]
+
+    out = benchmark.pedantic(run, rounds=5, iterations=1)
+    benchmark.extra_info["queries_per_s"] = len(prepared) / benchmark.stats.stats.mean
+    benchmark.extra_info["reached_by_bus"] = sum(t[-1] < t[0] for t in out)
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_raptor_pure_python(benchmark, setup):
+    _, _, net, _, prepared = setup
+    net.lists()
+
+    def run():
+        return [raptor_python(net, a, e, dep, 4, direct).target for a, e, direct, dep in prepared]
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info["queries_per_s"] = len(prepared) / benchmark.stats.stats.mean
+
+
+@pytest.mark.benchmark(group=GROUP)
+def test_brute_force_baseline(benchmark, setup):
+    tt, _, net, _, prepared = setup
+    bf = BruteForce(tt, net.day, net.foot_from, net.foot_to, net.foot_s)
+
+    def run():
+        return [bf.earliest_arrivals(a, e, dep, 4, direct) for a, e, direct, dep in prepared]
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info["queries_per_s"] = len(prepared) / benchmark.stats.stats.mean
+
+
+@pytest.mark.benchmark(group="transit: 200 Brașov plans, walks and legs included")
+def test_plan_end_to_end(benchmark, setup):
+    _, planner, _, queries, _ = setup
+    t0 = service_start(DAY)
+
+    def run():
+        return [planner.plan(o, d, (t0 + timedelta(seconds=dep)).replace(tzinfo=None)) for o, d, dep in queries]
+
+    out = benchmark.pedantic(run, rounds=3, iterations=1)
+    benchmark.extra_info["queries_per_s"] = len(queries) / benchmark.stats.stats.mean
+    benchmark.extra_info["journeys"] = sum(len(js) for js in out)
