@@ -207,6 +207,15 @@ def test_twin_study_runs_both_sides_paired_and_prints_the_comparison(tmp_path):
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert log.stat().st_mtime_ns == before
+    # ... and only an exact match is reused: another population, seed or study setting is run anew
+    from twin.city import load_city
+    from twin_app.study import already_run
+
+    demo = load_city("demo")
+    plan = dict(city="demo", population=600, hours=6, replications=2, study=["fast"])
+    assert already_run(plan_study("new_ambulance_station", **plan)[0], st / "baseline", demo)
+    for change in ({"population": 601}, {"seed": 7}, {"study": ["fast", "horizon_x2"]}, {"replications": 3}):
+        assert not already_run(plan_study("new_ambulance_station", **plan | change)[0], st / "baseline", demo), change
     assert "confounded: none" in again.stdout and "responders.extra_stations: [] → [{…}]" in again.stdout
     assert re.search(r"MDD", again.stdout) and "placed: " in again.stdout
 
