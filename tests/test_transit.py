@@ -320,3 +320,28 @@ def test_raptor_result_rounds_never_get_worse(tmp_path):
     acc, eg, direct = planner.endpoints("S0", "S35")
     res = raptor(net, acc, eg, 5 * 3600, 5, direct)
     assert all(b <= a for a, b in zip(res.target, res.target[1:]))
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_raptor_with_many_rounds_equals_a_time_ordered_dijkstra(tmp_path, seed):
+    """A second, round-free check: with enough rounds RAPTOR's earliest arrival equals a
+    label-setting search over (stop, walked/rode) states in time order."""
+    from tests.transit_reference import dijkstra_earliest_arrival
+
+    tt = random_feed(tmp_path / f"h{seed}", seed)
+    planner = Planner(tt, max_access_m=400, max_walk_only_m=600)
+    net = planner.network(TUESDAY)
+    rng = np.random.default_rng(seed)
+    reached = 0
+    for _ in range(80):
+        o = (LON0 + rng.uniform(-1, 6) * DLON, LAT0 + rng.uniform(-1, 6) * DLAT)
+        d = (LON0 + rng.uniform(-1, 6) * DLON, LAT0 + rng.uniform(-1, 6) * DLAT)
+        dep = int(rng.integers(5 * 3600, 10 * 3600))
+        access, egress, direct = planner.endpoints(o, d)
+        res = raptor(net, access, egress, dep, 12, direct).target
+        assert res[-1] == res[-2]                      # no journey needs 12 rides here
+        dj = dijkstra_earliest_arrival(tt, TUESDAY, net.foot_from, net.foot_to, net.foot_s,
+                                       access, egress, dep, direct)
+        assert min(res[-1], INF) == min(dj, BF_INF), (o, d, dep)
+        reached += res[-1] < INF
+    assert reached > 40

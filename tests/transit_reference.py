@@ -83,3 +83,49 @@ class BruteForce:
             ready = new_ready
             out.append(best)
         return out
+
+
+def dijkstra_earliest_arrival(tt, day: date, foot_from, foot_to, foot_s, access: dict, egress: dict,
+                              depart_s: int, direct_s: int | None = None) -> int:
+    """Earliest arrival with any number of rides, by a label-setting (Dijkstra) search over
+    states ``(stop, how the traveller got there)`` in time order — no rounds at all.
+
+    A state is *walked* (at the stop after the access walk or a footpath: may only board) or
+    *rode* (just alighted: may board, take one footpath, or walk to the destination). Popping the
+    earliest state, boarding means every trip that leaves that stop at or after that time, and
+    every later stop of such a trip becomes a *rode* state at the trip's time there.
+    """
+    import heapq
+
+    running = tt.trips_on(day)
+    visits: dict[int, list] = {}            # stop -> [(departure, pattern, row, position)]
+    for p in range(tt.n_patterns):
+        for row, t in enumerate(tt.pattern_trips[p]):
+            if running[t]:
+                for i, s in enumerate(tt.pattern_stops[p][:-1]):
+                    visits.setdefault(int(s), []).append((int(tt.pattern_times[p][row, i]), p, row, i))
+    foot: dict[int, list] = {}
+    for a, b, w in zip(np.asarray(foot_from).tolist(), np.asarray(foot_to).tolist(), np.asarray(foot_s).tolist()):
+        foot.setdefault(a, []).append((b, w))
+    best = depart_s + direct_s if direct_s is not None else INF
+    heap = [(depart_s + w, s, 0) for s, w in access.items()]
+    heapq.heapify(heap)
+    done = set()
+    while heap:
+        t, s, rode = heapq.heappop(heap)
+        if t >= best:
+            break
+        if (s, rode) in done:
+            continue
+        done.add((s, rode))
+        if rode:
+            if s in egress:
+                best = min(best, t + egress[s])
+            for q, w in foot.get(s, ()):
+                heapq.heappush(heap, (t + w, q, 0))
+        for dep, p, row, i in visits.get(s, ()):
+            if dep >= t:
+                times, stops = tt.pattern_times[p][row], tt.pattern_stops[p]
+                for j in range(i + 1, len(stops)):
+                    heapq.heappush(heap, (int(times[j]), int(stops[j]), 1))
+    return best
