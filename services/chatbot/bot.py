@@ -181,7 +181,7 @@ class Chatbot:
         s.intent, s.slots, s.asking, s.confirming = None, {}, None, False
         kind = u.alarm.kind if u.alarm is not None else "danger"
         level = u.alarm.level if u.alarm is not None else "clear"
-        return self._out(s, "emergency", u.confidence, {}, KB.emergency(kind, s.lang, plain),
+        return self._out(s, "emergency", u.confidence, dict(u.slots), KB.emergency(kind, s.lang, plain),
                          [{"type": "emergency_guidance", "number": "112", "level": level, "kind": kind}])
 
     def _fills(self, s: Session, text: str) -> bool:

@@ -144,7 +144,7 @@ STRONG: dict[str, re.Pattern] = {
 SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|iluminat\w*|lumin\w*) (?:\w+ ){0,3}ard\w*",
            r"\bard\w* (?:\w+ ){0,2}(?:bec\w*|felinar\w*|lamp\w*|lumin\w*)", r"\bfire (?:station|department|brigade)\w*",
            r"\bgas station\w*", r"\bbenzinari\w*", r"\bpolitia locala", r"\bstatia de pompieri", r"\bfire (?:exit|extinguisher|escape|safety|door|drill|hydrant)\w*",
-           r"\bdying to\b", r"\b(?:could|might|may|will) get hurt", r"\bs-?ar putea rani", r"\bse poate rani", r"\bfire insurance",
+           r"\bdying to\b", r"\bbataie de joc", r"\bbatai de cap", r"\b(?:could|might|may|will) get hurt", r"\bs-?ar putea rani", r"\bse poate rani", r"\bfire insurance",
            r"\basigurare\w* (?:\w+ )?incendiu", r"\bmor de (?:ras|foame|curiozitate|plictiseala|sete)", r"\b(?:nearly|almost) (?:crash|hit)\w*",
            r"\baproape (?:sa )?(?:se )?(?:loveasca|ciocneasca|accident\w*)", r"\bshoot\w* (?:a |the )?(?:film|movie|video|photos?|scene)",
            r"\barse? (?:\w+ ){0,2}bec\w*", r"\bsediu\w* (?:\w+ )?pompier\w*", r"\b(?:car|phone|laptop) battery is dead", r"\bdead (?:battery|tree|pigeon|bird|animal|rat|cat|dog|end)", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b")

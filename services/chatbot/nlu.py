@@ -46,11 +46,14 @@ CATEGORY_RULES = [
                         r"locul de handicap|disabled spot|\bparking (across|on|in front)|driveway|parcheaza|parcheaz"),
     ("public_transport", r"statia de autobuz|statie de autobuz|statia|statie|autobuz|refugiu|bus stop|bus shelter|"
                          r"\bbus(es)?\b|tramvai|troleibuz|shelter"),
-    ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina"),
+    ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina|\blights?\b|"
+                    r"\bdark\b|intuneric"),
     ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni"),
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood"),
-    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere"),
-    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tomberon"),
+    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|drilling|"
+              r"manele|lătr|latra|barking"),
+    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
+                "furniture|sofa|mattress|saltea|gunoaie"),
     ("green_space", r"iarba|\bparc(ul)?\b|copac|crengi|spatiu(l)? verde|banca din parc|grass|\btree|branch|\bpark\b|"
                     r"green area|gazon|\bbench|\bbanc(a|i)\b|playground|loc de joaca|leagan"),
     ("pothole", r"groap|gropi|gaur|asfalt|trotuar|pavaj|pothole|\bhole|asphalt|sidewalk|pavement|crater|denivel"),
@@ -62,6 +65,8 @@ PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism 
                 ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
                                         r"residents?'? parking|parcare rezident|parcarea rezident"),
                 ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
+                             r"mansard|extinder|\bextension|\bloft\b|\bgaraj|\bgarage|\banexa|construiesc|"
+                             r"sa construiesc|to build|demola|demolish|"
                              r"permit for an extension|autorizatia de construire")]
 # a fine (amendă, proces-verbal): paid like a tax, but it is not one
 FINE = re.compile(r"\bamend\w*|\bfines?\b|\bparking ticket|\bproces(?:ul)?[- ]verbal|\bcontraventi\w*|"
@@ -75,10 +80,17 @@ DOMAIN = re.compile(
     r"apa|water|zgomot|noise|ajutor|help|urgent|operator|om\b|human|person|multum|mersi|thank|buna|salut|hello|\bhi\b|"
     r"revedere|bye|nota|feedback|serviciu|service|masin|\bcar\b|teren|land|cladir|casa|house|property|copac|tree|"
     r"semafor|sign|canal|pipe|santier|construct|ghiseu|office|telefon|phone|adresa|address|unde e|where is|gaz|foc|fire|"
-    r"accident|\bnr\b|#\d|\d{2,}")
+    r"accident|\bnr\b|#\d|\d{2,}|gropi|gaur|trotuar|asfalt|pavaj|pothole|pavement|ghen|tomberon|\bbins?\b|"
+    r"chatbot|\bbot\b|aplicati|\bapp\b|raspuns|answer|misunderst|intele|fix|repar|rezolv|amend|fine\b|"
+    r"vecin|neighbo|cartier|bloc|district|parc\b|trecere|crossing|semn|lampa|lamp|iluminat|stalp|"
+    r"\bpe [a-z]{4,}ului\b|\bpe [a-z]{4,}ilor\b")
 STREET_PREFIX = r"(?:strada|str|bulevardul|bulevardu|bdul|b-dul|bd|blvd|calea|cal|aleea|al|piata|pta|soseaua|sos|splaiul|intrarea)"
 # words after which a bare street name may follow ("pe Mureșenilor", "on Lunga")
 BARE_CUES = {"pe", "on", "din", "in", "la", "near", "along", "langa", "at"}
+# everyday words that some street is also called: never a bare street name ("a căzut pe scări")
+BARE_STOP = {"scari", "scara", "jos", "drum", "drumul", "camp", "gara", "piata", "centru", "parc", "pod", "lac", "deal",
+             "vale", "munte", "balcon", "acoperis", "trotuar", "strada", "bloc", "blocul", "casa", "etaj", "lift",
+             "statie", "statia", "pod", "pasaj", "pasarela", "scoala", "biserica", "spital", "the", "my", "our", "road"}
 RO_WORDS = set("si este e pe la vreau care cum unde nu cu de pentru pt sa mea meu va rog am o un din ce cand mai "
                "buna ziua multumesc mersi salut cererea sesizare imi sunt ati aveti ma se iar asta acum deja "
                "vine trece pleaca unde cat cate mi ne le lui ei el ea da bine pa ms multam nici".split())
@@ -302,6 +314,10 @@ class SlotExtractor:
                 if re.search(rx, f):
                     slots["category"] = cat
                     break
+        if intent == "emergency":                          # where it happens, for the 112 call
+            street, _ = self.street(text)
+            if street:
+                slots["street"] = street
         if intent == "report_issue":
             street, number = self.street(text)
             if street:
@@ -365,7 +381,8 @@ class SlotExtractor:
             if tok in BARE_CUES:                     # "pe Mureșenilor 5", "on Lunga": no kind word
                 for k in range(i + 2, min(i + 4, len(tokens) + 1)):
                     span = tokens[i + 1:k]
-                    if not any(t in self.district_words or t.isdigit() for t in span) and len(" ".join(span)) >= 5:
+                    if not any(t in self.district_words or t.isdigit() or t in BARE_STOP for t in span) \
+                            and len(" ".join(span)) >= 5:
                         cands.append((i + 1, k, 92.0, i + 1))
         stop = {"pe", "in", "la", "de", "din", "on", "at", "near", "the", "a", "e", "o", "un", "si", "cu", "nr", "."}
         best = (0.0, None, None)
@@ -405,15 +422,19 @@ class SlotExtractor:
         if not self.stop_keys:
             return None
         tokens = re.sub(r"[^a-z0-9 ]+", " ", fold_text(text)).split()
-        best = (0.0, None, 0)
+        best = (0.0, None, 0, False)
         for n in (3, 2, 1):
             for i in range(len(tokens) - n + 1):
                 span = " ".join(tokens[i:i + n])
                 if len(span) < 4:
                     continue
                 m = process.extractOne(span, self.stop_keys, scorer=fuzz.ratio, score_cutoff=90)
-                if m and (m[1] > best[0] or (m[1] == best[0] and n > best[2])):
-                    best = (m[1], self.stops[m[0]], n)
+                # the stop one leaves from ("de la X", "din X", "from X", "stația X") beats a destination
+                origin = i > 0 and tokens[i - 1] in ("la", "din", "from", "statia", "statie", "stop", "at") and \
+                    not (tokens[i - 1] == "la" and i > 1 and tokens[i - 2] not in ("de",)) or \
+                    (i > 1 and tokens[i - 2:i] == ["de", "la"])
+                if m and (origin, m[1], n) > (best[3], best[0], best[2]):
+                    best = (m[1], self.stops[m[0]], n, origin)
         return best[1]
 
 
@@ -439,6 +460,9 @@ class Understander:
             nxt = ranked[1] if len(ranked) > 1 else ("out_of_scope", 0.0)
             if conf < 0.6 and nxt[1] >= 0.2:
                 intent, conf = nxt
+        elif conf < 0.6 and intent not in ("greeting", "thanks", "goodbye") and not DOMAIN.search(f) \
+                and len(f.split()) <= 2:
+            conf = min(conf, 0.3)                            # "hmm asta": too vague to act on; ask
         elif conf < 0.6 and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3:
             # a real question outside the city hall's world; a vague "hmm asta" is asked about instead
             intent, conf = "out_of_scope", 1.0 - conf
