@@ -247,8 +247,9 @@ def test_twin_run_takes_study_settings_so_hand_made_runs_can_match(tmp_path):
 # asks for (emergencies ×10, reports ×80) are raised further on BOTH sides with --set, so that a
 # day of 1,000 citizens still has emergencies in every district and crews that are busy (about
 # 630 requests a day: at half that, the crews are rarely all busy and the effect is in the noise).
-# Each test takes 1.5–2.5 min on the shared 2-core machine under load (see the session report):
-# two sides × 3 replications of a Brașov day; the station and the closure share one baseline.
+# Two sides × 3 replications of a Brașov day each; the station and the closure share one baseline.
+# Measured on the shared 2-core machine at load ≈3: station 42 s (+28 s loading Brașov into the
+# session's empty city cache), closure 28 s, crews 52 s; at load ≈12 they took 90–220 s.
 
 BRASOV_ALL = "osm/brasov_all_highways.osm.bz2"
 POP, REPS = 1000, 3
