@@ -6,6 +6,7 @@ round; RAPTOR must give IDENTICAL earliest arrivals for every number of rides, o
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -123,6 +124,10 @@ def test_pareto_set_trades_a_transfer_for_an_earlier_arrival(tiny):
     assert direct.arrival == datetime(2026, 3, 24, 8, 50, tzinfo=TZ)
     assert [(g.kind, g.route, g.from_stop, g.to_stop) for g in change.legs] == [
         ("ride", "1", "A", "B"), ("walk", "", "B", "D"), ("ride", "2", "D", "C")]
+    d = change.as_dict()
+    assert json.loads(json.dumps(d)) == d and d["transfers"] == 1
+    assert [g.get("route") for g in d["legs"]] == ["1", None, "2"]
+    assert d["legs"][0]["departure"] == "2026-03-24T08:00:00+02:00"
     walk = change.legs[1]
     assert walk.departure == datetime(2026, 3, 24, 8, 10, tzinfo=TZ)
     # 170 m straight line × 1.3 detour at 1.4 m/s ≈ 158 s, well inside the 5 min to the bus
@@ -283,6 +288,7 @@ def test_brasov_journeys_match_the_timetable_leg_by_leg(ratbv):
             assert j.departure >= depart and j.arrival >= j.departure
             for a, b in zip(j.legs, j.legs[1:]):
                 assert a.arrival <= b.departure
+                assert not (a.kind == b.kind == "walk")       # walks never chain
                 assert a.to_stop == b.from_stop or (a.kind == b.kind == "ride" and a.to_stop == b.from_stop)
             assert sum(g.kind == "ride" for g in j.legs) == j.rides
             for g in j.legs:

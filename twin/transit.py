@@ -471,6 +471,18 @@ class Journey:
     def transfers(self) -> int:
         return max(self.rides - 1, 0)
 
+    def as_dict(self) -> dict:
+        """JSON-ready: ISO 8601 local times, legs as dicts (for the chatbot, an API, a log)."""
+        def leg(g: Leg) -> dict:
+            d = {"kind": g.kind, "departure": g.departure.isoformat(), "arrival": g.arrival.isoformat(),
+                 "from_stop": g.from_stop, "from_name": g.from_name, "to_stop": g.to_stop, "to_name": g.to_name}
+            if g.kind == "ride":
+                d |= {"route": g.route, "headsign": g.headsign, "trip": g.trip}
+            return d
+
+        return {"departure": self.departure.isoformat(), "arrival": self.arrival.isoformat(),
+                "rides": self.rides, "transfers": self.transfers, "legs": [leg(g) for g in self.legs]}
+
     def describe(self) -> str:
         """One line per leg, for people (the chatbot can phrase it its own way)."""
         out = []
