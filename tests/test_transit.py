@@ -30,6 +30,8 @@ from twin.transit import (
 LON0, LAT0 = 25.60, 45.64
 DLON, DLAT = 0.003203, 0.002248          # ≈ 250 m east, 250 m north at Brașov's latitude
 TUESDAY = date(2026, 3, 24)
+# the hand-made feed's stops are only 250-1000 m apart: keep walking short there
+STRICT = {"max_access_m": 300, "max_walk_only_m": 500}
 
 
 def _hms(s: int) -> str:
@@ -116,7 +118,7 @@ def tiny(tmp_path_factory):
 
 
 def test_pareto_set_trades_a_transfer_for_an_earlier_arrival(tiny):
-    planner = Planner(tiny)
+    planner = Planner(tiny, **STRICT)
     js = planner.plan("A", "C", datetime(2026, 3, 24, 7, 55))
     assert [j.transfers for j in js] == [0, 1]
     direct, change = js
@@ -140,21 +142,36 @@ def test_pareto_set_trades_a_transfer_for_an_earlier_arrival(tiny):
 
 def test_no_footpath_beyond_the_transfer_radius(tiny):
     """B→D is 170 m: with a 100 m radius the change is impossible and only line 3 remains."""
-    js = Planner(tiny, max_transfer_m=100).plan("A", "C", datetime(2026, 3, 24, 7, 55))
+    js = Planner(tiny, max_transfer_m=100, **STRICT).plan("A", "C", datetime(2026, 3, 24, 7, 55))
     assert [(j.transfers, j.arrival.time().isoformat()) for j in js] == [(0, "08:50:00")]
 
 
 def test_station_names_and_points(tiny):
-    planner = Planner(tiny)
+    planner = Planner(tiny, **STRICT)
     by_name = planner.plan("alpha", "GAMMA", datetime(2026, 3, 24, 7, 55))
     assert [j.arrival for j in by_name] == [j.arrival for j in planner.plan("A", "C", datetime(2026, 3, 24, 7, 55))]
     # from a point 100 m west of Alpha: a walk first, shifted to end when the bus leaves (with a
-    # 300 m access radius; with the default 800 m, walking on to Delta and line 2 is better)
-    js = Planner(tiny, max_access_m=300).plan((LON0 - 0.4 * DLON, LAT0), "C", datetime(2026, 3, 24, 7, 40))
+    # 300 m walking radius; with the default 800 m, line 1 and a walk from Beta to Gamma is better)
+    js = Planner(tiny, **STRICT).plan((LON0 - 0.4 * DLON, LAT0), "C", datetime(2026, 3, 24, 7, 40))
     first = js[-1].legs[0]
     assert first.kind == "walk" and first.to_stop == "A" and first.arrival == datetime(2026, 3, 24, 8, 0, tzinfo=TZ)
-    far = planner.plan((LON0 - 0.4 * DLON, LAT0), "C", datetime(2026, 3, 24, 7, 40))
-    assert [(j.transfers, [g.route for g in j.legs if g.kind == "ride"]) for j in far] == [(0, ["2"])]
+    far = Planner(tiny, max_walk_only_m=500).plan((LON0 - 0.4 * DLON, LAT0), "C", datetime(2026, 3, 24, 7, 40))
+    assert [(j.transfers, [g.route for g in j.legs if g.kind == "ride"]) for j in far] == [(0, ["1"])]
+    assert [g.kind for g in far[0].legs] == ["walk", "ride", "walk"]
+
+
+def test_a_named_stop_is_a_place_people_walk_to_and_from(tiny):
+    """To Gamma (by id) with the default 800 m walks: line 1 to Beta and a 560 m walk beat
+    changing to line 2 (08:25); with 300 m, only Gamma's own platform counts."""
+    js = Planner(tiny, max_walk_only_m=500).plan("Alpha", "C", datetime(2026, 3, 24, 7, 55))
+    assert [(j.rides, [g.kind for g in j.legs]) for j in js] == [(1, ["ride", "walk"])]
+    walk = js[0].legs[1]
+    assert (walk.from_stop, walk.to_stop, js[0].legs[0].route) == ("B", None, "1")
+    assert datetime(2026, 3, 24, 8, 10, tzinfo=TZ) < js[0].arrival < datetime(2026, 3, 24, 8, 25, tzinfo=TZ)
+    # from Beta by name, the walk comes first: to Delta for line 2
+    js = Planner(tiny, max_walk_only_m=100).plan("Beta", (LON0 + 4 * DLON, LAT0 + DLAT), datetime(2026, 3, 24, 8, 5))
+    assert [(g.kind, g.to_stop) for g in js[0].legs] == [("walk", "D"), ("ride", "C")]
+    assert [j.rides for j in Planner(tiny, **STRICT).plan("Alpha", "C", datetime(2026, 3, 24, 7, 55))] == [1, 2]
 
 
 def test_walking_all_the_way_when_close(tiny):

@@ -557,8 +557,10 @@ class Planner:
 
     # ---- places --------------------------------------------------------------------------------
     def _place(self, place, role: str) -> tuple[float, float, dict[int, int] | None]:
-        """(lon, lat, fixed stops) of an origin/destination: a ``(lon, lat)`` pair, a stop index,
-        a GTFS ``stop_id`` or a station name (all its platforms, no walk)."""
+        """(lon, lat, own stops) of an origin/destination: a ``(lon, lat)`` pair, a stop index,
+        a GTFS ``stop_id`` or a station name (all its platforms). A stop or station is a place
+        like any other (its position, or its platforms' mean): its own platforms are reached
+        without a walk, other stops by walking (:meth:`endpoints`)."""
         tt = self.tt
         if isinstance(place, (tuple, list)) and len(place) == 2:
             try:
@@ -598,14 +600,16 @@ class Planner:
         return {int(s): int(w) for s, w in zip(near, secs) if w >= 0}
 
     def endpoints(self, origin, destination) -> tuple[dict, dict, int | None]:
-        """Access walks, egress walks and the walk-only seconds (None: too far) of a query."""
+        """Access walks, egress walks and the walk-only seconds (None: too far) of a query.
+
+        Walks go to every stop within ``max_access_m`` of the place; a stop or station given by
+        name or id is also reached in 0 s (all its platforms)."""
         olon, olat, ofix = self._place(origin, "origin")
         dlon, dlat, dfix = self._place(destination, "destination")
-        access = ofix if ofix is not None else self._walks(olon, olat, True)
-        egress = dfix if dfix is not None else self._walks(dlon, dlat, False)
+        access = self._walks(olon, olat, True) | (ofix or {})
+        egress = self._walks(dlon, dlat, False) | (dfix or {})
         direct = None
-        if ofix is None and dfix is None and \
-                float(haversine_m(olon, olat, dlon, dlat)) <= self.max_walk_only_m:
+        if float(haversine_m(olon, olat, dlon, dlat)) <= self.max_walk_only_m:
             w = int(self.walker.times(olon, olat, dlon, dlat)[0])
             direct = w if w >= 0 else None
         return access, egress, direct
