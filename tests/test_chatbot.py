@@ -546,3 +546,13 @@ def test_emergency_probe_recall_and_false_alarms():
     false_clear = [t for t in calm if (a := detect_emergency(t)) is not None and a.level == "clear"]
     assert len(em) == 60 and len(calm) == 50
     assert not missed and not false_clear, (missed, false_clear)
+
+
+@pytest.mark.parametrize("yes,no", [("da, vă rog", "nu acum"), ("go ahead", "never mind"), ("hai", "nah")])
+def test_confirmations_in_everyday_words(bot, yes, no):
+    bot.reply("cy-" + yes, "there is a pothole on Strada Lunga")
+    r = bot.reply("cy-" + yes, yes)
+    assert r["actions"] and r["actions"][0]["type"] == "open311_request"
+    bot.reply("cn-" + no, "there is a pothole on Strada Lunga")
+    r = bot.reply("cn-" + no, no)
+    assert r["actions"] == [] and r["awaiting"] is None

@@ -52,8 +52,10 @@ MAX_TEXT = 2000
 REQUIRED = {"report_issue": ("category", "street"), "request_status": ("request_id",), "pay_tax": ("tax_type",),
             "permit_apply": ("permit_type",), "permit_verify": ("permit_id",), "transport_schedule": ("stop",)}
 CONFIRM = ("report_issue", "pay_tax", "permit_apply")
-YES = re.compile(r"^\s*(da|sigur|confirm\w*|corect|ok|okay|yes|yep|sure|correct|y|d)\b", re.I)
-NO = re.compile(r"^\s*(nu|no|nope|anuleaza|cancel|n)\b", re.I)
+YES = re.compile(r"^\W*(da|dap|sigur|desigur|confirm\w*|corect|exact|ok|okay|oki|k|yes|yeah|yep|ya|sure|correct|y|d|"
+                 r"hai|bine|perfect|absolut|go ahead|do it|please do|of course|fa-?o|continua\w*|plateste|trimite)\b", re.I)
+NO = re.compile(r"^\W*(nu|no|nope|nah|anuleaza|anulez|cancel\w*|n|stop|renunt\w*|lasa|never ?mind|not now|"
+                r"nu acum|nu mai)\b", re.I)
 # chatbot category slot → Open311 service code (from agents.categories)
 CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "garbage": "sanitation",
                     "illegal_parking": "illegal_parking", "green_space": "parks", "road_sign": "road_signs",
