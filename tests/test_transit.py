@@ -174,6 +174,22 @@ def test_a_named_stop_is_a_place_people_walk_to_and_from(tiny):
     assert [j.rides for j in Planner(tiny, **STRICT).plan("Alpha", "C", datetime(2026, 3, 24, 7, 55))] == [1, 2]
 
 
+def test_night_trips_of_the_day_before_are_searched_after_midnight(tmp_path):
+    """A trip at 24:10-24:30 of Tuesday's service runs at 00:10-00:30 on Wednesday morning."""
+    stops = [("A", "A", LON0, LAT0), ("B", "B", LON0 + 16 * DLON, LAT0)]
+    lines = [("N1", [(["A", "B"], [24 * 3600 + 600, 24 * 3600 + 1800])])]
+    planner = Planner(load_gtfs(write_feed(tmp_path / "n", stops, lines)))
+    js = planner.plan("A", "B", datetime(2026, 3, 25, 0, 5))
+    assert [(j.legs[0].route, j.departure, j.arrival) for j in js] == [
+        ("N1", datetime(2026, 3, 25, 0, 10, tzinfo=TZ), datetime(2026, 3, 25, 0, 30, tzinfo=TZ))]
+    # before midnight the same trip is Tuesday's 24:10 (Wednesday 00:10) too
+    assert [j.arrival for j in planner.plan("A", "B", datetime(2026, 3, 24, 23, 50))] == \
+        [datetime(2026, 3, 25, 0, 30, tzinfo=TZ)]
+    # missed it: the next is Wednesday's own 24:10, on Thursday
+    assert [j.arrival for j in planner.plan("A", "B", datetime(2026, 3, 25, 0, 15))] == \
+        [datetime(2026, 3, 26, 0, 30, tzinfo=TZ)]
+
+
 def test_walking_all_the_way_when_close(tiny):
     js = Planner(tiny).plan((LON0, LAT0), (LON0 + DLON, LAT0), datetime(2026, 3, 24, 12, 0))
     assert [(j.rides, [g.kind for g in j.legs]) for j in js] == [(0, ["walk"])]

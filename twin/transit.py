@@ -26,8 +26,9 @@ The model (what the brute force in ``tests/transit_reference.py`` reproduces ind
   time per stop; RATBV's feed gives the same for both). A vehicle can be boarded when the
   traveller is at the stop at or before its departure; there is no minimum change time.
   GTFS times are seconds after the service day's "noon minus 12 h", so times past 24:00:00 are
-  kept (> 86,400 s): a night trip runs on into the next morning. Trips of the previous service
-  day still running after midnight are not searched (this slice plans within one service day).
+  kept (> 86,400 s): a night trip runs on into the next morning. :func:`raptor` searches one
+  service day; :meth:`Planner.plan` also searches the day before while its night trips run,
+  from the same instant, and keeps the better arrival for each number of rides.
 * **walking.** Footpaths join stops within ``max_transfer_m`` (straight line, default 400 m).
   With a ``city`` their time is the walk-graph shortest path at ``walk_speed`` (the city's
   :meth:`router` ``("time", "walk")``) plus the straight-line snap from each stop to its nearest
@@ -207,6 +208,11 @@ class TransitNetwork:
     @property
     def n_patterns(self) -> int:
         return len(self.pattern_stops)
+
+    @property
+    def last_time(self) -> int:
+        """The latest time of any trip that day (seconds; past 86,400 for night trips)."""
+        return max((int(t.max()) for t in self.pattern_times if t.size), default=0)
 
     @property
     def n_trips(self) -> int:
@@ -637,18 +643,28 @@ class Planner:
         if not (isinstance(max_transfers, int) and 0 <= max_transfers <= 8):
             raise TransitError(f"max_transfers must be 0..8, got {max_transfers!r}")
         local = depart.replace(tzinfo=TZ) if depart.tzinfo is None else depart.astimezone(TZ)
-        net = self.network(local.date())
-        t0 = service_start(local.date())
-        depart_s = int((local.astimezone(UTC) - t0.astimezone(UTC)).total_seconds())
         access, egress, direct = self.endpoints(origin, destination)
-        res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
+        # today's service day, and yesterday's while its night trips (GTFS times past 24:00)
+        # still run: each searched from the same instant, the better arrival per round kept
+        searches = []
+        for back in (0, 1):
+            day = local.date() - timedelta(days=back)
+            net = self.network(day)
+            t0 = service_start(day)
+            depart_s = int((local.astimezone(UTC) - t0.astimezone(UTC)).total_seconds())
+            if back and depart_s > net.last_time:
+                continue
+            res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
+            searches.append((net, res, t0, depart_s))
         out: list[Journey] = []
         last = INF
-        for k, tk in enumerate(res.target):
-            if tk >= last:
+        for k in range(max_transfers + 2):
+            took = min(searches, key=lambda q: q[1].target[k] - q[3])   # seconds after leaving
+            net, res, t0, depart_s = took
+            if res.target[k] >= INF or res.target[k] - depart_s >= last:
                 continue
             out.append(self._journey(net, res, k, access, egress, direct, depart_s, t0))
-            last = tk
+            last = res.target[k] - depart_s
         return out
 
     def earliest_arrivals(self, origin, destination, depart_s: int, day: date, max_rides: int = 4,
