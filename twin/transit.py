@@ -212,7 +212,9 @@ class TransitNetwork:
     @property
     def last_time(self) -> int:
         """The latest time of any trip that day (seconds; past 86,400 for night trips)."""
-        return max((int(t.max()) for t in self.pattern_times if t.size), default=0)
+        if "last_time" not in self._lists:
+            self._lists["last_time"] = max((int(t.max()) for t in self.pattern_times if t.size), default=0)
+        return self._lists["last_time"]
 
     @property
     def n_trips(self) -> int:
