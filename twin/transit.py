@@ -44,7 +44,8 @@ Data are numpy struct-of-arrays (stops, patterns, per-pattern trip × stop time 
 footpaths). The rounds run in the Cython kernel :mod:`twin._raptor` over flat copies of them:
 profiling the same rounds in plain Python (:func:`raptor_python`, kept as the readable
 reference) showed all the time in the interpreted loop — ≈ 540 Brașov queries/s against the
-kernel's ≈ 8,000/s (``benchmarks/test_bench_transit.py``, 0–4 rides each, on this 2-core machine).
+kernel's ≈ 8,000/s (``benchmarks/test_bench_transit.py``, 0–4 rides each, on a 2-core machine
+at load ≈ 4; ≈ 4,000/s at load ≈ 5.5).
 
 The core stays self-contained: this module imports only the standard library, numpy,
 ``twin.errors``, ``twin._raptor`` and ``twin.routing`` (the latter only when a city is given).
