@@ -25,7 +25,7 @@ main { padding: 8px 24px 40px; }
 .field { display: flex; flex-direction: column; min-width: 120px; } .field.wide { min-width: 320px; }
 .kpis { display: flex; gap: 12px; flex-wrap: wrap; margin: 8px 0; }
 .kpi { border: 1px solid #888; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
-.kpi-label { font-size: 0.85em; color: #333; } .kpi-value { font-size: 1.5em; font-weight: bold; }
+.kpi-label { font-size: 0.85em; color: #333; } .kpi-hint { font-size: 0.75em; color: #333; max-width: 220px; } .kpi-value { font-size: 1.5em; font-weight: bold; }
 .clock { font-family: monospace; font-size: 1.2em; padding: 0 8px; }
 button, .button { background: #fff; color: #0b3d63; border: 2px solid #0b3d63; border-radius: 4px; padding: 6px 14px;
   cursor: pointer; font-size: 1em; text-decoration: none; display: inline-block; }
@@ -127,19 +127,56 @@ def create_app(ctx: Context) -> Dash:
     return app
 
 
+def wsgi_server(app: Dash, host: str, port: int, threads: int = 8):
+    """A production WSGI server (waitress) for ``app``, bound but not yet serving.
+
+    Waitress writes no line per request (the City page polls once a second, which Flask's
+    development server logged every time) and prints no "development server" warning; only
+    its warnings and errors reach the log.
+
+    Parameters
+    ----------
+    app : Dash
+        The control room (:func:`create_app`).
+    host, port : str, int
+        Where to listen; ``port`` 0 takes a free port (read it from ``server.effective_port``).
+    threads : int
+        Request threads: the 1 Hz map refresh, the lab's progress and page loads run at once.
+    """
+    import logging
+
+    from waitress import create_server
+
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    return create_server(app.server, host=host, port=port, threads=threads, ident="SmartCity Twin")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: str = "runs", live_scenario: str | None = None,
           city: str = "demo", population: int | None = None, speed: float = 60.0,
-          services_url: str | None = None) -> None:
-    """Run the control room (``twin dash``) until interrupted."""
+          services_url: str | None = None, start_hour: float | None = 7.5) -> None:
+    """Run the control room (``twin dash``) behind waitress (:func:`wsgi_server`) until interrupted.
+
+    The live twin first jumps to ``start_hour`` (07:30, the morning rush; ``None``: midnight),
+    so the City page opens on a city that moves rather than one asleep.
+    """
     live = None
     if live_scenario:
         from dash_app.live import LiveTwin
         from scenarios import load_scenario
 
-        live = LiveTwin(load_scenario(live_scenario, city=city, population=population), speed=speed).start()
+        live = LiveTwin(load_scenario(live_scenario, city=city, population=population), speed=speed)
+        if start_hour is not None:
+            live.jump_to(start_hour)
+        live.start()
     ctx = Context(runs_dir, live=live, city=city, services_url=services_url)
     app = create_app(ctx)
+    server = None
     try:
-        app.run(host=host, port=port, debug=False)
+        server = wsgi_server(app, host, port)
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        if server is not None:
+            server.close()
         ctx.close()

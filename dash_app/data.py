@@ -9,11 +9,35 @@ and the contacts table is not read.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 OSM_CREDIT = "© OpenStreetMap contributors"
+TZ = ZoneInfo("Europe/Bucharest")
+TZ_LABEL = "Brașov time"          # what every time shown in the control room is, said next to it
+
+
+def local(t: datetime | None) -> str | None:
+    """A stored time (naive UTC, as the services and ledger stores keep them) as Brașov local
+    time, ``"2026-03-02 08:15 EET"`` (EEST in summer), so no page ever shows UTC unlabelled.
+
+    Parameters
+    ----------
+    t : datetime or None
+        Naive (taken as UTC) or timezone-aware.
+
+    Returns
+    -------
+    str or None
+        ``None`` for ``None``.
+    """
+    if t is None:
+        return None
+    aware = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+    return aware.astimezone(TZ).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def list_runs(root: str | Path) -> list[dict]:
@@ -72,7 +96,8 @@ def _sqlite(path: Path):
 
 
 def requests_table(run: str | Path) -> list[dict]:
-    """The run's Open311 requests: id, category, stage, district, SLA due and breach, times."""
+    """The run's Open311 requests: id, category, stage, district, SLA due and breach, and times
+    in Brașov local time (:func:`local`)."""
     from sqlalchemy import select
 
     from services.store import service_requests as r
@@ -83,8 +108,7 @@ def requests_table(run: str | Path) -> list[dict]:
     with eng.connect() as conn:
         rows = conn.execute(select(*cols).order_by(r.c.id)).mappings().all()
     eng.dispose()
-    return [{k: (v.isoformat(sep=" ", timespec="minutes") if hasattr(v, "isoformat") else v) for k, v in row.items()}
-            for row in rows]
+    return [{k: (local(v) if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
 
 
 def request_history(run: str | Path, request_id: int) -> list[dict]:
@@ -98,11 +122,12 @@ def request_history(run: str | Path, request_id: int) -> list[dict]:
         rows = conn.execute(select(s.c.at, s.c.stage, s.c.status, s.c.note, s.c.by)
                             .where(s.c.request_id == int(request_id)).order_by(s.c.at, s.c.id)).mappings().all()
     eng.dispose()
-    return [{**row, "at": row["at"].isoformat(sep=" ", timespec="minutes")} for row in rows]
+    return [{**row, "at": local(row["at"])} for row in rows]
 
 
 def ledger_tables(run: str | Path, limit: int = 50) -> dict:
-    """Recent anchored batches and payments (payer shown as its hash only)."""
+    """Recent anchored batches and payments (payer shown as its hash only; ``paid_at`` in Brașov
+    local time)."""
     from sqlalchemy import select
 
     from ledger.store import batches, payments
@@ -116,7 +141,8 @@ def ledger_tables(run: str | Path, limit: int = 50) -> dict:
                                 payments.c.amount_bani, payments.c.paid_at, payments.c.batch_id, payments.c.idx)
                          .order_by(payments.c.id.desc()).limit(limit)).mappings().all()
     eng.dispose()
-    return {"batches": [dict(x) for x in b], "payments": [dict(x) for x in p]}
+    pays = [{**x, "paid_at": local(datetime.fromtimestamp(x["paid_at"], UTC))} for x in p]
+    return {"batches": [dict(x) for x in b], "payments": pays}
 
 
 def verify_receipt(run: str | Path, receipt_id: str) -> dict:

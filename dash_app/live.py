@@ -14,6 +14,16 @@ from collections import deque
 
 import numpy as np
 
+#: The moment the City page jumps to: 07:30, when the morning commute fills the roads.
+RUSH_HOUR = 7.5
+
+
+def tz_abbrev(clock) -> str:
+    """The zone abbreviation (EET/EEST) of a naive Brașov local time, for labelled clocks."""
+    from dash_app.data import TZ
+
+    return clock.replace(tzinfo=TZ).strftime("%Z")
+
 
 class LiveTwin:
     """A scenario running in a background thread (see the module docstring).
@@ -62,6 +72,30 @@ class LiveTwin:
         with self.lock:
             return list(self.telemetry.get(device, ()))
 
+    def jump_to(self, hour: float = RUSH_HOUR) -> float:
+        """Simulate, as fast as the machine can, up to the next ``hour`` o'clock of the simulated
+        day (the next day's if it has passed), so the map shows a busy city instead of a
+        sleeping one. The twin stays consistent: every event up to then happens, just unwatched.
+
+        Parameters
+        ----------
+        hour : float
+            Local time of day to reach, in hours (``7.5`` is 07:30, the morning rush).
+
+        Returns
+        -------
+        float
+            The simulated hours it advanced.
+        """
+        if not 0 <= hour < 24:
+            raise ValueError(f"hour: {hour!r} is not a time of day in [0, 24)")
+        with self.lock:
+            tw = self.twin
+            since_midnight = (tw.clock.hour * 3600 + tw.clock.minute * 60 + tw.clock.second) / 3600
+            ahead = (hour - since_midnight) % 24
+            tw.run(ahead)
+            return ahead
+
     def start(self) -> "LiveTwin":
         self._thread.start()
         return self
@@ -99,7 +133,8 @@ class LiveTwin:
             order = np.argsort(moving_ids, kind="stable")
             if len(order) > self.max_points:             # evenly spaced over the citizens' ids
                 order = order[np.linspace(0, len(order) - 1, self.max_points).round().astype(np.int64)]
-            out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S"), "sim_h": round(tw.now / 3600, 3),
+            out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S ") + tz_abbrev(tw.clock),
+                   "sim_h": round(tw.now / 3600, 3),
                    "citizens": {"lon": mlon[order].tolist(), "lat": mlat[order].tolist()},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),
                    "units": self._fleet("responders", "unit_mobility"),

@@ -18,10 +18,14 @@ STATUS_COLOUR = {"ok": PALETTE["green"], "faulty": PALETTE["vermillion"], "silen
 TEXT = "#1a1a1a"
 
 
-def card(label: str, value, ident: str) -> html.Div:
-    return html.Div([html.Div(label, className="kpi-label"), html.Div("–" if value is None else str(value), id=ident,
-                                                                      className="kpi-value")],
-                    className="kpi", role="status", **{"aria-label": label})
+def card(label: str, value, ident: str, hint: str | None = None) -> html.Div:
+    """A KPI card: the label, the value (``ident`` is the value's id, for updates) and, when
+    given, what the number means (shown under the value and as a tooltip)."""
+    parts = [html.Div(label, className="kpi-label"),
+             html.Div("–" if value is None else str(value), id=ident, className="kpi-value")]
+    if hint:
+        parts.append(html.Div(hint, className="kpi-hint"))
+    return html.Div(parts, className="kpi", role="status", title=hint or label, **{"aria-label": label})
 
 
 def road_trace(city) -> go.Scattergl:

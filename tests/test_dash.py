@@ -177,8 +177,13 @@ def test_desk_and_sensors_pages_show_the_runs_requests_devices_and_topics(dash_d
     dash_duo.start_server(create_app(ctx))
     dash_duo.driver.get(dash_duo.server_url + "/desk")
     dash_duo.wait_for_contains_text("#desk-summary", "requests", timeout=30)
-    dash_duo.wait_for_element("#desk-table td", timeout=20).click()
+    dash_duo.wait_for_element("#desk-table .ag-row .ag-cell", timeout=20).click()
     dash_duo.wait_for_contains_text("#desk-history", "Request", timeout=20)
+    # times are local and say so: the grid's header and every timeline entry name the zone
+    assert "requested (Brașov time)" in dash_duo.find_element("#desk-table .ag-header").text
+    import re
+
+    assert re.search(r"\d\d:\d\d EES?T — received", dash_duo.find_element("#desk-history").text)
     dash_duo.driver.get(dash_duo.server_url + "/sensors")
     dash_duo.wait_for_element("#sensors-graph .js-plotly-plot", timeout=30)
     live_points = ("const el = document.querySelector('#sensors-live-graph .js-plotly-plot');"
@@ -190,6 +195,29 @@ def test_desk_and_sensors_pages_show_the_runs_requests_devices_and_topics(dash_d
     assert n >= 2
     dash_duo.wait_for_contains_text("#sensors-topics", "telemetry", timeout=30)
     dash_duo.wait_for_contains_text("#sensors-anomalies", "precision", timeout=60)
+    _no_errors(dash_duo)
+
+
+def test_city_page_jumps_to_the_morning_rush_labels_time_and_kpis_and_draws_devices_beneath_people(dash_duo, ctx):
+    """The City page opened at midnight offers the morning rush: one click and the clock reads
+    07:30 Brașov time with citizens on the move; KPI cards carry the catalogue's labels and
+    units; devices are drawn small, faint and below the citizens."""
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.wait_for_contains_text("#city-clock", "EET", timeout=20)
+    assert "Brașov time" in dash_duo.find_element(".clock").text
+    assert "Emergency response time, median" in dash_duo.find_element(".kpis").text     # catalogue label
+    dash_duo.wait_for_contains_text("#kpi-open_requests", "requests", timeout=20)       # value with its unit
+    dash_duo.wait_for_element("#city-map .js-plotly-plot", timeout=20)
+    order = dash_duo.driver.execute_script(
+        "return document.querySelector('#city-map .js-plotly-plot').data.map(t => t.name)")
+    assert order.index("devices") < order.index("citizens on the move")
+    dash_duo.find_element("#city-jump").click()
+    dash_duo.wait_for_contains_text("#city-clock", "07:3", timeout=60)
+    deadline, moving = time.time() + 20, 0
+    while time.time() < deadline and not moving:
+        moving = int(dash_duo.find_element("#city-moving").text.split()[0])
+        time.sleep(0.2)
+    assert moving > 0
     _no_errors(dash_duo)
 
 
@@ -207,7 +235,8 @@ def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo
         t0 = time.perf_counter()
         dash_duo.driver.get(dash_duo.server_url + "/")
         js = ("const el = document.querySelector('#city-map .js-plotly-plot');"
-              "return el && el._fullData && el._fullData.length > 1 ? el._fullData[1].x.length : 0;")
+              "const t = el && el._fullData ? el._fullData.find(d => d.name === 'citizens on the move') : null;"
+              "return t ? t.x.length : 0;")
         deadline = time.time() + 30
         points = 0
         while time.time() < deadline and not points:
@@ -233,8 +262,38 @@ def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo
         c.close()
 
 
+def test_stored_utc_times_are_shown_in_brasov_time_with_the_zone_named():
+    """The stores keep naive UTC; the control room shows Brașov time and says which (EET in
+    winter, UTC+2; EEST in summer, UTC+3) — the Service desk showed bare UTC before."""
+    from datetime import UTC, datetime
+
+    from dash_app.data import local
+
+    assert local(datetime(2026, 3, 1, 22, 0)) == "2026-03-02 00:00 EET"           # the day after, in Brașov
+    assert local(datetime(2027, 3, 29, 4, 37)) == "2027-03-29 07:37 EEST"
+    assert local(datetime(2026, 7, 1, 5, 0, tzinfo=UTC)) == "2026-07-01 08:00 EEST"
+    assert local(None) is None
+
+
+def test_tables_are_ag_grids_served_from_this_server_not_a_cdn(dash_duo, ctx):
+    """The deprecated DataTable is gone: the Service desk's table is an AG Grid, and every
+    script the page loads (AG Grid's included) comes from the control room itself."""
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/desk")
+    dash_duo.wait_for_element("#desk-table .ag-root", timeout=30)
+    srcs = dash_duo.driver.execute_script(
+        "return [...document.scripts].map(s => s.src).concat("
+        "[...document.querySelectorAll('link[href]')].map(l => l.href)).filter(Boolean)")
+    assert any("dash_ag_grid" in u for u in srcs)
+    assert [u for u in srcs if not u.startswith(dash_duo.server_url)] == []
+    assert dash_duo.driver.find_elements("css selector", ".dash-spreadsheet") == []
+    _no_errors(dash_duo)
+
+
 def test_twin_dash_command_serves_the_control_room(tmp_path):
-    """`twin dash` as the README gives it starts the app; bad options get a clear error."""
+    """`twin dash` as the README gives it starts the app behind waitress: no "development
+    server" warning and no log line per request (the City page polls every second); bad options
+    get a clear error."""
     import subprocess
     import sys
 
@@ -255,8 +314,13 @@ def test_twin_dash_command_serves_the_control_room(tmp_path):
         assert "SmartCity Twin — control room" in body
         layout = httpx.get(f"http://127.0.0.1:{port}/_dash-layout", timeout=10).json()
         assert "© OpenStreetMap contributors" in json.dumps(layout, ensure_ascii=False)
+        for _ in range(5):                                  # as the 1 Hz poll would
+            httpx.get(f"http://127.0.0.1:{port}/_dash-layout", timeout=10)
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        out, err = proc.communicate(timeout=20)
+    assert "development server" not in out + err and "WARNING" not in out + err
+    assert "_dash-layout" not in out + err and "GET /" not in out + err      # no per-request log lines
+    assert f"http://127.0.0.1:{port}/" in out
     bad = subprocess.run([sys.executable, "-m", "twin_app", "dash", "--port", "-3"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--port" in bad.stderr and "Traceback" not in bad.stderr

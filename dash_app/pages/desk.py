@@ -1,10 +1,19 @@
-"""Service desk: a run's Open311 requests as a sortable, filterable table (status, category,
-district, SLA), one request's timeline, and the SLA breaches."""
+"""Service desk: a run's Open311 requests as a sortable, filterable grid (status, category,
+district, SLA; times in Brașov local time, labelled), one request's timeline, and the SLA
+breaches."""
 from __future__ import annotations
 
-from dash import Input, Output, dash_table, dcc, html
+from dash import Input, Output, dcc, html
 
 from dash_app import data
+from dash_app.grid import columns, grid
+
+#: Header text of the request grid: times say which clock they are on.
+LABELS = {"service_code": "category", "requested_at": f"requested ({data.TZ_LABEL})",
+          "expected_at": f"due ({data.TZ_LABEL})", "closed_at": f"closed ({data.TZ_LABEL})",
+          "sla_breached": "past SLA"}
+NO_RUN = ("No finished run with a services store yet. Open the Scenario lab, press “Run” "
+          "(the defaults take about a minute), then come back: its requests appear here.")
 
 
 def run_picker(ctx, ident: str, need: str | None = None):
@@ -19,12 +28,12 @@ def layout(ctx):
         html.H1("Service desk"),
         html.Div([run_picker(ctx, "desk-run", "services.sqlite")], className="controls"),
         html.Div(id="desk-summary", role="status"),
-        dash_table.DataTable(id="desk-table", page_size=15, sort_action="native", filter_action="native",
-                             row_selectable=False, style_cell={"textAlign": "left", "fontFamily": "inherit"},
-                             style_data_conditional=[{"if": {"filter_query": "{sla_breached} = true"},
-                                                      "backgroundColor": "#fde0cc"}]),
+        html.P(f"All times are {data.TZ_LABEL} (Europe/Bucharest).", className="hint", id="desk-tz"),
+        grid("desk-table", page_size=15, labels=LABELS, selectable=True, filters=True,
+             row_style={"styleConditions": [{"condition": "params.data.sla_breached",
+                                             "style": {"backgroundColor": "#fde0cc"}}]}),
         html.H2("Timeline of the selected request"),
-        html.P("Select a cell in the table (click or arrow keys)."),
+        html.P("Select a row in the table (click it, or move with the arrow keys and press Space)."),
         html.Div(id="desk-history"),
         html.H2("SLA breaches"),
         html.Div(id="desk-breaches"),
@@ -32,13 +41,12 @@ def layout(ctx):
 
 
 def register(app, ctx):
-    @app.callback(Output("desk-table", "data"), Output("desk-table", "columns"), Output("desk-summary", "children"),
+    @app.callback(Output("desk-table", "rowData"), Output("desk-table", "columnDefs"), Output("desk-summary", "children"),
                   Output("desk-breaches", "children"), Input("desk-run", "value"))
     def load(run):
         if not run:
-            return [], [], "No finished run with a services store yet: run one in the Scenario lab.", ""
+            return [], [], html.P(NO_RUN, className="hint", id="desk-empty"), ""
         rows = data.requests_table(run)
-        cols = [{"name": c, "id": c} for c in (rows[0] if rows else {"id": 0})]
         breached = [r for r in rows if r["sla_breached"]]
         closed = [r for r in rows if r["status"] == "closed"]
         summary = f"{len(rows)} requests, {len(closed)} closed, {len(breached)} past their SLA."
@@ -47,14 +55,13 @@ def register(app, ctx):
             by[r["service_code"]] = by.get(r["service_code"], 0) + 1
         lst = html.Ul([html.Li(f"{k}: {v}") for k, v in sorted(by.items(), key=lambda kv: -kv[1])]) if by else \
             html.P("None.")
-        return rows, cols, summary, lst
+        return rows, columns(rows, LABELS), summary, lst
 
-    @app.callback(Output("desk-history", "children"), Input("desk-table", "active_cell"), Input("desk-run", "value"),
-                  Input("desk-table", "derived_viewport_data"))
-    def history(cell, run, view):
-        if not cell or not run or not view or cell["row"] >= len(view):
+    @app.callback(Output("desk-history", "children"), Input("desk-table", "selectedRows"), Input("desk-run", "value"))
+    def history(selected, run):
+        if not selected or not run:
             return html.P("No request selected.")
-        rid = view[cell["row"]]["id"]
+        rid = selected[0]["id"]
         h = data.request_history(run, rid)
         return html.Div([html.H3(f"Request {rid}"), html.Ol([
             html.Li(f"{x['at']} — {x['stage']} ({x['status']}){': ' + x['note'] if x['note'] else ''}"

@@ -21,9 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import plotly.graph_objects as go
-from dash import Input, Output, State, dash_table, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from dash_app import data
+from dash_app.grid import grid
 from dash_app.theme import PALETTE, map_layout, road_trace
 from scenarios import library_names, load_scenario
 from scenarios.schema import ScenarioError
@@ -104,11 +105,8 @@ def layout(ctx, search: str = ""):
 
 
 def kpi_table(rows: list[dict], ident: str):
-    cols = list(rows[0]) if rows else ["KPI"]
-    return dash_table.DataTable(id=ident, data=rows, columns=[{"name": c, "id": c} for c in cols],
-                                style_cell={"textAlign": "left", "fontFamily": "inherit"},
-                                style_data_conditional=[{"if": {"filter_query": "{significant} = yes"},
-                                                         "fontWeight": "bold"}], sort_action="native")
+    return grid(ident, rows, page_size=20, row_style={"styleConditions": [
+        {"condition": "params.data.significant === 'yes'", "style": {"fontWeight": "bold"}}]})
 
 
 def summary_rows(path) -> list[dict]:

@@ -2,9 +2,10 @@
 verifier (paste a receipt id: valid or not, and why), and a permit lookup."""
 from __future__ import annotations
 
-from dash import Input, Output, State, dash_table, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dash_app import data
+from dash_app.grid import grid
 from dash_app.pages.desk import run_picker
 
 
@@ -27,10 +28,7 @@ def layout(ctx):
 
 
 def _table(ident, rows):
-    cols = [{"name": c, "id": c} for c in (rows[0] if rows else {"id": 0})]
-    return dash_table.DataTable(id=ident, data=rows, columns=cols, page_size=10, sort_action="native",
-                                style_cell={"textAlign": "left", "fontFamily": "inherit", "maxWidth": "260px",
-                                            "overflow": "hidden", "textOverflow": "ellipsis"})
+    return grid(ident, rows, labels={"paid_at": f"paid ({data.TZ_LABEL})"})
 
 
 def register(app, ctx):
@@ -38,7 +36,8 @@ def register(app, ctx):
                   Input("ledger-run", "value"))
     def load(run):
         if not run:
-            return html.P("No finished run with a ledger yet."), ""
+            return html.P("No finished run with a ledger yet. Run a scenario with tax payments (e.g. "
+                          "tax_deadline_rush) from the Scenario lab, then choose it here.", className="hint"), ""
         t = data.ledger_tables(run)
         return _table("ledger-batch-table", t["batches"]), _table("ledger-payment-table", t["payments"])
 
