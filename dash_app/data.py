@@ -215,6 +215,29 @@ def devices(run: str | Path) -> list[str]:
                                         WHERE kind IN ('telemetry', 'device_state') ORDER BY 1""").fetchall()]
 
 
+def has_telemetry(run: str | Path) -> bool:
+    """Whether the run logged every device's readings (``sensors.log_telemetry: true``)."""
+    log = first_run(run) / "events.parquet"
+    return duckdb.sql(f"""SELECT count(*) FROM (SELECT 1 FROM read_parquet('{log.as_posix()}')
+                          WHERE kind = 'telemetry' LIMIT 1)""").fetchall()[0][0] > 0
+
+
+def fleet_summary(run: str | Path) -> dict:
+    """The hourly ``telemetry_summary`` every run logs, telemetry or not: per device type,
+    ``{type: {"h": hours, "ok": devices ok, "reports": packs received}}``."""
+    log = first_run(run) / "events.parquet"
+    rows = duckdb.sql(f"""SELECT entity, t / 3600, (payload->>'ok')::INT, (payload->>'reports')::INT
+                          FROM read_parquet('{log.as_posix()}') WHERE kind = 'telemetry_summary'
+                          ORDER BY entity, t""").fetchall()
+    out: dict = {}
+    for kind, h, ok, reports in rows:
+        d = out.setdefault(kind, {"h": [], "ok": [], "reports": []})
+        d["h"].append(h)
+        d["ok"].append(ok)
+        d["reports"].append(reports)
+    return out
+
+
 def device_series(run: str | Path, device: str) -> dict:
     """A device's readings ``{quantity: (hours, values)}`` and its state changes."""
     log = first_run(run) / "events.parquet"

@@ -221,6 +221,25 @@ def test_city_page_jumps_to_the_morning_rush_labels_time_and_kpis_and_draws_devi
     _no_errors(dash_duo)
 
 
+def test_sensors_page_plots_a_library_run_without_telemetry_and_explains_what_is_missing(
+        dash_duo, demo_city, tmp_path):
+    """A library scenario run as `twin run` runs it (no per-device telemetry logged): the Sensors
+    page plots the hourly fleet summary and says how to get a device's readings, instead of an
+    empty chart; without a live twin it says how to get one."""
+    run_scenario(load_scenario("baseline", population=300, hours=3), tmp_path / "runs" / "plain", city=demo_city)
+    c = Context(tmp_path / "runs")
+    dash_duo.start_server(create_app(c))
+    dash_duo.driver.get(dash_duo.server_url + "/sensors")
+    dash_duo.wait_for_contains_text("#sensors-no-telemetry", "Scenario lab", timeout=30)
+    n = dash_duo.driver.execute_script(
+        "const el = document.querySelector('#sensors-graph .js-plotly-plot');"
+        "return el && el.data ? el.data.reduce((a, t) => a + t.x.length, 0) : 0;")
+    assert n > 0
+    assert "no live twin" in dash_duo.find_element("main").text.lower()
+    _no_errors(dash_duo)
+    c.close()
+
+
 def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo, demo_city, tmp_path):
     # (citizens without a bus line drive when their household has a car, so fewer are on the
     # road at once than when they walked for hours: 120,000 keep more than 10,000 moving)
