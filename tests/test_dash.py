@@ -240,6 +240,26 @@ def test_sensors_page_plots_a_library_run_without_telemetry_and_explains_what_is
     c.close()
 
 
+def test_city_page_on_brasov_draws_land_use_and_water_from_the_citys_own_extract(dash_duo, brasov, tmp_path):
+    """On Brașov the map lies on the city's land use, water and parks, read offline from
+    ../shared/data/osm/brasov.osm.pbf; the layer lies under the roads and people (SVG below WebGL)."""
+    live = LiveTwin(load_scenario("baseline", population=200, hours=1, gtfs="none"), city=brasov, speed=60)
+    c = Context(tmp_path / "runs", live=live.start())
+    try:
+        dash_duo.start_server(create_app(c))
+        dash_duo.wait_for_element("#city-map .js-plotly-plot", timeout=60)
+        layers = dash_duo.driver.execute_script(
+            "return document.querySelector('#city-map .js-plotly-plot').data"
+            ".filter(t => t.name.startsWith('land use')).map(t => [t.name, t.type, t.x.length]);")
+        names = {n: (kind, k) for n, kind, k in layers}
+        assert {"land use: water", "land use: parks and sports", "land use: residential"} <= set(names)
+        assert all(kind == "scatter" and k > 10 for kind, k in names.values())
+        _shot(dash_duo, "city-brasov")
+        _no_errors(dash_duo)
+    finally:
+        c.close()
+
+
 def test_city_page_with_10000_moving_agents_renders_and_keeps_up_at_1hz(dash_duo, demo_city, tmp_path):
     # (citizens without a bus line drive when their household has a car, so fewer are on the
     # road at once than when they walked for hours: 120,000 keep more than 10,000 moving)

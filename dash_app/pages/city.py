@@ -2,13 +2,15 @@
 Brașov time, play/pause, speed and a jump to the morning rush; KPI cards (labels and units from
 the KPI catalogue) refreshed about once a second from the running twin.
 
-Layers are drawn bottom to top: roads, devices (small, translucent), citizens, crews, units,
+Layers are drawn bottom to top: land use, water and parks of a real city
+(:mod:`dash_app.landuse`), roads, devices (small, translucent), citizens, crews, units,
 incidents — so the sensor grid never hides the people (click a legend entry to hide a layer)."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 from dash import Input, Output, Patch, dcc, html, no_update
 
+from dash_app.landuse import landuse_traces
 from dash_app.live import RUSH_HOUR
 from dash_app.theme import PALETTE, STATUS_COLOUR, card, map_layout, road_trace
 
@@ -59,7 +61,7 @@ def figure(live, snap) -> go.Figure:
     fig = go.Figure([road_trace(live.city)])
     c, u, w, i, d = snap["citizens"], snap["units"], snap["crews"], snap["incidents"], snap["devices"]
     fig.add_trace(go.Scattergl(x=d["lon"], y=d["lat"], mode="markers", name="devices", text=d["id"],
-                               marker={"size": 4, "symbol": "square", "opacity": 0.35,
+                               marker={"size": 3, "symbol": "square", "opacity": 0.3,
                                        "color": [STATUS_COLOUR[s] for s in d["status"]]}))
     fig.add_trace(go.Scattergl(x=c["lon"], y=c["lat"], mode="markers", name="citizens on the move",
                                marker={"size": 4, "color": PALETTE["sky"], "opacity": 0.8}, hoverinfo="skip"))
@@ -69,6 +71,9 @@ def figure(live, snap) -> go.Figure:
                                text=u["name"], marker={"size": 10, "symbol": "triangle-up", "color": PALETTE["blue"]}))
     fig.add_trace(go.Scattergl(x=i["lon"], y=i["lat"], mode="markers", name="open incidents", text=i["kind"],
                                marker={"size": 13, "symbol": "x", "color": PALETTE["vermillion"]}))
+    # land use, water and parks from the city's own extract: SVG fills, which plotly paints under
+    # every WebGL trace above, and appended last so the 1 Hz patch's indices stay put
+    fig.add_traces(landuse_traces(live.city))
     return map_layout(fig, live.city)
 
 
