@@ -556,3 +556,28 @@ def test_confirmations_in_everyday_words(bot, yes, no):
     bot.reply("cn-" + no, "there is a pothole on Strada Lunga")
     r = bot.reply("cn-" + no, no)
     assert r["actions"] == [] and r["awaiting"] is None
+
+
+def test_references_in_the_formats_citizens_write():
+    from services.chatbot import references as R
+
+    assert R.request_id(fold_text("ce se mai aude cu sesizarea mea nr. 50377?")) == "50377"
+    assert R.request_id(fold_text("stadiu #50377")) == "50377"
+    assert R.request_id(fold_text("am primit sr-2026-004512, s-a rezolvat?")) == "SR-2026-004512"
+    assert R.request_id(fold_text("bl. 12 ap. 4, cererea din 2026")) is None          # a block, a flat, a year
+    assert R.permit_id(fold_text("Mai este valabil certificatul de urbanism CU 2210/2025?")) == "CU 2210/2025"
+    assert R.permit_id(fold_text("verificati autorizatia pr-08812")) == "PR-08812"
+    assert R.permit_id(fold_text("is AC-2026-114 valid")) == "AC-2026-114"
+    lines = {"5M", "6", "17", "17B", "4"}
+    assert R.line(fold_text("Cât de des circulă 6-ul dimineaţa?"), lines) == "6"
+    assert R.line(fold_text("cand vine 5M"), lines) == "5M"
+    assert R.line(fold_text("linia 17 la ce ora trece"), lines) == "17"
+    assert R.dwelling(fold_text("str. Toamnei bl. 12 sc. A ap. 4")) == {"block": "12", "entrance": "A", "apartment": "4"}
+
+
+def test_streets_with_abbreviations_or_without_the_type_word(bot):
+    assert bot.understand("capacul de canal e spart pe cal. Bucuresti nr 20").slots["street"] == "Calea București"
+    assert bot.understand("masini parcate pe b-dul Victoriei").slots["street"] == "Bulevardul Victoriei"
+    u = bot.understand("e o groapa mare pe Muresenilor 5")
+    assert u.slots["street"] == "Strada Mureșenilor" and u.slots["number"] == "5"
+    assert "street" not in bot.understand("vecina a cazut pe scari si nu se misca").slots
