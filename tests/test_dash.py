@@ -231,9 +231,12 @@ def test_sensors_page_plots_a_library_run_without_telemetry_and_explains_what_is
     dash_duo.start_server(create_app(c))
     dash_duo.driver.get(dash_duo.server_url + "/sensors")
     dash_duo.wait_for_contains_text("#sensors-no-telemetry", "Scenario lab", timeout=30)
-    n = dash_duo.driver.execute_script(
-        "const el = document.querySelector('#sensors-graph .js-plotly-plot');"
-        "return el && el.data ? el.data.reduce((a, t) => a + t.x.length, 0) : 0;")
+    points = ("const el = document.querySelector('#sensors-graph .js-plotly-plot');"
+              "return el && el.data ? el.data.reduce((a, t) => a + t.x.length, 0) : 0;")
+    deadline, n = time.time() + 20, 0
+    while time.time() < deadline and not n:            # plotly draws after the callback returns
+        n = dash_duo.driver.execute_script(points)
+        time.sleep(0.2)
     assert n > 0
     assert "no live twin" in dash_duo.find_element("main").text.lower()
     _no_errors(dash_duo)
