@@ -366,3 +366,40 @@ def test_twin_dash_command_serves_the_control_room(tmp_path):
     assert f"http://127.0.0.1:{port}/" in out
     bad = subprocess.run([sys.executable, "-m", "twin_app", "dash", "--port", "-3"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--port" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_twin_dash_opens_the_live_city_at_the_morning_rush(tmp_path):
+    """`twin dash` (live twin on) opens the City page at 07:30 Brașov time with citizens on the
+    move, not at midnight when nothing moves for minutes."""
+    import re
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.serving import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "twin_app", "dash", "--port", str(port), "--population", "1000",
+                             "--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        url, deadline, ok = f"http://127.0.0.1:{port}", time.time() + 90, False
+        while time.time() < deadline and not ok:
+            try:
+                ok = httpx.get(url + "/", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        deps = httpx.get(url + "/_dash-dependencies", timeout=10).json()
+        route = next(d for d in deps if "page.children" in d["output"])
+        outs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in route["output"].strip(".").split("...")]
+        r = httpx.post(url + "/_dash-update-component", timeout=30, json={
+            "output": route["output"], "outputs": outs, "changedPropIds": ["url.pathname"], "state": [],
+            "inputs": [{"id": "url", "property": "pathname", "value": "/"},
+                       {"id": "url", "property": "search", "value": ""}]})
+        clock = re.search(r"\d\d:\d\d:\d\d EES?T", r.text).group(0)
+        moving = int(re.search(r"(\d+) moving of \d+", r.text).group(1))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert clock.startswith("07:3") and moving > 0, (clock, moving)
