@@ -56,7 +56,7 @@ def _ab(base: str, key: str, n: int, c: int, tmp) -> dict:
     out = subprocess.run(["ab", "-q", "-n", str(n), "-c", str(c), "-p", str(body), "-T",
                           "application/x-www-form-urlencoded", f"{base}/requests.json"],
                          capture_output=True, text=True, check=True).stdout
-    pct = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^\s+(\d+)%\s+(\d+)", out, re.M)}
+    pct = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"^\s+(\d+)%\s+(\d+)", out, re.MULTILINE)}
     return {"rate": float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1)),
             # ab counts a body whose length differs from the first one's as failed (every answer
             # names its own request id): only connect/receive/exception failures are failures
@@ -80,7 +80,7 @@ def test_generator_against_ab(benchmark, served, tmp_path):
     s = benchmark.pedantic(lambda: _twin(base, key, ab["rate"]), rounds=1)
     ab1 = _ab(base, key, 300, 1, tmp_path)
     half = _twin(base, key, ab["rate"] / 2)
-    post = lambda x: x["operations"]["POST requests"]  # noqa: E731
+    post = lambda x: x["operations"]["POST requests"]
     benchmark.extra_info.update(
         ab_rate=ab["rate"], ab_failed=ab["failed"], ab_non2xx=ab["non2xx"], ab_p50_ms=ab["p50_ms"],
         ab_p99_ms=ab["p99_ms"],
@@ -113,7 +113,7 @@ class _Fast(threading.Thread):
             try:
                 while True:
                     req = await reader.readuntil(b"\r\n\r\n")
-                    m = re.search(rb"content-length:\s*(\d+)", req, re.I)
+                    m = re.search(rb"content-length:\s*(\d+)", req, re.IGNORECASE)
                     if m:
                         await reader.readexactly(int(m.group(1)))
                     writer.write(head + body)
@@ -133,7 +133,7 @@ def test_two_workers_against_one(benchmark):
     fast = _Fast()
     fast.start()
     base = f"http://127.0.0.1:{fast.port}/open311/v2"
-    cmd = lambda w: TWIN + ["loadtest", "open311", "--url", base, "--rate", "4000", "--duration", "8",  # noqa: E731
+    cmd = lambda w: TWIN + ["loadtest", "open311", "--url", base, "--rate", "4000", "--duration", "8",
                             "--post-share", "0", "--max-in-flight", "128", "--workers", str(w), "--json"]
     one = json.loads(subprocess.run(cmd(0), capture_output=True, text=True, check=True).stdout)
     two = benchmark.pedantic(lambda: json.loads(subprocess.run(cmd(2), capture_output=True, text=True,

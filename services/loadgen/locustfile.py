@@ -32,7 +32,7 @@ from locust import events
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 from services.loadgen import open311_users
-from services.loadgen.open311_users import Citizen, Plan  # noqa: F401  (Citizen: the user class Locust runs)
+from services.loadgen.open311_users import Citizen, Plan
 from services.loadgen.schedule import from_config
 
 #: what this process's users measured, and, on the master, what the workers sent (``to_dict`` form)
@@ -132,7 +132,7 @@ def _init(environment, runner=None, **_kw) -> None:
 def _stop_when_done(environment) -> None:
     """Headless without ``--run-time``: stop once the schedule's time and the answers' timeout
     are over (on a master, after the workers' measurements came in), then quit."""
-    runner, cfg = environment.runner, CONFIG
+    runner = environment.runner
     if isinstance(runner, MasterRunner):
         runner.stop()
         end = time.time() + 15

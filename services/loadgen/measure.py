@@ -41,7 +41,7 @@ def percentiles(h: HdrHistogram) -> dict:
     n = h.get_total_count()
     if not n:
         return {"n": 0, "p50": None, "p90": None, "p95": None, "p99": None, "p99_9": None, "max": None, "mean": None}
-    ms = lambda us: round(us / 1000.0, 3)  # noqa: E731
+    ms = lambda us: round(us / 1000.0, 3)
     return {"n": int(n), "p50": ms(h.get_value_at_percentile(50)), "p90": ms(h.get_value_at_percentile(90)),
             "p95": ms(h.get_value_at_percentile(95)), "p99": ms(h.get_value_at_percentile(99)),
             "p99_9": ms(h.get_value_at_percentile(99.9)), "max": ms(h.get_max_value()),
@@ -109,7 +109,7 @@ class Recorder:
     # ---- travelling and merging --------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain JSON (histograms base64-encoded)."""
-        enc = lambda hs: {k: h.encode().decode("ascii") for k, h in hs.items()}  # noqa: E731
+        enc = lambda hs: {k: h.encode().decode("ascii") for k, h in hs.items()}
         return {"t0": self.t0, "scheduled": self.scheduled, "sent": self.sent, "completed": self.completed,
                 "ok": self.ok, "last_end": self.last_end, "latency": enc(self.latency), "service": enc(self.service),
                 "status": {op: {str(k): n for k, n in c.items()} for op, c in self.status.items()},

@@ -49,7 +49,7 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
         cp, out = Path(tmp) / "cfg.json", Path(tmp) / "out.json"
         cp.write_text(json.dumps(cfg))
         p = subprocess.run([sys.executable, "-m", "services.loadgen.mqtt_runner", str(cp), str(out)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         if not out.exists():
             raise RuntimeError(f"the MQTT load generator failed (exit {p.returncode}): {p.stderr[-800:]}")
         r = json.loads(out.read_text())

@@ -29,8 +29,8 @@ def main(argv: list[str]) -> int:
     member = argv[6] if len(argv) > 6 else "0"
     import numpy as np
 
-    from services.loadgen.measure import _hist, _us
     from sensors.bridge import make_client, parse_url
+    from services.loadgen.measure import _hist, _us
 
     broker = parse_url(url)
     seen = np.zeros(total, np.uint16)

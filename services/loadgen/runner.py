@@ -104,7 +104,8 @@ def run(cfg: dict, *, workers: int = 0, master: bool = False, expect_workers: in
         if report:
             args += ["--report", str(report)]
         with open(log or os.devnull, "w") as fh:
-            p = subprocess.run(args, stdout=fh, stderr=subprocess.STDOUT if log else subprocess.PIPE, text=True)
+            p = subprocess.run(args, stdout=fh, stderr=subprocess.STDOUT if log else subprocess.PIPE, text=True,
+                               check=False)
         if not out_path.exists():
             raise RuntimeError(f"the load generator failed (exit {p.returncode}): {(p.stderr or '')[-800:]}")
         out = json.loads(out_path.read_text())
@@ -203,7 +204,7 @@ def _main(argv: list[str]) -> int:
 def _end(runner, procs) -> None:
     try:
         runner.quit()
-    except Exception:  # noqa: BLE001 - best effort at shutdown
+    except Exception:  # noqa: BLE001, S110 - best effort at shutdown
         pass
     for p in procs:
         try:

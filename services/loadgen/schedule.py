@@ -99,7 +99,7 @@ class Schedule:
         if not 0 <= index < count:
             raise ValueError(f"worker index must be in [0, {count}), got {index}")
         sel = np.arange(index, len(self), count)
-        pick = lambda xs: [xs[i] for i in sel]  # noqa: E731
+        pick = lambda xs: [xs[i] for i in sel]
         return Schedule(self.t[sel], self.op[sel], self.lon[sel], self.lat[sel], pick(self.code),
                         pick(self.ref), pick(self.text), pick(self.lang), self.duration_s, self.source,
                         dict(self.meta, worker=index, workers=count))
@@ -152,7 +152,7 @@ def _load_events(path: Path) -> dict:
         raise ValueError(f"events file {path} does not exist (give a run's events.parquet or its folder)")
     try:
         tab = pq.read_table(path, columns=["t", "kind", "ref", "lon", "lat", "payload"])
-    except Exception as exc:  # pyarrow raises several kinds for a file that is not an event log
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a file that is not an event log
         raise ValueError(f"events file {path} is not a run's event log: {exc}") from None
     kinds = ("request_received", "chat_question", "tax_payment") + _STATUS_KINDS
     tab = tab.filter(pc.is_in(tab["kind"], value_set=__import__("pyarrow").array(kinds)))
