@@ -127,7 +127,7 @@ def test_replications_from_the_cli(tmp_path):
     assert out.returncode == 0, out.stderr
     meta = json.loads((tmp_path / "reps" / "replications.json").read_text())
     assert meta["seeds"] == [42, 43] and meta["runs"] == ["rep-00", "rep-01"]
-    assert "replications" in out.stdout and "requests_received" in out.stdout
+    assert "replications" in out.stdout and "Requests received (requests)" in out.stdout   # catalogue labels
 
 
 def test_sweep_on_a_local_dask_cluster_survives_a_dead_worker(tmp_path, monkeypatch):

@@ -39,8 +39,10 @@ QUERIES = {
         FROM ev WHERE kind = 'on_scene' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
     "payments_by_tax_day": """
         SELECT payload->>'tax_type' AS tax_type, CAST(floor(t / 86400) AS INTEGER) AS day, count(*) AS payments,
-               sum((payload->>'amount_bani')::BIGINT) / 100.0 AS amount_ron, count(DISTINCT entity) AS citizens
+               sum((payload->>'amount_bani')::BIGINT) / 100.0 AS amount_ron, count(*) AS citizens
         FROM ev WHERE kind = 'tax_payment' GROUP BY 1, 2 ORDER BY 1, 2""",
+    # a payment event names no payer (privacy by design), so each payment counts as one payer: a
+    # household pays a given tax at most once a day
 }
 MEASURES = {"requests_by_district_category_day": ("received", "closed", "median_resolution_h"),
             "emergencies_by_district_kind_day": ("emergencies", "median_response_min"),
