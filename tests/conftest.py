@@ -51,3 +51,25 @@ def brasov(_private_cache, brasov_drive_path):
     from twin.city import load_city
 
     return load_city(brasov_drive_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_locust_in_the_test_process():
+    """Locust's gevent monkey-patching must never reach the test process (see below)."""
+    import sys
+
+    yield
+    if "gevent" in sys.modules or "locust" in sys.modules:
+        pytest.fail("this test imported locust/gevent into the test process: run Locust in a process "
+                    "of its own (twin loadtest, locust -f) and import only its pure modules")
+
+
+def pytest_collection_finish(session):
+    """Locust's gevent monkey-patches sockets and threads of the whole process it is imported in;
+    in the test process that breaks every other test's event loop (schemathesis, uvicorn). The
+    load-generator tests therefore run Locust in processes of their own; this keeps it so."""
+    import sys
+
+    if "gevent" in sys.modules or "locust" in sys.modules:
+        raise pytest.UsageError("a test module imported locust/gevent into the test process: import "
+                                "services.loadgen modules that do not (measure, schedule, report, runner)")

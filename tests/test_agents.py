@@ -152,6 +152,7 @@ def test_feedback_after_a_closed_request(demo_city):
     assert all(1 <= e.payload["rating"] <= 5 for e in got)
 
 
+@pytest.mark.slow  # checks every edge of every trip of a day; runs in CI (-m slow)
 def test_every_trip_follows_graph_edges_including_buses(_private_cache):
     """Brașov with the RATBV timetable: car, walk and bus legs are chains of real edges."""
     from twin.city import load_city
@@ -295,6 +296,7 @@ def test_nearest_available_unit_is_dispatched(brasov):
     assert sent and sent[0].entity in {u.name for u in amb if u.station_node == target}
 
 
+@pytest.mark.slow  # determinism is in the default run as tests/test_engine.py's byte-identical event log
 def test_same_seed_same_population_and_events(tmp_path, demo_city):
     s = load_scenario("baseline", population=1500, hours=10.0, seed=9)
     a = run_scenario(s, out=tmp_path / "a", city=demo_city)

@@ -16,6 +16,7 @@ from twin_app.run import run_replications, run_scenario
 REPS = 3
 
 
+@pytest.mark.slow  # a 3-replication validation of the queueing figures; runs in CI (-m slow)
 def test_littles_law_holds_on_the_request_system(tmp_path, demo_city):
     sc = load_scenario("baseline", city="demo", population=4000, hours=72, seed=9,
                        demand={"report_multiplier": 40.0}, services={"counters_every_min": 10.0})
@@ -38,6 +39,7 @@ def station_sets(tmp_path_factory, demo_city):
     return root / "a", root / "b", b
 
 
+@pytest.mark.slow  # the demo-town twin of tests/test_study.py's Brașov station test
 def test_a_new_station_lowers_response_time_where_it_is_placed(station_sets):
     a, b, info = station_sets
     placed = info["runs"][0]["kpis"]["responders"]["extra_stations"][0]
@@ -76,6 +78,7 @@ def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path
     assert bad.returncode == 2 and "neither a run" in bad.stderr
 
 
+@pytest.mark.slow  # the demo-town twin of tests/test_study.py's Brașov crews test
 def test_more_crews_lower_resolution_time(tmp_path, demo_city):
     more = load_scenario("more_crews", replications=5, hours=36)
     few = more.services.model_copy(update={"staff": {d: 1 for d in more.services.staff}})
@@ -88,6 +91,7 @@ def test_more_crews_lower_resolution_time(tmp_path, demo_city):
     assert r["kpis"]["reports_filed"]["diff"] == 0              # same citizens, same problems (CRN)
 
 
+@pytest.mark.slow  # the demo-town twin of tests/test_study.py's Brașov closure test
 def test_closing_a_main_road_raises_response_time(tmp_path, demo_city):
     closed = load_scenario("road_closure", replications=REPS, hours=24)
     base = closed.model_copy(update={"closures": [], "name": "open_roads"})
@@ -105,6 +109,7 @@ def test_closures_name_a_bad_street_clearly(demo_city, tmp_path):
         run_scenario(sc, out=tmp_path / "r", city=demo_city)
 
 
+@pytest.mark.slow  # exhaustive: 9 scenarios × 2 cities over their whole timelines
 @pytest.mark.parametrize("where", ["demo", pytest.param("brasov", marks=pytest.mark.brasov)])
 @pytest.mark.parametrize("name", [n for n in library_names()])
 def test_every_library_scenario_runs_on_the_demo_city_and_brasov(name, where, tmp_path, request):
@@ -130,6 +135,7 @@ def test_replications_from_the_cli(tmp_path):
     assert "replications" in out.stdout and "Requests received (requests)" in out.stdout   # catalogue labels
 
 
+@pytest.mark.slow  # kills a Dask worker; Dask runs stay in the default run through twin study --workers
 def test_sweep_on_a_local_dask_cluster_survives_a_dead_worker(tmp_path, monkeypatch):
     from twin_app.sweep import sweep
 

@@ -9,7 +9,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from services.loadgen.mqtt_devices import loss_by_stage
+from services.loadgen.measure import loss_by_stage
 from services.loadgen.mqtt_runner import run_mqtt
 from tests.mqtt_broker import broker  # noqa: F401  (fixture)
 from tests.serving import TWIN, free_port

@@ -238,11 +238,11 @@ def test_locust_f_runs_the_shipped_locustfile_and_stops_by_itself(server, tmp_pa
     import sys
     from pathlib import Path
 
-    import services.loadgen.locustfile as lf
-
+    # the file's path, never an import: importing Locust monkey-patches this whole test process
+    locustfile = Path(__file__).resolve().parent.parent / "services" / "loadgen" / "locustfile.py"
     base, key = server
     before = _received(base)
-    out = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", lf.__file__, "--headless", "-u", "4",
+    out = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(locustfile), "--headless", "-u", "4",
                           "-r", "100", "--host", base, "--twin-rate", "10", "--twin-duration", "2",
                           "--twin-timeout", "2", "--twin-api-key", key, "--twin-report", str(tmp_path / "loc"),
                           "--loglevel", "WARNING"], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)

@@ -157,6 +157,7 @@ def test_every_received_report_is_notified_on_the_citizens_channel(service_run):
     assert all(n["entity"].startswith("citizen:") for n in notes)        # pseudonymous
 
 
+@pytest.mark.slow  # determinism is in the default run as tests/test_engine.py's byte-identical event log
 def test_services_run_is_deterministic(tmp_path, demo_city):
     logs = []
     for k in range(2):

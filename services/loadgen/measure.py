@@ -169,3 +169,12 @@ class Recorder:
             out.append({"second": s, "sent": sent, "completed": done, "ok": ok, "errors": err,
                         "latency_p50_ms": lat["p50"], "latency_p99_ms": lat["p99"], "latency_max_ms": lat["max"]})
         return out
+
+
+def loss_by_stage(sent: int, acked: int, delivered_unique: int, qos: int) -> dict:
+    """Which side lost what: ``not_acknowledged`` (sent, no PUBACK: the broker, or the way to it)
+    and ``acknowledged_not_delivered`` (the broker took it and no subscriber got it). At QoS 0
+    there is no PUBACK: everything not delivered is ``not_delivered``."""
+    if qos == 0:
+        return {"not_delivered": max(0, sent - delivered_unique)}
+    return {"not_acknowledged": max(0, sent - acked), "acknowledged_not_delivered": max(0, acked - delivered_unique)}

@@ -15,7 +15,7 @@ twin's device types), with its own paho client and client id:
   never acknowledged is counted as such.
 
 The measuring side (:mod:`services.loadgen.mqtt_sink`) is separate processes on a shared
-subscription; :func:`loss_by_stage` puts the two sides together.
+subscription; :func:`services.loadgen.measure.loss_by_stage` puts the two sides together.
 """
 from __future__ import annotations
 
@@ -160,10 +160,3 @@ def _pack(device: str, bt: float, readings: list[tuple]) -> list[dict]:
     return recs
 
 
-def loss_by_stage(sent: int, acked: int, delivered_unique: int, qos: int) -> dict:
-    """Which side lost what: ``not_acknowledged`` (sent, no PUBACK: the broker, or the way to it)
-    and ``acknowledged_not_delivered`` (the broker took it and no subscriber got it). At QoS 0
-    there is no PUBACK: everything not delivered is ``not_delivered``."""
-    if qos == 0:
-        return {"not_delivered": max(0, sent - delivered_unique)}
-    return {"not_acknowledged": max(0, sent - acked), "acknowledged_not_delivered": max(0, acked - delivered_unique)}

@@ -65,7 +65,7 @@ def _main(argv: list[str]) -> int:
     from locust.env import Environment
 
     from services.loadgen import mqtt_devices as md
-    from services.loadgen.measure import _hist, percentiles
+    from services.loadgen.measure import _hist, loss_by_stage, percentiles
 
     cfg = json.loads(Path(argv[0]).read_text())
     tmp = Path(argv[0]).parent
@@ -121,7 +121,7 @@ def _main(argv: list[str]) -> int:
          "acknowledged": plan.acked, "received": received, "delivered": unique, "duplicates": duplicates,
          "lost": max(0, plan.sent - unique), "achieved_rate": round(plan.sent / dur, 1),
          "delivered_rate": round(unique / dur, 1), "readings_per_s": round(unique * cfg["pack"] / dur, 1),
-         "loss_by_stage": md.loss_by_stage(plan.sent, plan.acked, unique, cfg["qos"]),
+         "loss_by_stage": loss_by_stage(plan.sent, plan.acked, unique, cfg["qos"]),
          "latency_ms": percentiles(delivery), "ack_latency_ms": percentiles(ack),
          "connections": {"connected": plan.connected, "failed": plan.connect_failed, "reconnects": plan.reconnects,
                          "connect_ms": percentiles(plan.connect_ms)},

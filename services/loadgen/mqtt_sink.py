@@ -12,7 +12,7 @@ histogram), and when ``STOP_FILE`` appears and nothing has arrived for a moment,
 
 The generator's side knows what it sent and what the broker acknowledged; with the sinks' union
 of what arrived, the report separates **not acknowledged by the broker** from **acknowledged and
-never delivered** (:func:`services.loadgen.mqtt_devices.loss_by_stage`).
+never delivered** (:func:`services.loadgen.measure.loss_by_stage`).
 """
 from __future__ import annotations
 
