@@ -60,9 +60,9 @@ def default_phrasebank() -> Path:
 
 def load_phrasebank(path: str | Path | None = None) -> dict[tuple[str, str], list[str]]:
     """``{(intent, lang): [text, ...]}`` from a phrase bank file (see the module docstring)."""
-    import json
     import string
 
+    from services.chatbot.evaluate import jsonl_lines
     from services.chatbot.training import INTENTS
 
     p = Path(path) if path else default_phrasebank()
@@ -70,13 +70,7 @@ def load_phrasebank(path: str | Path | None = None) -> dict[tuple[str, str], lis
         raise PhrasebankError(f"chatbot: the citizens' phrase bank {p} is missing (set chatbot.phrasebank to a "
                               f"JSONL file of {{lang, intent, text}}, or chatbot.enabled: false)")
     bank: dict[tuple[str, str], list[str]] = {}
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise PhrasebankError(f"{p}:{n}: not JSON ({exc.msg})") from None
+    for n, row in jsonl_lines(p, PhrasebankError):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
             raise PhrasebankError(f"{p}:{n}: 'text' must be a non-empty string")
         if row.get("lang") not in ("ro", "en"):

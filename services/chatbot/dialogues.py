@@ -32,10 +32,9 @@ and 112 guidance, overall, per language and per goal.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from services.chatbot.evaluate import EvalFileError
+from services.chatbot.evaluate import EvalFileError, jsonl_lines
 from twin.text import fold, street_key
 
 GOALS = {"file_request": ("category", "street"), "pay_tax": ("tax_type",), "request_status": ("request_id",),
@@ -49,13 +48,7 @@ def load_dialogues(path: str | Path) -> list[dict]:
     if not p.exists():
         raise EvalFileError(f"{path}: no such file")
     rows = []
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise EvalFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    for n, row in jsonl_lines(path):
         if not isinstance(row, dict):
             raise EvalFileError(f"{path}:{n}: a dialogue must be a JSON object")
         turns = row.get("turns")

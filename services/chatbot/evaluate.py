@@ -24,18 +24,26 @@ class EvalFileError(ValueError):
     """A labelled file that cannot be read; names the line and the field."""
 
 
+def jsonl_lines(path: str | Path, error: type[Exception] = None):
+    """``(line number, parsed object)`` of each non-blank line of a JSONL file; ``error`` (by
+    default :class:`EvalFileError`) names the file and line of one that is not JSON. Used by the
+    evaluation files, the dialogues and the citizens' phrase bank."""
+    error = error or EvalFileError
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except ValueError as exc:
+            raise error(f"{path}:{n}: not JSON ({exc.msg})") from None
+
+
 def load_jsonl(path: str | Path) -> list[dict]:
     rows = []
     p = Path(path)
     if not p.exists():
         raise EvalFileError(f"{path}: no such file")
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise EvalFileError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    for n, row in jsonl_lines(path):
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             raise EvalFileError(f"{path}:{n}: 'text' must be a string")
         if row.get("intent") not in INTENTS:
