@@ -234,6 +234,28 @@ def test_bad_options_name_the_option():
         Planner(None, walk_speed=0)
 
 
+# ---- GTFS loading ---------------------------------------------------------------------------------
+def test_a_feed_without_location_type_loads_every_row_as_a_stop(tiny, tmp_path):
+    """``location_type`` is optional in stops.txt (absent: every row is a stop); with it, stations
+    (1) are dropped and only stops (0 or empty) are kept."""
+    import shutil
+
+    src = tmp_path / "feed"
+    shutil.copytree(tiny.source, src)
+    rows = (src / "stops.txt").read_text().splitlines()
+    (src / "stops.txt").write_text("\n".join(",".join(r.split(",")[:4]) for r in rows) + "\n")
+    tt = load_gtfs(src)
+    assert tt.stop_id == tiny.stop_id and tt.n_trips == tiny.n_trips
+    assert [j.arrival for j in Planner(tt, **STRICT).plan("A", "C", datetime(2026, 3, 24, 7, 55))] == \
+        [j.arrival for j in Planner(tiny, **STRICT).plan("A", "C", datetime(2026, 3, 24, 7, 55))]
+    (src / "stops.txt").write_text((tmp_path / "feed" / "stops.txt").read_text()
+                                   + "ST,Station,45.64,25.60\n")
+    with_station = "\n".join(r + (",1" if r.startswith("ST,") else ",0" if r[0] != "s" else ",location_type")
+                              for r in (src / "stops.txt").read_text().splitlines()) + "\n"
+    (src / "stops.txt").write_text(with_station)
+    assert load_gtfs(src).stop_id == tiny.stop_id
+
+
 # ---- overtaking trips -----------------------------------------------------------------------------
 def test_overtaking_trips_are_split_into_fifo_patterns(tmp_path):
     """An express leaving later but arriving first: RAPTOR's 'earliest trip' at the boarding

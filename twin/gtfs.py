@@ -203,7 +203,9 @@ def load_gtfs(source: str | Path, city=None) -> Timetable:
         cal = table("calendar.txt", required=False)
         dates = table("calendar_dates.txt", required=False)
         agency = table("agency.txt", required=False)
-        stops = stops[stops.get("location_type", "0").isin(["", "0"])].reset_index(drop=True)
+        if "location_type" in stops:       # optional: absent means every row is a stop (0)
+            stops = stops[stops.location_type.isin(["", "0"])]
+        stops = stops.reset_index(drop=True)
         stop_index = {s: i for i, s in enumerate(stops.stop_id)}
         names = stops.stop_name.str.strip().tolist()
         station_name = sorted(set(names))
