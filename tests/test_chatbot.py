@@ -581,3 +581,22 @@ def test_streets_with_abbreviations_or_without_the_type_word(bot):
     u = bot.understand("e o groapa mare pe Muresenilor 5")
     assert u.slots["street"] == "Strada Mureșenilor" and u.slots["number"] == "5"
     assert "street" not in bot.understand("vecina a cazut pe scari si nu se misca").slots
+
+
+def test_sessions_are_bounded_by_count_and_idle_time(demo_bot):
+    """At most max_sessions conversations are kept (the least recently used goes first) and one
+    idle for session_ttl seconds of the assistant's clock is forgotten."""
+    from datetime import timedelta
+
+    now = [datetime(2026, 11, 23, 8, 0)]
+    b = Chatbot(area=demo_bot.area, model=demo_bot.nlu.model, clock=lambda: now[0], max_sessions=3, session_ttl=600)
+    assert b.reply("a", "vreau să raportez o groapă")["awaiting"] == "street"     # a question is pending
+    for sid in ("b", "c"):
+        b.reply(sid, "bună ziua")
+    b.reply("a", "bună")                                  # "a" used again: now "b" is the oldest
+    b.reply("d", "salut")
+    assert set(b.sessions) == {"a", "c", "d"} and len(b.sessions) == 3
+    now[0] += timedelta(seconds=601)
+    assert "a" not in b.sessions and len(b.sessions) == 0   # idle past the time-to-live
+    with pytest.raises(ValueError, match="max_sessions"):
+        Chatbot(area=demo_bot.area, model=demo_bot.nlu.model, max_sessions=0)

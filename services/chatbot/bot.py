@@ -31,6 +31,12 @@ is waiting for a yes/no. Each turn:
 Replies are in the citizen's language (Romanian or English; Hungarian speakers get Romanian),
 short and plain for citizens whose profile asks for plain language.
 
+Sessions are kept in a bounded cache (:class:`cachetools.TTLCache`): at most ``max_sessions``
+(10 000 by default; the least recently used one goes first when it is full), and a session idle
+for ``session_ttl`` seconds (1 hour, on the assistant's clock — simulated time in a run) is
+forgotten, so a server that talks to many citizens does not grow without end. A citizen who
+comes back after that starts a new conversation.
+
 A profile with ``"may_act": False`` (an anonymous caller of ``POST /chat``) is answered as
 usual, but the actions that change something (report_issue, pay_tax, permit_apply) are not
 done: the reply says an API key is needed (action ``{"type": "key_required"}``).
@@ -41,6 +47,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from services.chatbot import knowledge as KB
 from services.chatbot import references as R
@@ -106,10 +114,13 @@ class Chatbot:
         ``area`` (Brașov: the real one; the demo town: its synthetic one).
     threshold
         Minimum confidence to act on an intent.
+    max_sessions, session_ttl
+        Bound of the sessions kept (see the module docstring): how many, and after how many
+        idle seconds (on ``clock``) one is forgotten.
     """
 
     def __init__(self, *, hall=None, ledger=None, area=None, timetable=None, clock=None, model=None,
-                 threshold: float = 0.40, city=None):
+                 threshold: float = 0.40, city=None, max_sessions: int = 10_000, session_ttl: float = 3600.0):
         self.hall, self.ledger, self.area, self.timetable = hall, ledger, area, timetable
         self.clock = clock or (lambda: datetime.now(TZ))
         self.city = city
@@ -120,9 +131,17 @@ class Chatbot:
         self.nlu = Understander(model or IntentModel.load(), SlotExtractor(streets, stops, lines, districts))
         self.threshold = threshold
         warm_up()                 # build the lazy tables now, not during a citizen's first reply
-        self.sessions: dict[str, Session] = {}
+        if max_sessions < 1 or session_ttl <= 0:
+            raise ValueError(f"max_sessions ({max_sessions}) must be >= 1 and session_ttl ({session_ttl}) > 0")
+        self.sessions: TTLCache = TTLCache(max_sessions, session_ttl, timer=self._now_seconds)
+        self._last_seconds = float("-inf")
         self.operators: deque[str] = deque()
         self.stats = {"turns": 0, "handoffs": 0, "actions": {}, "clarify": 0, "emergency": 0}
+
+    def _now_seconds(self) -> float:
+        """The clock in seconds, never going back (the sessions' time-to-live is counted on it)."""
+        self._last_seconds = max(self._last_seconds, self.clock().timestamp())
+        return self._last_seconds
 
     def understand(self, text: str, lang: str = "ro") -> Understanding:
         return self.nlu(text, lang)
@@ -131,7 +150,10 @@ class Chatbot:
     def reply(self, session_id: str, text, profile: dict | None = None) -> dict:
         """Answer one message (see the module docstring)."""
         prof = profile or {}
-        s = self.sessions.setdefault(str(session_id), Session(lang=_lang(prof.get("language", "ro"))))
+        sid = str(session_id)
+        s = self.sessions.get(sid)
+        if s is None:
+            s = self.sessions[sid] = Session(lang=_lang(prof.get("language", "ro")))
         s.turns += 1
         s.may_act = bool(prof.get("may_act", True))
         self.stats["turns"] += 1
