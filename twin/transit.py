@@ -442,6 +442,62 @@ def raptor_python(net: TransitNetwork, access: dict[int, int], egress: dict[int,
 
 # ---------------------------------------------------------------------------------------------
 # journeys
+@dataclass(slots=True)
+class Ride:
+    """One ride of an :class:`Itinerary`, as indices into the timetable (for a simulation).
+
+    ``pattern`` is the :class:`twin.gtfs.Timetable` pattern (``tt.pattern_stops[pattern]``),
+    ``trip`` the GTFS trip index, ``board_pos``/``alight_pos`` positions in the pattern's stops,
+    ``board_stop``/``alight_stop`` stop indices; ``departure``/``arrival`` are seconds after the
+    query's departure (the timetable's times at those two stops)."""
+
+    pattern: int
+    trip: int
+    board_pos: int
+    alight_pos: int
+    board_stop: int
+    alight_stop: int
+    departure: int
+    arrival: int
+    walk_before: int = 0     # seconds walked just before boarding (access, or a transfer walk)
+
+
+@dataclass(slots=True)
+class Itinerary:
+    """A journey of the Pareto set in seconds after leaving (what a simulated rider follows).
+
+    ``arrival`` is the arrival at the destination and ``egress`` the last walk (seconds after
+    ``leave``, the instant of leaving); ``rides`` in order, each with the walk just before it
+    (the access walk, or a transfer walk; 0 for a change at the same stop). No rides: walking
+    all the way, ``arrival`` seconds. Waiting is the rest:
+    ``arrival - walk - in_vehicle``. :meth:`Planner.journey` turns it into a :class:`Journey`
+    with stops, names and clock times.
+    """
+
+    arrival: int
+    egress: int
+    rides: list[Ride]
+    leave: datetime | None = None
+
+    @property
+    def in_vehicle(self) -> int:
+        return sum(r.arrival - r.departure for r in self.rides)
+
+    @property
+    def walk(self) -> int:
+        if not self.rides:
+            return self.arrival
+        return self.egress + sum(r.walk_before for r in self.rides)
+
+    @property
+    def wait(self) -> int:
+        return self.arrival - self.walk - self.in_vehicle
+
+    @property
+    def transfers(self) -> int:
+        return max(len(self.rides) - 1, 0)
+
+
 @dataclass
 class Leg:
     """One part of a journey: ``kind`` is ``"walk"`` or ``"ride"``.
@@ -595,11 +651,12 @@ class Planner:
             raise TransitError(f"{role}={place!r} is neither a stop_id nor a station name of the feed")
         raise TransitError(f"{role}={place!r} must be (lon, lat), a stop index, a stop_id or a station name")
 
-    def _walks(self, lon: float, lat: float, to_stops: bool) -> dict[int, int]:
-        """Stop → walking seconds between a point and every stop within ``max_access_m``."""
+    def walks(self, lon: float, lat: float, to_stops: bool, radius_m: float | None = None) -> dict[int, int]:
+        """Stop → walking seconds between a point and every stop within ``radius_m`` (straight
+        line; default ``max_access_m``): from the point to the stops (``to_stops``) or back."""
         tt = self.tt
         d = haversine_m(lon, lat, tt.stop_lon, tt.stop_lat)
-        near = np.nonzero(d <= self.max_access_m)[0]
+        near = np.nonzero(d <= (self.max_access_m if radius_m is None else radius_m))[0]
         if not len(near):
             return {}
         if to_stops:
@@ -615,8 +672,8 @@ class Planner:
         name or id is also reached in 0 s (all its platforms)."""
         olon, olat, ofix = self._place(origin, "origin")
         dlon, dlat, dfix = self._place(destination, "destination")
-        access = self._walks(olon, olat, True) | (ofix or {})
-        egress = self._walks(dlon, dlat, False) | (dfix or {})
+        access = self.walks(olon, olat, True) | (ofix or {})
+        egress = self.walks(dlon, dlat, False) | (dfix or {})
         direct = None
         if float(haversine_m(olon, olat, dlon, dlat)) <= self.max_walk_only_m:
             w = int(self.walker.times(olon, olat, dlon, dlat)[0])
@@ -647,6 +704,16 @@ class Planner:
             raise TransitError(f"max_transfers must be 0..8, got {max_transfers!r}")
         local = depart.replace(tzinfo=TZ) if depart.tzinfo is None else depart.astimezone(TZ)
         access, egress, direct = self.endpoints(origin, destination)
+        return [self.journey(it) for it in self.search(access, egress, direct, local, max_transfers)]
+
+    def search(self, access: dict[int, int], egress: dict[int, int], direct: int | None, depart: datetime,
+               max_transfers: int = 3) -> list[Itinerary]:
+        """The Pareto set of :meth:`plan` as :class:`Itinerary` s, for given walks (what a
+        simulation calls: it keeps the walks of its places, :meth:`walks`).
+
+        ``depart`` is an aware datetime (or naive Europe/Bucharest local time).
+        """
+        local = depart.replace(tzinfo=TZ) if depart.tzinfo is None else depart.astimezone(TZ)
         # today's service day, and yesterday's while its night trips (GTFS times past 24:00)
         # still run: each searched from the same instant, the better arrival per round kept
         searches = []
@@ -659,14 +726,14 @@ class Planner:
                 continue
             res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
             searches.append((net, res, t0, depart_s))
-        out: list[Journey] = []
+        out: list[Itinerary] = []
         last = INF
         for k in range(max_transfers + 2):
             took = min(searches, key=lambda q: q[1].target[k] - q[3])   # seconds after leaving
             net, res, t0, depart_s = took
             if res.target[k] >= INF or res.target[k] - depart_s >= last:
                 continue
-            out.append(self._journey(net, res, k, access, egress, direct, depart_s, t0))
+            out.append(self._trace(net, res, k, access, egress, direct, depart_s, t0))
             last = res.target[k] - depart_s
         return out
 
@@ -678,21 +745,14 @@ class Planner:
         search = raptor if kernel else raptor_python
         return search(self.network(day), access, egress, depart_s, max_rides, direct).target
 
-    def _journey(self, net, res: RaptorResult, k: int, access, egress, direct, depart_s, t0) -> Journey:
-        """Rebuild the journey of round ``k`` backwards from the destination (legs in order)."""
+    def _trace(self, net, res: RaptorResult, k: int, access, egress, direct, depart_s, t0) -> Itinerary:
+        """Rebuild the itinerary of round ``k`` backwards from the destination (rides in order)."""
         tt = self.tt
-
-        def at(seconds) -> datetime:
-            return at_seconds(t0, int(seconds))
-
+        leave = at_seconds(t0, depart_s)
         if k == 0:
-            dep, arr = at(depart_s), at(depart_s + direct)
-            return Journey([Leg("walk", dep, arr)], dep, arr, 0)
-        legs: list[Leg] = []
+            return Itinerary(int(direct), 0, [], leave)
+        rides: list[Ride] = []
         s = res.target_stop[k]
-        arr_s = int(res.ride_arr[k, s])
-        if egress[s]:
-            legs.append(Leg("walk", at(arr_s), at(arr_s + egress[s]), tt.stop_id[s], tt.stop_name[s]))
         rnd = k
         while True:
             p, row = int(res.ride_pat[rnd, s]), int(res.ride_row[rnd, s])
@@ -700,31 +760,55 @@ class Planner:
             times = net.pattern_times[p]
             trip = int(net.pattern_trip[p][row])
             b = int(net.pattern_stops[p][bpos])
-            dep_b = int(times[row, bpos])
-            legs.append(Leg("ride", at(dep_b), at(times[row, apos]),
-                            tt.stop_id[b], tt.stop_name[b], tt.stop_id[s], tt.stop_name[s],
-                            tt.route_short[net.pattern_route[p]], tt.trip_headsign[trip], tt.trip_id[trip]))
+            ride = Ride(int(tt.trip_pattern[trip]), trip, bpos, apos, b, int(s),
+                        int(times[row, bpos]) - depart_s, int(times[row, apos]) - depart_s)
+            rides.append(ride)
             # how was b reached, ready to board, by round rnd - 1? (the last round that improved it)
             r = rnd - 1
             while r > 0 and res.src_kind[r, b] == 0:
                 r -= 1
             kind = int(res.src_kind[r, b])
             if kind == 1:
-                if access[b]:
-                    legs.append(Leg("walk", at(dep_b - access[b]), at(dep_b), None, "",
-                                    tt.stop_id[b], tt.stop_name[b]))
+                ride.walk_before = int(access[b])
                 break
             if kind == 3:
                 frm = int(res.src_from[r, b])
-                t_alight = int(res.ride_arr[r, frm])
-                legs.append(Leg("walk", at(t_alight), at(res.board[r, b]), tt.stop_id[frm], tt.stop_name[frm],
-                                tt.stop_id[b], tt.stop_name[b]))
+                ride.walk_before = int(res.board[r, b] - res.ride_arr[r, frm])
                 s = frm
             elif kind == 2:
                 s = b
             else:  # pragma: no cover - a bug, not an input
                 raise AssertionError(f"RAPTOR labels lost at stop {b}, round {r}")
             rnd = r
-        legs.reverse()
-        rides = sum(g.kind == "ride" for g in legs)
-        return Journey(legs, legs[0].departure, legs[-1].arrival, rides)
+        rides.reverse()
+        return Itinerary(int(res.target[k]) - depart_s, int(egress[rides[-1].alight_stop]), rides, leave)
+
+    def journey(self, it: Itinerary) -> Journey:
+        """The :class:`Journey` of an itinerary: legs with stops, names, lines and clock times."""
+        tt = self.tt
+
+        def at(seconds) -> datetime:
+            return at_seconds(it.leave, int(seconds))
+
+        if not it.rides:
+            dep, arr = at(0), at(it.arrival)
+            return Journey([Leg("walk", dep, arr)], dep, arr, 0)
+        legs: list[Leg] = []
+        prev = None
+        for r in it.rides:
+            b, a = r.board_stop, r.alight_stop
+            if r.walk_before and prev is None:
+                legs.append(Leg("walk", at(r.departure - r.walk_before), at(r.departure), None, "",
+                                tt.stop_id[b], tt.stop_name[b]))
+            elif r.walk_before:
+                legs.append(Leg("walk", at(prev.arrival), at(prev.arrival + r.walk_before),
+                                tt.stop_id[prev.alight_stop], tt.stop_name[prev.alight_stop],
+                                tt.stop_id[b], tt.stop_name[b]))
+            legs.append(Leg("ride", at(r.departure), at(r.arrival), tt.stop_id[b], tt.stop_name[b],
+                            tt.stop_id[a], tt.stop_name[a], tt.route_short[tt.pattern_route[r.pattern]],
+                            tt.trip_headsign[r.trip], tt.trip_id[r.trip]))
+            prev = r
+        if it.egress:
+            legs.append(Leg("walk", at(prev.arrival), at(prev.arrival + it.egress),
+                            tt.stop_id[prev.alight_stop], tt.stop_name[prev.alight_stop]))
+        return Journey(legs, legs[0].departure, legs[-1].arrival, len(it.rides))
