@@ -14,13 +14,16 @@ MyCluj category mix (:mod:`agents.categories`). Each problem is somewhere:
   applications (also made from home), show the home's grid cell too.
 
 Each problem becomes one ``report_filed`` event (topic ``citizens/report``) from a real citizen
-of the population, through the channel their profile prefers, with their language,
+of the population, through their channel — the digital one once they use the reporting service,
+an offline one before (:meth:`agents.adoption.Adoption.channel`; without the adoption component,
+the channel their profile prefers) — with their language,
 notification channel and accessibility needs — what the services need to personalise replies.
 Ground truth (``problem_created``) goes to ``incidents/problem`` for the analytics.
 
-**Chatbot questions**, **permit applications** and **feedback** after a request is closed (the
-services publish ``request_closed`` under ``services/...``) follow Poisson rates per persona;
-every rate is a parameter.
+**Chatbot questions** (from the citizens who use the chatbot, as the adoption funnel has it that
+day), **permit applications** (on the citizen's channel for permits) and **feedback** after a
+request is closed (the services publish ``request_closed`` under ``services/...``) follow
+Poisson rates per persona; every rate is a parameter.
 """
 from __future__ import annotations
 
@@ -98,6 +101,12 @@ class Demand:
         # feedback reacts to the services: its own stream, so that a scenario that changes the
         # services leaves the problems and reports the same (common random numbers)
         self.fb_rng = twin.rng.get("demand_feedback")
+        # the adoption funnel decides each request's channel (None: the profile's fixed channel)
+        try:
+            adoption = twin.component("adoption")
+            self.adoption = adoption if adoption.p.enabled else None
+        except KeyError:
+            self.adoption = None
         city = twin.city
         a = city.arrays
         self.edges = city.core_edges("both")
@@ -114,6 +123,12 @@ class Demand:
         twin.env.process(self._problems())
         twin.env.process(self._questions())
         twin.bus.subscribe(f"{twin.topic_root}/services/#", self._on_service_event)
+
+    def channel(self, citizen: int, family: str) -> str:
+        """The channel of citizen ``citizen``'s request of ``family`` (reports, permits …)."""
+        if self.adoption is not None:
+            return self.adoption.channel(citizen, family)
+        return P.CHANNELS[self.pop.channel[citizen]]
 
     # ---- problems and reports ------------------------------------------------------------------
     @property
@@ -208,10 +223,11 @@ class Demand:
         if edge is not None and self.twin.city.arrays["edge_name"][edge] >= 0:
             street = names[self.twin.city.arrays["edge_name"][edge]]
         text = DESCRIPTIONS[lang][cat.where].format(ro=cat.ro, en=cat.en, street=street)
+        channel = self.channel(citizen, "reports")
         self.reports[cat.code] += 1
-        self.by_channel[prof["channel"]] += 1
+        self.by_channel[channel] += 1
         self.twin.emit("citizens/report", "report_filed", prof["citizen"], f"problem:{problem}", lon, lat,
-                       service_code=cat.code, description=text, discovered_by=how, channel=prof["channel"],
+                       service_code=cat.code, description=text, discovered_by=how, channel=channel,
                        lang=prof["language"], notify=prof["notify"], access_needs=prof["access_needs"],
                        persona=prof["persona"], district=int(self.pop.district[citizen]))
 
@@ -220,12 +236,15 @@ class Demand:
         env = self.twin.env
         dt = 3600.0
         users = np.nonzero(self.pop.channel == P.CHANNELS.index("chatbot"))[0]
+        users_day = -1
         topics = list(CHAT_TOPICS)
         tp = np.array(list(CHAT_TOPICS.values()))
         a = self.twin.city.arrays
         while True:
             yield env.timeout(dt)
             hour = int(env.now // 3600) % 24
+            if self.adoption is not None and int(env.now // 86400) != users_day:
+                users, users_day = self.adoption.chat_users(), int(env.now // 86400)   # who uses it today
             awake = 0.2 if hour < 7 or hour >= 23 else 1.0
             n = self.rng.poisson(len(users) * self.p.chat_per_user_per_day * dt / 86400.0 * awake * 1.25)
             who = users[self.rng.integers(0, len(users), size=n)] if len(users) else []
@@ -244,7 +263,7 @@ class Demand:
                     lon, lat = self.mobility.grid.centres([a["node_lon"][node]], [a["node_lat"][node]])
                     self.twin.emit("citizens/permit", "permit_application", prof["citizen"], "",
                                    float(lon[0]), float(lat[0]), permit_type=kind,
-                                   channel=prof["channel"], lang=prof["language"])
+                                   channel=self.channel(int(c), "permits"), lang=prof["language"])
 
     # ---- feedback ------------------------------------------------------------------------------
     def _on_service_event(self, event) -> None:
@@ -259,7 +278,7 @@ class Demand:
         rating = int(np.clip(round(score), 1, 5))
         self.feedback.append(rating)
         self.twin.emit("citizens/feedback", "feedback", event.entity, event.ref, event.lon, event.lat,
-                       rating=rating, channel=P.CHANNELS[self.pop.channel[c]])
+                       rating=rating, channel=self.channel(c, "reports"))
 
     def kpis(self) -> dict:
         fb = np.asarray(self.feedback)

@@ -10,8 +10,9 @@ ilc_lvho02, 2022) and, with a car, vehicle tax. Amounts are log-normal around ty
 values (assumptions: building 250 RON, land 35 RON, vehicle 200 RON a year). Payments on day
 ``d`` before the deadline arrive at a rate proportional to ``exp(-(deadline - d) / rush_days)``
 so that ``early_share`` of households have paid by the deadline; after it, stragglers pay at
-``late_rate_per_day``. A payment is made online (card, ghiseul.ro) by households whose payer has
-digital skills, at a cashier or kiosk otherwise; amounts are in bani (1 RON = 100 bani).
+``late_rate_per_day``. A payment is made online (card, ghiseul.ro) by households whose payer uses
+the online tax service (:mod:`agents.adoption`; without it: whose payer has digital skills), at a
+cashier or kiosk otherwise; amounts are in bani (1 RON = 100 bani).
 Each payment is a ``tax_payment`` event on ``citizens/payment`` — **without the payer**: no
 pseudonym, no household, no place (only tax type, amount, discount, year, channel, language), so
 the public log cannot tie a payment, and through its time and amount the ledger's salted payer
@@ -71,6 +72,11 @@ class Taxes:
         self.pop = pop
         rng = twin.rng.get("taxes")
         self.rng = rng
+        try:
+            adoption = twin.component("adoption")
+            self.adoption = adoption if adoption.p.enabled else None
+        except KeyError:
+            self.adoption = None
         hh = pop.household
         n_h = pop.n_households
         # the payer of a household: its oldest member (ties: lowest id)
@@ -148,7 +154,8 @@ class Taxes:
     def _pay(self, h: int, early: bool, year: int) -> None:
         c = int(self.payer[h])
         pop = self.pop
-        channel = "online" if pop.digital[c] else ("kiosk" if self.rng.random() < 0.2 else "cashier")
+        online = self.adoption.uses(c, "taxes") if self.adoption is not None else pop.digital[c]
+        channel = "online" if online else ("kiosk" if self.rng.random() < 0.2 else "cashier")
         self.paid[h] = True
         for k, tax in enumerate(TAX_TYPES):
             due = int(self.amount[h, k])

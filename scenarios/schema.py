@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agents.adoption import AdoptionParams
 from agents.daily import DailyParams
 from agents.demand import DemandParams
 from agents.incidents import IncidentParams
@@ -89,6 +90,9 @@ class Scenario(BaseModel):
     events: list[TimelineEvent] = Field(default_factory=list)
     replications: int = Field(1, ge=1, le=1000)
     citizens: PopulationParams = PopulationParams()
+    # the adoption funnel of the digital services (agents.adoption): starting shares, rates and
+    # interventions (campaigns, a skills course, assisted kiosks, onboarding, support)
+    adoption: AdoptionParams = AdoptionParams()
     daily: DailyParams = DailyParams()
     transit: TransitParams = TransitParams()
     demand: DemandParams = DemandParams()

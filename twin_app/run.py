@@ -104,6 +104,7 @@ def closure_edges(city, closures, city_key: str | None = None):
 def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twin:
     """A :class:`Twin` with every component of the scenario attached (not yet run); ``mqtt``
     (:class:`sensors.bridge.MqttParams`) mirrors it to a broker."""
+    from agents.adoption import Adoption
     from agents.daily import DailyLife
     from agents.demand import Demand
     from agents.incidents import Incidents
@@ -125,6 +126,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         twin.add(Traffic(scenario.traffic, scale=scale))          # before anything that moves
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
+        twin.add(Adoption(scenario.adoption, scenario.city))
         twin.add(Journeys(timetable, scenario.transit))
         twin.add(DailyLife(scenario.daily))
         twin.add(Demand(scenario.demand, report_stats(city)))
