@@ -32,7 +32,9 @@ HEADLINE = ("reports_filed", "requests_received", "requests_closed", "sla_compli
             "sla_breaches", "gave_up", "emergencies", "response_min_p50", "response_min_p90", "coverage_8min",
             "coverage_15min", "chat_conversations",
             "chat_containment_rate", "chat_handoff_rate", "satisfaction", "payments_anchored", "anchoring_lag_s",
-            "little_L", "little_lambda_per_h", "little_W_h")
+            "little_L", "little_lambda_per_h", "little_W_h",
+            "adoption_using_share", "adoption_aware_share", "inclusion_gap", "adoption_new_users",
+            "adoption_dropouts", "time_to_adopt_days_median", "support_contacts", "support_wait_h_mean")
 
 
 def run_dirs(path: str | Path) -> list[Path]:
@@ -105,9 +107,12 @@ def compare(path_a, path_b, names=HEADLINE) -> dict:
     paired = seeds_of(path_a) == seeds_of(path_b) and len(ka) == len(kb)
     rows = {n: _row(n, [k.get(n) for k in ka], [k.get(n) for k in kb], paired) for n in names}
     by_district = compare_by_district(ka, kb, paired)
+    from services.analytics.funnel import mean_funnel
+
     return {"a": str(path_a), "b": str(path_b), "replications": [len(ka), len(kb)], "paired": paired, "kpis": rows,
             "by_district": by_district, "significant_districts": significant_districts(by_district),
-            "distributions": distributions(path_a, path_b)}
+            "distributions": distributions(path_a, path_b),
+            "funnel": {"a": mean_funnel(ka), "b": mean_funnel(kb)}}
 
 
 def _row(name: str, a: list, b: list, paired: bool) -> dict:
@@ -283,7 +288,7 @@ def report_html(result: dict, path: str | Path, title: str = "SmartCity Twin —
     Sections: the KPI table (labels and units from the catalogue, intervals, B − A, significance
     and whether the change is better or worse), the districts where the change is significant,
     the district map of the response-time difference, the response-time CDFs, the
-    resolution-time histogram, one small panel per KPI, and the plausibility of the baseline:
+    resolution-time histogram, the adoption funnel by persona of each side, one small panel per KPI, and the plausibility of the baseline:
     ``plausibility`` is a :func:`services.analytics.plausibility.plausibility` result, True
     (default: computed from A's first replication, left out if A's files do not allow it) or
     None/False (no such section).
@@ -319,6 +324,12 @@ def report_html(result: dict, path: str | Path, title: str = "SmartCity Twin —
             f"<td>{catalogue.fmt(x['diff'])} [{catalogue.fmt(x['diff_interval'][0])}, "
             f"{catalogue.fmt(x['diff_interval'][1])}]</td><td>{x['better_or_worse']}</td></tr>" for x in sig)
         + "</table>" if sig else "<p>No district shows a difference whose 95 % interval excludes 0.</p>"))
+    funnel = result.get("funnel") or {}
+    if funnel.get("a") or funnel.get("b"):
+        from services.analytics.funnel import funnel_table_html
+
+        parts.append("<h2>Adoption funnel by persona (share of citizen × service pairs per stage, A → B)</h2>"
+                     + funnel_table_html(funnel.get("a") or {}, funnel.get("b") or {}))
     figs = []
     try:
         points = district_points(result["a"])
@@ -330,6 +341,14 @@ def report_html(result: dict, path: str | Path, title: str = "SmartCity Twin —
         figs.append(("Response-time distribution", cdf_figure(result)))
     if result.get("distributions", {}).get("resolution_h", {}).get("edges"):
         figs.append(("Resolution-time distribution", resolution_figure(result)))
+    if funnel.get("a") or funnel.get("b"):
+        from services.analytics.funnel import funnel_figure
+
+        for side in ("a", "b"):
+            if funnel.get(side):
+                figs.append((f"Adoption funnel, {side.upper()}", funnel_figure(
+                    {"funnel_by_persona": funnel[side]},
+                    f"{side.upper()}: share of citizen × service pairs that reached each stage, by persona")))
     figs.append(("All KPIs", fig))
     first = True
     for head, f in figs:

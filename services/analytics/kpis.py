@@ -12,6 +12,9 @@ compared name by name) plus tables by category and district:
 * chatbot: conversations, containment and handoff rates, wrong actions;
 * channel mix of reports by persona; satisfaction (mean feedback rating);
 * payments: count, amount, mean anchoring lag (s); sensors: faults and alarms by device type;
+* the adoption funnel of the digital services (:mod:`services.analytics.funnel`): users at the
+  start and the end, awareness, the inclusion gap, new users and drop-outs, time to adoption,
+  support contacts and waits, the funnel by persona, family and district, drop-out reasons;
 * Little's law on the request system: L (time-average open requests), λ (arrivals per hour), W
   (mean time in the system, h, clipped to the window) and the ratio L / (λW).
 """
@@ -119,6 +122,9 @@ def run_kpis(run_dir: str | Path) -> dict:
         FROM ev WHERE kind = 'device_state' AND (payload->>'status' <> 'ok' OR payload->>'alarm' IS NOT NULL)
         GROUP BY 1 ORDER BY 1""")}
     out.update(littles_law(con, t_end))
+    from services.analytics.funnel import funnel_kpis
+
+    out.update(funnel_kpis(con))
     return out
 
 
