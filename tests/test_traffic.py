@@ -199,7 +199,7 @@ def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
 
     def check(t):
         assert net.occ[1] <= net.storage[1]
-        assert int(net.occ.sum()) == net.on_road
+        assert int(net.occ.sum() + net.wcount.sum()) == net.on_road
 
     got = run(net, base, 1500.0, 1.0, check)                   # ~1 teleport per 30 s
     assert net.forced[0] > 0 and len(got) == 20
@@ -243,8 +243,8 @@ def test_vehicles_are_conserved_and_runs_are_deterministic():
                 assert not set(v.tolist()) & set(arrived)
                 arrived.update(zip(v.tolist(), at.tolist()))
                 assert net.on_road + len(arrived) == entered
-                assert int(net.occ.sum()) == net.on_road
-                assert (net.occ >= 0).all()
+                assert int(net.occ.sum() + net.wcount.sum()) == net.on_road   # queued or waiting
+                assert (net.occ >= 0).all() and (net.wcount >= 0).all()
         while net.on_road:
             t += 2.5
             net.advance_to(t)
@@ -259,6 +259,39 @@ def test_vehicles_are_conserved_and_runs_are_deterministic():
     assert len(a1) == 300 and a1 == a2
     assert np.array_equal(n1.exits, n2.exits) and np.array_equal(n1.entries, n2.entries)
     assert int(n1.exits.sum()) == int(n1.entries.sum())               # everyone left every edge
+
+
+def test_departures_onto_a_full_edge_wait_beside_it_and_yield_to_its_traffic():
+    # edge 1 (100 m, 1 lane: storage 13, 600 veh/h) fills with through traffic from edge 0; then
+    # 200 cars depart onto edge 1 from a car park. Those that find it full take no storage on it
+    # (the cars on edge 0 keep entering edge 1) and merge only with the outflow budget that edge
+    # 1's own queue leaves unused: every through car is out before the first waiting car.
+    c = synthetic_city([300.0, 100.0, 300.0], 36, lanes=["3", "1", "3"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=86400))
+    base = net.register(260)
+    off, edges = paths([[0, 1, 2]] * 60)
+    net.enter(np.arange(60), off, edges, CAR_VMAX, 0.0)                # through traffic
+    run(net, base, 40.0, 5.0)
+    o2, e2 = paths([[1, 2]] * 200)
+    net.enter(np.arange(60, 260), o2, e2, CAR_VMAX, 40.0)              # the car park empties
+    waiting, v = [], net.whead[1]
+    while v >= 0:
+        waiting.append(int(v))
+        v = net.nxt[v]
+    assert len(waiting) == net.wcount[1] > 150 and net.occ[1] <= math.ceil(net.storage[1])
+    assert waiting == sorted(waiting)                                   # in the order they came
+
+    def check(t):
+        assert net.occ[1] <= math.ceil(net.storage[1])                 # never over storage
+        assert int(net.occ.sum() + net.wcount.sum()) == net.on_road
+
+    got = run(net, base, 2400.0, 5.0, check)
+    assert len(got) == 260 and net.forced.sum() == 0
+    assert max(got[v] for v in range(60)) < min(got[v] for v in waiting)      # the road first
+    order = sorted(waiting, key=lambda v: got[v])
+    assert order == waiting                                             # first come, first served
+    last = max(got.values())                                            # 600 veh/h for everyone
+    assert 260 * 6.0 <= last <= 30.0 + 260 * 6.0 + 60.0
 
 
 def test_free_flow_when_the_road_is_empty():

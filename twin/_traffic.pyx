@@ -30,6 +30,17 @@ A vehicle's path is ``edge_seq[seq_pos[v] : seq_end[v]]``; it arrives when it re
 of its last edge's queue at its free-flow exit time: it parks, which needs neither outflow
 capacity nor space downstream (MATSim lets arriving vehicles leave from the lane the same way),
 but it cannot overtake the queue in front of it.
+
+**Departures.** A departing car comes from a parking place beside its first edge. If the edge has
+space (and nobody is already waiting beside it) it joins the queue's tail. Otherwise it drives
+**beside** the queue (the parking lane, the service road of the blocks of flats) and waits at the
+edge's end to merge: it takes no storage on the edge (a car park emptying onto a street must not
+block the street's own traffic upstream), and it leaves, first come first served among the
+waiting cars, only with the outflow budget that the queue's own vehicles left unused in the step
+and only if the next edge has space (as the waiting list of MATSim's QSim: traffic on the road has
+priority over cars pulling out). Merges happen at the end of the step (``t1``). A waiting head
+blocked for ``stuck_s`` by a full next edge or by a saturated outflow is forced on (counted in
+``forced``), one per ``stuck_s`` per edge.
 """
 cimport numpy as cnp
 from libc.math cimport INFINITY
@@ -87,13 +98,16 @@ cdef inline void _pop(double[::1] ht, i32[::1] he, Py_ssize_t* n) noexcept nogil
 
 def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, const i64[::1] seq_pos,
           const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
+          const double[::1] storage,
           i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ, double[::1] ready,
-          double[::1] entered, i64[::1] entries, i32[::1] busy, i32[::1] listed, Py_ssize_t n_busy):
-    """Put departing vehicles at the tail of their first edge at time ``t``, in the given order.
+          double[::1] entered, i64[::1] entries, i32[::1] busy, i32[::1] listed, Py_ssize_t n_busy,
+          i32[::1] whead, i32[::1] wtail, i32[::1] wcount):
+    """Put departing vehicles on their first edge at time ``t``, in the given order.
 
-    A departing car comes from a parking place beside the road, so it joins the queue even if
-    the edge is full (it never waits outside the network); it must still travel the whole edge.
-    Edges that become occupied are appended to ``busy``; returns the new ``n_busy``.
+    A vehicle joins the tail of the edge's queue if the edge has space and nobody waits beside
+    it; otherwise it joins the edge's waiting list (``whead``, ``wtail``, ``wcount``; see the
+    module docstring). Either way it must travel the whole edge (``ready``). Edges that become
+    occupied are appended to ``busy``; returns the new ``n_busy``.
     """
     cdef Py_ssize_t k
     cdef i32 v, e
@@ -108,16 +122,24 @@ def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, const i64[
             entered[v] = t
             ready[v] = t + edge_len[e] / sp
             nxt[v] = -1
-            if tail[e] >= 0:
-                nxt[tail[e]] = v
-            else:
-                head[e] = v
-            tail[e] = v
+            if whead[e] < 0 and occ[e] < storage[e]:
+                if tail[e] >= 0:
+                    nxt[tail[e]] = v
+                else:
+                    head[e] = v
+                tail[e] = v
+                occ[e] += 1
+            else:                        # full: drive beside the queue and wait to merge
+                if wtail[e] >= 0:
+                    nxt[wtail[e]] = v
+                else:
+                    whead[e] = v
+                wtail[e] = v
+                wcount[e] += 1
             if not listed[e]:
                 listed[e] = 1
                 busy[n_busy] = e
                 n_busy += 1
-            occ[e] += 1
             entries[e] += 1
     return n_busy
 
@@ -133,7 +155,8 @@ def advance(double t0, double t1,
             i64[::1] entries, i64[::1] exits, double[::1] time_on, double[::1] free_time,
             i64[::1] forced, i32[::1] left_in_step,
             double[::1] heap_t, i32[::1] heap_e,
-            i32[::1] arrived, double[::1] arrived_t):
+            i32[::1] arrived, double[::1] arrived_t,
+            i32[::1] whead, i32[::1] wtail, i32[::1] wcount, double[::1] wait_since):
     """Advance every queued vehicle from ``t0`` to ``t1`` (absolute seconds).
 
     Parameters
@@ -170,6 +193,9 @@ def advance(double t0, double t1,
         Scratch of length >= number of edges.
     arrived, arrived_t
         Output: vehicles that left their last edge and when (length >= vehicles).
+    whead, wtail, wcount, wait_since
+        Per edge: the departing cars waiting beside it to merge (first, last, how many; linked by
+        ``nxt``) and since when the first has been held back (``inf`` if it is not).
 
     Returns
     -------
@@ -285,13 +311,72 @@ def advance(double t0, double t1,
                 key = ready[h] if ready[h] > t else t
                 if key <= t1:
                     _push(heap_t, heap_e, &n_heap, key, e)
+        # departing cars waiting beside their first edge merge with the budget left over
+        k = 0
+        while k < keep:
+            e = busy[k]
+            k += 1
+            while whead[e] >= 0:
+                v = whead[e]
+                if ready[v] > t1:
+                    break
+                force = False
+                if seq_pos[v] + 1 >= seq_end[v]:
+                    n = -1               # its only edge: it parks (no capacity needed)
+                    t = ready[v] if ready[v] > t0 else t0
+                else:
+                    n = edge_seq[seq_pos[v] + 1]
+                    t = t1
+                    if acc[e] <= 0.0 or occ[n] >= storage[n]:
+                        if wait_since[e] == INFINITY:
+                            wait_since[e] = ready[v] if ready[v] > t0 else t0
+                        if t1 - wait_since[e] < stuck_s:
+                            break
+                        force = True
+                    acc[e] -= 1.0
+                wait_since[e] = INFINITY
+                whead[e] = nxt[v]
+                if whead[e] < 0:
+                    wtail[e] = -1
+                wcount[e] -= 1
+                exits[e] += 1
+                time_on[e] += t - entered[v]
+                sp = edge_speed[e]
+                if vmax[v] < sp:
+                    sp = vmax[v]
+                free_time[e] += edge_len[e] / sp
+                if force:
+                    forced[e] += 1
+                if n < 0:
+                    arrived[n_arr] = v
+                    arrived_t[n_arr] = t
+                    n_arr += 1
+                    continue
+                seq_pos[v] += 1
+                sp = edge_speed[n]
+                if vmax[v] < sp:
+                    sp = vmax[v]
+                entered[v] = t
+                ready[v] = t + edge_len[n] / sp
+                nxt[v] = -1
+                entries[n] += 1
+                if not listed[n]:
+                    listed[n] = 1
+                    busy[keep] = n
+                    keep += 1
+                occ[n] += 1
+                if tail[n] >= 0:
+                    nxt[tail[n]] = v
+                else:
+                    head[n] = v
+                tail[n] = v
         # compact the busy list: drop edges that emptied
         n_busy = keep
         keep = 0
         for k in range(n_busy):
             e = busy[k]
             left_in_step[e] = 0
-            if occ[e] > 0:
+            if occ[e] > 0 or whead[e] >= 0:
                 busy[keep] = e
                 keep += 1
             else:

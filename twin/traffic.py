@@ -202,6 +202,10 @@ class RoadNetwork:
         self.head = np.full(E, -1, np.int32)
         self.tail = np.full(E, -1, np.int32)
         self.occ = np.zeros(E, np.int32)
+        self.whead = np.full(E, -1, np.int32)        # departing cars waiting beside the edge to merge
+        self.wtail = np.full(E, -1, np.int32)
+        self.wcount = np.zeros(E, np.int32)
+        self.wait_since = np.full(E, np.inf)
         self.busy = np.zeros(E, np.int32)
         self.listed = np.zeros(E, np.int32)
         self.n_busy = 0
@@ -222,6 +226,9 @@ class RoadNetwork:
         self.fleets: list[tuple[int, int, list]] = []   # (base, size, pending arrivals)
         self.on_road = 0
         self._delays: list[np.ndarray] = []     # per arrival batch: trip time - free-flow time
+        #: set to a list to record every trip: ("enter", t, vehicles, offsets, edges) and
+        #: ("arrive", vehicles, times) tuples (the SUMO comparison replays them)
+        self.trip_log: list | None = None
 
     def _alloc(self, n: int) -> None:
         def grow(name, fill, dtype):
@@ -281,9 +288,12 @@ class RoadNetwork:
         self.trip_free_s[vehicles] = csum[offsets[1:]] - csum[offsets[:-1]]
         self.trip_t0[vehicles] = t
         self.on[vehicles] = True
+        if self.trip_log is not None:
+            self.trip_log.append(("enter", float(t), vehicles.copy(), offsets.copy(), edges.copy()))
         self.n_busy = _traffic.enter(vehicles, float(t), self._buf, self.seq_pos, self.vmax, self.edge_len,
-                                     self.edge_speed, self.head, self.tail, self.nxt, self.occ, self.ready,
-                                     self.entered, self.entries, self.busy, self.listed, self.n_busy)
+                                     self.edge_speed, self.storage, self.head, self.tail, self.nxt, self.occ,
+                                     self.ready, self.entered, self.entries, self.busy, self.listed, self.n_busy,
+                                     self.whead, self.wtail, self.wcount)
         self.on_road += len(vehicles)
 
     def _reserve(self, extra: int) -> None:
@@ -316,7 +326,8 @@ class RoadNetwork:
             self.acc, self.acc_t,
             self.blocked_since, self.head, self.tail, self.nxt, self.occ, self.ready, self.entered,
             self.busy, self.listed, self.n_busy, self.entries, self.exits, self.time_on, self.free_time,
-            self.forced, self._left, self._heap_t, self._heap_e, self._arr, self._arr_t)
+            self.forced, self._left, self._heap_t, self._heap_e, self._arr, self._arr_t,
+            self.whead, self.wtail, self.wcount, self.wait_since)
         self.n_busy = nb
         self.max_left_per_step = max(self.max_left_per_step, mx)
         self.now = float(t)
@@ -327,6 +338,8 @@ class RoadNetwork:
             self.on[v] = False
             delay = (at - self.trip_t0[v]) - self.trip_free_s[v]
             self._delays.append(delay)
+            if self.trip_log is not None:
+                self.trip_log.append(("arrive", v, at))
             for base, size, pending in self.fleets:
                 sel = (v >= base) & (v < base + size)
                 if sel.any():
