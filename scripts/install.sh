@@ -6,7 +6,8 @@
 #
 # System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv; with
 # --dev mosquitto, which the MQTT tests start on a port of their own, and node with ganache from
-# npm in ./.tools for the ledger tests, chromium and chromedriver for the Dash browser tests).
+# npm in ./.tools for the ledger tests, chromium, chromedriver and axe-core (npm, ./.tools) for the
+# Dash browser tests).
 # Nothing is installed when it is already there. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,12 +42,15 @@ if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients chromiu
 # with OpenZeppelin's own Merkle tree library (the standard the receipts follow)
 GANACHE_VERSION=7.9.2
 OZ_MERKLE_VERSION=1.0.8
+# the control-room browser tests check each page with axe-core (WCAG A/AA), injected by selenium
+AXE_VERSION=4.14.1
 if [ "$extras" = "[dev]" ] && { [ ! -x .tools/node_modules/.bin/ganache ] \
-     || [ ! -f .tools/node_modules/@openzeppelin/merkle-tree/package.json ]; }; then
+     || [ ! -f .tools/node_modules/@openzeppelin/merkle-tree/package.json ] \
+     || [ ! -f .tools/node_modules/axe-core/axe.min.js ]; }; then
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-  echo "install.sh: installing ganache@$GANACHE_VERSION and @openzeppelin/merkle-tree@$OZ_MERKLE_VERSION into .tools"
+  echo "install.sh: installing ganache@$GANACHE_VERSION, @openzeppelin/merkle-tree@$OZ_MERKLE_VERSION and axe-core@$AXE_VERSION into .tools"
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "ganache@$GANACHE_VERSION" \
-    "@openzeppelin/merkle-tree@$OZ_MERKLE_VERSION" >/dev/null
+    "@openzeppelin/merkle-tree@$OZ_MERKLE_VERSION" "axe-core@$AXE_VERSION" >/dev/null
 fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
