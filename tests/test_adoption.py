@@ -1,0 +1,146 @@
+"""The adoption funnel (issue 20): one stage per citizen and service, determinism by seed, the
+channels that follow adoption, and the directions of the inclusion what-ifs (paired
+replications on the demo town with the funnel alone; the Brașov studies are marked slow)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents import personas as P
+from agents.adoption import FAMILIES, REASONS, STAGES, USING, Adoption, AdoptionParams
+from agents.population import Citizens
+from scenarios import load_scenario
+from scenarios.schema import ScenarioError
+from services.analytics import kpi_catalogue as cat
+from twin.engine import Twin
+from twin.errors import TwinError
+
+
+def funnel_twin(city, seed: int, n: int = 1500, days: int = 30, run_dir=None, **params):
+    """A twin with the population and the funnel only (no trips, no services): the funnel's own
+    dynamics, at a few milliseconds a simulated day."""
+    tw = Twin(city, seed=seed, run_dir=run_dir)
+    tw.add(Citizens(n))
+    a = tw.add(Adoption(AdoptionParams(**params), "demo"))
+    tw.run(24 * days)
+    return tw, a
+
+
+def test_every_citizen_is_in_exactly_one_stage_of_each_service_and_the_log_agrees(demo_city, tmp_path):
+    tw, a = funnel_twin(demo_city, 1, n=1200, days=20, run_dir=tmp_path)
+    tw.close()
+    n = len(a.pop)
+    assert a.stage.shape == (n, len(FAMILIES)) and a.stage.dtype == np.int8
+    assert a.stage.min() >= 0 and a.stage.max() < len(STAGES)
+    counts = a.counts()                          # family × persona × district × stage
+    assert (counts.sum(axis=(1, 2, 3)) == n).all()
+    # a dropped citizen has a reason; nobody else has one
+    assert ((a.stage == len(STAGES) - 1) == (a.reason > 0)).all()
+    assert set(np.unique(a.reason)) <= set(range(len(REASONS)))
+    from services.analytics.kpis import run_kpis
+
+    k = run_kpis(tmp_path)
+    for persona, row in k["funnel_by_persona"].items():
+        assert sum(row[f"{s}_share"] for s in STAGES) == pytest.approx(1.0, abs=1e-3), persona
+        for s in ("aware", "considering", "onboarding", "using"):
+            assert 0 <= row[f"conv_{s}"] <= 1
+    # the starting share of users is the stated one (Eurostat isoc_ciegi_ac 2023: 23 %)
+    assert k["adoption_using_share_start"] == pytest.approx(0.23, abs=0.03)
+    assert k["adoption_using_share"] > k["adoption_using_share_start"]        # adoption rises
+    assert k["inclusion_gap_start"] > 0.1                                       # the elderly start far behind
+    for path, _ in cat.walk({x: k[x] for x in k if "adoption" in x or "funnel" in x or "support" in x
+                             or x in ("inclusion_gap", "time_to_adopt_days_median")}):
+        assert cat.entry(path).unit, path
+
+
+def test_same_seed_same_funnel_and_events_other_seed_another(demo_city, tmp_path):
+    runs = []
+    for k, seed in enumerate((5, 5, 6)):
+        tw, a = funnel_twin(demo_city, seed, n=800, days=10, run_dir=tmp_path / str(k))
+        tw.close()
+        runs.append((a.stage.copy(), (tmp_path / str(k) / "events.parquet").read_bytes()))
+    assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
+    assert not np.array_equal(runs[0][0], runs[2][0])
+
+
+def test_a_request_goes_through_the_digital_channel_only_once_the_citizen_uses_the_service(demo_city):
+    _, a = funnel_twin(demo_city, 2, n=600, days=3)
+    digital = {P.CHANNELS.index(c) for c in ("web", "app", "chatbot", "kiosk")}
+    for c in range(0, 600, 7):
+        for f, fam in enumerate(FAMILIES):
+            ch = P.CHANNELS.index(a.channel(c, fam))
+            if a.stage[c, f] == USING:
+                assert ch == a.digital_channel[c] and ch in digital
+            else:
+                assert ch == a.offline_channel[c] and P.CHANNELS[ch] in ("phone", "in_person", "kiosk")
+    chat = a.chat_users()
+    assert len(chat) and (a.digital_channel[chat] == P.CHANNELS.index("chatbot")).all()
+
+
+def _paired(city, seeds, measure, **intervention):
+    return np.array([measure(funnel_twin(city, s, **intervention)[1]) - measure(funnel_twin(city, s)[1])
+                     for s in seeds])
+
+
+def test_the_skills_course_narrows_the_inclusion_gap(demo_city):
+    """Paired (same seeds: same citizens and the same draws), three replications."""
+    d = _paired(demo_city, (11, 12, 13), lambda a: a.kpis()["inclusion_gap"],
+                course={"seats_per_100k_per_day": 100})
+    iv = cat.interval("inclusion_gap", np.zeros(len(d)), d, paired=True)
+    assert iv.hi < 0, (d, iv)
+
+
+def test_the_campaign_raises_awareness_in_its_district_only(demo_city):
+    campaign = {"campaigns": [{"district": "Cartierul Nord", "days": 21, "reach_per_day": 0.05}]}
+
+    def aware(where):
+        def f(a):
+            nord = a.dist == a.district_names.index("Cartierul Nord")
+            sel = nord if where == "in" else ~nord
+            return float((a.stage[sel] != 0).mean())
+        return f
+
+    inside = _paired(demo_city, (21, 22, 23), aware("in"), **campaign)
+    outside = _paired(demo_city, (21, 22, 23), aware("out"), **campaign)
+    assert inside.min() > 0.05, inside
+    assert np.abs(outside).max() < 0.005, outside
+
+
+def test_bad_adoption_input_is_one_clear_line_naming_the_field_and_value(demo_city):
+    with pytest.raises(ScenarioError, match=r"adoption\.campaigns\.0\.persona: 'alien'"):
+        load_scenario("awareness_campaign", adoption={"campaigns": [{"persona": "alien"}]})
+    with pytest.raises(ScenarioError, match=r"adoption\.start_using.*unknown persona"):
+        load_scenario("baseline", adoption={"start_using": {"martian": 0.5}})
+    with pytest.raises(TwinError, match="adoption.campaigns.district: 'Atlantis' is not a district"):
+        funnel_twin(demo_city, 1, n=50, days=1, campaigns=[{"district": "Atlantis"}])
+    with pytest.raises(TwinError, match="no district for city"):
+        funnel_twin(demo_city, 1, n=50, days=1, campaigns=[{"district": {"timisoara": "Fabric"}}])
+
+
+def test_in_a_full_twin_reports_chats_and_permits_follow_the_funnel(demo_city):
+    """Within one day (no daily step yet), every report and permit goes through the channel the
+    funnel gives its citizen, and only the funnel's chatbot users ask the chatbot."""
+    from twin_app.run import build_twin
+
+    sc = load_scenario("baseline", population=400, hours=12, study=["fast"],
+                       demand={"report_multiplier": 200.0, "chat_per_user_per_day": 2.0})
+    seen: list = []
+    twin = build_twin(sc, demo_city, run_dir=None)
+    try:
+        twin.bus.subscribe("#", lambda e: seen.append(e) if e.kind in (
+            "report_filed", "chat_question", "permit_application") else None)
+        twin.run(sc.hours)
+        a = twin.component("adoption")
+        users = set(a.chat_users().tolist())
+        kinds = {e.kind for e in seen}
+        assert {"report_filed", "chat_question"} <= kinds, kinds
+        for e in seen:
+            c = int(e.entity.split(":")[1])
+            if e.kind == "report_filed":
+                assert e.payload["channel"] == a.channel(c, "reports")
+            elif e.kind == "permit_application":
+                assert e.payload["channel"] == a.channel(c, "permits")
+            else:
+                assert c in users
+    finally:
+        twin.close()
