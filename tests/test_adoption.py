@@ -144,3 +144,18 @@ def test_in_a_full_twin_reports_chats_and_permits_follow_the_funnel(demo_city):
                 assert c in users
     finally:
         twin.close()
+
+
+def test_the_control_rooms_adoption_page_shows_the_funnel_of_a_run(demo_city, tmp_path):
+    from dash_app.pages import PAGES
+    from dash_app.pages.funnel import funnel_view
+
+    assert "/funnel" in [path for path, _, _ in PAGES]
+    tw, _ = funnel_twin(demo_city, 3, n=600, days=5, run_dir=tmp_path)
+    tw.close()
+    (tmp_path / "manifest.json").write_text('{"seed": 3, "status": "complete", "scenario": {"start": "2026-03-02T00:00:00"}}')
+    v = funnel_view(str(tmp_path))
+    assert {r["persona"] for r in v["table"]} >= {"elderly low digital", "student"}
+    for row in v["table"]:
+        assert sum(row[s] for s in STAGES) == pytest.approx(100, abs=0.5)
+    assert v["kpis"]["adoption_using_share"] > 0 and v["districts"]
