@@ -289,8 +289,6 @@ class Adoption:
         init = twin.rng.get("adoption_start")
         self.srng = twin.rng.get("adoption_support")     # draws that depend on the queue's length
         p = self.p
-        persona_names = np.array(P.PERSONAS)
-        pname = persona_names[pop.persona] if n else np.zeros(0, str)
         self.skilled = pop.digital.copy()
         # channels: the persona's digital and offline preferences
         self.digital_channel = np.zeros(n, np.int8)
