@@ -29,12 +29,15 @@ def mosquitto_binary() -> str:
 class Broker:
     """One mosquitto process: ``start()``, ``stop()``, ``url``."""
 
-    def __init__(self, folder: Path, port: int | None = None):
+    def __init__(self, folder: Path, port: int | None = None, options: str = ""):
+        """``options``: more configuration lines, right after the listener line: the listener's own
+        (``certfile …`` for TLS) or global ones (``autosave_on_changes true``)."""
         self.folder = folder
         self.port = port or free_port()
+        self.tls = "certfile" in options
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
+            f"listener {self.port} 127.0.0.1\n" + options +
             "allow_anonymous true\n"
             "max_queued_messages 0\n"
             "max_inflight_messages 0\n"
@@ -50,7 +53,7 @@ class Broker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> "Broker":
         self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=subprocess.DEVNULL,

@@ -9,7 +9,8 @@ endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
 ``twin loadtest open311 --url URL (--rate R | --events RUN [--speed X]) [--workers N] [--report P]``
 load-tests an endpoint with a city's citizens on Locust (``services.loadgen``);
 ``twin run ... --mqtt mqtt://host:port`` publishes the run to a broker;
-``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker.
+``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker
+(``--per-device [--workers N] [--sinks S] [--commands C]``: one connection per device, on Locust).
 
 Errors and exit codes
 ---------------------
@@ -217,6 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--sinks", type=_nonneg_int("--sinks"), default=2, help="with --per-device: measuring processes")
     lm.add_argument("--spawn-rate", type=_positive_float("--spawn-rate"), default=1000.0,
                     help="with --per-device: devices connecting a second (the connect storm)")
+    lm.add_argument("--workers", type=_nonneg_int("--workers"), default=1,
+                    help="with --per-device: generator processes the devices are spread over (default 1)")
+    lm.add_argument("--commands", type=_number("--commands", float, 0, strict=False), default=0.0,
+                    help="with --per-device: commands a second sent to devices, whose answers are timed")
+    lm.add_argument("--ca-certs", help="with --per-device and mqtts://: CA file to verify the broker with")
+    lm.add_argument("--tls-insecure", action="store_true",
+                    help="with --per-device and mqtts://: do not verify the broker's certificate")
+    lm.add_argument("--seed", type=_nonneg_int("--seed"), default=0,
+                    help="with --per-device: drives back-off jitter and command targets")
+    lm.add_argument("--sink-split", choices=["type", "shared"], default="type",
+                    help="with --per-device: the sinks split the telemetry by device type (1-4 sinks; "
+                         "survives a broker restart) or share one MQTT shared subscription (any number)")
 
     c = sub.add_parser("city", help="city commands")
     csub = c.add_subparsers(dest="city_command", metavar="SUBCOMMAND")
@@ -1043,11 +1056,16 @@ def _loadtest(args) -> int:
 def _loadtest_mqtt_devices(args) -> int:
     from services.loadgen.mqtt_runner import run_mqtt
 
-    if args.user or args.password:
-        raise TwinError("--user/--password are not supported with --per-device yet")
+    from pathlib import Path
+
+    if args.ca_certs and not Path(args.ca_certs).is_file():
+        raise TwinError(f"--ca-certs {args.ca_certs!r}: no such file")
     try:
         r = run_mqtt(args.url, devices=max(1, args.devices), rate=args.rate, duration_s=args.duration, qos=args.qos,
-                     pack=max(1, args.pack), sinks=max(1, args.sinks), spawn_rate=args.spawn_rate)
+                     pack=max(1, args.pack), sinks=max(1, args.sinks), spawn_rate=args.spawn_rate,
+                     workers=max(1, args.workers), commands=args.commands, seed=args.seed, ca_certs=args.ca_certs,
+                     tls_insecure=args.tls_insecure, username=args.user, password=args.password,
+                     sink_split=args.sink_split)
     except ValueError as exc:
         raise TwinError(f"--{exc}") from None
     except TwinError as exc:
@@ -1057,7 +1075,12 @@ def _loadtest_mqtt_devices(args) -> int:
             f"failed, {r['connections']['reconnects']:,} reconnects), QoS {r['qos']}: sent {r['sent']:,} "
             f"(not sent {r['not_sent']:,}), acknowledged {r['acknowledged']:,}, delivered {r['delivered']:,}, "
             f"lost {r['lost']:,} {r['loss_by_stage']}, {r['delivered_rate']:,.0f} msg/s delivered, "
-            f"latency p50 {r['latency_ms']['p50']} ms p99 {r['latency_ms']['p99']} ms")
+            f"latency p50 {r['latency_ms']['p50']} ms p99 {r['latency_ms']['p99']} ms, "
+            f"sustained {r['sustained_delivered_rate']:,.0f} msg/s over {r['delivered_span_s']} s")
+    if "commands" in r:
+        c = r["commands"]
+        line += (f"; commands {c['sent']:,} sent, {c['answered']:,} answered, round trip p50 "
+                 f"{c['round_trip_ms']['p50']} ms p99 {c['round_trip_ms']['p99']} ms")
     if args.json:
         print(json.dumps(r))
         print(line, file=sys.stderr)

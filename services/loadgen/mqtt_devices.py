@@ -1,61 +1,126 @@
-"""Locust users that are IoT devices: **one MQTT connection per device**.
+"""Locust users that are IoT devices: **one MQTT connection per device**, cheap enough for thousands.
 
 Each :class:`Device` user is one device of the fleet (``sl-00017``, ``aq-00003``, … by the
-twin's device types), with its own paho client and client id:
+twin's device types) with its own TCP (or TLS) connection and client id. A device is two
+greenlets and a socket — no thread, no paho client (see :mod:`services.loadgen.mqtt_wire` for
+why the packets are written by hand) — so one process holds thousands of them:
 
-* it connects when Locust spawns it (so ``-r`` / the spawn rate is the **connect storm**),
-  with a **last will** (``offline``, retained, QoS 1, on its ``…/state`` topic) and, once
-  connected, publishes its retained ``online`` state; paho reconnects it with a doubling
-  **back-off** (1 s … 30 s) when the broker goes away, and the reconnects are counted;
-* it publishes SenML packs on ``city/loadtest-<run>/<type>/<device>/telemetry`` at the due
-  times of an open-loop schedule: message *k* of the fleet is due at ``k / rate`` and belongs to
-  device ``k mod devices``; each pack's first record is ``seq`` = *k* with ``bt`` = its due time;
-* at QoS 1 the broker's PUBACK is awaited (not blocking the device): the time from the due time
-  to the PUBACK is recorded in an HDR histogram (coordinated omission corrected), and a message
-  never acknowledged is counted as such.
+* **connect storm**: Locust spawns the users at the spawn rate, each connects at once; a
+  refused or failed connect is retried with a doubling **back-off** (1 s … 30 s, with jitter
+  from the run's seed), and so is a connection the broker drops (a broker restart): the
+  reconnects are counted;
+* **last will**: ``offline`` (retained, QoS 1) on ``…/<device>/state``; once connected the
+  device publishes its retained ``online`` state there, and ``offline`` when it leaves cleanly;
+* **telemetry** on ``city/loadtest-<run>/<type>/<device>/telemetry`` at the due times of an
+  open-loop schedule: message *k* of the fleet is due at ``t0 + k / rate`` and belongs to device
+  ``k mod devices`` (one clock greenlet a process hands the messages out, :meth:`FleetPlan.clock`);
+  its SenML pack's first record is ``seq`` = *k* with ``bt`` = its due time.
+  A message due while the device is disconnected is kept and sent on reconnect, as a device's
+  MQTT stack does; at QoS 1 every message not yet acknowledged is sent again (DUP) after a
+  reconnect, and the time from its due time to the broker's **PUBACK** is recorded in an HDR
+  histogram (coordinated omission corrected);
+* **commands**: with ``commands`` on, the device subscribes (QoS 1) to ``…/<device>/cmd`` and
+  answers every command by publishing its payload back on ``…/<device>/cmd/reply``
+  (:mod:`services.loadgen.mqtt_commands` sends them and times the round trip).
 
 The measuring side (:mod:`services.loadgen.mqtt_sink`) is separate processes on a shared
 subscription; :func:`services.loadgen.measure.loss_by_stage` puts the two sides together.
 """
 from __future__ import annotations
 
+import random
+import socket
+import ssl
+import struct
 import time
+from collections import Counter
 
 import gevent
+from gevent.lock import Semaphore
 from locust import User, constant, task
 from locust.exception import StopUser
 
-from sensors import senml
-from sensors.bridge import make_client, parse_url
+from sensors.bridge import parse_url
+from services.loadgen import mqtt_fleet, mqtt_wire as wire
 from services.loadgen.measure import _hist, _us
 
-TYPES = ("streetlight", "air_quality", "noise", "water_pressure")
-PREFIX = {"streetlight": "sl", "air_quality": "aq", "noise": "nz", "water_pressure": "wp"}
+KEEPALIVE_S = 60
+_STATE, _REPLY = -1, -2                    # unacknowledged entries that are not telemetry
 
 
 class FleetPlan:
     """One process's devices, clock and counts (``cfg``: url, run, devices, rate, duration_s, qos,
-    pack, and this process's device ``indexes``)."""
+    pack, commands, seed, and this process's device ``indexes``)."""
 
     def __init__(self, cfg: dict, t0: float):
         self.cfg = cfg
         self.t0 = t0
         self.end = t0 + float(cfg["duration_s"])
         self.free = list(cfg.get("indexes", range(int(cfg["devices"]))))
+        self.broker = parse_url(cfg["url"])
+        self.tls = _tls_context(cfg) if self.broker.tls else None
         self.connected = self.connect_failed = self.reconnects = 0
+        self.connect_errors: Counter = Counter()
         self.sent = self.acked = self.publish_errors = 0
+        self.commands = self.replies = 0
         self.ack_latency = _hist()
+        self.send_lag = _hist()                # due time to the message's first write: the generator's lag
         self.connect_ms = _hist()
-        self.unacked: dict[tuple[int, int], float] = {}
+        self.last_sent = 0.0
+        self.devices: dict[int, Device] = {}   # index -> its user, once spawned
+
+    def clock(self) -> None:
+        """The fleet's clock (one greenlet a process): message *k* is due at ``t0 + k / rate`` and
+        belongs to device ``k mod devices``; this process's messages are handed to their devices
+        in due order, at their due times. One timer for the whole fleet instead of one a device
+        keeps the cost per message low; a message whose device has not been spawned yet is not
+        sent (``not_sent``: the connect storm was slower than planned)."""
+        devices, rate = int(self.cfg["devices"]), float(self.cfg["rate"])
+        own = sorted(int(i) for i in self.cfg.get("indexes", range(devices)))
+        lag, sleep, now_f = self.send_lag, gevent.sleep, time.time
+        j = 0
+        while True:
+            for idx in own:
+                k = j * devices + idx
+                due = self.t0 + k / rate
+                if due >= self.end:
+                    return
+                now = now_f()
+                if due > now:
+                    sleep(due - now)
+                    now = now_f()
+                elif not k % 256:
+                    sleep(0)                    # behind: still let the connections read their PUBACKs
+                dev = self.devices.get(idx)
+                if dev is None:
+                    continue
+                dev.emit(k, due)
+                self.last_sent = now
+                lag.record_value(_us(max(0.0, now - due)))
+            j += 1
 
     def summary(self) -> dict:
         return {"connected": self.connected, "connect_failed": self.connect_failed, "reconnects": self.reconnects,
-                "sent": self.sent, "acked": self.acked, "publish_errors": self.publish_errors,
-                "ack_latency": self.ack_latency.encode().decode("ascii"),
+                "connect_errors": dict(self.connect_errors), "sent": self.sent, "acked": self.acked,
+                "publish_errors": self.publish_errors, "commands_received": self.commands,
+                "ack_latency": self.ack_latency.encode().decode("ascii"), "last_sent": self.last_sent,
+                "send_lag": self.send_lag.encode().decode("ascii"),
                 "connect_ms": self.connect_ms.encode().decode("ascii")}
 
 
+def _tls_context(cfg: dict) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=cfg.get("ca_certs") or None)
+    if cfg.get("tls_insecure"):
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 PLAN: FleetPlan | None = None
+
+
+class Refused(Exception):
+    """The broker answered CONNECT with a non-zero return code."""
 
 
 class Device(User):
@@ -71,92 +136,194 @@ class Device(User):
         if not plan.free:
             raise StopUser()
         cfg = plan.cfg
+        self.plan = plan
         self.index = plan.free.pop(0)
-        self.type = TYPES[self.index % len(TYPES)]
-        self.device = f"{PREFIX[self.type]}-{self.index:05d}"
-        base = f"city/loadtest-{cfg['run']}/{self.type}/{self.device}"
-        self.topic, self.state = f"{base}/telemetry", f"{base}/state"
-        self.k = self.index                       # this device's next message number
-        broker = parse_url(cfg["url"])
-        c = make_client(broker, f"lt-{cfg['run']}-{self.device}", clean_session=True)
-        c.reconnect_delay_set(min_delay=1, max_delay=30)
-        c.will_set(self.state, b"offline", qos=1, retain=True)
-        self.was_connected = False
+        self.type, self.device = mqtt_fleet.device(self.index)
+        base = mqtt_fleet.base(cfg["run"], self.index)
+        self.topic, self.state = f"{base}/telemetry".encode(), f"{base}/state"
+        self.cmd, self.reply = f"{base}/cmd", f"{base}/cmd/reply".encode()
+        self.qos = int(cfg["qos"])
+        self.bn = f"urn:dev:twin:{self.device}:".encode()
+        self.rest = b"".join(b',{"n":"v%d","v":%d}' % (i, i) for i in range(1, int(cfg["pack"])))
+        self.rng = random.Random(int(cfg.get("seed", 0)) * 1_000_003 + self.index)
+        self.unacked: dict[int, list] = {}     # pid -> [k or _STATE/_REPLY, due, packet, written]
+        self.pending: list[bytes] = []         # QoS 0 messages due while disconnected
+        self.pid = 0
+        self.sock = None
+        self.ever = False
+        self.stopping = False
+        self.wlock = Semaphore()
+        self.link = gevent.spawn(self._connection)
+        plan.devices[self.index] = self
 
-        def on_connect(client, _u, _f, rc, _p):
-            if rc.is_failure:
-                return
-            if self.was_connected:
+    # ---- the connection: connect, read, reconnect with back-off ---------------------------------
+    def _connection(self) -> None:
+        plan, b, delay = self.plan, self.plan.broker, 1.0
+        while not self.stopping:
+            t = time.time()
+            try:
+                sock, reader, first = self._connect(b)
+            except (OSError, Refused, ValueError) as exc:
+                plan.connect_failed += 1
+                plan.connect_errors[type(exc).__name__ if not isinstance(exc, Refused) else str(exc)] += 1
+                gevent.sleep(delay * (0.5 + self.rng.random()))
+                delay = min(30.0, delay * 2)
+                continue
+            plan.connect_ms.record_value(_us(time.time() - t))
+            if self.ever:
                 plan.reconnects += 1
-            self.was_connected = True
-            client.publish(self.state, b"online", qos=1, retain=True)
+            else:
+                plan.connected += 1
+                self.ever = True
+            delay = 1.0
+            for pid in [p for p, e in self.unacked.items() if e[0] == _STATE]:
+                del self.unacked[pid]              # the state of an earlier connection: said again below
+            out = [wire.publish(self.state.encode(), b"online", 1, self._track(_STATE, t), retain=True)]
+            if self.plan.cfg.get("commands"):
+                out.append(wire.subscribe(self._next_pid(), [(self.cmd, 1)]))
+            for e in sorted(self.unacked.values(), key=lambda e: e[1]):     # again, in due order
+                if e[0] != _STATE:
+                    out.append(e[2] if not e[3] else bytes([e[2][0] | 0x08]) + e[2][1:])
+                    e[3] = True
+            out += self.pending
+            n_pending, self.pending = len(self.pending), []
+            try:
+                with self.wlock:
+                    sock.sendall(b"".join(out))
+                plan.acked += n_pending if not self.qos else 0
+                self.sock = sock
+                self._handle(first)
+                while True:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    self._handle(reader.feed(data))
+            except (OSError, ValueError):
+                pass
+            self.sock = None
+            sock.close()
+            if not self.stopping:
+                gevent.sleep(delay * (0.5 + self.rng.random()))
 
-        def on_publish(_c, _u, mid, _rc, _p):
-            due = plan.unacked.pop((self.index, mid), None)
-            if due is not None:
-                plan.acked += 1
-                plan.ack_latency.record_value(_us(max(0.0, time.time() - due)))
-
-        c.on_connect, c.on_publish = on_connect, on_publish
-        t = time.time()
+    def _connect(self, b):
+        sock = socket.create_connection((b.host, b.port), timeout=10)
         try:
-            c.connect(broker.host, broker.port, keepalive=60)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.plan.tls is not None:
+                sock = self.plan.tls.wrap_socket(sock, server_hostname=b.host)
+            cfg = self.plan.cfg
+            sock.sendall(wire.connect(f"lt-{cfg['run']}-{self.device}", clean=True, keepalive=KEEPALIVE_S,
+                                      will=(self.state, b"offline", 1, True),
+                                      username=cfg.get("username") or b.username,
+                                      password=cfg.get("password") or b.password))
+            reader, packets = wire.Reader(), []
+            while not packets:
+                data = sock.recv(4096)
+                if not data:
+                    raise ConnectionResetError("closed before CONNACK")
+                packets = reader.feed(data)
+            typ, _f, body = packets[0]
+            if typ != wire.CONNACK or len(body) < 2 or body[1]:
+                raise Refused(f"CONNACK {wire.CONNACK_CODES.get(body[1] if len(body) > 1 else -1, typ)}")
+            sock.settimeout(None)
+            return sock, reader, packets[1:]
+        except BaseException:
+            sock.close()
+            raise
+
+    def _handle(self, packets) -> None:
+        plan = self.plan
+        for typ, flags, body in packets:
+            if typ == wire.PUBACK:
+                e = self.unacked.pop(struct.unpack_from("!H", body)[0], None)
+                if e is not None and e[0] >= 0:
+                    plan.acked += 1
+                    plan.ack_latency.record_value(_us(max(0.0, time.time() - e[1])))
+            elif typ == wire.PUBLISH:                      # a command: acknowledge it, answer it
+                _topic, payload, qos, pid = wire.parse_publish(flags, body)
+                plan.commands += 1
+                out = wire.puback(pid) if qos else b""
+                pid = self._next_pid()
+                pkt = wire.publish(self.reply, payload, 1, pid)
+                self.unacked[pid] = [_REPLY, time.time(), pkt, True]
+                self._write(out + pkt)
+
+    def _next_pid(self) -> int:
+        while True:
+            self.pid = self.pid % 65535 + 1
+            if self.pid not in self.unacked:
+                return self.pid
+
+    def _track(self, k: int, due: float) -> int:
+        """A packet id for a state message (not resent: a reconnect says the state again)."""
+        pid = self._next_pid()
+        self.unacked[pid] = [k, due, b"", True]
+        return pid
+
+    def _write(self, data: bytes) -> bool:
+        sock = self.sock
+        if sock is None:
+            return False
+        try:
+            with self.wlock:
+                sock.sendall(data)
+            return True
         except OSError:
-            plan.connect_failed += 1
-            raise StopUser() from None
-        c.loop_start()
-        while not c.is_connected() and time.time() - t < 30:
-            gevent.sleep(0.01)
-        if not c.is_connected():
-            plan.connect_failed += 1
-            c.loop_stop()
-            raise StopUser()
-        plan.connected += 1
-        plan.connect_ms.record_value(_us(time.time() - t))
-        self.client = c
+            self.plan.publish_errors += 1
+            return False
 
+    # ---- the device's life: telemetry on schedule, then a clean goodbye ----------------------------
     @task
-    def publish(self) -> None:
-        plan, cfg = PLAN, self.cfg_of()
-        due = plan.t0 + self.k / float(cfg["rate"])
-        if due >= plan.end:
-            raise StopUser()
-        delay = due - time.time()
-        if delay > 0:
-            gevent.sleep(delay)
-        readings = [("seq", float(self.k), None)] + [("v", float(i), None) for i in range(int(cfg["pack"]) - 1)]
-        body = senml.dumps(_pack(self.device, due, readings))
-        qos = int(cfg["qos"])
-        info = self.client.publish(self.topic, body, qos=qos)
-        plan.sent += 1
-        if info.rc != 0 and not qos:
-            plan.publish_errors += 1
-        if qos:
-            plan.unacked[(self.index, info.mid)] = due
-        else:
-            plan.acked += 1 if info.rc == 0 else 0
-        self.k += int(cfg["devices"])
+    def live(self) -> None:
+        """Stay connected until the schedule's end (the fleet's clock, :meth:`FleetPlan.clock`,
+        hands this device its messages), pinging when quiet; then wait for the PUBACKs still
+        due (at most ``timeout_s``) and say goodbye."""
+        plan, cfg = self.plan, self.plan.cfg
+        while time.time() < plan.end:
+            gevent.sleep(min(KEEPALIVE_S / 2, max(0.0, plan.end - time.time())))
+            if time.time() < plan.end:
+                self._write(wire.pingreq())
+        end = time.time() + float(cfg.get("timeout_s", 10.0))
+        while (any(e[0] >= 0 for e in self.unacked.values()) or self.pending) and time.time() < end:
+            gevent.sleep(0.05)
+        self._goodbye()
+        raise StopUser()
 
-    def cfg_of(self) -> dict:
-        return PLAN.cfg
+    def emit(self, k: int, due: float) -> None:
+        """Publish the fleet's message ``k`` (due at ``due``) now, or keep it for the reconnect."""
+        plan = self.plan
+        payload = b'[{"bn":"%s","bt":%.6f,"n":"seq","v":%d}%s]' % (self.bn, due, k, self.rest)
+        plan.sent += 1
+        if self.qos:
+            pid = self._next_pid()
+            pkt = wire.publish(self.topic, payload, 1, pid)
+            entry = self.unacked[pid] = [k, due, pkt, False]
+            entry[3] = self._write(pkt)
+        else:
+            pkt = wire.publish(self.topic, payload)
+            if self._write(pkt):
+                plan.acked += 1
+            else:
+                self.pending.append(pkt)
+
+    def _goodbye(self) -> None:
+        if self.sock is not None:
+            self._write(wire.publish(self.state.encode(), b"offline", 1, self._track(_STATE, time.time()),
+                                     retain=True))
+            end = time.time() + 2.0
+            while self.sock is not None and any(e[0] == _STATE for e in self.unacked.values()) and time.time() < end:
+                gevent.sleep(0.02)
+            self._write(wire.disconnect())
+        self.stopping = True
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.link.kill(block=False)
 
     def on_stop(self) -> None:
-        c = getattr(self, "client", None)
-        if c is None:
-            return
-        end = time.time() + float(PLAN.cfg.get("timeout_s", 10.0))
-        while any(k[0] == self.index for k in list(PLAN.unacked)[:1000]) and time.time() < end:
-            gevent.sleep(0.05)
-        c.publish(self.state, b"offline", qos=1, retain=True)
-        gevent.sleep(0.05)
-        c.disconnect()
-        c.loop_stop()
-
-
-def _pack(device: str, bt: float, readings: list[tuple]) -> list[dict]:
-    """A SenML pack whose first record is ``seq`` (with the base time ``bt``)."""
-    recs = [{"bn": f"urn:dev:twin:{device}:", "bt": bt, "n": readings[0][0], "v": readings[0][1]}]
-    recs += [{"n": n, "v": v} for n, v, _u in readings[1:]]
-    return recs
-
-
+        if not self.stopping and hasattr(self, "link"):
+            self.stopping = True
+            self.link.kill(block=False)

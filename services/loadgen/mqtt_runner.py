@@ -1,18 +1,33 @@
-"""An MQTT fleet load test on Locust: one connection per device, sinks on a shared subscription.
+"""An MQTT fleet load test on Locust: one connection per device, spread over worker processes,
+measured by sinks on a shared subscription.
 
-:func:`run_mqtt` starts ``python -m services.loadgen.mqtt_runner`` (a process of its own: Locust
-monkey-patches the standard library), which starts ``sinks`` measuring processes
-(:mod:`services.loadgen.mqtt_sink`) and waits until each has subscribed, then runs Locust's
-local runner with ``devices`` :class:`~services.loadgen.mqtt_devices.Device` users spawned at
-``spawn_rate`` a second (the connect storm), starts the schedule's clock once they have had
-time to connect, lets them publish for ``duration_s``, waits for the outstanding PUBACKs (at most
-``timeout_s``), stops the sinks and puts the two sides together.
+:func:`run_mqtt` (in the caller's process: no Locust, no gevent here) starts
+
+* ``sinks`` measuring processes (:mod:`services.loadgen.mqtt_sink`; ``sink_split`` says how they
+  share the telemetry: by device type, the default, or as one MQTT shared subscription) and, with ``commands`` > 0,
+  the commander (:mod:`services.loadgen.mqtt_commands`), and waits until each has subscribed;
+* ``workers`` generator processes (``python -m services.loadgen.mqtt_runner``, each Locust's
+  local runner — Locust monkey-patches the standard library, so never in the caller's process);
+  worker *i* of *n* owns devices *i*, *i + n*, … and spawns them at ``spawn_rate / n`` a second;
+
+then gives every process the same clock: the schedule's zero is when the slowest worker has had
+time to spawn its devices (the connect storm) plus a second. The workers publish for
+``duration_s``, wait for their outstanding PUBACKs (at most ``timeout_s``), and report; then the
+sinks are stopped and everything is put together.
+
+Each process raises its open-file limit to the hard limit (one socket per device); the broker's
+own limit (``ulimit -n`` where it starts, and ``max_connections``) is the operator's.
 
 The summary keeps the field names of ``twin loadtest mqtt`` (``offered_rate``, ``achieved_rate``,
-``sent``, ``not_sent`` (due before the end but never published: a device not yet connected, or
-the generator behind), ``acknowledged``, ``delivered``, ``delivered_rate``, ``lost``, ``duplicates``,
-``latency_ms``) and adds ``connections`` (connected, failed, reconnects, connect time),
-``loss_by_stage`` and ``ack_latency_ms`` (due time to PUBACK).
+``sent``, ``not_sent`` (due before the end but never generated: its device had not been spawned
+yet, or the generator ran out of time),
+``acknowledged``, ``delivered``, ``delivered_rate``, ``lost``, ``duplicates``, ``latency_ms``) and
+adds ``connections`` (connected, failed attempts by kind, reconnects, connect time),
+``loss_by_stage``, ``ack_latency_ms`` (due time to PUBACK), ``send_lag_ms`` (due time to the
+write: the generator's own lag), ``sustained_sent_rate`` / ``sustained_delivered_rate`` (over
+the time it really took: from the schedule's zero to the last write / the last arrival — the
+``*_rate`` fields divide by the schedule's duration, as before), ``commands`` (sent, answered,
+round trip) and ``workers``.
 """
 from __future__ import annotations
 
@@ -24,109 +39,215 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 
+def _raise_nofile() -> int:
+    """Raise this process's open-file limit to its hard limit; return the new soft limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: float = 10.0, qos: int = 1,
-             pack: int = 1, sinks: int = 2, spawn_rate: float = 1000.0, timeout_s: float = 10.0) -> dict:
-    """Run the fleet (see the module docstring) and return the summary."""
+             pack: int = 1, sinks: int = 2, spawn_rate: float = 1000.0, timeout_s: float = 10.0,
+             workers: int = 1, commands: float = 0.0, seed: int = 0, ca_certs: str | None = None,
+             tls_insecure: bool = False, username: str | None = None, password: str | None = None,
+             sink_split: str = "type", on_clock=None) -> dict:
+    """Run the fleet (see the module docstring) and return the summary.
+
+    ``on_clock(t0, end)``, if given, is called (in a thread of the caller) once the schedule's
+    zero is fixed — a test uses it to restart the broker in the middle of the run.
+    """
     from sensors.bridge import connect, make_client, parse_url
 
+    for name, v, ok in (("devices", devices, devices >= 1), ("rate", rate, rate > 0), ("qos", qos, qos in (0, 1)),
+                        ("duration", duration_s, duration_s > 0), ("sinks", sinks, sinks >= 1),
+                        ("pack", pack, pack >= 1), ("workers", workers, workers >= 1),
+                        ("spawn-rate", spawn_rate, spawn_rate > 0), ("commands", commands, commands >= 0)):
+        if not ok:
+            raise ValueError(f"{name} is out of range: {v}")
+    from services.loadgen.mqtt_sink import sink_filters
+
+    sink_filters("x", int(sinks), sink_split)      # ValueError naming the option, before anything starts
     broker = parse_url(url)
-    probe = make_client(broker, f"twin-lt-probe-{secrets.token_hex(3)}")
+    probe = make_client(broker, f"twin-lt-probe-{secrets.token_hex(3)}", ca_certs=ca_certs,
+                        tls_insecure=tls_insecure, username=username, password=password)
     connect(probe, broker, 10.0)                   # BridgeError naming the URL, before anything starts
     probe.disconnect()
     probe.loop_stop()
-    for name, v, ok in (("devices", devices, devices >= 1), ("rate", rate, rate > 0), ("qos", qos, qos in (0, 1)),
-                        ("duration", duration_s, duration_s > 0), ("sinks", sinks, sinks >= 1),
-                        ("pack", pack, pack >= 1)):
-        if not ok:
-            raise ValueError(f"{name} is out of range: {v}")
+    workers = min(int(workers), int(devices))
     cfg = {"url": url, "run": secrets.token_hex(4), "devices": int(devices), "rate": float(rate),
            "duration_s": float(duration_s), "qos": int(qos), "pack": int(pack), "sinks": int(sinks),
-           "spawn_rate": float(spawn_rate), "timeout_s": float(timeout_s)}
+           "spawn_rate": float(spawn_rate), "timeout_s": float(timeout_s), "commands": float(commands),
+           "seed": int(seed), "ca_certs": ca_certs or "", "tls_insecure": bool(tls_insecure),
+           "username": username or "", "password": password or "", "workers": workers,
+           "sink_split": sink_split}
+    total = int(cfg["rate"] * cfg["duration_s"]) + cfg["devices"] + 1
+    procs: list[subprocess.Popen] = []
+    _raise_nofile()
     with tempfile.TemporaryDirectory(prefix="twin-mqtt-lt-") as tmp:
-        cp, out = Path(tmp) / "cfg.json", Path(tmp) / "out.json"
-        cp.write_text(json.dumps(cfg))
-        p = subprocess.run([sys.executable, "-m", "services.loadgen.mqtt_runner", str(cp), str(out)],
-                           capture_output=True, text=True, check=False)
-        if not out.exists():
-            raise RuntimeError(f"the MQTT load generator failed (exit {p.returncode}): {p.stderr[-800:]}")
-        r = json.loads(out.read_text())
-        if "error" in r:
-            raise RuntimeError(r["error"])
-        return r
+        tmp = Path(tmp)
+        stop = tmp / "stop"
+        (tmp / "cfg.json").write_text(json.dumps(dict(cfg, total=total)))
+        try:
+            sink_outs = [tmp / f"sink{i}.json" for i in range(sinks)]
+            for i, o in enumerate(sink_outs):
+                procs.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_sink",
+                                               str(tmp / "cfg.json"), str(o), str(stop), str(i)]))
+            cmd_out = tmp / "commands.json"
+            if commands:
+                procs.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_commands",
+                                               str(tmp / "cfg.json"), str(cmd_out), str(stop)]))
+            gen_outs = [tmp / f"gen{i}.json" for i in range(workers)]
+            gens = []
+            for i, o in enumerate(gen_outs):
+                wc = dict(cfg, indexes=list(range(i, cfg["devices"], workers)), spawn_rate=spawn_rate / workers)
+                (tmp / f"gen{i}.cfg").write_text(json.dumps(wc))
+                gens.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_runner",
+                                              str(tmp / f"gen{i}.cfg"), str(o)]))
+            procs += gens
+            readies = [Path(str(o) + ".ready") for o in sink_outs + gen_outs + ([cmd_out] if commands else [])]
+            deadline = time.time() + 60
+            while not all(r.exists() for r in readies):
+                if time.time() > deadline or any(p.poll() is not None for p in procs):
+                    raise RuntimeError("the MQTT load generator's processes did not start "
+                                       f"({sum(r.exists() for r in readies)} of {len(readies)} ready)")
+                time.sleep(0.05)
+            t0 = time.time() + cfg["devices"] / spawn_rate + 1.0
+            end = t0 + cfg["duration_s"]
+            cfg["t0"] = t0
+            for o in gen_outs + ([cmd_out] if commands else []):
+                Path(str(o) + ".go").write_text(json.dumps([t0, end]))
+            if on_clock is not None:
+                import threading
+
+                threading.Thread(target=on_clock, args=(t0, end), daemon=True).start()
+            wait_end = end + cfg["timeout_s"] + 60
+            for g in gens:
+                try:
+                    g.wait(timeout=max(1.0, wait_end - time.time()))
+                except subprocess.TimeoutExpired:
+                    g.kill()
+            stop.touch()
+            for p in procs:
+                try:
+                    p.wait(timeout=cfg["timeout_s"] + 10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            missing = [str(o.name) for o in gen_outs if not o.exists()]
+            if len(missing) == len(gen_outs):
+                raise RuntimeError("the MQTT load generator failed: no worker reported")
+            return _summarize(cfg, total, [json.loads(o.read_text()) for o in gen_outs if o.exists()],
+                              [json.loads(o.read_text()) for o in sink_outs if o.exists()],
+                              json.loads(cmd_out.read_text()) if cmd_out.exists() else None, missing)
+        finally:
+            stop.touch()
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
 
 
-def _main(argv: list[str]) -> int:
-    import gevent
-    import locust
+def _summarize(cfg: dict, total: int, gens: list[dict], sinks: list[dict], cmds: dict | None,
+               missing: list[str]) -> dict:
     import numpy as np
-    from locust.env import Environment
 
-    from services.loadgen import mqtt_devices as md
     from services.loadgen.measure import _hist, loss_by_stage, percentiles
 
-    cfg = json.loads(Path(argv[0]).read_text())
-    tmp = Path(argv[0]).parent
-    total = int(np.ceil(cfg["rate"] * cfg["duration_s"])) + cfg["devices"]
-    stop = tmp / "stop"
-    outs = [tmp / f"sink{i}.json" for i in range(cfg["sinks"])]
-    sinks = [subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_sink", cfg["url"], cfg["run"],
-                               str(cfg["qos"]), str(total), str(o), str(stop), str(i)]) for i, o in enumerate(outs)]
-    end_wait = time.time() + 30
-    while not all(Path(str(o) + ".ready").exists() for o in outs):
-        if time.time() > end_wait or any(s.poll() is not None for s in sinks):
-            Path(argv[1]).write_text(json.dumps({"error": "the measuring subscribers did not start"}))
-            for s in sinks:
-                s.kill()
-            os._exit(2)
-        gevent.sleep(0.05)
-    env = Environment(user_classes=[md.Device], events=locust.events)
-    runner = env.create_local_runner()
-    storm_s = cfg["devices"] / cfg["spawn_rate"]
-    t0 = time.time() + storm_s + 1.0
-    md.PLAN = plan = md.FleetPlan(cfg, t0)
-    runner.start(cfg["devices"], spawn_rate=cfg["spawn_rate"])
-    gevent.sleep(max(0.0, plan.end - time.time()))
-    grace = time.time() + cfg["timeout_s"] + 1
-    while runner.user_count > 0 and time.time() < grace:
-        gevent.sleep(0.1)
-    runner.quit()
-    stop.touch()
-    for s in sinks:
-        try:
-            s.wait(timeout=cfg["timeout_s"] + 10)
-        except subprocess.TimeoutExpired:
-            s.kill()
+    add = lambda key: sum(g[key] for g in gens)
+    ack, connect_ms, lag = _hist(), _hist(), _hist()
+    errors: Counter = Counter()
+    for g in gens:
+        ack.decode_and_add(g["ack_latency"].encode("ascii"))
+        lag.decode_and_add(g["send_lag"].encode("ascii"))
+        connect_ms.decode_and_add(g["connect_ms"].encode("ascii"))
+        errors.update(g["connect_errors"])
     seen = np.zeros(total, bool)
-    received = duplicates = 0
+    received = duplicates = reconnects = 0
     delivery = _hist()
-    for o in outs:
-        if not o.exists():
-            continue
-        d = json.loads(o.read_text())
+    for d in sinks:
         bits = np.unpackbits(np.frombuffer(base64.b64decode(d["seen"]), np.uint8))[:total].astype(bool)
         duplicates += d["duplicates"] + int((seen & bits).sum())       # the same message at two sinks
         seen |= bits
         received += d["received"]
+        reconnects += d.get("reconnects", 0)
         delivery.decode_and_add(d["latency"].encode("ascii"))
     unique = int(seen.sum())
-    ack = _hist()
-    ack.decode_and_add(plan.ack_latency.encode())
-    dur = cfg["duration_s"]
+    t0 = cfg.get("t0", 0.0)
+    last_in = max((d.get("last", 0.0) for d in sinks), default=0.0)
+    last_out = max(g.get("last_sent", 0.0) for g in gens)
+    sent, acked, dur = add("sent"), add("acked"), cfg["duration_s"]
+    due = int(np.ceil(cfg["rate"] * dur - 1e-9))
     s = {"url": cfg["url"], "devices": cfg["devices"], "qos": cfg["qos"], "pack": cfg["pack"],
-         "offered_rate": cfg["rate"], "duration_s": dur, "sent": plan.sent,
-         "not_sent": max(0, int(np.ceil(cfg["rate"] * dur)) - plan.sent),
-         "acknowledged": plan.acked, "received": received, "delivered": unique, "duplicates": duplicates,
-         "lost": max(0, plan.sent - unique), "achieved_rate": round(plan.sent / dur, 1),
+         "offered_rate": cfg["rate"], "duration_s": dur, "sent": sent, "not_sent": max(0, due - sent),
+         "acknowledged": acked, "received": received, "delivered": unique, "duplicates": duplicates,
+         "lost": max(0, sent - unique), "achieved_rate": round(sent / dur, 1),
          "delivered_rate": round(unique / dur, 1), "readings_per_s": round(unique * cfg["pack"] / dur, 1),
-         "loss_by_stage": loss_by_stage(plan.sent, plan.acked, unique, cfg["qos"]),
+         # the rates over the time it really took (the *_rate above divide by the schedule's duration)
+         "sent_span_s": round(max(dur, last_out - t0), 3), "delivered_span_s": round(max(dur, last_in - t0), 3),
+         "sustained_sent_rate": round(sent / max(dur, last_out - t0), 1),
+         "sustained_delivered_rate": round(unique / max(dur, last_in - t0), 1),
+         "send_lag_ms": percentiles(lag),
+         "loss_by_stage": loss_by_stage(sent, acked, unique, cfg["qos"]),
          "latency_ms": percentiles(delivery), "ack_latency_ms": percentiles(ack),
-         "connections": {"connected": plan.connected, "failed": plan.connect_failed, "reconnects": plan.reconnects,
-                         "connect_ms": percentiles(plan.connect_ms)},
-         "sinks": cfg["sinks"], "sinks_reported": sum(o.exists() for o in outs), "run": cfg["run"]}
-    Path(argv[1]).write_text(json.dumps(s))
+         "connections": {"connected": add("connected"), "failed": add("connect_failed"),
+                         "failed_by_kind": dict(errors), "reconnects": add("reconnects"),
+                         "connect_ms": percentiles(connect_ms)},
+         "publish_errors": add("publish_errors"), "workers": cfg["workers"], "sinks": cfg["sinks"], "sink_split": cfg["sink_split"],
+         "sinks_reported": len(sinks), "sink_reconnects": reconnects, "run": cfg["run"],
+         "open_files_limit": min(g.get("open_files_limit", 0) for g in gens),
+         # CPU seconds each side used (a shared machine's ceiling is its CPU: cost per message)
+         "cpu_s": {"generators": round(add("cpu_s"), 2), "sinks": round(sum(d.get("cpu_s", 0.0) for d in sinks), 2)}}
+    gone = np.flatnonzero(~seen[:due])
+    if len(gone):               # when the undelivered messages were due: an outage shows as a burst
+        at = gone / cfg["rate"]
+        s["undelivered_due_s"] = {"first": round(float(at[0]), 3), "last": round(float(at[-1]), 3),
+                                  "histogram_1s": np.bincount(at.astype(int)).tolist()}
+    if missing:
+        s["missing_workers"] = missing
+    if cmds is not None:
+        rtt = _hist()
+        rtt.decode_and_add(cmds["rtt"].encode("ascii"))
+        s["commands"] = {"sent": cmds["sent"], "answered": cmds["answered"],
+                         "unanswered": cmds["sent"] - cmds["answered"], "duplicates": cmds["duplicates"],
+                         "received_by_devices": add("commands_received"), "round_trip_ms": percentiles(rtt)}
+    return s
+
+
+def _main(argv: list[str]) -> int:
+    """One generator process: Locust's local runner with this worker's devices."""
+    limit = _raise_nofile()
+    import gevent
+    import locust
+    from locust.env import Environment
+
+    from services.loadgen import mqtt_devices as md
+
+    cfg = json.loads(Path(argv[0]).read_text())
+    out = Path(argv[1])
+    env = Environment(user_classes=[md.Device], events=locust.events)
+    runner = env.create_local_runner()
+    Path(str(out) + ".ready").touch()
+    go = Path(str(out) + ".go")
+    while not go.exists():
+        gevent.sleep(0.02)
+    t0, end = json.loads(go.read_text())
+    md.PLAN = plan = md.FleetPlan(cfg, t0)
+    n = len(cfg["indexes"])
+    runner.start(n, spawn_rate=cfg["spawn_rate"])
+    clock = gevent.spawn(plan.clock)
+    gevent.sleep(max(0.0, end - time.time()))
+    grace = time.time() + cfg["timeout_s"] + 3
+    while runner.user_count > 0 and time.time() < grace:
+        gevent.sleep(0.1)
+    runner.quit()
+    clock.kill(block=False)
+    out.write_text(json.dumps(dict(plan.summary(), open_files_limit=limit, cpu_s=time.process_time())))
     sys.stdout.flush()
     os._exit(0)
 

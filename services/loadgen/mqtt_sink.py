@@ -1,14 +1,32 @@
 """The measuring side of an MQTT load test: subscriber processes that are never the bottleneck.
 
-``python -m services.loadgen.mqtt_sink URL RUN QOS TOTAL OUT STOP_FILE`` subscribes, as one of
-several members of the **shared subscription** ``$share/twin-<run>/city/loadtest-<run>/+/+/telemetry``
-(the broker deals the messages round-robin to the members, so N sink processes take N times
-what one can), with a persistent session (a fixed client id, ``clean_session`` off: a broker
-that restarts keeps what it queued for it, and the sink resubscribes on every reconnect). Each
-message's SenML pack carries its global sequence number (``n="seq"``) and due time (``bt``); the
-sink counts each sequence number's arrivals and the latency from the due time (an HDR
-histogram), and when ``STOP_FILE`` appears and nothing has arrived for a moment, writes ``OUT``
-(JSON: ``received``, a bitmap of the sequence numbers seen, duplicates, the encoded histogram).
+``python -m services.loadgen.mqtt_sink CONFIG OUT STOP_FILE MEMBER`` is one of several sink
+processes that split the fleet's telemetry between them (:func:`sink_filters`), so N sinks take
+N times what one can:
+
+* ``sink_split="type"`` (the default): sink *i* subscribes to the device types *j* with
+  ``j % sinks == i`` (``city/loadtest-<run>/<type>/+/telemetry``; 1 to 4 sinks);
+* ``sink_split="shared"``: every sink is a member of the **shared subscription**
+  ``$share/twin-<run>/city/loadtest-<run>/+/+/telemetry`` and the broker deals the messages out
+  round-robin (any number of sinks). mosquitto 2.0 does not keep shared subscriptions over a
+  restart (measured: the sessions come back, their shared subscriptions do not, and what is
+  published before the sinks subscribe again reaches no one), so a test with a broker restart
+  should split by type.
+
+It is cheap per message on purpose: a plain blocking socket (no event loop, no thread) read in
+large chunks, the packets parsed with :mod:`services.loadgen.mqtt_wire`, the sequence number
+and due time taken from the first SenML record (the generator writes it in a fixed form; any
+other payload is decoded as JSON), and the PUBACKs of a whole chunk written back in one call —
+*after* the messages are counted, so nothing acknowledged is ever uncounted.
+
+It has a **persistent session** (a fixed client id, clean session off): a broker that restarts
+keeps — if its persistence saved them — the messages it queued for the sink, and the sink
+reconnects with back-off and subscribes again. A message the broker sends again counts once
+(duplicates are counted apart). When ``STOP_FILE`` appears and nothing has arrived for a
+second, it writes ``OUT`` (JSON: ``received``, a bitmap of the sequence numbers seen,
+``duplicates``, the HDR histogram of the latency from the due time, ``reconnects``, the times
+of the first and last arrival), then
+removes its session from the broker.
 
 The generator's side knows what it sent and what the broker acknowledged; with the sinks' union
 of what arrived, the report separates **not acknowledged by the broker** from **acknowledged and
@@ -19,63 +37,157 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import socket
+import ssl
+import struct
 import sys
-import threading
 import time
+
+_FIRST = re.compile(rb'"bt":([-0-9.eE+]+),"n":"seq","v":(\d+)')
+
+
+def _connect(cfg: dict, client_id: str, clean: bool):
+    from sensors.bridge import parse_url
+    from services.loadgen import mqtt_wire as wire
+
+    b = parse_url(cfg["url"])
+    sock = socket.create_connection((b.host, b.port), timeout=10)
+    try:
+        if b.tls:
+            ctx = ssl.create_default_context(cafile=cfg.get("ca_certs") or None)
+            if cfg.get("tls_insecure"):
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock, server_hostname=b.host)
+        sock.sendall(wire.connect(client_id, clean=clean, keepalive=60, username=cfg.get("username") or b.username,
+                                  password=cfg.get("password") or b.password))
+        reader, packets = wire.Reader(), []
+        while not packets:
+            data = sock.recv(4096)
+            if not data:
+                raise ConnectionResetError("closed before CONNACK")
+            packets = reader.feed(data)
+        if packets[0][0] != wire.CONNACK or packets[0][2][1]:
+            raise ConnectionRefusedError(f"CONNACK {packets[0][2][1:2].hex()}")
+        return sock, reader, packets[1:], bool(packets[0][2][0] & 1)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def sink_filters(run: str, sinks: int, split: str) -> list[list[str]]:
+    """Each sink's subscription filters: ``split="shared"``, all sinks members of one shared
+    subscription; ``split="type"``, sink *i* takes the device types *j* with ``j % sinks == i``
+    by plain subscriptions (at most 4 sinks)."""
+    from services.loadgen import mqtt_fleet
+
+    if split == "shared":
+        return [[f"$share/twin-{run}/{mqtt_fleet.telemetry_filter(run)}"]] * sinks
+    if split != "type" or not 1 <= sinks <= len(mqtt_fleet.TYPES):
+        raise ValueError(f"sink-split {split!r} with {sinks} sinks: 'type' takes 1 to {len(mqtt_fleet.TYPES)} "
+                         "sinks, 'shared' any number")
+    return [[f"city/loadtest-{run}/{t}/+/telemetry" for j, t in enumerate(mqtt_fleet.TYPES) if j % sinks == i]
+            for i in range(sinks)]
 
 
 def main(argv: list[str]) -> int:
-    url, run, qos, total, out, stop_file = argv[0], argv[1], int(argv[2]), int(argv[3]), argv[4], argv[5]
-    member = argv[6] if len(argv) > 6 else "0"
     import numpy as np
 
-    from sensors.bridge import make_client, parse_url
+    from services.loadgen import mqtt_wire as wire
     from services.loadgen.measure import _hist, _us
 
-    broker = parse_url(url)
+    cfg = json.loads(open(argv[0]).read())
+    out, stop_file, member = argv[1], argv[2], argv[3]
+    run, qos, total = cfg["run"], int(cfg["qos"]), int(cfg["total"])
+    client_id = f"twin-sink-{run}-{member}"
     seen = np.zeros(total, np.uint16)
     lat = _hist()
-    lock = threading.Lock()
-    last = [time.time()]
-    topic = f"$share/twin-{run}/city/loadtest-{run}/+/+/telemetry"
-
-    def on_message(_c, _u, msg):
-        now = time.time()
+    last = time.time()
+    first = 0.0
+    reconnects, delay, ready = -1, 0.1, False
+    topics = sink_filters(run, int(cfg["sinks"]), cfg.get("sink_split", "type"))[int(member)]
+    pid_at = struct.Struct("!H").unpack_from
+    while True:
+        if os.path.exists(stop_file) and time.time() - last > 1.0:
+            break
         try:
-            p = json.loads(msg.payload)
-            k, bt = int(p[0]["v"]), float(p[0]["bt"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return
-        with lock:
-            if 0 <= k < total:
-                if seen[k] == 0:
-                    lat.record_value(_us(max(0.0, now - bt)))
-                seen[k] += 1
-            last[0] = now
-
-    def on_connect(c, _u, _flags, reason_code, _props):
-        if not reason_code.is_failure:
-            c.subscribe(topic, qos=qos)            # again after every reconnect
-
-    c = make_client(broker, f"twin-sink-{run}-{member}", clean_session=False)
-    c.on_message = on_message
-    c.on_connect = on_connect
-    c.connect_async(broker.host, broker.port, keepalive=30)
-    c.loop_start()
-    ready = out + ".ready"
-    while not c.is_connected():
-        time.sleep(0.02)
-    time.sleep(0.3)                                # the SUBACK
-    open(ready, "w").close()
-    while not os.path.exists(stop_file) or time.time() - last[0] < 1.0:
-        time.sleep(0.05)
-    c.loop_stop()
-    c.disconnect()
-    with lock:
-        got = seen > 0
-        data = {"received": int(seen.sum()), "unique": int(got.sum()), "duplicates": int((seen[got] - 1).sum()),
-                "seen": base64.b64encode(np.packbits(got).tobytes()).decode("ascii"),
-                "latency": lat.encode().decode("ascii")}
+            sock, reader, early, _present = _connect(cfg, client_id, clean=False)
+        except OSError:
+            time.sleep(delay)
+            delay = min(2.0, delay * 2)
+            continue
+        delay = 0.1
+        reconnects += 1
+        try:
+            # again after every reconnect, even when the broker kept the session (session present):
+            # mosquitto 2.0 keeps a persistent session's plain subscriptions over a restart, not its
+            # shared ones
+            sock.sendall(wire.subscribe(1, [(t, qos) for t in topics]))
+            sock.settimeout(0.2)
+            pinged = time.time()
+            packets = early
+            while True:
+                acks = []
+                for typ, flags, body in packets:
+                    if typ == wire.SUBACK and not ready:
+                        open(out + ".ready", "w").close()
+                        ready = True
+                    if typ != wire.PUBLISH:
+                        continue
+                    n = pid_at(body)[0]
+                    q = (flags >> 1) & 3
+                    if q:
+                        acks.append(wire.puback(pid_at(body, 2 + n)[0]))
+                    payload = body[2 + n + (2 if q else 0):]
+                    m = _FIRST.search(payload, 0, 200)
+                    try:
+                        if m:
+                            bt, k = float(m.group(1)), int(m.group(2))
+                        else:
+                            p = json.loads(payload)
+                            bt, k = float(p[0]["bt"]), int(p[0]["v"])
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        continue
+                    if 0 <= k < total:
+                        now = time.time()
+                        if seen[k] == 0:
+                            lat.record_value(_us(max(0.0, now - bt)))
+                            first = first or now
+                        seen[k] += 1
+                        last = now
+                if acks:
+                    sock.sendall(b"".join(acks))
+                try:
+                    data = sock.recv(262144)
+                except (TimeoutError, socket.timeout):
+                    now = time.time()
+                    if os.path.exists(stop_file) and now - last > 1.0:
+                        break
+                    if now - pinged > 20:
+                        sock.sendall(wire.pingreq())
+                        pinged = now
+                    packets = []
+                    continue
+                if not data:
+                    raise ConnectionResetError("the broker closed the connection")
+                packets = reader.feed(data)
+            sock.sendall(wire.disconnect())
+            sock.close()
+            break
+        except (OSError, ValueError):
+            sock.close()
+            time.sleep(delay)
+    try:                                       # forget the persistent session on the broker
+        s, _r, _p, _s = _connect(cfg, client_id, clean=True)
+        s.sendall(wire.disconnect())
+        s.close()
+    except OSError:
+        pass
+    got = seen > 0
+    data = {"received": int(seen.sum()), "unique": int(got.sum()), "duplicates": int((seen[got] - 1).sum()),
+            "seen": base64.b64encode(np.packbits(got).tobytes()).decode("ascii"),
+            "latency": lat.encode().decode("ascii"), "reconnects": max(0, reconnects),
+            "first": first, "last": last if first else 0.0, "cpu_s": time.process_time()}
     with open(out, "w") as fh:
         json.dump(data, fh)
     return 0
