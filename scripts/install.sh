@@ -7,7 +7,7 @@
 # System packages come from Debian's apt (a C++ compiler for the kernels, python3-venv; with
 # --dev mosquitto, which the MQTT tests start on a port of their own, and node with ganache from
 # npm in ./.tools for the ledger tests, chromium, chromedriver and axe-core (npm, ./.tools) for the
-# Dash browser tests).
+# Dash browser tests, and apache2-utils: `ab`, the load-test benchmark's yardstick).
 # Nothing is installed when it is already there. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ apt_install() {  # apt_install PACKAGE... (only those not installed yet)
 
 command -v g++ >/dev/null 2>&1 || apt_install g++
 # the tests start their own MQTT broker; the control-room tests drive a headless chromium
-if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients chromium chromium-driver; fi
+if [ "$extras" = "[dev]" ]; then apt_install mosquitto mosquitto-clients chromium chromium-driver apache2-utils; fi
 # the ledger tests run against ganache (npm), installed into ./.tools, and check our receipts
 # with OpenZeppelin's own Merkle tree library (the standard the receipts follow)
 GANACHE_VERSION=7.9.2
