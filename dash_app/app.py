@@ -37,6 +37,15 @@ button:focus, .button:focus, input:focus { outline: 3px solid #E69F00; }
 .intent, .actions { font-size: 0.85em; color: #333; }
 .sr-only { position: absolute; left: -10000px; }
 .hint { color: #333; max-width: 900px; } footer { padding: 8px 24px; font-size: 0.85em; color: #333; }
+.city-row { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+.map-col { flex: 3 1 640px; min-width: 0; } .feed-col { flex: 1 1 260px; max-width: 420px; }
+.feed { list-style: none; padding: 0; margin: 0; max-height: 620px; overflow-y: auto; }
+.feed li { margin: 0 0 4px; font-size: 0.9em; }
+.feed-item { width: 100%; text-align: left; font-size: 0.9em; padding: 4px 8px; border-width: 1px; color: #1a1a1a; }
+.feed-at { font-family: monospace; } .feed-kind { font-weight: bold; }
+.map-key { display: flex; flex-wrap: wrap; gap: 10px; font-size: 0.85em; margin: 4px 0; align-items: center; }
+.swatch { display: inline-block; width: 14px; height: 14px; border: 1px solid #888; margin-right: 4px; vertical-align: middle; }
+.spark { height: 34px; }
 """
 
 

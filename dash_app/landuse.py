@@ -1,24 +1,24 @@
-"""The map's ground: land use, water and parks from the city's own OSM extract, drawn offline.
+"""The map's ground: land use, water, parks, buildings, rail and rivers from the city's own OSM
+extract, read offline.
 
 A real city's source (``…/osm/brasov_all_highways.osm.bz2``) holds only its streets; the full
-extract beside it (``…/osm/brasov.osm.pbf``, the name's first word) holds its areas. This module
-reads those areas once with pyosmium (areas assembled from closed ways and multipolygon
-relations), keeps the ones inside the city's bounding box, sorts them into a few classes,
-simplifies them to about 5 m and caches the result as JSON under the city cache
-(:func:`twin.city.cache_root`), keyed by the extract's size, time and the box — so the second
-page load reads a small file, and no tile or script is ever fetched from the internet.
+extract beside it (``…/osm/brasov.osm.pbf``, the name's first word) holds the rest. This module
+reads it once with pyosmium (areas assembled from closed ways and multipolygon relations; rail
+and river lines from ways), keeps what lies inside the city's bounding box, sorts areas into a
+few classes, simplifies them (~5 m for land use, ~1.5 m for buildings) and caches the result as
+JSON under the city cache (:func:`twin.city.cache_root`), keyed by the extract's size, time, the
+box and the rules (:func:`ground_key`) — so it is read once per city file, never per request,
+and no tile or script is ever fetched from the internet. :mod:`dash_app.ground` paints it.
 
-The layer is drawn as SVG ``Scatter`` fills: plotly paints its WebGL traces (roads, citizens,
-vehicles) above every SVG trace, so land use always lies under the roads and the people.
-The demo town has no extract: :func:`landuse_traces` returns no traces for it.
+The demo town has no extract: :func:`ground_for` returns ``None`` and the painter uses the
+city's own (synthetic) land-use polygons instead.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
-
-import plotly.graph_objects as go
 
 #: Class → (fill colour, what OSM tags fall in it as ``key=value`` or ``key=*``), bottom to top.
 CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -60,14 +60,42 @@ def _classify(tags) -> str | None:
     return None
 
 
-def read_areas(pbf: Path, bbox: tuple[float, float, float, float]) -> dict[str, list[list[list[float]]]]:
-    """The classed areas of ``pbf`` that meet ``bbox`` (west, south, east, north).
+RAIL = ("rail", "light_rail", "tram", "narrow_gauge", "subway")
+WATERWAYS = ("river", "stream", "canal")
+BUILDING_SIMPLIFY_DEG = 1.5e-5   # ≈ 1.5 m: a building keeps its shape
+MIN_BUILDING_DEG2 = 3e-9         # ≈ 20 m²: sheds and kiosks are not drawn
+VERSION = 2                      # bump when what is read changes (the cache key holds it)
+
+
+def _rings(geom, bbox_geom, tol: float, min_area: float) -> list:
+    import shapely
+
+    if not shapely.contains(bbox_geom, geom):
+        if not geom.intersects(bbox_geom):
+            return []
+        geom = geom.intersection(bbox_geom)
+    geom = geom.simplify(tol)
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.geom_type != "Polygon" or poly.area < min_area:
+            continue
+        xs, ys = poly.exterior.coords.xy
+        out.append([[round(x, 6) for x in xs], [round(y, 6) for y in ys]])
+    return out
+
+
+def read_ground(pbf: Path, bbox: tuple[float, float, float, float]) -> dict:
+    """What lies under the streets in ``pbf`` within ``bbox`` (west, south, east, north), in one
+    pass over the file.
 
     Returns
     -------
     dict
-        ``{class: [ring, …]}``, each ring ``[[lon, …], [lat, …]]`` (outer rings only: holes in
-        a park are not drawn), simplified by :data:`SIMPLIFY_DEG`.
+        ``{"areas": {class: [ring, …]}, "buildings": [ring, …], "rail": [line, …],
+        "waterways": [line, …]}``; a ring or line is ``[[lon, …], [lat, …]]``. Areas keep their
+        outer rings only (holes in a park are not drawn), simplified by :data:`SIMPLIFY_DEG`;
+        buildings by :data:`BUILDING_SIMPLIFY_DEG`; rail is the ``railway`` ways in :data:`RAIL`,
+        waterways the ``waterway`` ways in :data:`WATERWAYS`.
     """
     import osmium
     import shapely
@@ -75,70 +103,72 @@ def read_areas(pbf: Path, bbox: tuple[float, float, float, float]) -> dict[str, 
 
     box = shapely.box(*bbox)
     wkb = WKBFactory()
-    out: dict[str, list] = {k: [] for k in CLASSES}
-    keys = sorted({r.split("=")[0] for _, rules in CLASSES.values() for r in rules})
+    areas: dict[str, list] = {k: [] for k in CLASSES}
+    buildings: list = []
+    lines: dict[str, list] = {"rail": [], "waterways": []}
+    keys = sorted({r.split("=")[0] for _, rules in CLASSES.values() for r in rules} | {"building", "railway", "waterway"})
     fp = osmium.FileProcessor(str(pbf)).with_areas(osmium.filter.KeyFilter(*keys)) \
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
-    for area in fp:
-        cls = _classify(area.tags)
-        if cls is None:
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA | osmium.osm.WAY)) \
+        .with_filter(osmium.filter.KeyFilter(*keys))
+    for obj in fp:
+        tags = obj.tags
+        if obj.is_way():
+            kind = "rail" if tags.get("railway") in RAIL else "waterways" if tags.get("waterway") in WATERWAYS \
+                else None
+            if kind is not None and tags.get("area") != "yes":
+                try:
+                    line = shapely.from_wkb(bytes.fromhex(wkb.create_linestring(obj)))
+                except (RuntimeError, osmium.InvalidLocationError):
+                    continue
+                if line.intersects(box):
+                    for part in getattr(clip := line.intersection(box).simplify(SIMPLIFY_DEG), "geoms", [clip]):
+                        if part.geom_type == "LineString" and len(part.coords) > 1:
+                            xs, ys = part.coords.xy
+                            lines[kind].append([[round(x, 6) for x in xs], [round(y, 6) for y in ys]])
+            continue
+        is_building = tags.get("building", "no") != "no"
+        cls = None if is_building else _classify(tags)
+        if cls is None and not is_building:
             continue
         try:
-            geom = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(area)))
+            geom = shapely.from_wkb(bytes.fromhex(wkb.create_multipolygon(obj)))
         except RuntimeError:                    # an area OSM could not close: skipped, as renderers do
             continue
-        if not geom.intersects(box):
-            continue
-        geom = geom.intersection(box).simplify(SIMPLIFY_DEG)
-        for poly in getattr(geom, "geoms", [geom]):
-            if poly.geom_type != "Polygon" or poly.area < MIN_AREA_DEG2:
-                continue
-            xs, ys = poly.exterior.coords.xy
-            out[cls].append([[round(x, 6) for x in xs], [round(y, 6) for y in ys]])
-    return out
+        if is_building:
+            buildings += _rings(geom, box, BUILDING_SIMPLIFY_DEG, MIN_BUILDING_DEG2)
+        else:
+            areas[cls] += _rings(geom, box, SIMPLIFY_DEG, MIN_AREA_DEG2)
+    return {"areas": areas, "buildings": buildings, **lines}
 
 
-def areas_for(city) -> dict[str, list] | None:
-    """The city's classed areas (:func:`read_areas`), from the on-disk cache when it has them;
-    ``None`` when the city has no extract."""
+def ground_key(pbf: Path, bbox) -> str:
+    """The cache key of a city's ground: the extract (path, size, time), the box and the rules."""
+    st = pbf.stat()
+    return hashlib.sha256(json.dumps([VERSION, str(pbf.resolve()), st.st_size, st.st_mtime_ns, list(bbox),
+                                      SIMPLIFY_DEG, MIN_AREA_DEG2, BUILDING_SIMPLIFY_DEG, MIN_BUILDING_DEG2,
+                                      list(RAIL), list(WATERWAYS), sorted(CLASSES)]).encode()).hexdigest()[:16]
+
+
+def ground_key_for(city) -> str | None:
+    """The cache key of the city's ground (:func:`ground_key`), or ``None`` when it has no extract."""
+    pbf = extract_for(getattr(city, "source", None))
+    return None if pbf is None else ground_key(pbf, city.bbox)
+
+
+def ground_for(city) -> tuple[str, dict] | None:
+    """``(key, ground)`` of the city (:func:`read_ground`), from the on-disk cache when it has
+    it; ``None`` when the city has no extract."""
     from twin.city import cache_root
 
-    pbf = extract_for(getattr(city, "source", None))
-    if pbf is None:
+    key = ground_key_for(city)
+    if key is None:
         return None
-    st = pbf.stat()
-    key = hashlib.sha256(json.dumps([str(pbf.resolve()), st.st_size, st.st_mtime_ns, list(city.bbox),
-                                     SIMPLIFY_DEG, MIN_AREA_DEG2, sorted(CLASSES)]).encode()).hexdigest()[:16]
-    path = cache_root() / "landuse" / f"{key}.json"
+    path = cache_root() / "ground" / f"{key}.json"
     if path.exists():
-        return json.loads(path.read_text())
-    areas = read_areas(pbf, city.bbox)
+        return key, json.loads(path.read_text())
+    ground = read_ground(extract_for(city.source), city.bbox)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(areas))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(ground))
     tmp.replace(path)
-    return areas
-
-
-_TRACES: dict = {}
-
-
-def landuse_traces(city) -> list[go.Scatter]:
-    """One filled SVG trace per land-use class (named ``land use: <class>``), or none."""
-    key = getattr(city, "content_hash", id(city))
-    if key not in _TRACES:
-        areas = areas_for(city) or {}
-        traces = []
-        for name, (colour, _) in CLASSES.items():
-            rings = areas.get(name) or []
-            if not rings:
-                continue
-            xs, ys = [], []
-            for rx, ry in rings:
-                xs += rx + [None]
-                ys += ry + [None]
-            traces.append(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colour,
-                                     line={"width": 0, "color": colour}, name=f"land use: {name}",
-                                     hoverinfo="skip", legendgroup="land use", showlegend=True))
-        _TRACES[key] = traces
-    return _TRACES[key]
+    return key, ground

@@ -16,6 +16,17 @@ import numpy as np
 
 #: The moment the City page jumps to: 07:30, when the morning commute fills the roads.
 RUSH_HOUR = 7.5
+#: Simulated seconds between two samples of the KPI trends.
+HISTORY_EVERY_S = 300.0
+#: Simulated seconds run per slice of a fast-forward, between which the page's snapshots get in.
+JUMP_SLICE_S = 300.0
+#: What the event feed shows: event kind → (label, how to describe the event from it).
+FEED_KINDS = {
+    "incident_reported": "incident",
+    "dispatched": "dispatch",
+    "sla_breached": "SLA breach",
+    "device_state": "device fault",
+}
 
 
 def tz_abbrev(clock) -> str:
@@ -60,6 +71,63 @@ class LiveTwin:
         # the last readings of every device, as the platform receives them (a sink on the sensors)
         self.telemetry: dict[str, deque] = {}
         self.twin.component("sensors").sinks.append(self._sink)
+        self.feed: deque = deque(maxlen=200)
+        self._seq = 0
+        root = self.twin.topic_root
+        for pattern in (f"{root}/incidents/#", f"{root}/responders/#", f"{root}/services/sla", f"{root}/+/+/state"):
+            self.twin.bus.subscribe(pattern, self._on_event)
+        self.history: deque = deque(maxlen=96)
+        self._next_sample = 0.0
+        self._jump_until: float | None = None
+
+    def _on_event(self, e) -> None:
+        kind = FEED_KINDS.get(e.kind)
+        if kind is None or (e.kind == "device_state" and e.payload.get("status") == "ok"):
+            return
+        p = e.payload
+        if e.kind == "incident_reported":
+            what = f"{e.topic.rsplit('/', 1)[-1].replace('_', ' ')} reported ({p.get('discovered_by', '?')})"
+        elif e.kind == "dispatched":
+            what = f"{e.entity} sent to {e.ref.replace(':', ' ')}, ETA {p.get('eta_s', 0) / 60:.0f} min"
+        elif e.kind == "sla_breached":
+            what = f"{p.get('service_code', '?').replace('_', ' ')} overdue ({p.get('department', '?')})"
+        else:
+            what = f"{e.entity} {p.get('status')}" + (f": {p['reason']}" if p.get("reason") else "")
+        self._seq += 1
+        self.feed.append({"seq": self._seq, "t": e.t, "kind": kind, "what": what,
+                          "lon": None if e.lon != e.lon else float(e.lon),
+                          "lat": None if e.lat != e.lat else float(e.lat)})
+
+    def events(self, n: int = 12) -> list[dict]:
+        """The latest ``n`` feed entries, newest first, each with its Brașov clock time (``at``)."""
+        from datetime import timedelta
+
+        with self.lock:
+            items = list(self.feed)[-n:][::-1]
+            start = self.twin.start
+        return [{**x, "at": (start + timedelta(seconds=x["t"])).strftime("%H:%M")} for x in items]
+
+    def event(self, seq: int) -> dict | None:
+        """The feed entry numbered ``seq`` (``None`` once it has scrolled out of the feed)."""
+        with self.lock:
+            return next((x for x in self.feed if x["seq"] == seq), None)
+
+    def _sample(self) -> None:
+        tw = self.twin
+        while tw.now >= self._next_sample:
+            self.history.append((tw.now, live_kpis(tw), len(tw.component("mobility").fleet.positions()[0])))
+            self._next_sample += HISTORY_EVERY_S
+
+    def trends(self) -> dict:
+        """Each live KPI's recent samples ``{key: [value, …]}`` (oldest first; ``None`` where it
+        had no value yet), plus ``"moving"``: citizens on the move; ``"h"``: the sample times."""
+        with self.lock:
+            hist = list(self.history)
+        out: dict = {"h": [round(t / 3600, 3) for t, _, _ in hist], "moving": [m for _, _, m in hist]}
+        for _, k, _ in hist[:1]:
+            for key in k:
+                out[key] = [x[1][key] for x in hist]
+        return out
 
     def _sink(self, topic: str, pack: list) -> None:
         device = topic.split("/")[-2]
@@ -72,7 +140,7 @@ class LiveTwin:
         with self.lock:
             return list(self.telemetry.get(device, ()))
 
-    def jump_to(self, hour: float = RUSH_HOUR) -> float:
+    def jump_to(self, hour: float = RUSH_HOUR, wait: bool = True) -> float:
         """Simulate, as fast as the machine can, up to the next ``hour`` o'clock of the simulated
         day (the next day's if it has passed), so the map shows a busy city instead of a
         sleeping one. The twin stays consistent: every event up to then happens, just unwatched.
@@ -81,11 +149,15 @@ class LiveTwin:
         ----------
         hour : float
             Local time of day to reach, in hours (``7.5`` is 07:30, the morning rush).
+        wait : bool
+            Run it here and return when there (the default; for a twin not yet started), or
+            hand it to the running background thread, which fast-forwards in slices of
+            :data:`JUMP_SLICE_S` and lets the page's snapshots in between (:attr:`jumping`).
 
         Returns
         -------
         float
-            The simulated hours it advanced.
+            The simulated hours it advances.
         """
         if not 0 <= hour < 24:
             raise ValueError(f"hour: {hour!r} is not a time of day in [0, 24)")
@@ -93,8 +165,19 @@ class LiveTwin:
             tw = self.twin
             since_midnight = (tw.clock.hour * 3600 + tw.clock.minute * 60 + tw.clock.second) / 3600
             ahead = (hour - since_midnight) % 24
-            tw.run(ahead)
+            target = tw.now + ahead * 3600
+            if wait or not self._thread.is_alive():
+                while tw.now < target:
+                    tw.env.run(until=min(target, tw.now + JUMP_SLICE_S))
+                    self._sample()
+            else:
+                self._jump_until = target
             return ahead
+
+    @property
+    def jumping(self) -> bool:
+        """Whether a fast-forward (:meth:`jump_to` with ``wait=False``) is under way."""
+        return self._jump_until is not None
 
     def start(self) -> "LiveTwin":
         self._thread.start()
@@ -110,6 +193,21 @@ class LiveTwin:
     def _loop(self) -> None:
         last = time.perf_counter()
         while not self._stop.is_set():
+            if self._jump_until is not None:             # fast-forward, a slice at a time
+                try:
+                    with self.lock:
+                        env = self.twin.env
+                        env.run(until=min(self._jump_until, env.now + JUMP_SLICE_S))
+                        self._sample()
+                        if env.now >= self._jump_until:
+                            self._jump_until = None
+                except Exception as exc:                    # shown on the page, not swallowed
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    self._jump_until = None
+                    self.playing = False
+                time.sleep(0.001)                           # let a waiting snapshot take the lock
+                last = time.perf_counter()
+                continue
             time.sleep(self.step_s)
             now = time.perf_counter()
             dt, last = now - last, now
@@ -119,6 +217,7 @@ class LiveTwin:
                 with self.lock:
                     env = self.twin.env
                     env.run(until=env.now + max(1e-3, self.speed * dt))
+                    self._sample()
             except Exception as exc:                        # shown on the page, not swallowed
                 self.error = f"{type(exc).__name__}: {exc}"
                 self.playing = False
@@ -134,6 +233,7 @@ class LiveTwin:
             if len(order) > self.max_points:             # evenly spaced over the citizens' ids
                 order = order[np.linspace(0, len(order) - 1, self.max_points).round().astype(np.int64)]
             out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S ") + tz_abbrev(tw.clock),
+                   "density": density(tw.city.bbox, mlon, mlat), "jumping": self.jumping,
                    "sim_h": round(tw.now / 3600, 3),
                    "citizens": {"lon": mlon[order].tolist(), "lat": mlat[order].tolist()},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),
@@ -172,6 +272,27 @@ class LiveTwin:
         f = self.twin.component("sensors").fleet
         return {"lon": f.lon.tolist(), "lat": f.lat.tolist(), "status": [STATUSES[s] for s in f.status],
                 "type": [TYPES[t] for t in f.type], "id": [str(x) for x in f.ids]}
+
+
+#: Cells of the citizens' density grid along its longer side.
+DENSITY_CELLS = 90
+
+
+def density(bbox, lon, lat, cells: int = DENSITY_CELLS) -> dict:
+    """Citizens on the move counted on a grid of roughly square cells over ``bbox``: ``{"x",
+    "y"}`` cell centres and ``"z"`` counts (rows south to north; ``None`` where nobody is, so
+    the empty cells stay transparent on the map)."""
+    import math
+
+    w, s, e, n = bbox
+    kx = math.cos(math.radians((s + n) / 2))
+    span = max((e - w) * kx, n - s)
+    nx, ny = max(2, round(cells * (e - w) * kx / span)), max(2, round(cells * (n - s) / span))
+    z, ye, xe = np.histogram2d(np.asarray(lat), np.asarray(lon), bins=[ny, nx], range=[[s, n], [w, e]])
+    zz = z.astype(np.int64).astype(object)
+    zz[z == 0] = None
+    return {"x": ((xe[:-1] + xe[1:]) / 2).round(6).tolist(), "y": ((ye[:-1] + ye[1:]) / 2).round(6).tolist(),
+            "z": zz.tolist()}
 
 
 def live_kpis(tw) -> dict:

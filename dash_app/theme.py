@@ -58,3 +58,61 @@ def map_layout(fig: go.Figure, city, height: int = 620) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(lat0)))
     return fig
+
+
+#: Road classes drawn on the City page, bottom to top: (name, OSM highway values, colour, width).
+#: Anything else (service roads, footways, paths, steps, tracks, cycleways) is "paths and lanes".
+ROAD_CLASSES = [
+    ("paths and lanes", None, "#c4c4c4", 0.6),
+    ("streets", ("tertiary", "tertiary_link", "residential", "unclassified", "living_street", "road"), "#8c8c8c", 1.2),
+    ("main roads", ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+                    "secondary", "secondary_link"), "#d08a1f", 2.4),
+]
+
+
+def road_class_traces(city) -> list[go.Scattergl]:
+    """The city's roads as one WebGL line trace per :data:`ROAD_CLASSES` entry (named
+    ``roads: <class>``), main roads wide and amber, streets grey, paths thin and light."""
+    key = ("classes", city.content_hash)
+    if key not in _ROADS:
+        a = city.arrays
+        e = city.core_edges("both")
+        hw = np.asarray(city.highway_types, dtype=object)[a["edge_highway"][e]]
+        named = {v for _, vals, _, _ in ROAD_CLASSES if vals for v in vals}
+        out = []
+        for name, vals, colour, width in ROAD_CLASSES:
+            sel = e[np.isin(hw, list(vals))] if vals else e[~np.isin(hw, list(named))]
+            u, v = a["edge_u"][sel], a["edge_v"][sel]
+            x = np.column_stack([a["node_lon"][u], a["node_lon"][v], np.full(len(sel), np.nan)]).ravel()
+            y = np.column_stack([a["node_lat"][u], a["node_lat"][v], np.full(len(sel), np.nan)]).ravel()
+            out.append((f"roads: {name}", x, y, colour, width))
+        _ROADS[key] = out
+    return [go.Scattergl(x=x, y=y, mode="lines", line={"color": colour, "width": width}, hoverinfo="skip",
+                         name=name, legendgroup="roads") for name, x, y, colour, width in _ROADS[key]]
+
+
+DISTRICT_COLOUR = "#5b2a86"
+
+
+def district_traces(city) -> tuple[list[go.Scatter], list[dict]]:
+    """District boundaries (one dotted SVG line trace, ``districts``) and their names (layout
+    annotations, drawn above everything, in data coordinates so they follow zoom and pan)."""
+    xs, ys, notes = [], [], []
+    for d in city.districts:
+        if d.polygon is not None:
+            for poly in getattr(d.polygon, "geoms", [d.polygon]):
+                if poly.geom_type != "Polygon":
+                    continue
+                bx, by = poly.simplify(5e-5).exterior.coords.xy
+                xs += list(bx) + [None]
+                ys += list(by) + [None]
+            c = d.polygon.representative_point()
+            lon, lat = c.x, c.y
+        else:
+            lon, lat = d.lon, d.lat
+        notes.append({"x": lon, "y": lat, "xref": "x", "yref": "y", "text": d.name, "showarrow": False,
+                      "font": {"size": 11, "color": DISTRICT_COLOUR}, "bgcolor": "rgba(255,255,255,0.65)",
+                      "name": "district"})
+    traces = [go.Scatter(x=xs, y=ys, mode="lines", name="districts", hoverinfo="skip",
+                         line={"color": DISTRICT_COLOUR, "width": 1.2, "dash": "dot"})] if xs else []
+    return traces, notes

@@ -1,18 +1,24 @@
-"""City (live): the map with roads, citizens, units, crews, incidents and devices; a clock in
-Brașov time, play/pause, speed and a jump to the morning rush; KPI cards (labels and units from
-the KPI catalogue) refreshed about once a second from the running twin.
+"""City (live): the map of the running twin, a clock in Brașov time, play/pause, speed and a
+jump to the morning rush; KPI cards (labels and units from the KPI catalogue) with trend
+sparklines; an event feed (incidents, dispatches, SLA breaches, device faults) whose entries fly
+the map to where they happened. Refreshed about once a second from the running twin.
 
-Layers are drawn bottom to top: land use, water and parks of a real city
-(:mod:`dash_app.landuse`), roads, devices (small, translucent), citizens, crews, units,
-incidents — so the sensor grid never hides the people (click a legend entry to hide a layer)."""
+The map, bottom to top: the city's ground painted once as a picture (:mod:`dash_app.ground`:
+land use, water, parks, buildings, rail), district boundaries and names, the citizens' density
+(a grid of counts of everyone on the move), roads by class, devices (small, translucent),
+a sample of the moving citizens as points, crews, units and open incidents — so the sensor grid
+never hides the people (click a legend entry to hide a layer). Plotly draws its WebGL traces
+above its SVG ones, so the density and districts (SVG) lie under the roads (WebGL).
+"""
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, callback_context, dcc, html, no_update
 
-from dash_app.landuse import landuse_traces
+from dash_app.ground import KEY, layout_image, register_route
 from dash_app.live import RUSH_HOUR
-from dash_app.theme import PALETTE, STATUS_COLOUR, card, map_layout, road_trace
+from dash_app.theme import (PALETTE, STATUS_COLOUR, card, district_traces, map_layout,
+                            road_class_traces)
 
 #: The live cards: (key in :func:`dash_app.live.live_kpis`, catalogue key or None, label, unit,
 #: meaning). A catalogue key lends its label, unit and meaning; the two instantaneous counts
@@ -56,33 +62,115 @@ def _speeds(current: float):
     return sorted(out)
 
 
+#: The density grid's colours: pale and see-through where few are, strong where many.
+DENSITY_SCALE = [[0.0, "rgba(86,180,233,0.30)"], [0.2, "rgba(0,114,178,0.50)"],
+                 [0.6, "rgba(204,121,167,0.65)"], [1.0, "rgba(213,94,0,0.80)"]]
+#: How far around an event the map flies to (degrees of longitude, latitude): about 2 km.
+FLY_SPAN = (0.014, 0.009)
+#: The sparklines are redrawn every this many ticks (seconds).
+SPARK_EVERY = 5
+FEED_COLOUR = {"incident": PALETTE["vermillion"], "dispatch": PALETTE["blue"], "SLA breach": "#8a5a00",
+               "device fault": "#444444"}
+
+
 def figure(live, snap) -> go.Figure:
-    """The map; traces in the order of the module docstring (the 1 Hz patch relies on it)."""
-    fig = go.Figure([road_trace(live.city)])
-    c, u, w, i, d = snap["citizens"], snap["units"], snap["crews"], snap["incidents"], snap["devices"]
+    """The map, in the order of the module docstring; traces are found by name, not position
+    (:func:`trace_index`)."""
+    city = live.city
+    dist, notes = district_traces(city)
+    c, u, w, i, d, dn = (snap["citizens"], snap["units"], snap["crews"], snap["incidents"], snap["devices"],
+                         snap["density"])
+    fig = go.Figure(dist)
+    fig.add_trace(go.Heatmap(x=dn["x"], y=dn["y"], z=dn["z"], name="citizens on the move (density)",
+                             colorscale=DENSITY_SCALE, showscale=False, zmin=1, hoverongaps=False,
+                             hovertemplate="%{z} citizens on the move here<extra></extra>", showlegend=True))
+    fig.add_traces(road_class_traces(city))
     fig.add_trace(go.Scattergl(x=d["lon"], y=d["lat"], mode="markers", name="devices", text=d["id"],
                                marker={"size": 3, "symbol": "square", "opacity": 0.3,
                                        "color": [STATUS_COLOUR[s] for s in d["status"]]}))
     fig.add_trace(go.Scattergl(x=c["lon"], y=c["lat"], mode="markers", name="citizens on the move",
-                               marker={"size": 4, "color": PALETTE["sky"], "opacity": 0.8}, hoverinfo="skip"))
+                               marker={"size": 3, "color": PALETTE["blue"], "opacity": 0.7}, hoverinfo="skip"))
     fig.add_trace(go.Scattergl(x=w["lon"], y=w["lat"], mode="markers", name="crews", text=w["name"],
-                               marker={"size": 9, "symbol": "diamond", "color": PALETTE["orange"]}))
+                               marker={"size": 9, "symbol": "diamond", "color": PALETTE["orange"],
+                                       "line": {"width": 1, "color": "black"}}))
     fig.add_trace(go.Scattergl(x=u["lon"], y=u["lat"], mode="markers", name="ambulances and fire engines",
-                               text=u["name"], marker={"size": 10, "symbol": "triangle-up", "color": PALETTE["blue"]}))
+                               text=u["name"], marker={"size": 11, "symbol": "triangle-up", "color": PALETTE["green"],
+                                                       "line": {"width": 1, "color": "black"}}))
     fig.add_trace(go.Scattergl(x=i["lon"], y=i["lat"], mode="markers", name="open incidents", text=i["kind"],
                                marker={"size": 13, "symbol": "x", "color": PALETTE["vermillion"]}))
-    # land use, water and parks from the city's own extract: SVG fills, which plotly paints under
-    # every WebGL trace above, and appended last so the 1 Hz patch's indices stay put
-    fig.add_traces(landuse_traces(live.city))
-    return map_layout(fig, live.city)
+    fig.add_trace(go.Scattergl(x=[], y=[], mode="markers", name="chosen event", hoverinfo="skip",
+                               marker={"size": 28, "symbol": "circle-open", "color": "black",
+                                       "line": {"width": 3}}))
+    map_layout(fig, city)
+    ground = layout_image(city)
+    fig.update_layout(annotations=[*fig.layout.annotations, *notes], images=[ground] if ground else [])
+    return fig
 
 
-def _cards(snap):
+def trace_index(fig: go.Figure) -> dict[str, int]:
+    """``{trace name: index}`` of a :func:`figure`, for the 1 Hz patches."""
+    return {t.name: k for k, t in enumerate(fig.data)}
+
+
+def sparkline(values, label: str) -> go.Figure:
+    """A KPI's recent trend as a tiny line without axes (``None`` samples leave gaps)."""
+    fig = go.Figure(go.Scatter(y=list(values), mode="lines", line={"color": PALETTE["blue"], "width": 1.5},
+                               hoverinfo="skip", name=label))
+    fig.update_layout(height=34, width=170, margin={"l": 0, "r": 0, "t": 2, "b": 2}, showlegend=False,
+                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _spark(key: str, label: str, trends: dict):
+    return html.Div(dcc.Graph(id=f"spark-{key}", figure=sparkline(trends.get(key, []), label),
+                              config={"staticPlot": True, "displayModeBar": False}),
+                    role="img", className="spark",
+                    **{"aria-label": f"trend of {label} over the last simulated hours"})
+
+
+def feed_items(events: list[dict]):
+    """The event feed's entries: a button per event that has a place (it flies the map there)."""
+    if not events:
+        return [html.Li("Nothing has happened yet: incidents, dispatches, SLA breaches and device faults "
+                        "appear here as the city runs (try the jump to the morning rush).", className="hint")]
+    out = []
+    for e in events:
+        text = [html.Span(e["at"], className="feed-at"), " ",
+                html.Span(e["kind"], className="feed-kind", style={"color": FEED_COLOUR.get(e["kind"])}),
+                " ", e["what"]]
+        if e["lon"] is None:
+            out.append(html.Li(text, key=str(e["seq"])))
+        else:
+            out.append(html.Li(html.Button(text, id={"type": "city-event", "index": e["seq"]}, className="feed-item",
+                                           title="show on the map"), key=str(e["seq"])))
+    return out
+
+
+def _key():
+    items = [html.Span([html.Span(className="swatch", style={"background": colour}), name], className="key-item")
+             for name, colour in KEY]
+    return html.Div([html.Span("Ground: ", className="kpi-label"), *items], className="map-key")
+
+
+def _cards(snap, trends):
     out = []
     for key, *_ in KPIS:
         label, _unit, meaning = kpi_meta(key)
-        out.append(card(label, kpi_text(key, snap["kpis"][key]), f"kpi-{key}", hint=meaning))
+        c = card(label, kpi_text(key, snap["kpis"][key]), f"kpi-{key}", hint=meaning)
+        c.children.insert(2, _spark(key, label, trends))
+        out.append(c)
     return out
+
+
+def _jump_label(snap) -> str:
+    rush = f"{int(RUSH_HOUR):02d}:{int(RUSH_HOUR % 1 * 60):02d}"
+    return f"Jumping to {rush}…" if snap["jumping"] else f"Jump to the morning rush ({rush})"
+
+
+def _moving(snap) -> str:
+    return f"{snap['moving_total']} moving of {snap['population']}"
 
 
 def layout(ctx):
@@ -91,6 +179,7 @@ def layout(ctx):
         return html.Div([html.H1("City"), html.P("No live twin: start the control room with "
                                                  "`twin dash --live baseline` to watch a running city.")])
     snap = live.snapshot()
+    fig = figure(live, snap)
     return html.Div([
         html.H1(f"City — {live.city.name}"),
         html.Div([
@@ -100,48 +189,106 @@ def layout(ctx):
             dcc.Dropdown(id="city-speed", options=[{"label": t, "value": v} for v, t in _speeds(live.speed)],
                          value=live.speed,
                          clearable=False, style={"width": "180px"}),
-            html.Button(f"Jump to the morning rush ({int(RUSH_HOUR):02d}:{int(RUSH_HOUR % 1 * 60):02d})",
-                        id="city-jump", n_clicks=0),
+            html.Button(_jump_label(snap), id="city-jump", n_clicks=0, disabled=snap["jumping"]),
+            html.Button("Show the whole city", id="city-reset", n_clicks=0),
             html.Span([html.Span("Brașov time ", className="kpi-label"),
                        html.Span(snap["clock"], id="city-clock", role="timer", **{"aria-live": "off"})],
                       className="clock"),
-            html.Span(f"{snap['moving_total']} moving of {snap['population']}", id="city-moving"),
+            html.Span(_moving(snap), id="city-moving"),
         ], className="controls"),
-        html.Div(_cards(snap), className="kpis"),
-        html.Div(dcc.Graph(id="city-map", figure=figure(live, snap), config={"displaylogo": False}),
-                 role="img", **{"aria-label": "map of the city: roads, citizens, units, crews, incidents, devices"}),
-        html.P("Devices are drawn small and faint beneath the people; click a legend entry to hide a layer.",
-               className="hint"),
+        html.Div(_cards(snap, live.trends()), className="kpis"),
+        html.Div([
+            html.Div([
+                html.Div(dcc.Graph(id="city-map", figure=fig, config={"displaylogo": False}),
+                         role="img", **{"aria-label": "map of the city: land use, buildings, districts, roads, "
+                                                      "citizens, units, crews, incidents, devices"}),
+                _key(),
+                html.P("Citizens on the move are shown as a density grid (everyone) and as points (a sample); "
+                       "devices are drawn small and faint beneath the people; click a legend entry to hide a "
+                       "layer.", className="hint"),
+            ], className="map-col"),
+            html.Section([html.H2("What is happening", id="city-feed-title"),
+                          html.Ol(feed_items(live.events()), id="city-feed", className="feed",
+                                  **{"aria-labelledby": "city-feed-title"})],
+                         className="feed-col"),
+        ], className="city-row"),
         html.Div(id="city-error", role="alert"),
         dcc.Interval(id="city-tick", interval=1000),
         dcc.Store(id="city-speed-ack"),
+        dcc.Store(id="city-index", data=trace_index(fig)),
     ])
 
 
 def register(app, ctx):
+    register_route(app.server)
+
     @app.callback(Output("city-map", "figure"), Output("city-clock", "children"), Output("city-moving", "children"),
-                  Output("city-error", "children"),
+                  Output("city-error", "children"), Output("city-feed", "children"),
+                  Output("city-jump", "children"), Output("city-jump", "disabled"),
                   *[Output(f"kpi-{k[0]}", "children") for k in KPIS],
-                  Input("city-tick", "n_intervals"), prevent_initial_call=True)
-    def tick(_n):
-        if ctx.live is None:
-            return (no_update,) * (4 + len(KPIS))
+                  *[Output(f"spark-{k[0]}", "figure") for k in KPIS],
+                  Input("city-tick", "n_intervals"), State("city-index", "data"), prevent_initial_call=True)
+    def tick(n, index):
+        if ctx.live is None or not index:
+            return (no_update,) * (7 + 2 * len(KPIS))
         snap = ctx.live.snapshot()
         p = Patch()
-        for k, key in ((2, "citizens"), (3, "crews"), (4, "units"), (5, "incidents")):
-            p["data"][k]["x"] = snap[key]["lon"]
-            p["data"][k]["y"] = snap[key]["lat"]
-        p["data"][1]["marker"]["color"] = [STATUS_COLOUR[s] for s in snap["devices"]["status"]]
-        p["data"][5]["text"] = snap["incidents"]["kind"]
+        for name, key in (("citizens on the move", "citizens"), ("crews", "crews"),
+                          ("ambulances and fire engines", "units"), ("open incidents", "incidents")):
+            p["data"][index[name]]["x"] = snap[key]["lon"]
+            p["data"][index[name]]["y"] = snap[key]["lat"]
+        p["data"][index["citizens on the move (density)"]]["z"] = snap["density"]["z"]
+        p["data"][index["devices"]]["marker"]["color"] = [STATUS_COLOUR[s] for s in snap["devices"]["status"]]
+        p["data"][index["open incidents"]]["text"] = snap["incidents"]["kind"]
         kp = [kpi_text(k[0], snap["kpis"][k[0]]) for k in KPIS]
-        return (p, snap["clock"], f"{snap['moving_total']} moving of {snap['population']}", snap["error"] or "", *kp)
+        if n % SPARK_EVERY == 0:
+            trends = ctx.live.trends()
+            sparks = [sparkline(trends.get(k[0], []), kpi_meta(k[0])[0]) for k in KPIS]
+        else:
+            sparks = [no_update] * len(KPIS)
+        return (p, snap["clock"], _moving(snap), snap["error"] or "", feed_items(ctx.live.events()),
+                _jump_label(snap), snap["jumping"], *kp, *sparks)
 
-    @app.callback(Output("city-jump", "children"), Input("city-jump", "n_clicks"), prevent_initial_call=True)
+    @app.callback(Output("city-map", "figure", allow_duplicate=True),
+                  Input({"type": "city-event", "index": ALL}, "n_clicks"), State("city-index", "data"),
+                  prevent_initial_call=True)
+    def fly(clicks, index):
+        trig = callback_context.triggered_id
+        if ctx.live is None or not isinstance(trig, dict) or not any(clicks) \
+                or not callback_context.triggered[0]["value"]:
+            return no_update
+        e = ctx.live.event(int(trig["index"]))
+        if e is None or e["lon"] is None:
+            return no_update
+        p = Patch()
+        dx, dy = FLY_SPAN
+        p["layout"]["xaxis"]["range"] = [e["lon"] - dx, e["lon"] + dx]
+        p["layout"]["yaxis"]["range"] = [e["lat"] - dy, e["lat"] + dy]
+        p["layout"]["xaxis"]["autorange"] = False
+        p["layout"]["yaxis"]["autorange"] = False
+        p["layout"]["uirevision"] = f"event-{e['seq']}"
+        p["data"][index["chosen event"]]["x"] = [e["lon"]]
+        p["data"][index["chosen event"]]["y"] = [e["lat"]]
+        return p
+
+    @app.callback(Output("city-map", "figure", allow_duplicate=True), Input("city-reset", "n_clicks"),
+                  State("city-index", "data"), prevent_initial_call=True)
+    def whole_city(_n, index):
+        p = Patch()
+        p["layout"]["xaxis"]["autorange"] = True
+        p["layout"]["yaxis"]["autorange"] = True
+        p["layout"]["uirevision"] = f"whole-{_n}"
+        p["data"][index["chosen event"]]["x"] = []
+        p["data"][index["chosen event"]]["y"] = []
+        return p
+
+    @app.callback(Output("city-jump", "children", allow_duplicate=True), Input("city-jump", "n_clicks"),
+                  prevent_initial_call=True)
     def jump(_n):
         if ctx.live is None:
             return no_update
-        ctx.live.jump_to(RUSH_HOUR)
-        return no_update
+        ctx.live.jump_to(RUSH_HOUR, wait=False)          # the twin's thread fast-forwards; the page keeps ticking
+        return _jump_label({"jumping": True})
 
     @app.callback(Output("city-play", "children"), Input("city-play", "n_clicks"), prevent_initial_call=True)
     def play(_n):

@@ -1,0 +1,140 @@
+"""The map's ground painted once as a picture: land use, water, parks, buildings, rail, rivers.
+
+A city's ground (:func:`dash_app.landuse.ground_for`: ~30,000 buildings and ~1,000 areas for
+Brașov, ~250,000 points) is far too much to hand the browser as vector traces on every page
+load: plotly takes ~2.5 s to draw Brașov's buildings alone as SVG fills, and over a minute as
+WebGL fills in a headless browser. So this module paints the ground once per city file with
+Pillow into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches
+it beside the ground's JSON, and the City page lays it under its traces as a plotly layout
+image in lon/lat (``layer="below"``), served by this server (:func:`register_route`), never from
+the internet. Roads, districts, people and vehicles stay crisp vector traces on top.
+
+Hand-written because no installed library paints polygons to a picture (datashader would need
+spatialpandas and numba for the same result); Pillow's ``ImageDraw`` does the filling.
+
+The demo town has no extract: its own synthetic land-use polygons (``city.landuse``) are painted.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from dash_app.landuse import CLASSES, _classify, ground_for, ground_key_for
+
+METRES_PER_PX = 5.0
+MAX_PX = 5000
+BUILDING = ("#d9d0c9", "#bfb2a6")          # fill, outline
+RAIL = "#707070"
+WATERWAY = CLASSES["water"][0]
+ROUTE = "/_ground/"
+_NAME = re.compile(r"^[0-9a-f]{16}-[0-9]+\.png$")
+
+#: The map key shown under the map: (label, colour), bottom to top.
+KEY = [*[(name, colour) for name, (colour, _) in CLASSES.items()], ("buildings", BUILDING[0]),
+       ("rail", RAIL)]
+
+
+def canvas_size(bbox) -> tuple[int, int]:
+    """Pixels ``(width, height)`` for ``bbox`` at :data:`METRES_PER_PX` (capped at :data:`MAX_PX`)."""
+    w, s, e, n = bbox
+    mx = (e - w) * 111_320 * math.cos(math.radians((s + n) / 2))
+    my = (n - s) * 110_540
+    scale = max(METRES_PER_PX, max(mx, my) / MAX_PX)
+    return max(1, round(mx / scale)), max(1, round(my / scale))
+
+
+def _demo_ground(city) -> dict:
+    """A ground from the city's own land-use polygons (the demo town's synthetic districts)."""
+    import shapely
+
+    areas: dict[str, list] = {k: [] for k in CLASSES}
+    for use in getattr(city, "landuse", []) or []:
+        cls = _classify({"landuse": use.get("kind")})
+        if cls is None:
+            continue
+        geom = shapely.from_wkb(use["polygon"])
+        for poly in getattr(geom, "geoms", [geom]):
+            if poly.geom_type == "Polygon":
+                xs, ys = poly.exterior.coords.xy
+                areas[cls].append([list(xs), list(ys)])
+    return {"areas": areas, "buildings": [], "rail": [], "waterways": []}
+
+
+def paint(ground: dict, bbox) -> "PIL.Image.Image":  # noqa: F821
+    """The ground painted on a white canvas of :func:`canvas_size` (north up, lon/lat linear)."""
+    from PIL import Image, ImageDraw
+
+    w, s, e, n = bbox
+    W, H = canvas_size(bbox)
+    img = Image.new("RGB", (W, H), "white")
+    draw = ImageDraw.Draw(img)
+
+    def px(ring):
+        x = (np.asarray(ring[0], float) - w) / (e - w) * W
+        y = (n - np.asarray(ring[1], float)) / (n - s) * H
+        return list(zip(x.tolist(), y.tolist()))
+
+    for name, (colour, _) in CLASSES.items():
+        for ring in ground["areas"].get(name, []):
+            if len(ring[0]) >= 3:
+                draw.polygon(px(ring), fill=colour)
+    for ring in ground.get("waterways", []):
+        draw.line(px(ring), fill=WATERWAY, width=3, joint="curve")
+    for ring in ground.get("buildings", []):
+        if len(ring[0]) >= 3:
+            draw.polygon(px(ring), fill=BUILDING[0], outline=BUILDING[1])
+    for ring in ground.get("rail", []):
+        draw.line(px(ring), fill=RAIL, width=2, joint="curve")
+    return img
+
+
+def ground_png(city) -> Path | None:
+    """The city's painted ground (:func:`paint`) as a PNG in the city cache, painted on first
+    use and then read from disk; ``None`` when the city has nothing to paint."""
+    from twin.city import cache_root
+
+    key = ground_key_for(city)
+    if key is None and not getattr(city, "landuse", None):
+        return None
+    key = key or city.content_hash[:16]
+    W, _ = canvas_size(city.bbox)
+    path = cache_root() / "ground" / f"{key}-{W}.png"
+    if not path.exists():
+        got = ground_for(city)
+        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        img.quantize(colors=32).save(tmp, format="PNG", optimize=True)
+        tmp.replace(path)
+    return path
+
+
+def layout_image(city) -> dict | None:
+    """A plotly layout image laying the painted ground under the traces, in lon/lat; ``None``
+    when there is none."""
+    path = ground_png(city)
+    if path is None:
+        return None
+    w, s, e, n = city.bbox
+    return {"source": ROUTE + path.name, "xref": "x", "yref": "y", "x": w, "y": n, "sizex": e - w,
+            "sizey": n - s, "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}
+
+
+def register_route(server) -> None:
+    """Serve the painted grounds at ``/_ground/<name>.png`` from the city cache (once per server)."""
+    if "twin_ground" in server.view_functions:
+        return
+    from flask import abort, send_from_directory
+
+    from twin.city import cache_root
+
+    def ground(name: str):
+        if not _NAME.match(name):
+            abort(404)
+        return send_from_directory(cache_root() / "ground", name, max_age=3600)
+
+    server.add_url_rule(ROUTE + "<name>", "twin_ground", ground)
