@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 CONTRACTS = Path(__file__).parent / "contracts"
@@ -44,7 +45,7 @@ def compiled(name: str, evm_version: str = EVM_VERSION) -> dict:
     result = {"abi": out["abi"], "bytecode": out["bytecode"], "source_hash": digest, "vyper": vyper.__version__,
               "evm_version": evm_version}
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")   # workers of a parallel run may race
     tmp.write_text(json.dumps(result))
     tmp.replace(cached)
     return result

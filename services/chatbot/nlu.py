@@ -18,6 +18,7 @@ guidance *and* the normal answer.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -187,7 +188,7 @@ class IntentModel:
                 pass
         model = cls(train(rows))
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")   # workers of a parallel run may race
         tmp.write_bytes(pickle.dumps(model.pipeline))
         tmp.replace(path)
         return model
