@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from twin.text import fold_text
 
-__all__ = ["Alarm", "detect", "KINDS"]
+__all__ = ["Alarm", "detect", "KINDS", "URGENT"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,79 @@ STRONG: dict[str, re.Pattern] = {
                  r"\bwater (?:is )?(?:coming|pouring) into (?:the|my|our) (?:house|flat|home)",
                  r"\bflood\w* (?:the|my|our) (?:house|flat|home|basement)"),
 }
+def _widen(kind: str, *parts: str) -> None:
+    """Add cues to a kind of :data:`STRONG` (or start a new kind)."""
+    old = [STRONG[kind].pattern] if kind in STRONG else []
+    STRONG[kind] = re.compile("|".join(old + [f"(?:{p})" for p in parts]))
+
+
+# A second wave of cues, from a fresh probe of situations the first list did not name (see
+# data/emergency_probe2.jsonl): people trapped in a vehicle, burglars and stalkers, thoughts of
+# suicide, cold and strokes, children at windows, live wires touching things, falls from
+# scaffolding, and Brașov's bears and boars in the streets.
+_widen("trapped", r"\b(?:is|are|e|este|sunt|a ramas|au ramas) (?:inca |still )(?:blocat\w* |prins\w* |stuck |trapped )?"
+                  r"(?:inauntru|inside|in (?:the |a |his |her )?(?:car|masina|lift|elevator))",
+       r"\bblocat\w* (?:[\w']+ ){0,2}inauntru", r"\bstuck inside", r"\bupside down", r"\bcu rotile in sus",
+       r"\b(?:soferul|pasager\w*|driver|passengers?) (?:[\w']+ ){0,3}(?:blocat\w*|prins\w*|stuck|trapped)")
+_widen("violence", r"\b(?:imi|ne|ii|i|le|iti) sparg\w* (?:usa|geam\w*|casa|masina)", r"\bsparge\w* usa",
+       r"\bintr\w* (?:[\w']+ ){0,3}cu forta", r"\bforteaza (?:usa|yala|geamul)", r"\bbreak(?:ing|s)? in(?:to)?\b",
+       r"\bbroke in(?:to)?\b", r"\bburglar\w*", r"\bintruder\w*", r"\bspargator\w*", r"\bhot\w* in (?:casa|apartament\w*|curte)",
+       r"\b(?:ma|ne|o|il|te) urmareste\b", r"\b(?:following|stalking) (?:me|us|her|him)\b",
+       r"\bforc\w* (?:the|my|our|a) (?:door|window)")
+_widen("danger", r"\bnu (?:mai )?vreau sa (?:mai )?traiesc", r"\b(?:don'?t|do not|dont) want to (?:live|be alive)",
+       r"\bwant to die\b", r"\bvreau sa mor\b", r"\bend (?:it all|my life|things)\b", r"\bsa termin cu (?:totul|viata)",
+       r"\b(?:se|ma|te) arunc\w* (?:de pe|de la|in fata|sub)", r"\bsa (?:se|ma) arunce (?:de pe|de la|in fata|sub)",
+       r"\btake my (?:own )?life", r"\bsa-?mi iau viata\b", r"\bsa-?si ia zilele", r"\bmi-?as lua viata",
+       r"\b(?:copil\w*|child\w*|kids?|toddler|baby|bebe\w*|baietel\w*|fetit\w*) (?:[\w']+ ){0,6}(?:pervaz\w*|windowsill|"
+       r"window ledge|ledge|marginea (?:balconului|acoperisului|geamului|ferestrei)|balustrad\w*)",
+       r"\bpe pervaz\w*\b")
+_widen("medical", r"\bhipoterm\w*", r"\bhypotherm\w*", r"\bdegerat\w*", r"\bfrostbit\w*",
+       r"\b(?:shiver|shak|tremur|tremura)\w* (?:[\w']+ ){0,6}(?:cold|snow|frig|minus|freezing|ger\b|zapada|-\d+)",
+       r"\b(?:snow|zapada|frig|ger|minus \d+|-\d+ (?:de )?grade|freezing) (?:[\w']+ ){0,6}(?:shiver|shak|tremur|nu se misca|not moving|"
+       r"can'?t (?:stand|get up|move)|nu (?:se )?poate ridica)",
+       r"\bcan'?t (?:stand|get) up\b", r"\bnu (?:se )?(?:mai )?poate ridica", r"\bface (?:is )?droop\w*",
+       r"\b(?:can'?t|cannot) (?:talk|speak) (?:properly|clearly|normally)", r"\bslurred speech", r"\bdrooping (?:face|mouth)", r"\bgura (?:i s-a )?stramb\w*",
+       r"\bnu (?:mai )?poate vorbi", r"\bconvuls\w*", r"\bwon'?t wake\b", r"\bnu (?:se )?(?:mai )?trezeste",
+       r"\b(?:om|omul|femeie|femeia|barbat\w*|batran\w*|copil\w*|persoan\w*|cineva|vecin\w*|bunic\w*) (?:[\w']+ ){0,8}"
+       r"nu (?:mai )?se misca", r"\bzace\w*\b", r"\binghitit (?:[\w']+ ){0,2}(?:[\w']+ )?si nu (?:mai )?(?:poate respira|respira)",
+       r"\bcazut (?:de|de pe|de la) (?:pe )?(?:schel\w*|scar\w*|acoperis\w*|copac|pod\w*)", r"\bfell (?:off|from) (?:the |a )?(?:scaffold\w*|ladder|roof|tree|bridge)",
+       r"\bvomit\w* (?:[\w']+ ){0,3}(?:galben|blood|sange)", r"\bintoxicat\w*")
+_widen("electricity", r"\bfire\w* (?:[\w']+ ){0,2}(?:ating|atinge|touch\w*)", r"\bwires? (?:[\w']+ ){0,2}touch\w*",
+       r"\bstalp\w* (?:de curent|electric\w*|de electricitate) (?:s-a )?(?:aplecat|inclinat|rupt|cazut|prabusit)",
+       r"\blive (?:cable|wire|line)s?", r"\b(?:cable|wire)s? (?:[\w']+ ){0,3}(?:lying|in (?:a |the )?puddle|in (?:the )?water|on the ground)",
+       r"\bcablu\w* (?:[\w']+ ){0,3}(?:in apa|in balta)")
+_widen("collapse", r"\b(?:bucat\w*|parte) (?:[\w']+ ){0,2}(?:balcon\w*|acoperis\w*|fatad\w*|zid\w*|tavan\w*|tencuial\w*)",
+       r"\btencuial\w* (?:[\w']+ ){0,4}cazut", r"\bcazut (?:[\w']+ ){0,2}tencuial\w*", r"\bscaffold\w* (?:[\w']+ ){0,2}(?:came down|fell|collapsed)",
+       r"\bschel\w* (?:s-a |a )?(?:prabusit|cazut|daramat)")
+_widen("accident", r"\bcazut (?:[\w']+ ){0,6}peste (?:un |o )?(?:trecator\w*|om|oameni|persoan\w*|copil\w*|pieton\w*)",
+       r"\b(?:fell|fallen|came down) (?:[\w']+ ){0,6}(?:on|onto) (?:a |the )?(?:passer-?by|pedestrian|man|woman|child|person|people|someone)",
+       r"\b(?:a |the )?tree (?:is |fell )?(?:[\w']+ ){0,2}on (?:top of )?(?:a |the )?car\b(?= .*(?:inside|in it|scream|trapped|driver))",
+       r"\bintrat (?:[\w']+ ){0,2}in (?:copac|stalp|zid|gard|sant)\b", r"\b(?:crashed|drove|went) into (?:a |the )?(?:tree|pole|wall|ditch)")
+_widen("animal", r"\burs(?:ul|ului|oaica|oaice|oaicei|ii|i|uleti|uletii)?\b", r"\bbears?\b", r"\bmistret\w*", r"\bwild boars?",
+       r"\blup(?:i|ul|ii)?\b", r"\bwol(?:f|ves)\b",
+       r"\b(?:caini|cainii|dogs?|haita|pack of dogs|caine\w*) (?:[\w']+ ){0,4}(?:musc\w*|biting|bit\b|bites|attack\w*|ataca\w*|sfasi\w*|mauling)",
+       r"\bmuscat\w* de (?:un |o |niste )?(?:caine|caini|dog)", r"\bbitten by", r"\bm-?a muscat", r"\bl-?a muscat")
+_widen("fire", r"\bfo[ck]\b", r"\bmiroase a ars\b", r"\bsmell\w* (?:of )?burning\b")
+
+# ... and a third, from the composed training scenes (services/chatbot/scenes.py) the rules missed.
+_widen("medical", r"\bs-a taiat (?:\w+ ){0,2}(?:adanc|rau|grav)", r"\bcut (?:\w+ ){0,2}(?:badly|deep\w*)", r"\bdeep cut",
+       r"\b(?:om|omul|femeie|femeia|barbat\w*|batran\w*|copil\w*|persoan\w*|cineva|vecin\w*|bunic\w*|tata|mama|sot\w*|"
+       r"fiul|fiica|fetit\w*|baiat\w*|coleg\w*|sofer\w*|muncitor\w*|pieton\w*|biciclist\w*|elev\w*|tanar\w*|doamn\w*) "
+       r"(?:[\w']+ ){0,3}nu (?:mai )?raspunde",
+       r"\bnu (?:se )?(?:mai )?ridica\b", r"\bswollen (?:throat|tongue|face)", r"\bcan (?:hardly|barely) breathe",
+       r"\b(?:man|woman|person|someone|somebody|guy|lady|child|kid|boy|girl|he|she|neighbou?r|colleague|teenager|"
+       r"grand\w+|dad|mum|mom|husband|wife|son|daughter|people|worker|driver|cyclist|pedestrian)(?:'s| is| are)? "
+       r"(?:[\w']+ ){0,3}(?:lying|laying|lies) (?:[\w']+ ){0,2}(?:on the (?:ground|floor|pavement|street|road)|in the (?:snow|street|road))",
+       r"\b(?:isn'?t|is not|not|stopped|aren'?t) moving\b", r"\bblue lips\b")
+_widen("accident", r"\b(?:a fost|au fost|was|were|got) (?:lovit\w*|hit|run over|calcat\w*)\b", r"\boverturn\w*", r"\bflipped over")
+_widen("violence", r"\bbreak\w* (?:my|our|the|his|her) (?:door|window)", r"\bbat (?:un|o|pe)\b", r"\bbeat(?:ing)? (?:\w+ )?up\b", r"\binarmat\w*", r"\barmed (?:man|men|person|guy)",
+       r"\bwith a (?:gun|knife|machete|axe)")
+_widen("electricity", r"\b(?:rupt|cazut|prabusit) (?:[\w']+ ){0,2}stalp\w* (?:de curent|electric\w*|de electricitate)",
+       r"\b(?:electricity|power|utility|electric) (?:pole|pylon)s? (?:[\w']+ ){0,2}(?:fell|fallen|down|collapsed|came down)",
+       r"\bcables? (?:[\w']+ ){0,2}touch\w*")
+_widen("collapse", r"\bcazut (?:[\w']+ ){0,1}(?:schel\w*|balcon\w*|tavan\w*|zid\w*|acoperis\w*|fatad\w*)", r"\b(?:balcony|roof|facade|ceiling|wall|chimney|scaffold\w*) (?:[\w']+ ){0,2}fell\b")
+_widen("danger", r"\bnu (?:mai )?vrea sa (?:mai )?trai\w*")
+
 # Phrases that look like a cue and are not one: removed before matching ("nu ard becurile" is a
 # street light, "fire station" a place, "gas station" a petrol station).
 SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|iluminat\w*|lumin\w*) (?:\w+ ){0,3}ard\w*",
@@ -147,7 +220,17 @@ SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|il
            r"\bdying to\b", r"\bbataie de joc", r"\bbatai de cap", r"\b(?:could|might|may|will) get hurt", r"\bs-?ar putea rani", r"\bse poate rani", r"\bfire insurance",
            r"\basigurare\w* (?:\w+ )?incendiu", r"\bmor de (?:ras|foame|curiozitate|plictiseala|sete)", r"\b(?:nearly|almost) (?:crash|hit)\w*",
            r"\baproape (?:sa )?(?:se )?(?:loveasca|ciocneasca|accident\w*)", r"\bshoot\w* (?:a |the )?(?:film|movie|video|photos?|scene)",
-           r"\barse? (?:\w+ ){0,2}bec\w*", r"\bsediu\w* (?:\w+ )?pompier\w*", r"\b(?:car|phone|laptop) battery is dead", r"\bdead (?:battery|tree|pigeon|bird|animal|rat|cat|dog|end)", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b")
+           r"\barse? (?:\w+ ){0,2}bec\w*", r"\bsediu\w* (?:\w+ )?pompier\w*", r"\b(?:car|phone|laptop) battery is dead", r"\bdead (?:battery|tree|pigeon|bird|animal|rat|cat|dog|end)", r"\bbec\w* ars\w*", r"\bnu (?:mai )?arde\b",
+           r"\bbear (?:with|in mind|the cost|the costs|responsibility)", r"\bcan'?t bear\b", r"\bcannot bear\b", r"\bteddy bears?",
+           r"\bgummy bears?", r"\bbear (?:statue|sculpture|mascot|toy)", r"\burs\w* de plus", r"\burs\w* (?:din|de) (?:plus|lemn|piatra|bronz)",
+           r"\bstatui\w* (?:\w+ )?(?:urs\w*|lup\w*)", r"\bexplozi\w* de (?!gaz|butel|metan|la\b|langa|in\b|pe\b)\w+",
+           r"\b(?:\w+ )?is killing me\b", r"\bma omoara (?:\w+ )?(?:caldura|frigul|plictiseala|birocratia|coada)",
+           r"\bmor de (?:frig|cald|caldura|nervi|foame|sete)", r"\bfire sale", r"\bviata in (?:propriile )?maini",
+           r"\bsiren\w* (?:de la )?pompier\w*", r"\bmy (?:phone|laptop|battery|car battery) died\b",
+           r"\bsunt blocat\w* (?:la|in) (?:pasul|pagina|aplicati\w*|site)", r"\bstuck on (?:the |a )?(?:page|step|payment|website|site|app|form)",
+           r"\b(?:o sa|va|poate|ar putea sa?) (?:se )?(?:intample|produce|fi|avea loc) (?:\w+ )?accident\w*", r"\bpericol de accident\w*",
+           r"\baccident waiting to happen", r"\b(?:will|could|might|going to) (?:have|cause) an accident", r"\bwas there an accident",
+           r"\b(?:app|site|website|page|aplicati\w*|program\w*|system|computer|phone|server)\w* (?:\w+ )?crash\w*")
 # Weak cues: a danger is possible, not certain. They give an ambiguous alarm.
 WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
            r"\bdanger\b", r"\bcopac (?:\w+ ){0,3}cazut", r"\bfallen tree", r"\btree (?:\w+ ){0,3}(?:fell|fallen|down)",
@@ -169,12 +252,27 @@ DAMP = _rx(r"\bsediu\w*", r"\badres\w*", r"\bunde (?:e|este|se afla)\b", r"\bwhe
            r"\bistori\w*", r"\bhistory", r"\bce (?:inseamna|e|este) 112", r"\bwhat is 112", r"\bnumarul 112\b",
            r"\bsecuritate\w*", r"\bsafety (?:tips|advice)",
            r"\bcum (?:sa |pot )?previn", r"\bhow (?:do i|to|can i) prevent", r"\bcentral\w* termic\w* (?:revizie|verificare)",
-           r"\brevizi\w*", r"\binspection")
+           r"\brevizi\w*", r"\binspection", r"\bfrunze\b", r"\bleaves\b", r"\bresturi vegetale", r"\bgarden waste",
+           r"\bteren viran", r"\bvacant lot", r"\bimprejmu\w*", r"\bfenced? off", r"\bazi noapte\b", r"\blast night\b")
 # Words of life-threatening immediacy that keep an alarm clear even in a damped frame.
 URGENT = _rx(r"\bchiar acum\b", r"\bright now\b", r"\bacum (?:iese|arde|e foc|se|curge|miroase)", r"\brepede\b", r"\bquick\w*",
              r"\burgent\w*", r"\bajutor\w*", r"\bhelp\b", r"\bnu respira", r"\bnot breathing", r"\bprins\w* sub",
              r"\btrapped", r"\bsanger\w*", r"\bbleeding", r"\binconstient", r"\bunconscious", r"\bsomeone\b",
              r"\bcineva\b", r"\bcopil\w*", r"\bhurt\b", r"\binjured\b", r"\bran(?:it|ita|iti)\b", r"\bvictim\w*", r"\bpeople\b", r"\boameni\b", r"\bchild\w*", r"\bkids?\b", r"\bbaby\b", r"\bbebe\w*")
+
+
+# Words that say the danger is not there (nobody hurt, the dogs never attack, far from houses, a
+# joke): a clear alarm becomes ambiguous — 112 guidance and the normal answer — never silence.
+NEGATE = _rx(r"\bnu (?:e|este|a fost) nimeni (?:\w+ )?(?:ranit|in pericol|lovit|prins|accidentat)",
+             r"\bnimeni nu (?:e|este|a fost) (?:\w+ )?(?:ranit|in pericol|lovit|prins)", r"\bfara (?:victime|raniti)",
+             r"\b(?:nobody|no one|noone|no-one)(?:'s| is| was| got| has been)? (?:\w+ )?(?:hurt|injured|in danger|harmed|trapped)",
+             r"\bno (?:injuries|casualties|victims)\b", r"\bnot in danger\b", r"\bnu (?:sunt|e|este) (?:nimeni )?in pericol",
+             r"\bnu (?:ataca|musca)\b", r"\b(?:never|don'?t|doesn'?t|do not|does not|not|won'?t) (?:\w+ )?(?:attack|bite)\b",
+             r"\bglumesc\b", r"\bin gluma\b", r"\b(?:just |only )?(?:kidding|joking)\b", r"\bjk\b", r"\blol\b", r"\bjust a question\b",
+             r"\bdoar (?:o )?intreb\w*", r"\bdeparte de (?:case|casa|blocuri|locuinte|oameni)", r"\bnu (?:e )?langa (?:case|casa|blocuri)",
+             r"\bfar (?:away )?from (?:any )?(?:houses|homes|buildings|people)", r"\bnu (?:e|este) (?:\w+ )?(?:grav|urgent)\b",
+             r"\bnu e curent\b", r"\bno (?:power|current|electricity) in (?:it|them)", r"\bnu (?:e|este) periculos", r"\bnot dangerous\b",
+             r"\bs-a (?:surpat|lasat) (?:putin|un pic|usor)", r"\bnothing (?:is )?(?:burning|on fire)", r"\bnu arde nimic")
 
 
 def detect(text: str) -> Alarm | None:
@@ -199,12 +297,13 @@ def detect(text: str) -> Alarm | None:
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
-            if DAMP.search(f) and not URGENT.search(f):
+            if NEGATE.search(f) or (DAMP.search(f) and not URGENT.search(f)):
                 return Alarm("ambiguous", kind, m.group(0))
             return Alarm("clear", kind, m.group(0))
     hit = _fuzzy(f)
     if hit:
-        return Alarm("ambiguous" if DAMP.search(f) and not URGENT.search(f) else "clear", hit[0], hit[1])
+        calm = NEGATE.search(f) or (DAMP.search(f) and not URGENT.search(f))
+        return Alarm("ambiguous" if calm else "clear", hit[0], hit[1])
     fixed = _respell(f)
     if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
         for kind, rx in STRONG.items():
@@ -229,14 +328,17 @@ FUZZY = {"incendiu": "fire", "incendiul": "fire", "accident": "accident", "accid
 _FUZZY_WORDS = list(FUZZY)
 # the literal words of the strong cues, to respell a message's near misses onto
 _GENERIC = {"the", "and", "with", "under", "into", "from", "mai", "are", "has", "out", "down", "fell", "came", "come",
-            "someone", "inside", "people", "after", "line", "lines", "cable", "cables", "wire", "wires", "nobody"}
+            "someone", "inside", "people", "after", "line", "lines", "cable", "cables", "wire", "wires", "nobody",
+            "bear", "bears", "urs", "ursi", "ursul", "ursii", "lup", "lupi", "lupul", "lupii", "wolf", "wolves", "stuck",
+            "talk", "speak", "stand", "door", "window", "touch", "lying", "water", "ground", "still", "things"}
 _CUE_WORDS = sorted({w for rx in STRONG.values() for w in re.findall(r"\b[a-z]{3,}\b", re.sub(r"\\[a-zA-Z]|\?<?[!=:]", " ", rx.pattern))}
                     - _GENERIC)
 _CUE_SET = frozenset(_CUE_WORDS)
 # everyday words one letter away from a cue word ("might"/"fight", "slab"/"stab"): never respelt
 _COMMON = frozenset("might night right light tight sight eight fine line mine wire hire tire fires sire slab stay "
                     "shot shop shut hurry harm farm form fume fare care bleep sleep ring king bate date gate fate "
-                    "lines ride wide side tide rate late mate hate gaze daze haze soft left doing going".split())
+                    "lines ride wide side tide rate late mate hate gaze daze haze soft left doing going citit citi citite cititi "
+                    "attach attached attaching beers beard".split())
 _SHORT_CUES = ("ga", "fu", "fo", "su", "ar")      # gaz/gas, fum, foc, sub, arde: short words respelt too
 _GLUE = ("din", "de", "la", "pe", "in", "si", "the", "of", "on")
 

@@ -226,11 +226,14 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True) -> list[tu
     """``(text, intent, lang)`` rows (see the module docstring).
 
     ``more=False`` gives only the first, narrow template set (kept to measure what the broader
-    one, :mod:`services.chatbot.phrasings`, buys)."""
+    ones, :mod:`services.chatbot.phrasings` and :mod:`services.chatbot.scenes`, buy)."""
     rng = random.Random(seed)
     out = _first_templates(per_template, rng)
     if more:
         out += _more(per_template, rng)
+        from services.chatbot import scenes
+
+        out += scenes.rows(rng, noisy)
     return out
 
 
