@@ -16,8 +16,15 @@ SHARED = Path(os.environ.get("TWIN_SHARED_DATA", ROOT.parent / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    """Every test session starts from an empty city cache (so the cold path is tested too)."""
-    cache = tmp_path_factory.mktemp("twin-cache")
+    """Every test session starts from an empty city cache (so the cold path is tested too).
+
+    The workers of a parallel run (``pytest -n 2``, pytest-xdist) share it: the first to need a
+    city builds it and the others wait for it (the cache's lock), instead of each parsing Brașov."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        cache = tmp_path_factory.getbasetemp().parent / "twin-cache"
+        cache.mkdir(exist_ok=True)
+    else:
+        cache = tmp_path_factory.mktemp("twin-cache")
     old = os.environ.get("TWIN_CACHE_DIR")
     os.environ["TWIN_CACHE_DIR"] = str(cache)
     yield cache

@@ -85,6 +85,38 @@ def test_second_load_comes_from_cache_and_is_identical(demo_city):
     assert [p.name for p in again.pois] == [p.name for p in demo_city.pois]
 
 
+def test_two_loads_of_an_uncached_city_at_once_parse_it_once(tmp_path, monkeypatch, demo_city):
+    """Two processes (or threads) loading the same new city: the second waits for the first one's
+    cache entry instead of parsing it again and replacing the entry under its feet."""
+    import threading
+    import time
+
+    from twin import city as city_mod
+
+    monkeypatch.setenv("TWIN_CACHE_DIR", str(tmp_path / "cache"))
+    builds, real_build = [], city_mod._build
+
+    def slow_build(*args, **kwargs):
+        builds.append(threading.get_ident())
+        time.sleep(0.5)                          # wide open window for the other loader
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(city_mod, "_build", slow_build)
+    got = [None, None]
+
+    def load(i):
+        got[i] = load_city("demo")
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(builds) == 1
+    assert got[0].content_hash == got[1].content_hash == demo_city.content_hash
+    assert got[0].cache_dir == got[1].cache_dir and (got[0].cache_dir / "meta.json").exists()
+
+
 def test_content_hash_ignores_file_format(tmp_path, demo_city):
     """The same town as .osm, .osm.bz2 and .osm.pbf is the same city."""
     xml = demo.write_demo_osm(tmp_path / "vv.osm")

@@ -26,6 +26,7 @@ Data © OpenStreetMap contributors (ODbL 1.0), except the demo town, which is sy
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -349,18 +350,48 @@ def load_city(source: str | os.PathLike = "demo", *, network: str = "all",
     }
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:24]
     cdir = cache_root() / "cities" / key
-    if cache and (cdir / "meta.json").exists():
-        try:
-            city = _read_cache(cdir)
-            city.load_s = time.perf_counter() - t0
-            return city
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
-            pass  # a damaged cache entry is rebuilt below
-    city = _build(src, kind, path, network, pois_path, places_path)
-    if cache:
+    if not cache:
+        city = _build(src, kind, path, network, pois_path, places_path)
+        city.load_s = time.perf_counter() - t0
+        return city
+    with _building(cdir):                   # a second process waits for the first one's entry
+        if (cdir / "meta.json").exists():
+            try:
+                city = _read_cache(cdir)
+                city.load_s = time.perf_counter() - t0
+                return city
+            except (OSError, ValueError, KeyError, json.JSONDecodeError):
+                pass  # a damaged cache entry is rebuilt below
+        city = _build(src, kind, path, network, pois_path, places_path)
         _write_cache(city, cdir)
     city.load_s = time.perf_counter() - t0
     return city
+
+
+@contextlib.contextmanager
+def _building(cdir: Path):
+    """Hold an exclusive lock on the cache entry ``cdir`` (a ``.lock`` file beside it).
+
+    Two processes loading the same uncached city (two ``twin run`` at once, or the workers of a
+    parallel test run) would otherwise both parse it — minutes for a 1:1 city — and the second
+    one's write would replace the entry under the first one's feet. With the lock, the second
+    waits and then reads the first one's entry. ``fcntl.flock`` is released by the kernel if the
+    holder dies, so a crash never leaves the cache locked; where ``fcntl`` does not exist
+    (Windows), there is no lock and the atomic rename in :func:`_write_cache` still keeps every
+    entry whole.
+    """
+    try:
+        import fcntl
+    except ImportError:                      # pragma: no cover - not POSIX
+        yield
+        return
+    cdir.parent.mkdir(parents=True, exist_ok=True)
+    with open(cdir.with_name(cdir.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _resolve(src: str) -> tuple[str, Path | None, str]:
@@ -723,15 +754,13 @@ def _write_cache(city: City, cdir: Path) -> None:
                     for u in city.landuse],
     }
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    if cdir.exists():
-        import shutil
+    import shutil
 
+    if cdir.exists():                       # a damaged entry (a whole one was read, not rebuilt)
         shutil.rmtree(cdir, ignore_errors=True)
     try:
         tmp.rename(cdir)
-    except OSError:  # another process won the race; its copy is as good as ours
-        import shutil
-
+    except OSError:  # another process won the race (no lock on this system); its copy is as good
         shutil.rmtree(tmp, ignore_errors=True)
     city.cache_dir = cdir if cdir.exists() else None
 
