@@ -46,6 +46,7 @@ button:focus, .button:focus, input:focus { outline: 3px solid #E69F00; }
 .map-key { display: flex; flex-wrap: wrap; gap: 10px; font-size: 0.85em; margin: 4px 0; align-items: center; }
 .swatch { display: inline-block; width: 14px; height: 14px; border: 1px solid #888; margin-right: 4px; vertical-align: middle; }
 .spark { height: 34px; }
+summary { min-height: 24px; line-height: 24px; cursor: pointer; }
 """
 
 

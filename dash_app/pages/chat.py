@@ -13,8 +13,11 @@ def layout(ctx):
         html.H1("Chat with the city hall"),
         html.Div([
             html.Label("Language", htmlFor="chat-lang"),
-            dcc.RadioItems(id="chat-lang", options=[{"label": "Română", "value": "ro"},
-                                                    {"label": "English", "value": "en"}], value="ro", inline=True),
+            # a dropdown, not dcc.RadioItems: Dash 4 renders radio items as an unnamed listbox of
+            # options holding inputs, which axe-core reports (no accessible name, nested controls)
+            dcc.Dropdown(id="chat-lang", options=[{"label": "Română", "value": "ro"},
+                                                  {"label": "English", "value": "en"}], value="ro",
+                         clearable=False, searchable=False, style={"width": "160px"}),
         ], className="controls"),
         html.Div(id="chat-log", className="chat-log", role="log", **{"aria-live": "polite"}),
         html.Div([

@@ -200,7 +200,7 @@ def layout(ctx):
         html.Div([
             html.Div([
                 html.Div(dcc.Graph(id="city-map", figure=fig, config={"displaylogo": False}),
-                         role="img", **{"aria-label": "map of the city: land use, buildings, districts, roads, "
+                         role="region", **{"aria-label": "map of the city: land use, buildings, districts, roads, "
                                                       "citizens, units, crews, incidents, devices"}),
                 _key(),
                 html.P("Citizens on the move are shown as a density grid (everyone) and as points (a sample); "

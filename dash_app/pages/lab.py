@@ -77,9 +77,13 @@ def layout(ctx, search: str = ""):
             _num("Hours from midnight", "lab-hours", d["hours"], min=0.1),
             _num("Seed", "lab-seed", d["seed"], min=0),
             _num("Replications", "lab-reps", d["replications"], min=1, max=20),
-            dcc.Checklist(id="lab-telemetry", options=[{"label": " log telemetry (for the Sensors page)",
-                                                        "value": "on"}],
-                          value=["on"] if d["telemetry"] else []),
+            # a dropdown, not dcc.Checklist: Dash 4 renders a checklist as an unnamed listbox of
+            # options holding inputs, which axe-core reports (no accessible name, nested controls)
+            html.Div([html.Label("Log telemetry", htmlFor="lab-telemetry"),
+                      dcc.Dropdown(id="lab-telemetry", options=[{"label": "yes (for the Sensors page)", "value": "on"},
+                                                                {"label": "no", "value": "off"}],
+                                   value="on" if d["telemetry"] else "off", clearable=False, searchable=False)],
+                     className="field wide"),
             html.Button("Run", id="lab-run", n_clicks=0, className="primary"),
         ], className="controls"),
         html.Div(id="lab-description", className="hint"),
@@ -230,7 +234,7 @@ def register(app, ctx):
                   State("lab-hours", "value"), State("lab-seed", "value"), State("lab-reps", "value"),
                   State("lab-telemetry", "value"), prevent_initial_call=True)
     def run(_n, name, city, population, hours, seed, reps, telemetry):
-        sets = ["sensors.log_telemetry=true"] if telemetry else []
+        sets = ["sensors.log_telemetry=true"] if telemetry == "on" else []
         opts = dict(city=city or "demo", population=population, hours=hours, seed=seed, replications=reps)
         try:
             sc = load_scenario(name, **opts)
@@ -239,7 +243,7 @@ def register(app, ctx):
 
                 plan_study(name, **opts, sets=sets)          # bad input fails here, clearly
                 return ctx.jobs.submit_study(name, opts, sets), False, "queued"
-            sc = load_scenario(name, **opts, sensors={"log_telemetry": bool(telemetry)})
+            sc = load_scenario(name, **opts, sensors={"log_telemetry": telemetry == "on"})
         except (ScenarioError, ValueError) as exc:
             return no_update, True, f"Cannot run: {exc}"
         except Exception as exc:       # a TwinError (bad --set, a city that does not load) names the field
