@@ -30,7 +30,10 @@ def runs(tmp_path_factory, demo_city):
 
 @pytest.fixture()
 def ctx(runs, demo_city):
-    live = LiveTwin(load_scenario("baseline", population=1500, hours=1), city=demo_city, speed=120).start()
+    # medical calls at 40 a day per 1,000 (the default is 0.45): a busy demo town, so the City
+    # page's event feed fills within the first simulated hours
+    live = LiveTwin(load_scenario("baseline", population=1500, hours=1,
+                                  incidents={"medical_per_1000_per_day": 40.0}), city=demo_city, speed=120).start()
     c = Context(runs, live=live)
     yield c
     c.close()
@@ -228,26 +231,65 @@ def test_desk_and_sensors_pages_show_the_runs_requests_devices_and_topics(dash_d
     _no_errors(dash_duo)
 
 
-def test_city_page_jumps_to_the_morning_rush_labels_time_and_kpis_and_draws_devices_beneath_people(dash_duo, ctx):
-    """The City page opened at midnight offers the morning rush: one click and the clock reads
-    07:30 Brașov time with citizens on the move; KPI cards carry the catalogue's labels and
-    units; devices are drawn small, faint and below the citizens."""
+def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map_to_an_event(dash_duo, ctx):
+    """The City page opened at midnight offers the morning rush: one click and the twin
+    fast-forwards in its own thread while the page keeps ticking (the clock shows the hours
+    racing by), then reads 07:30 Brașov time with citizens on the move. KPI cards carry the
+    catalogue's labels and units and a trend sparkline; the map has roads by class, districts
+    named, the citizens' density, and devices beneath the people; the event feed fills, and
+    clicking an event flies the map there."""
     dash_duo.start_server(create_app(ctx))
     dash_duo.wait_for_contains_text("#city-clock", "EET", timeout=20)
     assert "Brașov time" in dash_duo.find_element(".clock").text
     assert "Emergency response time, median" in dash_duo.find_element(".kpis").text     # catalogue label
     dash_duo.wait_for_contains_text("#kpi-open_requests", "requests", timeout=20)       # value with its unit
     dash_duo.wait_for_element("#city-map .js-plotly-plot", timeout=20)
-    order = dash_duo.driver.execute_script(
-        "return document.querySelector('#city-map .js-plotly-plot').data.map(t => t.name)")
+    fig = ("const el = document.querySelector('#city-map .js-plotly-plot');"
+           "return {names: el.data.map(t => t.name), notes: el.layout.annotations.map(a => a.text),"
+           "        x: el._fullLayout.xaxis.range, chosen: el.data.find(t => t.name === 'chosen event').x};")
+    got = dash_duo.driver.execute_script(fig)
+    order = got["names"]
     assert order.index("devices") < order.index("citizens on the move")
+    assert {"roads: main roads", "roads: streets", "districts", "citizens on the move (density)"} <= set(order)
+    assert "Centrul Istoric" in got["notes"]
+    before = dash_duo.find_element("#city-clock").text
     dash_duo.find_element("#city-jump").click()
-    dash_duo.wait_for_contains_text("#city-clock", "07:3", timeout=60)
+    seen, deadline = set(), time.time() + 90
+    while time.time() < deadline:
+        clock = dash_duo.find_element("#city-clock").text
+        if " 07:3" in clock:
+            break
+        seen.add(clock)
+        time.sleep(0.1)
+    assert " 07:3" in clock
+    assert len(seen - {before}) >= 2, seen               # the page kept ticking during the jump
     deadline, moving = time.time() + 20, 0
     while time.time() < deadline and not moving:
         moving = int(dash_duo.find_element("#city-moving").text.split()[0])
         time.sleep(0.2)
     assert moving > 0
+    # the feed: incidents and dispatches, each a button that flies the map to it
+    dash_duo.wait_for_element("#city-feed .feed-item", timeout=30)
+    assert "incident" in dash_duo.find_element("#city-feed").text
+    item = dash_duo.find_element("#city-feed .feed-item")
+    seq = json.loads(item.get_attribute("id"))["index"]
+    event = ctx.live.event(seq)
+    item.click()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        got = dash_duo.driver.execute_script(fig)
+        if got["chosen"] and len(got["chosen"]) == 1:
+            break
+        time.sleep(0.2)
+    assert got["chosen"] == [event["lon"]]
+    assert got["x"][0] < event["lon"] < got["x"][1] and got["x"][1] - got["x"][0] < 0.05
+    spark = ("const el = document.querySelector('#spark-open_requests .js-plotly-plot');"
+             "return el && el.data ? el.data[0].y.length : 0;")
+    deadline, n = time.time() + 20, 0
+    while time.time() < deadline and n < 10:
+        n = dash_duo.driver.execute_script(spark)
+        time.sleep(0.2)
+    assert n >= 10                                      # 5-minute samples since midnight
     _no_errors(dash_duo)
 
 
