@@ -11,13 +11,15 @@ Weekdays (Monday–Friday):
 
 Saturdays and Sundays everybody may go on one leisure outing (``weekend_outing_share``).
 
-**Mode.** ``walk_max_m`` is the longest journey (straight line) a citizen chooses to walk;
-shorter ones are walked. Longer ones: an adult whose household has a car drives with
-probability ``car_use`` (and keeps the car for the whole tour); the others take the bus where
-the city has a timetable and a direct line helps. Without a useful line, an adult leaving home
-whose household has a car drives after all; the others look for a line with a longer walk to
-the stop, and only then walk the whole way — a *long walk*, counted in the ``journeys``
-KPIs (see :mod:`agents.journeys`).
+**Mode.** Each journey's mode is chosen by the stated utility of :mod:`agents.modechoice`
+(parameters ``choice``) among the alternatives the citizen has: walking when the journey is
+within ``walk_max_m`` (straight line: the longest walk by choice), the bus where the journey
+planner finds an itinerary (with transfers), and the household's car for an adult starting a
+tour at home, when the car is free for that tour (probability ``car_use``). A car taken from
+home stays with the tour: the way back is driven. With no alternative at all, an adult leaving
+home whose household has a car drives after all; the others take a stop further away, or walk
+the whole way — a *long walk*, counted in the ``journeys`` KPIs
+(see :mod:`agents.journeys`).
 
 Departures are released by one :class:`twin.timers.BatchTimer`; there is no SimPy process per
 citizen. Every time is a parameter.
@@ -27,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.journeys import BUS, CAR, WALK
+from agents.journeys import CAR
+from agents.modechoice import ModeChoiceParams
 from agents.population import AGE_GROUPS, OCCUPATIONS, poi_nodes
 from twin.timers import BatchTimer
 
@@ -47,7 +50,11 @@ class DailyParams(BaseModel):
     # the longest journey (straight line, m) a citizen chooses to walk; longer walks happen only
     # when neither a car nor a bus line serves the journey, and are counted as long walks
     walk_max_m: float = Field(1000.0, ge=0)
+    # share of the tours from home on which the household's car is free for the citizen (an
+    # adult of a household with a car); whether it is then taken is the mode choice's
     car_use: float = Field(0.75, ge=0, le=1)
+    # the mode-choice utility (agents.modechoice)
+    choice: ModeChoiceParams = ModeChoiceParams()
     work_start_h: float = Field(7.75, ge=0, le=24)
     work_start_sd_h: float = Field(0.75, gt=0)
     work_hours: float = Field(8.5, gt=0, le=16)
@@ -178,19 +185,13 @@ class DailyLife:
         # a tour starts at home: decide whether the car comes along
         from_home = origins == self.pop.home[citizens]
         car_ok = self.pop.has_car[citizens] & self.adult[citizens]
-        self.tour_car[citizens[from_home]] = (car_ok[from_home]
-                                              & (self.rng.random(int(from_home.sum())) < self.p.car_use))
-        a = self.twin.city.arrays
-        d = np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
-        far = d > self.p.walk_max_m
-        modes = np.where(far & self.tour_car[citizens], CAR, np.where(far, BUS, WALK)).astype(np.int8)
-        # a car left at work or the shop must be driven home
-        modes = np.where(self.tour_car[citizens] & ~from_home, CAR, modes).astype(np.int8)
-        # with no useful bus line, a tour from home may take the household's car after all
-        taken = self.journeys.start(citizens, origins, dests, modes, car_ok=car_ok & from_home,
-                                    walk_limit_m=self.p.walk_max_m)
-        drove = (taken == CAR) & (modes != CAR)
-        self.tour_car[citizens[drove]] = True
+        # the household's car is free for this tour (a tour starts at home) …
+        free = car_ok & from_home & (self.rng.random(len(citizens)) < self.p.car_use)
+        # … and a car left at work or the shop must be driven home
+        forced = self.tour_car[citizens] & ~from_home
+        taken = self.journeys.travel(citizens, origins, dests, free, self.p.walk_max_m, self.p.choice,
+                                     car_forced=forced, car_fallback=car_ok & from_home)
+        self.tour_car[citizens[from_home]] = taken[from_home] == CAR
         np.add.at(self.journeys_by_mode, taken, 1)
         np.add.at(self.by_stage, stages, 1)
 

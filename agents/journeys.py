@@ -1,40 +1,56 @@
-"""Journeys: door-to-door trips of citizens by car, on foot, or by bus on the real timetable.
+"""Journeys: door-to-door trips of citizens by car, on foot, or by bus with transfers.
 
 A journey is one or more legs moved by :class:`twin.mobility.Mobility`:
 
 * ``car`` and ``walk``: one leg on the fastest path;
-* ``bus``: walk to a boarding stop → wait for the next departure of the chosen line in the GTFS
-  timetable of that day → ride along the road graph to the alighting stop, paced so that the
-  ride takes the timetabled time → walk to the destination. Only direct lines are planned (no
-  transfers): for each journey the planner tries the three stations nearest to the origin and
-  to the destination (within ``max_walk_to_stop_m``) and keeps the line with the smallest
-  expected door-to-door time (walks + half the headway + timetabled ride).
+* ``bus``: an itinerary of the journey planner (:class:`twin.transit.Planner`, RAPTOR on the
+  day's GTFS timetable, with transfers and walks on the walk graph), followed leg by leg against
+  the timetable: walk to the boarding stop → wait for the planned trip → ride it along the road
+  graph, paced so the ride takes its timetabled time → (walk to another stop, or stay) → wait →
+  ride → … → walk to the destination. Access, egress and transfer walks are to stops within
+  ``max_walk_to_stop_m`` (straight line, never above the walking limit) and between stops within
+  ``max_transfer_m``; at most ``max_transfers`` changes. A rider who reaches a stop after the
+  planned departure (a slower walk, a late ride) plans again from there (``missed_connections``);
+  with no bus left, they walk on (``no_departure_walked``).
 
-A bus journey with no useful line falls back, in order (:meth:`Journeys.start`): to the car, when
-the caller says the citizen may take it (an adult at home whose household has one); to a line
-reached by a longer walk to the stop (``max_walk_to_stop_fallback_m``); and only then to walking
-the whole way, which is counted as a **long walk** (``long_walks`` in :meth:`Journeys.kpis`, with
-their straight-line distances) — so a walk longer than the scenario's limit is never silent.
+**Which mode.** :meth:`Journeys.travel` chooses by the stated utility of
+:mod:`agents.modechoice` among the alternatives the citizen has (walking only within the walking
+limit, the household's car only when the caller says it is available, the bus where the planner
+finds an itinerary). When none is available, the household's car if the caller allows it as a
+last resort (``car_instead_of_bus``), else a bus itinerary with a longer walk to the stop
+(``max_walk_to_stop_fallback_m``) is taken if it saves walking, else the citizen walks the whole
+way. Every walk leg beyond the limit — by straight line, or by street beyond 1.5 × the limit —
+is counted as a **long walk** (``long_walks`` in :meth:`kpis`, with their straight-line lengths):
+a walk longer than the scenario's limit is never silent. Stops near by straight line but further
+than 1.5 × the radius by street are not offered as access or egress stops.
+:meth:`Journeys.start` keeps the older interface (a wished mode per journey).
 
-Components that plan days (:mod:`agents.daily`) call :meth:`Journeys.start` and receive
-``on_complete(citizens, destinations, times)`` when each journey ends. Each leg publishes the
-mobility events (``trip_start``/``trip_end`` with its mode); a bus journey also publishes
-``bus_board`` (with line, wait) when the rider boards.
+Components that plan days (:mod:`agents.daily`) receive ``on_complete(citizens, destinations,
+times)`` when each journey ends. Each leg publishes the mobility events (``trip_start``/
+``trip_end`` with its mode); each boarding publishes ``bus_board`` (line, GTFS trip, from and to
+stop, wait, timetabled ride, ride number within the journey).
+
+The chatbot (or any other caller) can plan with the same planner: ``twin.component("journeys")
+.planner`` (None without a timetable), e.g. ``planner.plan("Gară", "Răcădău", clock)``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.modechoice import BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose
 from twin.routing import WALK_SPEED_MPS
 from twin.timers import BatchTimer
 
-CAR, WALK, BUS = 0, 1, 2
 MODE_NAMES = ("car", "walk", "bus")
-_K = 3  # stations tried at each end
-FAR_STOP_WALK_SHARE = 0.6  # a far-stop line is taken if its walks are under this share of the distance
+FAR_STOP_WALK_SHARE = 0.6  # a far-stop itinerary is taken if its walks are under this share of the distance
+DETOUR = 1.3               # street / straight-line distance, for quick walking-time estimates
+STREET_DETOUR = 1.5        # a walk within the limit by straight line may be this much longer by street
+
+__all__ = ["BUS", "CAR", "WALK", "MODE_NAMES", "Journeys", "TransitParams"]
 
 
 class TransitParams(BaseModel):
@@ -43,10 +59,25 @@ class TransitParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # straight-line distance from a door to the boarding or alighting stop a rider accepts
     max_walk_to_stop_m: float = Field(800.0, gt=0)
-    # … and the longer walk accepted when no line is within max_walk_to_stop_m and there is no car
+    # … and the longer walk accepted when nothing else serves the journey
     max_walk_to_stop_fallback_m: float = Field(1500.0, gt=0)
-    # a bus journey is chosen only if it beats walking by this factor
+    # start(): a bus wish is kept only if it beats walking the whole way by this factor
     min_gain_over_walk: float = Field(1.2, ge=1)
+    # changes of vehicle in one journey
+    max_transfers: int = Field(2, ge=0, le=8)
+    # straight-line radius of the walks between two stops at a change
+    max_transfer_m: float = Field(400.0, ge=0, le=5000)
+    # plan as if leaving this much later: slack for the walk to the first stop
+    leave_margin_s: float = Field(60.0, ge=0, le=1800)
+
+
+def make_planner(timetable, city, params: TransitParams | None = None):
+    """The :class:`twin.transit.Planner` of a twin's timetable, with walks on the city's walk graph."""
+    from twin.transit import Planner
+
+    p = params or TransitParams()
+    return Planner(timetable, city, max_transfer_m=p.max_transfer_m,
+                   max_access_m=max(p.max_walk_to_stop_m, p.max_walk_to_stop_fallback_m), max_walk_only_m=0.0)
 
 
 class Journeys:
@@ -58,59 +89,78 @@ class Journeys:
         A :class:`twin.gtfs.Timetable` snapped to the city, or None (no buses).
     params
         :class:`TransitParams`.
+    planner
+        The :class:`twin.transit.Planner` on ``timetable`` (built at attach if None).
+    record_rides
+        Keep every ride (citizen, trip, stops, boarding and alighting times) in :attr:`ride_log`
+        (for tests).
     """
 
     name = "journeys"
 
-    def __init__(self, timetable=None, params: TransitParams | None = None):
+    def __init__(self, timetable=None, params: TransitParams | None = None, planner=None,
+                 record_rides: bool = False):
         self.tt = timetable
         self.p = params or TransitParams()
+        self.planner = planner
+        self.choice = ModeChoiceParams()
         self.on_complete: list = []
         self.boardings = 0
         self.bus_journeys = 0
         self.no_departure = 0
         self.car_fallback = 0
-        self._walk_limit = np.inf
         self.far_stop = 0
+        self.missed = 0
+        self.no_road = 0
+        self._walk_limit = np.inf
         self.by_mode = np.zeros(3, np.int64)           # journeys by the mode actually taken
+        self.by_transfers: Counter = Counter()         # bus journeys by planned changes
+        self.by_line: Counter = Counter()              # boardings by line
         self._long_walk_m: list[np.ndarray] = []       # straight-line length of the long walks
         self._waits: list[np.ndarray] = []
+        self._planned_min: list[float] = []            # door-to-door minutes of the bus plans
+        self.record_rides = record_rides
+        self.ride_log: list[tuple] = []
 
     def attach(self, twin) -> None:
         self.twin = twin
         self.mobility = twin.component("mobility")
+        self.rng = twin.rng.get("modes")
         cap = self.mobility.capacity
         self.stage = np.zeros(cap, np.int8)        # 0 none/last leg, 1 to stop, 2 waiting, 3 riding
         self.final = np.full(cap, -1, np.int32)
         self.pattern = np.full(cap, -1, np.int32)
+        self.trip = np.full(cap, -1, np.int32)
         self.board_pos = np.zeros(cap, np.int32)
         self.alight_pos = np.zeros(cap, np.int32)
+        self.dep_at = np.zeros(cap, np.float64)       # sim time of the planned departure
         self.wait_from = np.zeros(cap, np.float64)
+        self.board_t = np.zeros(cap, np.float64)
         self.ride_s = np.zeros(cap, np.float64)       # timetabled ride of the trip waited for
+        self.ride_k = np.zeros(cap, np.int16)         # rides taken so far in the journey
+        self._rides: dict[int, list] = {}             # citizen → rides of the itinerary followed
+        self._base: dict[int, float] = {}             # citizen → sim time the itinerary counts from
+        self._walks_cache: dict[tuple, dict] = {}
         self.mobility.on_arrival.append(self._leg_end)
         self.rides = BatchTimer(twin.env, self._board, resolution_s=self.mobility.tick_s)
-        self._day_cache: dict = {}
         if self.tt is not None and len(self.tt.stop_node):
+            if self.planner is None:
+                self.planner = make_planner(self.tt, twin.city, self.p)
             self._index_transit()
         else:
-            self.tt = None
+            self.tt = self.planner = None
 
     # ---- transit index ---------------------------------------------------------------------------
     def _index_transit(self) -> None:
-        """Hop paths of every pattern on the road graph, and the best direct line per station pair."""
-        from scipy.spatial import cKDTree
-
-        tt, city = self.tt, self.twin.city
+        """Road paths between consecutive stops of every pattern (the bus's way along the road)."""
+        tt = self.tt
         router = self.mobility.router("bus")
-        sx, sy = city.project(tt.station_lon, tt.station_lat)
-        self._station_tree = cKDTree(np.column_stack([sx, sy]))
         pos_base, pos_edge, edges_all, usable = [], [], [], []
         n_edges = 0
         for p in range(tt.n_patterns):
             nodes = tt.stop_node[tt.pattern_stops[p]]
             w, off, e = router.routes(nodes[:-1], nodes[1:])
-            ok = bool((w >= 0).all())
-            usable.append(ok)
+            usable.append(bool((w >= 0).all()))
             pos_base.append(len(pos_edge))
             pos_edge.extend((n_edges + off).tolist())
             edges_all.append(e)
@@ -119,89 +169,140 @@ class Journeys:
         self._pos_edge = np.asarray(pos_edge, np.int64)
         self._ride_edges = np.concatenate(edges_all).astype(np.int32) if edges_all else np.zeros(0, np.int32)
         self._usable = np.asarray(usable, bool)
-        # best direct option per (board station, alight station): expected wait + ride
-        S = len(tt.station_name)
-        keys, costs, pats, bi, bj = [], [], [], [], []
-        for p in np.nonzero(self._usable)[0]:
-            st = tt.stop_station[tt.pattern_stops[p]]
-            times = tt.pattern_times[p]
-            m = len(st)
-            i, j = np.triu_indices(m, k=1)
-            ride = np.median(times[:, j] - times[:, i], axis=0)
-            span = max(float(times[:, 0].max() - times[:, 0].min()), 3600.0)
-            headway = span / max(len(times) - 1, 1)
-            keys.append(st[i].astype(np.int64) * S + st[j])
-            costs.append(ride + headway / 2)
-            pats.append(np.full(len(i), p))
-            bi.append(i)
-            bj.append(j)
-        self._S = S
-        self._best_cost = np.full(S * S, np.inf)
-        self._best = np.full((S * S, 3), -1, np.int32)
-        if keys:
-            keys, costs = np.concatenate(keys), np.concatenate(costs)
-            pats, bi, bj = np.concatenate(pats), np.concatenate(bi), np.concatenate(bj)
-            order = np.lexsort((pats, costs, keys))
-            keys, costs, pats, bi, bj = keys[order], costs[order], pats[order], bi[order], bj[order]
-            first = np.r_[True, keys[1:] != keys[:-1]]
-            self._best_cost[keys[first]] = costs[first]
-            self._best[keys[first]] = np.column_stack([pats[first], bi[first], bj[first]])
-            # every line serving a station pair: a rider takes whichever leaves first
-            bounds = np.r_[np.nonzero(first)[0], len(keys)]
-            self._options = {int(keys[a]): list(zip(pats[a:b].tolist(), bi[a:b].tolist(), bj[a:b].tolist()))
-                             for a, b in zip(bounds[:-1], bounds[1:])}
 
-    def plan_bus(self, origins, dests, max_walk_m: float | None = None, with_walk: bool = False):
-        """Best direct line for each (origin node, destination node): ``(option, cost_s)`` with
-        ``option`` rows ``(pattern, board position, alight position)`` (-1 when none); stops
-        within ``max_walk_m`` (default ``max_walk_to_stop_m``, straight line) of each end. With
-        ``with_walk``, also the straight-line metres walked to and from the stops."""
-        n = len(origins)
-        if self.tt is None or n == 0:
-            none = (np.full((n, 3), -1, np.int32), np.full(n, np.inf))
-            return none + (np.full(n, np.inf),) if with_walk else none
-        a = self.twin.city.arrays
-        R = self.p.max_walk_to_stop_m if max_walk_m is None else max_walk_m
-        do, so = self._station_tree.query(np.column_stack([a["node_x"][origins], a["node_y"][origins]]),
-                                          k=_K, distance_upper_bound=R)
-        dd, sd = self._station_tree.query(np.column_stack([a["node_x"][dests], a["node_y"][dests]]),
-                                          k=_K, distance_upper_bound=R)
-        S = self._S
-        so = np.minimum(so, S - 1)
-        sd = np.minimum(sd, S - 1)
-        # straight-line walks × 1.3 detour factor
-        key = so[:, :, None].astype(np.int64) * S + sd[:, None, :]
-        cost = (self._best_cost[key] + (do[:, :, None] + dd[:, None, :]) * 1.3 / WALK_SPEED_MPS)
-        flat = cost.reshape(n, -1)
-        k = np.argmin(flat, axis=1)
-        best = flat[np.arange(n), k]
-        opt = self._best[key.reshape(n, -1)[np.arange(n), k]]
-        opt[~np.isfinite(best)] = -1
-        if with_walk:
-            return opt, best, (do[:, :, None] + dd[:, None, :]).reshape(n, -1)[np.arange(n), k]
-        return opt, best
+    # ---- planning --------------------------------------------------------------------------------
+    def _walks(self, node: int, to_stops: bool, radius: float) -> dict[int, int]:
+        """Walking seconds between a road node and the stops within ``radius`` (cached)."""
+        key = (int(node), to_stops, radius)
+        w = self._walks_cache.get(key)
+        if w is None:
+            a = self.twin.city.arrays
+            w = self.planner.walks(float(a["node_lon"][node]), float(a["node_lat"][node]), to_stops, radius)
+            # a stop near by straight line but far round by street (a river, a railway) is not near
+            longest = STREET_DETOUR * radius / self.planner.walker.speed
+            w = {s: t for s, t in w.items() if t <= longest}
+            self._walks_cache[key] = w
+        return w
+
+    def _best(self, origin: int, dest: int, radius: float, now: float):
+        """The itinerary of least generalised cost from node to node leaving at ``now`` (sim s),
+        and that cost in minutes (None, inf when the planner finds none)."""
+        access = self._walks(origin, True, radius)
+        if not access:
+            return None, np.inf
+        egress = self._walks(dest, False, radius)
+        if not egress:
+            return None, np.inf
+        margin = self.p.leave_margin_s
+        its = self.planner.search(access, egress, None, self.twin.start + timedelta(seconds=now + margin),
+                                  self.p.max_transfers)
+        best, best_c = None, np.inf
+        for it in its:
+            if not it.rides:
+                continue
+            c = float(bus_cost(self.choice, it.in_vehicle, it.wait + margin, it.walk, it.transfers))
+            if c < best_c:
+                best, best_c = it, c
+        return best, best_c
+
+    def _plan_bus(self, origins, dests, radius: float) -> tuple[list, np.ndarray]:
+        now = self.twin.now
+        its, costs = [], np.full(len(origins), np.inf)
+        for k, (o, d) in enumerate(zip(origins.tolist(), dests.tolist())):
+            it, c = self._best(o, d, radius, now)
+            its.append(it)
+            costs[k] = c
+        return its, costs
+
+    def _radius(self) -> float:
+        return min(self.p.max_walk_to_stop_m, self._walk_limit)
 
     # ---- journeys --------------------------------------------------------------------------------
-    def start(self, citizens, origins, dests, modes, car_ok=None, walk_limit_m: float = np.inf) -> np.ndarray:
-        """Start journeys now.
+    def travel(self, citizens, origins, dests, car_ok, walk_limit_m: float, choice: ModeChoiceParams | None = None,
+               car_forced=None, car_fallback=None) -> np.ndarray:
+        """Start journeys now, each by the mode the citizen chooses (:mod:`agents.modechoice`).
 
         Parameters
         ----------
         citizens, origins, dests
             Who goes, from which node, to which node.
-        modes
-            The mode wished for, per citizen (0 car, 1 walk, 2 bus).
         car_ok
-            Per citizen, whether a bus journey without a useful line may be driven instead
-            (default: never).
+            Per citizen, whether the household's car is available for this journey.
         walk_limit_m
-            Straight-line distance above which a walk is a *long walk* (counted and kept in
-            :meth:`kpis`).
+            The longest journey (straight line) a citizen chooses to walk; walks beyond it
+            happen only when nothing else serves the journey, and are counted as long walks.
+        choice
+            The utility's weights (default :class:`ModeChoiceParams`).
+        car_forced
+            Per citizen, journeys that must be driven (the car is at the origin: bring it home).
+        car_fallback
+            Per citizen, whether the household's car may be driven when no alternative is
+            available at all (counted as ``car_instead_of_bus``).
 
         Returns
         -------
         numpy.ndarray
-            The mode each journey actually takes (a bus wish may become car or walk).
+            The mode each journey takes (0 car, 1 walk, 2 bus).
+        """
+        citizens = np.asarray(citizens, np.int32)
+        n = len(citizens)
+        if not n:
+            return np.zeros(0, np.int8)
+        if choice is not None:
+            self.choice = choice
+        origins = np.asarray(origins, np.int32)
+        dests = np.asarray(dests, np.int32)
+        car_ok = np.asarray(car_ok, bool)
+        forced = np.zeros(n, bool) if car_forced is None else np.asarray(car_forced, bool)
+        self._walk_limit = walk_limit_m
+        crow = self._crow(origins, dests)
+        cost = np.full((n, 3), np.inf)
+        # walk: only within the limit
+        w = np.nonzero(crow <= walk_limit_m)[0]
+        if len(w):
+            ms = self.mobility.router("walk").distances(origins[w], dests[w])
+            ok = (ms >= 0) & (ms / 1000 * WALK_SPEED_MPS <= STREET_DETOUR * walk_limit_m)
+            cost[w[ok], WALK] = self.choice.walk_weight_alone * ms[ok] / 60000
+        # car: the household's, if available
+        c = np.nonzero(car_ok | forced)[0]
+        if len(c):
+            ms = self.mobility.router("car").distances(origins[c], dests[c])
+            cost[c[ms >= 0], CAR] = ms[ms >= 0] / 60000 + self.choice.car_access_min + self.choice.car_constant_min
+        # bus: the planner's best itinerary
+        its: list = [None] * n
+        if self.planner is not None:
+            b = np.nonzero(~forced & (crow >= self.choice.bus_min_m))[0]
+            found, costs = self._plan_bus(origins[b], dests[b], self._radius())
+            cost[b, BUS] = costs
+            for k, it in zip(b.tolist(), found):
+                its[k] = it
+        modes = choose(self.choice, cost, self.rng)
+        modes[forced] = CAR
+        # nothing available: the household's car after all, a stop further away if it saves
+        # walking, else walk the whole way
+        if car_fallback is not None:
+            drive = (modes < 0) & np.asarray(car_fallback, bool)
+            modes[drive] = CAR
+            self.car_fallback += int(drive.sum())
+        none = np.nonzero(modes < 0)[0]
+        far = np.zeros(n, bool)
+        if len(none) and self.planner is not None and self.p.max_walk_to_stop_fallback_m > self._radius():
+            found, _ = self._plan_bus(origins[none], dests[none], self.p.max_walk_to_stop_fallback_m)
+            for k, it in zip(none.tolist(), found):
+                if it is not None and it.walk * WALK_SPEED_MPS < FAR_STOP_WALK_SHARE * crow[k] * DETOUR:
+                    its[k], modes[k], far[k] = it, BUS, True
+            self.far_stop += int(far.sum())
+        modes[modes < 0] = WALK
+        self._launch(citizens, origins, dests, modes, its)
+        return modes
+
+    def start(self, citizens, origins, dests, modes, car_ok=None, walk_limit_m: float = np.inf) -> np.ndarray:
+        """Start journeys now by the mode wished for (0 car, 1 walk, 2 bus) — the older interface.
+
+        A bus wish takes the planner's best itinerary when it beats walking the whole way by
+        ``min_gain_over_walk``; else the car when ``car_ok`` allows; else a stop further away if
+        it saves walking; else the whole way on foot (a long walk beyond ``walk_limit_m``).
+        Returns the mode each journey actually takes.
         """
         citizens = np.asarray(citizens, np.int32)
         if not len(citizens):
@@ -209,58 +310,102 @@ class Journeys:
         origins = np.asarray(origins, np.int32)
         dests = np.asarray(dests, np.int32)
         modes = np.asarray(modes, np.int8).copy()
-        self.stage[citizens] = 0
-        self.final[citizens] = dests
         self._walk_limit = walk_limit_m
-        a = self.twin.city.arrays
-        crow = np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
+        crow = self._crow(origins, dests)
+        its: list = [None] * len(citizens)
+        far = np.zeros(len(citizens), bool)
         bus = np.nonzero(modes == BUS)[0]
         if len(bus):
-            walk_s = crow[bus] * 1.3 / WALK_SPEED_MPS
-            opt, cost = self.plan_bus(origins[bus], dests[bus])
-            ok = (opt[:, 0] >= 0) & (cost * self.p.min_gain_over_walk < walk_s)
-            # no useful line: the household's car if the caller allows it, else a line further
-            # away, taken when it at least saves walking (its walks under FAR_STOP_WALK_SHARE of
-            # the distance), even if not faster than walking the whole way
+            ok = np.zeros(len(bus), bool)
+            if self.planner is not None:
+                found, _ = self._plan_bus(origins[bus], dests[bus], self._radius())
+                walk_s = crow[bus] * DETOUR / WALK_SPEED_MPS
+                for q, (k, it) in enumerate(zip(bus.tolist(), found)):
+                    if it is not None and (it.arrival + self.p.leave_margin_s) * self.p.min_gain_over_walk < walk_s[q]:
+                        its[k], ok[q] = it, True
             drive = ~ok & (np.asarray(car_ok, bool)[bus] if car_ok is not None else False)
             modes[bus[drive]] = CAR
             self.car_fallback += int(drive.sum())
-            retry = np.nonzero(~ok & ~drive)[0]
-            if len(retry) and self.p.max_walk_to_stop_fallback_m > self.p.max_walk_to_stop_m:
-                opt2, _, walk2 = self.plan_bus(origins[bus[retry]], dests[bus[retry]],
-                                               self.p.max_walk_to_stop_fallback_m, with_walk=True)
-                ok2 = (opt2[:, 0] >= 0) & (walk2 < FAR_STOP_WALK_SHARE * crow[bus[retry]])
-                opt[retry[ok2]] = opt2[ok2]
-                ok[retry[ok2]] = True
-                self.far_stop += int(ok2.sum())
-            modes[bus[~ok & ~drive]] = WALK
-            riders = citizens[bus[ok]]
-            self.pattern[riders] = opt[ok, 0]
-            self.board_pos[riders] = opt[ok, 1]
-            self.alight_pos[riders] = opt[ok, 2]
-            self.stage[riders] = 1
-            self.bus_journeys += len(riders)
-            board = self.tt.stop_node[self._stop_at(opt[ok, 0], opt[ok, 1])] if len(riders) else np.zeros(0, np.int32)
-            failed = self.mobility.request(riders, origins[bus[ok]], board, "walk")
-            self._failed(failed)
-        long = (modes == WALK) & (crow > walk_limit_m)
-        if long.any():
-            self._long_walk_m.append(crow[long])
-        np.add.at(self.by_mode, modes, 1)
-        for m, mode in ((CAR, "car"), (WALK, "walk")):
-            sel = modes == m
-            if sel.any():
-                self._failed(self.mobility.request(citizens[sel], origins[sel], dests[sel], mode))
+            retry = bus[~ok & ~drive]
+            if len(retry) and self.planner is not None and self.p.max_walk_to_stop_fallback_m > self._radius():
+                found, _ = self._plan_bus(origins[retry], dests[retry], self.p.max_walk_to_stop_fallback_m)
+                for k, it in zip(retry.tolist(), found):
+                    if it is not None and it.walk * WALK_SPEED_MPS < FAR_STOP_WALK_SHARE * crow[k] * DETOUR:
+                        its[k], far[k] = it, True
+                self.far_stop += int(far.sum())
+            for q, k in enumerate(bus.tolist()):
+                if its[k] is None:
+                    modes[k] = CAR if drive[q] else WALK
+        self._launch(citizens, origins, dests, modes, its)
         return modes
 
-    def _stop_at(self, patterns, positions) -> np.ndarray:
-        return np.array([self.tt.pattern_stops[p][i] for p, i in zip(patterns.tolist(), positions.tolist())],
-                        np.int64)
+    def _crow(self, origins, dests) -> np.ndarray:
+        a = self.twin.city.arrays
+        return np.hypot(a["node_x"][origins] - a["node_x"][dests], a["node_y"][origins] - a["node_y"][dests])
+
+    def _launch(self, citizens, origins, dests, modes, its) -> None:
+        """Send the journeys off: cars and walkers on one leg, riders to their first stop."""
+        self.stage[citizens] = 0
+        self.final[citizens] = dests
+        np.add.at(self.by_mode, modes, 1)
+        bus = np.nonzero(modes == BUS)[0]
+        if len(bus):
+            now = self.twin.now + self.p.leave_margin_s
+            riders = citizens[bus]
+            for k, c in zip(bus.tolist(), riders.tolist()):
+                it = its[k]
+                self._rides[c] = it.rides
+                self._base[c] = now
+                self.by_transfers[it.transfers] += 1
+                self._planned_min.append((it.arrival + self.p.leave_margin_s) / 60)
+            self.ride_k[riders] = 0
+            self.bus_journeys += len(riders)
+            self._go_to_stop(riders, origins[bus], np.full(len(riders), self.twin.now))
+        car = modes == CAR
+        if car.any():
+            self._failed(self.mobility.request(citizens[car], origins[car], dests[car], "car"))
+        walk = modes == WALK
+        if walk.any():
+            self._walk(citizens[walk], origins[walk], dests[walk])
+
+    def _walk(self, citizens, origins, dests) -> None:
+        """Walk legs: start them, and count those beyond the walking limit — by straight line,
+        or by street beyond ``STREET_DETOUR`` × the limit — as long walks (their straight-line
+        lengths kept)."""
+        failed = self.mobility.request(citizens, origins, dests, "walk")
+        ok = ~np.isin(citizens, failed) if len(failed) else np.ones(len(citizens), bool)
+        crow = self._crow(origins[ok], dests[ok])
+        street = self.mobility.trip_length[citizens[ok]]
+        long = (crow > self._walk_limit) | (street > STREET_DETOUR * self._walk_limit)
+        if long.any():
+            self._long_walk_m.append(crow[long])
+        self._failed(failed)
+
+    def _go_to_stop(self, citizens, from_nodes, times) -> None:
+        """Riders set off for the boarding stop of their next ride (or wait there already)."""
+        tt = self.tt
+        board_nodes = np.empty(len(citizens), np.int32)
+        for q, c in enumerate(citizens.tolist()):
+            r = self._rides[c][self.ride_k[c]]
+            self.pattern[c], self.trip[c] = r.pattern, r.trip
+            self.board_pos[c], self.alight_pos[c] = r.board_pos, r.alight_pos
+            self.dep_at[c] = self._base[c] + r.departure
+            self.ride_s[c] = max(float(r.arrival - r.departure), 30.0)
+            board_nodes[q] = tt.stop_node[r.board_stop]
+        here = board_nodes == from_nodes
+        if here.any():
+            self._wait(citizens[here], times[here])
+        go = ~here
+        if go.any():
+            self.stage[citizens[go]] = 1
+            self._walk(citizens[go], from_nodes[go], board_nodes[go])
 
     def _failed(self, citizens) -> None:
         """Journeys that could not start: the citizen stays put and the day goes on."""
         if len(citizens):
             self.stage[citizens] = 0
+            for c in citizens.tolist():
+                self._rides.pop(c, None)
             loc = self.mobility.location[citizens]
             self._complete(citizens, loc, np.full(len(citizens), self.twin.now))
 
@@ -274,57 +419,59 @@ class Journeys:
             self._wait(agents[at_stop], times[at_stop])
         off_bus = np.nonzero(st == 3)[0]
         if len(off_bus):
-            c = agents[off_bus]
-            self.stage[c] = 0
-            self._failed(self.mobility.request(c, dest[off_bus], self.final[c], "walk"))
+            self._alight(agents[off_bus], dest[off_bus], times[off_bus])
 
-    def _running_times(self, day) -> list:
-        """Per pattern, the departure-time matrix of the trips running on ``day`` (cached)."""
-        if day not in self._day_cache:
-            running = self.tt.trips_on(day)
-            self._day_cache = {day: [t[running[tr]] for t, tr in zip(self.tt.pattern_times,
-                                                                     self.tt.pattern_trips)]}
-        return self._day_cache[day]
+    def _alight(self, citizens, nodes, times) -> None:
+        """Riders off the bus: on to the next ride of the itinerary, or walk to the destination."""
+        if self.record_rides:
+            tt = self.tt
+            for c, t in zip(citizens.tolist(), times.tolist()):
+                r = self._rides[c][self.ride_k[c]]
+                self.ride_log.append((c, tt.trip_id[r.trip], tt.stop_id[r.board_stop], tt.stop_id[r.alight_stop],
+                                      float(self.board_t[c]), float(t), self._base[c] + r.departure,
+                                      self._base[c] + r.arrival, int(self.ride_k[c])))
+        self.ride_k[citizens] += 1
+        more = np.array([int(self.ride_k[c]) < len(self._rides[c]) for c in citizens.tolist()], bool)
+        if more.any():
+            self._go_to_stop(citizens[more], nodes[more], times[more])
+        last = citizens[~more]
+        if len(last):
+            for c in last.tolist():
+                self._rides.pop(c, None)
+            self.stage[last] = 0
+            self._walk(last, nodes[~more], self.final[last])
 
     def _wait(self, citizens, times) -> None:
-        """Riders at their boarding stop: find the next departure and sleep until it."""
-        start = self.twin.start
-        dep_at = np.full(len(citizens), -1.0)
-        tt, S = self.tt, self._S
-        for k, (c, t) in enumerate(zip(citizens.tolist(), times.tolist())):
-            clock = start + timedelta(seconds=t)
-            sod = clock.hour * 3600 + clock.minute * 60 + clock.second + clock.microsecond / 1e6
-            mats = self._running_times(clock.date())
-            p0 = self.pattern[c]
-            st = tt.stop_station[tt.pattern_stops[p0]]
-            key = int(st[self.board_pos[c]]) * S + int(st[self.alight_pos[c]])
-            best = None
-            for p, i, j in self._options.get(key, [(p0, self.board_pos[c], self.alight_pos[c])]):
-                mat = mats[p]
-                if not len(mat):
-                    continue
-                col = mat[:, i]
-                r = np.searchsorted(np.maximum.accumulate(col), sod)
-                if r < len(col) and (best is None or col[r] < best[0]):
-                    best = (col[r], p, i, j, mat[r, j] - mat[r, i])
-            if best is not None:
-                dep_at[k] = t + (best[0] - sod)
-                self.pattern[c], self.board_pos[c], self.alight_pos[c] = best[1], best[2], best[3]
-                self.ride_s[c] = max(float(best[4]), 30.0)
-                self.wait_from[c] = t
-        late = dep_at < 0
-        if late.any():   # no more buses today: walk on (a long walk, reported as such)
-            c = citizens[late]
-            self.no_departure += len(c)
-            a = self.twin.city.arrays
-            loc, fin = self.mobility.location[c], self.final[c]
-            d = np.hypot(a["node_x"][loc] - a["node_x"][fin], a["node_y"][loc] - a["node_y"][fin])
-            self._long_walk_m.append(d[d > self._walk_limit])
-            self.stage[c] = 0
-            self._failed(self.mobility.request(c, self.mobility.location[c], self.final[c], "walk"))
-        c = citizens[~late]
+        """Riders at their boarding stop: wait for the planned trip, or plan again if it has left."""
+        dep = self.dep_at[citizens]
+        ok = dep >= times - 1e-6
+        c = citizens[ok]
         self.stage[c] = 2
-        self.rides.at(dep_at[~late], c)
+        self.wait_from[c] = times[ok]
+        self.rides.at(dep[ok], c)
+        if (~ok).any():
+            self._replan(citizens[~ok], times[~ok])
+
+    def _replan(self, citizens, times) -> None:
+        """Riders who missed the planned departure plan again from where they are, now."""
+        self.missed += len(citizens)
+        nodes = self.mobility.location[citizens]
+        its, _ = self._plan_bus(nodes, self.final[citizens], self._radius())
+        found = np.array([it is not None for it in its], bool)
+        now = self.twin.now + self.p.leave_margin_s
+        for c, it in zip(citizens.tolist(), its):
+            if it is not None:
+                self._rides[c], self._base[c] = it.rides, now
+        self.ride_k[citizens[found]] = 0
+        if found.any():
+            self._go_to_stop(citizens[found], nodes[found], times[found])
+        lost = citizens[~found]
+        if len(lost):   # no bus serves the rest of the journey any more: walk on (reported)
+            self.no_departure += len(lost)
+            for c in lost.tolist():
+                self._rides.pop(c, None)
+            self.stage[lost] = 0
+            self._walk(lost, nodes[~found], self.final[lost])
 
     def _board(self, citizens) -> None:
         """Riders board now and ride to their alighting stop at the timetabled pace."""
@@ -335,29 +482,65 @@ class Journeys:
         i = self.board_pos[citizens]
         j = self.alight_pos[citizens]
         ride_s = self.ride_s[citizens]
+        board = tt.stop_node[self._stop_at(p, i)]
+        alight = tt.stop_node[self._stop_at(p, j)]
+        usable = self._usable[p]
         base = self._pos_base[p]
-        e0 = self._pos_edge[base + i]
-        e1 = self._pos_edge[base + j]
+        e0 = np.where(usable, self._pos_edge[base + i], 0)
+        e1 = np.where(usable, self._pos_edge[base + j], 0)
         lengths = e1 - e0
         offsets = np.zeros(len(citizens) + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
         idx = np.repeat(e0 - offsets[:-1], lengths) + np.arange(offsets[-1])
         edges = self._ride_edges[idx]
-        path_len = np.add.reduceat(self.mobility.fleet.edge_len[edges], offsets[:-1]) if len(edges) else np.zeros(0)
-        path_len = np.where(lengths > 0, path_len, 0.0)
+        if not usable.all():      # a pattern with a hop the road graph cannot drive: the direct road path
+            from twin.mobility import take_paths
+
+            bad = np.nonzero(~usable)[0]
+            w, off2, e2 = self.mobility.router("bus").routes(board[bad], alight[bad])
+            per = [edges[offsets[k]:offsets[k + 1]] for k in range(len(citizens))]
+            for q, k in enumerate(bad.tolist()):
+                per[k] = e2[off2[q]:off2[q + 1]]
+            offsets = np.r_[0, np.cumsum([len(x) for x in per])].astype(np.int64)
+            edges = np.concatenate(per).astype(np.int32)
+            no_road = np.zeros(len(citizens), bool)
+            no_road[bad[w < 0]] = True
+            if no_road.any():             # nowhere to drive: the rider ends the journey at the stop
+                self.no_road += int(no_road.sum())
+                for c in citizens[no_road].tolist():
+                    self._rides.pop(c, None)
+                self.stage[citizens[no_road]] = 0
+                self._failed(citizens[no_road])
+                keep = np.nonzero(~no_road)[0]
+                offsets, edges = take_paths(offsets, edges, keep)
+                citizens, p, board, alight, ride_s = (citizens[keep], p[keep], board[keep], alight[keep],
+                                                      ride_s[keep])
+                if not len(citizens):
+                    return
+        csum = np.r_[0.0, np.cumsum(self.mobility.fleet.edge_len[edges])]
+        path_len = csum[offsets[1:]] - csum[offsets[:-1]]
         vmax = np.maximum(path_len / ride_s, 1.0)
         wait = now - self.wait_from[citizens]
         self._waits.append(wait)
         self.boardings += len(citizens)
+        lines = [tt.route_short[tt.pattern_route[q]] for q in p.tolist()]
+        self.by_line.update(lines)
+        self.board_t[citizens] = now
         a = self.twin.city.arrays
-        board = tt.stop_node[self._stop_at(p, i)]
-        alight = tt.stop_node[self._stop_at(p, j)]
+        trips = self.trip[citizens]
         self.twin.emit_batch("mobility/citizen", "bus_board", now, self.mobility.names[citizens],
                              a["node_lon"][board], a["node_lat"][board],
-                             line=[tt.route_short[tt.pattern_route[q]] for q in p.tolist()],
+                             line=lines, trip=[tt.trip_id[t] for t in trips.tolist()],
+                             from_stop=[tt.stop_id[s] for s in self._stop_at(p, self.board_pos[citizens]).tolist()],
+                             to_stop=[tt.stop_id[s] for s in self._stop_at(p, self.alight_pos[citizens]).tolist()],
+                             ride=self.ride_k[citizens].astype(np.int64) + 1,
                              wait_s=np.round(wait, 1), ride_s=np.round(ride_s, 1))
         self.stage[citizens] = 3
         self.mobility.start_paths(citizens, board, alight, offsets, edges, "bus", vmax=vmax)
+
+    def _stop_at(self, patterns, positions) -> np.ndarray:
+        return np.array([self.tt.pattern_stops[p][i] for p, i in zip(patterns.tolist(), positions.tolist())],
+                        np.int64)
 
     def _complete(self, citizens, dest, times) -> None:
         for cb in self.on_complete:
@@ -366,6 +549,7 @@ class Journeys:
     def kpis(self) -> dict:
         w = np.concatenate(self._waits) if self._waits else np.zeros(0)
         lw = np.concatenate(self._long_walk_m) if self._long_walk_m else np.zeros(0)
+        total = max(int(self.by_mode.sum()), 1)
         return {"by_mode": {m: int(v) for m, v in zip(MODE_NAMES, self.by_mode)},
                 "bus_journeys": int(self.bus_journeys), "boardings": int(self.boardings),
                 "no_departure_walked": int(self.no_departure), "car_instead_of_bus": int(self.car_fallback),
@@ -374,4 +558,15 @@ class Journeys:
                 "long_walk_km_max": round(float(lw.max()) / 1000, 2) if len(lw) else None,
                 "wait_mean_min": round(float(w.mean()) / 60, 2) if len(w) else None,
                 "wait_p95_min": round(float(np.percentile(w, 95)) / 60, 2) if len(w) else None,
-                "timetable": None if self.tt is None else self.tt.source}
+                "timetable": None if self.tt is None else self.tt.source,
+                "transit": {
+                    "mode_share": {m: round(int(v) / total, 4) for m, v in zip(MODE_NAMES, self.by_mode)},
+                    "ridership_by_line": dict(sorted(self.by_line.items(), key=lambda kv: (-kv[1], kv[0]))),
+                    "journeys_by_transfers": {str(k): int(v) for k, v in sorted(self.by_transfers.items())},
+                    "boardings_per_bus_journey": round(self.boardings / self.bus_journeys, 3)
+                    if self.bus_journeys else None,
+                    "wait_mean_min": round(float(w.mean()) / 60, 2) if len(w) else None,
+                    "planned_journey_min_mean": round(float(np.mean(self._planned_min)), 2)
+                    if self._planned_min else None,
+                    "missed_connections": int(self.missed), "no_road_for_ride": int(self.no_road),
+                    "long_walks": int(len(lw))}}

@@ -188,31 +188,58 @@ def test_every_trip_follows_graph_edges_including_buses(_private_cache):
             assert ((a["edge_modes"][edges] & 2) > 0).all()
 
 
-def test_bus_departures_come_from_the_timetable(_private_cache):
+def test_bus_riders_follow_the_timetable_leg_by_leg(_private_cache):
+    """Brașov with RATBV, a morning: every ride boards the planned GTFS trip at its timetabled
+    departure from the boarding stop (within one movement tick), alights at a later stop of the
+    same trip no earlier than its timetabled arrival, and the rides of a journey follow one
+    another; journeys with one and two transfers happen and are ridden; a walk leg longer than
+    the walking limit happens only when counted (long walks, or no bus left)."""
     from twin.city import load_city
     from twin.gtfs import load_gtfs
 
     city = load_city(shared_file("osm/brasov_all_highways.osm.bz2"))
     tt = load_gtfs(shared_file("gtfs/brasov_ratbv_gtfs.zip"), city)
     twin = Twin(city, seed=2, start=datetime(2026, 3, 23))
-    twin.add(Mobility(2000))
+    mob = twin.add(Mobility(2000, record_paths=True))
     twin.add(Citizens(2000))
-    twin.add(Journeys(tt))
-    twin.add(DailyLife())
+    j = twin.add(Journeys(tt, record_rides=True))
+    daily = twin.add(DailyLife())
     boards = []
     twin.bus.subscribe(f"{twin.topic_root}/mobility/citizen", lambda e: boards.append(e) if e.kind == "bus_board" else None)
     twin.run(12)
-    assert boards
-    departures = {}
+    tick = mob.tick_s
     running = tt.trips_on(date(2026, 3, 23))
+    times_of = {}
     for p in range(tt.n_patterns):
-        line = tt.route_short[tt.pattern_route[p]]
-        mat = tt.pattern_times[p][running[tt.pattern_trips[p]]]
-        departures.setdefault(line, set()).update(mat[:, :-1].ravel().tolist())
-    for e in boards[:200]:
-        sod = round(e.t) % 86400
-        # boarding happens at a timetabled departure of that line (within one movement tick)
-        assert any(abs(sod - d) <= 5 for d in departures[e.payload["line"]]), (e.payload, sod)
+        for row, t in enumerate(tt.pattern_trips[p]):
+            if running[t]:
+                times_of[tt.trip_id[t]] = [(tt.stop_id[s], int(x)) for s, x in zip(tt.pattern_stops[p],
+                                                                                 tt.pattern_times[p][row])]
+    assert len(j.ride_log) > 300
+    by_citizen = {}
+    for c, trip, frm, to, board_t, alight_t, plan_dep, plan_arr, k in j.ride_log:
+        seq = times_of[trip]                                   # a trip running that day
+        i = seq.index((frm, round(plan_dep)))                  # planned at its timetabled departure …
+        assert (to, round(plan_arr)) in seq[i + 1:]            # … to a later stop at its timetabled arrival
+        assert plan_dep <= board_t <= plan_dep + tick          # boarded on time
+        assert alight_t >= plan_arr - tick                     # not before the timetable
+        by_citizen.setdefault(c, []).append((k, board_t, alight_t))
+    for rides in by_citizen.values():
+        for (k1, _, a1), (k2, b2, _) in zip(rides, rides[1:]):
+            assert b2 >= a1 or k2 == 0                         # a change boards after alighting
+    assert sum(k >= 1 for *_, k in j.ride_log) > 20             # second and third rides are ridden
+    assert {"1", "2"} <= set(j.kpis()["transit"]["journeys_by_transfers"])
+    # the bus_board events say the same
+    assert len(boards) == j.boardings
+    assert {(e.payload["trip"], e.payload["from_stop"], round(e.t)) for e in boards} >= \
+        {(trip, frm, round(b)) for _, trip, frm, _, b, *_ in j.ride_log}
+    # walk legs beyond the limit are all counted
+    a = city.arrays
+    limit = daily.p.walk_max_m
+    over = sum(np.hypot(a["node_x"][o] - a["node_x"][d], a["node_y"][o] - a["node_y"][d]) > limit
+               for _, mode, o, d, _ in mob.paths if mode == "walk")
+    k = j.kpis()
+    assert over <= k["long_walks"] + k["no_departure_walked"], (over, k)
 
 
 def test_tax_payments_rush_before_the_deadline(demo_city):

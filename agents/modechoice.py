@@ -1,0 +1,97 @@
+"""Mode choice: walk, bus or car, by a stated utility (a multinomial logit on generalised cost).
+
+Every alternative a citizen *has* for a journey gets a generalised cost in minutes of riding
+time; the citizen takes alternative ``m`` with probability
+
+.. math:: P(m) = \\frac{e^{-C_m / \\mu}}{\\sum_a e^{-C_a / \\mu}}
+
+(``mu`` = :attr:`ModeChoiceParams.scale_min`: two alternatives ``mu`` minutes apart are chosen
+in the ratio e : 1). The draw uses the run's seeded random stream, so the same seed gives the same
+choices. The costs:
+
+* **walk** (all the way): ``walk_weight_alone`` × walking minutes on the walk graph. Offered only
+  when the straight line is within the scenario's walking limit (``daily.walk_max_m``): a citizen
+  does not choose to walk further, and walks further only when nothing else serves the journey
+  (then counted as a *long walk*).
+* **bus**: the best itinerary of the planner's Pareto set (:meth:`twin.transit.Planner.search`,
+  with transfers) by ``in-vehicle + wait_weight × waiting + walk_weight × walking
+  + transfer_min × transfers + bus_constant_min`` (waiting includes the wait at the first stop:
+  a citizen leaves when the day says, not when the bus does).
+* **car**: driving minutes (free-flow fastest path) ``+ car_access_min`` (to and from the parked
+  car, finding a space) ``+ car_constant_min``. Offered only if the household has a car, the
+  citizen is an adult, the journey starts a tour at home and the car is free for this tour
+  (``daily.car_use``, the share of tours on which the household's car is available); a car taken
+  from home must be driven back, so the rest of that tour is by car without a choice.
+
+Where the weights come from: values of walking and waiting time above in-vehicle time (1.5–2.5 ×)
+and a transfer penalty of a few minutes are the usual ranges of the value-of-time literature (e.g.
+M. Wardman, "Public transport values of time", *Transport Policy* 11(4), 2004); the figures here
+are picked inside those ranges, not estimated on Brașov data. The two constants
+(``bus_constant_min``, ``car_constant_min``) are the calibration knobs for a city's modal split.
+**Brașov's observed split** is in its Sustainable Urban Mobility Plan (*Planul de Mobilitate
+Urbană Durabilă, Polul de Creștere Brașov*, WSP Parsons Brinckerhoff for MDRAP/EBRD, final report
+2015–2017), from its household survey; its figures could not be read on this machine (no copy
+in the repository or the shared data), so the constants are **not yet calibrated** to it — the
+run's ``journeys.transit.mode_share`` KPI gives the simulated split to set beside it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+CAR, WALK, BUS = 0, 1, 2
+
+
+class ModeChoiceParams(BaseModel):
+    """Weights of the mode-choice utility (minutes of in-vehicle time; see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # logit scale: alternatives this many minutes apart are chosen in the ratio e : 1
+    scale_min: float = Field(8.0, gt=0)
+    # a minute walking to, from or between stops, and waiting, in minutes of riding
+    walk_weight: float = Field(2.0, ge=0)
+    wait_weight: float = Field(2.0, ge=0)
+    # a minute walking the whole way (a short walk is no hardship), in minutes of riding
+    walk_weight_alone: float = Field(1.0, ge=0)
+    # each change of vehicle
+    transfer_min: float = Field(5.0, ge=0)
+    # to and from the parked car, finding a space
+    car_access_min: float = Field(5.0, ge=0)
+    # alternative-specific constants (calibration); walking's is 0
+    bus_constant_min: float = Field(0.0)
+    car_constant_min: float = Field(0.0)
+    # journeys shorter than this (straight line) never look for a bus
+    bus_min_m: float = Field(400.0, ge=0)
+
+
+def bus_cost(p: ModeChoiceParams, in_vehicle_s, wait_s, walk_s, transfers):
+    """Generalised minutes of a bus itinerary (numpy-broadcasting)."""
+    return (np.asarray(in_vehicle_s) / 60 + p.wait_weight * np.asarray(wait_s) / 60
+            + p.walk_weight * np.asarray(walk_s) / 60 + p.transfer_min * np.asarray(transfers)
+            + p.bus_constant_min)
+
+
+def choose(p: ModeChoiceParams, cost: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw per row of ``cost`` (journeys × (car, walk, bus) minutes, ``inf`` where the
+    alternative is not available): the mode index, or -1 where none is available.
+
+    The logit draw is an argmin of ``cost / mu`` minus Gumbel noise (the same distribution as
+    sampling the logit probabilities; one uniform number per alternative, so a journey's draw
+    does not depend on which alternatives the others have)."""
+    cost = np.asarray(cost, float)
+    u = rng.random(cost.shape)
+    gumbel = -np.log(-np.log(np.clip(u, 1e-300, 1 - 1e-16)))
+    score = np.where(np.isfinite(cost), cost / p.scale_min - gumbel, np.inf)
+    out = np.argmin(score, axis=1)
+    out[~np.isfinite(score).any(axis=1)] = -1
+    return out.astype(np.int8)
+
+
+def probabilities(p: ModeChoiceParams, cost: np.ndarray) -> np.ndarray:
+    """The logit probabilities of each row of ``cost`` (for reports and tests)."""
+    cost = np.asarray(cost, float)
+    z = np.where(np.isfinite(cost), -cost / p.scale_min, -np.inf)
+    z = z - np.max(np.where(np.isfinite(z), z, -1e300), axis=1, keepdims=True)
+    e = np.where(np.isfinite(z), np.exp(z), 0.0)
+    s = e.sum(axis=1, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
