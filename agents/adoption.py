@@ -25,7 +25,7 @@ random numbers). What moves citizens:
 * **onboarding** — the account and identity step can fail on digital skills (much less with an
   *assisted kiosk*), on accessibility needs, or on the identity step (ROeID); a failure leads to
   a **support contact** (chatbot hand-off for the digitally able, phone otherwise) served by a
-  support team of ``support_staff`` people in a FIFO queue: a citizen who waits longer than their
+  support team (``support_staff_per_100k`` people per 100,000 inhabitants) in a FIFO queue: a citizen who waits longer than their
   patience drops out (``support_wait``), the others are helped through (or not);
 * **usage and feedback** — users file on their digital channel; the rating a citizen gives after
   a request closes (``citizens/feedback``) moves their trust up or down, and a user whose trust
@@ -215,8 +215,9 @@ class AdoptionParams(BaseModel):
     assisted_skill_pass: float = Field(0.80, ge=0, le=1)
     # ---- support (assumptions)
     support_seek: float = Field(0.6, ge=0, le=1)          # a failed step leads to a support contact
-    # people answering support contacts for the whole city (scaled with a scaled population)
-    support_staff: int = Field(6, ge=0)
+    # people answering support contacts, per 100,000 inhabitants (≈ 20 in Brașov; a scaled
+    # population gets the same share of them)
+    support_staff_per_100k: float = Field(8.0, ge=0)
     contacts_per_staff_per_day: float = Field(40.0, gt=0)
     # days a citizen of median patience waits for support (scaled by their patience)
     support_patience_days: float = Field(2.0, gt=0)
@@ -339,9 +340,8 @@ class Adoption:
         self.fixes_today = np.zeros(self.n_districts + 1)
         self.told_online = np.zeros(n, bool)                          # gave up in a queue today
         self.hurt = np.zeros(n, bool)                                 # a bad experience today
-        # support capacity, scaled like the population
-        scale = n / twin.city.population if twin.city.population else 1.0
-        self.capacity = p.support_staff * p.contacts_per_staff_per_day * scale
+        # support capacity a day, for this many citizens
+        self.capacity = p.support_staff_per_100k * n / 100_000.0 * p.contacts_per_staff_per_day
         self._campaigns = [self._campaign_mask(c) for c in p.campaigns]
         self._course_k = P.PERSONAS.index(p.course.persona)
         self._course_seats = p.course.seats_per_100k_per_day * n / 100_000.0
