@@ -602,3 +602,22 @@ def test_sessions_are_bounded_by_count_and_idle_time(demo_bot):
     assert "a" not in b.sessions and len(b.sessions) == 0   # idle past the time-to-live
     with pytest.raises(ValueError, match="max_sessions"):
         Chatbot(area=demo_bot.area, model=demo_bot.nlu.model, max_sessions=0)
+
+
+@pytest.mark.parametrize("turns,category,street", [
+    (["vreau să reclam zgomot", "strada Sforii... nu, scuze, Strada Turnului nr 4"], "noise", "Strada Turnului"),
+    (["report a broken light", "wait, sorry, it's not the light, it's a big pothole", "on Strada Lunga"], "pothole",
+     "Strada Lungă")])
+def test_a_correction_replaces_what_was_said_before(bot, turns, category, street):
+    sid = "corr-" + turns[0]
+    for t in turns:
+        r = bot.reply(sid, t)
+    assert r["awaiting"] == "confirmation" and r["slots"]["category"] == category and r["slots"]["street"] == street
+    r = bot.reply(sid, "da" if "ă" in turns[0] else "yes")
+    assert r["actions"][0]["type"] == "open311_request" and r["actions"][0]["street"] == street
+
+
+def test_a_yes_that_puts_it_off_pays_nothing(bot):
+    assert bot.reply("later-1", "I want to pay the land tax")["awaiting"] == "confirmation"
+    r = bot.reply("later-1", "ok I'll pay next week")
+    assert not [a for a in r["actions"] if a["type"] == "tax_payment"] and r["awaiting"] is None

@@ -64,6 +64,14 @@ YES = re.compile(r"^\W*(da|dap|sigur|desigur|confirm\w*|corect|exact|ok|okay|oki
                  r"hai|bine|perfect|absolut|go ahead|do it|please do|of course|fa-?o|continua\w*|plateste|trimite)\b", re.I)
 NO = re.compile(r"^\W*(nu|no|nope|nah|anuleaza|anulez|cancel\w*|n|stop|renunt\w*|lasa|never ?mind|not now|"
                 r"nu acum|nu mai)\b", re.I)
+# "not now": a yes that puts it off ("ok, I'll pay next week") is a no
+LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|not (?:yet|today)|saptamana viitoare|"
+                   r"luna viitoare|mai tarziu|maine|alta data|nu (?:inca|azi|astazi))\b")
+# a citizen correcting what they said ("Strada Sforii... nu, scuze, Strada Cerbului"; "it's not
+# the light, it's a pothole"): the details after the last of these words replace the earlier ones
+CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|"
+                        r"my mistake|greseala mea)\b")
+NEGATED = re.compile(r"\b(?:nu (?:e|este) (?:un |o )?\w+|not (?:the |a |an )?\w+|isn'?t (?:the |a |an )?\w+)")
 # chatbot category slot → Open311 service code (from agents.categories)
 CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "garbage": "sanitation",
                     "illegal_parking": "illegal_parking", "green_space": "parks", "road_sign": "road_signs",
@@ -211,8 +219,37 @@ class Chatbot:
     def _fills(self, s: Session, text: str) -> bool:
         return bool(s.asking and self._slot_from_answer(s, s.asking, text))
 
+    def _corrected(self, s: Session, text: str) -> bool:
+        """Apply a correction ("nu, scuze, Strada Cerbului"; "it's not the light, it's a pothole"):
+        the slots named after the last correction word, negated words left out, replace those
+        given before. True if something changed."""
+        f = fold_text(text)
+        marks = list(CORRECTION.finditer(f))
+        if not marks:
+            return False
+        tail = NEGATED.sub(" ", f[marks[-1].end():])
+        new = {k: v for k, v in self.nlu.slots.extract(tail, s.intent).items() if k in SUMMARY_SLOTS}
+        if s.intent == "report_issue" or s.asking == "street":
+            street, number = self.nlu.slots.street(tail)
+            if street:
+                new["street"] = street
+                if number:
+                    new["number"] = number
+        changed = {k: v for k, v in new.items() if s.slots.get(k) != v}
+        s.slots.update(changed)
+        if s.asking in s.slots:
+            s.asking = None
+        return bool(changed)
+
     def _continue(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
+        if self._corrected(s, text):
+            s.confirming = False
+            return self._advance(s, 1.0, plain)
         if s.confirming:
+            if LATER.search(fold_text(text)):
+                intent = s.intent
+                s.intent, s.slots, s.confirming = None, {}, False
+                return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
             if YES.search(fold_text(text)):
                 s.confirming = False
                 return self._act(s, 1.0, plain)
