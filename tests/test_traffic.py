@@ -175,6 +175,28 @@ def test_spillback_blocks_the_upstream_edge():
     assert net.forced.sum() == 0
 
 
+@pytest.mark.parametrize("lanes", ["1", "2"])
+def test_a_blocked_head_holds_one_lane_only(lanes):
+    # edge 1 is full and lets nobody out; on edge 0 the head waits for it. The cars behind, bound
+    # for edge 2, pass the head in the other lane of a two-lane edge 0 — and never on one lane.
+    c = synthetic_city([300.0, 15.0, 100.0, 100.0], 36, lanes=[lanes, "1", "1", "1"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=86400))
+    net.cap[1] = 0.0                                                   # closed at its end
+    net.storage[1] = 1.0
+    base = net.register(5)
+    plist = [[0, 1, 3], [0, 1, 3], [0, 2], [0, 2], [0, 1, 3]]
+    for k, pth in enumerate(plist):                                    # one after the other
+        o, e = paths([pth])
+        net.enter([k], o, e, CAR_VMAX, float(k))
+    got = run(net, base, 600.0, 5.0)
+    assert net.head[1] == 0 and net.head[0] == 1                       # car 1 waits for edge 1
+    if lanes == "2":
+        assert set(got) == {2, 3} and net.passed[0] == 2               # 2 and 3 went by in lane 2
+        assert net.nxt[1] == 4 and net.occ[0] == 2                     # 4 (bound for 1) still queues
+    else:
+        assert got == {} and net.passed[0] == 0 and net.occ[0] == 4    # strictly first in, first out
+
+
 def test_stuck_time_forces_a_blocked_head_through_and_counts_it():
     c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=["3", "1", "3"])
     net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))

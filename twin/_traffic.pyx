@@ -31,6 +31,12 @@ of its last edge's queue at its free-flow exit time: it parks, which needs neith
 capacity nor space downstream (MATSim lets arriving vehicles leave from the lane the same way),
 but it cannot overtake the queue in front of it.
 
+**Lanes.** On an edge with ``L ≥ 2`` lanes a queue head blocked by spillback holds only its own
+lane: a car among the ``L − 1`` right behind it that is bound for another edge with space (or
+parks on this one) passes it, with the edge's outflow budget, and the next behind may then pass
+too (SUMO meso's separate queues per next edge, roughly). On one lane the queue is strictly
+first in, first out.
+
 **Departures.** A departing car comes from a parking place beside its first edge. If the edge has
 space (and nobody is already waiting beside it) it joins the queue's tail. Otherwise it drives
 **beside** the queue (the parking lane, the service road of the blocks of flats) and waits at the
@@ -148,6 +154,7 @@ def advance(double t0, double t1,
             const i32[::1] edge_seq, i64[::1] seq_pos, const i64[::1] seq_end,
             const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
             const double[::1] cap, const double[::1] storage, double stuck_s, bint teleport,
+            const i32[::1] passing, i64[::1] passed,
             double[::1] acc, double[::1] acc_t, double[::1] blocked_since,
             i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ,
             double[::1] ready, double[::1] entered,
@@ -167,6 +174,9 @@ def advance(double t0, double t1,
         Each vehicle's own top speed in m/s.
     edge_len, edge_speed
         Edge lengths (m) and current street speeds (m/s, > 0).
+    passing, passed
+        Per edge: how many cars behind a head blocked by spillback may pass it, one at a time, if
+        they are bound elsewhere (lanes − 1; 0 on a one-lane edge: strict FIFO), and how many did.
     cap, storage, stuck_s, teleport
         Flow capacity (vehicles/s), storage capacity (vehicles), the stuck time (s), and what a
         head blocked that long does: enter the full next edge anyway (``teleport`` False, as
@@ -204,7 +214,7 @@ def advance(double t0, double t1,
     """
     cdef Py_ssize_t k, n_heap = 0, n_arr = 0, keep
     cdef i64 p
-    cdef i32 e, v, n, h, max_left = 0
+    cdef i32 e, v, n, h, max_left = 0, w, prev, cur, depth, n2
     cdef double t, dt = t1 - t0, burst, sp, key
     cdef bint force
     if not t1 > t0:
@@ -250,7 +260,69 @@ def advance(double t0, double t1,
                     if blocked_since[e] == INFINITY:
                         blocked_since[e] = t
                     if t - blocked_since[e] < stuck_s:
-                        continue         # spillback: wait for space downstream
+                        # spillback: the head waits for space downstream. On a multi-lane edge a
+                        # car among the ``passing[e]`` behind it, bound elsewhere (or parking),
+                        # may pass it in another lane (SUMO meso's queues per next edge)
+                        w = -1
+                        prev = v
+                        depth = 0
+                        cur = nxt[v]
+                        while cur >= 0 and depth < passing[e] and ready[cur] <= t:
+                            if seq_pos[cur] + 1 >= seq_end[cur]:
+                                w = cur
+                                n2 = -1
+                                break
+                            n2 = edge_seq[seq_pos[cur] + 1]
+                            if n2 != n and occ[n2] < storage[n2]:
+                                w = cur
+                                break
+                            prev = cur
+                            cur = nxt[cur]
+                            depth += 1
+                        if w < 0:
+                            continue
+                        nxt[prev] = nxt[w]
+                        if tail[e] == w:
+                            tail[e] = prev
+                        occ[e] -= 1
+                        exits[e] += 1
+                        passed[e] += 1
+                        left_in_step[e] += 1
+                        if left_in_step[e] > max_left:
+                            max_left = left_in_step[e]
+                        time_on[e] += t - entered[w]
+                        sp = edge_speed[e]
+                        if vmax[w] < sp:
+                            sp = vmax[w]
+                        free_time[e] += edge_len[e] / sp
+                        if n2 < 0:
+                            arrived[n_arr] = w
+                            arrived_t[n_arr] = t
+                            n_arr += 1
+                        else:
+                            acc[e] -= 1.0
+                            seq_pos[w] += 1
+                            sp = edge_speed[n2]
+                            if vmax[w] < sp:
+                                sp = vmax[w]
+                            entered[w] = t
+                            ready[w] = t + edge_len[n2] / sp
+                            nxt[w] = -1
+                            entries[n2] += 1
+                            if not listed[n2]:
+                                listed[n2] = 1
+                                busy[keep] = n2
+                                keep += 1
+                            occ[n2] += 1
+                            if tail[n2] >= 0:
+                                nxt[tail[n2]] = w
+                            else:
+                                head[n2] = w
+                                if ready[w] <= t1:
+                                    _push(heap_t, heap_e, &n_heap, ready[w], n2)
+                            tail[n2] = w
+                        _push(heap_t, heap_e, &n_heap, t, e)     # the next car behind may pass too
+                        continue
                     force = True
                     if teleport:         # jump the jam: the next edge of the path with space
                         p = seq_pos[v] + 2

@@ -76,6 +76,9 @@ class TrafficParams(BaseModel):
         next edge of its path that has space, or straight to its destination (SUMO's teleport).
     emergency_speed_factor
         Emergency vehicles pass queues at this share of the free-flow speed.
+    lane_passing
+        On a multi-lane edge, a car bound elsewhere may pass a head blocked by spillback in
+        another lane (see ``twin/_traffic.pyx``); ``False``: every edge is one FIFO queue.
     routing_bin_min
         Time-dependent routing: every this many minutes, each edge's mean travel time over the
         bin just ended (free flow where nobody left it) becomes the cars' routing weight, and the
@@ -94,6 +97,7 @@ class TrafficParams(BaseModel):
     stuck_s: float = Field(180.0, gt=0, le=86400)
     stuck: Literal["force", "teleport"] = "force"
     emergency_speed_factor: float = Field(0.8, gt=0, le=2)
+    lane_passing: bool = True
     routing_bin_min: float = Field(15.0, ge=0, le=1440)
     reroute_threshold: float = Field(0.25, gt=0, le=100)
 
@@ -196,6 +200,9 @@ class RoadNetwork:
         self.edge_speed = np.ascontiguousarray(speed, np.float64).copy()
         self.cap = np.ascontiguousarray(self.links["cap_vph"] / 3600.0)
         self.storage = np.ascontiguousarray(self.links["storage"])
+        lanes_passing = np.floor(self.links["lanes"]) - 1 if self.params.lane_passing else np.zeros(E)
+        self.passing = np.ascontiguousarray(np.maximum(0, lanes_passing), np.int32)
+        self.passed = np.zeros(E, np.int64)
         self.acc = np.zeros(E)
         self.acc_t = np.zeros(E)
         self.blocked_since = np.full(E, np.inf)
@@ -323,6 +330,7 @@ class RoadNetwork:
         nb, na, mx = _traffic.advance(
             self.now, float(t), self._buf, self.seq_pos, self.seq_end, self.vmax, self.edge_len,
             self.edge_speed, self.cap, self.storage, self.params.stuck_s, self.params.stuck == "teleport",
+            self.passing, self.passed,
             self.acc, self.acc_t,
             self.blocked_since, self.head, self.tail, self.nxt, self.occ, self.ready, self.entered,
             self.busy, self.listed, self.n_busy, self.entries, self.exits, self.time_on, self.free_time,
