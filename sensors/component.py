@@ -204,12 +204,13 @@ class Sensors:
             return
         if f.status[k] == FAULTY and kind not in ("streetlight", "traffic_counter"):
             readings = self._frozen.setdefault(k, readings)     # a broken sensor is stuck at a value
-        t_unix = self.twin.unix_time
-        pack = senml.pack(f.ids[k], t_unix, readings)
-        topic = self.twin.topic(f"{kind}/{f.ids[k]}/telemetry")
         self.sent[kind] += 1
         self.readings += len(readings)
         self._summary[kind].append(readings[0][2] if not isinstance(readings[0][2], bool) else float(readings[0][2]))
+        if not self.sinks and not self.p.log_telemetry:
+            return                      # nobody reads the pack (no MQTT sink, no telemetry log): not built
+        pack = senml.pack(f.ids[k], self.twin.unix_time, readings)
+        topic = self.twin.topic(f"{kind}/{f.ids[k]}/telemetry")
         for sink in self.sinks:
             sink(topic, pack)
         if self.p.log_telemetry:

@@ -145,8 +145,8 @@ def test_traffic_counters_count_the_simulated_traffic(demo_city):
             continue
         truth = int(tw.component("mobility").fleet.traffic[e] - start[e])
         got = counted.get(senml.base_name(f.ids[k]), 0)
-        # what entered before the counter's last report of the run
-        assert got <= truth and (truth == 0 or got >= 0.6 * truth), (f.ids[k], got, truth)
+        # what entered before the counter's last report of the run (a car or two may come after it)
+        assert got <= truth and got >= 0.6 * truth - 2, (f.ids[k], got, truth)
     assert sum(counted.values()) > 0
     tw.close()
 
