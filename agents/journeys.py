@@ -69,6 +69,10 @@ class TransitParams(BaseModel):
     max_transfer_m: float = Field(400.0, ge=0, le=5000)
     # plan as if leaving this much later: slack for the walk to the first stop
     leave_margin_s: float = Field(60.0, ge=0, le=1800)
+    # what-if: this line (GTFS short name) runs boost_factor × as often (twin.gtfs.boost_frequency);
+    # needs a city with a timetable
+    boost_line: str | None = None
+    boost_factor: int = Field(2, ge=1, le=6)
 
 
 def make_planner(timetable, city, params: TransitParams | None = None):
@@ -119,6 +123,7 @@ class Journeys:
         self._long_walk_m: list[np.ndarray] = []       # straight-line length of the long walks
         self._waits: list[np.ndarray] = []
         self._planned_min: list[float] = []            # door-to-door minutes of the bus plans
+        self._line_min: dict[str, list[float]] = {}    # … of the plans riding each line
         self.record_rides = record_rides
         self.ride_log: list[tuple] = []
 
@@ -144,6 +149,11 @@ class Journeys:
         self.mobility.on_arrival.append(self._leg_end)
         self.rides = BatchTimer(twin.env, self._board, resolution_s=self.mobility.tick_s)
         if self.tt is not None and len(self.tt.stop_node):
+            if self.p.boost_line is not None:
+                from twin.gtfs import boost_frequency
+
+                self.tt = boost_frequency(self.tt, self.p.boost_line, self.p.boost_factor)
+                self.planner = None
             if self.planner is None:
                 self.planner = make_planner(self.tt, twin.city, self.p)
             self._index_transit()
@@ -357,7 +367,10 @@ class Journeys:
                 self._rides[c] = it.rides
                 self._base[c] = now
                 self.by_transfers[it.transfers] += 1
-                self._planned_min.append((it.arrival + self.p.leave_margin_s) / 60)
+                minutes = (it.arrival + self.p.leave_margin_s) / 60
+                self._planned_min.append(minutes)
+                for line in {self.tt.route_short[self.tt.pattern_route[r.pattern]] for r in it.rides}:
+                    self._line_min.setdefault(line, []).append(minutes)
             self.ride_k[riders] = 0
             self.bus_journeys += len(riders)
             self._go_to_stop(riders, origins[bus], np.full(len(riders), self.twin.now))
@@ -562,6 +575,9 @@ class Journeys:
                 "transit": {
                     "mode_share": {m: round(int(v) / total, 4) for m, v in zip(MODE_NAMES, self.by_mode)},
                     "ridership_by_line": dict(sorted(self.by_line.items(), key=lambda kv: (-kv[1], kv[0]))),
+                    # mean planned door-to-door minutes of the bus journeys riding each line
+                    "journey_min_by_line": {k: round(float(np.mean(v)), 2) for k, v in sorted(self._line_min.items())},
+                    "boost_line": self.p.boost_line,
                     "journeys_by_transfers": {str(k): int(v) for k, v in sorted(self.by_transfers.items())},
                     "boardings_per_bus_journey": round(self.boardings / self.bus_journeys, 3)
                     if self.bus_journeys else None,

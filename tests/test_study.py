@@ -314,3 +314,21 @@ def test_brasov_more_crews_shorten_resolution(brasov_all, tmp_path):
     field, median = r["kpis"]["field_resolution_h_mean"], r["kpis"]["resolution_h_median"]
     assert field["diff"] < 0 and field["significant"], field
     assert median["diff"] < 0 or not median["significant"], median
+
+
+def test_the_boosted_lines_ridership_is_read_on_both_sides(tmp_path):
+    """frequency_boost: the line the scenario boosts (its manifest's transit.boost_line) is read
+    from each side's journeys.transit KPIs — the baseline's riders of that line included."""
+    from twin_app.study import _trip_values, boosted_line
+
+    base, scen = plan_study("frequency_boost", city="demo", population=500)
+    a, b = _fake_run(tmp_path / "a", base), _fake_run(tmp_path / "b", scen)
+    for path, riders, minutes in ((a, 40, 31.5), (b, 75, 27.0)):
+        (path / "kpis.json").write_text(json.dumps({"journeys": {"transit": {
+            "ridership_by_line": {"28": riders, "5": 9}, "journey_min_by_line": {"28": minutes}}}}))
+    assert boosted_line(b) == "28" and boosted_line(a) is None
+    assert _trip_values(a, "boost_line_boardings", "28") == [40]
+    assert _trip_values(b, "boost_line_boardings", "28") == [75]
+    assert _trip_values(b, "boost_line_journey_min", "28") == [27.0]
+    assert _trip_values(a, "boost_line_boardings", "99") == [0]        # nobody rode it
+    assert _trip_values(a, "boost_line_journey_min", None) == [None]   # no line boosted

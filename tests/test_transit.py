@@ -256,6 +256,30 @@ def test_a_feed_without_location_type_loads_every_row_as_a_stop(tiny, tmp_path):
     assert load_gtfs(src).stop_id == tiny.stop_id
 
 
+def test_boost_frequency_halves_the_headway_of_one_line_only(tiny):
+    """Line 1 runs at 08:00 and 08:30: doubled, a copy of the 08:00 trip leaves at 08:15 with the
+    same running times; the last departure and the other lines stay as they were."""
+    from twin.gtfs import GtfsError, boost_frequency
+
+    b = boost_frequency(tiny, "1")
+    assert b.n_trips == tiny.n_trips + 1 and tiny.n_trips == 4          # the feed itself is untouched
+    p = next(p for p in range(b.n_patterns) if b.route_short[b.pattern_route[p]] == "1")
+    assert (b.pattern_times[p][:, 0] // 60 % 60).tolist() == [0, 15, 30]
+    assert (np.diff(b.pattern_times[p], axis=1) == 600).all()
+    assert b.trip_id[b.pattern_trips[p][1]] == "T0_0+1"
+    for q in range(b.n_patterns):
+        if q != p:
+            assert (b.pattern_times[q] == tiny.pattern_times[q]).all()
+    # the planner catches the new 08:15 trip
+    j = Planner(b, max_access_m=300, max_walk_only_m=0).plan("A", "B", datetime(2026, 3, 24, 8, 5))
+    ride = next(g for g in j[-1].legs if g.kind == "ride")
+    assert ride.trip == "T0_0+1" and ride.arrival.strftime("%H:%M") == "08:25"
+    with pytest.raises(GtfsError, match="route '99'"):
+        boost_frequency(tiny, "99")
+    with pytest.raises(GtfsError, match="factor"):
+        boost_frequency(tiny, "1", 0)
+
+
 # ---- overtaking trips -----------------------------------------------------------------------------
 def test_overtaking_trips_are_split_into_fifo_patterns(tmp_path):
     """An express leaving later but arriving first: RAPTOR's 'earliest trip' at the boarding

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -292,6 +292,63 @@ def load_gtfs(source: str | Path, city=None) -> Timetable:
     if city is not None:
         tt.stop_node = city.nearest_nodes(lon, lat, mode="both", core=True)
     return tt
+
+
+def boost_frequency(tt: Timetable, route: str, factor: int = 2) -> Timetable:
+    """The timetable with line ``route`` (short name) running ``factor`` × as often.
+
+    Between two consecutive trips of one pattern and one service (the same stops, the same
+    days), ``factor - 1`` copies of the earlier trip are inserted at even steps of the gap, with
+    its running times; the first and last departures of the day stay as they were, so the span of
+    service is unchanged and the headway is divided by ``factor``. The copies are named
+    ``<trip_id>+<k>``. Nothing else changes (a what-if changes one thing).
+
+    Raises
+    ------
+    GtfsError
+        When the feed has no route of that short name, or ``factor`` is not 1..6.
+    """
+    if not (isinstance(factor, int) and 1 <= factor <= 6):
+        raise GtfsError(f"factor must be an integer 1..6, got {factor!r}")
+    routes = {i for i, r in enumerate(tt.route_short) if r == route}
+    if not routes:
+        raise GtfsError(f"route {route!r} is not a line of the feed {tt.source} "
+                        f"(lines: {', '.join(sorted(set(tt.route_short))[:12])}, …)")
+    trip_id, trip_route = list(tt.trip_id), [tt.trip_route]
+    trip_service, trip_headsign, trip_pattern = [tt.trip_service], list(tt.trip_headsign), [tt.trip_pattern]
+    p_trips, p_times = list(tt.pattern_trips), list(tt.pattern_times)
+    n = tt.n_trips
+    for p in range(tt.n_patterns):
+        if int(tt.pattern_route[p]) not in routes or factor == 1:
+            continue
+        trips, times = tt.pattern_trips[p], tt.pattern_times[p]
+        new_t, new_times = [], []
+        for svc in np.unique(tt.trip_service[trips]):
+            rows = np.nonzero(tt.trip_service[trips] == svc)[0]      # sorted by first departure
+            for a, b in zip(rows[:-1], rows[1:]):
+                gap = int(times[b, 0] - times[a, 0])
+                for k in range(1, factor):
+                    t = int(trips[a])
+                    trip_id.append(f"{tt.trip_id[t]}+{k}")
+                    trip_headsign.append(tt.trip_headsign[t])
+                    new_t.append((t, n))
+                    new_times.append(times[a] + (gap * k) // factor)
+                    n += 1
+        if not new_t:
+            continue
+        src = np.array([t for t, _ in new_t], np.int64)
+        ids = np.array([i for _, i in new_t], np.int64)
+        trip_route.append(tt.trip_route[src])
+        trip_service.append(tt.trip_service[src])
+        trip_pattern.append(np.full(len(ids), p, np.int32))
+        all_trips = np.r_[trips, ids]
+        all_times = np.vstack([times, np.asarray(new_times, times.dtype)])
+        order = np.lexsort((all_trips, all_times[:, 0]))
+        p_trips[p], p_times[p] = all_trips[order], all_times[order]
+    return replace(tt, trip_id=trip_id, trip_route=np.concatenate(trip_route).astype(np.int32),
+                   trip_service=np.concatenate(trip_service).astype(np.int32), trip_headsign=trip_headsign,
+                   trip_pattern=np.concatenate(trip_pattern).astype(np.int32), pattern_trips=p_trips,
+                   pattern_times=p_times)
 
 
 def _date(text: str) -> date:

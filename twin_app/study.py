@@ -34,11 +34,19 @@ from services.analytics.compare import ci95, compare, kpis_of, report_html, run_
 from services.analytics.power import mdd, replications_needed
 from twin.errors import TwinError
 
-#: trip-time KPIs read from each run's kpis.json (mobility by mode), compared like the others
+#: trip-time KPIs read from each run's kpis.json (mobility by mode), compared like the others;
+#: the ``line`` ones are of the line a scenario boosts (``transit.boost_line``), read on both
+#: sides from ``journeys.transit`` (boardings of that line; planned door-to-door minutes of the
+#: bus journeys riding it)
 TRIP_KPIS = {"car_trip_min_mean": ("car", "mean_min"), "car_trip_min_p95": ("car", "p95_min"),
-             "walk_trip_min_mean": ("walk", "mean_min"), "bus_trip_min_mean": ("bus", "mean_min")}
+             "walk_trip_min_mean": ("walk", "mean_min"), "bus_trip_min_mean": ("bus", "mean_min"),
+             "boost_line_boardings": ("line", "ridership_by_line"),
+             "boost_line_journey_min": ("line", "journey_min_by_line")}
 TRIP_LABELS = {"car_trip_min_mean": "Car trip time, mean", "car_trip_min_p95": "Car trip time, 95th percentile",
-               "walk_trip_min_mean": "Walk trip time, mean", "bus_trip_min_mean": "Bus journey time, mean"}
+               "walk_trip_min_mean": "Walk trip time, mean", "bus_trip_min_mean": "Bus journey time, mean",
+               "boost_line_boardings": "Boardings of the boosted line",
+               "boost_line_journey_min": "Journey time of its riders, mean"}
+TRIP_UNITS = {"boost_line_boardings": "boardings"}
 
 
 def _set_dotted(data: dict, assignment: str) -> dict:
@@ -113,13 +121,28 @@ def plan_study(name: str, *, city: str | None = None, population: int | None = N
     return sides[0], sides[1]
 
 
-def _trip_values(path, kpi: str) -> list:
+def _trip_values(path, kpi: str, line: str | None = None) -> list:
     mode, field = TRIP_KPIS[kpi]
     out = []
     for d in run_dirs(path):
         k = json.loads((d / "kpis.json").read_text(encoding="utf-8")) if (d / "kpis.json").exists() else {}
-        out.append(((k.get("mobility") or {}).get(mode) or {}).get(field))
+        if mode == "line":
+            transit = (k.get("journeys") or {}).get("transit") or {}
+            out.append(None if line is None else (transit.get(field) or {}).get(line, 0 if field ==
+                                                                                 "ridership_by_line" else None))
+        else:
+            out.append(((k.get("mobility") or {}).get(mode) or {}).get(field))
     return out
+
+
+def boosted_line(path) -> str | None:
+    """The line a side's scenario boosts (``transit.boost_line`` in its first run's manifest)."""
+    dirs = run_dirs(path)
+    m = dirs[0] / "manifest.json" if dirs else None
+    if m is None or not m.exists():
+        return None
+    sc = json.loads(m.read_text(encoding="utf-8")).get("scenario") or {}
+    return (sc.get("transit") or {}).get("boost_line")
 
 
 def _simple_row(a: list, b: list, paired: bool) -> dict:
@@ -162,8 +185,10 @@ def compare_runs(path_a, path_b, allow=()) -> dict:
                 t, f = tables[name]
                 row["mdd"] = mdd([((k.get(t) or {}).get(district) or {}).get(f) for k in ka],
                                  [((k.get(t) or {}).get(district) or {}).get(f) for k in kb], paired)
-    r["trips"] = {n: {"label": TRIP_LABELS[n], "unit": "min"} | _simple_row(_trip_values(path_a, n),
-                                                                          _trip_values(path_b, n), paired)
+    line = boosted_line(path_b) or boosted_line(path_a)
+    r["trips"] = {n: {"label": TRIP_LABELS[n] + (f" ({line})" if TRIP_KPIS[n][0] == "line" and line else ""),
+                      "unit": TRIP_UNITS.get(n, "min")}
+                  | _simple_row(_trip_values(path_a, n, line), _trip_values(path_b, n, line), paired)
                   for n in TRIP_KPIS}
     r.update(diff=guard["diff"], confounded=guard["confounded"], declared=guard["declared"],
              scenarios=guard["scenarios"], seeds=guard["seeds"])
@@ -177,7 +202,8 @@ def suggest_replications(path_a, path_b, targets: dict[str, float], paired: bool
     out = {}
     for name, effect in targets.items():
         if name in TRIP_KPIS:
-            a, b = _trip_values(path_a, name), _trip_values(path_b, name)
+            line = boosted_line(path_b) or boosted_line(path_a)
+            a, b = _trip_values(path_a, name, line), _trip_values(path_b, name, line)
         elif any(name in k for k in ka):
             a, b = [k.get(name) for k in ka], [k.get(name) for k in kb]
         else:
