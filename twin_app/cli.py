@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--post-share", type=float, default=0.5, help="share of reports without --events (default 0.5)")
     lo.add_argument("--arrivals", choices=["uniform", "poisson"], default="uniform",
                     help="without --events: evenly spaced (default, as ab) or Poisson arrivals")
+    lo.add_argument("--connection", choices=["keep-alive", "close"], default="keep-alive",
+                    help="reuse each user's connection (default) or open one per call (as ab without -k)")
     lo.add_argument("--city", default="demo", help="city to draw report locations from, without --events")
     lo.add_argument("--max-in-flight", type=_nonneg_int("--max-in-flight"), default=256,
                     help="Locust users: calls in flight at most (default 256)")
@@ -1024,7 +1026,8 @@ def _loadtest(args) -> int:
         cfg, _ = runner.prepare(args.url, api_key=args.api_key, events=args.events, speed=args.speed,
                                 rate=args.rate, duration_s=args.duration, post_share=args.post_share,
                                 city=args.city, seed=args.seed, start_h=args.start_h, timeout_s=args.timeout,
-                                max_in_flight=max(1, args.max_in_flight), arrivals=args.arrivals)
+                                max_in_flight=max(1, args.max_in_flight), arrivals=args.arrivals,
+                                connection=args.connection)
         s = runner.run(cfg, workers=args.workers, master=args.master, expect_workers=args.expect_workers,
                        master_bind_host=args.master_bind if args.master else "127.0.0.1",
                        master_port=args.master_port if args.master else 0, report=args.report)

@@ -24,6 +24,12 @@ kind is busy, arrivals wait, and their latency, measured from the due time
 Arrivals not sent by the end of the test's duration count as ``not_sent``; users stop by
 themselves then, so a run is time-bounded without Locust's ``--run-time``.
 
+Calls reuse each user's connection (HTTP keep-alive), unless the configuration's
+``connection`` is ``"close"``: then every call asks for a new one, as ``ab`` without ``-k`` does
+and as a city of different phones would (the server's keep-alive path is no longer what is
+measured: uvicorn on plain asyncio with h11 answers a keep-alive POST several times slower
+than the same POST on a fresh connection, measured for issue 17).
+
 Every call carries the API key: reports and chats in the form/JSON body, reads as the
 ``api_key`` query parameter, so a vendor's key (with its own rate limit) is what the server
 sees, not the anonymous per-address limit. Locust's own statistics (web UI, ``--csv``) see
@@ -149,6 +155,8 @@ class _Scheduled(FastHttpUser):
                 body["api_key"] = key
             call = dict(method="POST", url=f"{u.scheme}://{u.netloc}/chat", data=json.dumps(body).encode(),
                         headers={"Content-Type": "application/json"})
+        if cfg.get("connection") == "close":         # a new connection per call, as ab without -k
+            call["headers"] = dict(call.get("headers") or {}, Connection="close")
         sent = time.time()
         plan.rec.on_sent(sent)
         with self.client.request(call.pop("method"), call.pop("url"), name=name, catch_response=True,

@@ -36,7 +36,8 @@ LOCUSTFILE = str(Path(__file__).with_name("locustfile.py"))
 def prepare(url: str, *, api_key: str | None = None, events: str | None = None, speed: float | None = None,
             rate: float | None = None, duration_s: float = 10.0, post_share: float = 0.5, city: str = "demo",
             seed: int = 0, start_h: float | None = None, timeout_s: float = 10.0,
-            max_in_flight: int = 256, arrivals: str = "uniform") -> tuple[dict, Schedule]:
+            max_in_flight: int = 256, arrivals: str = "uniform",
+            connection: str = "keep-alive") -> tuple[dict, Schedule]:
     """The test's configuration (plain JSON, sent to every process) and its schedule.
 
     Raises ``ConnectionError`` when the endpoint cannot be reached, ``ValueError`` for bad input
@@ -48,6 +49,8 @@ def prepare(url: str, *, api_key: str | None = None, events: str | None = None, 
         raise ValueError(f"duration must be > 0 s, got {duration_s}")
     if events is None and rate is None:
         raise ValueError("rate is required without --events (arrivals a second)")
+    if connection not in ("keep-alive", "close"):
+        raise ValueError(f"connection must be keep-alive or close, got {connection!r}")
     if max_in_flight < 1:
         raise ValueError(f"max-in-flight must be at least 1, got {max_in_flight}")
     base = url.rstrip("/")
@@ -70,6 +73,7 @@ def prepare(url: str, *, api_key: str | None = None, events: str | None = None, 
     cfg = {"url": base, "api_key": api_key or "", "events": str(events) if events else "", "speed": speed,
            "rate": rate, "start_h": start_h, "duration_s": float(duration_s), "post_share": post_share,
            "seed": seed, "arrivals": arrivals, "timeout_s": timeout_s, "max_in_flight": max_in_flight,
+           "connection": connection,
            "codes": [s["service_code"] for s in services], "attributes": attributes, "points": []}
     if not events:
         from twin.city import load_city
