@@ -4,6 +4,7 @@ killed in the middle — against a real mosquitto whose own deliveries (to an in
 subscriber) the report must match."""
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import threading
@@ -14,6 +15,7 @@ import pytest
 
 from services.loadgen import mqtt_wire as wire
 from services.loadgen.measure import loss_by_stage
+from services.loadgen.mqtt_report import write_mqtt_report
 from services.loadgen.mqtt_runner import run_mqtt
 from tests.mqtt_broker import Broker, broker  # noqa: F401  (fixture)
 from tests.serving import TWIN, free_port
@@ -70,7 +72,7 @@ class _Watcher:
         self.c.disconnect()
 
 
-def test_one_connection_per_device_and_the_counts_match_the_broker(broker):  # noqa: F811
+def test_one_connection_per_device_and_the_counts_match_the_broker(broker, tmp_path):  # noqa: F811
     w = _Watcher(broker.url)
     try:
         s = run_mqtt(broker.url, devices=40, rate=200, duration_s=2.0, qos=1, sinks=2, timeout_s=5, workers=2,
@@ -91,6 +93,13 @@ def test_one_connection_per_device_and_the_counts_match_the_broker(broker):  # n
     c = s["commands"]
     assert c["sent"] == 40 and c["answered"] == c["received_by_devices"] == w.replies == 40
     assert c["round_trip_ms"]["n"] == 40 and c["round_trip_ms"]["p50"] > 0
+    # one report: the per-second series adds up to the totals; CSV and an offline HTML page
+    paths = write_mqtt_report(s, tmp_path / "rep")
+    rows = list(csv.DictReader(open(paths["csv"])))
+    assert sum(int(r["sent"]) for r in rows) == s["sent"] and sum(int(r["delivered"]) for r in rows) == 400
+    assert sum(int(r["acknowledged"]) for r in rows) == 400
+    page = open(paths["html"], encoding="utf-8").read()
+    assert "Loss by stage" in page and "plotly" in page and "<script src" not in page
 
 
 def test_a_broker_killed_and_restarted_mid_run_loses_nothing_at_qos1(tmp_path):

@@ -229,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --per-device and mqtts://: do not verify the broker's certificate")
     lm.add_argument("--seed", type=_nonneg_int("--seed"), default=0,
                     help="with --per-device: drives back-off jitter and command targets")
+    lm.add_argument("--report", help="with --per-device: write PREFIX.json, PREFIX.csv and PREFIX.html")
     lm.add_argument("--sink-split", choices=["type", "shared"], default="type",
                     help="with --per-device: the sinks split the telemetry by device type (1-4 sinks; "
                          "survives a broker restart) or share one MQTT shared subscription (any number)")
@@ -1057,9 +1058,9 @@ def _loadtest(args) -> int:
 
 
 def _loadtest_mqtt_devices(args) -> int:
-    from services.loadgen.mqtt_runner import run_mqtt
-
     from pathlib import Path
+
+    from services.loadgen.mqtt_runner import run_mqtt
 
     if args.ca_certs and not Path(args.ca_certs).is_file():
         raise TwinError(f"--ca-certs {args.ca_certs!r}: no such file")
@@ -1069,6 +1070,10 @@ def _loadtest_mqtt_devices(args) -> int:
                      workers=max(1, args.workers), commands=args.commands, seed=args.seed, ca_certs=args.ca_certs,
                      tls_insecure=args.tls_insecure, username=args.user, password=args.password,
                      sink_split=args.sink_split)
+        if args.report:
+            from services.loadgen.mqtt_report import write_mqtt_report
+
+            r["report"] = write_mqtt_report(r, args.report)
     except ValueError as exc:
         raise TwinError(f"--{exc}") from None
     except TwinError as exc:

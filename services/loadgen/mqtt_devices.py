@@ -68,6 +68,8 @@ class FleetPlan:
         self.connect_ms = _hist()
         self.last_sent = 0.0
         self.devices: dict[int, Device] = {}   # index -> its user, once spawned
+        self.sent_s: Counter = Counter()       # whole seconds since t0 -> messages written / acknowledged
+        self.acked_s: Counter = Counter()
 
     def clock(self) -> None:
         """The fleet's clock (one greenlet a process): message *k* is due at ``t0 + k / rate`` and
@@ -96,12 +98,15 @@ class FleetPlan:
                     continue
                 dev.emit(k, due)
                 self.last_sent = now
+                self.sent_s[int(now - self.t0)] += 1
                 lag.record_value(_us(max(0.0, now - due)))
             j += 1
 
     def summary(self) -> dict:
         return {"connected": self.connected, "connect_failed": self.connect_failed, "reconnects": self.reconnects,
                 "connect_errors": dict(self.connect_errors), "sent": self.sent, "acked": self.acked,
+                "sent_s": {str(k): v for k, v in self.sent_s.items()},
+                "acked_s": {str(k): v for k, v in self.acked_s.items()},
                 "publish_errors": self.publish_errors, "commands_received": self.commands,
                 "ack_latency": self.ack_latency.encode().decode("ascii"), "last_sent": self.last_sent,
                 "send_lag": self.send_lag.encode().decode("ascii"),
@@ -237,8 +242,10 @@ class Device(User):
             if typ == wire.PUBACK:
                 e = self.unacked.pop(struct.unpack_from("!H", body)[0], None)
                 if e is not None and e[0] >= 0:
+                    now = time.time()
                     plan.acked += 1
-                    plan.ack_latency.record_value(_us(max(0.0, time.time() - e[1])))
+                    plan.acked_s[int(now - plan.t0)] += 1
+                    plan.ack_latency.record_value(_us(max(0.0, now - e[1])))
             elif typ == wire.PUBLISH:                      # a command: acknowledge it, answer it
                 _topic, payload, qos, pid = wire.parse_publish(flags, body)
                 plan.commands += 1

@@ -27,7 +27,9 @@ adds ``connections`` (connected, failed attempts by kind, reconnects, connect ti
 write: the generator's own lag), ``sustained_sent_rate`` / ``sustained_delivered_rate`` (over
 the time it really took: from the schedule's zero to the last write / the last arrival — the
 ``*_rate`` fields divide by the schedule's duration, as before), ``commands`` (sent, answered,
-round trip) and ``workers``.
+round trip), ``series`` (per second since the schedule's zero: written, acknowledged, delivered
+and the delivery latency's p50/p99/max) and ``workers``; :mod:`services.loadgen.mqtt_report`
+writes it as JSON, CSV and an HTML page.
 """
 from __future__ import annotations
 
@@ -121,7 +123,7 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
             t0 = time.time() + cfg["devices"] / spawn_rate + 1.0
             end = t0 + cfg["duration_s"]
             cfg["t0"] = t0
-            for o in gen_outs + ([cmd_out] if commands else []):
+            for o in gen_outs + sink_outs + ([cmd_out] if commands else []):
                 Path(str(o) + ".go").write_text(json.dumps([t0, end]))
             if on_clock is not None:
                 import threading
@@ -179,6 +181,19 @@ def _summarize(cfg: dict, total: int, gens: list[dict], sinks: list[dict], cmds:
         delivery.decode_and_add(d["latency"].encode("ascii"))
     unique = int(seen.sum())
     t0 = cfg.get("t0", 0.0)
+    sent_s, acked_s, lat_s = Counter(), Counter(), {}
+    for g in gens:
+        sent_s.update({int(k): v for k, v in g.get("sent_s", {}).items()})
+        acked_s.update({int(k): v for k, v in g.get("acked_s", {}).items()})
+    for d in sinks:
+        for k, b64 in d.get("per_s", {}).items():
+            lat_s.setdefault(int(k), _hist()).decode_and_add(b64.encode("ascii"))
+    series = []
+    for sec in range(max([*sent_s, *acked_s, *lat_s], default=-1) + 1):
+        p = percentiles(lat_s[sec]) if sec in lat_s else percentiles(_hist())
+        series.append({"second": sec, "sent": sent_s.get(sec, 0), "acknowledged": acked_s.get(sec, 0),
+                       "delivered": p["n"], "latency_p50_ms": p["p50"], "latency_p99_ms": p["p99"],
+                       "latency_max_ms": p["max"]})
     last_in = max((d.get("last", 0.0) for d in sinks), default=0.0)
     last_out = max(g.get("last_sent", 0.0) for g in gens)
     sent, acked, dur = add("sent"), add("acked"), cfg["duration_s"]
@@ -198,7 +213,7 @@ def _summarize(cfg: dict, total: int, gens: list[dict], sinks: list[dict], cmds:
          "connections": {"connected": add("connected"), "failed": add("connect_failed"),
                          "failed_by_kind": dict(errors), "reconnects": add("reconnects"),
                          "connect_ms": percentiles(connect_ms)},
-         "publish_errors": add("publish_errors"), "workers": cfg["workers"], "sinks": cfg["sinks"], "sink_split": cfg["sink_split"],
+         "series": series, "publish_errors": add("publish_errors"), "workers": cfg["workers"], "sinks": cfg["sinks"], "sink_split": cfg["sink_split"],
          "sinks_reported": len(sinks), "sink_reconnects": reconnects, "run": cfg["run"],
          "open_files_limit": min(g.get("open_files_limit", 0) for g in gens),
          # CPU seconds each side used (a shared machine's ceiling is its CPU: cost per message)

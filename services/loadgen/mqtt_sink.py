@@ -104,6 +104,8 @@ def main(argv: list[str]) -> int:
     lat = _hist()
     last = time.time()
     first = 0.0
+    t0 = 0.0                                   # the schedule's zero, from OUT.go (written before any message)
+    per_s: dict = {}                           # whole seconds since t0 -> latency of the first arrivals
     reconnects, delay, ready = -1, 0.1, False
     topics = sink_filters(run, int(cfg["sinks"]), cfg.get("sink_split", "type"))[int(member)]
     pid_at = struct.Struct("!H").unpack_from
@@ -153,6 +155,13 @@ def main(argv: list[str]) -> int:
                         if seen[k] == 0:
                             lat.record_value(_us(max(0.0, now - bt)))
                             first = first or now
+                            if not t0:
+                                t0 = json.loads(open(out + ".go").read())[0]
+                            sec = int(now - t0)
+                            h = per_s.get(sec)
+                            if h is None:
+                                h = per_s[sec] = _hist()
+                            h.record_value(_us(max(0.0, now - bt)))
                         seen[k] += 1
                         last = now
                 if acks:
@@ -187,7 +196,8 @@ def main(argv: list[str]) -> int:
     data = {"received": int(seen.sum()), "unique": int(got.sum()), "duplicates": int((seen[got] - 1).sum()),
             "seen": base64.b64encode(np.packbits(got).tobytes()).decode("ascii"),
             "latency": lat.encode().decode("ascii"), "reconnects": max(0, reconnects),
-            "first": first, "last": last if first else 0.0, "cpu_s": time.process_time()}
+            "first": first, "last": last if first else 0.0, "cpu_s": time.process_time(),
+            "per_s": {str(k): h.encode().decode("ascii") for k, h in per_s.items()}}
     with open(out, "w") as fh:
         json.dump(data, fh)
     return 0
