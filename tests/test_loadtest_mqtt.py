@@ -160,3 +160,11 @@ def test_per_device_cli_names_an_unreachable_url():
                                  "--rate", "10", "--duration", "1", "--devices", "2"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 2 and "--url" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_per_device_cli_names_bad_options(broker):  # noqa: F811
+    for extra, named in ((["--sinks", "5"], "--sink-split"), (["--ca-certs", "/nonexistent/ca.pem"], "--ca-certs")):
+        out = subprocess.run(TWIN + ["loadtest", "mqtt", "--per-device", "--url", broker.url, "--rate", "10",
+                                     "--duration", "1", "--devices", "2", *extra],
+                             capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode == 2 and named in out.stderr and "Traceback" not in out.stderr, out.stderr
