@@ -652,3 +652,44 @@ cdef class CHQuery:
             stack_a.push_back(ca)
             stack_b.push_back(cm)
             stack_m.push_back(m2 if m2 != -2 else -1)
+
+
+def path_edges_of_nodes(const i64[::1] noff, const i32[::1] nodes, const i64[::1] pair_ptr,
+                        const i32[::1] pair_head, const i32[::1] pair_edge):
+    """Turn batched node paths into edge paths in one pass (no temporaries in Python).
+
+    Path ``k`` is ``nodes[noff[k]:noff[k+1]]``; each consecutive pair ``(a, b)`` becomes the edge
+    ``pair_edge[i]`` for the ``i`` in ``pair_ptr[a]:pair_ptr[a+1]`` (the pairs leaving ``a``, a
+    handful) with ``pair_head[i] == b``. Returns ``(eoff, edges)``; a pair with no edge raises
+    ``ValueError``.
+    """
+    cdef Py_ssize_t P = noff.shape[0] - 1, k, j, i
+    cdef i64 total = 0, c, out = 0
+    cdef i32 bad_a = -1, bad_b = -1, a, b
+    eoff_np = np.zeros(P + 1, np.int64)
+    cdef i64[::1] eoff = eoff_np
+    for k in range(P):
+        c = noff[k + 1] - noff[k]
+        total += c - 1 if c > 1 else 0
+        eoff[k + 1] = total
+    edges_np = np.zeros(total, np.int32)
+    cdef i32[::1] edges = edges_np
+    with nogil:
+        for k in range(P):
+            for j in range(noff[k], noff[k + 1] - 1):
+                a = nodes[j]
+                b = nodes[j + 1]
+                i = pair_ptr[a]
+                while i < pair_ptr[a + 1] and pair_head[i] != b:
+                    i += 1
+                if i >= pair_ptr[a + 1]:
+                    bad_a = a
+                    bad_b = b
+                    break
+                edges[out] = pair_edge[i]
+                out += 1
+            if bad_a >= 0:
+                break
+    if bad_a >= 0:
+        raise ValueError(f"node path uses a pair of nodes with no edge between them ({bad_a} -> {bad_b})")
+    return eoff_np, edges_np

@@ -121,6 +121,8 @@ class Router:
         self._pair_key = key[first]
         self._pair_edge = self.arc_edge[first]
         self._pair_w = self.arc_w[first]
+        self._pair_head = np.ascontiguousarray(self.arc_head[first])
+        self._pair_ptr = np.searchsorted(self._pair_key, np.arange(n + 1, dtype=np.int64) * n).astype(np.int64)
         self._ch = _routing.CHQuery(self._hierarchy(first))
 
     # ---- construction ------------------------------------------------------------------------
@@ -183,18 +185,14 @@ class Router:
         s = np.ascontiguousarray(sources, dtype=np.int32)
         t = np.ascontiguousarray(targets, dtype=np.int32)
         dist, noff, nodes = self._ch.paths(s, t)
-        # consecutive node pairs inside each path become edges; each path loses one element
-        counts = np.diff(noff)
-        eoff = np.zeros(len(s) + 1, np.int64)
-        np.cumsum(np.maximum(counts - 1, 0), out=eoff[1:])
-        if len(nodes) == 0:
-            return dist, eoff, np.zeros(0, np.int32)
-        is_last = np.zeros(len(nodes), bool)
-        ends = noff[1:][counts > 0] - 1
-        is_last[ends] = True
-        a = nodes[:-1][~is_last[:-1]]
-        b = nodes[1:][~is_last[:-1]]
-        return dist, eoff, self._pair_edges(a, b)
+        # consecutive node pairs inside each path become edges, in the kernel (one pass, nogil)
+        try:
+            eoff, edges = _routing.path_edges_of_nodes(np.ascontiguousarray(noff, np.int64),
+                                                       np.ascontiguousarray(nodes, np.int32),
+                                                       self._pair_ptr, self._pair_head, self._pair_edge)
+        except ValueError as exc:
+            raise TwinError(str(exc)) from None
+        return dist, eoff, edges
 
     def path_edges(self, nodes) -> np.ndarray:
         """City edge indices of a node path (the lightest parallel edge of each hop)."""
