@@ -56,7 +56,11 @@ class DailyParams(BaseModel):
     # the mode-choice utility (agents.modechoice)
     choice: ModeChoiceParams = ModeChoiceParams()
     work_start_h: float = Field(7.75, ge=0, le=24)
-    work_start_sd_h: float = Field(0.75, gt=0)
+    # spread of work start times: shifts from 06:00 (industry), offices 08:00-09:00, shops and
+    # services from 09:00-10:00 — one normal with sd 1.5 h (assumption). With 0.75 h, 40 % of a
+    # Brașov morning's car trips left in one hour and the queue model locked the city up;
+    # with 1.5 h the peak hour holds ~24 % of the morning's car trips (issue 22)
+    work_start_sd_h: float = Field(1.5, gt=0)
     work_hours: float = Field(8.5, gt=0, le=16)
     school_start_h: float = Field(7.6, ge=0, le=24)
     school_start_sd_h: float = Field(0.2, gt=0)
