@@ -155,6 +155,7 @@ class Device(User):
         self.pending: list[bytes] = []         # QoS 0 messages due while disconnected
         self.pid = 0
         self.sock = None
+        self.raw = None                        # the kernel socket under gevent's, for the fast path
         self.ever = False
         self.stopping = False
         self.wlock = Semaphore()
@@ -196,6 +197,7 @@ class Device(User):
                 with self.wlock:
                     sock.sendall(b"".join(out))
                 plan.acked += n_pending if not self.qos else 0
+                self.raw = getattr(sock, "_sock", None) if self.plan.tls is None else None
                 self.sock = sock
                 self._handle(first)
                 while True:
@@ -268,10 +270,25 @@ class Device(User):
         return pid
 
     def _write(self, data: bytes) -> bool:
+        """Write ``data`` whole, or return ``False`` (not connected, or the connection failed).
+
+        The fast path hands the bytes straight to the non-blocking kernel socket under gevent's
+        wrapper (a plain TCP connection, nobody else writing): gevent's ``sendall`` costs ~17 µs
+        of Python a message, a third of the generator's cost; whatever the kernel does not take
+        at once goes through ``sendall``, which waits cooperatively."""
         sock = self.sock
         if sock is None:
             return False
         try:
+            raw = self.raw
+            if raw is not None and not self.wlock.locked():
+                try:
+                    n = raw.send(data)
+                except BlockingIOError:
+                    n = 0
+                if n == len(data):
+                    return True
+                data = data[n:]
             with self.wlock:
                 sock.sendall(data)
             return True
