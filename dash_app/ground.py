@@ -7,7 +7,8 @@ WebGL fills in a headless browser. So this module paints the ground once per cit
 Pillow into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches
 it beside the ground's JSON, and the City page lays it under its traces as a plotly layout
 image in lon/lat (``layer="below"``), served by this server (:func:`register_route`), never from
-the internet. Roads, districts, people and vehicles stay crisp vector traces on top.
+the internet. The minor paths (:data:`PAINTED_ROADS`) are painted in too; streets, main roads,
+districts, people and vehicles stay crisp vector traces on top.
 
 Hand-written because no installed library paints polygons to a picture (datashader would need
 spatialpandas and numba for the same result); Pillow's ``ImageDraw`` does the filling.
@@ -16,6 +17,7 @@ The demo town has no extract: its own synthetic land-use polygons (``city.landus
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -33,9 +35,14 @@ WATERWAY = CLASSES["water"][0]
 ROUTE = "/_ground/"
 _NAME = re.compile(r"^[0-9a-f]{16}-[0-9]+\.png$")
 
+#: Road classes (:data:`dash_app.theme.ROAD_CLASSES`) painted into the ground rather than drawn
+#: as vector traces: Brașov's footways, paths and service roads are more than half its edges,
+#: which the browser would otherwise redraw with every 1 Hz refresh.
+PAINTED_ROADS = ("roads: paths and lanes",)
+PATH_COLOUR = "#b9b9b9"
 #: The map key shown under the map: (label, colour), bottom to top.
 KEY = [*[(name, colour) for name, (colour, _) in CLASSES.items()], ("buildings", BUILDING[0]),
-       ("rail", RAIL)]
+       ("rail", RAIL), ("paths and lanes", PATH_COLOUR)]
 
 
 def canvas_size(bbox) -> tuple[int, int]:
@@ -64,8 +71,9 @@ def _demo_ground(city) -> dict:
     return {"areas": areas, "buildings": [], "rail": [], "waterways": []}
 
 
-def paint(ground: dict, bbox) -> "PIL.Image.Image":  # noqa: F821
-    """The ground painted on a white canvas of :func:`canvas_size` (north up, lon/lat linear)."""
+def paint(ground: dict, bbox, paths=()) -> "PIL.Image.Image":  # noqa: F821
+    """The ground painted on a white canvas of :func:`canvas_size` (north up, lon/lat linear),
+    with ``paths`` (``[(lon0, lat0, lon1, lat1)]``, the painted road classes) over it."""
     from PIL import Image, ImageDraw
 
     w, s, e, n = bbox
@@ -87,9 +95,21 @@ def paint(ground: dict, bbox) -> "PIL.Image.Image":  # noqa: F821
     for ring in ground.get("buildings", []):
         if len(ring[0]) >= 3:
             draw.polygon(px(ring), fill=BUILDING[0], outline=BUILDING[1])
+    for x0, y0, x1, y1 in paths:
+        draw.line([((x0 - w) / (e - w) * W, (n - y0) / (n - s) * H),
+                   ((x1 - w) / (e - w) * W, (n - y1) / (n - s) * H)], fill=PATH_COLOUR, width=1)
     for ring in ground.get("rail", []):
         draw.line(px(ring), fill=RAIL, width=2, joint="curve")
     return img
+
+
+def _paths(city) -> list:
+    from dash_app.theme import road_class_edges
+
+    a = city.arrays
+    edges = np.concatenate([road_class_edges(city)[name.removeprefix("roads: ")] for name in PAINTED_ROADS])
+    u, v = a["edge_u"][edges], a["edge_v"][edges]
+    return np.column_stack([a["node_lon"][u], a["node_lat"][u], a["node_lon"][v], a["node_lat"][v]]).tolist()
 
 
 def ground_png(city) -> Path | None:
@@ -100,12 +120,12 @@ def ground_png(city) -> Path | None:
     key = ground_key_for(city)
     if key is None and not getattr(city, "landuse", None):
         return None
-    key = key or city.content_hash[:16]
+    key = hashlib.sha256(f"{key}-{city.content_hash}-{PAINTED_ROADS}-{PATH_COLOUR}".encode()).hexdigest()[:16]
     W, _ = canvas_size(city.bbox)
     path = cache_root() / "ground" / f"{key}-{W}.png"
     if not path.exists():
         got = ground_for(city)
-        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox)
+        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox, _paths(city))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         img.quantize(colors=32).save(tmp, format="PNG", optimize=True)

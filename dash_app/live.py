@@ -235,7 +235,7 @@ class LiveTwin:
             out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S ") + tz_abbrev(tw.clock),
                    "density": density(tw.city.bbox, mlon, mlat), "jumping": self.jumping,
                    "sim_h": round(tw.now / 3600, 3),
-                   "citizens": {"lon": mlon[order].tolist(), "lat": mlat[order].tolist()},
+                   "citizens": {"lon": mlon[order].astype(np.float32), "lat": mlat[order].astype(np.float32)},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),
                    "units": self._fleet("responders", "unit_mobility"),
                    "crews": self._fleet("services", "crew_mobility"),
@@ -267,11 +267,14 @@ class LiveTwin:
                 "kind": [v["kind"] for v in inc.values()]}
 
     def _devices(self) -> dict:
-        from sensors.devices import STATUSES, TYPES
+        from sensors.devices import TYPES
 
         f = self.twin.component("sensors").fleet
-        return {"lon": f.lon.tolist(), "lat": f.lat.tolist(), "status": [STATUSES[s] for s in f.status],
-                "type": [TYPES[t] for t in f.type], "id": [str(x) for x in f.ids]}
+        if getattr(self, "_device_meta", None) is None or len(self._device_meta[0]) != len(f.ids):
+            self._device_meta = ([str(x) for x in f.ids], [TYPES[t] for t in f.type],
+                                 f.lon.astype(np.float32), f.lat.astype(np.float32))
+        ids, types, lon, lat = self._device_meta
+        return {"lon": lon, "lat": lat, "code": f.status.astype(np.int8), "type": types, "id": ids}
 
 
 #: Cells of the citizens' density grid along its longer side.

@@ -12,11 +12,15 @@ above its SVG ones, so the density and districts (SVG) lie under the roads (WebG
 """
 from __future__ import annotations
 
+import base64
+
+import numpy as np
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, Patch, State, callback_context, dcc, html, no_update
 
-from dash_app.ground import KEY, layout_image, register_route
+from dash_app.ground import KEY, PAINTED_ROADS, layout_image, register_route
 from dash_app.live import RUSH_HOUR
+from sensors.devices import STATUSES
 from dash_app.theme import (PALETTE, STATUS_COLOUR, card, district_traces, map_layout,
                             road_class_traces)
 
@@ -69,8 +73,31 @@ DENSITY_SCALE = [[0.0, "rgba(86,180,233,0.30)"], [0.2, "rgba(0,114,178,0.50)"],
 FLY_SPAN = (0.014, 0.009)
 #: The sparklines are redrawn every this many ticks (seconds).
 SPARK_EVERY = 5
-FEED_COLOUR = {"incident": PALETTE["vermillion"], "dispatch": PALETTE["blue"], "SLA breach": "#8a5a00",
+#: Text colours of the feed's kinds (each at least 4.5:1 on white, WCAG AA).
+FEED_COLOUR = {"incident": "#a33a00", "dispatch": PALETTE["blue"], "SLA breach": "#8a5a00",
                "device fault": "#444444"}
+
+
+def _status_scale() -> list:
+    """A stepped colour scale putting each device status code (0 … n-1) on its colour."""
+    n, out = len(STATUSES), []
+    for k, name in enumerate(STATUSES):
+        lo, hi = max(0.0, (k - 0.5) / (n - 1)), min(1.0, (k + 0.5) / (n - 1))
+        out += [[lo, STATUS_COLOUR[name]], [hi, STATUS_COLOUR[name]]]
+    return out
+
+
+STATUS_SCALE = _status_scale()
+
+
+def typed(values) -> dict | list:
+    """A numeric array as plotly.js's base64 typed-array spec (``{"dtype", "bdata"}``), which a
+    patch carries in a quarter of the bytes of a JSON list and plotly.js reads without parsing
+    numbers; a plain list stays a list."""
+    if not isinstance(values, np.ndarray):
+        return values
+    arr = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
+    return {"dtype": arr.dtype.str.lstrip("<|"), "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
 
 
 def figure(live, snap) -> go.Figure:
@@ -84,10 +111,11 @@ def figure(live, snap) -> go.Figure:
     fig.add_trace(go.Heatmap(x=dn["x"], y=dn["y"], z=dn["z"], name="citizens on the move (density)",
                              colorscale=DENSITY_SCALE, showscale=False, zmin=1, hoverongaps=False,
                              hovertemplate="%{z} citizens on the move here<extra></extra>", showlegend=True))
-    fig.add_traces(road_class_traces(city))
+    ground = layout_image(city)
+    fig.add_traces([t for t in road_class_traces(city) if not (ground and t.name in PAINTED_ROADS)])
     fig.add_trace(go.Scattergl(x=d["lon"], y=d["lat"], mode="markers", name="devices", text=d["id"],
-                               marker={"size": 3, "symbol": "square", "opacity": 0.3,
-                                       "color": [STATUS_COLOUR[s] for s in d["status"]]}))
+                               marker={"size": 3, "symbol": "square", "opacity": 0.3, "color": d["code"],
+                                       "cmin": 0, "cmax": len(STATUSES) - 1, "colorscale": STATUS_SCALE}))
     fig.add_trace(go.Scattergl(x=c["lon"], y=c["lat"], mode="markers", name="citizens on the move",
                                marker={"size": 3, "color": PALETTE["blue"], "opacity": 0.7}, hoverinfo="skip"))
     fig.add_trace(go.Scattergl(x=w["lon"], y=w["lat"], mode="markers", name="crews", text=w["name"],
@@ -102,7 +130,6 @@ def figure(live, snap) -> go.Figure:
                                marker={"size": 28, "symbol": "circle-open", "color": "black",
                                        "line": {"width": 3}}))
     map_layout(fig, city)
-    ground = layout_image(city)
     fig.update_layout(annotations=[*fig.layout.annotations, *notes], images=[ground] if ground else [])
     return fig
 
@@ -180,6 +207,7 @@ def layout(ctx):
                                                  "`twin dash --live baseline` to watch a running city.")])
     snap = live.snapshot()
     fig = figure(live, snap)
+    events = live.events()
     return html.Div([
         html.H1(f"City — {live.city.name}"),
         html.Div([
@@ -208,7 +236,7 @@ def layout(ctx):
                        "layer.", className="hint"),
             ], className="map-col"),
             html.Section([html.H2("What is happening", id="city-feed-title"),
-                          html.Ol(feed_items(live.events()), id="city-feed", className="feed",
+                          html.Ol(feed_items(events), id="city-feed", className="feed",
                                   **{"aria-labelledby": "city-feed-title"})],
                          className="feed-col"),
         ], className="city-row"),
@@ -216,6 +244,7 @@ def layout(ctx):
         dcc.Interval(id="city-tick", interval=1000),
         dcc.Store(id="city-speed-ack"),
         dcc.Store(id="city-index", data=trace_index(fig)),
+        dcc.Store(id="city-feed-seq", data=events[0]["seq"] if events else 0),
     ])
 
 
@@ -227,18 +256,20 @@ def register(app, ctx):
                   Output("city-jump", "children"), Output("city-jump", "disabled"),
                   *[Output(f"kpi-{k[0]}", "children") for k in KPIS],
                   *[Output(f"spark-{k[0]}", "figure") for k in KPIS],
-                  Input("city-tick", "n_intervals"), State("city-index", "data"), prevent_initial_call=True)
-    def tick(n, index):
+                  Output("city-feed-seq", "data"),
+                  Input("city-tick", "n_intervals"), State("city-index", "data"), State("city-feed-seq", "data"),
+                  prevent_initial_call=True)
+    def tick(n, index, feed_seq):
         if ctx.live is None or not index:
-            return (no_update,) * (7 + 2 * len(KPIS))
+            return (no_update,) * (8 + 2 * len(KPIS))
         snap = ctx.live.snapshot()
         p = Patch()
         for name, key in (("citizens on the move", "citizens"), ("crews", "crews"),
                           ("ambulances and fire engines", "units"), ("open incidents", "incidents")):
-            p["data"][index[name]]["x"] = snap[key]["lon"]
-            p["data"][index[name]]["y"] = snap[key]["lat"]
+            p["data"][index[name]]["x"] = typed(snap[key]["lon"])
+            p["data"][index[name]]["y"] = typed(snap[key]["lat"])
         p["data"][index["citizens on the move (density)"]]["z"] = snap["density"]["z"]
-        p["data"][index["devices"]]["marker"]["color"] = [STATUS_COLOUR[s] for s in snap["devices"]["status"]]
+        p["data"][index["devices"]]["marker"]["color"] = typed(snap["devices"]["code"])
         p["data"][index["open incidents"]]["text"] = snap["incidents"]["kind"]
         kp = [kpi_text(k[0], snap["kpis"][k[0]]) for k in KPIS]
         if n % SPARK_EVERY == 0:
@@ -246,8 +277,11 @@ def register(app, ctx):
             sparks = [sparkline(trends.get(k[0], []), kpi_meta(k[0])[0]) for k in KPIS]
         else:
             sparks = [no_update] * len(KPIS)
-        return (p, snap["clock"], _moving(snap), snap["error"] or "", feed_items(ctx.live.events()),
-                _jump_label(snap), snap["jumping"], *kp, *sparks)
+        events = ctx.live.events()
+        newest = events[0]["seq"] if events else 0
+        feed = feed_items(events) if newest != feed_seq else no_update     # redrawn only when it changed
+        return (p, snap["clock"], _moving(snap), snap["error"] or "", feed,
+                _jump_label(snap), snap["jumping"], *kp, *sparks, newest)
 
     @app.callback(Output("city-map", "figure", allow_duplicate=True),
                   Input({"type": "city-event", "index": ALL}, "n_clicks"), State("city-index", "data"),
