@@ -136,7 +136,7 @@ def test_a_synthetic_run_reports_what_the_server_received(server):
     base, key = server
     before = _received(base)
     # a connection per call here (the replayed day below keeps its connections alive)
-    cfg, sched = prepare(base, api_key=key, rate=40, duration_s=3, max_in_flight=8, seed=1, connection="close")
+    cfg, sched = prepare(base, api_key=key, rate=40, duration_s=3, max_in_flight=32, seed=1, connection="close")
     s = run(cfg)
     assert s["offered_rate"] == round(len(sched) / 3, 2)
     assert s["sent"] + s["not_sent"] == len(sched) and s["not_sent"] == 0

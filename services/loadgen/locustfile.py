@@ -103,6 +103,7 @@ def _start(environment, **_kw) -> None:
     if o is not None:
         o.twin_start_at = t0
     open311_users.PLAN = Plan(schedule, cfg, t0)
+    open311_users.PLAN.cpu0 = time.process_time()
 
 
 @events.test_stop.add_listener
@@ -111,6 +112,7 @@ def _stop(environment, **_kw) -> None:
     if plan is None:
         return
     data = plan.rec.to_dict()
+    data["cpu_s"] = time.process_time() - getattr(plan, "cpu0", 0.0)     # this process's CPU during the test
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.send_message("twin_measure", data)
     else:

@@ -23,8 +23,8 @@ tool it replaces, so scripts keep working:
 and adds ``service_ms`` (the same, from the actual send: the server's share), ``operations``
 (per operation: ``n``, ``p50_ms``/``p95_ms``/``p99_ms``/``max_ms`` as before, plus ``latency`` and
 ``service`` percentiles and answers by ``status``), ``errors`` by kind (``HTTP 429``,
-``ConnectionRefusedError``, …), ``series`` (per second), ``schedule`` (its source and mix) and
-``workers``.
+``ConnectionRefusedError``, …), ``series`` (per second), ``schedule`` (its source and mix),
+``workers`` and ``cpu_s`` (the CPU seconds the load processes used during the test).
 
 :func:`write_report` writes ``PREFIX.json``, ``PREFIX.csv`` (the per-second series) and
 ``PREFIX.html``: plotly charts (achieved vs offered rate, latency per second, the latency
@@ -68,7 +68,8 @@ def summarize(measured: list[dict], cfg: dict, *, workers: int = 0, schedule_met
         "errors": dict(sorted(rec.errors.items())), "operations": ops, "series": series,
         "schedule": dict(schedule_meta or {}, source="events" if cfg.get("events") else "synthetic",
                          scheduled=rec.scheduled),
-        "workers": workers, "processes": len(measured), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "workers": workers, "processes": len(measured),
+        "cpu_s": round(sum(m.get("cpu_s", 0.0) for m in measured), 3), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
