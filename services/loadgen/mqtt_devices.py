@@ -58,6 +58,9 @@ class FleetPlan:
         self.end = t0 + float(cfg["duration_s"])
         self.free = list(cfg.get("indexes", range(int(cfg["devices"]))))
         self.broker = parse_url(cfg["url"])
+        # resolved once: 5,000 devices asking gevent's resolver (a thread pool) in a connect storm
+        # spent more time there than in connecting
+        self.addr = socket.getaddrinfo(self.broker.host, self.broker.port, type=socket.SOCK_STREAM)[0]
         self.tls = _tls_context(cfg) if self.broker.tls else None
         self.connected = self.connect_failed = self.reconnects = 0
         self.connect_errors: Counter = Counter()
@@ -213,8 +216,11 @@ class Device(User):
                 gevent.sleep(delay * (0.5 + self.rng.random()))
 
     def _connect(self, b):
-        sock = socket.create_connection((b.host, b.port), timeout=10)
+        family, kind, proto, _name, sockaddr = self.plan.addr
+        sock = socket.socket(family, kind, proto)
         try:
+            sock.settimeout(10)
+            sock.connect(sockaddr)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.plan.tls is not None:
                 sock = self.plan.tls.wrap_socket(sock, server_hostname=b.host)
