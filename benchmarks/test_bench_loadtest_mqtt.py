@@ -71,7 +71,8 @@ def _fleet(benchmark, fleet_broker, workers: int) -> dict:
     per_k = lambda s: round(1000 * s / max(r["delivered"], 1) * 1000, 3)
     benchmark.extra_info.update(
         workers=workers, devices=DEVICES, offered_rate=RATE, connected=r["connections"]["connected"],
-        connect_failed=r["connections"]["failed"], connect_ms=r["connections"]["connect_ms"],
+        connect_failed=r["connections"]["failed"], failed_by_kind=r["connections"]["failed_by_kind"],
+        connect_ms=r["connections"]["connect_ms"],
         sent=r["sent"], not_sent=r["not_sent"], acknowledged=r["acknowledged"], delivered=r["delivered"],
         lost=r["lost"], loss_by_stage=r["loss_by_stage"], duplicates=r["duplicates"],
         delivered_rate=r["delivered_rate"], sustained_sent_rate=r["sustained_sent_rate"],
