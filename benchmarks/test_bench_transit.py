@@ -89,3 +89,63 @@ def test_plan_end_to_end(benchmark, setup):
     out = benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
     benchmark.extra_info["queries_per_s"] = len(queries) / benchmark.stats.stats.mean
     benchmark.extra_info["journeys"] = sum(len(js) for js in out)
+
+
+# ---- what a simulated day asks: door-to-door itineraries between road nodes ------------------------
+DOOR = "transit: 300 Brașov door-to-door itineraries (walk graph, <= 2 transfers), as a run plans them"
+
+
+@pytest.fixture(scope="module")
+def door_to_door(brasov):
+    """Planner on the city's walk graph and 300 node pairs at least 1 km apart, 06:00-21:00."""
+    import numpy as np
+
+    tt = load_gtfs(FEED, brasov)
+    planner = Planner(tt, brasov, max_access_m=800, max_walk_only_m=0)
+    planner.network(DAY)
+    rng = np.random.default_rng(19)
+    a = brasov.arrays
+    pairs = []
+    while len(pairs) < 300:
+        o, d = (int(x) for x in rng.integers(0, brasov.n_nodes, 2))
+        if np.hypot(a["node_x"][o] - a["node_x"][d], a["node_y"][o] - a["node_y"][d]) >= 1000:
+            pairs.append((o, d, int(rng.integers(6 * 3600, 21 * 3600))))
+    lonlat = [((float(a["node_lon"][o]), float(a["node_lat"][o])), (float(a["node_lon"][d]), float(a["node_lat"][d])))
+              for o, d, _ in pairs]
+    return planner, pairs, lonlat
+
+
+def _itineraries(planner, pairs, lonlat, cache):
+    t0 = service_start(DAY).replace(tzinfo=None)
+    out = 0
+    for (o, d, dep), (po, pd) in zip(pairs, lonlat):
+        if cache is None or o not in cache:
+            acc = planner.walks(*po, True)
+            if cache is not None:
+                cache[o] = acc
+        else:
+            acc = cache[o]
+        eg = planner.walks(*pd, False)
+        out += len(planner.search(acc, eg, None, t0 + timedelta(seconds=dep), 2))
+    return out
+
+
+@pytest.mark.benchmark(group=DOOR)
+def test_itineraries_walks_each_time(benchmark, door_to_door):
+    """Baseline: the access and egress walks found on the walk graph for every journey."""
+    planner, pairs, lonlat = door_to_door
+    out = benchmark.pedantic(lambda: _itineraries(planner, pairs, lonlat, None), rounds=3, iterations=1,
+                             warmup_rounds=1)
+    benchmark.extra_info["queries_per_s"] = len(pairs) / benchmark.stats.stats.mean
+    benchmark.extra_info["itineraries"] = out
+
+
+@pytest.mark.benchmark(group=DOOR)
+def test_itineraries_access_walks_cached(benchmark, door_to_door):
+    """As agents.journeys does: the walks of a node are found once (homes and workplaces repeat)."""
+    planner, pairs, lonlat = door_to_door
+    cache: dict = {}
+    _itineraries(planner, pairs, lonlat, cache)
+    out = benchmark.pedantic(lambda: _itineraries(planner, pairs, lonlat, cache), rounds=3, iterations=1)
+    benchmark.extra_info["queries_per_s"] = len(pairs) / benchmark.stats.stats.mean
+    benchmark.extra_info["itineraries"] = out
