@@ -624,8 +624,13 @@ def _print_summary(s: dict) -> None:
     if j.get("boardings"):
         print(f"  buses: {j['boardings']:,} boardings, wait mean {j['wait_mean_min']:.1f} min, "
               f"p95 {j['wait_p95_min']:.1f}")
+        tr = j.get("transit") or {}
+        if tr.get("journeys_by_transfers"):
+            by = ", ".join(f"{n:,} with {k}" for k, n in tr["journeys_by_transfers"].items())
+            print(f"  bus journeys by transfers: {by}; missed connections {tr.get('missed_connections', 0):,}")
     if j.get("long_walks"):
-        print(f"  long walks (no car, no direct line): {j['long_walks']:,}, median {j['long_walk_km_p50']} km")
+        print(f"  long walks (walk legs beyond the limit, no other way): {j['long_walks']:,}, "
+              f"median {j['long_walk_km_p50']} km")
     d = k.get("demand") or {}
     if d:
         cats = ", ".join(f"{c} {n}" for c, n in sorted(d["reports_by_category"].items(), key=lambda x: -x[1])[:5])
