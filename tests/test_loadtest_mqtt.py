@@ -7,13 +7,15 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from services.loadgen import mqtt_wire as wire
+from services.loadgen import mqtt_runner, mqtt_wire as wire
 from services.loadgen.measure import loss_by_stage
 from services.loadgen.mqtt_report import write_mqtt_report
 from services.loadgen.mqtt_runner import run_mqtt
@@ -168,3 +170,25 @@ def test_per_device_cli_names_bad_options(broker):  # noqa: F811
                                      "--duration", "1", "--devices", "2", *extra],
                              capture_output=True, text=True, timeout=120, check=False)
         assert out.returncode == 2 and named in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.slow
+def test_locust_f_runs_the_fleet_on_two_worker_processes(broker, tmp_path):  # noqa: F811
+    """``locust -f services/loadgen/mqtt_locustfile.py --processes 2``: Locust's own distributed
+    mode plays the fleet; the master's report of what was sent and acknowledged matches what an
+    independent subscriber got."""
+    w = _Watcher(broker.url)
+    try:
+        out = subprocess.run([sys.executable, "-m", "locust", "-f", str(Path(mqtt_runner.__file__).with_name(
+                              "mqtt_locustfile.py")), "--headless", "--processes", "2", "-u", "30", "-r", "100",
+                              "--twin-mqtt-url", broker.url, "--twin-devices", "30", "--twin-rate", "150",
+                              "--twin-duration", "2", "--twin-start-delay", "2", "--twin-report", str(tmp_path / "f"),
+                              "--loglevel", "WARNING"], capture_output=True, text=True, timeout=120, check=False)
+        time.sleep(0.5)
+    finally:
+        w.close()
+    assert out.returncode == 0, out.stderr[-2000:]
+    s = json.loads((tmp_path / "f.json").read_text())
+    assert s["workers"] == 2 and s["connections"]["connected"] == 30
+    assert s["sent"] == s["acknowledged"] == 300 == w.telemetry and s["not_sent"] == 0
+    assert s["loss_by_stage"] == {"not_acknowledged": 0} and s["ack_latency_ms"]["n"] == 300

@@ -155,13 +155,26 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
                     p.wait(5)
 
 
+def generator_summary(cfg: dict, gens: list[dict]) -> dict:
+    """The generator's side alone (no sinks: what was delivered is not known here) — what the
+    Locust-run fleet (:mod:`services.loadgen.mqtt_locustfile`) reports."""
+    s = _summarize(dict(cfg, sinks=0, sink_split="", workers=len(gens)), 1, gens, [], None, [])
+    for k in ("delivered", "received", "duplicates", "lost", "delivered_rate", "readings_per_s", "latency_ms",
+              "sustained_delivered_rate", "delivered_span_s", "undelivered_due_s", "sinks_reported",
+              "sink_reconnects", "sinks", "sink_split"):
+        s.pop(k, None)
+    s["loss_by_stage"] = {"not_acknowledged": s["sent"] - s["acknowledged"]} if cfg["qos"] else {}
+    s["series"] = [{k: v for k, v in r.items() if k in ("second", "sent", "acknowledged")} for r in s["series"]]
+    return s
+
+
 def _summarize(cfg: dict, total: int, gens: list[dict], sinks: list[dict], cmds: dict | None,
                missing: list[str]) -> dict:
     import numpy as np
 
     from services.loadgen.measure import _hist, loss_by_stage, percentiles
 
-    add = lambda key: sum(g[key] for g in gens)
+    add = lambda key: sum(g.get(key, 0) for g in gens)
     ack, connect_ms, lag = _hist(), _hist(), _hist()
     errors: Counter = Counter()
     for g in gens:
