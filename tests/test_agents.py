@@ -242,6 +242,32 @@ def test_bus_riders_follow_the_timetable_leg_by_leg(_private_cache):
     assert over <= k["long_walks"] + k["no_departure_walked"], (over, k)
 
 
+@pytest.mark.slow  # two Brașov mornings; twin study frequency_boost shows the same with replications
+@pytest.mark.brasov
+def test_a_line_at_double_frequency_wins_riders(_private_cache):
+    """The same citizens and seed, line 28 at twice its frequency: more boardings on line 28, and
+    its riders' planned journeys no longer (the mode choice and the planner respond)."""
+    from agents.journeys import TransitParams
+    from twin.city import load_city
+    from twin.gtfs import load_gtfs
+
+    city = load_city(shared_file("osm/brasov_all_highways.osm.bz2"))
+    tt = load_gtfs(shared_file("gtfs/brasov_ratbv_gtfs.zip"), city)
+    got = []
+    for boost in (None, "28"):
+        twin = Twin(city, seed=4, start=datetime(2026, 3, 23))
+        twin.add(Mobility(4000))
+        twin.add(Citizens(4000))
+        j = twin.add(Journeys(tt, TransitParams(boost_line=boost)))
+        twin.add(DailyLife())
+        twin.run(11)
+        got.append(j.kpis()["transit"])
+    base, boosted = got
+    assert boosted["boost_line"] == "28" and base["boost_line"] is None
+    assert boosted["ridership_by_line"]["28"] > 1.15 * base["ridership_by_line"]["28"], (base, boosted)
+    assert boosted["journey_min_by_line"]["28"] < base["journey_min_by_line"]["28"] + 1.0
+
+
 def test_tax_payments_rush_before_the_deadline(demo_city):
     taxes = Taxes(TaxParams())
     twin = Twin(demo_city, seed=3, start=datetime(2026, 1, 10))
