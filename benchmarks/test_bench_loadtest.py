@@ -24,7 +24,9 @@ Nothing is asserted but that the runs happened: the machine has 2 cores shared b
 the generator and other people's work, so the figures in ``extra_info`` (and in the report
 of the session that measured them) are what this machine gave at that moment.
 
-    .venv/bin/python -m pytest benchmarks/test_bench_loadtest.py --benchmark-only -s
+    .venv/bin/python -m pytest benchmarks/test_bench_loadtest.py --benchmark-only -s -n 0
+
+(``-n 0``: pytest-benchmark turns itself off under pytest-xdist, which the default options now use.)
 """
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ Nothing is asserted but that the runs happened: the machine has 2 cores shared b
 the generator, the sinks and other people's work; the load average is recorded next to each
 figure.
 
-    .venv/bin/python -m pytest benchmarks/test_bench_loadtest_mqtt.py --benchmark-only -s
+    .venv/bin/python -m pytest benchmarks/test_bench_loadtest_mqtt.py --benchmark-only -s -n 0
+
+(``-n 0``: pytest-benchmark turns itself off under pytest-xdist, which the default options now use.)
 """
 from __future__ import annotations
 
