@@ -176,15 +176,19 @@ def brasov_all(_private_cache):
 @pytest.mark.brasov
 def test_brasov_30_days_course_narrows_the_gap_and_campaign_raises_awareness_in_astra_only(brasov_all,
                                                                                           tmp_path_factory):
-    """``twin study`` as a planner runs it (30 days, 1,500 citizens, paired, 3 replications, the
-    scenarios' own fast setting), the baseline run once for both interventions (≈ 9 × 2 min CPU).
-    At 600 citizens the course's gap reduction was negative in every replication but its interval
-    still crossed 0."""
+    """``twin study`` as a planner runs it (30 days, paired, 3 replications, the scenarios' own
+    fast setting): the course with 1,500 citizens (at 600 its gap reduction was negative in every
+    replication but the interval crossed 0), the campaign with 600 (≈ 6 × 100 s + 6 × 60 s CPU).
+    The same as the commands of the closing note::
+
+        twin study skills_course_elderly --city brasov_all_highways.osm.bz2 --population 1500 --replications 3
+        twin study awareness_campaign --city brasov_all_highways.osm.bz2 --population 600 --replications 3
+    """
     from services.analytics.compare import kpis_of
     from twin_app.study import run_study
 
     city, path = brasov_all
-    out = tmp_path_factory.mktemp("brasov-adoption")
+    out = tmp_path_factory.mktemp("brasov-course")
     course = run_study("skills_course_elderly", out=out, city_obj=city, city=path, population=1500, replications=3)
     assert course["confounded"] == [] and course["paired"] and list(course["diff"]) == ["adoption.course.seats_per_100k_per_day"]
     gap = course["kpis"]["inclusion_gap"]
@@ -194,7 +198,8 @@ def test_brasov_30_days_course_narrows_the_gap_and_campaign_raises_awareness_in_
         f = k["funnel_by_persona"]
         # different paths: the elderly and the disabled use far less than students
         assert f["elderly_low_digital"]["using_share"] < f["disability"]["using_share"] < f["student"]["using_share"]
-    camp = run_study("awareness_campaign", out=out, city_obj=city, city=path, population=1500, replications=3)
+    camp = run_study("awareness_campaign", out=tmp_path_factory.mktemp("brasov-campaign"), city_obj=city, city=path,
+                     population=600, replications=3)
     assert camp["confounded"] == [] and camp["paired"]
     aware = {d: rows["adoption_aware_share"] for d, rows in camp["by_district"].items() if "adoption_aware_share" in rows}
     assert aware["Astra"]["diff"] > 0.05 and aware["Astra"]["significant"], aware["Astra"]
