@@ -43,10 +43,18 @@ def parts(brasov_all, timetable, tmp_path_factory):
     return hall, ledger, area, timetable
 
 
+@pytest.fixture(scope="module")
+def model():
+    """One trained intent model for the module (loading it checks the training set's hash)."""
+    from services.chatbot.nlu import IntentModel
+
+    return IntentModel.load()
+
+
 @pytest.fixture
-def bot(parts):
+def bot(parts, model):
     hall, ledger, area, timetable = parts
-    return Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: NOW)
+    return Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: NOW, model=model)
 
 
 # ---- understanding ------------------------------------------------------------------------------
@@ -403,12 +411,12 @@ def test_a_city_without_town_hall_data_gets_nothing_made_up():
     assert "Timișoara" in text and "0268" not in text and "Eroilor" not in text
 
 
-def test_departures_use_europe_bucharest_time_not_the_machines_utc(parts, timetable):
+def test_departures_use_europe_bucharest_time_not_the_machines_utc(parts, timetable, model):
     from datetime import timezone
 
     hall, ledger, area, tt = parts
     utc = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)                 # 08:00 in Brașov
-    b = Chatbot(hall=hall, ledger=ledger, area=area, timetable=tt, clock=lambda: utc)
+    b = Chatbot(hall=hall, ledger=ledger, area=area, timetable=tt, clock=lambda: utc, model=model)
     r = b.reply("tz1", "next bus 4 from Livada Postei")
     station = tt.station_name.index("Livada Poștei")
     expect = tt.next_departures(station, NOW.date(), 8 * 3600, route="4", limit=3)       # local 08:00
@@ -621,3 +629,55 @@ def test_a_yes_that_puts_it_off_pays_nothing(bot):
     assert bot.reply("later-1", "I want to pay the land tax")["awaiting"] == "confirmation"
     r = bot.reply("later-1", "ok I'll pay next week")
     assert not [a for a in r["actions"] if a["type"] == "tax_payment"] and r["awaiting"] is None
+
+
+# ---- second round of issue 15: slots and indirect emergencies in residents' words -----------------
+@pytest.mark.parametrize("text, slots", [
+    # a name that is both an Aleea and a Strada: the Strada unless the message says "aleea"
+    ("nu mai ard lămpile pe Strada Minerva 14", {"street": "Strada Minerva", "number": "14"}),
+    ("gunoaie pe minerva", {"street": "Strada Minerva"}),
+    ("canalizarea a dat pe dinafară pe al. Lupeni", {"street": "Aleea Lupeni"}),
+    # a landmark says where, not what: the problem beside it is the category
+    ("e o gaură în drum lângă stația de autobuz de pe Calea București 50",
+     {"category": "pothole", "street": "Calea București", "number": "50"}),
+    ("the road near the traffic lights on Calea Bucuresti has a massive crater", {"category": "pothole"}),
+    ("somebody dumped an old fridge and a couch next to the bus stop on Strada Toamnei", {"category": "garbage"}),
+    # everyday words, no lexicon keyword
+    ("buruienile au crescut de un metru între blocuri pe Strada Griviței", {"category": "green_space"}),
+    ("pute a hoit de o săptămână pe Strada Crângului", {"category": "garbage", "street": "Strada Crângului"}),
+    # a stop named as a stop is not a street
+    ("la stația Saturn geamul de la adăpost e făcut țăndări", {"category": "public_transport", "stop": "Saturn"}),
+])
+def test_report_slots_in_residents_words(bot, text, slots):
+    got = bot.nlu.slots.extract(text, "report_issue")
+    assert {k: got.get(k) for k in slots} == slots, got
+    assert "street" not in got or "stop" not in slots
+
+
+def test_an_emergency_gives_the_house_number_too(bot):
+    got = bot.nlu.slots.extract("o fetiță s-a blocat în lift între etaje, Str. Memorandului 30", "emergency")
+    assert got.get("street") == "Strada Memorandului" and got.get("number") == "30"
+
+
+@pytest.mark.parametrize("text", [
+    "tata nu mai poate vorbi, i s-a strâmbat gura brusc",
+    "my husband is sweating, pale and says his left arm feels numb",
+    "băiețelul meu de 6 ani a plecat de la școală și nu a ajuns acasă",
+    "bunica a dispărut de acasă, are alzheimer și e în papuci",
+    "the stove has been on for hours at my gran's and she doesn't answer the door",
+    "cineva a ingerat pastile multe, e confuz si vomita",
+    "apa a intrat în casă până la genunchi și mama e în scaun cu rotile",
+    "zapada de pe acoperis a cazut pe un om, e ingropat",
+    "someone is banging on my door screaming they'll kill me",
+    "our baby swallowed a battery 10 minutes ago",
+])
+def test_emergencies_described_not_named_get_112(text):
+    alarm = detect_emergency(text)
+    assert alarm is not None and alarm.level == "clear", (text, alarm)
+
+
+@pytest.mark.parametrize("text", ["mi s-a pierdut pisica, a văzut-o cineva?", "I lost my cat, has anyone seen her?",
+                                  "did I leave the stove on? no, I turned it off", "how many people live in Brasov"])
+def test_their_near_misses_raise_no_clear_alarm(text):
+    alarm = detect_emergency(text)
+    assert alarm is None or alarm.level == "ambiguous", (text, alarm)

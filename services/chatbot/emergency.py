@@ -212,6 +212,52 @@ _widen("electricity", r"\b(?:rupt|cazut|prabusit) (?:[\w']+ ){0,2}stalp\w* (?:de
 _widen("collapse", r"\bcazut (?:[\w']+ ){0,1}(?:schel\w*|balcon\w*|tavan\w*|zid\w*|acoperis\w*|fatad\w*)", r"\b(?:balcony|roof|facade|ceiling|wall|chimney|scaffold\w*) (?:[\w']+ ){0,2}fell\b")
 _widen("danger", r"\bnu (?:mai )?vrea sa (?:mai )?trai\w*")
 
+# A fourth wave (issue 15, second round): emergencies described, not named — the signs of a
+# stroke, a heart attack or a diabetic crisis, someone who cannot get up, people missing (a child
+# who did not come home, an elder with dementia out in the cold), hazards inside a home with
+# someone vulnerable in it, people buried or hit. Person-qualified where the words alone are
+# everyday ("missing" is a cat too; "nu răspunde" is an office too).
+_PERSON = (r"(?:copil\w*|baiet\w*|fetit\w*|fiul|fiica|fii\b|bunic\w*|mama|mamei|tata|tatal|sot\w*|vecin\w*|batran\w*|"
+           r"doamn\w*|\d+ (?:de )?ani|year old|son|daughter|kid|child|boy|girl|grand\w*|gran|dad|mum|mom|father|mother|"
+           r"husband|wife|neighbou?r|old (?:man|lady|woman)|toddler|baby|bebe\w*|friend|prieten\w*|sister|brother|sora|frat\w*|elev\w*|pupil)")
+_widen("medical", r"\bnu (?:se )?(?:mai )?poate (?:misca|ridica|merge|sta in picioare)", r"\btip\w* de durere", r"\bscream\w* in pain",
+       r"\b(?:can'?t|cannot|couldn'?t) (?:lift|move|feel) (?:his|her|my|one) (?:\w+ )?(?:arm|leg|side|hand|face)",
+       r"\bslurr\w*", r"\bvorbe\w* (?:incurcat|aiurea|pelticit)\w*", r"\bvorbeste (?:aiurea|incurcat|pelticit)", r"\btalking nonsense",
+       r"\b(?:arm|brat\w*|mana|mainii|side|partea)\b (?:[\w']+ ){0,3}(?:numb|amort\w*)", r"\b(?:numb|amort\w*) (?:[\w']+ ){0,3}(?:arm|brat\w*|mana)\b",
+       r"\bnu (?:isi )?(?:mai )?simte (?:o parte|bratul|mana|piciorul|jumatate)", r"\bcan'?t feel (?:one|his|her|the) (?:side|arm|leg)",
+       r"\bnu (?:mai )?stie (?:unde (?:se afla|e|este)|cine e)", r"\bdoesn'?t know where (?:he|she) is", r"\bconfuz\w* (?:[\w']+ ){0,2}(?:si|,) (?:transpira|tremura|vomita)",
+       r"\bconfused and (?:sweating|shaking|vomiting)", r"\bdiabet\w* (?:[\w']+ ){0,8}(?:confuz\w*|nu (?:mai )?stie|lesin\w*|tremur\w*|transpir\w*|confused|shaking|sweating)",
+       r"\bingerat\w*", r"\bpastile multe\b", r"\bmultiple pills", r"\bwhole (?:box|pack|bottle) of (?:pills|tablets)",
+       r"\b(?:sweating|transpira) (?:[\w']+ ){0,4}(?:pale|palid\w*)", r"\bpale and sweat\w*", r"\bpalid\w* si transpir\w*",
+       r"\binsarcinat\w* (?:[\w']+ ){0,6}sanger\w*", r"\bpregnant (?:[\w']+ ){0,6}bleed\w*",
+       r"\b(?:swallowed|inghitit) (?:[\w']+ ){0,2}(?:a |o )?(?:button )?(?:batter\w*|magnet\w*|baterie|magnet)",
+       r"\bstrimb\w* gura|\bstramb\w* gura|\bgura (?:[\w']+ ){0,3}stramb\w*", r"\bface (?:[\w']+ ){0,3}droop\w*",
+       r"\bclutch\w* (?:his|her|my) chest", r"\bse tine de piept", r"\bvanat\w* la fata", r"\b(?:grey|gray|blue) in the face",
+       r"\b(?:sta|traieste|locuieste) singur\w* (?:[\w']+ ){0,6}nu (?:mai )?raspunde|\bnu (?:mai )?raspunde (?:[\w']+ ){0,8}(?:sta|traieste|locuieste) singur\w*",
+       r"\blives alone (?:[\w']+ ){0,6}(?:hasn'?t|not|doesn'?t|didn'?t) (?:answer\w*|pick\w* up)|\b(?:hasn'?t|not|doesn'?t|didn'?t) (?:answer\w*|pick\w* up) (?:[\w']+ ){0,8}lives alone",
+       r"\bnu (?:mai )?raspunde (?:[\w']+ ){0,4}de (?:ieri|doua zile|trei zile|\d+ zile)")
+_widen("missing", _PERSON + r" (?:[\w']+ ){0,8}(?:(?:e |is |has gone |went )?missing|a disparut|au disparut|disparut\w*|s-a pierdut|"
+                  r"is lost|got lost|wandered off|nu (?:il|o|ii|-l|-o|l|i) (?:mai )?gasim|can'?t find (?:him|her|them)|"
+                  r"never came (?:home|back)|didn'?t come (?:home|back)|hasn'?t come (?:home|back)|nu a (?:mai )?ajuns acasa|"
+                  r"nu s-a (?:mai )?intors)",
+       r"\b(?:a disparut|disparut\w*|missing|wandered off|s-a pierdut|is lost) (?:[\w']+ ){0,6}(?:alzheimer|dementa|dementia|"
+       r"copil|child|kid|\d+ (?:de )?ani|year old)", r"\b(?:alzheimer|dementa|dementia)\w* (?:[\w']+ ){0,8}(?:disparut|plecat|wandered|lost|missing|pierdut)")
+_widen("gas", r"\b(?:stove|aragaz\w*|oven|cuptor\w*|hob) (?:[\w']+ ){0,12}(?:doesn'?t answer|not answering|no answer|won'?t answer|nu raspunde|nu deschide)",
+       r"\b(?:doesn'?t answer|not answering|nu raspunde|nu deschide) (?:[\w']+ ){0,8}(?:stove|aragaz\w*|oven|cuptor\w*)")
+_widen("fire", r"\b(?:soba|sobe\w*|stove|heater|centrala) (?:[\w']+ ){0,4}(?:face|scoate|smok\w*|fum)\b.{0,40}(?:doarme|asleep|bebe|copil|bunic|baby|gran)")
+_widen("medical", r"\bnu-?(?:si|\s+isi)? (?:mai )?simte (?:o parte|bratul|mana|piciorul|jumatate)",
+       r"\b(?:luat|took|taken|inghitit) (?:prea |too |a lot of |lots of )?(?:multe|many) (?:pastile|medicamente|pills|tablets)")
+_widen("danger", r"\b(?:se catara|climbing|climbs|climbed|standing) (?:pe |on |over |peste )?(?:the )?(?:balustrad\w*|railing|pervaz\w*|ledge)")
+_widen("violence", r"\b(?:ca|sa) (?:ma|ne|o|il|te) (?:omoara|omoare)\b",
+       r"\b(?:screaming|shouting|yelling|threatening|says?|said) (?:[\w']+ ){0,3}(?:kill|murder) (?:me|us|her|him)\b")
+_widen("accident", r"\bintrat (?:[\w']+ ){0,2}in (?:copii\w*|elevi\w*|trecator\w*|pieton\w*)", r"\b(?:drove|ran|crashed) into (?:the |some )?(?:kids|children|pupils)",
+       r"\b(?:cazut|fell) (?:[\w']+ ){0,2}pe (?:un |o )?(?:om|copil|femeie|barbat|trecator|pieton|oameni)\b",
+       r"\bingropat\w*\b", r"\bburied (?:under|in|alive)", r"\bsub (?:zapada|omat) (?:[\w']+ ){0,2}(?:un om|cineva|copil)")
+_widen("danger", r"\b(?:copil\w*|child\w*|kids?|toddler|baby|bebe\w*|baietel\w*|fetit\w*) (?:[\w']+ ){0,12}(?:balustrad\w*|railing|pervaz\w*|ledge)",
+       r"\b(?:scaun cu rotile|wheelchair|imobilizat\w*|bedridden|la pat)\b.{0,60}\b(?:apa|water|fum|smoke|foc|fire|gaz|gas)\b",
+       r"\b(?:apa|water|fum|smoke|foc|fire)\b.{0,60}\b(?:scaun cu rotile|wheelchair|imobilizat\w*|bedridden)\b",
+       r"\bfell (?:through|into) (?:the )?(?:ice|lake|river)", r"\bcazut (?:prin|in) (?:gheata|lac|rau)")
+
 # Phrases that look like a cue and are not one: removed before matching ("nu ard becurile" is a
 # street light, "fire station" a place, "gas station" a petrol station).
 SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|iluminat\w*|lumin\w*) (?:\w+ ){0,3}ard\w*",

@@ -206,6 +206,8 @@ TAX_HOW = {"property": {"ro": " Impozitul pe clădire depinde de valoarea clădi
 
 # what to do while waiting for help, by the detector's kind (services.chatbot.emergency)
 EMERGENCY_TIP = {
+    "missing": ("Sunați la 112 acum, nu așteptați: spuneți vârsta, îmbrăcămintea și unde a fost văzut(ă) ultima dată.",
+                "Call 112 now, do not wait: give the age, the clothes and where the person was last seen."),
     "fire": ("Ieșiți din clădire pe scări (nu cu liftul) și închideți ușile în urma dumneavoastră.",
              "Leave the building by the stairs (not the lift) and close the doors behind you."),
     "smoke": ("Ieșiți din clădire pe scări, aplecat sub fum, și închideți ușile.",

@@ -42,31 +42,77 @@ PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
 CATEGORY_RULES = [
     ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
-                             r"building without|gard ilegal"),
+                             r"building without|gard ilegal|fara (?:nicio |vreo )?(?:hartie|aprobare|acte)|no permit|"
+                             r"toarna (?:beton|fundatie)|ridica (?:o casa|un bloc|un etaj|o anexa)|etaj in plus|"
+                             r"putting up (?:a|an)|storey|extra floor|pouring concrete|demoleaza fara"),
     ("illegal_parking", r"parcat|parcheaz|parcare (ilegal|neregulament)|parked|illegal parking|blocking|blocheaz|"
-                        r"locul de handicap|disabled spot|\bparking (across|on|in front)|driveway|parcheaza|parcheaz"),
+                        r"locul de handicap|disabled spot|\bparking (across|on|in front)|driveway|parcheaza|parcheaz|"
+                        r"(?:lasat|lasa|abandonat\w*|abandoned)\b.{0,20}\b(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*)|"
+                        r"(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*) (?:\w+ )?(?:abandonat\w*|abandoned|lasat\w*)|"
+                        r"si-a lasat|pe trotuar cu (?:masina|duba)|on the (?:pavement|sidewalk|crossing) with|"
+                        r"nu (?:putem|pot|poti) (?:trece|iesi) (?:de |din cauza )?(?:masin|duba)"),
     ("public_transport", r"statia de autobuz|statie de autobuz|statia|statie|autobuz|refugiu|bus stop|bus shelter|"
-                         r"\bbus(es)?\b|tramvai|troleibuz|shelter"),
+                         r"\bbus(es)?\b|tramvai|troleibuz|shelter|adapost|sofer\w* (?:de pe|de la|autobuz)|\bdriver\b|automat\w* de bilete|"
+                         r"ticket machine|nu (?:mai )?opreste|didn'?t stop|skipped the stop|orar\w* din statie"),
     ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina|\blights?\b|"
-                    r"\bdark\b|intuneric"),
-    ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni"),
-    ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood"),
+                    r"\bdark\b|intuneric|nu (?:mai )?ard|nu se (?:mai )?aprind|pitch black|lamp\w*|lantern|nu se vede nimic|"
+                    r"can'?t see (?:a thing|anything)|becuri"),
+    ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni|pedestrian crossing|"
+                  r"crossing paint|stop sign|oglinda|limitator|speed bump|road markings?|knocked over|plac\w* cu numele"),
+    ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood|balt\w*|"
+                    r"puddle|hidrant|hydrant|se scurge|scurgere|gura de scurgere|"
+                    r"canaliz\w*|fecale|smells? of sewage|miroase a canal"),
     ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|drilling|"
-              r"manele|lătr|latra|barking"),
+              r"manele|latr|latra|barking|flex\w*|bormasin\w*|drill\w*|\bbass\b|party|parties|urla|urlet\w*|tipet\w*|"
+              r"boxe|speakers?|karaoke|generator|car alarm|alarma (?:unei |de )?masin\w*|nu (?:putem|pot) dormi|"
+              r"can'?t sleep|all night|toata noaptea|bubuie|bataie de cap|ciocan\w*|hammering"),
     ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
-                "furniture|sofa|mattress|saltea|gunoaie"),
+                "furniture|sofa|mattress|saltea|gunoaie|pute|puturos|miros(?:ul)? (?:urat|ingrozitor|groaznic)|hoit|"
+                r"(?:caine|pisica|animal|dog|cat|animal) mort|dead (?:dog|cat|animal|rat|bird)|frigider|fridge|canapea|"
+                r"couch|resturi|moloz|dumped|fly.?tipping|mizerie|sticle|\bpet\b|cutii|boxes|bags|saci|pungi|"
+                r"goleasca|golit|colectat|ridicat (?:gunoi|deseu)|collected|stinks?|stench|reciclare|recycling"),
     ("green_space", r"iarba|\bparc(ul)?\b|copac|crengi|spatiu(l)? verde|banca din parc|grass|\btree|branch|\bpark\b|"
-                    r"green area|gazon|\bbench|\bbanc(a|i)\b|playground|loc de joaca|leagan"),
-    ("pothole", r"groap|gropi|gaur|asfalt|trotuar|pavaj|pothole|\bhole|asphalt|sidewalk|pavement|crater|denivel"),
+                    r"green area|gazon|\bbench|\bbanc(a|i)\b|playground|loc de joaca|leagan|buruien\w*|weeds?|hedges?|gard viu|"
+                    r"tufe|tufis\w*|bushes|arbor\w*|\bpom\w*|swings?|slide|tobogan|spatiul dintre blocuri|"
+                    r"overgrown|neingrijit|uscat|dead tree|frunze|leaves|scrub|lawn|flower ?beds?|straturi de flori"),
+    ("pothole", r"groap|gropi|gaur|asfalt|trotuar|pavaj|pothole|\bhole|asphalt|sidewalk|pavement|crater|denivel|surpat|"
+                r"crap\w*|fisur\w*|hartop\w*|bumpy|uneven|cracks?|cracked|sunk|sinkhole|caved|road surface|"
+                r"drum\w* (?:stricat|distrus|rupt|praf)|borduri?|bordura|curb|dale|pavele|cobble|suspension|"
+                r"roata|tyre|tire|rupt drumul|dalele"),
 ]
+# A landmark named only to say where ("lângă stația de autobuz", "near the traffic lights", "la
+# semafor"): the problem is something else, so these words are set aside while the category is
+# read, and used only when nothing else in the message names one.
+LANDMARK = re.compile(
+    r"\b(?:langa|linga|near|next to|beside|by|behind|opposite|vizavi de|aproape de|in fata|in dreptul|in spatele|"
+    r"la|at|around|de la|from|pe langa|dupa|before|after|in|din)\s+(?:the\s+|a\s+|o\s+|un\s+)?"
+    r"(?:statia|statie|statiei|bus stop|stop|tram stop|semafor\w*|traffic lights?|stalp\w*|lamp post|"
+    r"refugiu\w*|shelter|zebra|trecere\w*(?: de pietoni)?|pedestrian crossing|parc\w*|park|playground|"
+    r"loc\w* de joaca|bloc\w*|scoala|school)"
+    r"(?:\s+(?:de|de la|din|of the|of)?\s*(?:autobuz|tramvai|bus|pietoni|joaca))?")
+
+
+def category(f: str) -> str | None:
+    """The report's category in the folded text: :data:`CATEGORY_RULES` (first match wins) read
+    without the landmarks (:data:`LANDMARK`), then with them if nothing else matched."""
+    for text in (LANDMARK.sub(" ", f), f):
+        for cat, rx in CATEGORY_RULES:
+            if re.search(rx, text):
+                return cat
+    return None
+
+
 TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|road tax"),
              ("land", r"teren|\bland\b|plot"),
-             ("property", r"cladir|\bcasa\b|casei|apartament|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
-PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism certificate|planning certificate|\bcu \d"),
+             ("property", r"cladir|\bcasa\b|casei|apartament|apartment|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
+PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? de urbanism|urbanism certificate|planning certificate|\bcu \d|"
+                                         r"\bthe cu\b|\bcu-?ul\b"),
                 ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
-                                        r"residents?'? parking|parcare rezident|parcarea rezident"),
+                                        r"residents?'? parking|parcare rezident|parcarea rezident|loc\w* de parcare (?:la bloc|in fata blocului|de resedinta|platit)|"
+                                        r"parking (?:permit|sticker|pass|card)|resident stickers?|abonament\w* (?:la|pentru) parcare"),
                 ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
-                             r"mansard|extinder|\bextension|\bloft\b|\bgaraj|\bgarage|\banexa|construiesc|"
+                             r"mansard|extinder|\bextension|\bloft\b|\bgaraj|\bgarage|\banexa|construiesc|want to build|"
+                             r"(?:bought|cumparat) (?:a plot|un teren).{0,40}\b(?:build|construi)|etaj in plus|extra floor|"
                              r"sa construiesc|to build|demola|demolish|"
                              r"permit for an extension|autorizatia de construire")]
 # a fine (amendă, proces-verbal): paid like a tax, but it is not one
@@ -92,9 +138,36 @@ DOMAIN = re.compile(
 # only from MODEL_ONLY_EMERGENCY (below it: guidance plus the next reading).
 CALM_CONFIDENCE = 0.8
 MODEL_ONLY_EMERGENCY = 0.7
-STREET_PREFIX = r"(?:strada|str|bulevardul|bulevardu|bdul|b-dul|bd|blvd|calea|cal|aleea|al|piata|pta|soseaua|sos|splaiul|intrarea)"
+STREET_PREFIX = r"(?:strada|strazii|str|bulevardul|bulevardului|bulevardu|bdul|b-dul|bd|blvd|calea|caii|cal|aleea|aleii|al|piata|" \
+                r"pietei|pta|soseaua|sos|splaiul|intrarea|drumul)"
+# the kind a written prefix names ("al." -> aleea): when a name is both an Aleea and a Strada, the
+# one the citizen wrote wins; when the message does not say, the order of KIND_ORDER (the
+# through street before the side alley: most reports and calls are about the bigger one)
+KIND_OF_PREFIX = {"strada": "strada", "strazii": "strada", "str": "strada", "bulevardul": "bulevardul",
+                  "bulevardului": "bulevardul", "bulevardu": "bulevardul", "bdul": "bulevardul", "b-dul": "bulevardul",
+                  "bd": "bulevardul", "blvd": "bulevardul", "calea": "calea", "caii": "calea", "cal": "calea",
+                  "aleea": "aleea", "aleii": "aleea", "al": "aleea", "piata": "piata", "pietei": "piata", "pta": "piata",
+                  "soseaua": "soseaua", "sos": "soseaua", "splaiul": "splaiul", "intrarea": "intrarea", "drumul": "drumul",
+                  "boulevard": "bulevardul", "avenue": "bulevardul", "street": "strada", "st": "strada"}
+KIND_ORDER = ("strada", "bulevardul", "calea", "piata", "soseaua", "splaiul", "drumul", "aleea", "intrarea")
+# OpenStreetMap names that are not addresses: bus platforms ("Stația RAT Saturn - Peron 2"), paths
+NOT_A_STREET = re.compile(r"^(?:statia|statie|peron|pista|trotuar|parcare|parcarea)\b")
+
+
+def _kind_of(name: str) -> str | None:
+    first = fold_text(name).split(" ", 1)[0]
+    return first if first in KIND_ORDER else None
+
+
+def _kind_rank(name: str) -> int:
+    kind = _kind_of(name)
+    return KIND_ORDER.index(kind) if kind else len(KIND_ORDER)
+
+
 # words after which a bare street name may follow ("pe Mureșenilor", "on Lunga")
 BARE_CUES = {"pe", "on", "din", "in", "la", "near", "along", "langa", "at"}
+# words naming a bus stop: the name after them is a stop, not a street
+STOP_CUES = {"statia", "statie", "statiei", "statii", "stop", "statiile"}
 # everyday words that some street is also called: never a bare street name ("a căzut pe scări")
 BARE_STOP = {"scari", "scara", "jos", "drum", "drumul", "camp", "gara", "piata", "centru", "parc", "pod", "lac", "deal",
              "vale", "munte", "balcon", "acoperis", "trotuar", "strada", "bloc", "blocul", "casa", "etaj", "lift",
@@ -285,11 +358,17 @@ class SlotExtractor:
 
     def __init__(self, street_names=(), stop_names=(), lines=(), districts=()):
         self.streets: dict[str, str] = {}
-        preferred = re.compile(r"^(Strada|Bulevardul|Calea|Aleea|Piața|Splaiul|Șoseaua|Intrarea) ")
-        for name in sorted(street_names, key=lambda n: (not preferred.match(n), n)):
+        self.street_kinds: dict[str, dict[str, str]] = {}     # key -> {kind word: name}
+        for name in sorted(street_names, key=lambda n: (_kind_rank(n), n)):
+            if NOT_A_STREET.match(fold_text(name)):
+                continue                                      # a bus platform or a cycle path, not an address
             k = self._key(name)
-            if k and k not in self.streets:
-                self.streets[k] = name
+            if not k:
+                continue
+            self.streets.setdefault(k, name)                  # Strada before Bulevardul ... before Aleea
+            kind = _kind_of(name)
+            if kind:
+                self.street_kinds.setdefault(k, {}).setdefault(kind, name)
         self.street_keys = list(self.streets)
         self.stops = {fold_text(n): n for n in stop_names}
         self.stop_keys = list(self.stops)
@@ -318,20 +397,19 @@ class SlotExtractor:
         f = fold_text(text)
         slots: dict = {}
         if intent == "report_issue":
-            for cat, rx in CATEGORY_RULES:
-                if re.search(rx, f):
-                    slots["category"] = cat
-                    break
-        if intent == "emergency":                          # where it happens, for the 112 call
-            street, _ = self.street(text)
-            if street:
-                slots["street"] = street
-        if intent == "report_issue":
+            cat = category(f)
+            if cat:
+                slots["category"] = cat
+        if intent in ("emergency", "report_issue"):        # where it happens (for the 112 call too)
             street, number = self.street(text)
             if street:
                 slots["street"] = street
             if number:
                 slots["number"] = number
+        if intent == "report_issue":
+            stop = self.stop_named(text)                   # "the shelter at Roman", "la stația Saturn"
+            if stop:
+                slots["stop"] = stop
             slots.update(R.dwelling(f))
             district = self.district(f)
             if district:
@@ -398,6 +476,8 @@ class SlotExtractor:
             span = tokens[s:e]
             if not span or span[0] in stop or "." in span or (len(span) > 1 and span[-1].isdigit()):
                 continue
+            if (at > 0 and tokens[at - 1] in STOP_CUES) or tokens[e:e + 1] in (["stop"], ["station"]):
+                continue                                 # "la stația Piața Unirii": a bus stop, not an address
             words = " ".join(span)
             hit = self.streets.get(words)
             score = 100.0 if hit else 0.0
@@ -410,6 +490,9 @@ class SlotExtractor:
         if best[1] is None:
             return None, None
         s, e, at = best[2]
+        kind = KIND_OF_PREFIX.get(tokens[at]) if at < s else KIND_OF_PREFIX.get(tokens[e]) if e < len(tokens) else None
+        name = self.street_kinds.get(self._key(best[1]), {}).get(kind, best[1]) if kind else best[1]
+        best = (best[0], name, best[2])
         number = None
         m = re.search(r"\bnr\.?\s*(\d{1,4}[a-z]?)\b", f)
         if m:
@@ -425,6 +508,34 @@ class SlotExtractor:
                      or tokens[e:e + 1] in (["street"], ["st"], ["road"])):
                 number = tokens[at - 1]
         return best[1], number
+
+    def stop_named(self, text: str) -> str | None:
+        """The stop a report is about, only where the message calls it one: the words right after
+        "stația"/"stop"/"shelter at" (or before "stop"), matched to the feed's stop names.
+        Elsewhere a stop name is an everyday word too often ("Spital", "Case", "Roman")."""
+        if not self.stop_keys:
+            return None
+        tokens = re.sub(r"[^a-z0-9 ]+", " ", fold_text(text)).split()
+        sheltered = any(t in ("shelter", "refugiu", "refugiul", "adapost", "adapostul", "stop", "statia", "statie")
+                        for t in tokens)
+        starts = []
+        for i, t in enumerate(tokens):
+            if t in STOP_CUES or (sheltered and t in ("at", "la", "din", "from")):
+                j = i + 1
+                while j < len(tokens) and tokens[j] in ("de", "autobuz", "bus", "rat", "ratbv", "the", "at", "din"):
+                    j += 1
+                starts.append(j)
+            if t in ("stop", "station") and i > 0:
+                starts += [max(0, i - 3), max(0, i - 2), i - 1]
+        for j in starts:
+            for n in (3, 2, 1):
+                span = " ".join(tokens[j:j + n])
+                if len(span) < 4 or j + n > len(tokens):
+                    continue
+                m = process.extractOne(span, self.stop_keys, scorer=fuzz.ratio, score_cutoff=90)
+                if m:
+                    return self.stops[m[0]]
+        return None
 
     def stop(self, text: str) -> str | None:
         if not self.stop_keys:

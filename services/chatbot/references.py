@@ -27,11 +27,12 @@ __all__ = ["request_id", "permit_id", "line", "dwelling"]
 _SR = re.compile(r"\b([a-z]{2,3})[\s-]?(20\d\d)[\s-](\d{3,8})\b")
 _PERMIT_DASH = re.compile(r"\b(pr|ac|cu|ad|rp|ap)[\s-]?(\d{3,6})\b(?![/-]\d)")
 _PERMIT_SLASH = re.compile(r"\b(cu|ac|ad|pr|ap|rp)\.?\s*(?:nr\.?\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
+_PERMIT_NUMBER = re.compile(r"\b(?:permit|autoriza\w*|certificat\w*)\s*(?:nr\.?\s*|no\.?\s*|number\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
 _PERMIT_YEAR = re.compile(r"\b([a-z]{2,4})-((?:19|20)\d\d)-(\d{1,6})\b")
 _REQ_CUE = re.compile(r"(?:#\s*|\bnr\.?\s*|\bnumar(?:ul)?\s*|\bnumber\s*|\bno\.?\s*|\bref(?:erence|erinta)?\.?\s*|"
                       r"\bid\s*|\brequest\s*|\bticket\s*|\bcomplaint\s*|\bcerere(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|"
                       r"\bsesizare(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|\breclamati(?:a|ei)\s*(?:mea\s*)?(?:nr\.?\s*)?|"
-                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?)(\d{1,9})\b(?!\s*/)")
+                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?|\bnumar(?:ul)? (?:era|este|e|is|was)\s*)(\d{1,9})\b(?!\s*/)")
 _DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
 _LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|"
                        r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
@@ -80,6 +81,9 @@ def permit_id(f: str) -> str | None:
     m = _PERMIT_SLASH.search(f)
     if m:
         return f"{m.group(1).upper()} {m.group(2)}/{m.group(3)}"
+    m = _PERMIT_NUMBER.search(f)                 # "permit 0921/2025": the number as the sign shows it
+    if m:
+        return f"{m.group(1)}/{m.group(2)}"
     m = _PERMIT_YEAR.search(f)
     if m:
         return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"

@@ -226,14 +226,16 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True) -> list[tu
     """``(text, intent, lang)`` rows (see the module docstring).
 
     ``more=False`` gives only the first, narrow template set (kept to measure what the broader
-    ones, :mod:`services.chatbot.phrasings` and :mod:`services.chatbot.scenes`, buy)."""
+    ones, :mod:`services.chatbot.phrasings`, :mod:`services.chatbot.scenes` and
+    :mod:`services.chatbot.registers`, buy)."""
     rng = random.Random(seed)
     out = _first_templates(per_template, rng)
     if more:
         out += _more(per_template, rng)
-        from services.chatbot import scenes
+        from services.chatbot import phrasings, registers, scenes
 
         out += scenes.rows(rng, noisy)
+        out += registers.rows(rng, noisy, phrasings.frame, phrasings)
     return out
 
 
