@@ -67,8 +67,8 @@ def _speeds(current: float):
 
 
 #: The density grid's colours: pale and see-through where few are, strong where many.
-DENSITY_SCALE = [[0.0, "rgba(86,180,233,0.30)"], [0.2, "rgba(0,114,178,0.50)"],
-                 [0.6, "rgba(204,121,167,0.65)"], [1.0, "rgba(213,94,0,0.80)"]]
+DENSITY_SCALE = [[0.0, "rgba(86,180,233,0.20)"], [0.2, "rgba(0,114,178,0.40)"],
+                 [0.6, "rgba(204,121,167,0.60)"], [1.0, "rgba(213,94,0,0.75)"]]
 #: How far around an event the map flies to (degrees of longitude, latitude): about 2 km.
 FLY_SPAN = (0.014, 0.009)
 #: The sparklines are redrawn every this many ticks (seconds).
@@ -129,7 +129,12 @@ def figure(live, snap) -> go.Figure:
     fig.add_trace(go.Scattergl(x=[], y=[], mode="markers", name="chosen event", hoverinfo="skip",
                                marker={"size": 28, "symbol": "circle-open", "color": "black",
                                        "line": {"width": 3}}))
-    map_layout(fig, city)
+    map_layout(fig, city, height=760)
+    a = city.arrays                                     # open on where the city is, not its far corners
+    (x0, x1), (y0, y1) = np.percentile(a["node_lon"], [1, 99]), np.percentile(a["node_lat"], [1, 99])
+    mx, my = (x1 - x0) * 0.04, (y1 - y0) * 0.04
+    fig.update_xaxes(range=[x0 - mx, x1 + mx], autorange=False)
+    fig.update_yaxes(range=[y0 - my, y1 + my], autorange=False)
     fig.update_layout(annotations=[*fig.layout.annotations, *notes], images=[ground] if ground else [])
     return fig
 
