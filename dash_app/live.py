@@ -2,9 +2,17 @@
 
 :class:`LiveTwin` builds a :class:`twin.engine.Twin` from a scenario and advances it in a thread,
 ``speed`` simulated seconds per wall second, in small steps under a lock. The page asks for a
-:meth:`LiveTwin.snapshot` about once a second: where the citizens in motion are (sampled to ``max_points``),
-units and crews are, the open incidents, the devices and their states, the clock, and live KPIs
-from the components' counters (cheap: nothing is recomputed from the log).
+:meth:`LiveTwin.snapshot` about once a second: where the citizens in motion are (sampled to ``max_points``,
+as float32 arrays, and all of them counted on a density grid), where units and crews are, the
+open incidents, the devices and their state codes, the clock, and live KPIs from the components'
+counters (cheap: nothing is recomputed from the log).
+
+It also keeps what the City page's side panels show: an event feed (:attr:`LiveTwin.feed`: the
+latest incidents, dispatches, SLA breaches and device faults, each with where it happened, from
+the twin's event bus) and each KPI's recent trend (:attr:`LiveTwin.history`, one sample per
+simulated :data:`HISTORY_EVERY_S`). :meth:`LiveTwin.jump_to` can fast-forward in the background
+thread in slices (``wait=False``), so the page keeps answering — and shows the clock racing —
+while it runs.
 """
 from __future__ import annotations
 
@@ -20,7 +28,8 @@ RUSH_HOUR = 7.5
 HISTORY_EVERY_S = 300.0
 #: Simulated seconds run per slice of a fast-forward, between which the page's snapshots get in.
 JUMP_SLICE_S = 300.0
-#: What the event feed shows: event kind → (label, how to describe the event from it).
+#: What the event feed shows: event kind → the label of its entries (a device's state only when
+#: it is not "ok").
 FEED_KINDS = {
     "incident_reported": "incident",
     "dispatched": "dispatch",
