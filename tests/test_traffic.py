@@ -197,6 +197,25 @@ def test_a_blocked_head_holds_one_lane_only(lanes):
         assert got == {} and net.passed[0] == 0 and net.occ[0] == 4    # strictly first in, first out
 
 
+def test_a_chain_of_one_car_edges_passes_cars_at_its_capacity():
+    # five 7.5 m primary edges (storage 1 car, 1,500 veh/h) between two long ones, 5 s steps: a
+    # head waiting for the next short edge is woken when its car leaves, within the step, so the
+    # chain carries ~1,500 veh/h — not one car per edge per step (720 veh/h)
+    c = synthetic_city([600.0] + [7.5] * 5 + [600.0], 50, highway="primary", lanes=["3"] + ["1"] * 5 + ["3"])
+    c.highway_types = ["primary"]
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=86400))
+    net.cap[0] = 3600.0 / 3600.0                                       # the feeder is not the limit
+    assert (net.storage[1:6] == 1.0).all()
+    base = net.register(200)
+    off, edges = paths([list(range(7))] * 200)
+    net.enter(np.arange(200), off, edges, CAR_VMAX, 0.0)
+    got = run(net, base, 3600.0, 5.0)
+    assert len(got) == 200 and net.forced.sum() == 0
+    t = np.sort(np.array(list(got.values())))
+    rate = (len(t) - 1) / (t[-1] - t[0]) * 3600.0
+    assert 0.9 * 1500.0 <= rate <= 1500.0 * 1.01                        # capacity, never above
+
+
 def test_stuck_time_forces_a_blocked_head_through_and_counts_it():
     c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=["3", "1", "3"])
     net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))

@@ -22,8 +22,10 @@ One step, from ``t0`` to ``t1``, is an event loop over the queue heads in time o
 keyed by ``(time the head could leave, edge id)`` holds each edge whose head is ready by ``t1``.
 The earliest is popped; its head leaves if the budget and the next edge allow, enters the next
 edge (and may cross it too within the same step, as in the free-flow kernel), and the edge's new
-head is pushed back. Heads that cannot leave wait for the next step. Junction order is thus
-*first come, first served* with edge id breaking ties: fair (who waited longest goes first) and
+head is pushed back. A head that waits for space on a full edge is woken, within the same step,
+when a car leaves that edge (so a chain of short edges that store one car each passes cars at
+its capacity, not at one per step); a head without outflow budget waits for the next step.
+Junction order is thus *first come, first served* with edge id breaking ties: fair (who waited longest goes first) and
 deterministic (no random numbers, no dependence on memory layout).
 
 A vehicle's path is ``edge_seq[seq_pos[v] : seq_end[v]]``; it arrives when it reaches the head
@@ -163,7 +165,8 @@ def advance(double t0, double t1,
             i64[::1] forced, i32[::1] left_in_step,
             double[::1] heap_t, i32[::1] heap_e,
             i32[::1] arrived, double[::1] arrived_t,
-            i32[::1] whead, i32[::1] wtail, i32[::1] wcount, double[::1] wait_since):
+            i32[::1] whead, i32[::1] wtail, i32[::1] wcount, double[::1] wait_since,
+            i32[::1] waiting_for, i32[::1] wfirst, i32[::1] wnext):
     """Advance every queued vehicle from ``t0`` to ``t1`` (absolute seconds).
 
     Parameters
@@ -203,6 +206,9 @@ def advance(double t0, double t1,
         Scratch of length >= number of edges.
     arrived, arrived_t
         Output: vehicles that left their last edge and when (length >= vehicles).
+    waiting_for, wfirst, wnext
+        Scratch per edge (all -1 on entry and return): the edge a blocked head waits for, and the
+        edges waiting for each edge (a linked list), woken in the same step when a car leaves it.
     whead, wtail, wcount, wait_since
         Per edge: the departing cars waiting beside it to merge (first, last, how many; linked by
         ``nxt``) and since when the first has been held back (``inf`` if it is not).
@@ -214,7 +220,7 @@ def advance(double t0, double t1,
     """
     cdef Py_ssize_t k, n_heap = 0, n_arr = 0, keep
     cdef i64 p
-    cdef i32 e, v, n, h, max_left = 0, w, prev, cur, depth, n2
+    cdef i32 e, v, n, h, max_left = 0, w, prev, cur, depth, n2, x, y
     cdef double t, dt = t1 - t0, burst, sp, key
     cdef bint force
     if not t1 > t0:
@@ -280,11 +286,22 @@ def advance(double t0, double t1,
                             cur = nxt[cur]
                             depth += 1
                         if w < 0:
+                            if waiting_for[e] < 0:      # wake me when a car leaves n
+                                waiting_for[e] = n
+                                wnext[e] = wfirst[n]
+                                wfirst[n] = e
                             continue
                         nxt[prev] = nxt[w]
                         if tail[e] == w:
                             tail[e] = prev
                         occ[e] -= 1
+                        x = wfirst[e]                   # space on e: wake the heads waiting for it
+                        wfirst[e] = -1
+                        while x >= 0:
+                            y = wnext[x]
+                            waiting_for[x] = -1
+                            _push(heap_t, heap_e, &n_heap, t, x)
+                            x = y
                         exits[e] += 1
                         passed[e] += 1
                         left_in_step[e] += 1
@@ -341,6 +358,13 @@ def advance(double t0, double t1,
             if head[e] < 0:
                 tail[e] = -1
             occ[e] -= 1
+            x = wfirst[e]                       # space on e: wake the heads waiting for it
+            wfirst[e] = -1
+            while x >= 0:
+                y = wnext[x]
+                waiting_for[x] = -1
+                _push(heap_t, heap_e, &n_heap, t, x)
+                x = y
             exits[e] += 1
             left_in_step[e] += 1
             if left_in_step[e] > max_left:
@@ -448,6 +472,8 @@ def advance(double t0, double t1,
         for k in range(n_busy):
             e = busy[k]
             left_in_step[e] = 0
+            waiting_for[e] = -1
+            wfirst[e] = -1
             if occ[e] > 0 or whead[e] >= 0:
                 busy[keep] = e
                 keep += 1

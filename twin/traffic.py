@@ -213,6 +213,9 @@ class RoadNetwork:
         self.wtail = np.full(E, -1, np.int32)
         self.wcount = np.zeros(E, np.int32)
         self.wait_since = np.full(E, np.inf)
+        self._waiting_for = np.full(E, -1, np.int32)
+        self._wfirst = np.full(E, -1, np.int32)
+        self._wnext = np.full(E, -1, np.int32)
         self.busy = np.zeros(E, np.int32)
         self.listed = np.zeros(E, np.int32)
         self.n_busy = 0
@@ -335,7 +338,7 @@ class RoadNetwork:
             self.blocked_since, self.head, self.tail, self.nxt, self.occ, self.ready, self.entered,
             self.busy, self.listed, self.n_busy, self.entries, self.exits, self.time_on, self.free_time,
             self.forced, self._left, self._heap_t, self._heap_e, self._arr, self._arr_t,
-            self.whead, self.wtail, self.wcount, self.wait_since)
+            self.whead, self.wtail, self.wcount, self.wait_since, self._waiting_for, self._wfirst, self._wnext)
         self.n_busy = nb
         self.max_left_per_step = max(self.max_left_per_step, mx)
         self.now = float(t)
