@@ -645,6 +645,10 @@ def test_a_yes_that_puts_it_off_pays_nothing(bot):
     # everyday words, no lexicon keyword
     ("buruienile au crescut de un metru între blocuri pe Strada Griviței", {"category": "green_space"}),
     ("pute a hoit de o săptămână pe Strada Crângului", {"category": "garbage", "street": "Strada Crângului"}),
+    # the house number before the street, never the block's after it; ice and graffiti are "other"
+    ("hole in the road outside no. 18 Strada Zaharia Stancu, block 2", {"number": "18", "category": "pothole"}),
+    ("dogs barking all night at a kennel behind 9 Strada Zmeurei", {"number": "9", "category": "noise"}),
+    ("nu a curățat nimeni zăpada, e gheață pe trotuar pe Strada Lungă", {"category": "other"}),
     # a stop named as a stop is not a street
     ("la stația Saturn geamul de la adăpost e făcut țăndări", {"category": "public_transport", "stop": "Saturn"}),
 ])

@@ -41,7 +41,12 @@ PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
 # first match wins: the order settles overlaps ("bus stop" is transport, "car blocking the
 # sidewalk" is parking, not a pothole)
 CATEGORY_RULES = [
-    ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier|constructi[ea] (ilegal|fara|neautoriz)|"
+    # things the other categories do not cover, named precisely (ice and snow left on a pavement,
+    # graffiti, a telecom cable): before the rest, whose words they contain ("trotuar", "cablu")
+    ("other", r"graffiti|grafitti|\bpolei\b|gheata pe trotuar|nu (?:a )?(?:curatat|dat|deszapezit)\w* (?:nimeni|zapada)|"
+              r"deszapez\w*|sa sarati|presarat\w* (?:cu )?sare|not (?:gritted|salted|cleared of snow)|icy (?:pavement|sidewalk|footpath)|"
+              r"cablu\w* (?:de |pentru )?(?:internet|tv|televiziune|telefon)|(?:internet|tv|telephone|phone) cables?"),
+    ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier\w* (?:ilegal|neautoriz|fara)|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
                              r"building without|gard ilegal|fara (?:nicio |vreo )?(?:hartie|aprobare|acte)|no permit|"
                              r"toarna (?:beton|fundatie)|ridica (?:o casa|un bloc|un etaj|o anexa)|etaj in plus|"
@@ -59,16 +64,16 @@ CATEGORY_RULES = [
                     r"\bdark\b|intuneric|nu (?:mai )?ard|nu se (?:mai )?aprind|pitch black|lamp\w*|lantern|nu se vede nimic|"
                     r"can'?t see (?:a thing|anything)|becuri"),
     ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni|pedestrian crossing|"
-                  r"crossing paint|stop sign|oglinda|limitator|speed bump|road markings?|knocked over|plac\w* cu numele"),
+                  r"crossing paint|stop sign|oglinda|limitator|speed bump|\bmarkings?\b|knocked over|plac\w* cu numele"),
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood|balt\w*|"
                     r"puddle|hidrant|hydrant|se scurge|scurgere|gura de scurgere|"
                     r"canaliz\w*|fecale|smells? of sewage|miroase a canal"),
-    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|drilling|"
+    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|picamar|drilling|"
               r"manele|latr|latra|barking|flex\w*|bormasin\w*|drill\w*|\bbass\b|party|parties|urla|urlet\w*|tipet\w*|"
               r"boxe|speakers?|karaoke|generator|car alarm|alarma (?:unei |de )?masin\w*|nu (?:putem|pot) dormi|"
               r"can'?t sleep|all night|toata noaptea|bubuie|bataie de cap|ciocan\w*|hammering"),
     ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
-                "furniture|sofa|mattress|saltea|gunoaie|pute|puturos|miros(?:ul)? (?:urat|ingrozitor|groaznic)|hoit|"
+                "furniture|sofa|mattress|saltea|gunoaie|\\bpute\\b|\\bputea\\b|puturos|miros(?:ul)? (?:urat|ingrozitor|groaznic)|hoit|"
                 r"(?:caine|pisica|animal|dog|cat|animal) mort|dead (?:dog|cat|animal|rat|bird)|frigider|fridge|canapea|"
                 r"couch|resturi|moloz|dumped|fly.?tipping|mizerie|sticle|\bpet\b|cutii|boxes|bags|saci|pungi|"
                 r"goleasca|golit|colectat|ridicat (?:gunoi|deseu)|collected|stinks?|stench|reciclare|recycling"),
@@ -89,7 +94,7 @@ LANDMARK = re.compile(
     r"la|at|around|de la|from|pe langa|dupa|before|after|in|din)\s+(?:the\s+|a\s+|o\s+|un\s+)?"
     r"(?:statia|statie|statiei|bus stop|stop|tram stop|semafor\w*|traffic lights?|stalp\w*|lamp post|"
     r"refugiu\w*|shelter|zebra|trecere\w*(?: de pietoni)?|pedestrian crossing|parc\w*|park|playground|"
-    r"loc\w* de joaca|bloc\w*|scoala|school)"
+    r"loc\w* de joaca|bloc\w*|scoala|school|canal\w*|linia de tramvai|sine\w* de tramvai|tram (?:line|tracks))"
     r"(?:\s+(?:de|de la|din|of the|of)?\s*(?:autobuz|tramvai|bus|pietoni|joaca))?")
 
 
@@ -138,6 +143,9 @@ DOMAIN = re.compile(
 # ambiguous; the model's own "emergency", when the detector found nothing, is acted on as such
 # only from MODEL_ONLY_EMERGENCY (below it: guidance plus the next reading).
 CALM_CONFIDENCE = 0.8
+# a reading below this, of a message of three words or more with no word of the city hall's world
+# (DOMAIN), is out of scope
+OUT_OF_SCOPE_BELOW = 0.6
 MODEL_ONLY_EMERGENCY = 0.7
 STREET_PREFIX = r"(?:strada|strazii|str|bulevardul|bulevardului|bulevardu|bdul|b-dul|bd|blvd|calea|caii|cal|aleea|aleii|al|piata|" \
                 r"pietei|pta|soseaua|sos|splaiul|intrarea|drumul)"
@@ -523,17 +531,20 @@ class SlotExtractor:
         name = self.street_kinds.get(self._key(best[1]), {}).get(kind, best[1]) if kind else best[1]
         best = (best[0], name, best[2])
         number = None
-        m = re.search(r"\bnr\.?\s*(\d{1,4}[a-z]?)\b", f)
+        m = re.search(r"\b(?:nr|no|numarul|number)\.?\s*(\d{1,4}[a-z]?)\b(?![/.-]\d)", f)
         if m:
             number = m.group(1)
         else:
             after = tokens[e:e + 2]
+            if after[:1] and not re.fullmatch(r"\d{1,4}[a-z]?", after[0]) and after[0] not in ("nr", "no", "#"):
+                after = after[:1]                        # "…, block 2": the block's number, not the house's
             for t in after:
                 if re.fullmatch(r"\d{1,4}[a-z]?", t):
                     number = t
                     break
             if number is None and at > 0 and re.fullmatch(r"\d{1,4}[a-z]?", tokens[at - 1]) and \
-                    (at < 2 or tokens[at - 2] in ("at", "outside", "la", "near", "by", "from", "of")
+                    (at < 2 or tokens[at - 2] in ("at", "outside", "la", "near", "by", "from", "of", "behind", "opposite",
+                                                  "beside", "past", "to")
                      or tokens[e:e + 1] in (["street"], ["st"], ["road"])):
                 number = tokens[at - 1]
         return best[1], number
@@ -618,7 +629,7 @@ class Understander:
         elif conf < 0.6 and intent not in ("greeting", "thanks", "goodbye") and not DOMAIN.search(f) \
                 and len(f.split()) <= 2:
             conf = min(conf, 0.3)                            # "hmm asta": too vague to act on; ask
-        elif conf < 0.6 and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3:
+        elif conf < OUT_OF_SCOPE_BELOW and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3:
             # a real question outside the city hall's world; a vague "hmm asta" is asked about instead
             intent, conf = "out_of_scope", 1.0 - conf
         if alarm is not None and alarm.level == "ambiguous" and alarm.kind != "model" and \
