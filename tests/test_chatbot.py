@@ -685,3 +685,14 @@ def test_emergencies_described_not_named_get_112(text):
 def test_their_near_misses_raise_no_clear_alarm(text):
     alarm = detect_emergency(text)
     assert alarm is None or alarm.level == "ambiguous", (text, alarm)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("I filed a complaint about a broken streetlight last week, reference no. 57740. Has anyone been assigned?",
+     "request_status"),
+    ("the pothole from case number 41006, is it fixed?", "request_status"),
+    ("how can I check if a construction permit is real?", "permit_verify"),
+    ("vreau să raportez o groapă pe Strada Lungă nr. 145, nu s-a rezolvat nimic de un an", "report_issue"),
+])
+def test_a_quoted_reference_asked_about_is_a_status_and_checking_a_permit_a_verification(bot, text, intent):
+    assert bot.understand(text, "en").intent == intent

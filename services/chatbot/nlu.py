@@ -147,6 +147,18 @@ CALM_CONFIDENCE = 0.8
 # (DOMAIN), is out of scope
 OUT_OF_SCOPE_BELOW = 0.6
 MODEL_ONLY_EMERGENCY = 0.7
+# A request reference quoted with its cue ("reference no. 57740", "case number 41006", "#50377",
+# "petiția cu nr de înregistrare 44871", "SR-2026-004512") and a question about its state: whatever
+# the complaint's words pull the model towards (a street light, a pothole), this asks for a status.
+REF_CUE = re.compile(r"#\s*\d{3,9}\b|\b[a-z]{2,3}-20\d\d-\d{3,8}\b|\b(?:ref(?:erence|erinta)?|case(?: number| no)?|ticket|"
+                     r"registration (?:number|no)|(?:nr|numar(?:ul)?|numarul) (?:de )?inregistrare|petiti\w*(?: cu)?(?: nr| numarul)?|"
+                     r"(?:sesizare|sesizarea|cererea|reclamatia|complaint|request|report)(?: nr| no| number| numarul)?)\.?\s*(?:no\.?\s*|nr\.?\s*)?"
+                     r"(?:este |e |is |was )?\d{3,9}\b")
+STATUS_CUE = re.compile(r"\b(?:inchis\w*|closed|rezolvat\w*|solutionat\w*|resolved|fixed|stadiu\w*|stadiul|status|update|"
+                        r"assigned|alocat\w*|noutat\w*|news|progress|raspuns\w*|s-a (?:facut|intamplat|rezolvat)|"
+                        r"what happened|has anyone|a venit cineva|nobody came|n-a venit nimeni|still (?:open|waiting|nothing))\b")
+# "verify / check if it is real" with a permit: a verification, not an application
+VERIFY_CUE = re.compile(r"\b(?:verific\w*|verify\w*|check (?:if|whether|that)|is (?:it|this|the \w+) (?:real|genuine|legit|valid))\b")
 STREET_PREFIX = r"(?:strada|strazii|str|bulevardul|bulevardului|bulevardu|bdul|b-dul|bd|blvd|calea|caii|cal|aleea|aleii|al|piata|" \
                 r"pietei|pta|soseaua|sos|splaiul|intrarea|drumul)"
 # the kind a written prefix names ("al." -> aleea): when a name is both an Aleea and a Strada, the
@@ -610,6 +622,11 @@ class Understander:
         ranked = self.model.rank(text)
         intent, conf = ranked[0]
         f = fold_text(text)
+        if intent in ("report_issue", "feedback", "office_info", "out_of_scope") and REF_CUE.search(f) \
+                and STATUS_CUE.search(f):
+            intent, conf = "request_status", max(conf, 0.6)
+        elif intent in ("permit_apply", "documents_info") and VERIFY_CUE.search(f):
+            intent, conf = "permit_verify", max(conf, 0.6)
         if alarm is not None and alarm.level == "clear" and intent != "emergency" and conf >= CALM_CONFIDENCE \
                 and not URGENT.search(f):
             # a danger word in a message the model reads, confidently, as something else ("the
