@@ -1,6 +1,8 @@
 """The city model: demo town, real files, formats, caching, lookups, errors."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import osmium
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from twin import demo, osm
 from twin.city import load_city
 from twin.errors import TwinError
-from twin.speeds import edge_speed_kph, parse_maxspeed
+from twin.speeds import edge_speed_kph, main_highway, parse_maxspeed
 
 
 def test_demo_xml_is_deterministic_and_labelled_synthetic():
@@ -115,6 +117,28 @@ def test_two_loads_of_an_uncached_city_at_once_parse_it_once(tmp_path, monkeypat
     assert len(builds) == 1
     assert got[0].content_hash == got[1].content_hash == demo_city.content_hash
     assert got[0].cache_dir == got[1].cache_dir and (got[0].cache_dir / "meta.json").exists()
+
+
+def test_a_city_is_the_same_in_every_process_whatever_the_string_hashing():
+    """osmnx keeps a merged edge's differing tags as a list made from a set, whose order follows
+    PYTHONHASHSEED; the city (road classes, names, speeds) must not. It did: the demo town's
+    content hash differed from one process to the next, and so could routes on a real city."""
+    import subprocess
+    import sys
+
+    code = ("import hashlib; from twin.city import load_city; c = load_city('demo', cache=False); "
+            "print(c.content_hash, hashlib.sha256(c.arrays['edge_time_ms'].tobytes()).hexdigest()[:12], "
+            "c.highway_types)")
+    got = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(got) == 1, got
+
+
+def test_a_merged_edge_takes_its_most_important_class_and_the_mean_of_its_speed_limits():
+    assert main_highway(["residential", "tertiary"]) == main_highway(["tertiary", "residential"]) == "tertiary"
+    assert main_highway(["footway", "weird_class"]) == "footway" and main_highway(["b_x", "a_x"]) == "a_x"
+    assert edge_speed_kph(["residential", "primary"], None) == 50.0
+    assert parse_maxspeed(["30", "50", "RO:urban"]) == parse_maxspeed(["RO:urban", "50", "30"]) == 130 / 3
 
 
 def test_content_hash_ignores_file_format(tmp_path, demo_city):

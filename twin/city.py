@@ -43,10 +43,10 @@ import shapely
 
 from twin import osm
 from twin.errors import TwinError
-from twin.speeds import edge_speed_kph
+from twin.speeds import edge_speed_kph, main_highway
 from twin.text import fold, slugify
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 FOOTWAY_TYPES = ("footway", "path", "pedestrian", "steps", "cycleway", "bridleway")
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
@@ -550,8 +550,15 @@ def _geojson_places(path: Path) -> tuple[list[dict], dict | None]:
     return places, town
 
 
-def _first(value):
-    return value[0] if isinstance(value, list) else value
+def _one(value):
+    """One value of a tag that osmnx may have merged into a list: the first in text order.
+
+    The list comes from a set (its order changes with ``PYTHONHASHSEED``), so "the first" would
+    make the city differ from one process to the next; see :func:`twin.speeds.main_highway`."""
+    if isinstance(value, (list, tuple)):
+        vals = sorted(str(v) for v in value if v not in (None, ""))
+        return vals[0] if vals else None
+    return value
 
 
 def _check_coordinates(nodes: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
@@ -599,13 +606,15 @@ def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
         eu[i], ev[i], ekey[i] = index[int(u)], index[int(v)], int(k)
         length = float(d.get("length", 0.0))
         length_mm[i] = int(round(length * 1000.0))
-        hw = str(_first(d.get("highway", "road")))
+        hw = main_highway(d.get("highway", "road"))
         kph = edge_speed_kph(hw, d.get("maxspeed"))
         speed[i] = kph
         time_ms[i] = int(round(length / (kph / 3.6) * 1000.0))
         mv = d.get("twin:modes")
         if mv is None:
-            tags = {t: str(_first(d[t])) for t in ("highway", "access", "service", "area") if t in d}
+            tags = {t: str(_one(d[t])) for t in ("access", "service", "area") if t in d and _one(d[t]) is not None}
+            if "highway" in d:
+                tags["highway"] = hw
             modes[i] = osm.way_modes(tags)
         else:
             vals = mv if isinstance(mv, list) else [mv]
@@ -617,7 +626,7 @@ def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
         br = d.get("bridge")
         bridge[i] = any(str(b) not in ("no", "None", "") for b in (br if isinstance(br, list) else [br])) if br else False
         nm = d.get("name")
-        nm = next((s for s in (nm if isinstance(nm, list) else [nm]) if s), None)
+        nm = _one(nm)
         name_idx[i] = names.setdefault(str(nm), len(names)) if nm else -1
         hw_idx[i] = hws.setdefault(hw, len(hws))
         ids = d.get("osmid", [])

@@ -8,6 +8,7 @@ Every default is a parameter: pass your own table to :func:`edge_speed_kph`.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -34,6 +35,29 @@ ROMANIAN_URBAN_DEFAULTS_KPH: dict[str, float] = {
 #: km/h for highway types that are not in the table (footways and the like carry no cars).
 FALLBACK_KPH = 30.0
 
+#: OSM road classes from the most to the least important: what a merged edge is (below).
+HIGHWAY_RANK = ("motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+                "primary_link", "secondary_link", "tertiary_link", "busway", "unclassified", "road",
+                "residential", "living_street", "service", "track", "pedestrian", "cycleway", "footway",
+                "path", "steps", "bridleway", "corridor")
+_RANK = {h: k for k, h in enumerate(HIGHWAY_RANK)}
+
+
+def main_highway(highway) -> str:
+    """The ``highway`` class of an edge; of a merged edge, its most important class.
+
+    osmnx's simplification merges the ways of a chain of edges and keeps their differing values
+    as a list built from a *set*, so the list's order changes with Python's string hashing
+    (``PYTHONHASHSEED``) from one process to the next. Taking its first element made a city's
+    speeds, road classes and therefore routes differ between two runs with the same seed; the
+    most important class (then the name, for classes not in :data:`HIGHWAY_RANK`) does not.
+    """
+    if isinstance(highway, (list, tuple)):
+        vals = [str(h) for h in highway if h not in (None, "")]
+        return min(vals, key=lambda h: (_RANK.get(h, len(_RANK)), h)) if vals else "road"
+    return str(highway)
+
+
 #: implicit ``maxspeed`` values used in Romania (``RO:urban`` etc.), km/h.
 IMPLICIT_KPH = {
     "ro:urban": 50.0,
@@ -57,7 +81,7 @@ def parse_maxspeed(value) -> float | None:
         return None
     if isinstance(value, (list, tuple)):
         vals = [v for v in (parse_maxspeed(x) for x in value) if v is not None]
-        return sum(vals) / len(vals) if vals else None
+        return math.fsum(vals) / len(vals) if vals else None      # exact: the list's order varies
     s = str(value).strip().lower()
     if ";" in s or "|" in s:
         vals = [v for v in (parse_maxspeed(x) for x in re.split(r"[;|]", s)) if v is not None]
@@ -77,7 +101,8 @@ def edge_speed_kph(highway, maxspeed, defaults: Mapping[str, float] | None = Non
     Parameters
     ----------
     highway
-        The edge's ``highway`` value (a list after osmnx simplification: the first is used).
+        The edge's ``highway`` value (a list after osmnx simplification: its most important
+        class, :func:`main_highway`).
     maxspeed
         The edge's ``maxspeed`` value or None.
     defaults
@@ -87,5 +112,4 @@ def edge_speed_kph(highway, maxspeed, defaults: Mapping[str, float] | None = Non
     if kph is not None:
         return kph
     table = ROMANIAN_URBAN_DEFAULTS_KPH if defaults is None else defaults
-    hw = highway[0] if isinstance(highway, (list, tuple)) else highway
-    return float(table.get(str(hw), FALLBACK_KPH))
+    return float(table.get(main_highway(highway), FALLBACK_KPH))
