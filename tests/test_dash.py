@@ -331,15 +331,16 @@ def test_sensors_page_plots_a_library_run_without_telemetry_and_explains_what_is
 @pytest.mark.brasov
 def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, brasov, tmp_path):
     """On Brașov the map lies on the city's ground painted from ../shared/data/osm/brasov.osm.pbf
-    (land use, water, parks, buildings, rail; served by this server), with roads by class, the
-    districts outlined and named, the citizens' density and the OSM credit."""
+    (land use, water, parks, buildings, rail, and the footways and service roads; served by this
+    server), with streets and main roads by class, the districts outlined and named, the
+    citizens' density and the OSM credit."""
     import io
     import urllib.request
 
     import numpy as np
     from PIL import Image
 
-    from dash_app.ground import BUILDING
+    from dash_app.ground import BUILDING, PATH_COLOUR
     from dash_app.landuse import CLASSES
 
     live = LiveTwin(load_scenario("baseline", population=2000, hours=1, gtfs="none"), city=brasov, speed=60)
@@ -352,8 +353,9 @@ def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, braso
             "const el = document.querySelector('#city-map .js-plotly-plot');"
             "return {names: el.data.map(t => t.name), images: el.layout.images.map(i => i.source),"
             "        notes: el.layout.annotations.map(a => a.text)};")
-        assert {"roads: main roads", "roads: streets", "roads: paths and lanes", "districts",
+        assert {"roads: main roads", "roads: streets", "districts",
                 "citizens on the move (density)", "citizens on the move"} <= set(lay["names"])
+        assert "roads: paths and lanes" not in lay["names"]             # painted into the ground
         assert {"Astra", "Tractorul", "Centrul Nou"} <= set(lay["notes"])
         assert "© OpenStreetMap contributors" in lay["notes"]
         [src] = lay["images"]
@@ -367,6 +369,7 @@ def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, braso
 
         shares = {name: share(CLASSES[name][0]) for name in ("water", "parks and sports", "residential", "woods")}
         shares["buildings"] = share(BUILDING[0])
+        shares["paths and lanes"] = share(PATH_COLOUR)
         assert all(v > 1e-4 for v in shares.values()), shares
         assert shares["buildings"] > 0.01, shares
         _no_errors(dash_duo)
