@@ -59,8 +59,21 @@ def test_a_new_station_lowers_response_time_where_it_is_placed(station_sets):
     assert r["paired"] and r["kpis"]["response_min_p50"]["diff"] < 0
 
 
-def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path):
-    a, b, _ = station_sets
+@pytest.fixture(scope="module")
+def small_station_sets(tmp_path_factory, demo_city):
+    """Two small paired sets (2 replications, 12 h, emergencies ×10, no devices/ledger/chatbot):
+    enough for the command line's output, a fraction of :func:`station_sets`' cost."""
+    root = tmp_path_factory.mktemp("small-station")
+    opts = dict(replications=2, hours=12, population=1500, study=["emergencies_x10", "fast"])
+    new = load_scenario("new_ambulance_station", **opts)
+    base = new.model_copy(update={"responders": load_scenario("baseline").responders, "name": "baseline_small"})
+    run_replications(base, root / "a", city=demo_city)
+    run_replications(new, root / "b", city=demo_city)
+    return root / "a", root / "b"
+
+
+def test_compare_cli_prints_cis_and_writes_an_html_report(small_station_sets, tmp_path):
+    a, b = small_station_sets
     html = tmp_path / "report.html"
     out = subprocess.run([sys.executable, "-m", "twin_app", "compare", str(a), str(b), "--html", str(html)],
                          capture_output=True, text=True)
@@ -72,7 +85,7 @@ def test_compare_cli_prints_cis_and_writes_an_html_report(station_sets, tmp_path
     assert ">response_min_p50<" not in page
     js = json.loads(subprocess.run([sys.executable, "-m", "twin_app", "compare", str(a), str(b), "--json"],
                                    capture_output=True, text=True).stdout)
-    assert js["replications"] == [REPS, REPS] and js["kpis"]["emergencies"]["a"] > 0
+    assert js["replications"] == [2, 2] and js["kpis"]["emergencies"]["a"] > 0
     bad = subprocess.run([sys.executable, "-m", "twin_app", "compare", str(tmp_path), str(b)], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "neither a run" in bad.stderr
