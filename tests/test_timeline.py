@@ -38,7 +38,9 @@ def test_timeline_errors_name_the_field_and_value(tmp_path):
 
 def test_a_heatwave_raises_medical_calls_and_the_measured_temperature(tmp_path, demo_city):
     sc, w, wo = _pair(tmp_path, demo_city, "heatwave", population=3000, hours=30,
-                      incidents={"medical_per_1000_per_day": 40.0}, sensors={"log_telemetry": True})
+                      incidents={"medical_per_1000_per_day": 40.0}, ledger={"enabled": False},
+                      chatbot={"enabled": False},        # the air-quality stations are the only devices read
+                      sensors={"log_telemetry": True, "density": {"air_quality": 2.0}})
     sql = "SELECT count(*) FROM LOG WHERE kind = 'incident' AND topic LIKE '%/medical' AND t BETWEEN 6*3600 AND 30*3600"
     assert _q(w, sql)[0][0] > 1.15 * _q(wo, sql)[0][0]          # ×1.4 expected
     temp = """SELECT avg(r.v) FROM (SELECT unnest(from_json(payload->'senml', '[{"n":"VARCHAR","v":"DOUBLE"}]')) AS r
@@ -49,7 +51,7 @@ def test_a_heatwave_raises_medical_calls_and_the_measured_temperature(tmp_path, 
 
 
 def test_a_snowstorm_slows_every_car_trip_during_it_only(tmp_path, demo_city):
-    sc, w, wo = _pair(tmp_path, demo_city, "snowstorm", population=1500, hours=30)
+    sc, w, wo = _pair(tmp_path, demo_city, "snowstorm", population=1500, hours=30, study=["fast"])  # trips only
     car = """SELECT avg((payload->>'duration_s')::DOUBLE / nullif((payload->>'length_m')::DOUBLE, 0))
              FROM LOG WHERE kind = 'trip_end' AND payload->>'mode' = 'car' AND t BETWEEN {} AND {}"""
     during = car.format(6 * 3600, 23 * 3600)
