@@ -229,17 +229,12 @@ class Device(User):
                                       will=(self.state, b"offline", 1, True),
                                       username=cfg.get("username") or b.username,
                                       password=cfg.get("password") or b.password))
-            reader, packets = wire.Reader(), []
-            while not packets:
-                data = sock.recv(4096)
-                if not data:
-                    raise ConnectionResetError("closed before CONNACK")
-                packets = reader.feed(data)
-            typ, _f, body = packets[0]
-            if typ != wire.CONNACK or len(body) < 2 or body[1]:
-                raise Refused(f"CONNACK {wire.CONNACK_CODES.get(body[1] if len(body) > 1 else -1, typ)}")
+            reader = wire.Reader()
+            body, rest = wire.await_connack(sock, reader)
+            if body[1]:
+                raise Refused(f"CONNACK {wire.CONNACK_CODES.get(body[1], body[1])}")
             sock.settimeout(None)
-            return sock, reader, packets[1:]
+            return sock, reader, rest
         except BaseException:
             sock.close()
             raise

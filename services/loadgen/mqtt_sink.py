@@ -61,15 +61,11 @@ def _connect(cfg: dict, client_id: str, clean: bool):
             sock = ctx.wrap_socket(sock, server_hostname=b.host)
         sock.sendall(wire.connect(client_id, clean=clean, keepalive=60, username=cfg.get("username") or b.username,
                                   password=cfg.get("password") or b.password))
-        reader, packets = wire.Reader(), []
-        while not packets:
-            data = sock.recv(4096)
-            if not data:
-                raise ConnectionResetError("closed before CONNACK")
-            packets = reader.feed(data)
-        if packets[0][0] != wire.CONNACK or packets[0][2][1]:
-            raise ConnectionRefusedError(f"CONNACK {packets[0][2][1:2].hex()}")
-        return sock, reader, packets[1:], bool(packets[0][2][0] & 1)
+        reader = wire.Reader()
+        body, rest = wire.await_connack(sock, reader)
+        if body[1]:
+            raise ConnectionRefusedError(f"CONNACK {wire.CONNACK_CODES.get(body[1], body[1])}")
+        return sock, reader, rest, bool(body[0] & 1)
     except BaseException:
         sock.close()
         raise

@@ -103,6 +103,26 @@ def parse_publish(flags: int, body: bytes) -> tuple[str, bytes, int, int]:
     return topic, body[2 + n:], 0, 0
 
 
+def await_connack(sock, reader: "Reader") -> tuple[bytes, list[tuple[int, int, bytes]]]:
+    """Read from ``sock`` until the broker's first packet; return the CONNACK's body and the
+    packets that came after it.
+
+    Raises ``ConnectionResetError`` if the broker closes first and ``ValueError`` if its first
+    packet is not a CONNACK (3.2). Whether the connection was accepted is the caller's to judge:
+    ``body[1]`` is the return code (:data:`CONNACK_CODES`), ``body[0] & 1`` the session-present flag.
+    """
+    packets: list[tuple[int, int, bytes]] = []
+    while not packets:
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionResetError("closed before CONNACK")
+        packets = reader.feed(data)
+    typ, _flags, body = packets[0]
+    if typ != CONNACK or len(body) < 2:
+        raise ValueError(f"expected a CONNACK, got packet type {typ}")
+    return body, packets[1:]
+
+
 class Reader:
     """An incremental parser of the packets arriving on one connection (2.2)."""
 
