@@ -696,3 +696,20 @@ def test_their_near_misses_raise_no_clear_alarm(text):
 ])
 def test_a_quoted_reference_asked_about_is_a_status_and_checking_a_permit_a_verification(bot, text, intent):
     assert bot.understand(text, "en").intent == intent
+
+
+@pytest.mark.parametrize("folder", ["heldout_2026_11_30a", "heldout_2026_11_30b"])
+def test_the_independent_held_out_sets_are_valid_evaluation_files(folder):
+    """The sets written apart load as evaluation files (labels from the intent list, languages,
+    slots) and every emergency is labelled as one; scoring them is `twin chat eval` (README)."""
+    from pathlib import Path
+
+    from services.chatbot.dialogues import load_dialogues
+    from services.chatbot.evaluate import load_jsonl
+
+    root = Path(__file__).parent / "data" / "chatbot" / folder
+    rows = load_jsonl(root / "residents.jsonl")
+    assert len(rows) > 400 and {r["lang"] for r in rows} == {"ro", "en"}
+    assert sum(r["intent"] == "emergency" for r in rows) > 80
+    if (root / "dialogues.jsonl").exists():
+        assert len(load_dialogues(root / "dialogues.jsonl")) == 60
