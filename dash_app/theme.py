@@ -103,9 +103,22 @@ def road_class_traces(city) -> list[go.Scattergl]:
 DISTRICT_COLOUR = "#5b2a86"
 
 
+_DISTRICTS: dict = {}
+
+
 def district_traces(city) -> tuple[list[go.Scatter], list[dict]]:
     """District boundaries (one dotted SVG line trace, ``districts``) and their names (layout
-    annotations, drawn above everything, in data coordinates so they follow zoom and pan)."""
+    annotations, drawn above everything, in data coordinates so they follow zoom and pan);
+    computed once per city."""
+    if city.content_hash not in _DISTRICTS:
+        _DISTRICTS[city.content_hash] = _district_parts(city)
+    xs, ys, notes = _DISTRICTS[city.content_hash]
+    traces = [go.Scatter(x=xs, y=ys, mode="lines", name="districts", hoverinfo="skip",
+                         line={"color": DISTRICT_COLOUR, "width": 1.2, "dash": "dot"})] if xs else []
+    return traces, [dict(n) for n in notes]
+
+
+def _district_parts(city) -> tuple[list, list, list[dict]]:
     xs, ys, notes = [], [], []
     for d in city.districts:
         if d.polygon is not None:
@@ -122,6 +135,4 @@ def district_traces(city) -> tuple[list[go.Scatter], list[dict]]:
         notes.append({"x": lon, "y": lat, "xref": "x", "yref": "y", "text": d.name, "showarrow": False,
                       "font": {"size": 11, "color": DISTRICT_COLOUR}, "bgcolor": "rgba(255,255,255,0.65)",
                       "name": "district"})
-    traces = [go.Scatter(x=xs, y=ys, mode="lines", name="districts", hoverinfo="skip",
-                         line={"color": DISTRICT_COLOUR, "width": 1.2, "dash": "dot"})] if xs else []
-    return traces, notes
+    return xs, ys, notes

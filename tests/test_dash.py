@@ -261,9 +261,13 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
         if " 07:3" in clock:
             break
         seen.add(clock)
-        time.sleep(0.1)
+        time.sleep(0.05)
     assert " 07:3" in clock
-    assert len(seen - {before}) >= 2, seen               # the page kept ticking during the jump
+    # the page kept ticking during the jump: a time between 01:00 and 07:30 was shown (a jump
+    # that held the twin's lock to the end would let the next tick show 07:30 only; before the
+    # click lands the clock only creeps on from midnight at 2 simulated minutes a second)
+    during = {c for c in seen if "01:00:00" <= c.split()[4] < "07:30:00"}
+    assert len(during) >= 1, seen
     deadline, moving = time.time() + 20, 0
     while time.time() < deadline and not moving:
         moving = int(dash_duo.find_element("#city-moving").text.split()[0])
@@ -279,20 +283,22 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
     # the feed: incidents and dispatches, each a button that flies the map to it
     dash_duo.wait_for_element("#city-feed .feed-item", timeout=30)
     assert "incident" in dash_duo.find_element("#city-feed").text
-    for _ in range(5):                                  # the feed may redraw under the click
+    for _ in range(8):                                  # the feed may redraw under the click
         try:
             item = dash_duo.find_element("#city-feed .feed-item")
             event = ctx.live.event(json.loads(item.get_attribute("id"))["index"])
             item.click()
-            break
         except StaleElementReferenceException:
             time.sleep(0.2)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        got = dash_duo.driver.execute_script(fig)
-        if got["chosen"] and len(got["chosen"]) == 1:
+            continue
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            got = dash_duo.driver.execute_script(fig)
+            if got["chosen"] and len(got["chosen"]) == 1:
+                break
+            time.sleep(0.2)
+        if got["chosen"]:
             break
-        time.sleep(0.2)
     assert got["chosen"] == [event["lon"]]
     assert got["x"][0] < event["lon"] < got["x"][1] and got["x"][1] - got["x"][0] < 0.05
     spark = ("const el = document.querySelector('#spark-open_requests .js-plotly-plot');"

@@ -13,6 +13,7 @@ above its SVG ones, so the density and districts (SVG) lie under the roads (WebG
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -130,13 +131,25 @@ def figure(live, snap) -> go.Figure:
                                marker={"size": 28, "symbol": "circle-open", "color": "black",
                                        "line": {"width": 3}}))
     map_layout(fig, city, height=760)
-    a = city.arrays                                     # open on where the city is, not its far corners
-    (x0, x1), (y0, y1) = np.percentile(a["node_lon"], [1, 99]), np.percentile(a["node_lat"], [1, 99])
-    mx, my = (x1 - x0) * 0.04, (y1 - y0) * 0.04
-    fig.update_xaxes(range=[x0 - mx, x1 + mx], autorange=False)
-    fig.update_yaxes(range=[y0 - my, y1 + my], autorange=False)
+    xr, yr = home_view(city)                            # open on where the city is, not its far corners
+    fig.update_xaxes(range=xr, autorange=False)
+    fig.update_yaxes(range=yr, autorange=False)
     fig.update_layout(annotations=[*fig.layout.annotations, *notes], images=[ground] if ground else [])
     return fig
+
+
+_VIEWS: dict = {}
+
+
+def home_view(city) -> tuple[list[float], list[float]]:
+    """The map's opening ranges (lon, lat): the 1st–99th percentile of the city's nodes plus 4 %,
+    so a far suburb does not shrink the city; computed once per city."""
+    if city.content_hash not in _VIEWS:
+        a = city.arrays
+        (x0, x1), (y0, y1) = np.percentile(a["node_lon"], [1, 99]), np.percentile(a["node_lat"], [1, 99])
+        mx, my = (x1 - x0) * 0.04, (y1 - y0) * 0.04
+        _VIEWS[city.content_hash] = ([float(x0 - mx), float(x1 + mx)], [float(y0 - my), float(y1 + my)])
+    return _VIEWS[city.content_hash]
 
 
 def trace_index(fig: go.Figure) -> dict[str, int]:
@@ -292,11 +305,12 @@ def register(app, ctx):
                   Input({"type": "city-event", "index": ALL}, "n_clicks"), State("city-index", "data"),
                   prevent_initial_call=True)
     def fly(clicks, index):
-        trig = callback_context.triggered_id
-        if ctx.live is None or not isinstance(trig, dict) or not any(clicks) \
-                or not callback_context.triggered[0]["value"]:
+        # the clicked entry: a trigger with a count (a feed redrawn at the same moment triggers too,
+        # with its new buttons' empty counts)
+        hit = next((t for t in callback_context.triggered if t.get("value")), None)
+        if ctx.live is None or hit is None or not any(c for c in clicks if c):
             return no_update
-        e = ctx.live.event(int(trig["index"]))
+        e = ctx.live.event(int(json.loads(hit["prop_id"].rsplit(".", 1)[0])["index"]))
         if e is None or e["lon"] is None:
             return no_update
         p = Patch()
