@@ -83,7 +83,7 @@ def test_every_page_opens_by_keyboard_reachable_links_without_console_errors(das
     dash_duo.wait_for_text_to_equal("h1", f"City — {ctx.live.city.name}", timeout=20)
     violations = {}
     for ident, title in [("nav-lab", "Scenario lab"), ("nav-desk", "Service desk"), ("nav-chat", "Chat with the city hall"),
-                         ("nav-ledger", "Ledger"), ("nav-sensors", "Sensors"),
+                         ("nav-ledger", "Ledger"), ("nav-sensors", "Sensors"), ("nav-funnel", "Adoption funnel"),
                          ("nav-learn", "Learn: how a digital city platform works"), ("nav-city", "City")]:
         link = dash_duo.find_element(f"#{ident}")
         assert link.tag_name == "a" and link.get_attribute("href")        # focusable, keyboard-followable

@@ -26,10 +26,17 @@ def layout(ctx):
         html.Div([run_picker(ctx, "funnel-run", "events.parquet")], className="controls"),
         html.Div(id="funnel-summary", role="status"),
         dcc.Graph(id="funnel-chart", config={"displaylogo": False}),
-        html.H2("Stage shares by persona"), grid("funnel-table", page_size=10),
-        html.H2("Why citizens dropped out"), grid("funnel-reasons", page_size=10),
-        html.H2("By district"), grid("funnel-districts", page_size=20),
+        # each table is hidden while it has no rows: an empty grid is no table at all (axe: ARIA)
+        *[html.Div([html.H2(title), grid(ident, page_size=size)], id=f"{ident}-box", style=HIDDEN)
+          for ident, title, size in GRIDS],
     ])
+
+
+GRIDS = (("funnel-table", "Stage shares by persona", 10), ("funnel-reasons", "Why citizens dropped out", 10),
+         ("funnel-districts", "By district", 20))
+
+
+HIDDEN = {"display": "none"}
 
 
 def _mean(ks: list[dict], key: str):
@@ -68,7 +75,7 @@ def register(app, ctx):
                   Output("funnel-table", "rowData"), Output("funnel-table", "columnDefs"),
                   Output("funnel-reasons", "rowData"), Output("funnel-reasons", "columnDefs"),
                   Output("funnel-districts", "rowData"), Output("funnel-districts", "columnDefs"),
-                  Input("funnel-run", "value"))
+                  *[Output(f"{ident}-box", "style") for ident, _, _ in GRIDS], Input("funnel-run", "value"))
     def load(run):
         import plotly.graph_objects as go
 
@@ -79,11 +86,11 @@ def register(app, ctx):
         if not run:
             return (empty, html.P("No finished run yet. Run a scenario of several days (e.g. awareness_campaign or "
                                   "skills_course_elderly) from the Scenario lab or `twin study`, then choose it here.",
-                                  className="hint"), [], [], [], [], [], [])
+                                  className="hint"), [], [], [], [], [], [], HIDDEN, HIDDEN, HIDDEN)
         v = funnel_view(run)
         if not v["funnel"]:
             return (empty, html.P("This run has no adoption funnel (it was made before the funnel existed, or "
-                                  "with adoption.enabled: false).", className="hint"), [], [], [], [], [], [])
+                                  "with adoption.enabled: false).", className="hint"), [], [], [], [], [], [], HIDDEN, HIDDEN, HIDDEN)
 
         def cols(rows):
             return [{"field": k, "headerName": k} for k in (rows[0] if rows else {})]
@@ -91,4 +98,5 @@ def register(app, ctx):
         summary = html.Ul([html.Li(f"{cat.entry(n).label}: {cat.fmt(x, cat.entry(n).unit)}")
                            for n, x in v["kpis"].items()], id="funnel-kpis")
         return (funnel_figure({"funnel_by_persona": v["funnel"]}), summary, v["table"], cols(v["table"]),
-                v["reasons"], cols(v["reasons"]), v["districts"], cols(v["districts"]))
+                v["reasons"], cols(v["reasons"]), v["districts"], cols(v["districts"]),
+                *[{} if rows else HIDDEN for rows in (v["table"], v["reasons"], v["districts"])])
