@@ -29,6 +29,36 @@ except ImportError as exc:  # pragma: no cover - only on a broken install
 CAR_VMAX = 1.0e6  # m/s: a car is bounded by the street's speed, not its own
 
 
+def compact_paths(buf: np.ndarray, seq_pos: np.ndarray, seq_end: np.ndarray, ids: np.ndarray,
+                  extra: int) -> tuple[np.ndarray, int]:
+    """Compact a flat path buffer so that ``extra`` more entries fit.
+
+    Each of ``ids`` (the agents still moving) owns ``buf[seq_pos[i]:seq_end[i]]``, its remaining
+    path; everything else in ``buf`` is dead. The live parts are copied, in order, to the front of
+    a fresh buffer at least twice as large as what they and ``extra`` need, and ``seq_pos`` and
+    ``seq_end`` are rewritten in place to point into it. Used by the free-flow fleets and the
+    queue model's road network, which keep their paths the same way.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The new buffer and how many of its entries are in use.
+    """
+    remaining = seq_end[ids] - seq_pos[ids]
+    live = int(remaining.sum())
+    size = max(len(buf), 1)
+    while live + extra > size // 2:
+        size *= 2
+    new = np.zeros(size, buf.dtype)
+    starts = np.concatenate([[0], np.cumsum(remaining)[:-1]]).astype(np.int64)
+    if live:
+        idx = np.repeat(seq_pos[ids] - starts, remaining) + np.arange(live)
+        new[:live] = buf[idx]
+    seq_end[ids] = starts + remaining
+    seq_pos[ids] = starts
+    return new, live
+
+
 class Fleet:
     """Positions and paths of ``capacity`` agents on a city's edges.
 
@@ -182,22 +212,8 @@ class Fleet:
     def _reserve(self, extra: int) -> None:
         if self._used + extra <= len(self._buf):
             return
-        act = self._active[:self.n_free]
-        remaining = self.seq_end[act] - self.seq_pos[act]
-        live = int(remaining.sum())
-        size = len(self._buf)
-        while live + extra > size // 2:
-            size *= 2
-        # compact: copy each moving agent's remaining path to the front of a fresh buffer
-        new = np.zeros(size, np.int32)
-        starts = np.concatenate([[0], np.cumsum(remaining)[:-1]]).astype(np.int64)
-        if live:
-            idx = np.repeat(self.seq_pos[act] - starts, remaining) + np.arange(live)
-            new[:live] = self._buf[idx]
-        self.seq_end[act] = starts + remaining
-        self.seq_pos[act] = starts
-        self._buf = new
-        self._used = live
+        self._buf, self._used = compact_paths(self._buf, self.seq_pos, self.seq_end,
+                                              self._active[:self.n_free], extra)
 
     # ---- moving -------------------------------------------------------------------------------
     def step(self, dt: float, now: float | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from twin.errors import TwinError, kernel_missing
+from twin.movement import compact_paths
 
 try:
     from twin import _traffic
@@ -309,21 +310,7 @@ class RoadNetwork:
     def _reserve(self, extra: int) -> None:
         if self._used + extra <= len(self._buf):
             return
-        on = np.nonzero(self.on)[0]
-        remaining = self.seq_end[on] - self.seq_pos[on]
-        live = int(remaining.sum())
-        size = len(self._buf)
-        while live + extra > size // 2:
-            size *= 2
-        new = np.zeros(size, np.int32)
-        starts = np.concatenate([[0], np.cumsum(remaining)[:-1]]).astype(np.int64)
-        if live:
-            idx = np.repeat(self.seq_pos[on] - starts, remaining) + np.arange(live)
-            new[:live] = self._buf[idx]
-        self.seq_end[on] = starts + remaining
-        self.seq_pos[on] = starts
-        self._buf = new
-        self._used = live
+        self._buf, self._used = compact_paths(self._buf, self.seq_pos, self.seq_end, np.nonzero(self.on)[0], extra)
 
     # ---- moving -------------------------------------------------------------------------------
     def advance_to(self, t: float) -> None:
