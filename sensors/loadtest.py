@@ -21,7 +21,6 @@ It stops by itself.
 """
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import secrets
 import threading
@@ -31,8 +30,11 @@ import numpy as np
 
 from sensors import senml
 from sensors.bridge import BridgeError, connect, make_client, parse_url
+from twin import untrusted
 
 TYPES = ("air_quality", "streetlight", "noise", "water_pressure")
+#: largest payload the measuring subscriber reads (a test pack is a few hundred bytes)
+MAX_PAYLOAD_BYTES = 64 * 1024
 
 
 def _subscriber(url: str, topic: str, qos: int, total: int, username, password, conn, idle_s: float) -> None:
@@ -47,10 +49,11 @@ def _subscriber(url: str, topic: str, qos: int, total: int, username, password, 
     def on_message(_c, _u, msg):
         now = time.time()
         try:
-            p = json.loads(msg.payload)
+            # anyone may publish on the topic: a huge or deeply nested payload is not a reading
+            p = untrusted.loads(msg.payload, max_bytes=MAX_PAYLOAD_BYTES, max_depth=4, what=msg.topic)
             k = int(p[0]["v"]) if p[0].get("n") == "seq" else int(p[1]["v"])
             bt = float(p[0]["bt"])
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             return
         with lock:
             if 0 <= k < total:
