@@ -52,10 +52,16 @@ FOOTWAY_TYPES = ("footway", "path", "pedestrian", "steps", "cycleway", "bridlewa
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 
 
+def default_cache_root() -> Path:
+    """The user's cache folder, ``~/.cache/smartcity-twin`` (what :func:`cache_root` is without
+    ``$TWIN_CACHE_DIR``)."""
+    return Path.home() / ".cache" / "smartcity-twin"
+
+
 def cache_root() -> Path:
     """Folder of the on-disk city cache (``$TWIN_CACHE_DIR`` or ``~/.cache/smartcity-twin``)."""
     root = os.environ.get("TWIN_CACHE_DIR")
-    return Path(root) if root else Path.home() / ".cache" / "smartcity-twin"
+    return Path(root) if root else default_cache_root()
 
 
 @dataclass
@@ -354,7 +360,7 @@ def load_city(source: str | os.PathLike = "demo", *, network: str = "all",
         city = _build(src, kind, path, network, pois_path, places_path)
         city.load_s = time.perf_counter() - t0
         return city
-    with _building(cdir):                   # a second process waits for the first one's entry
+    with cache_entry_lock(cdir):            # a second process waits for the first one's entry
         if (cdir / "meta.json").exists():
             try:
                 city = _read_cache(cdir)
@@ -369,13 +375,14 @@ def load_city(source: str | os.PathLike = "demo", *, network: str = "all",
 
 
 @contextlib.contextmanager
-def _building(cdir: Path):
+def cache_entry_lock(cdir: Path):
     """Hold an exclusive lock on the cache entry ``cdir`` (a ``.lock`` file beside it).
 
     Two processes loading the same uncached city (two ``twin run`` at once, or the workers of a
     parallel test run) would otherwise both parse it — minutes for a 1:1 city — and the second
     one's write would replace the entry under the first one's feet. With the lock, the second
-    waits and then reads the first one's entry. ``fcntl.flock`` is released by the kernel if the
+    waits and then reads the first one's entry (the chatbot's model cache uses it the same way).
+    ``fcntl.flock`` is released by the kernel if the
     holder dies, so a crash never leaves the cache locked; where ``fcntl`` does not exist
     (Windows), there is no lock and the atomic rename in :func:`_write_cache` still keeps every
     entry whole.
@@ -612,7 +619,7 @@ def _arrays_from_graph(G) -> tuple[dict, list[str], list[str], str]:
         time_ms[i] = int(round(length / (kph / 3.6) * 1000.0))
         mv = d.get("twin:modes")
         if mv is None:
-            tags = {t: str(_one(d[t])) for t in ("access", "service", "area") if t in d and _one(d[t]) is not None}
+            tags = {t: str(v) for t in ("access", "service", "area") if (v := _one(d.get(t))) is not None}
             if "highway" in d:
                 tags["highway"] = hw
             modes[i] = osm.way_modes(tags)

@@ -281,21 +281,21 @@ class IntentModel:
         cache does not spend ~40 s training the model the developer already has — the key
         holds everything the model is made of, so any copy with it is the same model. Two
         processes missing it (workers of a parallel run) train it once: the second waits on
-        the entry's lock (:func:`twin.city._building`) and reads the first one's."""
+        the entry's lock (:func:`twin.city.cache_entry_lock`) and reads the first one's."""
         import sklearn
 
         rows = examples()
         # the key holds what the model is made of: the rows, scikit-learn, and how it is trained
         digest = hashlib.sha256(repr((rows, sklearn.__version__, INTENT_C, _FEATURES)).encode()).hexdigest()[:20]
-        from twin.city import _building, cache_root
+        from twin.city import cache_entry_lock, cache_root, default_cache_root
 
         name = f"intent-{digest}.pkl"
         path = cache_root() / "chatbot" / name
-        default = Path.home() / ".cache" / "smartcity-twin" / "chatbot" / name
+        default = default_cache_root() / "chatbot" / name
         model = cls._read(path) or (cls._read(default) if default != path else None)
         if model is not None:
             return model
-        with _building(path):
+        with cache_entry_lock(path):
             model = cls._read(path)                     # trained by another process meanwhile
             if model is not None:
                 return model
