@@ -97,6 +97,15 @@ def _per_persona(v: dict, name: str) -> dict:
     return v
 
 
+def _one_of(value: str, field: str) -> str:
+    """``value`` if it is a known persona, service family or promoted channel (by ``field``);
+    otherwise a ValueError naming the field, the value and what is allowed."""
+    allowed = {"persona": P.PERSONAS, "family": FAMILIES, "channel": DIGITAL + ("kiosk",)}[field]
+    if value not in allowed:
+        raise ValueError(f"{field} {value!r} is not one of {list(allowed)}")
+    return value
+
+
 class Campaign(BaseModel):
     """An awareness campaign: who it reaches, from when, for how long, how hard.
 
@@ -118,26 +127,10 @@ class Campaign(BaseModel):
     # a stand at the market); assumption
     reach_per_day: float = Field(0.04, ge=0, le=1)
 
-    @field_validator("persona")
+    @field_validator("persona", "family", "channel")
     @classmethod
-    def _persona(cls, v):
-        if v is not None and v not in P.PERSONAS:
-            raise ValueError(f"persona {v!r} is not one of {list(P.PERSONAS)}")
-        return v
-
-    @field_validator("family")
-    @classmethod
-    def _family(cls, v):
-        if v is not None and v not in FAMILIES:
-            raise ValueError(f"family {v!r} is not one of {list(FAMILIES)}")
-        return v
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v):
-        if v is not None and v not in DIGITAL + ("kiosk",):
-            raise ValueError(f"channel {v!r} is not one of {list(DIGITAL + ('kiosk',))}")
-        return v
+    def _known(cls, v, info):
+        return v if v is None else _one_of(v, info.field_name)
 
 
 class Course(BaseModel):
@@ -154,9 +147,7 @@ class Course(BaseModel):
     @field_validator("persona")
     @classmethod
     def _persona(cls, v):
-        if v not in P.PERSONAS:
-            raise ValueError(f"persona {v!r} is not one of {list(P.PERSONAS)}")
-        return v
+        return _one_of(v, "persona")
 
 
 class AdoptionParams(BaseModel):
