@@ -34,6 +34,7 @@ from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 from services.loadgen import open311_users
 from services.loadgen.open311_users import Citizen, Plan
 from services.loadgen.schedule import from_config
+from services.loadgen.stopping import stop_when_measured
 
 #: what this process's users measured, and, on the master, what the workers sent (``to_dict`` form)
 MEASURED: list[dict] = []
@@ -134,13 +135,7 @@ def _init(environment, runner=None, **_kw) -> None:
 def _stop_when_done(environment) -> None:
     """Headless without ``--run-time``: stop once the schedule's time and the answers' timeout
     are over (on a master, after the workers' measurements came in), then quit."""
-    runner = environment.runner
-    if isinstance(runner, MasterRunner):
-        runner.stop()
-        end = time.time() + 15
-        while len(MEASURED) < runner.worker_count and time.time() < end:
-            gevent.sleep(0.1)
-    runner.quit()
+    stop_when_measured(environment.runner, MEASURED)
 
 
 @events.quitting.add_listener

@@ -31,6 +31,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from services.loadgen import mqtt_devices
 from services.loadgen.mqtt_devices import Device  # noqa: F401  (the user class Locust finds here)
+from services.loadgen.stopping import stop_when_measured
 
 #: what this process measured, and, on the master, what the workers sent (FleetPlan summaries)
 MEASURED: list[dict] = []
@@ -106,13 +107,7 @@ def _stop(environment, **_kw) -> None:
 
 
 def _stop_when_done(environment) -> None:
-    runner = environment.runner
-    runner.stop()
-    if isinstance(runner, MasterRunner):
-        end = time.time() + 15
-        while len(MEASURED) < runner.worker_count and time.time() < end:
-            gevent.sleep(0.1)
-    runner.quit()
+    stop_when_measured(environment.runner, MEASURED)
 
 
 @events.quitting.add_listener
