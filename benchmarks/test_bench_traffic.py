@@ -26,6 +26,18 @@ N = 50_000
 ROUNDS = 24          # two simulated minutes from the same loaded state: few cars arrive meanwhile
 
 
+def _mean_s(benchmark) -> float | None:
+    """The mean round time, or None under ``--benchmark-disable`` (the function ran once, unmeasured:
+    there are no stats, and the test still checks that it runs)."""
+    stats = benchmark.stats
+    return stats.stats.mean if stats is not None else None
+
+
+def _per_s(benchmark, count: float) -> float | None:
+    mean = _mean_s(benchmark)
+    return count / mean if mean else None
+
+
 @pytest.fixture(scope="module")
 def car_paths(brasov):
     router = brasov.router("time", "drive")
@@ -68,7 +80,7 @@ def test_queue_kernel_step(benchmark, brasov, car_paths):
 
     benchmark.pedantic(step, rounds=ROUNDS, iterations=1)
     benchmark.extra_info["cars_on_road"] = f"{before} -> {road.on_road}"
-    benchmark.extra_info["vehicles_per_s"] = (before + road.on_road) / 2 / benchmark.stats.stats.mean
+    benchmark.extra_info["vehicles_per_s"] = _per_s(benchmark, (before + road.on_road) / 2)
 
 
 @pytest.mark.benchmark(group="traffic: one 5 s step, 50k cars on Brașov")
@@ -81,7 +93,7 @@ def test_free_flow_kernel_step_baseline(benchmark, brasov, car_paths):
     before = fleet.n_active
     benchmark.pedantic(fleet.step, args=(5.0,), rounds=ROUNDS, iterations=1)
     benchmark.extra_info["cars_on_road"] = f"{before} -> {fleet.n_active}"
-    benchmark.extra_info["vehicles_per_s"] = (before + fleet.n_active) / 2 / benchmark.stats.stats.mean
+    benchmark.extra_info["vehicles_per_s"] = _per_s(benchmark, (before + fleet.n_active) / 2)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +110,8 @@ def bin_times(brasov):
 def test_ch_rebuilt_on_bin_times(benchmark, brasov, bin_times):
     router = benchmark.pedantic(Router, args=(brasov, "time", "drive"), kwargs={"edge_time_ms": bin_times},
                                 rounds=3, iterations=1)
-    benchmark.extra_info["day_s_if_every_bin"] = 96 * benchmark.stats.stats.mean
+    mean = _mean_s(benchmark)
+    benchmark.extra_info["day_s_if_every_bin"] = 96 * mean if mean else None
     assert router.custom
 
 
@@ -113,7 +126,7 @@ def test_routes_on_bin_times(benchmark, brasov, bin_times, pairs):
     router = Router(brasov, "time", "drive", edge_time_ms=bin_times)
     s, t = pairs
     benchmark.pedantic(router.routes, args=(s, t), rounds=3, iterations=1)
-    benchmark.extra_info["routes_per_s"] = len(s) / benchmark.stats.stats.mean
+    benchmark.extra_info["routes_per_s"] = _per_s(benchmark, len(s))
 
 
 @pytest.mark.benchmark(group="routing: 20,000 routes with paths")
@@ -121,4 +134,4 @@ def test_routes_on_free_flow_baseline(benchmark, brasov, pairs):
     router = brasov.router("time", "drive")
     s, t = pairs
     benchmark.pedantic(router.routes, args=(s, t), rounds=3, iterations=1)
-    benchmark.extra_info["routes_per_s"] = len(s) / benchmark.stats.stats.mean
+    benchmark.extra_info["routes_per_s"] = _per_s(benchmark, len(s))
