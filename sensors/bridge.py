@@ -9,7 +9,7 @@
   ``city/<slug>/<type>/<id>/telemetry``; device states are published **retained** on
   ``.../state`` so a dashboard that connects later sees every device's last state.
 * **In.** It subscribes to ``city/<slug>/+/+/cmd`` and queues what arrives for the sensors,
-  which apply it at their next tick.
+  which apply it at their next tick (a bounded queue: :meth:`sensors.component.Sensors.queue_command`).
 * **Delivery.** QoS 0 or 1. At QoS 1 no message is lost to an outage of the broker, however
   long: the bridge keeps its own queue and hands paho at most ``max_inflight`` unacknowledged
   messages at a time (an **in-flight window**, far below paho's 65,535 message ids); each
@@ -260,7 +260,7 @@ class MqttBridge:
     def _on_message(self, _c, _u, msg) -> None:
         self.received_cmds += 1
         if self.sensors is not None:
-            self.sensors.commands.put((msg.topic, msg.payload))
+            self.sensors.queue_command(msg.topic, msg.payload)
 
     # ---- publishing --------------------------------------------------------------------------
     @property

@@ -23,6 +23,10 @@ What devices see acts back on the city: a wearable's fall alarm raises a medical
 ``{"cmd": "dim", "level": 0.4}``, ``{"cmd": "on"}``, ``{"cmd": "off"}``, ``{"cmd": "auto"}``
 (streetlights); ``{"cmd": "set_interval", "seconds": 120}``, ``{"cmd": "reset"}`` (back to ok),
 ``{"cmd": "ping"}`` (report now) for any device. Each answers with a ``device_state`` event.
+Commands from MQTT wait in a **bounded queue** (:meth:`Sensors.queue_command`) until the next
+tick: at most ``max_queued_commands`` (10,000) of at most 4 KiB each (a longer payload is kept
+cut, and refused at the tick like any command too long); one more is dropped and counted
+(``kpis()["sensors"]["commands"]["dropped"]``, beside ``applied`` and ``refused``).
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from sensors.devices import (DRIFTING, FAULTY, OK, PREFIX, SILENT, STATUSES, TYP
 NEAR_M = 300.0          # roads whose traffic a sensor hears
 LEAK_M = 800.0          # how far a burst main drops the pressure
 BASE_PRESSURE = 350_000.0
+COMMAND_MAX_BYTES = 4096  # a command is a small flat JSON object
 
 
 class Sensors:
@@ -50,7 +55,7 @@ class Sensors:
     def __init__(self, params: SensorParams | None = None):
         self.p = params or SensorParams()
         self.sinks: list = []
-        self.commands: "queue.Queue[tuple[str, bytes]]" = queue.Queue()
+        self.commands: "queue.Queue[tuple[str, bytes]]" = queue.Queue(maxsize=self.p.max_queued_commands)
         self.sent = {k: 0 for k in TYPES}
         self.readings = 0
         self.state_changes = {k: 0 for k in STATUSES}
@@ -58,6 +63,7 @@ class Sensors:
         self.leaks_found = 0
         self.commands_applied = 0
         self.commands_refused = 0
+        self.commands_dropped = 0
         self._summary: dict[str, list] = {k: [] for k in TYPES}
         self.lost_in_outage: dict[str, int] = {}
         self._unreported: set[int] = set()
@@ -416,10 +422,22 @@ class Sensors:
         from twin.untrusted import UntrustedJSONError, loads
 
         what = f"command on {str(topic)[:200]}"
-        cmd = loads(payload, max_bytes=4096, max_depth=4, what=what)
+        cmd = loads(payload, max_bytes=COMMAND_MAX_BYTES, max_depth=4, what=what)
         if not isinstance(cmd, dict) or not isinstance(cmd.get("cmd"), str):
             raise UntrustedJSONError(what, 'must be a JSON object with a "cmd" string, e.g. {"cmd": "ping"}')
         return cmd
+
+    def queue_command(self, topic: str, payload: bytes) -> bool:
+        """Queue a command that arrived over MQTT (any thread) for the next tick; return ``False``
+        and count it ``dropped`` when ``max_queued_commands`` are already waiting. At most
+        ``COMMAND_MAX_BYTES`` + 1 bytes of the payload are kept: enough for the parser to refuse
+        one that is too long, never a broker's 256 MB."""
+        try:
+            self.commands.put_nowait((topic, bytes(payload[:COMMAND_MAX_BYTES + 1])))
+            return True
+        except queue.Full:
+            self.commands_dropped += 1
+            return False
 
     def _apply_queued_commands(self) -> None:
         while True:
@@ -461,5 +479,6 @@ class Sensors:
                 "status_now": {s: int((f.status == i).sum()) for i, s in enumerate(STATUSES)},
                 "messages": self.sent, "readings": self.readings, "state_changes": self.state_changes,
                 "fall_alarms": self.alarms, "leaks_found": self.leaks_found,
-                "commands": {"applied": self.commands_applied, "refused": self.commands_refused},
+                "commands": {"applied": self.commands_applied, "refused": self.commands_refused,
+                             "dropped": self.commands_dropped, "queue_limit": self.p.max_queued_commands},
                 "lost_in_outage": dict(sorted(self.lost_in_outage.items())), "id_prefixes": PREFIX}

@@ -78,6 +78,9 @@ class SensorParams(BaseModel):
     falls_per_wearer_per_day: float = Field(0.003, ge=0)
     tick_s: float = Field(60.0, gt=0)
     log_telemetry: bool = False
+    # commands that arrived over MQTT and wait for the next tick; more are dropped and counted
+    # (a flood of commands must not grow the twin's memory without bound)
+    max_queued_commands: int = Field(10_000, ge=1)
 
     def model_post_init(self, _ctx) -> None:
         for name, d in (("density", self.density), ("interval_s", self.interval_s)):

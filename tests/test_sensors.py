@@ -201,6 +201,25 @@ def test_commands_change_the_simulated_device(demo_city):
     tw.close()
 
 
+def test_the_command_queue_is_bounded_and_counts_what_it_drops(demo_city):
+    """A flood of commands between two ticks: ``max_queued_commands`` wait, the rest are dropped
+    and counted; an oversized payload is kept cut and refused at the tick, not held whole."""
+    tw = build_twin(_scenario(hours=1, sensors={"max_queued_commands": 3}), demo_city, None, timetable=None)
+    sens = tw.component("sensors")
+    lamp = sens.fleet.ids[sens.fleet.of("streetlight")[0]]
+    topic = f"city/{demo_city.slug}/streetlight/{lamp}/cmd"
+    took = [sens.queue_command(topic, b'{"cmd": "ping"}') for _ in range(2)]
+    took.append(sens.queue_command(topic, b'{"cmd": "ping", "pad": "' + b"x" * 1_000_000 + b'"}'))
+    took += [sens.queue_command(topic, b'{"cmd": "on"}') for _ in range(4)]
+    assert took == [True, True, True, False, False, False, False]
+    assert max(len(p) for _t, p in list(sens.commands.queue)) == 4097
+    tw.run(0.05)                                     # one tick applies what waited
+    c = tw.kpis()["sensors"]["commands"]
+    assert c == {"applied": 2, "refused": 1, "dropped": 4, "queue_limit": 3}
+    assert sens.queue_command(topic, b'{"cmd": "on"}')  # room again after the tick
+    tw.close()
+
+
 # ---- MQTT -------------------------------------------------------------------------------------
 class Collector:
     """A test subscriber (paho) that keeps every message."""
@@ -261,7 +280,7 @@ def test_run_publishes_telemetry_to_the_broker_and_takes_commands(broker, demo_c
     states = [json.loads(p) for t, p, _ in col.msgs if t == f"city/{slug}/streetlight/{lamp}/state"]
     assert any(s.get("cmd") == "dim" and s["dim"] == 0.5 for s in states)
     assert any("error" in s for s in states)                # the bad command is answered, not applied
-    assert k["sensors"]["commands"] == {"applied": 1, "refused": 1}
+    assert k["sensors"]["commands"] == {"applied": 1, "refused": 1, "dropped": 0, "queue_limit": 10_000}
     # bus events are mirrored too (reports, trips as packed arrays)
     kinds = {t.split("/")[2] for t, _, _ in col.msgs}
     assert {"mobility", "streetlight", "air_quality"} <= kinds
