@@ -15,11 +15,24 @@ Saturdays and Sundays everybody may go on one leisure outing (``weekend_outing_s
 (parameters ``choice``) among the alternatives the citizen has: walking when the journey is
 within ``walk_max_m`` (straight line: the longest walk by choice), the bus where the journey
 planner finds an itinerary (with transfers), and the household's car for an adult starting a
-tour at home, when the car is free for that tour (probability ``car_use``). A car taken from
-home stays with the tour: the way back is driven. With no alternative at all, an adult leaving
-home whose household has a car drives after all; the others take a stop further away, or walk
+tour at home, when the car is free for that tour (below). A car taken from home stays with the
+tour: the way back is driven. With no alternative at all, an adult leaving home whose
+household's car is at home drives after all; the others take a stop further away, or walk
 the whole way — a *long walk*, counted in the ``journeys`` KPIs
 (see :mod:`agents.journeys`).
+
+**The household's car is one car.** A car-owning household (:mod:`agents.population`) has one
+car, and it is a resource: it is at home or out with the member who took it, until that
+member's tour brings it home. An adult leaving home is offered the car only if it is at home;
+when two members of one household leave in the same release (the same tick), the car is
+offered to the first in the release's order (:class:`twin.timers.BatchTimer` releases by time,
+then in scheduling order: deterministic), and the others choose among the modes they have
+without it. The offered car is then free for the tour with probability ``car_use`` (it may be
+needed for something the twin does not simulate: a child driven to school, a trip out of
+town); declined, it stays at home for whoever leaves next. First leaver takes it is an
+assumption — the simplest deterministic rule; no survey of how Brașov households share a car
+was available here. ``car_busy_declined`` in :meth:`kpis` counts the departures of adults of
+car-owning households that found the car out (or given to a member leaving at the same tick).
 
 Departures are released by one :class:`twin.timers.BatchTimer`; there is no SimPy process per
 citizen. Every time is a parameter.
@@ -50,8 +63,10 @@ class DailyParams(BaseModel):
     # the longest journey (straight line, m) a citizen chooses to walk; longer walks happen only
     # when neither a car nor a bus line serves the journey, and are counted as long walks
     walk_max_m: float = Field(1000.0, ge=0)
-    # share of the tours from home on which the household's car is free for the citizen (an
-    # adult of a household with a car); whether it is then taken is the mode choice's
+    # share of the tours from home on which the household's car, when it is at home, is free for
+    # the adult leaving (it may be kept for what the twin does not simulate); whether it is then
+    # taken is the mode choice's. The car itself is one per car-owning household: a member who
+    # finds it out chooses without it (see the module docstring)
     car_use: float = Field(0.75, ge=0, le=1)
     # the mode-choice utility (agents.modechoice)
     choice: ModeChoiceParams = ModeChoiceParams()
@@ -100,7 +115,11 @@ class DailyLife:
         self.mobility.location[:] = self.pop.home
         self.mobility.private_nodes = self.pop.home      # homes are published only as grid cells
         self.stage = np.zeros(n, np.int8)
-        self.tour_car = np.zeros(n, bool)
+        self.tour_car = np.zeros(n, bool)              # the citizen has the household's car out
+        # cars at home per household (one per car-owning household; tourists own none)
+        self.cars_home = np.zeros(self.pop.n_households, np.int16)
+        self.cars_home[self.pop.household[self.pop.has_car]] = 1
+        self.car_busy = 0                                 # departures that found the car out
         self.next_dest = np.full(n, -1, np.int32)
         self.errand_today = np.zeros(n, bool)
         self.adult = self.pop.age >= AGE_GROUPS.index("15-24")
@@ -188,14 +207,23 @@ class DailyLife:
         self.stage[citizens] = stages
         # a tour starts at home: decide whether the car comes along
         from_home = origins == self.pop.home[citizens]
-        car_ok = self.pop.has_car[citizens] & self.adult[citizens]
-        # the household's car is free for this tour (a tour starts at home) …
-        free = car_ok & from_home & (self.rng.random(len(citizens)) < self.p.car_use)
+        car_ok = self.pop.has_car[citizens] & self.adult[citizens] & from_home
+        hh = self.pop.household[citizens]
+        # the household's car must be at home, and goes to the first of its members leaving now
+        at_home = car_ok & (self.cars_home[np.maximum(hh, 0)] > 0)
+        at_home &= _first_per_group(hh, at_home, self.cars_home)
+        self.car_busy += int((car_ok & ~at_home).sum())
+        # … it is free for this tour with probability car_use …
+        free = at_home & (self.rng.random(len(citizens)) < self.p.car_use)
         # … and a car left at work or the shop must be driven home
         forced = self.tour_car[citizens] & ~from_home
         taken = self.journeys.travel(citizens, origins, dests, free, self.p.walk_max_m, self.p.choice,
-                                     car_forced=forced, car_fallback=car_ok & from_home)
-        self.tour_car[citizens[from_home]] = taken[from_home] == CAR
+                                     car_forced=forced, car_fallback=at_home)
+        # the car leaves home with those who drive off (a journey that could not start has
+        # already ended: its citizen is idle again and keeps no car)
+        took = from_home & (taken == CAR) & (self.stage[citizens] != IDLE)
+        self.tour_car[citizens[from_home]] = took[from_home]
+        np.subtract.at(self.cars_home, hh[took], 1)
         np.add.at(self.journeys_by_mode, taken, 1)
         np.add.at(self.by_stage, stages, 1)
 
@@ -204,6 +232,10 @@ class DailyLife:
         self.stage[citizens] = IDLE
         p = self.p
         home = self.pop.home[citizens]
+        back = self.tour_car[citizens] & (dests == home)     # the household's car is home again
+        if back.any():
+            self.tour_car[citizens[back]] = False
+            np.add.at(self.cars_home, self.pop.household[citizens[back]], 1)
         at_work = st == TO_WORK
         if at_work.any():
             c = citizens[at_work]
@@ -229,4 +261,22 @@ class DailyLife:
         return {"journeys": int(self.journeys_by_mode.sum()),
                 "journeys_by_mode": {m: int(v) for m, v in zip(("car", "walk", "bus"), self.journeys_by_mode)},
                 "journeys_by_purpose": {s: int(v) for s, v in zip(STAGES, self.by_stage) if s != "idle"},
+                "car_busy_declined": int(self.car_busy),
+                "cars_out": int(self.tour_car.sum()),
                 "away_from_home": int((self.mobility.location != self.pop.home).sum())}
+
+
+def _first_per_group(group: np.ndarray, want: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Among the rows with ``want``, the first ``slots[group]`` of each group in row order
+    (a household's cars go to its first members in the release, deterministically)."""
+    out = np.zeros(len(group), bool)
+    idx = np.nonzero(want)[0]
+    if not len(idx):
+        return out
+    g = group[idx]
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    start = np.r_[0, np.nonzero(gs[1:] != gs[:-1])[0] + 1]
+    rank = np.arange(len(gs)) - np.repeat(start, np.diff(np.r_[start, len(gs)]))
+    out[idx[order[rank < slots[gs]]]] = True
+    return out
