@@ -107,8 +107,9 @@ class MqttParams(BaseModel):
 
 
 def make_client(broker: BrokerURL, client_id: str | None, *, username=None, password=None, ca_certs=None,
-                tls_insecure=False, clean_session=True):
-    """A configured paho client (not yet connected)."""
+                tls_insecure=False, clean_session=True, certfile=None, keyfile=None):
+    """A configured paho client (not yet connected); ``certfile``/``keyfile``: a client certificate
+    (PEM) for a broker that asks for one (mosquitto's ``require_certificate true``)."""
     import paho.mqtt.client as mqtt
 
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "", clean_session=clean_session,
@@ -117,7 +118,7 @@ def make_client(broker: BrokerURL, client_id: str | None, *, username=None, pass
     if user:
         c.username_pw_set(user, password or broker.password)
     if broker.tls:
-        c.tls_set(ca_certs=ca_certs, cert_reqs=ssl.CERT_REQUIRED)
+        c.tls_set(ca_certs=ca_certs, certfile=certfile or None, keyfile=keyfile or None, cert_reqs=ssl.CERT_REQUIRED)
         if tls_insecure:
             c.tls_insecure_set(True)
     c.max_inflight_messages_set(0)                 # unlimited in paho: the bridge and the load test keep their own window
@@ -135,8 +136,12 @@ def connect(client, broker: BrokerURL, timeout_s: float) -> None:
         result["rc"] = reason_code
         done.set()
 
-    previous = client.on_connect
-    client.on_connect = on_connect
+    def on_disconnect(_c, _u, _flags, reason_code, _props):
+        result.setdefault("closed", reason_code)  # closed before any CONNACK (e.g. TLS: no client certificate)
+        done.set()
+
+    previous, previous_disconnect = client.on_connect, client.on_disconnect
+    client.on_connect, client.on_disconnect = on_connect, on_disconnect
     try:
         client.connect(broker.host, broker.port, keepalive=30)
     except ConnectionRefusedError:
@@ -153,7 +158,11 @@ def connect(client, broker: BrokerURL, timeout_s: float) -> None:
     if not done.wait(timeout_s):
         client.loop_stop()
         raise BridgeError(f"--mqtt {broker}: the broker did not answer the MQTT handshake within {timeout_s:g} s")
-    client.on_connect = previous
+    client.on_connect, client.on_disconnect = previous, previous_disconnect
+    if "rc" not in result:
+        client.loop_stop()
+        hint = " (a TLS broker that requires a client certificate does this without one)" if broker.tls else ""
+        raise BridgeError(f"--mqtt {broker}: the broker closed the connection before answering{hint}")
     rc = result["rc"]
     if rc.is_failure:
         client.loop_stop()

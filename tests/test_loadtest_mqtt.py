@@ -133,27 +133,39 @@ def test_a_broker_killed_and_restarted_mid_run_loses_nothing_at_qos1(tmp_path):
     assert s["latency_ms"]["max"] >= 500                       # the outage shows in the latency
 
 
-@pytest.mark.slow
-def test_tls_devices_with_a_throwaway_ca(tmp_path):
+def _throwaway_pki(folder: Path) -> dict:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files (trustme,
+    on ``cryptography``)."""
     import trustme
 
     ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
-    b = Broker(tmp_path, options=f"cafile {tmp_path}/ca.pem\ncertfile {tmp_path}/cert.pem\n"
-                                          f"keyfile {tmp_path}/key.pem\n").start()
+    files = {k: str(folder / f"{k}.pem") for k in ("ca", "server", "server_key", "client", "client_key")}
+    ca.cert_pem.write_to_path(files["ca"])
+    for name, cert in (("server", ca.issue_cert("127.0.0.1", "localhost")), ("client", ca.issue_cert("device-fleet"))):
+        cert.cert_chain_pems[0].write_to_path(files[name])
+        cert.private_key_pem.write_to_path(files[f"{name}_key"])
+    return files
+
+
+def test_tls_devices_with_client_certificates(tmp_path):
+    """A broker with a TLS listener that requires a client certificate from the throwaway CA: every
+    connection of the run (devices, sinks, commander) shows one, and the counts match; without
+    the client certificate, or without the CA, the run is refused before it starts."""
+    f = _throwaway_pki(tmp_path)
+    b = Broker(tmp_path, options=f"cafile {f['ca']}\ncertfile {f['server']}\nkeyfile {f['server_key']}\n"
+                                 "require_certificate true\n").start()
     try:
-        s = run_mqtt(b.url, devices=10, rate=100, duration_s=1.0, qos=1, sinks=1, timeout_s=5,
-                     commands=10, ca_certs=str(tmp_path / "ca.pem"))
+        s = run_mqtt(b.url, devices=10, rate=100, duration_s=1.0, qos=1, sinks=1, timeout_s=5, commands=10,
+                     ca_certs=f["ca"], certfile=f["client"], keyfile=f["client_key"])
+        with pytest.raises(Exception, match="TLS|certificate|refused|closed|handshake"):
+            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, ca_certs=f["ca"])     # no client certificate
         with pytest.raises(Exception, match="certificate verify failed|TLS"):
-            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0)       # no CA: the broker is not trusted
+            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, certfile=f["client"], keyfile=f["client_key"])
     finally:
         b.stop()
-    assert b.url.startswith("mqtts://") and s["connections"]["connected"] == 10
-    assert s["acknowledged"] == s["delivered"] == 100 and s["lost"] == 0
-    assert s["commands"]["answered"] == 10
+    assert b.url.startswith("mqtts://") and s["connections"]["connected"] == 10 and s["connections"]["failed"] == 0
+    assert s["sent"] == s["acknowledged"] == s["delivered"] == 100 and s["lost"] == 0
+    assert s["commands"]["answered"] == 10 and s["sinks_reported"] == 1
 
 
 def test_per_device_cli_names_an_unreachable_url():
@@ -165,7 +177,9 @@ def test_per_device_cli_names_an_unreachable_url():
 
 
 def test_per_device_cli_names_bad_options(broker):  # noqa: F811
-    for extra, named in ((["--sinks", "5"], "--sink-split"), (["--ca-certs", "/nonexistent/ca.pem"], "--ca-certs")):
+    for extra, named in ((["--sinks", "5"], "--sink-split"), (["--ca-certs", "/nonexistent/ca.pem"], "--ca-certs"),
+                         (["--certfile", "/nonexistent/c.pem"], "--certfile"),
+                         (["--keyfile", __file__], "--keyfile needs --certfile")):
         out = subprocess.run(TWIN + ["loadtest", "mqtt", "--per-device", "--url", broker.url, "--rate", "10",
                                      "--duration", "1", "--devices", "2", *extra],
                              capture_output=True, text=True, timeout=120, check=False)

@@ -225,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--commands", type=_number("--commands", float, 0, strict=False), default=0.0,
                     help="with --per-device: commands a second sent to devices, whose answers are timed")
     lm.add_argument("--ca-certs", help="with --per-device and mqtts://: CA file to verify the broker with")
+    lm.add_argument("--certfile", help="with --per-device and mqtts://: client certificate (PEM) for a broker that "
+                                       "requires one; its key too, unless --keyfile")
+    lm.add_argument("--keyfile", help="with --certfile: the client certificate's private key (PEM)")
     lm.add_argument("--tls-insecure", action="store_true",
                     help="with --per-device and mqtts://: do not verify the broker's certificate")
     lm.add_argument("--seed", type=_nonneg_int("--seed"), default=0,
@@ -1067,14 +1070,17 @@ def _loadtest_mqtt_devices(args) -> int:
 
     from services.loadgen.mqtt_runner import run_mqtt
 
-    if args.ca_certs and not Path(args.ca_certs).is_file():
-        raise TwinError(f"--ca-certs {args.ca_certs!r}: no such file")
+    for opt, path in (("--ca-certs", args.ca_certs), ("--certfile", args.certfile), ("--keyfile", args.keyfile)):
+        if path and not Path(path).is_file():
+            raise TwinError(f"{opt} {path!r}: no such file")
+    if args.keyfile and not args.certfile:
+        raise TwinError("--keyfile needs --certfile (the client certificate it belongs to)")
     try:
         r = run_mqtt(args.url, devices=max(1, args.devices), rate=args.rate, duration_s=args.duration, qos=args.qos,
                      pack=max(1, args.pack), sinks=max(1, args.sinks), spawn_rate=args.spawn_rate,
                      workers=max(1, args.workers), commands=args.commands, seed=args.seed, ca_certs=args.ca_certs,
                      tls_insecure=args.tls_insecure, username=args.user, password=args.password,
-                     sink_split=args.sink_split)
+                     sink_split=args.sink_split, certfile=args.certfile, keyfile=args.keyfile)
         if args.report:
             from services.loadgen.mqtt_report import write_mqtt_report
 

@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
 
     c = make_client(broker, f"twin-cmd-{run}", ca_certs=cfg.get("ca_certs") or None,
                     tls_insecure=bool(cfg.get("tls_insecure")), username=cfg.get("username"),
-                    password=cfg.get("password"))
+                    password=cfg.get("password"), certfile=cfg.get("certfile"), keyfile=cfg.get("keyfile"))
     c.on_message = on_message
     connect(c, broker, 10.0)
     on_connect(c, None, None, type("ok", (), {"is_failure": False})(), None)

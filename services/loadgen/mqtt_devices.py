@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import random
 import socket
-import ssl
 import struct
 import time
 from collections import Counter
@@ -61,7 +60,7 @@ class FleetPlan:
         # resolved once: 5,000 devices asking gevent's resolver (a thread pool) in a connect storm
         # spent more time there than in connecting
         self.addr = socket.getaddrinfo(self.broker.host, self.broker.port, type=socket.SOCK_STREAM)[0]
-        self.tls = _tls_context(cfg) if self.broker.tls else None
+        self.tls = wire.tls_context(cfg) if self.broker.tls else None
         self.connected = self.connect_failed = self.reconnects = 0
         self.connect_errors: Counter = Counter()
         self.sent = self.acked = self.publish_errors = 0
@@ -114,14 +113,6 @@ class FleetPlan:
                 "ack_latency": self.ack_latency.encode().decode("ascii"), "last_sent": self.last_sent,
                 "send_lag": self.send_lag.encode().decode("ascii"),
                 "connect_ms": self.connect_ms.encode().decode("ascii")}
-
-
-def _tls_context(cfg: dict) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=cfg.get("ca_certs") or None)
-    if cfg.get("tls_insecure"):
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 PLAN: FleetPlan | None = None

@@ -51,6 +51,8 @@ def _options(parser) -> None:
     g.add_argument("--twin-seed", type=int, default=0)
     g.add_argument("--twin-timeout", type=float, default=10.0, help="seconds to wait for PUBACKs at the end")
     g.add_argument("--twin-ca-certs", default="", help="CA file for mqtts://")
+    g.add_argument("--twin-certfile", default="", help="client certificate (PEM) for mqtts://")
+    g.add_argument("--twin-keyfile", default="", help="its private key, if not in --twin-certfile")
     g.add_argument("--twin-start-delay", type=float, default=3.0, help="seconds from the start to the zero")
     g.add_argument("--twin-report", default="", help="write the generator's side to PREFIX.json at the end")
     g.add_argument("--twin-start-at", type=float, default=0.0, help="(set by the master)")
@@ -60,7 +62,8 @@ def _config(o, indexes: list[int]) -> dict:
     return {"url": o.twin_mqtt_url, "run": o.twin_run, "devices": int(o.twin_devices), "rate": float(o.twin_rate),
             "duration_s": float(o.twin_duration), "qos": int(o.twin_qos), "pack": max(1, int(o.twin_pack)),
             "commands": bool(o.twin_commands), "seed": int(o.twin_seed), "timeout_s": float(o.twin_timeout),
-            "ca_certs": o.twin_ca_certs, "indexes": indexes}
+            "ca_certs": o.twin_ca_certs, "certfile": o.twin_certfile, "keyfile": o.twin_keyfile,
+            "indexes": indexes}
 
 
 @events.init.add_listener

@@ -59,7 +59,8 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
              pack: int = 1, sinks: int = 2, spawn_rate: float = 1000.0, timeout_s: float = 10.0,
              workers: int = 1, commands: float = 0.0, seed: int = 0, ca_certs: str | None = None,
              tls_insecure: bool = False, username: str | None = None, password: str | None = None,
-             sink_split: str = "type", on_clock=None) -> dict:
+             sink_split: str = "type", certfile: str | None = None, keyfile: str | None = None,
+             on_clock=None) -> dict:
     """Run the fleet (see the module docstring) and return the summary.
 
     ``on_clock(t0, end)``, if given, is called (in a thread of the caller) once the schedule's
@@ -78,7 +79,8 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
     sink_filters("x", int(sinks), sink_split)      # ValueError naming the option, before anything starts
     broker = parse_url(url)
     probe = make_client(broker, f"twin-lt-probe-{secrets.token_hex(3)}", ca_certs=ca_certs,
-                        tls_insecure=tls_insecure, username=username, password=password)
+                        tls_insecure=tls_insecure, username=username, password=password, certfile=certfile,
+                        keyfile=keyfile)
     connect(probe, broker, 10.0)                   # BridgeError naming the URL, before anything starts
     probe.disconnect()
     probe.loop_stop()
@@ -87,6 +89,7 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
            "duration_s": float(duration_s), "qos": int(qos), "pack": int(pack), "sinks": int(sinks),
            "spawn_rate": float(spawn_rate), "timeout_s": float(timeout_s), "commands": float(commands),
            "seed": int(seed), "ca_certs": ca_certs or "", "tls_insecure": bool(tls_insecure),
+           "certfile": certfile or "", "keyfile": keyfile or "",
            "username": username or "", "password": password or "", "workers": workers,
            "sink_split": sink_split}
     total = int(cfg["rate"] * cfg["duration_s"]) + cfg["devices"] + 1

@@ -39,7 +39,6 @@ import json
 import os
 import re
 import socket
-import ssl
 import struct
 import sys
 import time
@@ -55,10 +54,7 @@ def _connect(cfg: dict, client_id: str, clean: bool):
     sock = socket.create_connection((b.host, b.port), timeout=10)
     try:
         if b.tls:
-            ctx = ssl.create_default_context(cafile=cfg.get("ca_certs") or None)
-            if cfg.get("tls_insecure"):
-                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-            sock = ctx.wrap_socket(sock, server_hostname=b.host)
+            sock = wire.tls_context(cfg).wrap_socket(sock, server_hostname=b.host)
         sock.sendall(wire.connect(client_id, clean=clean, keepalive=60, username=cfg.get("username") or b.username,
                                   password=cfg.get("password") or b.password))
         reader = wire.Reader()

@@ -21,6 +21,7 @@ tests talk to a real mosquitto with it. The socket I/O is the caller's (gevent s
 """
 from __future__ import annotations
 
+import ssl
 import struct
 
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 1, 2, 3, 4, 8, 9, 12, 13, 14
@@ -121,6 +122,20 @@ def await_connack(sock, reader: "Reader") -> tuple[bytes, list[tuple[int, int, b
     if typ != CONNACK or len(body) < 2:
         raise ValueError(f"expected a CONNACK, got packet type {typ}")
     return body, packets[1:]
+
+
+def tls_context(cfg: dict) -> ssl.SSLContext:
+    """The TLS context of a load test's connections (``mqtts://``): the broker verified against
+    ``cfg["ca_certs"]`` (or the system's CAs; not at all with ``tls_insecure``), and with
+    ``certfile`` (and ``keyfile``, if the key is apart) a **client certificate** for a broker
+    that requires one."""
+    ctx = ssl.create_default_context(cafile=cfg.get("ca_certs") or None)
+    if cfg.get("tls_insecure"):
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cfg.get("certfile"):
+        ctx.load_cert_chain(cfg["certfile"], cfg.get("keyfile") or None)
+    return ctx
 
 
 class Reader:
