@@ -558,6 +558,56 @@ def test_emergency_probe_recall_and_false_alarms(name, n_em, n_calm):
     assert not missed and not false_clear, (missed, false_clear)
 
 
+# The detector's fifth wave (issue 15, third round): kinds of emergency the independent sets showed
+# the rules lacked, and kinds of calm message they raised alarms on. Phrasings written for the test.
+@pytest.mark.parametrize("text,kind", [
+    ("peretele blocului se înclină și trosnește, suntem trei familii în scară", "collapse"),
+    ("the ceiling is sagging and cracking above the kitchen, we're inside with the kids", "collapse"),
+    ("se darama casa de langa noi peste curtea noastra", "collapse"),
+    ("transformatorul din spatele scolii face arc electric", "electricity"),
+    ("the socket in the hallway is throwing sparks", "electricity"),
+    ("un bărbat stă pe marginea podului și zice că se aruncă", "danger"),
+    ("a woman is standing on the other side of the railing on the footbridge", "danger"),
+    ("am hotarat ca maine termin cu tot", "danger"),
+    ("nu-mi găsesc băiatul de 6 ani, era lângă mine la piață", "missing"),
+    ("I can't find my little daughter anywhere in the market", "missing"),
+    ("m-am ascuns în baie, cineva a spart ușa", "violence"),
+    ("there's a stranger inside my flat, I'm hiding in the wardrobe", "violence"),
+    ("miroase a cauciuc ars de la vecini si nu raspunde nimeni la usa", "fire"),
+])
+def test_fifth_wave_emergencies_are_clear(text, kind):
+    alarm = detect_emergency(text)
+    assert alarm is not None and alarm.level == "clear" and alarm.kind == kind, (text, alarm)
+
+
+@pytest.mark.parametrize("text", [
+    "cei de la gaze au lăsat groapa neacoperită pe strada noastră",
+    "that concert last night was fire, who organises the next one?",
+    "bateria telefonului moare, unde pot încărca în centru?",
+    "mâine e exercițiu de evacuare la incendiu la grădiniță, copiii ies la 10",
+    "cum recunosc un accident vascular? întreb pentru mama, vreau să știu din timp",
+    "am visat azi-noapte că ardea școala, ce înseamnă?",
+    "what do I do if there's a gas leak? just asking",
+    "l-au stins pompierii aseară, a rămas doar tomberonul ars",
+    "nu e urgent, vreau numărul pompierilor pentru o vizită cu clasa",
+    "app-ul crash-uiește când plătesc",
+    "my flight got cancelled, who refunds it?",
+    "some kids keep poisoning the pigeons in the square",
+    "ard de nerăbdare să se deschidă patinoarul",
+    "numărul dispeceratului pentru probleme non-urgente?",
+])
+def test_calm_messages_with_danger_words_are_not_clear_alarms(text):
+    alarm = detect_emergency(text)
+    assert alarm is None or alarm.level == "ambiguous", (text, alarm)
+
+
+@pytest.mark.parametrize("text", ["there's black ice on the footbridge, nobody hurt yet, could someone salt it",
+                                  "un copac a căzut peste gardul școlii noaptea, n-a fost nimeni rănit"])
+def test_a_hazard_with_nobody_at_risk_is_not_an_emergency(bot, text):
+    u = bot.understand(text, "ro")
+    assert u.intent != "emergency" and u.alarm is not None and u.alarm.why == "negated", (u.intent, u.alarm)
+
+
 @pytest.mark.parametrize("yes,no", [("da, vă rog", "nu acum"), ("go ahead", "never mind"), ("hai", "nah")])
 def test_confirmations_in_everyday_words(bot, yes, no):
     bot.reply("cy-" + yes, "there is a pothole on Strada Lunga")

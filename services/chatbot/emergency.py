@@ -48,11 +48,17 @@ class Alarm:
         One of :data:`KINDS` (fire, gas, electricity, ...), for the guidance and the logs.
     cue
         The words that fired (folded), so a reviewer can see why.
+    why
+        For an ambiguous alarm, what made it so: ``"negated"`` (the message says nobody is at
+        risk, or it is a drill, a dream, a question asked to learn), ``"damped"`` (a bill, last
+        week, opening hours ...), ``"respelt"`` (a cue read from a misspelt word) or ``"weak"``
+        (only a weak cue: "help!", a fallen tree); ``""`` for a clear alarm.
     """
 
     level: str
     kind: str
     cue: str
+    why: str = ""
 
 
 def _rx(*parts: str) -> re.Pattern:
@@ -258,6 +264,66 @@ _widen("danger", r"\b(?:copil\w*|child\w*|kids?|toddler|baby|bebe\w*|baietel\w*|
        r"\b(?:apa|water|fum|smoke|foc|fire)\b.{0,60}\b(?:scaun cu rotile|wheelchair|imobilizat\w*|bedridden)\b",
        r"\bfell (?:through|into) (?:the )?(?:ice|lake|river)", r"\bcazut (?:prin|in) (?:gheata|lac|rau)")
 
+# A fifth wave (issue 15, third round), from the *kinds* of emergencies two independent sets
+# showed the rules lacked: a building that is giving way with people inside (cracks, leaning,
+# creaking — named by what is seen, not "collapse"), an electric arc, a person on the wrong side
+# of a railing or the edge of a roof, a decision to end one's life said plainly, a lost child in
+# the parent's words ("nu-mi găsesc fetița"), an intruder in the home and a caller hiding, a
+# burning smell from a flat where nobody opens.
+_BUILDING = (r"(?:perete\w*|zid\w*|casa|casei|cladir\w*|bloc\w*|tavan\w*|balcon\w*|acoperis\w*|"
+             r"wall|ceiling|building|house|roof|balcony|block)")
+_GIVING_WAY = (r"(?:se (?:inclina|surpa|prabuseste|darama|naruie|crapa|lasa|misca|fisureaza)|trosne\w*|scartai\w*|"
+               r"(?:is |are )?(?:leaning|creaking|cracking|sagging|collapsing|giving way|moving|shaking)|"
+               r"au aparut crapaturi|apar crapaturi|crapaturi (?:noi|mari)|new cracks|cracks? (?:are )?(?:appearing|growing|opening))")
+_INSIDE = (r"(?:inauntru|inside|suntem|locatari\w*|familii|familie|oameni|copii|bebe\w*|baby|people|we(?:'re| are)|"
+           r"families|residents|tenants|locuiesc|live there)")
+_NOANSWER = (r"(?:nu (?:deschide|raspunde) nimeni|nimeni nu (?:deschide|raspunde)|nu (?:mai )?(?:deschide|raspunde)\b|"
+             r"(?:nobody|no one|noone) (?:answers|opens|is answering|comes to the door)|no answer|doesn'?t answer|not answering)")
+_widen("collapse", r"\b" + _BUILDING + r"\b (?:[\w'-]+ ){0,4}" + _GIVING_WAY + r"(?=.*\b" + _INSIDE + r"\b)",
+       r"\b" + _INSIDE + r"\b.{0,80}\b" + _BUILDING + r"\b (?:[\w'-]+ ){0,4}" + _GIVING_WAY,
+       r"\bse (?:surpa|prabuseste|darama|naruie) (?:[\w'-]+ ){0,2}" + _BUILDING + r"\b",
+       r"\b" + _BUILDING + r" (?:[\w'-]+ ){0,2}se (?:surpa|prabuseste|darama|naruie)\b")
+_widen("electricity", r"\barc(?:uri)? electric\w*", r"\belectric(?:al)? arc\w*", r"\barcing\b",
+       r"\b(?:stalp\w*|cablu\w*|fir\w*|transformator\w*|tablou\w*|priz\w*|pole|cable|wire|transformer|socket)\b (?:[\w'-]+ ){0,4}"
+       r"(?:scoate|face|arunca|da|throws?|gives? off|spits?) (?:flacari|scantei|fum|sparks|flames|smoke)")
+_widen("danger", r"\btermin cu (?:tot|totul|viata)\b", r"\b(?:zice|spune|striga|ameninta|vrea)\w* (?:ca |sa )?(?:se|ma) arunc\w*",
+       r"\b(?:marginea|buza) (?:acoperisului|podului|blocului|terasei|balconului|pervazului)",
+       r"\bon the (?:edge|ledge) of (?:the |a )?(?:roof|bridge|building|balcony)",
+       r"\b(?:partea cealalta|dincolo|cealalta parte) a (?:balustradei|parapetului|gardului podului)",
+       r"\b(?:other|wrong) side of the (?:railing|barrier|parapet|fence)",
+       r"\bi can'?t go on\b", r"\bno reason to (?:live|go on)", r"\bnu mai am (?:pentru ce|de ce) (?:sa )?trai\w*",
+       r"\bsay(?:ing)? goodbye (?:to (?:everyone|everybody|the world)|forever)", r"\bmi-?am luat (?:ramas bun|adio)",
+       r"\bam (?:decis|hotarat) (?:ca |sa )?(?:[\w'-]+ ){0,3}(?:termin|ma sinucid|nu mai traiesc)",
+       r"\b(?:decided|going) to end (?:it|everything|my life)")
+_widen("missing", r"\bnu-?(?:mi|imi|ne|il|o) (?:mai )?(?:gasesc|gasim|gaseste|gasiti) (?:[\w'-]+ ){0,1}(?:baiat\w*|" + _PERSON + ")",
+       r"\b(?:can'?t|cannot|couldn'?t) find (?:my|our) (?:[\w'-]+ ){0,2}(?:son|daughter|kid|child|boy|girl|toddler|dad|mum|mom|gran\w*)",
+       r"\b(?:am|a|au|ne-a) (?:pierdut|scapat) (?:din ochi )?(?:copil\w*|fetit\w*|baiat\w*|fiul|fiica|bunic\w*)",
+       r"\blost (?:my|our) (?:[\w'-]+ ){0,2}(?:son|daughter|kid|child|boy|girl|toddler)\b")
+_widen("violence", r"\bm-?am ascuns\b", r"\bne-?am ascuns\b", r"\b(?:i'?m|i am|we'?re|we are) hiding\b",
+       r"\bhiding (?:in|under|inside) (?:the |my |a )?(?:closet|wardrobe|bathroom|bed|cupboard)",
+       r"\b(?:e |este |a intrat )?cineva (?:strain )?in (?:casa|apartament\w*|curte)\b (?:[\w'-]+ ){0,4}(?:nu trebuia|nu are ce|nu-l cunosc|nu o cunosc|strain)",
+       r"\b(?:there'?s |there is )?(?:someone|somebody|a stranger|a man|a guy) (?:is )?(?:in|inside) (?:my|our) (?:house|flat|apartment|home)\b",
+       r"\b(?:nu pot vorbi|can'?t talk|cannot talk)\b(?=.*\b(?:ascuns|ascunsa|hiding|cineva|someone|usa|door)\b)")
+_widen("fire", r"\b(?:miroase|miros\w*) (?:a |de )?(?:[\w'-]+ ){0,2}ars\b(?=.*" + _NOANSWER + ")",
+       r"\b(?:smell|smells|smelling) (?:of )?(?:[\w'-]+ ){0,2}burn\w*(?=.*" + _NOANSWER + ")",
+       r"\bburning smell(?=.*" + _NOANSWER + ")")
+
+# Frames that say a danger word is not a danger now — a drill, a dream, a question asked to learn
+# ("how do I recognise a heart attack?", "what do I do if there is an earthquake?"), a fire that
+# was put out, "no emergency" said outright. Unlike DAMP, an urgent word ("copil", "baby") does
+# not undo them: a drill at the child's school is still a drill. The alarm becomes ambiguous.
+CALM = _rx(r"\bexercitiu\w*", r"\bsimular\w*", r"\bdrill\b", r"\bvisat\w*", r"\bvis\b", r"\b(?:a |my |i had a )?dream\w*",
+           r"\bwhat (?:should|do|would|must) (?:i|we|you|one) do (?:if|in case|when)", r"\bce (?:trebuie sa |sa |ar trebui sa )?(?:fac|facem|faci) (?:daca|in caz|cand)",
+           r"\bin caz de\b", r"\bin case (?:of|there)", r"\bcum (?:recunosc|recunoastem|recunosti|iti dai seama|imi dau seama)",
+           r"\bhow (?:do (?:i|you|we) |to |can (?:i|you) )(?:recogni[sz]e|spot|tell if|do cpr|give first aid|prepare)",
+           r"\bjust (?:asking|curious|wondering|fyi)\b", r"\bdoar (?:intreb|ca sa stiu|din curiozitate)", r"\bdin curiozitate\b",
+           r"\bintreb (?:pentru|pt|ca sa stiu|din timp)", r"\b(?:curs|course|class|training|lesson)\w* (?:de |in |of )?(?:prim ajutor|first aid|cpr|resuscitare)",
+           r"\bprim ajutor\b", r"\bfirst aid\b", r"\bcpr\b", r"\bsa fiu pregatit\w*", r"\b(?:want|like|need) to be prepared",
+           r"\bdin timp\b", r"\bhypothetic\w*", r"\bipotetic\w*", r"\bwriting a (?:novel|book|story|screenplay)", r"\bscriu o (?:carte|poveste|nuvela)",
+           r"\bno emergency\b", r"\bnot (?:an? )?(?:urgent|emergency)\b", r"\bnon-?urgen\w*", r"\bnu (?:e|este|sunt|i|e o|este o) urgen\w*",
+           r"\bnu e de urgenta\b", r"\bl-?au stins\b", r"\bs-a stins\b", r"\bau stins\b", r"\b(?:was|were|got) put out\b", r"\bput (?:it|the fire) out\b",
+           r"\bno action needed\b", r"\bdoar va anunt\b", r"\bfyi\b")
+
 # Phrases that look like a cue and are not one: removed before matching ("nu ard becurile" is a
 # street light, "fire station" a place, "gas station" a petrol station).
 SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|iluminat\w*|lumin\w*) (?:\w+ ){0,3}ard\w*",
@@ -276,7 +342,17 @@ SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|il
            r"\bsunt blocat\w* (?:la|in) (?:pasul|pagina|aplicati\w*|site)", r"\bstuck on (?:the |a )?(?:page|step|payment|website|site|app|form)",
            r"\b(?:o sa|va|poate|ar putea sa?) (?:se )?(?:intample|produce|fi|avea loc) (?:\w+ )?accident\w*", r"\bpericol de accident\w*",
            r"\baccident waiting to happen", r"\b(?:will|could|might|going to) (?:have|cause) an accident", r"\bwas there an accident",
-           r"\b(?:app|site|website|page|aplicati\w*|program\w*|system|computer|phone|server)\w* (?:\w+ )?crash\w*")
+           r"\b(?:app|site|website|page|aplicati\w*|program\w*|system|computer|phone|server)\w* (?:\w+ )?crash\w*",
+           # (third round) gas works and the gas company, slang, a dying battery, an app that
+           # "crash-uiește", animals poisoned, figures of speech
+           r"\b(?:cei|oamenii|muncitorii|firma|echipa|compania|lucrarile|lucrari|santierul) (?:de la |la |pe )?(?:reteaua de |conducta de )?gaz\w*",
+           r"\b(?:distrigaz|delgaz|engie)\w*", r"\bgas (?:company|works|workers|network works|board)\b",
+           r"\b(?:movie|film|song|track|album|show|concert|party|outfit|beat|game)\w* (?:[\w']+ ){0,2}(?:was|is|are|were) (?:so |pure |straight |absolutely )?fire\b",
+           r"\b(?:battery|baterie\w*|phone|telefon\w*|laptop|plant\w*|planta\w*|flori\w*)\w* (?:is |e |se |are )?(?:dying|moare|mor)\b",
+           r"\bcrash-?ui\w*", r"\b(?:poison\w*|otravi\w*|otravesc|otraveste) (?:[\w']+ ){0,2}(?:them|the (?:pigeons|dogs|cats|birds|rats|mice)|porumbei\w*|caini\w*|pisici\w*|sobolan\w*|soareci\w*|pasari\w*|rozatoare)",
+           r"\b(?:rat|mouse) poison\b", r"\botrava (?:de |pentru )?(?:soareci|sobolani)", r"\bard de (?:nerabdare|curiozitate|dor)\b",
+           r"\b(?:nearly|almost) died (?:of|from) (?:old age|boredom|laughing|laughter|cold|heat)", r"\baproape (?:ca )?am murit de (?:batranete|plictiseala|ras|frig|cald)",
+           r"\bkiller (?:of a|deal|price|view|bill)\b", r"\b(?:a|o) (?:muri|murit) de ras\b")
 # Weak cues: a danger is possible, not certain. They give an ambiguous alarm.
 WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
            r"\bdanger\b", r"\bcopac (?:\w+ ){0,3}cazut", r"\bfallen tree", r"\btree (?:\w+ ){0,3}(?:fell|fallen|down)",
@@ -318,7 +394,12 @@ NEGATE = _rx(r"\bnu (?:e|este|a fost) nimeni (?:\w+ )?(?:ranit|in pericol|lovit|
              r"\bdoar (?:o )?intreb\w*", r"\bdeparte de (?:case|casa|blocuri|locuinte|oameni)", r"\bnu (?:e )?langa (?:case|casa|blocuri)",
              r"\bfar (?:away )?from (?:any )?(?:houses|homes|buildings|people)", r"\bnu (?:e|este) (?:\w+ )?(?:grav|urgent)\b",
              r"\bnu e curent\b", r"\bno (?:power|current|electricity) in (?:it|them)", r"\bnu (?:e|este) periculos", r"\bnot dangerous\b",
-             r"\bs-a (?:surpat|lasat) (?:putin|un pic|usor)", r"\bnothing (?:is )?(?:burning|on fire)", r"\bnu arde nimic")
+             r"\bs-a (?:surpat|lasat) (?:putin|un pic|usor)", r"\bnothing (?:is )?(?:burning|on fire)", r"\bnu arde nimic",
+             r"\bn-?a (?:fost|patit) nimeni\b", r"\bnu (?:s-a ranit|a patit) nimeni", r"\bnimeni (?:nu )?(?:a fost )?(?:ranit|lovit)\b",
+             r"\bnu (?:e|este|a fost) (?:un |niciun )?(?:incendiu|foc)\b", r"\b(?:it'?s|it is|is|was) not (?:a |on )?fire\b",
+             r"\bnu (?:face|scoate|are|sunt) scantei", r"\bnot sparking\b", r"\bno sparks\b",
+             r"\b(?:nobody|no one|noone) (?:was |is )?(?:inside|in it|in the car|around)\b", r"\bnu (?:e|era|este) nimeni (?:inauntru|in ea|in masina|acolo)",
+             r"\bazi nu se mai simte\b", r"\bnu se mai simte\b")
 
 
 def detect(text: str) -> Alarm | None:
@@ -343,23 +424,33 @@ def detect(text: str) -> Alarm | None:
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
-            if NEGATE.search(f) or (DAMP.search(f) and not URGENT.search(f)):
-                return Alarm("ambiguous", kind, m.group(0))
-            return Alarm("clear", kind, m.group(0))
+            why = _calm(f)
+            return Alarm("ambiguous", kind, m.group(0), why) if why else Alarm("clear", kind, m.group(0))
     hit = _fuzzy(f)
     if hit:
-        calm = NEGATE.search(f) or (DAMP.search(f) and not URGENT.search(f))
-        return Alarm("ambiguous" if calm else "clear", hit[0], hit[1])
+        why = _calm(f)
+        return Alarm("ambiguous", hit[0], hit[1], why) if why else Alarm("clear", hit[0], hit[1])
     fixed = _respell(f)
     if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
         for kind, rx in STRONG.items():
             m = rx.search(fixed)
             if m:
-                return Alarm("ambiguous", kind, m.group(0))
+                return Alarm("ambiguous", kind, m.group(0), "respelt")
     m = WEAK.search(f)
     if m:
-        return Alarm("ambiguous", "possible_danger", m.group(0))
+        return Alarm("ambiguous", "possible_danger", m.group(0), "weak")
     return None
+
+
+def _calm(f: str) -> str:
+    """Why a strong cue in ``f`` is not a clear alarm: ``"negated"`` (nobody at risk, a drill, a
+    dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`), ``"damped"`` (a non-urgent
+    frame, :data:`DAMP`, with no urgent word), or ``""``."""
+    if NEGATE.search(f) or CALM.search(f):
+        return "negated"
+    if DAMP.search(f) and not URGENT.search(f):
+        return "damped"
+    return ""
 
 
 # single words whose misspellings are still read as the word ("icnendiu", "acciddent", "collapssed")
@@ -384,7 +475,7 @@ _CUE_SET = frozenset(_CUE_WORDS)
 _COMMON = frozenset("might night right light tight sight eight fine line mine wire hire tire fires sire slab stay "
                     "shot shop shut hurry harm farm form fume fare care bleep sleep ring king bate date gate fate "
                     "lines ride wide side tide rate late mate hate gaze daze haze soft left doing going citit citi citite cititi "
-                    "attach attached attaching beers beard".split())
+                    "attach attached attaching beers beard flight flights short shorts".split())
 _SHORT_CUES = ("ga", "fu", "fo", "su", "ar")      # gaz/gas, fum, foc, sub, arde: short words respelt too
 _GLUE = ("din", "de", "la", "pe", "in", "si", "the", "of", "on")
 
@@ -431,6 +522,8 @@ def _fuzzy(f: str) -> tuple[str, str] | None:
     from rapidfuzz import fuzz, process
 
     for tok in re.findall(r"[a-z]{6,}", f):
+        if tok.startswith("urgen") and tok != "urgenta":   # "urgent", "urgente": a hurry, not an emergency
+            continue
         m = process.extractOne(tok, _FUZZY_WORDS, scorer=fuzz.ratio, score_cutoff=84)
         if m:
             return FUZZY[m[0]], tok

@@ -147,6 +147,9 @@ CALM_CONFIDENCE = 0.8
 # (DOMAIN), is out of scope
 OUT_OF_SCOPE_BELOW = 0.6
 MODEL_ONLY_EMERGENCY = 0.7
+# The model's emergency over a message the detector found calmed by its own words (nobody hurt,
+# a drill, a dream, a question asked to learn): only when the model is this sure.
+NEGATED_EMERGENCY = 0.85
 # A request reference quoted with its cue ("reference no. 57740", "case number 41006", "#50377",
 # "petiția cu nr de înregistrare 44871", "SR-2026-004512") and a question about its state: whatever
 # the complaint's words pull the model towards (a street light, a pothole), this asks for a status.
@@ -632,16 +635,20 @@ class Understander:
             # a danger word in a message the model reads, confidently, as something else ("the
             # cable hangs, it is only TV", "smoke from the barbecues"), and no person in danger
             # named: 112 guidance *and* the normal answer
-            alarm = Alarm("ambiguous", alarm.kind, alarm.cue)
+            alarm = Alarm("ambiguous", alarm.kind, alarm.cue, "damped")
         if alarm is not None and alarm.level == "clear":
             intent, conf = "emergency", max(conf, 0.99)
         elif intent == "emergency":
             # the model alone thinks so: guidance anyway, and the next best reading if it is a real one
             model_only = alarm is None
             if model_only and len(f.split()) >= 3:      # "nu acum", "da": too short for the model to tell
-                alarm = Alarm("ambiguous", "model", "")
+                alarm = Alarm("ambiguous", "model", "", "model")
             nxt = ranked[1] if len(ranked) > 1 else ("out_of_scope", 0.0)
-            if (conf < 0.6 and nxt[1] >= 0.2) or (model_only and (conf < MODEL_ONLY_EMERGENCY or len(f.split()) < 3)):
+            negated = alarm is not None and alarm.why == "negated"
+            if (conf < 0.6 and nxt[1] >= 0.2) or (model_only and (conf < MODEL_ONLY_EMERGENCY or len(f.split()) < 3)) or \
+                    (negated and conf < NEGATED_EMERGENCY):
+                # the message itself says nobody is at risk / a drill / a question: the model
+                # must be sure to overrule it (the guidance line is given anyway)
                 intent, conf = nxt
         elif conf < 0.6 and intent not in ("greeting", "thanks", "goodbye") and not DOMAIN.search(f) \
                 and len(f.split()) <= 2:
@@ -649,7 +656,7 @@ class Understander:
         elif conf < OUT_OF_SCOPE_BELOW and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3:
             # a real question outside the city hall's world; a vague "hmm asta" is asked about instead
             intent, conf = "out_of_scope", 1.0 - conf
-        if alarm is not None and alarm.level == "ambiguous" and alarm.kind != "model" and \
+        if alarm is not None and alarm.level == "ambiguous" and alarm.why in ("weak", "damped") and \
                 intent in ("out_of_scope", "greeting") and conf < 0.6:
             intent, conf = "emergency", 0.5                  # "help!", "wires hanging" and nothing else
         return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked, alarm)
