@@ -22,7 +22,7 @@ def test_the_first_of_a_household_in_a_release_gets_its_car():
     assert _first_per_group(hh, want, slots).tolist() == [True, True, True, False, False, False, False]
 
 
-def _day(city, seed: int, n: int = 3000):
+def _day(city, seed: int, n: int = 2000):
     twin = Twin(city, seed=seed)
     twin.add(Mobility(n, tick_s=5.0))
     # every household owns a car and every tour could take it: sharing is the only limit
@@ -58,7 +58,7 @@ def test_a_household_car_is_out_with_one_member_at_most(demo_city):
 def test_cars_come_home_with_their_tour_and_the_day_is_deterministic(demo_city):
     got = []
     for _ in range(2):
-        twin, daily = _day(demo_city, seed=11, n=1500)
+        twin, daily = _day(demo_city, seed=11, n=1000)
         twin.run(24.0)
         got.append((daily.kpis(), daily.cars_home.copy(), daily.tour_car.copy()))
     (k, home, out), (k2, home2, out2) = got

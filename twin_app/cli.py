@@ -820,7 +820,7 @@ def _comparison_lines(r: dict, district_kpis=("response_min_p90", "response_min_
     out += ["  parameters that differ (B vs A):"] + [f"    {line}" for line in diff_lines(r)] if r["diff"] else \
         ["  parameters: A and B differ in nothing but their names"]
     out.append(f"  {'KPI':44s} {'A (mean ± 95% CI)':>18s} {'B (mean ± 95% CI)':>18s} {'B − A':>18s}   {'MDD':>7s}")
-    rows = list(r["kpis"].items()) + list((r.get("trips") or {}).items())
+    rows = list(r["kpis"].items()) + list((r.get("trips") or {}).items()) + list((r.get("traffic") or {}).items())
     for name, v in rows:
         if v["a"] is None and v["b"] is None:
             continue

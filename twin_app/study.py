@@ -16,7 +16,9 @@ only honest way the twin knows:
    :func:`services.analytics.compare.compare` (per KPI ``a``, ``b``, ``diff``, ``diff_ci95``,
    ``significant``; ``by_district``), the parameter ``diff`` and the ``confounded`` list of
    :func:`scenarios.guard.check`, the minimum detectable difference of every KPI
-   (:func:`services.analytics.power.mdd`), and trip times by mode (``trips``).
+   (:func:`services.analytics.power.mdd`), trip times by mode (``trips``) and, for runs in
+   ``traffic: queue`` mode, the road's figures (``traffic``: vehicle-hours, delay, peak-hour
+   speed, and the streets whose lost vehicle-hours changed most).
 
 The study folder holds ``<baseline>/`` and ``<scenario>/`` (replication sets),
 ``compare.json`` (the result) and ``report.html``.
@@ -47,6 +49,17 @@ TRIP_LABELS = {"car_trip_min_mean": "Car trip time, mean", "car_trip_min_p95": "
                "boost_line_boardings": "Boardings of the boosted line",
                "boost_line_journey_min": "Journey time of its riders, mean"}
 TRIP_UNITS = {"boost_line_boardings": "boardings"}
+#: traffic KPIs read from each run's kpis.json (``traffic``, queue mode only): name → (path in
+#: ``kpis.traffic``, label, unit)
+TRAFFIC_KPIS = {
+    "traffic_vehicle_km": (("vehicle_km",), "Vehicle-km driven", "veh·km"),
+    "traffic_vehicle_hours": (("vehicle_hours",), "Vehicle-hours on the road", "veh·h"),
+    "traffic_mean_delay_s": (("mean_delay_s",), "Delay per car trip, mean", "s"),
+    "traffic_share_time_lost": (("share_time_lost",), "Share of car time lost to congestion", "share"),
+    "traffic_peak_speed_kph": (("peak_hour", "speed_kph"), "Network speed in the peak hour", "km/h"),
+}
+#: streets shown in a comparison: those whose lost vehicle-hours changed most (B − A, either way)
+TRAFFIC_STREETS = 12
 
 
 def _set_dotted(data: dict, assignment: str) -> dict:
@@ -135,6 +148,47 @@ def _trip_values(path, kpi: str, line: str | None = None) -> list:
     return out
 
 
+def _traffic_of(path) -> list[dict]:
+    out = []
+    for d in run_dirs(path):
+        k = json.loads((d / "kpis.json").read_text(encoding="utf-8")) if (d / "kpis.json").exists() else {}
+        out.append(k.get("traffic") or {})
+    return out
+
+
+def traffic_rows(path_a, path_b, paired: bool, streets: int = TRAFFIC_STREETS) -> dict:
+    """The road's figures of two runs in ``traffic: queue`` mode, rows like the trip times':
+    :data:`TRAFFIC_KPIS`, then ``street_lost_vehicle_hours.<street>`` for the ``streets`` streets
+    whose lost vehicle-hours (time on the street beyond free flow, ``kpis.traffic.by_street``)
+    changed most between the means of A and B, largest increase first. A street a side does not
+    list carried under 1 vehicle-km (per unit of scale) there: 0. Empty when neither side ran
+    queues. The streets are *picked* by the size of their change, so read their intervals as a
+    map of where delay moved, not as tests chosen in advance."""
+    ta, tb = _traffic_of(path_a), _traffic_of(path_b)
+    if not any(t.get("mode") == "queue" for t in ta + tb):
+        return {}
+
+    def get(t, keys):
+        for key in keys:
+            t = t.get(key) if isinstance(t, dict) else None
+        return t
+
+    rows = {n: {"label": label, "unit": unit} | _simple_row([get(t, keys) for t in ta], [get(t, keys) for t in tb],
+                                                             paired)
+            for n, (keys, label, unit) in TRAFFIC_KPIS.items()}
+    names = sorted({s for t in ta + tb for s in (t.get("by_street") or {})})
+
+    def lost(ts, street):
+        return [float(((t.get("by_street") or {}).get(street) or {}).get("lost_vehicle_hours") or 0.0) for t in ts]
+
+    change = sorted(((sum(lost(tb, s)) / len(tb) - sum(lost(ta, s)) / len(ta), s) for s in names),
+                    key=lambda x: (-abs(x[0]), x[1]))[:streets]
+    for _, s in sorted(change, key=lambda x: (-x[0], x[1])):
+        rows[f"street_lost_vehicle_hours.{s}"] = {"label": f"Delay on {s}", "unit": "lost veh·h"} | _simple_row(
+            lost(ta, s), lost(tb, s), paired)
+    return rows
+
+
 def boosted_line(path) -> str | None:
     """The line a side's scenario boosts (``transit.boost_line`` in its first run's manifest)."""
     dirs = run_dirs(path)
@@ -190,6 +244,7 @@ def compare_runs(path_a, path_b, allow=()) -> dict:
                       "unit": TRIP_UNITS.get(n, "min")}
                   | _simple_row(_trip_values(path_a, n, line), _trip_values(path_b, n, line), paired)
                   for n in TRIP_KPIS}
+    r["traffic"] = traffic_rows(path_a, path_b, paired)
     r.update(diff=guard["diff"], confounded=guard["confounded"], declared=guard["declared"],
              scenarios=guard["scenarios"], seeds=guard["seeds"])
     return r

@@ -207,6 +207,19 @@ _ENTRIES = [
        "to and from the bus).", "lower", "positive"),
     _k("bus_trip_min_mean", "Bus ride time, mean", "min", "Mean time on board a bus, from boarding to alighting.",
        "lower", "positive"),
+    # ---- the road in traffic: queue mode (a run's kpis.json ``traffic``; the comparison's ``traffic`` rows)
+    _k("traffic_vehicle_km", "Vehicle-km driven", "veh·km", "Kilometres driven by the simulated vehicles on the "
+       "queued road.", "neither", "positive"),
+    _k("traffic_vehicle_hours", "Vehicle-hours on the road", "veh·h", "Hours the simulated vehicles spent on the "
+       "queued road, queues included.", "lower", "positive"),
+    _k("traffic_mean_delay_s", "Delay per car trip, mean", "s", "Mean of each car trip's time minus the free-flow "
+       "time of the same path.", "lower", "positive"),
+    _k("traffic_share_time_lost", "Share of car time lost to congestion", "share", "Time on the road beyond free "
+       "flow, as a share of all time on the road.", "lower", "proportion"),
+    _k("traffic_peak_speed_kph", "Network speed in the peak hour", "km/h", "Vehicle-km over vehicle-hours in the "
+       "hour with the most vehicle-km.", "higher", "positive"),
+    _k("street_lost_vehicle_hours.*", "Delay on a street", "lost veh·h", "Time spent on the street's edges beyond "
+       "free flow, summed over the vehicles that used it.", "lower", "positive"),
     # ---- channels and sensors
     _k("channel_mix_by_persona.*.*", "Reports by persona and channel", "reports",
        "Reports filed by citizens of the persona on the channel.", "neither", "count"),
