@@ -218,7 +218,7 @@ class Demand:
         cat = CATEGORIES[k]
         prof = self.pop.profile(citizen)
         lang = prof["language"] if prof["language"] in DESCRIPTIONS else "ro"
-        names = self.twin.city.street_names
+        names = self.twin.city.edge_names
         street = "strada" if lang == "ro" else "the street"
         if edge is not None and self.twin.city.arrays["edge_name"][edge] >= 0:
             street = names[self.twin.city.arrays["edge_name"][edge]]

@@ -78,7 +78,7 @@ def main(argv=None) -> int:
                   f"(free flow {r['free_flow_kph']})")
     lt = link_table(city, tr.params, tr.scale)
     types, eh = city.highway_types, city.arrays["edge_highway"]
-    names, en = city.street_names, city.arrays["edge_name"]
+    names, en = city.edge_names, city.arrays["edge_name"]
     occ, st = net.occ, net.storage
     full = np.nonzero(occ >= st)[0]
     print(f"edges at or over storage: {len(full)}, holding {int(occ[full].sum())} cars; by type:",

@@ -73,7 +73,7 @@ class CityArea:
             di = int(nd[node[k]]) if nd is not None else -1
             districts.append(self.city.districts[di].name if 0 <= di < len(self.city.districts) else None)
             si = int(self._node_street[node[k]])
-            streets.append(self.city.street_names[si] if si >= 0 else None)
+            streets.append(self.city.edge_names[si] if si >= 0 else None)
         return inside, districts, streets
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
@@ -89,7 +89,7 @@ class CityArea:
                 if self._node_street[n] >= 0:
                     s = int(self._node_street[n])
                     break
-        return district, (self.city.street_names[s] if s >= 0 else None)
+        return district, (self.city.edge_names[s] if s >= 0 else None)
 
     def geocode(self, address: str, min_score: float = 85.0) -> tuple[float, float, str] | None:
         """``(lon, lat, street name)`` for an address string, or None if no street matches."""

@@ -180,13 +180,32 @@ def test_nearest_node_matches_brute_force(demo_city):
 def test_street_and_way_lookups(demo_city):
     c = demo_city
     edges = c.edges_named("bulevardul republicii")   # case and diacritics do not matter
-    assert len(edges) > 10 and all(c.street_names[c.edge_name[e]] == "Bulevardul Republicii" for e in edges)
+    assert len(edges) > 10 and all(c.edge_names[c.edge_name[e]] == "Bulevardul Republicii" for e in edges)
     way = int(c.edge_way_ids[c.edge_way_ptr[edges[0]]])
     assert edges[0] in c.edges_of_way(way)
     with pytest.raises(TwinError, match="Strada Inexistentă"):
         c.edges_named("Strada Inexistentă")
     with pytest.raises(TwinError, match="123456789"):
         c.edges_of_way(123456789)
+
+
+def test_street_names_are_real_streets_and_edge_names_every_named_way(demo_city):
+    """Brașov's extract names bus bays and platforms (service roads and footways) and cycle paths
+    like streets; the chatbot and geocoding match addresses against ``street_names``, so those are
+    left out there, while ``edge_names`` (indexed by ``edge_name``) keeps every way's name."""
+    import dataclasses
+
+    from twin.text import is_street_name
+
+    odd = ["Stația RAT Saturn - Peron 2", "Stație RAT Triaj - Peron 1", "Peron linia 2-3",
+           "Pistă de biciclete - Bd. Iuliu Maniu", "Parcare Kaufland"]
+    real = ["Strada Sforii", "Aleea Cavalerilor", "Bulevardul 15 Noiembrie", "Calea București", "Piața Sfatului",
+            "Strada Stației", "Drumul Poienii"]
+    assert not any(is_street_name(n) for n in odd) and all(is_street_name(n) for n in real)
+    c = dataclasses.replace(demo_city, edge_names=sorted(demo_city.edge_names + odd + real))
+    assert set(real) <= set(c.street_names) and not set(odd) & set(c.street_names)
+    assert set(c.street_names) | set(odd) == set(c.edge_names)
+    assert set(demo_city.street_names) == set(demo_city.edge_names)      # the demo town names only streets
 
 
 def test_network_filters_follow_osmnx():

@@ -37,7 +37,7 @@ def synthetic_city(lengths_m, speeds_kph, highway="residential", lanes=None, one
               "edge_highway": np.zeros(E, np.int32), "edge_oneway": np.full(E, oneway),
               "edge_name": np.arange(E, dtype=np.int32)}
     return types.SimpleNamespace(arrays=arrays, highway_types=[highway], graph=G, n_edges=E,
-                                 street_names=[f"Strada {i}" for i in range(E)])
+                                 edge_names=[f"Strada {i}" for i in range(E)])
 
 
 def paths(edge_lists):

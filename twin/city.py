@@ -99,7 +99,9 @@ class City:
     population: int | None
     crs: str
     arrays: dict[str, np.ndarray]
-    street_names: list[str]
+    #: the name of every named way, sorted; ``arrays["edge_name"]`` indexes it (-1: no name). It
+    #: holds bus platforms and cycle paths too: :attr:`street_names` is the real streets
+    edge_names: list[str]
     highway_types: list[str]
     pois: list[POI]
     districts: list[District]
@@ -257,12 +259,21 @@ class City:
         return dict(sorted(counts.items()))
 
     @cached_property
+    def street_names(self) -> list[str]:
+        """The real streets among :attr:`edge_names` (sorted): what a citizen gives as an address,
+        without bus platforms, cycle paths, pavements and car parks (:func:`twin.text.is_street_name`).
+        Index ``arrays["edge_name"]`` into :attr:`edge_names`, not this."""
+        from twin.text import is_street_name
+
+        return [n for n in self.edge_names if is_street_name(n)]
+
+    @cached_property
     def streets(self) -> dict[str, np.ndarray]:
-        """Street name → indices of its edges (for geocoding and closures)."""
+        """Way name → indices of its edges (for geocoding and closures; every named way)."""
         names = self.arrays["edge_name"]
         order = np.argsort(names, kind="stable")
-        bounds = np.searchsorted(names[order], np.arange(len(self.street_names) + 1))
-        return {n: order[bounds[k]:bounds[k + 1]] for k, n in enumerate(self.street_names)}
+        bounds = np.searchsorted(names[order], np.arange(len(self.edge_names) + 1))
+        return {n: order[bounds[k]:bounds[k + 1]] for k, n in enumerate(self.edge_names)}
 
     def edges_named(self, name: str) -> np.ndarray:
         """Edges of a street, matched ignoring case and diacritics; TwinError if unknown."""
@@ -504,11 +515,11 @@ def _build(src, kind, path, network, pois_path, places_path) -> City:
             name = town2["name"] if not town else name
             population = population or town2.get("population")
     try:
-        arrays, street_names, highway_types, crs = _arrays_from_graph(G)
+        arrays, edge_names, highway_types, crs = _arrays_from_graph(G)
     except TwinError as exc:  # a node with NaN or out-of-range coordinates
         raise TwinError(f"city {src}: {exc}") from None
     city = City(name=name, source=src if kind != "osm" else str(path), synthetic=synthetic,
-                population=population, crs=crs, arrays=arrays, street_names=street_names,
+                population=population, crs=crs, arrays=arrays, edge_names=edge_names,
                 highway_types=highway_types, pois=[], districts=[],
                 landuse=extract.landuse if extract else [], content_hash="", _graph=G)
     city.districts = _districts(raw_places)
@@ -741,7 +752,7 @@ def _content_hash(city: City) -> str:
     h.update(np.round(a["node_lat"] * 1e7).astype(np.int64).tobytes())
     for k in ("edge_u", "edge_v", "edge_length_mm", "edge_time_ms", "edge_modes", "edge_name"):
         h.update(a[k].tobytes())
-    h.update("\n".join(city.street_names).encode())
+    h.update("\n".join(city.edge_names).encode())
     h.update(json.dumps([(p.kind, p.name, p.node) for p in city.pois]).encode())
     h.update(json.dumps([d.name for d in city.districts]).encode())
     h.update(a["node_district"].tobytes())
@@ -760,7 +771,8 @@ def _write_cache(city: City, cdir: Path) -> None:
         pickle.dump(city._graph, f, protocol=pickle.HIGHEST_PROTOCOL)
     meta = {
         "name": city.name, "source": city.source, "synthetic": city.synthetic,
-        "population": city.population, "crs": city.crs, "street_names": city.street_names,
+        "population": city.population, "crs": city.crs,
+        "street_names": city.edge_names,      # every way name (the key kept so that caches stay valid)
         "highway_types": city.highway_types, "content_hash": city.content_hash,
         "pois": [p.__dict__ for p in city.pois],
         "districts": [{"name": d.name, "lon": d.lon, "lat": d.lat, "population": d.population,
@@ -791,6 +803,6 @@ def _read_cache(cdir: Path) -> City:
     landuse = [{**u, "polygon": shapely.to_wkb(shapely.from_wkt(u["polygon"]))} for u in meta["landuse"]]
     return City(name=meta["name"], source=meta["source"], synthetic=meta["synthetic"],
                 population=meta["population"], crs=meta["crs"], arrays=arrays,
-                street_names=meta["street_names"], highway_types=meta["highway_types"],
+                edge_names=meta["street_names"], highway_types=meta["highway_types"],
                 pois=[POI(**p) for p in meta["pois"]], districts=districts, landuse=landuse,
                 content_hash=meta["content_hash"], cache_dir=cdir)

@@ -334,7 +334,7 @@ class Mobility:
             }
         tr = self.fleet.traffic
         top = np.argsort(-tr, kind="stable")[:5]
-        names = self.twin.city.street_names
+        names = self.twin.city.edge_names
         ename = self.twin.city.arrays["edge_name"]
         out["busiest_edges"] = [{"edge": int(e), "street": names[ename[e]] if ename[e] >= 0 else None,
                                  "entries": int(tr[e])} for e in top if tr[e] > 0]

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "fold_text", "fold_words", "slugify", "street_key", "street_words", "strip_diacritics",
-           "STREET_KINDS"]
+__all__ = ["fold", "fold_text", "fold_words", "is_street_name", "slugify", "street_key", "street_words",
+           "strip_diacritics", "STREET_KINDS", "NOT_A_STREET"]
 
 #: The kinds of street a name may start with, folded (Romanian in full and abbreviated, English).
 STREET_KINDS = ("strada", "str", "bulevardul", "bulevard", "bd", "bdul", "b dul", "blvd", "calea", "aleea", "al",
@@ -36,6 +36,10 @@ STREET_KINDS = ("strada", "str", "bulevardul", "bulevard", "bd", "bdul", "b dul"
 _KIND = re.compile(r"^(?:" + "|".join(re.escape(k) for k in sorted(STREET_KINDS, key=len, reverse=True))
                    + r")\b\s*")
 _TRAILING_KIND = re.compile(r"\s(?:street|st|road|rd|avenue|boulevard)$")
+#: OpenStreetMap way names that are not addresses, folded: bus platforms and bus bays ("Stația RAT
+#: Saturn - Peron 2", "Peron linia 2-3"), cycle paths ("Pistă de biciclete - Bd. Iuliu Maniu"),
+#: pavements and car parks.
+NOT_A_STREET = re.compile(r"^(?:statia|statie|peron|pista|trotuar|parcare|parcarea)\b")
 _HOUSE_NUMBER = re.compile(r"\b(?:nr|no|numarul)\s*\d+\s*[a-z]?\b|\s\d+\s?[a-z]?$")
 
 
@@ -86,6 +90,14 @@ def street_words(text: str) -> str:
             break
         t = shorter
     return re.sub(r"\s+", " ", t)
+
+
+def is_street_name(name: str) -> bool:
+    """Whether an OSM way name is a street a citizen could give as an address (not a bus platform,
+    a cycle path, a pavement or a car park: :data:`NOT_A_STREET`). Decided by the name, not the
+    road class: Brașov's platforms are mapped as service roads, and real streets such as Strada
+    Sforii are footways."""
+    return not NOT_A_STREET.match(fold_words(name))
 
 
 def street_key(text: str) -> str:

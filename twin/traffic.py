@@ -526,7 +526,7 @@ class Traffic:
             "on_road": int(net.on_road),
             "capacity_scale": round(self.scale, 6),
         })
-        names, ename = self.twin.city.street_names, self.twin.city.arrays["edge_name"]
+        names, ename = self.twin.city.edge_names, self.twin.city.arrays["edge_name"]
         # an edge counts as congested only if it carried 10 real vehicles in the hour (scaled)
         min_vehicles = max(1, int(np.ceil(10 * self.scale)))
         hourly = []
