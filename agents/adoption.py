@@ -10,6 +10,10 @@ exactly one stage of each service at any time::
                   │            │             │           │
                   └────────────┴──► dropped (with a reason) ◄┘   (dropped may try again)
 
+**Who is counted.** The sources count people aged 16–74; the funnel holds the citizens aged 15+
+(the twin's age groups start at 15). Children (0–14) stay unaware, are in no count, share or gap,
+and use the offline channel; the 75+ cannot be told apart from the 65–74 and stay in.
+
 **Daily batches.** At every midnight :class:`Adoption` advances every citizen by at most one
 stage per service, all transitions drawn from the start-of-day state with a fixed number of
 random numbers a day (so that two scenarios differing in one intervention keep their common
@@ -25,8 +29,12 @@ random numbers). What moves citizens:
 * **onboarding** — the account and identity step can fail on digital skills (much less with an
   *assisted kiosk*), on accessibility needs, or on the identity step (ROeID); a failure leads to
   a **support contact** (chatbot hand-off for the digitally able, phone otherwise) served by a
-  support team (``support_staff_per_100k`` people per 100,000 inhabitants) in a FIFO queue: a citizen who waits longer than their
-  patience drops out (``support_wait``), the others are helped through (or not);
+  support team (``support_staff_per_100k`` people per 100,000 inhabitants) in a FIFO queue: a
+  citizen who waits longer than their patience drops out (``support_wait``), the others are
+  helped through (or not); every day waited costs trust (``support_wait_trust``). In a run with
+  the city hall the queue is its support line, a desk with office hours
+  (:mod:`services.support`: ``support_requested`` out, ``support_answered`` /
+  ``support_abandoned`` back); without it (the funnel alone) a daily queue here;
 * **usage and feedback** — users file on their digital channel; the rating a citizen gives after
   a request closes (``citizens/feedback``) moves their trust up or down, and a user whose trust
   falls below ``lapse_trust`` stops (``bad_experience``).
@@ -41,6 +49,7 @@ SLA respond to adoption.
 daily step, one row per (family, persona, district) with the citizens now in each stage and
 those who ever reached each stage (aggregates only); ``adoption_changed`` — a citizen started
 using a service or dropped out (with the reason and the days since they became aware);
+``support_requested`` — a support contact sent to the city hall's support line;
 ``support_contact`` — a support contact served or abandoned, with its wait.
 
 **Parameters** (:class:`AdoptionParams`) state their source where a Romanian figure exists:
@@ -156,12 +165,13 @@ class AdoptionParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
-    # share of each persona using the city's digital services at the start. Weighted by the
-    # persona shares this is 0.23: Eurostat isoc_ciegi_ac 2023, Romania 23 % of 16–74 year olds
-    # used a public authority's website or app. The split by persona is an assumption.
+    # share of each persona's 15+ using the city's digital services at the start. Weighted by the
+    # personas' shares of the 15+ (children are outside the funnel) this is 0.229: Eurostat
+    # isoc_ciegi_ac 2023, Romania 23 % of 16–74 year olds used a public authority's website or
+    # app in the last 12 months. The split by persona is an assumption.
     start_using: dict[str, float] = Field(default_factory=lambda: {
-        "elderly_low_digital": 0.03, "disability": 0.15, "digital_worker": 0.55, "student": 0.45,
-        "small_business": 0.50, "tourist": 0.30, "resident": 0.12})
+        "elderly_low_digital": 0.03, "disability": 0.15, "digital_worker": 0.50, "student": 0.42,
+        "small_business": 0.46, "tourist": 0.30, "resident": 0.10})
     # usage relative to the average, per family (assumption: more people check a timetable online
     # than apply for a permit online; EU-wide 42 % obtain information online, 29 % file tax
     # declarations, 18 % request documents — isoc_ciegi_ac 2023)
@@ -213,6 +223,8 @@ class AdoptionParams(BaseModel):
     # days a citizen of median patience waits for support (scaled by their patience)
     support_patience_days: float = Field(2.0, gt=0)
     support_fix: float = Field(0.8, ge=0, le=1)           # a served contact gets them through
+    # trust lost per day a support contact waits (a two-day wait costs about half a bad rating)
+    support_wait_trust: float = Field(0.025, ge=0, le=1)
     # ---- feedback
     trust_up: float = Field(0.05, ge=0, le=1)             # rating 4–5
     trust_down: float = Field(0.10, ge=0, le=1)           # rating 1–2, or giving up in a queue
@@ -271,6 +283,9 @@ class Adoption:
         self.drops = {r: 0 for r in REASONS[1:]}
         self.course_trained = 0
         self.days_to_adopt: list[float] = []
+        #: True when the city hall's support line (:mod:`services.support`) answers the support
+        #: contacts (set by it); False: the funnel's own daily queue does
+        self.support_desk = False
 
     # ---- set-up ----------------------------------------------------------------------------
     def attach(self, twin) -> None:
@@ -296,13 +311,21 @@ class Adoption:
         self.trust = np.clip(tm + init.normal(0, p.trust_sd, n), 0, 1).astype(np.float32)
         self.privacy = (np.array([p.privacy_concern.get(x, 0.2) for x in P.PERSONAS])[pop.persona]
                         if n else np.zeros(0)).astype(np.float32)
+        # who is in the funnel: the 15+ (the twin's age groups; the sources count 16–74 year olds).
+        # Children stay unaware and outside every count; the 75+ cannot be told apart from the
+        # 65–74 in the twin's age groups and stay in.
+        self.eligible = pop.age > 0
+        self.n_eligible = int(self.eligible.sum())
         # starting stages
         using = np.array([p.start_using.get(x, 0.0) for x in P.PERSONAS])[pop.persona] if n else np.zeros(0)
         aware = np.array([p.start_aware.get(x, 0.0) for x in P.PERSONAS])[pop.persona] if n else np.zeros(0)
+        using = np.where(self.eligible, using, 0.0)
+        aware = np.where(self.eligible, aware, 0.0)
         ff = np.array([p.family_factor.get(f, 1.0) for f in FAMILIES])
         # within a persona, users are found among the skilled more than among the others
-        # (unskilled_use_factor), keeping the persona's share at start_using
-        skilled_share = np.array([self.skilled[pop.persona == k].mean() if (pop.persona == k).any() else 0.0
+        # (unskilled_use_factor), keeping the persona's share (of its 15+) at start_using
+        skilled_share = np.array([self.skilled[(pop.persona == k) & self.eligible].mean()
+                                  if ((pop.persona == k) & self.eligible).any() else 0.0
                                   for k in range(len(P.PERSONAS))])
         norm = skilled_share + (1 - skilled_share) * p.unskilled_use_factor
         rel = np.where(self.skilled, 1.0, p.unskilled_use_factor) / np.maximum(norm[pop.persona], 1e-9) if n \
@@ -313,14 +336,13 @@ class Adoption:
                               ).astype(np.int8)
         declined = (self.stage == AWARE) & (init.random((n, F)) < p.start_declined)
         self.stage[declined] = DROPPED
-        self.start_counts = np.bincount(self.stage.ravel(), minlength=len(STAGES))
+        self.start_counts = np.bincount(self.stage[self.eligible].ravel(), minlength=len(STAGES))
         self.reached = np.where(self.stage == DROPPED, AWARE, self.stage).astype(np.int8)  # furthest stage reached
         self.reason = np.where(declined, REASONS.index("trust_privacy"), 0).astype(np.int8)
         self.fail_reason = np.zeros((n, F), np.int8)       # the step a waiting support contact is about
         self.t_aware = np.full((n, F), np.nan, np.float32)  # day a citizen became aware in the run
         self.in_support = np.zeros((n, F), bool)
         self.queue: list[tuple[float, int, int]] = []     # (day queued, citizen, family)
-        self._adult = pop.age > 0
         # districts
         self.n_districts = len(twin.city.districts)
         self.district_names = [d.name for d in twin.city.districts]
@@ -328,6 +350,7 @@ class Adoption:
         dist = pop.district.astype(np.int64)
         self.dist = np.where(dist >= 0, dist, self.n_districts)      # unknown: one extra bucket
         self.dist_pop = np.bincount(self.dist, minlength=self.n_districts + 1).astype(float)
+        self.dist_eligible = np.bincount(self.dist[self.eligible], minlength=self.n_districts + 1).astype(float)
         self.fixes_today = np.zeros(self.n_districts + 1)
         self.told_online = np.zeros(n, bool)                          # gave up in a queue today
         self.hurt = np.zeros(n, bool)                                 # a bad experience today
@@ -341,6 +364,7 @@ class Adoption:
             return
         twin.bus.subscribe(f"{twin.topic_root}/citizens/feedback", self._on_feedback)
         twin.bus.subscribe(f"{twin.topic_root}/services/requests", self._on_request)
+        twin.bus.subscribe(f"{twin.topic_root}/services/support", self._on_support)
         self._snapshot()
         twin.env.process(self._days())
 
@@ -444,7 +468,7 @@ class Adoption:
         using = s0 == USING
         users_by_d = np.stack([np.bincount(self.dist, weights=using[:, f], minlength=self.n_districts + 1)
                                for f in range(F)], axis=1)
-        share_d = users_by_d / np.maximum(self.dist_pop, 1)[:, None]
+        share_d = users_by_d / np.maximum(self.dist_eligible, 1)[:, None]
         hazard = np.full((n, F), -math.log1p(-min(p.awareness_per_day, 0.999999)))
         hazard += p.neighbour_weight * share_d[self.dist]
         seen = p.fix_seen_by * self.fixes_today / np.maximum(self.dist_pop, 1)
@@ -456,7 +480,7 @@ class Adoption:
                     hazard[mask, f] += -math.log1p(-min(c.reach_per_day, 0.999999))
         p_aware = 1.0 - np.exp(-hazard)
         p_aware[self.told_online] = 1.0
-        to_aware = (s0 == UNAWARE) & (u_aware < p_aware)
+        to_aware = (s0 == UNAWARE) & (u_aware < p_aware) & self.eligible[:, None]
         # a campaign that promotes a channel makes it the reached citizens' digital channel
         for c, mask in zip(p.campaigns, self._campaigns):
             if c.channel and c.start_day <= day - 1 < c.start_day + c.days:
@@ -501,11 +525,14 @@ class Adoption:
         self._drop(lapse, REASONS.index("bad_experience"), day)
         if p.assisted_kiosks:        # onboarded at a kiosk without skills: they file at the kiosk
             self.digital_channel[(succeed.any(axis=1)) & ~self.skilled] = P.CHANNELS.index("kiosk")
-        for c, f in zip(*np.nonzero(seek)):
-            self.queue.append((day, int(c), int(f)))
         self.fail_reason[seek] = fail[seek]
         self.in_support[seek] = True
-        self._support(day)
+        cs, fs = np.nonzero(seek)
+        if self.support_desk:
+            self._ask_support_line(cs, fs)
+        else:
+            self.queue.extend((day, int(c), int(f)) for c, f in zip(cs.tolist(), fs.tolist()))
+            self._support(day)
         np.maximum(self.reached, np.where(st == DROPPED, 0, st), out=self.reached)
         self.fixes_today[:] = 0
         self.told_online[:] = False
@@ -519,7 +546,7 @@ class Adoption:
         self._course_carry = seats - k
         if k <= 0 or self.day - 1 < self.p.course.start_day:
             return
-        cand = np.nonzero((self.pop.persona == self._course_k) & ~self.skilled & self._adult)[0]
+        cand = np.nonzero((self.pop.persona == self._course_k) & ~self.skilled & self.eligible)[0]
         if not len(cand):
             return
         chosen = cand[np.argsort(u[cand], kind="stable")[:k]]
@@ -537,6 +564,7 @@ class Adoption:
         if not mask.any():
             return
         self.stage[mask] = USING
+        self.reached[mask] = USING
         self.reason[mask] = 0
         c, f = np.nonzero(mask)
         waited = day - self.t_aware[c, f]
@@ -556,9 +584,14 @@ class Adoption:
         self.changes["dropped"] += len(c)
         self._changed(c, f, "dropped", r[mask], day - self.t_aware[c, f])
 
+    def _patience_days(self, c) -> np.ndarray | float:
+        """Days citizen(s) ``c`` wait for support before giving up (their patience relative to the
+        median of 12 minutes, times ``support_patience_days``)."""
+        return self.p.support_patience_days * self.pop.patience_min[c].astype(float) / 12.0
+
     def _support(self, day: float) -> None:
-        """Serve today's support capacity from the FIFO queue; a citizen who has waited past their
-        patience has left it (dropped, ``support_wait``)."""
+        """Serve today's support capacity from the funnel's own FIFO queue (a run without the city
+        hall's support line); a citizen who has waited past their patience has left it."""
         p = self.p
         cap = self.capacity
         cap_today = int(cap) + (1 if self.srng.random() < cap - int(cap) else 0)
@@ -566,7 +599,7 @@ class Adoption:
         keep: list = []
         rows = []
         for t0, c, f in self.queue:
-            patience = p.support_patience_days * float(self.pop.patience_min[c]) / 12.0
+            patience = float(self._patience_days(c))
             if served_today < cap_today:
                 wait_d = day - t0 + served_today / max(cap, 1e-9)
                 if wait_d > patience:
@@ -579,17 +612,55 @@ class Adoption:
             else:
                 keep.append((t0, c, f))
         self.queue = keep
+        self._settle(rows, day)
+
+    def _ask_support_line(self, cs: np.ndarray, fs: np.ndarray) -> None:
+        """Today's support contacts go to the city hall's support line (``support_requested``)."""
+        if not len(cs):
+            return
+        self.twin.emit_batch("citizens/adoption", "support_requested", self.twin.now,
+                             [f"citizen:{c}" for c in cs.tolist()], np.full(len(cs), np.nan), np.full(len(cs), np.nan),
+                             family=[FAMILIES[f] for f in fs.tolist()],
+                             via=np.where(self.skilled[cs], "chatbot_handoff", "phone").tolist(),
+                             patience_h=np.round(self._patience_days(cs) * 24.0, 3))
+
+    def _on_support(self, event) -> None:
+        """The support line answered a contact (the citizen is helped through with probability
+        ``support_fix``) or its citizen gave up waiting."""
+        if event.kind not in ("support_answered", "support_abandoned"):
+            return
+        c = self._citizen(event.entity)
+        fam = event.payload.get("family")
+        if c is None or fam not in FAMILIES or not self.in_support[c, FAMILIES.index(fam)]:
+            return
+        wait_d = float(event.payload.get("wait_h", 0.0)) / 24.0
+        if event.kind == "support_abandoned":
+            outcome = "gave_up"
+        else:
+            outcome = "solved" if self.srng.random() < self.p.support_fix else "unsolved"
+        self._settle([(c, FAMILIES.index(fam), outcome, wait_d)], self.twin.now / 86400.0)
+
+    def _settle(self, rows: list, day: float) -> None:
+        """Contacts ``(citizen, family, outcome, wait in days)`` are over: a solved one gets its
+        citizen through onboarding, an unsolved one drops them for the step that failed, giving up
+        drops them for the wait. Trust follows: every day waited costs ``support_wait_trust``, a
+        solved contact earns ``trust_up``, an unsolved one or giving up costs ``trust_down``."""
         if not rows:
             return
+        p = self.p
         cs = np.array([r[0] for r in rows])
         fs = np.array([r[1] for r in rows])
         outcome = [r[2] for r in rows]
-        waits = np.array([r[3] for r in rows]) * 24.0
+        wait_d = np.array([r[3] for r in rows], float)
+        waits = wait_d * 24.0
         self.in_support[cs, fs] = False
         for o, w in zip(outcome, waits.tolist()):
             self.support_outcomes[o] += 1
             self.support_waits_h.append(w)
         solved = np.array([o == "solved" for o in outcome])
+        delta = np.where(solved, p.trust_up, -p.trust_down) - p.support_wait_trust * wait_d
+        np.add.at(self.trust, cs, delta.astype(np.float32))
+        np.clip(self.trust, 0.0, 1.0, out=self.trust)
         mask = np.zeros(self.stage.shape, bool)
         mask[cs[solved], fs[solved]] = True
         self._adopt(mask, day)
@@ -622,25 +693,24 @@ class Adoption:
     def counts(self) -> np.ndarray:
         """Citizens per (family, persona, district, stage) now: shape ``(F, personas,
         districts + 1, stages)`` (the last district: homes outside every district)."""
-        n, F = self.stage.shape
+        return self._tally(self.stage)
+
+    def _tally(self, stages: np.ndarray) -> np.ndarray:
+        """Citizens of the funnel (the 15+) per (family, persona, district, value of ``stages``)."""
+        F = stages.shape[1]
         D = self.n_districts + 1
         out = np.zeros((F, len(P.PERSONAS), D, len(STAGES)), np.int64)
-        key = (self.pop.persona.astype(np.int64) * D + self.dist)
+        e = self.eligible
+        key = (self.pop.persona[e].astype(np.int64) * D + self.dist[e]) * len(STAGES)
         for f in range(F):
-            out[f] = np.bincount(key * len(STAGES) + self.stage[:, f], minlength=len(P.PERSONAS) * D * len(STAGES)
+            out[f] = np.bincount(key + stages[e, f], minlength=len(P.PERSONAS) * D * len(STAGES)
                                  ).reshape(len(P.PERSONAS), D, len(STAGES))
         return out
 
     def _snapshot(self) -> None:
         """One ``adoption_state`` row per (family, persona, district) with citizens."""
-        n, F = self.stage.shape
-        D = self.n_districts + 1
         now = self.counts()
-        ever = np.zeros_like(now)
-        key = (self.pop.persona.astype(np.int64) * D + self.dist)
-        for f in range(F):
-            ever[f] = np.bincount(key * len(STAGES) + self.reached[:, f],
-                                  minlength=len(P.PERSONAS) * D * len(STAGES)).reshape(len(P.PERSONAS), D, len(STAGES))
+        ever = self._tally(self.reached)
         # reached at least stage k = sum over furthest stage >= k
         atleast = np.flip(np.cumsum(np.flip(ever[..., :USING + 1], -1), -1), -1)
         total = now.sum(-1)
@@ -672,10 +742,11 @@ class Adoption:
     def kpis(self) -> dict:
         if not self.p.enabled:
             return {"enabled": False}
-        n, F = self.stage.shape
-        start = self.start_counts / max(1, n * F)
-        vul = np.isin(self.pop.persona, [P.PERSONAS.index(x) for x in VULNERABLE])
-        using = (self.stage == USING).mean(axis=1)
+        F = self.stage.shape[1]
+        start = self.start_counts / max(1, self.n_eligible * F)
+        e = self.eligible
+        vul = np.isin(self.pop.persona[e], [P.PERSONAS.index(x) for x in VULNERABLE])
+        using = (self.stage[e] == USING).mean(axis=1)
         gap = float(using[~vul].mean() - using[vul].mean()) if vul.any() and (~vul).any() else None
         w = np.asarray(self.support_waits_h)
         return {"days": self.day, "start_shares": {s: round(float(x), 4) for s, x in zip(STAGES, start)},

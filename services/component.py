@@ -24,7 +24,9 @@ twin, and report their progress with the staff extension when a ``staff_key`` is
 Events (topics under ``city/<slug>/services/``): ``requests`` — ``request_received``,
 ``request_rejected``, ``request_assigned``, ``request_in_progress``, ``request_closed``,
 ``citizen_gave_up``; ``permits`` — ``permit_decided``; ``sla`` — ``sla_breached``; ``notify`` —
-``notification``; ``monitor`` — ``counters``.
+``notification``; ``monitor`` — ``counters``; ``support`` — ``support_answered``,
+``support_abandoned`` (the support line of the digital services, :mod:`services.support`, when the
+run has an adoption funnel).
 """
 from __future__ import annotations
 
@@ -203,6 +205,15 @@ class CityServices:
         self.counters = Counters()
         self.monitor = SlaMonitor(twin, self.hall, self.counters, self.p.sla_check_min)
         self._build_staff()
+        self.support = None
+        try:
+            adoption = twin.component("adoption")
+        except KeyError:
+            adoption = None
+        if adoption is not None and adoption.p.enabled:
+            from services.support import SupportLine
+
+            self.support = SupportLine(twin, adoption, self.desks)
         twin.bus.subscribe(twin.topic("citizens/report"), self._on_report)
         twin.bus.subscribe(twin.topic("citizens/permit"), self._on_permit)
         twin.bus.subscribe(twin.topic("citizens/feedback"), self._on_feedback)
@@ -434,6 +445,8 @@ class CityServices:
         out["gave_up"] = self.gave_up
         out["permits_decided"] = self.permits
         out["notifications"] = self.notifier.sent
+        if self.support is not None:
+            out["support_line"] = self.support.kpis()
         if self.hall is not None:
             out["store"] = {"url": _safe_url(self.store.url)} | self.hall.counts()
         if isinstance(self.backend, HttpBackend):

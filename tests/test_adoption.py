@@ -33,7 +33,11 @@ def test_every_citizen_is_in_exactly_one_stage_of_each_service_and_the_log_agree
     assert a.stage.shape == (n, len(FAMILIES)) and a.stage.dtype == np.int8
     assert a.stage.min() >= 0 and a.stage.max() < len(STAGES)
     counts = a.counts()                          # family × persona × district × stage
-    assert (counts.sum(axis=(1, 2, 3)) == n).all()
+    # the funnel counts the 15+ (the sources' 16–74), every one of them once per service
+    adults = int((a.pop.age > 0).sum())
+    assert 0 < adults < n and (counts.sum(axis=(1, 2, 3)) == adults).all()
+    # children are in no stage but unaware and never reach one
+    assert (a.stage[a.pop.age == 0] == 0).all() and (a.reached[a.pop.age == 0] == 0).all()
     # a dropped citizen has a reason; nobody else has one
     assert ((a.stage == len(STAGES) - 1) == (a.reason > 0)).all()
     assert set(np.unique(a.reason)) <= set(range(len(REASONS)))
@@ -144,6 +148,43 @@ def test_in_a_full_twin_reports_chats_and_permits_follow_the_funnel(demo_city):
                 assert c in users
     finally:
         twin.close()
+
+
+def test_support_contacts_queue_at_the_city_halls_support_desk_and_their_waits_cost_trust(demo_city):
+    """With the city hall in the run, a failed sign-up step's support contact waits at the support
+    line (a desk with office hours), every contact is answered, abandoned or still queued, and a
+    longer wait lowers trust (paired runs: the same seed with and without the wait's cost)."""
+    import collections
+
+    from twin_app.run import build_twin
+
+    out = []
+    for cost in (0.0, 0.3):
+        sc = load_scenario("baseline", population=300, hours=24 * 4, study=["fast"], adoption={
+            "decide_per_day": 0.5, "onboard_per_day": 1.0, "attempt_per_day": 1.0, "support_seek": 1.0,
+            "support_staff_per_100k": 100, "support_wait_trust": cost})
+        twin = build_twin(sc, demo_city, run_dir=None)
+        ev = collections.defaultdict(list)
+        twin.bus.subscribe("#", lambda e, ev=ev: ev[e.kind].append(e) if e.kind.startswith("support") else None)
+        try:
+            twin.run(sc.hours)
+            a, line = twin.component("adoption"), twin.component("services").support
+            desk = twin.component("services").kpis()["support_line"]
+        finally:
+            twin.close()
+        n = {k: len(v) for k, v in ev.items()}
+        assert a.support_desk and not a.queue                     # the funnel's own queue is unused
+        assert n["support_requested"] > 0 and n["support_answered"] > 0 and n["support_abandoned"] > 0, n
+        assert n["support_requested"] == (n["support_answered"] + n["support_abandoned"]
+                                          + line.desk.queue_length + line.desk.busy)
+        assert n["support_contact"] == n["support_answered"] + n["support_abandoned"]
+        assert desk["served"] == n["support_answered"] and desk["abandoned"] == n["support_abandoned"]
+        # asked at midnight, answered from 08:00 on (office hours)
+        assert min(e.payload["wait_h"] for e in ev["support_answered"]) >= 8.0
+        contacted = sorted({int(e.entity.split(":")[1]) for e in ev["support_contact"]})
+        out.append((contacted, a.trust[contacted].astype(float)))
+    assert out[0][0] == out[1][0]
+    assert (out[1][1] <= out[0][1] + 1e-6).all() and out[1][1].mean() < out[0][1].mean() - 0.05, out
 
 
 def test_the_control_rooms_adoption_page_shows_the_funnel_of_a_run(demo_city, tmp_path):
