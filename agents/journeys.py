@@ -4,10 +4,14 @@ A journey is one or more legs moved by :class:`twin.mobility.Mobility`:
 
 * ``car`` and ``walk``: one leg on the fastest path;
 * ``bus``: an itinerary of the journey planner (:class:`twin.transit.Planner`, RAPTOR on the
-  day's GTFS timetable, with transfers and walks on the walk graph), followed leg by leg against
-  the timetable: walk to the boarding stop → wait for the planned trip → ride it along the road
-  graph, paced so the ride takes its timetabled time → (walk to another stop, or stay) → wait →
-  ride → … → walk to the destination. Access, egress and transfer walks are to stops within
+  day's GTFS timetable, with transfers and walks on the walk graph), followed leg by leg: walk
+  to the boarding stop → wait for the planned trip → ride → (walk to another stop, or stay) →
+  wait → ride → … → walk to the destination. The rides follow the **vehicles** of
+  :mod:`agents.buses` (``transit.vehicles.enabled``, the default): a rider queues at the stop,
+  boards the first vehicle of the planned pattern that comes with room (left behind when it is
+  full), rides it as it drives, dwells and runs late, and gets off when it reaches the stop; a
+  rider whose line has no vehicle left to come plans again. With vehicles off, a ride boards
+  the planned trip at its timetabled time and moves at the timetable's pace (the older model). Access, egress and transfer walks are to stops within
   ``max_walk_to_stop_m`` (straight line, never above the walking limit) and between stops within
   ``max_transfer_m``; at most ``max_transfers`` changes. A rider who reaches a stop after the
   planned departure (a slower walk, a late ride) plans again from there (``missed_connections``);
@@ -41,6 +45,7 @@ from datetime import timedelta
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.buses import Buses, VehicleParams, road_hops
 from agents.modechoice import BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose
 from twin.routing import WALK_SPEED_MPS
 from twin.timers import BatchTimer
@@ -73,6 +78,19 @@ class TransitParams(BaseModel):
     # needs a city with a timetable
     boost_line: str | None = None
     boost_factor: int = Field(2, ge=1, le=6)
+    # the buses as vehicles: capacity, dwell, holding (agents.buses)
+    vehicles: VehicleParams = Field(default_factory=VehicleParams)
+
+
+def transit_timetable(timetable, params: TransitParams | None = None):
+    """The timetable a run's buses keep: ``timetable`` with the scenario's what-if applied
+    (``boost_line`` at ``boost_factor`` × its frequency, :func:`twin.gtfs.boost_frequency`)."""
+    p = params or TransitParams()
+    if timetable is None or p.boost_line is None or not len(timetable.stop_node):
+        return timetable
+    from twin.gtfs import boost_frequency
+
+    return boost_frequency(timetable, p.boost_line, p.boost_factor)
 
 
 def make_planner(timetable, city, params: TransitParams | None = None):
@@ -94,7 +112,10 @@ class Journeys:
     params
         :class:`TransitParams`.
     planner
-        The :class:`twin.transit.Planner` on ``timetable`` (built at attach if None).
+        The :class:`twin.transit.Planner` on ``timetable`` (built at attach if None). A caller
+        that gives it gives the timetable it plans on, the what-if applied
+        (:func:`transit_timetable`), as the composition root does; without it, the what-if is
+        applied at attach.
     record_rides
         Keep every ride (citizen, trip, stops, boarding and alighting times) in :attr:`ride_log`
         (for tests).
@@ -146,39 +167,32 @@ class Journeys:
         self._rides: dict[int, list] = {}             # citizen → rides of the itinerary followed
         self._base: dict[int, float] = {}             # citizen → sim time the itinerary counts from
         self._walks_cache: dict[tuple, dict] = {}
+        self._replanned: tuple[float, set] = (-1.0, set())
         self.mobility.on_arrival.append(self._leg_end)
         self.rides = BatchTimer(twin.env, self._board, resolution_s=self.mobility.tick_s)
+        self.arr_at = np.zeros(cap, np.float64)       # timetabled arrival of the vehicle ridden
+        self.buses = None
         if self.tt is not None and len(self.tt.stop_node):
-            if self.p.boost_line is not None:
-                from twin.gtfs import boost_frequency
-
-                self.tt = boost_frequency(self.tt, self.p.boost_line, self.p.boost_factor)
-                self.planner = None
             if self.planner is None:
+                self.tt = transit_timetable(self.tt, self.p)
                 self.planner = make_planner(self.tt, twin.city, self.p)
             self._index_transit()
+            if self.p.vehicles.enabled:
+                self.buses = Buses(self.tt, self.p.vehicles, (self._pos_base, self._pos_edge, self._ride_edges,
+                                                              self._hop_ok), record=self.record_rides)
+                self.buses.on_board.append(self._vehicle_board)
+                self.buses.on_alight.append(self._vehicle_alight)
+                self.buses.on_stranded.append(self._replan)
+                self.buses.attach(twin)
         else:
             self.tt = self.planner = None
 
     # ---- transit index ---------------------------------------------------------------------------
     def _index_transit(self) -> None:
         """Road paths between consecutive stops of every pattern (the bus's way along the road)."""
-        tt = self.tt
-        router = self.mobility.router("bus")
-        pos_base, pos_edge, edges_all, usable = [], [], [], []
-        n_edges = 0
-        for p in range(tt.n_patterns):
-            nodes = tt.stop_node[tt.pattern_stops[p]]
-            w, off, e = router.routes(nodes[:-1], nodes[1:])
-            usable.append(bool((w >= 0).all()))
-            pos_base.append(len(pos_edge))
-            pos_edge.extend((n_edges + off).tolist())
-            edges_all.append(e)
-            n_edges += len(e)
-        self._pos_base = np.asarray(pos_base, np.int64)
-        self._pos_edge = np.asarray(pos_edge, np.int64)
-        self._ride_edges = np.concatenate(edges_all).astype(np.int32) if edges_all else np.zeros(0, np.int32)
-        self._usable = np.asarray(usable, bool)
+        self._pos_base, self._pos_edge, self._ride_edges, self._hop_ok = road_hops(self.tt, self.mobility.router("bus"))
+        self._usable = np.array([self._hop_ok[b:b + len(st) - 1].all() for b, st in
+                                 zip(self._pos_base.tolist(), self.tt.pattern_stops)], bool)
 
     # ---- planning --------------------------------------------------------------------------------
     def _walks(self, node: int, to_stops: bool, radius: float) -> dict[int, int]:
@@ -440,9 +454,12 @@ class Journeys:
             tt = self.tt
             for c, t in zip(citizens.tolist(), times.tolist()):
                 r = self._rides[c][self.ride_k[c]]
-                self.ride_log.append((c, tt.trip_id[r.trip], tt.stop_id[r.board_stop], tt.stop_id[r.alight_stop],
-                                      float(self.board_t[c]), float(t), self._base[c] + r.departure,
-                                      self._base[c] + r.arrival, int(self.ride_k[c])))
+                if self.buses is not None:     # the vehicle ridden, and its own timetable
+                    trip, dep, arr = int(self.trip[c]), float(self.dep_at[c]), float(self.arr_at[c])
+                else:
+                    trip, dep, arr = r.trip, self._base[c] + r.departure, self._base[c] + r.arrival
+                self.ride_log.append((c, tt.trip_id[trip], tt.stop_id[r.board_stop], tt.stop_id[r.alight_stop],
+                                      float(self.board_t[c]), float(t), dep, arr, int(self.ride_k[c])))
         self.ride_k[citizens] += 1
         more = np.array([int(self.ride_k[c]) < len(self._rides[c]) for c in citizens.tolist()], bool)
         if more.any():
@@ -455,21 +472,38 @@ class Journeys:
             self._walk(last, nodes[~more], self.final[last])
 
     def _wait(self, citizens, times) -> None:
-        """Riders at their boarding stop: wait for the planned trip, or plan again if it has left."""
-        dep = self.dep_at[citizens]
-        ok = dep >= times - 1e-6
+        """Riders at their boarding stop: wait for the planned trip (with vehicles: queue for the
+        next vehicle of its pattern), or plan again if it has left."""
+        if self.buses is not None:
+            b = self.buses
+            ok = np.array([not b.departed(int(self.trip[c]), int(self.board_pos[c]), float(self.dep_at[c]))
+                           for c in citizens.tolist()], bool)
+        else:
+            ok = self.dep_at[citizens] >= times - 1e-6
         c = citizens[ok]
         self.stage[c] = 2
         self.wait_from[c] = times[ok]
-        self.rides.at(dep[ok], c)
+        if self.buses is not None:
+            self.buses.wait(c, self.pattern[c], self.board_pos[c], self.alight_pos[c], times[ok])
+        else:
+            self.rides.at(self.dep_at[c], c)
         if (~ok).any():
             self._replan(citizens[~ok], times[~ok])
 
     def _replan(self, citizens, times) -> None:
-        """Riders who missed the planned departure plan again from where they are, now."""
+        """Riders who missed the planned departure (or whose line has no vehicle left to come)
+        plan again from where they are, now; a rider who already planned again at this very
+        instant walks on instead (the plan cannot be caught)."""
+        now = self.twin.now
+        if self._replanned[0] != now:
+            self._replanned = (now, set())
+        seen = self._replanned[1]
+        again = np.array([c in seen for c in citizens.tolist()], bool)
+        seen.update(citizens.tolist())
         self.missed += len(citizens)
         nodes = self.mobility.location[citizens]
         its, _ = self._plan_bus(nodes, self.final[citizens], self._radius())
+        its = [None if a else it for a, it in zip(again.tolist(), its)]
         found = np.array([it is not None for it in its], bool)
         now = self.twin.now + self.p.leave_margin_s
         for c, it in zip(citizens.tolist(), its):
@@ -486,8 +520,23 @@ class Journeys:
             self.stage[lost] = 0
             self._walk(lost, nodes[~found], self.final[lost])
 
-    def _board(self, citizens) -> None:
-        """Riders board now and ride to their alighting stop at the timetabled pace."""
+    def _vehicle_board(self, citizens, vehicle, pos: int, times) -> None:
+        """Riders board a vehicle of :mod:`agents.buses` (the planned trip, or another of its
+        pattern): they ride with it, off where it reaches their stop."""
+        b = self.buses
+        self.trip[citizens] = vehicle.trip
+        self.dep_at[citizens] = b.scheduled(vehicle, pos)
+        self.arr_at[citizens] = [b.scheduled(vehicle, int(j)) for j in self.alight_pos[citizens].tolist()]
+        self.ride_s[citizens] = self.arr_at[citizens] - self.dep_at[citizens]
+        self._board(citizens, carried=True)
+
+    def _vehicle_alight(self, citizens, times) -> None:
+        """Riders get off a vehicle at their stop (the leg ends: :meth:`_leg_end`)."""
+        self.mobility.set_down(citizens, times)
+
+    def _board(self, citizens, carried: bool = False) -> None:
+        """Riders board now and ride to their alighting stop: at the timetabled pace, or carried
+        by a vehicle of :mod:`agents.buses` (``carried``)."""
         tt = self.tt
         now = self.twin.now
         citizens = np.asarray(citizens, np.int32)
@@ -506,7 +555,15 @@ class Journeys:
         np.cumsum(lengths, out=offsets[1:])
         idx = np.repeat(e0 - offsets[:-1], lengths) + np.arange(offsets[-1])
         edges = self._ride_edges[idx]
-        if not usable.all():      # a pattern with a hop the road graph cannot drive: the direct road path
+        if not usable.all() and carried:   # the vehicle drives it anyway: the direct road path, if any
+            bad = np.nonzero(~usable)[0]
+            w, off2, e2 = self.mobility.router("bus").routes(board[bad], alight[bad])
+            per = [edges[offsets[k]:offsets[k + 1]] for k in range(len(citizens))]
+            for q, k in enumerate(bad.tolist()):
+                per[k] = e2[off2[q]:off2[q + 1]]
+            offsets = np.r_[0, np.cumsum([len(x) for x in per])].astype(np.int64)
+            edges = np.concatenate(per).astype(np.int32)
+        elif not usable.all():    # a pattern with a hop the road graph cannot drive: the direct road path
             from twin.mobility import take_paths
 
             bad = np.nonzero(~usable)[0]
@@ -532,7 +589,7 @@ class Journeys:
                     return
         csum = np.r_[0.0, np.cumsum(self.mobility.fleet.edge_len[edges])]
         path_len = csum[offsets[1:]] - csum[offsets[:-1]]
-        vmax = np.maximum(path_len / ride_s, 1.0)
+        vmax = None if carried else np.maximum(path_len / ride_s, 1.0)
         wait = now - self.wait_from[citizens]
         self._waits.append(wait)
         self.boardings += len(citizens)
@@ -549,7 +606,7 @@ class Journeys:
                              ride=self.ride_k[citizens].astype(np.int64) + 1,
                              wait_s=np.round(wait, 1), ride_s=np.round(ride_s, 1))
         self.stage[citizens] = 3
-        self.mobility.start_paths(citizens, board, alight, offsets, edges, "bus", vmax=vmax)
+        self.mobility.start_paths(citizens, board, alight, offsets, edges, "bus", vmax=vmax, carried=carried)
 
     def _stop_at(self, patterns, positions) -> np.ndarray:
         return np.array([self.tt.pattern_stops[p][i] for p, i in zip(patterns.tolist(), positions.tolist())],
@@ -585,4 +642,6 @@ class Journeys:
                     "planned_journey_min_mean": round(float(np.mean(self._planned_min)), 2)
                     if self._planned_min else None,
                     "missed_connections": int(self.missed), "no_road_for_ride": int(self.no_road),
-                    "long_walks": int(len(lw))}}
+                    "long_walks": int(len(lw)),
+                    # the buses as vehicles (agents.buses): on time, delays, loads, riders left behind
+                    "vehicles": self.buses.kpis() if self.buses is not None else None}}

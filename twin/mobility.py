@@ -24,7 +24,8 @@ and the KPIs keep the exact figures.
 
 **Traffic.** If the twin has a ``traffic`` component in queue mode (:class:`twin.traffic.Traffic`),
 cars (``mode="car"``) drive on its shared :class:`twin.traffic.RoadNetwork` and queue there;
-pedestrians and bus passengers (paced by the timetable) do not. A mobility of
+pedestrians and bus passengers (carried by the buses of :mod:`agents.buses`, or paced by the
+timetable) do not. A mobility of
 :data:`EMERGENCY_KINDS` (the responders' units) never queues: it passes queues at the traffic's
 ``emergency_speed_factor`` × free-flow speed — its stated priority.
 """
@@ -169,10 +170,13 @@ class Mobility:
         self.start_paths(agents, origins, destinations, offsets, edges, mode)
         return failed
 
-    def start_paths(self, agents, origins, destinations, offsets, edges, mode: str, vmax=None) -> None:
+    def start_paths(self, agents, origins, destinations, offsets, edges, mode: str, vmax=None,
+                    carried: bool = False) -> None:
         """Start trips now along given edge paths (``edges[offsets[k]:offsets[k+1]]`` for agent
         ``agents[k]``); ``vmax`` (m/s, per agent or one value) overrides the mode's top speed,
-        e.g. a bus ride paced to its timetable."""
+        e.g. a bus ride paced to its timetable. ``carried``: the agents ride a vehicle that
+        another component moves (a bus of :mod:`agents.buses`); the trip is started and
+        published like any other, but the fleet does not move them — :meth:`set_down` ends it."""
         agents = np.asarray(agents, np.int32)
         if len(agents) == 0:
             return
@@ -204,6 +208,8 @@ class Mobility:
         self.twin.emit_batch(f"mobility/{self.kind}", "trip_start", now, self.names[agents], lon, lat,
                              mode=[mode] * len(agents), to_node=np.where(to_private, -1, destinations),
                              length_m=shown, coarse=coarse)
+        if carried:
+            return
         # the next step moves agents over (T - tick, T]; one who leaves now waits the part before now
         delay = 0.0 if self._next_step is None else self.tick_s - (self._next_step - now)
         queue = self.fleet.road is not None and mode == "car"
@@ -212,6 +218,13 @@ class Mobility:
             self._arrive(at_dest, np.full(len(at_dest), now))
         if self.fleet.n_active and not self._wake.triggered:
             self._wake.succeed()
+
+    def set_down(self, agents, times) -> None:
+        """End carried trips (:meth:`start_paths` with ``carried``) at ``times``: the agents are
+        at their destinations, ``trip_end`` is published and the arrival callbacks run."""
+        agents = np.asarray(agents, np.int32)
+        if len(agents):
+            self._arrive(agents, np.asarray(times, np.float64))
 
     def _ticker(self):
         env = self.twin.env

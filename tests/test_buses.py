@@ -1,0 +1,178 @@
+"""Buses as vehicles (agents/buses.py) and their GTFS-Realtime feed (agents/realtime.py).
+
+A hand-made line of three stops on real Brașov streets (the drive graph): its trips drive the
+road path between the stops, dwell by boardings and alightings, hold for the timetable, carry at
+most their capacity and leave the others behind for the next one; a late departure propagates.
+The GTFS-Realtime feeds, parsed with gtfs-realtime-bindings, say where the vehicles are.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from agents.buses import Buses, VehicleParams, road_hops
+from tests.test_transit import write_feed
+from twin.engine import Twin
+from twin.gtfs import load_gtfs
+from twin.mobility import Mobility
+
+pytestmark = pytest.mark.brasov
+H8 = 8 * 3600
+TUESDAY = datetime(2026, 3, 24)
+
+
+@pytest.fixture(scope="module")
+def street(brasov):
+    """Three road nodes along a fastest drive path of about 1.5-3 km: the line's stops, and the
+    free-flow seconds of its two hops."""
+    a = brasov.arrays
+    core = np.asarray(brasov.core_nodes("drive"))
+    rng = np.random.default_rng(7)
+    r = brasov.router("time", "drive")
+    while True:
+        o, d = (int(x) for x in rng.choice(core, 2))
+        w, off, e = r.routes(np.array([o]), np.array([d]))
+        if w[0] > 0 and len(e) >= 6 and 1500 < brasov.arrays["edge_length_mm"][e].sum() / 1000 < 3000:
+            break
+    nodes = [int(a["edge_u"][e[0]]), int(a["edge_v"][e[len(e) // 2]]), int(a["edge_v"][e[-1]])]
+    w, _, _ = r.routes(np.array(nodes[:-1]), np.array(nodes[1:]))
+    return nodes, w / 1000.0
+
+
+def _line(brasov, street, folder, hop_s, starts):
+    nodes, _ = street
+    a = brasov.arrays
+    stops = [(f"S{k}", f"Stop {k}", float(a["node_lon"][n]), float(a["node_lat"][n])) for k, n in enumerate(nodes)]
+    trips = [(["S0", "S1", "S2"], [t, t + hop_s[0], t + hop_s[0] + hop_s[1]]) for t in starts]
+    return load_gtfs(write_feed(folder, stops, [("L1", trips)]), brasov)
+
+
+def _fleet(brasov, tt, **params):
+    twin = Twin(brasov, seed=1, start=TUESDAY)
+    twin.add(Mobility(50))
+    buses = Buses(tt, VehicleParams(**params), road_hops(tt, twin.router("time", "drive")), record=True)
+    twin.add(buses)
+    got = {"board": [], "alight": [], "stranded": []}
+    buses.on_board.append(lambda c, v, i, t: got["board"].append((v.trip, i, c.tolist(), float(t[0]))))
+    buses.on_alight.append(lambda c, t: got["alight"].append((c.tolist(), float(t[0]))))
+    buses.on_stranded.append(lambda c, t: got["stranded"].append(c.tolist()))
+    return twin, buses, got
+
+
+def _to_segment(lon, lat, a, edge) -> float:
+    """Distance in degrees from a point to a road edge drawn straight between its nodes."""
+    u, w = a["edge_u"][edge], a["edge_v"][edge]
+    p0 = np.array([a["node_lon"][u], a["node_lat"][u]])
+    d = np.array([a["node_lon"][w], a["node_lat"][w]]) - p0
+    f = np.clip(np.dot(np.array([lon, lat]) - p0, d) / max(np.dot(d, d), 1e-18), 0, 1)
+    return float(np.hypot(*(p0 + f * d - np.array([lon, lat]))))
+
+
+def _calls(buses, trip):
+    return {i: (sched, arr, dep, off, on, left, load)
+            for _, t, i, sched, arr, dep, off, on, left, load in buses.stop_log if t == trip}
+
+
+def test_a_full_bus_leaves_riders_behind_for_the_next_one(brasov, street, tmp_path):
+    """Capacity 2, five riders at the first stop: two ride each of the two trips, the fifth is
+    left behind twice and, with no vehicle left to come, plans again; riders get off at their
+    stop when the vehicle gets there."""
+    _, ff = street
+    hop = [int(math.ceil(x)) + 120 for x in ff]              # slack: the buses hold at the stops
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 600])
+    twin, buses, got = _fleet(brasov, tt, capacity_bus=2)
+    twin.run(7.9)
+    buses.wait(np.arange(5), [0] * 5, [0] * 5, [2] * 5, np.full(5, twin.now))
+    twin.run(1.1)
+    assert [(trip, i, c) for trip, i, c, _ in got["board"]] == [(0, 0, [0, 1]), (1, 0, [2, 3])]
+    assert got["stranded"] == [[4]]
+    k = buses.kpis()
+    assert (k["boardings"], k["denied_boardings"], k["stranded_replanned"]) == (4, 4, 1)
+    assert k["denied_boardings_by_line"] == {"L1": 4}
+    first, second = _calls(buses, 0), _calls(buses, 1)
+    assert first[0][1] == H8 and got["board"][0][3] == H8     # boarded as the bus came in, on time
+    # dwell: 5 s doors + 2 boardings × 2.5 s; it leaves 10 s late, and the slack absorbs it
+    assert first[0][2] == H8 + 10
+    assert first[1][2] == first[1][0]                         # nobody at stop 1: it held to the timetable
+    assert got["alight"] == [([0, 1], first[2][1]), ([2, 3], second[2][1])]
+    assert first[2][1] == pytest.approx(first[1][2] + ff[1], abs=0.5)   # a free-flow drive, no stop at 1
+    assert k["load_factor"] == 1.0                            # two riders in two places on every hop
+    assert k["trips_run"] == 2 and k["on_time_share"] == 1.0
+
+
+def test_a_long_dwell_makes_the_bus_late_and_the_delay_propagates(brasov, street, tmp_path):
+    """No slack in the timetable: 20 riders boarding make the first trip leave 55 s late, and it
+    stays late to the end of the line; the second trip, empty, runs on time; on snow (roads at
+    half speed) an empty bus is late by its extra driving time."""
+    _, ff = street
+    hop = [int(math.ceil(x)) for x in ff]
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 600])
+    twin, buses, _ = _fleet(brasov, tt)
+    twin.run(7.9)
+    buses.wait(np.arange(20), [0] * 20, [0] * 20, [2] * 20, np.full(20, twin.now))
+    twin.run(0.5)
+    first, second = _calls(buses, 0), _calls(buses, 1)
+    assert first[0][2] - first[0][0] == 55                   # 5 + 20 × 2.5 s
+    late1 = first[1][2] - first[1][0]
+    assert 55 + 10 - 1 < late1 <= 55 + 10                     # + braking and pulling out; ≤ 1 s of rounding slack
+    assert first[2][1] - first[2][0] > 55 + 10 - 2            # still late at the end of the line
+    assert all(abs(c[2 if i < 2 else 1] - c[0]) < 1 for i, c in second.items())
+    k = buses.kpis()["mean_delay_min_by_line"]["L1"]
+    assert k > 0
+    # snow: half speed
+    twin2, buses2, _ = _fleet(brasov, tt)
+    twin2.conditions.set_speed_factor(0.5)
+    twin2.run(8.5)
+    c = _calls(buses2, 0)
+    assert c[1][1] - c[1][0] == pytest.approx(2 * ff[0] - hop[0], abs=0.5)   # late by the slower drive
+    assert buses2.kpis()["on_time_share"] == 1.0             # …but within the 5-minute window on this short hop
+
+
+def test_gtfs_realtime_feeds_parse_and_match_the_vehicles(brasov, street, tmp_path):
+    """TripUpdates and VehiclePositions parsed with gtfs-realtime-bindings: one entity per
+    vehicle in service, at its simulated position, stop, status, delay and load."""
+    from google.transit import gtfs_realtime_pb2
+
+    from agents.realtime import feed_bytes
+
+    _, ff = street
+    hop = [int(math.ceil(x)) + 60 for x in ff]
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 120])
+    twin, buses, _ = _fleet(brasov, tt)
+    twin.run(7.9)
+    buses.wait(np.arange(3), [0] * 3, [0] * 3, [2] * 3, np.full(3, twin.now))
+    twin.run(0.1 + 150 / 3600)                             # first bus on its way, second at its first stop
+    truth = {str(v["vehicle"]): v for v in buses.vehicles()}
+    assert {v["status"] for v in truth.values()} == {"IN_TRANSIT_TO", "STOPPED_AT"}
+    vp = gtfs_realtime_pb2.FeedMessage()
+    vp.ParseFromString(feed_bytes(buses, "vehicle-positions"))
+    assert vp.header.gtfs_realtime_version == "2.0"
+    assert vp.header.timestamp == int(twin.unix_time)
+    assert {e.vehicle.vehicle.id for e in vp.entity} == set(truth)
+    a = brasov.arrays
+    for e in vp.entity:
+        v, t = e.vehicle, truth[e.vehicle.vehicle.id]
+        assert v.trip.trip_id == t["trip"] and v.trip.route_id == "R0" and v.trip.start_date == "20260324"
+        assert (v.position.latitude, v.position.longitude) == pytest.approx((t["lat"], t["lon"]), abs=1e-5)
+        assert v.stop_id == t["stop_id"] and v.current_stop_sequence == t["position"] + 1
+        assert gtfs_realtime_pb2.VehiclePosition.VehicleStopStatus.Name(v.current_status) == t["status"]
+        assert v.occupancy_percentage == round(100 * t["load"] / t["capacity"])
+        if v.trip.trip_id == tt.trip_id[0]:
+            assert t["load"] == 3 and v.occupancy_percentage == 3
+            assert v.trip.start_time == "08:00:00"
+        if t["status"] == "IN_TRANSIT_TO":        # on the road path between the stops
+            veh = buses.live[int(e.vehicle.vehicle.id)]
+            h = int(buses._pos_base[veh.pattern]) + veh.pos
+            edges = buses._edges[buses._pos_edge[h]:buses._pos_edge[h + 1]]
+            assert min(_to_segment(v.position.longitude, v.position.latitude, a, x) for x in edges) < 2e-5   # float32 in the feed
+    tu = gtfs_realtime_pb2.FeedMessage()
+    tu.ParseFromString(feed_bytes(buses, "trip-updates"))
+    for e in tu.entity:
+        u, t = e.trip_update, truth[e.trip_update.vehicle.id]
+        s = u.stop_time_update[0]
+        assert s.stop_id == t["stop_id"] and u.delay == round(t["delay_s"])
+        eta = s.departure.time if t["status"] == "STOPPED_AT" else s.arrival.time
+        assert eta == round(twin.unix_time - twin.now + t["eta"])
