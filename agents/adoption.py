@@ -294,7 +294,7 @@ class Adoption:
         n, F = len(pop), len(FAMILIES)
         self.rng = twin.rng.get("adoption")
         init = twin.rng.get("adoption_start")
-        self.srng = twin.rng.get("adoption_support")     # draws that depend on the queue's length
+        self.srng = twin.rng.get("adoption_support")     # one draw a day: the day's fractional capacity
         p = self.p
         self.skilled = pop.digital.copy()
         # channels: the persona's digital and offline preferences
@@ -340,6 +340,9 @@ class Adoption:
         self.reached = np.where(self.stage == DROPPED, AWARE, self.stage).astype(np.int8)  # furthest stage reached
         self.reason = np.where(declined, REASONS.index("trust_privacy"), 0).astype(np.int8)
         self.fail_reason = np.zeros((n, F), np.int8)       # the step a waiting support contact is about
+        # the draw that decides whether a waiting contact's help works, taken with the day's
+        # numbers when it is asked (common random numbers whatever the queue does)
+        self.fix_u = np.zeros((n, F), np.float32)
         self.t_aware = np.full((n, F), np.nan, np.float32)  # day a citizen became aware in the run
         self.in_support = np.zeros((n, F), bool)
         self.queue: list[tuple[float, int, int]] = []     # (day queued, citizen, family)
@@ -460,7 +463,7 @@ class Adoption:
         day = float(self.day)
         s0 = self.stage.copy()
         # the day's random numbers: a fixed number whatever the state (common random numbers)
-        u_aware, u_decide, u_yes, u_onb, u_try, u_fail, u_seek, u_retry = rng.random((8, n, F))
+        u_aware, u_decide, u_yes, u_onb, u_try, u_fail, u_seek, u_retry, u_fix = rng.random((9, n, F))
         u_course = rng.random(n)
         # ---- interventions first: the course
         self._course(u_course)
@@ -526,6 +529,7 @@ class Adoption:
         if p.assisted_kiosks:        # onboarded at a kiosk without skills: they file at the kiosk
             self.digital_channel[(succeed.any(axis=1)) & ~self.skilled] = P.CHANNELS.index("kiosk")
         self.fail_reason[seek] = fail[seek]
+        self.fix_u[seek] = u_fix[seek]
         self.in_support[seek] = True
         cs, fs = np.nonzero(seek)
         if self.support_desk:
@@ -606,7 +610,7 @@ class Adoption:
                     rows.append((c, f, "gave_up", wait_d))
                     continue
                 served_today += 1
-                rows.append((c, f, "solved" if self.srng.random() < p.support_fix else "unsolved", wait_d))
+                rows.append((c, f, "solved" if self.fix_u[c, f] < p.support_fix else "unsolved", wait_d))
             elif day + 1 - t0 > patience:
                 rows.append((c, f, "gave_up", patience))
             else:
@@ -637,7 +641,7 @@ class Adoption:
         if event.kind == "support_abandoned":
             outcome = "gave_up"
         else:
-            outcome = "solved" if self.srng.random() < self.p.support_fix else "unsolved"
+            outcome = "solved" if self.fix_u[c, FAMILIES.index(fam)] < self.p.support_fix else "unsolved"
         self._settle([(c, FAMILIES.index(fam), outcome, wait_d)], self.twin.now / 86400.0)
 
     def _settle(self, rows: list, day: float) -> None:
