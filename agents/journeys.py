@@ -80,6 +80,8 @@ class TransitParams(BaseModel):
     boost_factor: int = Field(2, ge=1, le=6)
     # the buses as vehicles: capacity, dwell, holding (agents.buses)
     vehicles: VehicleParams = Field(default_factory=VehicleParams)
+    # simulated seconds between two GTFS-Realtime feeds published to MQTT (agents.realtime)
+    realtime_every_s: float = Field(30.0, gt=0, le=3600)
 
 
 def transit_timetable(timetable, params: TransitParams | None = None):

@@ -147,21 +147,24 @@ def feed_bytes(buses, kind: str) -> bytes:
 class RealtimeFeed:
     """Publish both GTFS-Realtime feeds every ``every_s`` simulated seconds (component
     ``"gtfs_rt"``): each sink is called ``sink(topic, payload)`` with the topic below the
-    twin's root (``gtfs-rt/trip-updates``, ``gtfs-rt/vehicle-positions``) and the bytes."""
+    twin's root (``gtfs-rt/trip-updates``, ``gtfs-rt/vehicle-positions``) and the bytes. The
+    vehicles are ``buses`` (:class:`agents.buses.Buses`), by default the journeys' own."""
 
     name = "gtfs_rt"
 
-    def __init__(self, every_s: float = 30.0):
+    def __init__(self, every_s: float = 30.0, buses=None):
         if not every_s > 0:
             raise ValueError(f"every_s must be > 0 seconds, got {every_s!r}")
         self.every_s = float(every_s)
+        self.buses = buses
         self.sinks: list = []
         self.published = 0
         self.bytes = 0
 
     def attach(self, twin) -> None:
         self.twin = twin
-        self.buses = twin.component("journeys").buses
+        if self.buses is None:
+            self.buses = twin.component("journeys").buses
         if self.buses is not None:
             twin.env.process(self._run())
 

@@ -78,10 +78,12 @@ class BatchAnchor:
 def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: str | None = None,
               anonymous_rate_per_min: int = 1200, cors_origins: list[str] | None = None,
               housekeeping_s: float | None = 60.0, schema: str | None = None, chatbot: bool = True,
-              chain_url: str | None = None):
+              chain_url: str | None = None, realtime=None):
     """The Open311 application over the store at ``db_url`` for the city ``city``, with the
     citizen assistant on ``POST /chat`` (its payments and permit checks on the ledger at
-    ``chain_url``, the embedded chain by default)."""
+    ``chain_url``, the embedded chain by default). ``realtime`` (an object with ``feed(kind)``
+    returning GTFS-Realtime bytes, e.g. :class:`twin_app.realtime.LiveTransit`) adds
+    ``GET /gtfs-rt/trip-updates.pb`` and ``GET /gtfs-rt/vehicle-positions.pb``."""
     from services.geo import CityArea
     from services.hall import CityHall
     from services.open311 import create_app
@@ -93,8 +95,31 @@ def build_app(db_url: str = DEFAULT_DB, city: str = "demo", *, jurisdiction_id: 
     hall = CityHall(open_store(db_url, schema=schema), area, jurisdiction_id=jurisdiction_id or f"{c.slug}.ro")
     bot = make_chatbot(c, hall, area, chain_url) if chatbot else None
     anchor = getattr(bot, "anchor", None)
-    return create_app(hall, anonymous_rate_per_min=anonymous_rate_per_min, cors_origins=cors_origins,
-                      housekeeping_s=housekeeping_s, chatbot=bot, on_shutdown=[anchor.stop] if anchor else [])
+    stops = ([anchor.stop] if anchor else []) + ([realtime.stop] if hasattr(realtime, "stop") else [])
+    app = create_app(hall, anonymous_rate_per_min=anonymous_rate_per_min, cors_origins=cors_origins,
+                     housekeeping_s=housekeeping_s, chatbot=bot, on_shutdown=stops)
+    if realtime is not None:
+        add_gtfs_rt(app, realtime)
+    return app
+
+
+def add_gtfs_rt(app, realtime) -> None:
+    """Serve the GTFS-Realtime feeds of ``realtime`` (``feed(kind) -> bytes``) on ``app``:
+    ``/gtfs-rt/trip-updates.pb`` and ``/gtfs-rt/vehicle-positions.pb``, as
+    ``application/x-protobuf`` (what GTFS-Realtime consumers fetch)."""
+    from fastapi import Response
+
+    from agents.realtime import CONTENT_TYPE, FEEDS
+
+    def route(kind: str):
+        def handler() -> Response:
+            return Response(content=realtime.feed(kind), media_type=CONTENT_TYPE,
+                            headers={"Cache-Control": "no-cache"})
+        return handler
+
+    for kind in FEEDS:
+        app.add_api_route(f"/gtfs-rt/{kind}.pb", route(kind), methods=["GET"], include_in_schema=False,
+                          name=f"gtfs_rt_{kind.replace('-', '_')}")
 
 
 def make_chatbot(city, hall=None, area=None, chain_url: str | None = None, ledger: bool = True,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from agents.buses import Buses, VehicleParams, road_hops
+from tests.mqtt_broker import broker  # noqa: F401  (fixture)
 from tests.test_transit import write_feed
 from twin.engine import Twin
 from twin.gtfs import load_gtfs
@@ -176,3 +177,73 @@ def test_gtfs_realtime_feeds_parse_and_match_the_vehicles(brasov, street, tmp_pa
         assert s.stop_id == t["stop_id"] and u.delay == round(t["delay_s"])
         eta = s.departure.time if t["status"] == "STOPPED_AT" else s.arrival.time
         assert eta == round(twin.unix_time - twin.now + t["eta"])
+
+
+def test_gtfs_realtime_over_mqtt_and_http(brasov, street, tmp_path, broker):
+    """The feeds go out as retained MQTT messages every 30 simulated seconds (a display that
+    connects later gets the last ones) and over HTTP (``twin serve --gtfs-rt``'s application);
+    both parse with gtfs-realtime-bindings and hold the vehicles' positions at their time."""
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+    from google.transit import gtfs_realtime_pb2
+
+    from agents.realtime import CONTENT_TYPE, RealtimeFeed, feed_bytes
+    from sensors.bridge import MqttBridge, MqttParams, connect, make_client, parse_url
+    from services.server import build_app
+
+    _, ff = street
+    hop = [int(math.ceil(x)) + 60 for x in ff]
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 120])
+    twin, buses, _ = _fleet(brasov, tt)
+    bridge = twin.add(MqttBridge(MqttParams(url=broker.url, qos=1)))
+    feed = twin.add(RealtimeFeed(30.0, buses=buses))
+    truth: dict = {}
+    feed.sinks.append(lambda topic, payload: bridge.publish(twin.topic(topic), payload, retain=True))
+    feed.sinks.append(lambda topic, payload: truth.__setitem__(int(twin.unix_time), buses.vehicles()))
+    twin.run(8 + 100 / 3600)
+    assert bridge.finish(10)
+    got, lock = {}, threading.Lock()
+    b = parse_url(broker.url)
+    sub = make_client(b, f"t-{time.time_ns()}")
+
+    def on_message(_c, _u, m):
+        with lock:
+            got[m.topic] = (m.payload, m.retain)
+    sub.on_message = on_message
+    connect(sub, b, 5)
+    sub.subscribe(f"city/{brasov.slug}/gtfs-rt/#", qos=1)
+    deadline = time.time() + 10
+    while time.time() < deadline and len(got) < 2:
+        time.sleep(0.05)
+    sub.disconnect()
+    sub.loop_stop()
+    assert set(got) == {f"city/{brasov.slug}/gtfs-rt/trip-updates", f"city/{brasov.slug}/gtfs-rt/vehicle-positions"}
+    vp = gtfs_realtime_pb2.FeedMessage()
+    payload, retained = got[f"city/{brasov.slug}/gtfs-rt/vehicle-positions"]
+    vp.ParseFromString(payload)
+    assert retained and feed.published >= 2 * 3
+    seen = {str(v["vehicle"]): v for v in truth[vp.header.timestamp]}
+    assert seen and {e.vehicle.vehicle.id for e in vp.entity} == set(seen)
+    for e in vp.entity:
+        t = seen[e.vehicle.vehicle.id]
+        assert (e.vehicle.position.latitude, e.vehicle.position.longitude) == pytest.approx((t["lat"], t["lon"]),
+                                                                                              abs=1e-5)
+    # HTTP: what twin serve --gtfs-rt answers
+    live = type("Live", (), {"feed": staticmethod(lambda kind: feed_bytes(buses, kind))})()
+    app = build_app(f"sqlite:///{tmp_path / 'hall.sqlite'}", brasov.source, housekeeping_s=None, chatbot=False,
+                    realtime=live)
+    with TestClient(app) as client:
+        r = client.get("/gtfs-rt/vehicle-positions.pb")
+        assert r.status_code == 200 and r.headers["content-type"] == CONTENT_TYPE
+        m = gtfs_realtime_pb2.FeedMessage()
+        m.ParseFromString(r.content)
+        now = {str(v["vehicle"]): v for v in buses.vehicles()}
+        assert {e.vehicle.vehicle.id for e in m.entity} == set(now)
+        for e in m.entity:
+            assert e.vehicle.position.latitude == pytest.approx(now[e.vehicle.vehicle.id]["lat"], abs=1e-5)
+        r = client.get("/gtfs-rt/trip-updates.pb")
+        m.ParseFromString(r.content)
+        assert r.status_code == 200 and {e.trip_update.vehicle.id for e in m.entity} == set(now)
+    twin.close()

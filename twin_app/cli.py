@@ -4,7 +4,8 @@
 runs a scenario (``--services-url URL --api-key K`` sends the citizens' requests to an Open311
 endpoint over HTTP; ``--db URL`` keeps the city hall's store in that database);
 ``twin city info --city SRC [--json]`` describes a city; ``twin scenarios`` lists the library;
-``twin serve [--host H] [--port P] [--db URL] [--city SRC]`` runs the Open311 API;
+``twin serve [--host H] [--port P] [--db URL] [--city SRC] [--gtfs-rt]`` runs the Open311 API (and,
+with ``--gtfs-rt``, the city's buses live and their GTFS-Realtime feeds);
 ``twin keys create NAME [--role R] [--db URL]`` makes an API key;
 ``twin loadtest open311 --url URL (--rate R | --events RUN [--speed X]) [--workers N] [--report P]``
 load-tests an endpoint with a city's citizens on Locust (``services.loadgen``);
@@ -160,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--anonymous-rate", type=_nonneg_int("--anonymous-rate"), default=1200,
                    help="requests a minute per address without a key (0: no limit)")
     s.add_argument("--cors-origin", action="append", help="allow browser calls from this origin (repeatable)")
+    s.add_argument("--gtfs-rt", action="store_true",
+                   help="also run the city's buses live from now and serve their GTFS-Realtime feeds at "
+                        "/gtfs-rt/trip-updates.pb and /gtfs-rt/vehicle-positions.pb (needs a city with GTFS)")
+    s.add_argument("--gtfs-rt-population", type=_bounded("--gtfs-rt-population", int, 0, MAX_POPULATION, ""),
+                   default=2000, help="with --gtfs-rt: citizens riding the live buses (default 2000)")
+    s.add_argument("--gtfs-rt-speed", type=_positive_float("--gtfs-rt-speed"), default=1.0,
+                   help="with --gtfs-rt: simulated seconds per second (default 1: real time)")
 
     k = sub.add_parser("keys", help="API keys of the Open311 API")
     ksub = k.add_subparsers(dest="keys_command", metavar="SUBCOMMAND")
@@ -986,10 +994,21 @@ def _serve(args) -> int:
 
     port = listen_port(args.host, args.port)
     check_db(args.db or DEFAULT_DB)
+    live = None
+    if args.gtfs_rt:
+        from twin.city import load_city
+        from twin_app.realtime import LiveTransit
+
+        live = LiveTransit(load_city(args.city), population=args.gtfs_rt_population, speed=args.gtfs_rt_speed)
     app = build_app(args.db or DEFAULT_DB, args.city, jurisdiction_id=args.jurisdiction,
-                    anonymous_rate_per_min=args.anonymous_rate, cors_origins=args.cors_origin)
+                    anonymous_rate_per_min=args.anonymous_rate, cors_origins=args.cors_origin, realtime=live)
     print(f"twin serve: Open311 GeoReport v2 at http://{args.host}:{port}/open311/v2/ "
           f"(docs /open311/v2/docs) — store {args.db or DEFAULT_DB}", flush=True)
+    if live is not None:
+        live.start()
+        print(f"twin serve: GTFS-Realtime at http://{args.host}:{port}/gtfs-rt/trip-updates.pb and "
+              f"/gtfs-rt/vehicle-positions.pb — the buses of {live.twin.city.name} from "
+              f"{live.twin.start:%Y-%m-%d %H:%M:%S} at {args.gtfs_rt_speed:g}x", flush=True)
     serve(app, args.host, port)
     return 0
 

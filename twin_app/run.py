@@ -101,6 +101,19 @@ def closure_edges(city, closures, city_key: str | None = None):
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
+def transit_planner(scenario, city, timetable):
+    """The timetable a run's buses keep (the scenario's what-if applied, e.g. a line at double
+    frequency) and the journey planner on it (:class:`twin.transit.Planner`), or ``(None,
+    None)`` without buses. Built here, once per run, and handed to every component that plans
+    (the citizens' journeys; the chatbot can take the same one)."""
+    from agents.journeys import make_planner, transit_timetable
+
+    if timetable is None or not len(timetable.stop_node):
+        return timetable, None
+    timetable = transit_timetable(timetable, scenario.transit)
+    return timetable, make_planner(timetable, city, scenario.transit)
+
+
 def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twin:
     """A :class:`Twin` with every component of the scenario attached (not yet run); ``mqtt``
     (:class:`sensors.bridge.MqttParams`) mirrors it to a broker."""
@@ -118,6 +131,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
     population = population_of(scenario, city)
     if isinstance(timetable, str):
         timetable = load_timetable(scenario, city)
+    timetable, planner = transit_planner(scenario, city, timetable)
     twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
     try:
         if scenario.closures:
@@ -127,7 +141,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Adoption(scenario.adoption, scenario.city))
-        twin.add(Journeys(timetable, scenario.transit))
+        twin.add(Journeys(timetable, scenario.transit, planner=planner))
         twin.add(DailyLife(scenario.daily))
         twin.add(Demand(scenario.demand, report_stats(city)))
         twin.add(Taxes(scenario.taxes))
@@ -150,7 +164,12 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         if mqtt is not None:
             from sensors.bridge import MqttBridge
 
-            twin.add(MqttBridge(mqtt))
+            bridge = twin.add(MqttBridge(mqtt))
+            if twin.component("journeys").buses is not None:     # the buses' GTFS-Realtime feeds, retained
+                from agents.realtime import RealtimeFeed
+
+                feed = twin.add(RealtimeFeed(scenario.transit.realtime_every_s))
+                feed.sinks.append(lambda topic, payload: bridge.publish(twin.topic(topic), payload, retain=True))
     except BaseException:
         twin.close()
         raise
