@@ -603,9 +603,25 @@ def test_calm_messages_with_danger_words_are_not_clear_alarms(text):
 
 @pytest.mark.parametrize("text", ["there's black ice on the footbridge, nobody hurt yet, could someone salt it",
                                   "un copac a căzut peste gardul școlii noaptea, n-a fost nimeni rănit"])
-def test_a_hazard_with_nobody_at_risk_is_not_an_emergency(bot, text):
+def test_a_hazard_with_nobody_at_risk_is_a_report_not_an_emergency(bot, text):
     u = bot.understand(text, "ro")
-    assert u.intent != "emergency" and u.alarm is not None and u.alarm.why == "negated", (u.intent, u.alarm)
+    assert u.intent == "report_issue" and u.alarm is not None and u.alarm.why == "negated", (u.intent, u.alarm)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("cum ajung de la Bartolomeu la spital cu autobuzul, trebuie să schimb?", "transport_schedule"),
+    ("which bus gets me from the station to the old town fastest?", "transport_schedule"),
+    ("până la ce oră e deschis ghișeul de taxe vinerea?", "office_info"),
+    ("is the Black Church open on Sunday afternoons?", "out_of_scope"),
+    ("ce acte îmi trebuie pentru un duplicat după certificatul de căsătorie?", "documents_info"),
+    ("autorizația de construire 311/2024 mai e valabilă?", "permit_verify"),
+    ("the chat keeps answering me in Romanian, please fix that", "feedback"),
+    ("vreau să reclam zgomot", "report_issue"),
+])
+def test_third_round_kinds_of_message(bot, text, intent):
+    """Kinds of message the independent sets found weak (services/chatbot/voices.py), in words
+    written for this test."""
+    assert bot.understand(text, "ro").intent == intent
 
 
 @pytest.mark.parametrize("yes,no", [("da, vă rog", "nu acum"), ("go ahead", "never mind"), ("hai", "nah")])

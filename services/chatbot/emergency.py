@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from twin.text import fold_text
 
-__all__ = ["Alarm", "detect", "KINDS", "URGENT"]
+__all__ = ["Alarm", "detect", "KINDS", "URGENT", "PEOPLE"]
 
 
 @dataclass(frozen=True)
@@ -270,19 +270,21 @@ _widen("danger", r"\b(?:copil\w*|child\w*|kids?|toddler|baby|bebe\w*|baietel\w*|
 # of a railing or the edge of a roof, a decision to end one's life said plainly, a lost child in
 # the parent's words ("nu-mi găsesc fetița"), an intruder in the home and a caller hiding, a
 # burning smell from a flat where nobody opens.
-_BUILDING = (r"(?:perete\w*|zid\w*|casa|casei|cladir\w*|bloc\w*|tavan\w*|balcon\w*|acoperis\w*|"
+_BUILDING = (r"(?:perete\w*|zid\w*|casa|casei|cladir\w*|bloc\w*|tavan\w*|balcon\w*|acoperis\w*|hala\w*|hale\w*|"
              r"wall|ceiling|building|house|roof|balcony|block)")
-_GIVING_WAY = (r"(?:se (?:inclina|surpa|prabuseste|darama|naruie|crapa|lasa|misca|fisureaza)|trosne\w*|scartai\w*|"
+_GIVING_WAY = (r"(?:se (?:inclina|surpa|prabuseste|darama|naruie|crap\w*|lasa|misca|fisureaza)|tro[sz]n\w*|scartai\w*|a cedat|cedeaza|"
                r"(?:is |are )?(?:leaning|creaking|cracking|sagging|collapsing|giving way|moving|shaking)|"
                r"au aparut crapaturi|apar crapaturi|crapaturi (?:noi|mari)|new cracks|cracks? (?:are )?(?:appearing|growing|opening))")
 _INSIDE = (r"(?:inauntru|inside|suntem|locatari\w*|familii|familie|oameni|copii|bebe\w*|baby|people|we(?:'re| are)|"
-           r"families|residents|tenants|locuiesc|live there)")
+           r"families|residents|tenants|locuiesc|live there|muncitori\w*|workers|sufragerie|dormitor\w*|bucatari\w*|la noi|acasa|"
+           r"living room|bedroom|kitchen|(?:our|my) (?:flat|house|home|apartment)|apartamentul (?:meu|nostru))")
 _NOANSWER = (r"(?:nu (?:deschide|raspunde) nimeni|nimeni nu (?:deschide|raspunde)|nu (?:mai )?(?:deschide|raspunde)\b|"
              r"(?:nobody|no one|noone) (?:answers|opens|is answering|comes to the door)|no answer|doesn'?t answer|not answering)")
 _widen("collapse", r"\b" + _BUILDING + r"\b (?:[\w'-]+ ){0,4}" + _GIVING_WAY + r"(?=.*\b" + _INSIDE + r"\b)",
        r"\b" + _INSIDE + r"\b.{0,80}\b" + _BUILDING + r"\b (?:[\w'-]+ ){0,4}" + _GIVING_WAY,
        r"\bse (?:surpa|prabuseste|darama|naruie) (?:[\w'-]+ ){0,2}" + _BUILDING + r"\b",
-       r"\b" + _BUILDING + r" (?:[\w'-]+ ){0,2}se (?:surpa|prabuseste|darama|naruie)\b")
+       r"\b" + _BUILDING + r" (?:[\w'-]+ ){0,2}se (?:surpa|prabuseste|darama|naruie)\b",
+       r"\b(?:a cedat|au cedat|cedeaza|gave way|caved in) (?:[\w'-]+ ){0,2}" + _BUILDING + r"\b(?=.*\b" + _INSIDE + r"\b)")
 _widen("electricity", r"\barc(?:uri)? electric\w*", r"\belectric(?:al)? arc\w*", r"\barcing\b",
        r"\b(?:stalp\w*|cablu\w*|fir\w*|transformator\w*|tablou\w*|priz\w*|pole|cable|wire|transformer|socket)\b (?:[\w'-]+ ){0,4}"
        r"(?:scoate|face|arunca|da|throws?|gives? off|spits?) (?:flacari|scantei|fum|sparks|flames|smoke)")
@@ -307,6 +309,24 @@ _widen("violence", r"\bm-?am ascuns\b", r"\bne-?am ascuns\b", r"\b(?:i'?m|i am|w
 _widen("fire", r"\b(?:miroase|miros\w*) (?:a |de )?(?:[\w'-]+ ){0,2}ars\b(?=.*" + _NOANSWER + ")",
        r"\b(?:smell|smells|smelling) (?:of )?(?:[\w'-]+ ){0,2}burn\w*(?=.*" + _NOANSWER + ")",
        r"\bburning smell(?=.*" + _NOANSWER + ")")
+_widen("trapped", r"\b(?:prins\w*|blocat\w*|inchis\w*|incuiat\w*) (?:[\w'-]+ ){0,2}(?:inauntru|in portbagaj\w*|in masina|in baie|in lift)",
+       r"\blocked (?:himself|herself|themselves|in) (?:[\w'-]+ ){0,2}(?:in |inside )?(?:the |a )?(?:car|trunk|boot|bathroom|room)\b(?=.*\b(?:hot|heat|water|not answering|stopped answering|crying|scream\w*|cald|plange)\b)",
+       r"\b(?:copil\w*|bebe\w*|child|kid|toddler|baby) (?:[\w'-]+ ){0,4}(?:inchis|incuiat|locked) (?:[\w'-]+ ){0,2}(?:in |inside )?(?:masina|car)\b",
+       r"\b(?:inchis|locked) in (?:the |a )?(?:portbagaj\w*|trunk|boot)\b")
+_widen("medical", r"\b(?:drank|a baut|au baut|swallowed|a inghitit) (?:[\w'-]+ ){0,3}(?:detergent\w*|dishwasher|bleach|inalbitor|cleaning|solvent|antigel|"
+       r"antifreeze|clor|soda caustica|diluant|petrol|gaz lampant|pesticid\w*)", r"\bstopped answering\b",
+       r"\bnu (?:se )?(?:mai )?trez\w*")
+_widen("danger", r"\b(?:don'?t|do not|dont) want to be (?:here|around) anymore", r"\bnu mai vreau sa (?:fiu|exist)\b",
+       r"\b(?:pills|pastilele|pastile) (?:[\w'-]+ ){0,2}(?:in front of me|in fata mea|pregatite)")
+_widen("electricity", r"\bapa (?:[\w'-]+ ){0,3}(?:atinge|ajunge la|e la) priz\w*", r"\bwater (?:[\w'-]+ ){0,3}(?:touching|reaching|up to) the (?:sockets|outlets|plugs)")
+_widen("flood", r"\bviitur\w*", r"\bapa creste (?:repede|vazand cu ochii)", r"\bwater (?:is )?rising (?:fast|quickly)",
+       r"\b(?:apa|water)\b.{0,110}\b(?:scaun cu rotile|wheelchair|imobilizat\w*|bedridden|la pat)\b")
+_widen("violence", r"\b(?:tipa\w*|striga\w*|strigat) (?:[\w'-]+ )?dupa ajutor", r"\bsparg\w* usa", r"\b(?:incearca|vrea) sa (?:sparga|forteze|intre)\b")
+_widen("missing", _PERSON + r" (?:\S+ ){0,8}(?:didn'?t|hasn'?t|never) (?:come|came) (?:home|back)")
+_widen("electricity", r"\b(?:cablu\w*|fir\w*) (?:de curent |electric\w* )(?:[\w'-]+ ){0,2}(?:a )?picat")
+_widen("medical", r"\b(?:vanat|vinet)\w* (?:la|pe) buze", r"\bun tip (?:[\w'-]+ ){0,8}nu (?:mai )?raspunde")
+_widen("collapse", r"\b(?:balcony|balcon\w*|roof|acoperis\w*) (?:is |e )?(?:hanging|atarna) (?:[\w'-]+ ){0,2}(?:off|de pe|desprins)")
+_widen("accident", r"\b(?:oameni|om|cineva|persoane|copii|people) (?:lovit\w* |injured |hurt )(?:pe jos|on the ground)")
 
 # Frames that say a danger word is not a danger now — a drill, a dream, a question asked to learn
 # ("how do I recognise a heart attack?", "what do I do if there is an earthquake?"), a fire that
@@ -316,13 +336,19 @@ CALM = _rx(r"\bexercitiu\w*", r"\bsimular\w*", r"\bdrill\b", r"\bvisat\w*", r"\b
            r"\bwhat (?:should|do|would|must) (?:i|we|you|one) do (?:if|in case|when)", r"\bce (?:trebuie sa |sa |ar trebui sa )?(?:fac|facem|faci) (?:daca|in caz|cand)",
            r"\bin caz de\b", r"\bin case (?:of|there)", r"\bcum (?:recunosc|recunoastem|recunosti|iti dai seama|imi dau seama)",
            r"\bhow (?:do (?:i|you|we) |to |can (?:i|you) )(?:recogni[sz]e|spot|tell if|do cpr|give first aid|prepare)",
-           r"\bjust (?:asking|curious|wondering|fyi)\b", r"\bdoar (?:intreb|ca sa stiu|din curiozitate)", r"\bdin curiozitate\b",
+           r"\bjust (?:asking|curious|wondering)\b", r"\bdoar (?:intreb|ca sa stiu|din curiozitate)", r"\bdin curiozitate\b",
            r"\bintreb (?:pentru|pt|ca sa stiu|din timp)", r"\b(?:curs|course|class|training|lesson)\w* (?:de |in |of )?(?:prim ajutor|first aid|cpr|resuscitare)",
-           r"\bprim ajutor\b", r"\bfirst aid\b", r"\bcpr\b", r"\bsa fiu pregatit\w*", r"\b(?:want|like|need) to be prepared",
-           r"\bdin timp\b", r"\bhypothetic\w*", r"\bipotetic\w*", r"\bwriting a (?:novel|book|story|screenplay)", r"\bscriu o (?:carte|poveste|nuvela)",
-           r"\bno emergency\b", r"\bnot (?:an? )?(?:urgent|emergency)\b", r"\bnon-?urgen\w*", r"\bnu (?:e|este|sunt|i|e o|este o) urgen\w*",
-           r"\bnu e de urgenta\b", r"\bl-?au stins\b", r"\bs-a stins\b", r"\bau stins\b", r"\b(?:was|were|got) put out\b", r"\bput (?:it|the fire) out\b",
-           r"\bno action needed\b", r"\bdoar va anunt\b", r"\bfyi\b")
+           r"\bsa fiu pregatit\w*", r"\b(?:want|like|need) to be prepared",
+           r"\bdin timp\b", r"\bhypothetic\w*", r"\bipotetic\w*", r"\bwriting a (?:novel|book|story|screenplay)", r"\bscriu o (?:carte|poveste|nuvela)")
+# ... and frames that say it is not urgent *now* ("no emergency", a fire put out): like NEGATE,
+# undone by a danger to life named outright (SEVERE) — "not an emergency really, but he says he
+# wants to hurt himself" is one.
+NOT_NOW = _rx(r"\bno emergency\b", r"\bnot (?:an? )?(?:urgent|emergency)\b", r"\bnon-?urgen\w*", r"\bnu (?:e|este|sunt|i|e o|este o) urgen\w*",
+              r"\bnu e de urgenta\b", r"\bl-?au stins\b", r"\bs-a stins\b", r"\bau stins\b", r"\b(?:was|were|got) put out\b", r"\bput (?:it|the fire) out\b",
+              r"\bno action needed\b", r"\bdoar va anunt\b", r"\bfyi\b")
+SEVERE = _rx(r"\bnu (?:mai )?respira", r"\bnot breathing", r"\bstopped breathing", r"\binconstient", r"\bunconscious", r"\bhurt (?:himself|herself|myself|themselves)",
+             r"\bsa-?si (?:faca rau|ia viata)", r"\bsinucid\w*", r"\bsuicid\w*", r"\bkill (?:myself|himself|herself)", r"\btrapped\b", r"\bprins\w* (?:sub|in)\b",
+             r"\belectrocut\w*", r"\bnu se (?:mai )?trez\w*", r"\bwon'?t wake", r"\bam inceput (?:cpr|resuscitarea|masaj)", r"\bstarted cpr")
 
 # Phrases that look like a cue and are not one: removed before matching ("nu ard becurile" is a
 # street light, "fire station" a place, "gas station" a petrol station).
@@ -380,8 +406,13 @@ DAMP = _rx(r"\bsediu\w*", r"\badres\w*", r"\bunde (?:e|este|se afla)\b", r"\bwhe
 URGENT = _rx(r"\bchiar acum\b", r"\bright now\b", r"\bacum (?:iese|arde|e foc|se|curge|miroase)", r"\brepede\b", r"\bquick\w*",
              r"\burgent\w*", r"\bajutor\w*", r"\bhelp\b", r"\bnu respira", r"\bnot breathing", r"\bprins\w* sub",
              r"\btrapped", r"\bsanger\w*", r"\bbleeding", r"\binconstient", r"\bunconscious", r"\bsomeone\b",
-             r"\bcineva\b", r"\bcopil\w*", r"\bhurt\b", r"\binjured\b", r"\bran(?:it|ita|iti)\b", r"\bvictim\w*", r"\bpeople\b", r"\boameni\b", r"\bchild\w*", r"\bkids?\b", r"\bbaby\b", r"\bbebe\w*")
+             r"\bcineva\b", r"\bcopil\w*", r"\bcopii\w*", r"\bhurt\b", r"\binjured\b", r"\bran(?:it|ita|iti)\b", r"\bvictim\w*", r"\bpeople\b", r"\boameni\b", r"\bchild\w*", r"\bkids?\b", r"\bbaby\b", r"\bbebe\w*")
 
+# A person named (someone who may be at risk): a clear alarm in such a message stays clear even
+# when the model reads it, confidently, as something else (nlu's CALM_CONFIDENCE).
+PEOPLE = re.compile(r"\b" + _PERSON + r"|\b(?:un om|omul|oameni\w*|o femeie|femeia|un barbat|barbatul|o persoana|persoan\w*|muncitor\w*|"
+                    r"workers?|a man|a woman|a person|somebody|coleg\w*|colleague|copii\w*|elevi\w*|locatari\w*|un tip|a guy|un sofer|"
+                    r"we(?:'re| are)|suntem|sunt (?:singur\w*|inauntru|blocat\w*))\b")
 
 # Words that say the danger is not there (nobody hurt, the dogs never attack, far from houses, a
 # joke): a clear alarm becomes ambiguous — 112 guidance and the normal answer — never silence.
@@ -446,7 +477,7 @@ def _calm(f: str) -> str:
     """Why a strong cue in ``f`` is not a clear alarm: ``"negated"`` (nobody at risk, a drill, a
     dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`), ``"damped"`` (a non-urgent
     frame, :data:`DAMP`, with no urgent word), or ``""``."""
-    if NEGATE.search(f) or CALM.search(f):
+    if CALM.search(f) or ((NEGATE.search(f) or NOT_NOW.search(f)) and not SEVERE.search(f)):
         return "negated"
     if DAMP.search(f) and not URGENT.search(f):
         return "damped"

@@ -227,15 +227,16 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True) -> list[tu
 
     ``more=False`` gives only the first, narrow template set (kept to measure what the broader
     ones, :mod:`services.chatbot.phrasings`, :mod:`services.chatbot.scenes` and
-    :mod:`services.chatbot.registers`, buy)."""
+    :mod:`services.chatbot.registers` and :mod:`services.chatbot.voices`, buy)."""
     rng = random.Random(seed)
     out = _first_templates(per_template, rng)
     if more:
         out += _more(per_template, rng)
-        from services.chatbot import phrasings, registers, scenes
+        from services.chatbot import phrasings, registers, scenes, voices
 
         out += scenes.rows(rng, noisy)
         out += registers.rows(rng, noisy, phrasings.frame, phrasings)
+        out += voices.rows(rng, noisy, phrasings.frame, phrasings)
     return out
 
 
