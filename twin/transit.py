@@ -294,7 +294,11 @@ class RaptorResult:
     at ``s`` with ``k`` rides; ``src_kind[k, s]``: how round ``k`` improved it (0 it did not,
     1 access walk, 2 alighted there, 3 walked there from ``src_from[k, s]``); ``ride_*[k, s]``:
     the vehicle arrival at ``s`` in round ``k`` (pattern, trip row, boarding and alighting
-    positions, time; ``ride_arr`` is ``INF`` where none).
+    positions, time). ``src_from`` and ``ride_*`` hold something only where round ``k`` wrote
+    them — where ``src_kind`` is 3, at the stops a vehicle reached (``src_kind`` 2, the
+    ``src_from`` of a 3, ``target_stop``): the kernel leaves the rest uninitialised (filling
+    ten arrays per query cost a third of its time); :func:`raptor_python` fills them (``INF``
+    and -1).
     """
 
     target: list[int]
@@ -318,10 +322,22 @@ class RaptorResult:
                    ride_apos=np.full(shape, -1, np.int32))
 
 
+    @classmethod
+    def scratch(cls, rounds: int, n: int) -> RaptorResult:
+        """Arrays for the kernel, uninitialised (it writes what it reads; see the class)."""
+        shape = (rounds + 1, n)
+        block = np.empty((3, rounds + 1, n), np.int64)       # one allocation for the 64-bit ones
+        small = np.empty((6, rounds + 1, n), np.int32)
+        return cls(target=[], target_stop=[], board=block[0], src_kind=np.empty(shape, np.int8),
+                   src_from=small[0], ride_arr=block[1], ride_pat=small[1], ride_row=small[2],
+                   ride_bpos=small[3], ride_apos=small[4])
+
+
 def _walk_array(n: int, walks: dict[int, int]) -> np.ndarray:
+    """Stop → seconds as an array over all stops (``INF`` where no walk); keys are unique."""
     out = np.full(n, INF, np.int64)
-    for s, w in walks.items():
-        out[s] = min(out[s], w)
+    if walks:
+        out[np.fromiter(walks.keys(), np.int64, len(walks))] = np.fromiter(walks.values(), np.int64, len(walks))
     return out
 
 
@@ -352,7 +368,7 @@ def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], 
         raise kernel_missing("twin._raptor", exc) from None
     f = net.flat()
     n = net.tt.n_stops
-    res = RaptorResult.empty(max_rides, n)
+    res = RaptorResult.scratch(max_rides, n)
     target = np.empty(max_rides + 1, np.int64)
     target_stop = np.empty(max_rides + 1, np.int32)
     tbest = depart_s + direct_s if direct_s is not None else INF
