@@ -44,7 +44,7 @@ class _Watcher:
     """An independent subscriber to everything the broker routes under city/: what it really got
     (a persistent session that reconnects by itself, so it also sees across a broker restart)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, tls: tuple[str, str, str] | None = None):
         port = int(url.rsplit(":", 1)[1])
         self.telemetry = 0
         self.seqs: set[int] = set()
@@ -55,6 +55,8 @@ class _Watcher:
         self.c.on_message = self.on_message
         self.c.on_connect = lambda c, *_a: c.subscribe("city/#", qos=1)
         self.c.reconnect_delay_set(0.2, 1)
+        if tls is not None:                                    # (CA, client certificate, its key)
+            self.c.tls_set(ca_certs=tls[0], certfile=tls[1], keyfile=tls[2])
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
         time.sleep(0.5)
@@ -147,23 +149,69 @@ def _throwaway_pki(folder: Path) -> dict:
     return files
 
 
-def test_tls_devices_with_client_certificates(tmp_path):
-    """A broker with a TLS listener that requires a client certificate from the throwaway CA: every
-    connection of the run (devices, sinks, commander) shows one, and the counts match; without
-    the client certificate, or without the CA, the run is refused before it starts."""
+def _mtls_broker(tmp_path) -> tuple[Broker, dict]:
+    """A mosquitto with a TLS listener that requires a client certificate from a throwaway CA."""
     f = _throwaway_pki(tmp_path)
     b = Broker(tmp_path, options=f"cafile {f['ca']}\ncertfile {f['server']}\nkeyfile {f['server_key']}\n"
                                  "require_certificate true\n").start()
+    return b, f
+
+
+def test_a_master_and_two_workers_over_tls_with_client_certificates_merge_into_one_report(tmp_path):
+    """``twin loadtest mqtt --per-device --master`` and two ``twin loadtest mqtt --worker`` processes
+    (as on other machines, here on this one) against a broker that requires a client certificate:
+    the workers take the fleet's options (certificates included) from the master and split the
+    devices; the master's report merges their counts with its sink's, matching
+    what an independent subscriber got. Without the client certificate, or without the CA, the run
+    is refused before it starts."""
+    b, f = _mtls_broker(tmp_path)
+    port = free_port()
+    tls = ["--ca-certs", f["ca"], "--certfile", f["client"], "--keyfile", f["client_key"]]
+    w = _Watcher(b.url, tls=(f["ca"], f["client"], f["client_key"]))
+    procs = []
+    try:
+        procs.append(subprocess.Popen(TWIN + ["loadtest", "mqtt", "--per-device", "--master", "--expect-workers", "2",
+                                              "--master-bind", "127.0.0.1", "--master-port", str(port), "--url",
+                                              b.url, "--rate", "400", "--duration", "1", "--devices", "40",
+                                              "--sinks", "1", "--json", *tls],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs += [subprocess.Popen(TWIN + ["loadtest", "mqtt", "--worker", "--master-host", "127.0.0.1",
+                                           "--master-port", str(port)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL) for _ in range(2)]
+        out, err = procs[0].communicate(timeout=120)
+        codes = [p.wait(timeout=30) for p in procs[1:]]            # the master's quit ends them
+        time.sleep(0.5)
+        with pytest.raises(Exception, match="closed the connection before answering.*client certificate"):
+            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, ca_certs=f["ca"])     # no client certificate
+        with pytest.raises(Exception, match="certificate verify failed|CERTIFICATE_VERIFY_FAILED"):
+            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, certfile=f["client"], keyfile=f["client_key"])
+    finally:
+        w.close()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        b.stop()
+    assert procs[0].returncode == 0 and codes == [0, 0], err[-2000:]
+    assert "--master-port" in err                                  # how to start the workers, said once
+    s = json.loads(out)
+    assert s["url"].startswith("mqtts://") and s["workers"] == 2 and "missing_workers" not in s
+    assert s["connections"]["connected"] == 40 and s["connections"]["failed"] == 0
+    assert s["sent"] == s["acknowledged"] == s["delivered"] == 400 == w.telemetry and s["lost"] == 0
+    assert w.seqs == set(range(400)) and s["ack_latency_ms"]["n"] == 400 and s["sinks_reported"] == 1
+    assert s["cpu_s"]["generators"] > 0 and s["open_files_limit"] > 0
+
+
+@pytest.mark.slow
+def test_tls_devices_with_client_certificates_in_one_process(tmp_path):
+    """The same broker with the local runner (no master): devices, sinks and commander show the
+    client certificate."""
+    b, f = _mtls_broker(tmp_path)
     try:
         s = run_mqtt(b.url, devices=10, rate=100, duration_s=1.0, qos=1, sinks=1, timeout_s=5, commands=10,
                      ca_certs=f["ca"], certfile=f["client"], keyfile=f["client_key"])
-        with pytest.raises(Exception, match="TLS|certificate|refused|closed|handshake"):
-            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, ca_certs=f["ca"])     # no client certificate
-        with pytest.raises(Exception, match="certificate verify failed|TLS"):
-            run_mqtt(b.url, devices=1, rate=1, duration_s=1.0, certfile=f["client"], keyfile=f["client_key"])
     finally:
         b.stop()
-    assert b.url.startswith("mqtts://") and s["connections"]["connected"] == 10 and s["connections"]["failed"] == 0
+    assert s["connections"]["connected"] == 10 and s["connections"]["failed"] == 0
     assert s["sent"] == s["acknowledged"] == s["delivered"] == 100 and s["lost"] == 0
     assert s["commands"]["answered"] == 10 and s["sinks_reported"] == 1
 

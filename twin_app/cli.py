@@ -11,7 +11,8 @@ with ``--gtfs-rt``, the city's buses live and their GTFS-Realtime feeds);
 load-tests an endpoint with a city's citizens on Locust (``services.loadgen``);
 ``twin run ... --mqtt mqtt://host:port`` publishes the run to a broker;
 ``twin loadtest mqtt --url URL --devices N --rate R --duration S --qos Q [--pack K]`` load-tests a broker
-(``--per-device [--workers N] [--sinks S] [--commands C]``: one connection per device, on Locust).
+(``--per-device [--workers N] [--sinks S] [--commands C]``: one connection per device, on Locust;
+``--master --expect-workers N`` with ``twin loadtest mqtt --worker --master-host HOST`` on other machines).
 
 Errors and exit codes
 ---------------------
@@ -27,7 +28,7 @@ code  meaning
 1     an internal error (a bug): a short message, and how to get the traceback
 2     bad input or an unusable environment: a bad option, file or scenario field, a busy
       ``--port``, an unreachable ``--db`` / ``--url`` / ``--mqtt``, an ``--out`` that is a file,
-      not writable, someone else's folder, or a finished run (without ``--force``)
+      not writable, someone else's folder, or a finished run, study or sweep (without ``--force``)
 3     the Cython kernels are not built — and only that
 130   interrupted (Ctrl-C)
 141   the reader of the output went away (``twin … | head``), as a shell reports SIGPIPE
@@ -213,9 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--report", help="write the report to PREFIX.json, PREFIX.csv and PREFIX.html")
     lo.add_argument("--json", action="store_true", help="print JSON")
     lm = ltsub.add_parser("mqtt", help="drive an MQTT broker with a device fleet and measure what arrives")
-    lm.add_argument("--url", required=True, help="broker, e.g. mqtt://127.0.0.1:1883")
+    lm.add_argument("--url", help="broker, e.g. mqtt://127.0.0.1:1883 (required, but with --worker)")
     lm.add_argument("--devices", type=_nonneg_int("--devices"), default=1000, help="simulated devices (default 1000)")
-    lm.add_argument("--rate", type=_positive_float("--rate"), required=True, help="messages a second (offered)")
+    lm.add_argument("--rate", type=_positive_float("--rate"), help="messages a second (offered; required, but with "
+                                                                  "--worker)")
     lm.add_argument("--duration", type=_positive_float("--duration"), default=10.0, help="seconds (default 10)")
     lm.add_argument("--qos", type=int, choices=[0, 1], default=1)
     lm.add_argument("--pack", type=_nonneg_int("--pack"), default=1, help="SenML readings per message (default 1)")
@@ -241,6 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     lm.add_argument("--seed", type=_nonneg_int("--seed"), default=0,
                     help="with --per-device: drives back-off jitter and command targets")
     lm.add_argument("--report", help="with --per-device: write PREFIX.json, PREFIX.csv and PREFIX.html")
+    lm.add_argument("--master", action="store_true",
+                    help="with --per-device: the generators are Locust workers on other machines (--worker); "
+                         "the sinks run here and the report merges them")
+    lm.add_argument("--expect-workers", type=_nonneg_int("--expect-workers"), default=1,
+                    help="with --master: workers to wait for")
+    lm.add_argument("--master-bind", default="*", help="with --master: address to listen on (default all)")
+    lm.add_argument("--master-port", type=_nonneg_int("--master-port"), default=5557, help="the master's port")
+    lm.add_argument("--worker", action="store_true",
+                    help="be a Locust worker of a fleet run by twin loadtest mqtt --per-device --master "
+                         "(--master-host); the fleet's options come from the master")
+    lm.add_argument("--master-host", help="with --worker: the master's host")
     lm.add_argument("--sink-split", choices=["type", "shared"], default="type",
                     help="with --per-device: the sinks split the telemetry by device type (1-4 sinks; "
                          "survives a broker restart) or share one MQTT shared subscription (any number)")
@@ -265,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--population", type=_bounded("--population", int, 0, MAX_POPULATION, ""))
     sw.add_argument("--hours", type=_positive_float("--hours"))
     sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
+    sw.add_argument("--force", action="store_true", help="replace a finished sweep in --out")
     sw.add_argument("--json", action="store_true")
 
     an = sub.add_parser("analyze", help="a run's KPIs, incident hotspots (Gi*), plausibility, and an open-data export")
@@ -315,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                       "of N worker processes")
     st.add_argument("--scheduler", help="run the replications on this Dask scheduler, e.g. tcp://host:8786")
     st.add_argument("--out", help="study folder (default: runs/study-<scenario>-<city>-<time>)")
+    st.add_argument("--force", action="store_true",
+                    help="replace another study's results in --out, or replications there that cannot be reused "
+                         "(other settings or code)")
     st.add_argument("--json", action="store_true", help="print the comparison as one JSON line last")
     st.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -765,7 +782,7 @@ def _sweep(args) -> int:
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, hours=args.hours)
     try:
         r = sweep(scenario, name, parse_values(values), max(1, args.replications), args.out, workers=max(1, args.workers),
-                  scheduler=args.scheduler)
+                  scheduler=args.scheduler, overwrite=args.force)
     except ValueError as exc:
         raise TwinError(str(exc)) from None
     if args.json:
@@ -870,6 +887,7 @@ def _study(args) -> int:
 
     targets = _target_effects(args.target_effect, load_scenario(args.scenario).kpis)
     r = run_study(args.scenario, out=args.out, workers=args.workers, scheduler=args.scheduler, target_effect=targets,
+                  overwrite=args.force,
                   progress=not args.no_progress and not args.json, city=args.city, population=args.population,
                   scale=args.scale, hours=args.hours, seed=args.seed, replications=args.replications,
                   study=args.study, sets=args.sets)
@@ -1032,7 +1050,19 @@ def _keys(args) -> int:
 
 
 def _loadtest(args) -> int:
-    if args.target == "mqtt" and args.per_device:
+    if args.target == "mqtt" and args.worker:
+        if not args.master_host:
+            raise TwinError("--worker needs --master-host (the machine running twin loadtest mqtt --per-device --master)")
+        import subprocess
+
+        from services.loadgen.mqtt_runner import worker_command
+
+        return subprocess.run(worker_command(args.master_host, args.master_port)).returncode
+    if args.target == "mqtt":
+        for opt, v in (("--url", args.url), ("--rate", args.rate)):
+            if v is None:
+                raise TwinError(f"{opt} is required (but with --worker)")
+    if args.target == "mqtt" and (args.per_device or args.master):
         return _loadtest_mqtt_devices(args)
     if args.target == "mqtt":
         return _loadtest_mqtt(args)
@@ -1099,7 +1129,9 @@ def _loadtest_mqtt_devices(args) -> int:
                      pack=max(1, args.pack), sinks=max(1, args.sinks), spawn_rate=args.spawn_rate,
                      workers=max(1, args.workers), commands=args.commands, seed=args.seed, ca_certs=args.ca_certs,
                      tls_insecure=args.tls_insecure, username=args.user, password=args.password,
-                     sink_split=args.sink_split, certfile=args.certfile, keyfile=args.keyfile)
+                     sink_split=args.sink_split, certfile=args.certfile, keyfile=args.keyfile, master=args.master,
+                     expect_workers=max(1, args.expect_workers), master_bind=args.master_bind,
+                     master_port=args.master_port)
         if args.report:
             from services.loadgen.mqtt_report import write_mqtt_report
 

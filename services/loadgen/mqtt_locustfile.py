@@ -21,6 +21,7 @@ itself once the schedule and the PUBACK timeout are over.
 from __future__ import annotations
 
 import json
+import resource
 import secrets
 import time
 from pathlib import Path
@@ -55,6 +56,9 @@ def _options(parser) -> None:
     g.add_argument("--twin-keyfile", default="", help="its private key, if not in --twin-certfile")
     g.add_argument("--twin-start-delay", type=float, default=3.0, help="seconds from the start to the zero")
     g.add_argument("--twin-report", default="", help="write the generator's side to PREFIX.json at the end")
+    g.add_argument("--twin-username", default="", help="broker user name")
+    g.add_argument("--twin-password", default="", help="broker password")
+    g.add_argument("--twin-tls-insecure", action="store_true", help="do not verify the broker's certificate")
     g.add_argument("--twin-start-at", type=float, default=0.0, help="(set by the master)")
 
 
@@ -63,6 +67,7 @@ def _config(o, indexes: list[int]) -> dict:
             "duration_s": float(o.twin_duration), "qos": int(o.twin_qos), "pack": max(1, int(o.twin_pack)),
             "commands": bool(o.twin_commands), "seed": int(o.twin_seed), "timeout_s": float(o.twin_timeout),
             "ca_certs": o.twin_ca_certs, "certfile": o.twin_certfile, "keyfile": o.twin_keyfile,
+            "username": o.twin_username, "password": o.twin_password, "tls_insecure": bool(o.twin_tls_insecure),
             "indexes": indexes}
 
 
@@ -70,6 +75,10 @@ def _config(o, indexes: list[int]) -> dict:
 def _init(environment, runner=None, **_kw) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message("twin_fleet", lambda msg, **kw: MEASURED.append(msg.data))
+    else:                                            # a process with devices: one socket each
+        from services.loadgen.mqtt_runner import _raise_nofile
+
+        _raise_nofile()
     o = environment.parsed_options
     if o is not None and not isinstance(runner, WorkerRunner) and not getattr(o, "twin_run", ""):
         o.twin_run = secrets.token_hex(4)            # the master's choice travels to the workers
@@ -81,7 +90,8 @@ def _start(environment, **_kw) -> None:
     if o is None:
         return
     if not isinstance(runner, WorkerRunner):
-        o.twin_start_at = time.time() + o.twin_start_delay
+        if not o.twin_start_at > time.time():        # a zero set in advance (twin loadtest's master) stays
+            o.twin_start_at = time.time() + o.twin_start_delay
         if getattr(o, "headless", False) and not getattr(o, "run_time", None):
             gevent.spawn_later(o.twin_start_delay + o.twin_duration + o.twin_timeout + 3, _stop_when_done,
                                environment)
@@ -92,6 +102,7 @@ def _start(environment, **_kw) -> None:
     cfg = _config(o, list(range(me, int(o.twin_devices), count)))
     t0 = o.twin_start_at or time.time() + o.twin_start_delay
     mqtt_devices.PLAN = plan = mqtt_devices.FleetPlan(cfg, t0)
+    plan.cpu0 = time.process_time()
     plan.clock_greenlet = gevent.spawn(plan.clock)
 
 
@@ -102,6 +113,8 @@ def _stop(environment, **_kw) -> None:
         return
     plan.clock_greenlet.kill(block=False)
     data = plan.summary()
+    data["cpu_s"] = time.process_time() - plan.cpu0               # this process's CPU during the test
+    data["open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.send_message("twin_fleet", data)
     else:

@@ -11,7 +11,17 @@ measured by sinks on a shared subscription.
   worker *i* of *n* owns devices *i*, *i + n*, … and spawns them at ``spawn_rate / n`` a second;
 
 then gives every process the same clock: the schedule's zero is when the slowest worker has had
-time to spawn its devices (the connect storm) plus a second. The workers publish for
+time to spawn its devices (the connect storm) plus a second.
+
+With ``master=True`` the generators are **Locust workers on other machines** (or this one):
+instead of local generator processes it starts one ``python -m services.loadgen.mqtt_runner
+--master`` process — Locust's master runner, listening on ``master_bind:master_port`` — which
+waits for ``expect_workers`` workers (``twin loadtest mqtt --worker --master-host HOST``, i.e.
+``locust -f services/loadgen/mqtt_locustfile.py --worker``), hands them the fleet's options
+and the common zero, and collects what each measured when the run ends (the locustfile's
+``twin_fleet`` message). The sinks and the commander stay on the master's machine, so the
+report merges every worker's counts and histograms with what the sinks received, as in a
+local run. Certificate and CA paths travel as they are: they must exist on every machine. The workers publish for
 ``duration_s``, wait for their outstanding PUBACKs (at most ``timeout_s``), and report; then the
 sinks are stopped and everything is put together.
 
@@ -60,8 +70,12 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
              workers: int = 1, commands: float = 0.0, seed: int = 0, ca_certs: str | None = None,
              tls_insecure: bool = False, username: str | None = None, password: str | None = None,
              sink_split: str = "type", certfile: str | None = None, keyfile: str | None = None,
+             master: bool = False, expect_workers: int = 1, master_bind: str = "*", master_port: int = 5557,
              on_clock=None) -> dict:
     """Run the fleet (see the module docstring) and return the summary.
+
+    ``master``: the generators are ``expect_workers`` Locust workers that connect to this run's
+    master on ``master_bind:master_port`` (``workers`` is then not used).
 
     ``on_clock(t0, end)``, if given, is called (in a thread of the caller) once the schedule's
     zero is fixed — a test uses it to restart the broker in the middle of the run.
@@ -71,7 +85,8 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
     for name, v, ok in (("devices", devices, devices >= 1), ("rate", rate, rate > 0), ("qos", qos, qos in (0, 1)),
                         ("duration", duration_s, duration_s > 0), ("sinks", sinks, sinks >= 1),
                         ("pack", pack, pack >= 1), ("workers", workers, workers >= 1),
-                        ("spawn-rate", spawn_rate, spawn_rate > 0), ("commands", commands, commands >= 0)):
+                        ("spawn-rate", spawn_rate, spawn_rate > 0), ("commands", commands, commands >= 0),
+                        ("expect-workers", expect_workers, not master or expect_workers >= 1)):
         if not ok:
             raise ValueError(f"{name} is out of range: {v}")
     from services.loadgen.mqtt_sink import sink_filters
@@ -84,7 +99,7 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
     connect(probe, broker, 10.0)                   # BridgeError naming the URL, before anything starts
     probe.disconnect()
     probe.loop_stop()
-    workers = min(int(workers), int(devices))
+    workers = min(int(expect_workers if master else workers), int(devices))
     cfg = {"url": url, "run": secrets.token_hex(4), "devices": int(devices), "rate": float(rate),
            "duration_s": float(duration_s), "qos": int(qos), "pack": int(pack), "sinks": int(sinks),
            "spawn_rate": float(spawn_rate), "timeout_s": float(timeout_s), "commands": float(commands),
@@ -108,16 +123,22 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
             if commands:
                 procs.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_commands",
                                                str(tmp / "cfg.json"), str(cmd_out), str(stop)]))
-            gen_outs = [tmp / f"gen{i}.json" for i in range(workers)]
             gens = []
-            for i, o in enumerate(gen_outs):
+            if master:                  # one Locust master; the generators are its workers
+                gen_outs = [tmp / "master.json"]
+                gens.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_runner", "--master",
+                                              str(tmp / "cfg.json"), str(gen_outs[0]), str(workers), master_bind,
+                                              str(master_port)]))
+            else:
+                gen_outs = [tmp / f"gen{i}.json" for i in range(workers)]
+            for i, o in enumerate(gen_outs if not master else []):
                 wc = dict(cfg, indexes=list(range(i, cfg["devices"], workers)), spawn_rate=spawn_rate / workers)
                 (tmp / f"gen{i}.cfg").write_text(json.dumps(wc))
                 gens.append(subprocess.Popen([sys.executable, "-m", "services.loadgen.mqtt_runner",
                                               str(tmp / f"gen{i}.cfg"), str(o)]))
             procs += gens
             readies = [Path(str(o) + ".ready") for o in sink_outs + gen_outs + ([cmd_out] if commands else [])]
-            deadline = time.time() + 60
+            deadline = time.time() + (3600 if master else 60)        # remote workers are started by hand
             while not all(r.exists() for r in readies):
                 if time.time() > deadline or any(p.poll() is not None for p in procs):
                     raise RuntimeError("the MQTT load generator's processes did not start "
@@ -144,10 +165,15 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
                     p.wait(timeout=cfg["timeout_s"] + 10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-            missing = [str(o.name) for o in gen_outs if not o.exists()]
-            if len(missing) == len(gen_outs):
+            if master:
+                reported = json.loads(gen_outs[0].read_text())["gens"] if gen_outs[0].exists() else []
+                missing = [f"{workers - len(reported)} of {workers} Locust workers"] if len(reported) < workers else []
+            else:
+                reported = [json.loads(o.read_text()) for o in gen_outs if o.exists()]
+                missing = [str(o.name) for o in gen_outs if not o.exists()]
+            if not reported:
                 raise RuntimeError("the MQTT load generator failed: no worker reported")
-            return _summarize(cfg, total, [json.loads(o.read_text()) for o in gen_outs if o.exists()],
+            return _summarize(cfg, total, reported,
                               [json.loads(o.read_text()) for o in sink_outs if o.exists()],
                               json.loads(cmd_out.read_text()) if cmd_out.exists() else None, missing)
         finally:
@@ -283,5 +309,81 @@ def _main(argv: list[str]) -> int:
     os._exit(0)
 
 
+LOCUSTFILE = str(Path(__file__).with_name("mqtt_locustfile.py"))
+
+
+def worker_command(master_host: str, master_port: int = 5557) -> list[str]:
+    """The command line of one Locust worker of a fleet run with ``master=True`` (the fleet's
+    options come from the master)."""
+    return [sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--worker", "--master-host", master_host,
+            "--master-port", str(master_port), "--loglevel", "WARNING"]
+
+
+def _master_options(cfg: dict, workers: int) -> list[str]:
+    """The Locust command line of the master: the fleet as ``--twin-*`` options, which Locust
+    sends to every worker with the spawn message (see :mod:`services.loadgen.mqtt_locustfile`)."""
+    args = ["-f", LOCUSTFILE, "--headless", "--run-time", "24h", "--expect-workers", str(workers),
+            "--twin-mqtt-url", cfg["url"], "--twin-devices", str(cfg["devices"]), "--twin-rate", repr(cfg["rate"]),
+            "--twin-duration", repr(cfg["duration_s"]), "--twin-qos", str(cfg["qos"]), "--twin-pack", str(cfg["pack"]),
+            "--twin-run", cfg["run"], "--twin-seed", str(cfg["seed"]), "--twin-timeout", repr(cfg["timeout_s"])]
+    for key in ("ca_certs", "certfile", "keyfile", "username", "password"):
+        if cfg.get(key):
+            args += [f"--twin-{key.replace('_', '-')}", cfg[key]]
+    if cfg.get("commands"):
+        args.append("--twin-commands")
+    if cfg.get("tls_insecure"):
+        args.append("--twin-tls-insecure")
+    return args
+
+
+def _master_main(argv: list[str]) -> int:
+    """Locust's master for ``run_mqtt(master=True)``: ``CONFIG OUT WORKERS BIND PORT``.
+
+    Waits for WORKERS workers (then ``OUT.ready``), for the common zero (``OUT.go``), starts as
+    many users as devices (rounded up to a multiple of the workers: Locust deals users evenly, so
+    each worker gets at least its devices; the rest stop at once), waits for the schedule and the
+    PUBACKs, stops, collects the workers' ``twin_fleet`` measurements, writes ``OUT`` and quits
+    (which ends the workers)."""
+    import gevent
+    import locust
+    from locust.argument_parser import parse_options
+    from locust.env import Environment
+
+    from services.loadgen import mqtt_locustfile as lf
+    from services.loadgen.mqtt_devices import Device
+    from services.loadgen.stopping import WAIT_S
+
+    cfg = json.loads(Path(argv[0]).read_text())
+    out, workers, bind, port = Path(argv[1]), int(argv[2]), argv[3], int(argv[4])
+    opts = parse_options(_master_options(cfg, workers))
+    env = Environment(user_classes=[Device], events=locust.events, parsed_options=opts)
+    runner = env.create_master_runner(master_bind_host=bind, master_bind_port=port)
+    locust.events.init.fire(environment=env, runner=runner, web_ui=None)
+    print(f"Locust master listening on {bind}:{port}; start {workers} worker(s) with: "
+          f"twin loadtest mqtt --worker --master-host HOST --master-port {port}", file=sys.stderr, flush=True)
+    while len(runner.clients.ready) < workers:
+        gevent.sleep(0.1)
+    Path(str(out) + ".ready").touch()
+    go = Path(str(out) + ".go")
+    while not go.exists():
+        gevent.sleep(0.02)
+    t0, end = json.loads(go.read_text())
+    opts.twin_start_at = t0                       # the locustfile keeps a zero set in advance
+    runner.start(-(-cfg["devices"] // workers) * workers, spawn_rate=cfg["spawn_rate"])
+    gevent.sleep(max(0.0, end - time.time()))
+    grace = time.time() + cfg["timeout_s"] + 3
+    while runner.user_count > 0 and time.time() < grace:
+        gevent.sleep(0.1)
+    runner.stop()
+    wait = time.time() + WAIT_S
+    while len(lf.MEASURED) < workers and time.time() < wait:
+        gevent.sleep(0.1)
+    out.write_text(json.dumps({"gens": lf.MEASURED}))
+    runner.quit()
+    gevent.sleep(0.5)                             # let the quit messages leave
+    sys.stdout.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(_master_main(sys.argv[2:]) if sys.argv[1:2] == ["--master"] else _main(sys.argv[1:]))
