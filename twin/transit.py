@@ -66,6 +66,7 @@ TZ = ZoneInfo("Europe/Bucharest")
 WALK_SPEED_MPS = 1.4      # same as twin.routing.WALK_SPEED_MPS (not imported: it loads Cython)
 DETOUR = 1.3              # walk-network / straight-line distance when no city is given
 INF = 1 << 40             # "not reached" (an int, so comparisons stay integer)
+SNAP_CACHE = 1_000_000    # points whose walk-graph snap a Walker keeps
 EARTH_R = 6_371_008.8
 
 
@@ -103,15 +104,29 @@ class Walker:
             raise TransitError(f"detour must be >= 1, got {detour!r}")
         self.city, self.speed, self.detour = city, float(walk_speed), float(detour)
         self._router = None
+        self._snaps: dict[tuple[float, float], tuple[int, float]] = {}
 
     def _snap(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest walk-core node of each point and the straight-line metres to it."""
-        city = self.city
-        nodes = city.nearest_nodes(lon, lat, mode="walk", core=True)
-        x, y = city.project(np.atleast_1d(lon), np.atleast_1d(lat))
-        a = city.arrays
-        gap = np.hypot(a["node_x"][nodes] - x, a["node_y"][nodes] - y)
-        return nodes, gap
+        """Nearest walk-core node of each point and the straight-line metres to it (each point
+        snapped once: stops come back in every query, and a simulation's homes and workplaces
+        in many; profiling door-to-door plans on Brașov showed snapping the stops again on
+        every query as the largest single cost)."""
+        lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
+        cache = self._snaps
+        keys = list(zip(lon.tolist(), lat.tolist()))
+        missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        if missing:
+            if len(cache) + len(missing) > SNAP_CACHE:
+                cache.clear()
+            mlon, mlat = np.array([k[0] for k in missing]), np.array([k[1] for k in missing])
+            city = self.city
+            nodes = city.nearest_nodes(mlon, mlat, mode="walk", core=True)
+            x, y = city.project(mlon, mlat)
+            a = city.arrays
+            gap = np.hypot(a["node_x"][nodes] - x, a["node_y"][nodes] - y)
+            cache.update(zip(missing, zip(nodes.tolist(), gap.tolist())))
+        got = [cache[k] for k in keys]
+        return np.array([g[0] for g in got], np.int32), np.array([g[1] for g in got], np.float64)
 
     def times(self, lon1, lat1, lon2, lat2) -> np.ndarray:
         """Walking seconds from each point 1 to the point 2 beside it (int64; -1: no path)."""
