@@ -31,8 +31,24 @@ are picked inside those ranges, not estimated on Brașov data. The two constants
 **Brașov's observed split** is in its Sustainable Urban Mobility Plan (*Planul de Mobilitate
 Urbană Durabilă, Polul de Creștere Brașov*, WSP Parsons Brinckerhoff for MDRAP/EBRD, final report
 2015–2017), from its household survey; its figures could not be read on this machine (no copy
-in the repository or the shared data), so the constants are **not yet calibrated** to it — the
-run's ``journeys.transit.mode_share`` KPI gives the simulated split to set beside it.
+in the repository or the shared data, and the stored copies of it found offline show only its
+first pages).
+
+**Calibration (issue 22).** The target split is therefore an **assumption**: car ≈ 30 %, bus
+≈ 40–45 %, walk ≈ 25–30 % of journeys — informed by what could be sourced: Romania has the EU's
+second-lowest motorisation (Eurostat ``road_eqs_carhab``, 2022: 417 passenger cars per 1,000
+inhabitants, EU 560), and Romania was among the three member states with the highest share of
+people using urban public transport on a typical day (Special Eurobarometer 422a, *Quality of
+transport*, 2014). With a household's cars as resources (:mod:`agents.daily`) the car is taken
+on nearly every journey where one is available, so the split follows **availability**, not the
+constants: on Brașov (scale 0.02, one Monday, ``study: fast``) moving ``bus_constant_min`` /
+``car_constant_min`` from 0/0 to +10/−10 min moved the car share by about 1 point (24.7 % →
+25.5 %). What was calibrated instead: cars per household (``citizens.second_car_share`` 0.35),
+the share of tours a car at home is free for (``daily.car_use`` 0.75 → 0.9) and the longest walk
+by choice (``daily.walk_max_m`` 1,000 → 1,500 m): car 28.1 %, walk 26.7 %, bus 45.2 % (before:
+21.7 / 20.1 / 58.2 with one car shared by the whole household, 34.7 / 18.5 / 46.8 with a car
+for every adult at once). The constants stay 0. Re-calibrate when the PMUD's figures are at
+hand: the run's ``journeys.transit.mode_share`` KPI gives the simulated split to set beside them.
 """
 from __future__ import annotations
 

@@ -99,9 +99,17 @@ class PopulationParams(BaseModel):
     # household sizes (INS census 2021, Romania: average 2.55 persons; ≈ 28 % one-person)
     household_sizes: dict[int, float] = Field(default_factory=lambda: {
         1: 0.28, 2: 0.29, 3: 0.20, 4: 0.15, 5: 0.08})
-    # households with a car (Eurostat road_eqs_carhab 2022: ≈ 400 cars per 1,000 people in
-    # Romania, ≈ 1 per household; fewer in blocks of flats) — assumption 0.6
+    # households with a car — assumption 0.6 (no household-level figure for Brașov was found
+    # here; a 2007 Eurobarometer had 54 % of Romanians without a car, and ownership has grown
+    # since: Eurostat road_eqs_carhab counts 417 passenger cars per 1,000 inhabitants in Romania in
+    # 2022, up 86 % from 2012 — company and fleet cars included)
     households_with_car: float = Field(0.60, ge=0, le=1)
+    # car-owning households with a second car — assumption 0.35: with the 0.6 above that is
+    # 0.81 cars per household, ≈ 315 household cars per 1,000 residents (2.55 persons a
+    # household), three quarters of Eurostat's 417 per 1,000 for Romania (the rest: company,
+    # fleet and commuters' cars, and cars kept but rarely driven). Each car is one resource of
+    # its household (agents.daily)
+    second_car_share: float = Field(0.35, ge=0, le=1)
     # workplaces inside job areas (commercial/retail/industrial land use, employing POIs)
     work_in_job_areas: float = Field(0.7, ge=0, le=1)
 
@@ -166,6 +174,7 @@ class Population:
     has_car: np.ndarray         # bool: the household has a car
     district: np.ndarray        # int16 district of home, -1 unknown
     n_households: int = 0
+    hh_cars: np.ndarray | None = None   # int8 cars per household (None: one per car-owning household)
     extra: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -256,10 +265,13 @@ def synthesize(city, n: int, params: PopulationParams | None = None, rng: np.ran
 
     workplace = _workplaces(city, nodes, home, occupation, p, rng)
     district = city.arrays["node_district"][home].astype(np.int16)
+    # drawn last, so that every attribute above is the same whatever second_car_share is
+    hh_cars = (hh_car & ~np.isin(np.arange(n_households), household[tourist])).astype(np.int8)
+    hh_cars += (hh_cars > 0) & (rng.random(n_households) < p.second_car_share)
     return Population(home=home, household=household, age=age, occupation=occupation,
                       workplace=workplace, persona=persona, language=language, digital=digital,
                       channel=channel, notify=notify, access=access, patience_min=patience,
-                      has_car=has_car, district=district, n_households=n_households)
+                      has_car=has_car, district=district, n_households=n_households, hh_cars=hh_cars)
 
 
 def poi_nodes(city, kinds) -> np.ndarray:
@@ -424,7 +436,9 @@ class Citizens:
     def kpis(self) -> dict:
         pop = self.pop
         adults = pop.age > 0
-        return {"citizens": len(pop), "households": int(pop.n_households),
+        cars = int(pop.hh_cars.sum()) if pop.hh_cars is not None else int(len(np.unique(pop.household[pop.has_car])))
+        return {"citizens": len(pop), "households": int(pop.n_households), "household_cars": cars,
+                "household_cars_per_1000": round(1000 * cars / max(len(pop), 1), 1),
                 "personas": {k: int(v) for k, v in zip(P.PERSONAS, np.bincount(pop.persona, minlength=len(P.PERSONAS)))},
                 "occupations": {k: int(v) for k, v in zip(OCCUPATIONS, np.bincount(pop.occupation, minlength=len(OCCUPATIONS)))},
                 "channels": {k: int(v) for k, v in zip(P.CHANNELS, np.bincount(pop.channel, minlength=len(P.CHANNELS)))},
