@@ -49,6 +49,7 @@ electric buses; their rated capacity could not be read here).
 """
 from __future__ import annotations
 
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
@@ -172,6 +173,9 @@ class Buses:
         self._end_delay: list[float] = []
         self.peak_in_service = 0
         self._running = 0
+        #: CPU seconds spent running the vehicles' stop events, riders' boardings and alightings
+        #: included (the fleet's cost to a run; not a KPI)
+        self.cost_cpu_s = 0.0
 
     # ---- set-up ------------------------------------------------------------------------------------
     def attach(self, twin) -> None:
@@ -320,6 +324,11 @@ class Buses:
     def _due(self, vids, times) -> None:
         """Events due now, in time order: ``vid >= 0`` reaches its next stop, ``-1 - vid`` leaves
         the stop it stands at."""
+        t0 = time.process_time()
+        self._due_events(vids, times)
+        self.cost_cpu_s += time.process_time() - t0
+
+    def _due_events(self, vids, times) -> None:
         order = np.lexsort((vids, times))
         for vid, t in zip(vids[order].tolist(), times[order].tolist()):
             if vid >= 0:

@@ -39,6 +39,7 @@ The chatbot (or any other caller) can plan with the same planner: ``twin.compone
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -149,6 +150,9 @@ class Journeys:
         self._line_min: dict[str, list[float]] = {}    # … of the plans riding each line
         self.record_rides = record_rides
         self.ride_log: list[tuple] = []
+        #: CPU seconds spent planning bus journeys, and how many (what the planner costs a run;
+        #: not a KPI: it differs from run to run)
+        self.cost = {"plans": 0, "plan_cpu_s": 0.0}
 
     def attach(self, twin) -> None:
         self.twin = twin
@@ -232,12 +236,15 @@ class Journeys:
         return best, best_c
 
     def _plan_bus(self, origins, dests, radius: float) -> tuple[list, np.ndarray]:
+        t0 = time.process_time()
         now = self.twin.now
         its, costs = [], np.full(len(origins), np.inf)
         for k, (o, d) in enumerate(zip(origins.tolist(), dests.tolist())):
             it, c = self._best(o, d, radius, now)
             its.append(it)
             costs[k] = c
+        self.cost["plans"] += len(origins)
+        self.cost["plan_cpu_s"] += time.process_time() - t0
         return its, costs
 
     def _radius(self) -> float:
