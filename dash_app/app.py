@@ -7,6 +7,7 @@ twin (optional), the chatbot, and a small cache of loaded cities and analytics.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from dash import Dash, Input, Output, dcc, html
@@ -65,6 +66,44 @@ class Context:
         self._cache: dict = {}
         self._lock = threading.RLock()
         self.jobs = Jobs(self.runs_dir, city_loader=self.city)
+        #: What the City page says while the live twin is being prepared (None: nothing pending).
+        self.live_note: str | None = None
+        self._live_started = time.perf_counter()
+        self.live_built_s: float | None = None
+        self._closed = False
+
+    def start_live(self, make, start_hour: float | None = None) -> threading.Thread:
+        """Prepare the live twin in the background, so the control room serves at once.
+
+        ``make()`` builds a :class:`dash_app.live.LiveTwin` (minutes for Brașov at 1:1); it is
+        then started and, with ``start_hour``, fast-forwarded in its own thread to that time of
+        day (:meth:`~dash_app.live.LiveTwin.jump_to` with ``wait=False``), the City page showing
+        the clock racing towards it. Until the twin exists :attr:`live_note` says what is under
+        way (the City page shows it); a twin that fails to build leaves its error there.
+        """
+        self.live_note = "Preparing the live city: building the twin (loading the city, placing its citizens) …"
+        started = self._live_started = time.perf_counter()
+
+        def prepare():
+            try:
+                live = make()
+                live.start()
+                if start_hour is not None:
+                    live.jump_to(start_hour, wait=False)
+            except Exception as exc:                   # shown on the City page, not swallowed
+                self.live_note = f"The live twin could not be built: {type(exc).__name__}: {exc}"
+                return
+            with self._lock:
+                if self._closed:                       # the control room stopped meanwhile
+                    live.stop()
+                    return
+                self.live = live
+                self.live_note = None
+            self.live_built_s = round(time.perf_counter() - started, 1)
+
+        th = threading.Thread(target=prepare, name="live-prepare", daemon=True)
+        th.start()
+        return th
 
     def city(self, source: str):
         """A city, loaded once (``source`` as in a manifest: ``demo``, a path)."""
@@ -81,6 +120,13 @@ class Context:
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
+
+    def live_status(self) -> str | None:
+        """:attr:`live_note` with the seconds it has taken so far (``None`` when nothing is pending)."""
+        note = self.live_note
+        if note is None or not note.endswith("…"):
+            return note
+        return f"{note} ({time.perf_counter() - self._live_started:.0f} s)"
 
     def chat(self, session: str, text: str, lang: str) -> dict:
         """One chat turn: to the services' ``POST /chat`` when a URL is set, else to the chatbot
@@ -103,8 +149,11 @@ class Context:
 
     def close(self) -> None:
         self.jobs.shutdown()
-        if self.live is not None:
-            self.live.stop()
+        with self._lock:
+            self._closed = True
+            live = self.live
+        if live is not None:
+            live.stop()
 
 
 def create_app(ctx: Context) -> Dash:
@@ -168,19 +217,17 @@ def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: str = "runs", liv
           services_url: str | None = None, start_hour: float | None = 7.5) -> None:
     """Run the control room (``twin dash``) behind waitress (:func:`wsgi_server`) until interrupted.
 
-    The live twin first jumps to ``start_hour`` (07:30, the morning rush; ``None``: midnight),
-    so the City page opens on a city that moves rather than one asleep.
+    It serves at once: the live twin is built and jumps to ``start_hour`` (07:30, the morning
+    rush; ``None``: it starts at midnight) in the background (:meth:`Context.start_live`), and
+    the City page shows how far that has got until the city moves.
     """
-    live = None
+    ctx = Context(runs_dir, city=city, services_url=services_url)
     if live_scenario:
         from dash_app.live import LiveTwin
         from scenarios import load_scenario
 
-        live = LiveTwin(load_scenario(live_scenario, city=city, population=population), speed=speed)
-        if start_hour is not None:
-            live.jump_to(start_hour)
-        live.start()
-    ctx = Context(runs_dir, live=live, city=city, services_url=services_url)
+        scenario = load_scenario(live_scenario, city=city, population=population)    # a bad name fails here
+        ctx.start_live(lambda: LiveTwin(scenario, speed=speed), start_hour)
     app = create_app(ctx)
     server = None
     try:

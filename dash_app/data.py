@@ -95,6 +95,24 @@ def _sqlite(path: Path):
     return create_engine(f"sqlite:///{path}")
 
 
+#: The run pickers' value for the live twin's stores (:meth:`dash_app.live.LiveTwin.stores`).
+LIVE = "live"
+
+
+def _engine(run, name: str):
+    """A read engine on the store ``name`` (``services.sqlite``, ``ledger.sqlite``) of ``run``:
+    a finished run's folder, or a live twin's stores (a mapping from
+    :meth:`dash_app.live.LiveTwin.stores`: store name → database URL, read through an engine of
+    its own, the twin writing on in its thread)."""
+    if isinstance(run, dict):
+        from sqlalchemy import create_engine
+
+        if run.get(name) is None:
+            raise FileNotFoundError(f"the live twin keeps no {name} store")
+        return create_engine(run[name])
+    return _sqlite(first_run(run) / name)
+
+
 def requests_table(run: str | Path) -> list[dict]:
     """The run's Open311 requests: id, category, stage, district, SLA due and breach, and times
     in Brașov local time (:func:`local`)."""
@@ -102,7 +120,7 @@ def requests_table(run: str | Path) -> list[dict]:
 
     from services.store import service_requests as r
 
-    eng = _sqlite(first_run(run) / "services.sqlite")
+    eng = _engine(run, "services.sqlite")
     cols = [r.c.id, r.c.service_code, r.c.status, r.c.stage, r.c.district, r.c.department, r.c.priority,
             r.c.channel, r.c.requested_at, r.c.expected_at, r.c.closed_at, r.c.sla_breached, r.c.rating]
     with eng.connect() as conn:
@@ -117,7 +135,7 @@ def request_history(run: str | Path, request_id: int) -> list[dict]:
 
     from services.store import status_changes as s
 
-    eng = _sqlite(first_run(run) / "services.sqlite")
+    eng = _engine(run, "services.sqlite")
     with eng.connect() as conn:
         rows = conn.execute(select(s.c.at, s.c.stage, s.c.status, s.c.note, s.c.by)
                             .where(s.c.request_id == int(request_id)).order_by(s.c.at, s.c.id)).mappings().all()
@@ -132,7 +150,7 @@ def ledger_tables(run: str | Path, limit: int = 50) -> dict:
 
     from ledger.store import batches, payments
 
-    eng = _sqlite(first_run(run) / "ledger.sqlite")
+    eng = _engine(run, "ledger.sqlite")
     with eng.connect() as conn:
         b = conn.execute(select(batches.c.id, batches.c.root, batches.c.count, batches.c.total_bani,
                                 batches.c.status, batches.c.block, batches.c.tx_hash)
@@ -158,7 +176,7 @@ def verify_receipt(run: str | Path, receipt_id: str) -> dict:
     rid = (receipt_id or "").strip()
     if not rid:
         return {"valid": False, "reason": "receipt id: empty — paste a payment ref (0x…) or a payment id"}
-    eng = _sqlite(first_run(run) / "ledger.sqlite")
+    eng = _engine(run, "ledger.sqlite")
     try:
         with eng.connect() as conn:
             col = payments.c.ref if rid.lower().startswith("0x") else payments.c.id
@@ -186,8 +204,11 @@ def verify_receipt(run: str | Path, receipt_id: str) -> dict:
     return {**base, "valid": True, "reason": f"in batch {b['id']}, anchored in block {b['block']}"}
 
 
-def permits(run: str | Path) -> list[dict]:
-    """Permits the run issued on the registry (from its ``permit_issued`` events)."""
+def permits(run: str | Path | dict) -> list[dict]:
+    """Permits the run issued on the registry (from its ``permit_issued`` events; a live twin's
+    as its stores list them)."""
+    if isinstance(run, dict):
+        return list(run.get("permits", []))
     log = first_run(run) / "events.parquet"
     rows = duckdb.sql(f"""SELECT payload->>'permit_id', t, payload->>'tx_hash', ref FROM read_parquet('{log.as_posix()}')
                           WHERE kind = 'permit_issued' ORDER BY t""").fetchall()

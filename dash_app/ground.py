@@ -1,14 +1,20 @@
-"""The map's ground painted once as a picture: land use, water, parks, buildings, rail, rivers.
+"""The map's static layers painted once as a picture: land use, water, parks, buildings, rail,
+rivers and every road, styled by class.
 
 A city's ground (:func:`dash_app.landuse.ground_for`: ~30,000 buildings and ~1,000 areas for
-Brașov, ~250,000 points) is far too much to hand the browser as vector traces on every page
-load: plotly takes ~2.5 s to draw Brașov's buildings alone as SVG fills, and over a minute as
-WebGL fills in a headless browser. So this module paints the ground once per city file with
-Pillow into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches
-it beside the ground's JSON, and the City page lays it under its traces as a plotly layout
-image in lon/lat (``layer="below"``), served by this server (:func:`register_route`), never from
-the internet. The minor paths (:data:`PAINTED_ROADS`) are painted in too; streets, main roads,
-districts, people and vehicles stay crisp vector traces on top.
+Brașov, ~250,000 points) and its roads (44,000 edges for Brașov with every path) are far too much
+to hand the browser as vector traces: plotly takes ~2.5 s to draw Brașov's buildings alone as SVG
+fills, over a minute as WebGL fills in a headless browser, and every trace in the figure is
+recomputed by plotly on each 1 Hz refresh of the live layers (a partial update still re-runs the
+whole figure's ``calc``). So this module paints the static layers once per city file with Pillow
+into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches it in
+the city cache, and the City page lays it under its live traces as a plotly layout image in
+lon/lat (``layer="below"``). The picture travels inside the figure as a ``data:`` URI
+(:func:`layout_image`, encoded once per process): plotly.js hands any other image source through
+a canvas and re-encodes it as a PNG in the browser before drawing it (~1–2 s for Brașov's
+12-megapixel picture in software rendering), a ``data:`` source it draws as it is. Nothing is
+fetched from the internet. District boundaries and names, people, vehicles, incidents and
+devices stay crisp vector traces on top.
 
 Hand-written because no installed library paints polygons to a picture (datashader would need
 spatialpandas and numba for the same result); Pillow's ``ImageDraw`` does the filling.
@@ -17,10 +23,10 @@ The demo town has no extract: its own synthetic land-use polygons (``city.landus
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +38,14 @@ MAX_PX = 5000
 BUILDING = ("#d9d0c9", "#bfb2a6")          # fill, outline
 RAIL = "#707070"
 WATERWAY = CLASSES["water"][0]
-ROUTE = "/_ground/"
-_NAME = re.compile(r"^[0-9a-f]{16}-[0-9]+\.png$")
 
-#: Road classes (:data:`dash_app.theme.ROAD_CLASSES`) painted into the ground rather than drawn
-#: as vector traces: Brașov's footways, paths and service roads are more than half its edges,
-#: which the browser would otherwise redraw with every 1 Hz refresh.
-PAINTED_ROADS = ("roads: paths and lanes",)
-PATH_COLOUR = "#b9b9b9"
+#: The road classes (:data:`dash_app.theme.ROAD_CLASSES`) painted into the ground, bottom to top:
+#: ``{class: (colour, width in pixels)}``. Rail is painted between the streets and the main roads.
+PAINTED_ROADS = {"paths and lanes": ("#b9b9b9", 1), "streets": ("#8c8c8c", 2), "main roads": ("#d08a1f", 3)}
+PATH_COLOUR = PAINTED_ROADS["paths and lanes"][0]
 #: The map key shown under the map: (label, colour), bottom to top.
 KEY = [*[(name, colour) for name, (colour, _) in CLASSES.items()], ("buildings", BUILDING[0]),
-       ("rail", RAIL), ("paths and lanes", PATH_COLOUR)]
+       *[(name, colour) for name, (colour, _) in PAINTED_ROADS.items()], ("rail", RAIL)]
 
 
 def canvas_size(bbox) -> tuple[int, int]:
@@ -71,9 +74,10 @@ def _demo_ground(city) -> dict:
     return {"areas": areas, "buildings": [], "rail": [], "waterways": []}
 
 
-def paint(ground: dict, bbox, paths=()) -> "PIL.Image.Image":  # noqa: F821
+def paint(ground: dict, bbox, roads: dict | None = None) -> "PIL.Image.Image":  # noqa: F821
     """The ground painted on a white canvas of :func:`canvas_size` (north up, lon/lat linear),
-    with ``paths`` (``[(lon0, lat0, lon1, lat1)]``, the painted road classes) over it."""
+    with ``roads`` (``{class: [(lon0, lat0, lon1, lat1)]}``, styled by :data:`PAINTED_ROADS`)
+    over it."""
     from PIL import Image, ImageDraw
 
     w, s, e, n = bbox
@@ -95,21 +99,32 @@ def paint(ground: dict, bbox, paths=()) -> "PIL.Image.Image":  # noqa: F821
     for ring in ground.get("buildings", []):
         if len(ring[0]) >= 3:
             draw.polygon(px(ring), fill=BUILDING[0], outline=BUILDING[1])
-    for x0, y0, x1, y1 in paths:
-        draw.line([((x0 - w) / (e - w) * W, (n - y0) / (n - s) * H),
-                   ((x1 - w) / (e - w) * W, (n - y1) / (n - s) * H)], fill=PATH_COLOUR, width=1)
+    roads = roads or {}
+
+    def lines(name):
+        colour, width = PAINTED_ROADS[name]
+        for x0, y0, x1, y1 in roads.get(name, ()):
+            draw.line([((x0 - w) / (e - w) * W, (n - y0) / (n - s) * H),
+                       ((x1 - w) / (e - w) * W, (n - y1) / (n - s) * H)], fill=colour, width=width)
+
+    lines("paths and lanes")
+    lines("streets")
     for ring in ground.get("rail", []):
         draw.line(px(ring), fill=RAIL, width=2, joint="curve")
+    lines("main roads")
     return img
 
 
-def _paths(city) -> list:
+def _roads(city) -> dict:
+    """The city's core edges by painted class, ``{class: [(lon0, lat0, lon1, lat1)]}``."""
     from dash_app.theme import road_class_edges
 
     a = city.arrays
-    edges = np.concatenate([road_class_edges(city)[name.removeprefix("roads: ")] for name in PAINTED_ROADS])
-    u, v = a["edge_u"][edges], a["edge_v"][edges]
-    return np.column_stack([a["node_lon"][u], a["node_lat"][u], a["node_lon"][v], a["node_lat"][v]]).tolist()
+    out = {}
+    for name, edges in road_class_edges(city).items():
+        u, v = a["edge_u"][edges], a["edge_v"][edges]
+        out[name] = np.column_stack([a["node_lon"][u], a["node_lat"][u], a["node_lon"][v], a["node_lat"][v]]).tolist()
+    return out
 
 
 def ground_png(city) -> Path | None:
@@ -120,12 +135,12 @@ def ground_png(city) -> Path | None:
     key = ground_key_for(city)
     if key is None and not getattr(city, "landuse", None):
         return None
-    key = hashlib.sha256(f"{key}-{city.content_hash}-{PAINTED_ROADS}-{PATH_COLOUR}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{key}-{city.content_hash}-{PAINTED_ROADS}-{RAIL}".encode()).hexdigest()[:16]
     W, _ = canvas_size(city.bbox)
     path = cache_root() / "ground" / f"{key}-{W}.png"
     if not path.exists():
         got = ground_for(city)
-        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox, _paths(city))
+        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox, _roads(city))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         img.quantize(colors=32).save(tmp, format="PNG", optimize=True)
@@ -133,28 +148,18 @@ def ground_png(city) -> Path | None:
     return path
 
 
+_URIS: dict = {}
+
+
 def layout_image(city) -> dict | None:
-    """A plotly layout image laying the painted ground under the traces, in lon/lat; ``None``
-    when there is none."""
+    """A plotly layout image laying the painted ground under the traces, in lon/lat, its PNG
+    inline as a ``data:`` URI (read and encoded once per picture; see the module docstring);
+    ``None`` when there is none."""
     path = ground_png(city)
     if path is None:
         return None
+    if path not in _URIS:
+        _URIS[path] = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
     w, s, e, n = city.bbox
-    return {"source": ROUTE + path.name, "xref": "x", "yref": "y", "x": w, "y": n, "sizex": e - w,
+    return {"source": _URIS[path], "xref": "x", "yref": "y", "x": w, "y": n, "sizex": e - w,
             "sizey": n - s, "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}
-
-
-def register_route(server) -> None:
-    """Serve the painted grounds at ``/_ground/<name>.png`` from the city cache (once per server)."""
-    if "twin_ground" in server.view_functions:
-        return
-    from flask import abort, send_from_directory
-
-    from twin.city import cache_root
-
-    def ground(name: str):
-        if not _NAME.match(name):
-            abort(404)
-        return send_from_directory(cache_root() / "ground", name, max_age=3600)
-
-    server.add_url_rule(ROUTE + "<name>", "twin_ground", ground)

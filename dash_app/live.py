@@ -85,9 +85,12 @@ class LiveTwin:
         root = self.twin.topic_root
         for pattern in (f"{root}/incidents/#", f"{root}/responders/#", f"{root}/services/sla", f"{root}/+/+/state"):
             self.twin.bus.subscribe(pattern, self._on_event)
+        self.permits: deque = deque(maxlen=1000)        # the permits issued, as the Ledger page lists them
+        self.twin.bus.subscribe(f"{root}/ledger/permits", self._on_permit)
         self.history: deque = deque(maxlen=96)
         self._next_sample = 0.0
         self._jump_until: float | None = None
+        self._jump_from, self._jump_hour = 0.0, RUSH_HOUR
 
     def _on_event(self, e) -> None:
         kind = FEED_KINDS.get(e.kind)
@@ -106,6 +109,30 @@ class LiveTwin:
         self.feed.append({"seq": self._seq, "t": e.t, "kind": kind, "what": what,
                           "lon": None if e.lon != e.lon else float(e.lon),
                           "lat": None if e.lat != e.lat else float(e.lat)})
+
+    def _on_permit(self, e) -> None:
+        if e.kind == "permit_issued":
+            self.permits.append({"permit_id": e.payload.get("permit_id"), "issued_h": round(e.t / 3600, 2),
+                                 "tx_hash": e.payload.get("tx_hash"), "request": e.ref})
+
+    def stores(self) -> dict:
+        """Where the running twin keeps what the Service desk and the Ledger pages read: the
+        database URLs of its services store (``"services.sqlite"``) and ledger
+        (``"ledger.sqlite"``; absent when the scenario has none) and the permits issued so far
+        (``"permits"``), as :mod:`dash_app.data` reads a finished run's folder."""
+        out: dict = {}
+        with self.lock:
+            try:
+                out["services.sqlite"] = self.twin.component("services").store.engine.url
+            except (KeyError, AttributeError):          # no services, or they go over HTTP elsewhere
+                pass
+            try:
+                out["ledger.sqlite"] = self.twin.component("ledger").ledger.engine.url
+            except KeyError:
+                pass
+            out["permits"] = list(self.permits)
+            out["clock"] = self.twin.clock.strftime("%H:%M ") + tz_abbrev(self.twin.clock)
+        return out
 
     def events(self, n: int = 12) -> list[dict]:
         """The latest ``n`` feed entries, newest first, each with its Brașov clock time (``at``)."""
@@ -180,6 +207,7 @@ class LiveTwin:
                     tw.env.run(until=min(target, tw.now + JUMP_SLICE_S))
                     self._sample()
             else:
+                self._jump_from, self._jump_hour = tw.now, hour
                 self._jump_until = target
             return ahead
 
@@ -187,6 +215,15 @@ class LiveTwin:
     def jumping(self) -> bool:
         """Whether a fast-forward (:meth:`jump_to` with ``wait=False``) is under way."""
         return self._jump_until is not None
+
+    def jump_progress(self) -> tuple[str, float] | None:
+        """The fast-forward under way: ``("07:30", share done)``; ``None`` when there is none."""
+        until = self._jump_until
+        if until is None:
+            return None
+        h = self._jump_hour
+        done = (self.twin.now - self._jump_from) / max(until - self._jump_from, 1e-9)
+        return f"{int(h):02d}:{round(h % 1 * 60):02d}", min(max(done, 0.0), 1.0)
 
     def start(self) -> "LiveTwin":
         self._thread.start()
@@ -243,6 +280,7 @@ class LiveTwin:
                 order = order[np.linspace(0, len(order) - 1, self.max_points).round().astype(np.int64)]
             out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S ") + tz_abbrev(tw.clock),
                    "density": density(tw.city.bbox, mlon, mlat), "jumping": self.jumping,
+                   "jump": self.jump_progress(),
                    "sim_h": round(tw.now / 3600, 3),
                    "citizens": {"lon": mlon[order].astype(np.float32), "lat": mlat[order].astype(np.float32)},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),

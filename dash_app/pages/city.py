@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, Patch, State, callback_context, dcc, html, no_update
 
-from dash_app.ground import KEY, PAINTED_ROADS, layout_image, register_route
+from dash_app.ground import KEY, layout_image
 from dash_app.live import RUSH_HOUR
 from sensors.devices import STATUSES
 from dash_app.theme import (PALETTE, STATUS_COLOUR, card, district_traces, map_layout,
@@ -113,7 +113,8 @@ def figure(live, snap) -> go.Figure:
                              colorscale=DENSITY_SCALE, showscale=False, zmin=1, hoverongaps=False,
                              hovertemplate="%{z} citizens on the move here<extra></extra>", showlegend=True))
     ground = layout_image(city)
-    fig.add_traces([t for t in road_class_traces(city) if not (ground and t.name in PAINTED_ROADS)])
+    if ground is None:                                  # no picture: the roads as vector traces
+        fig.add_traces(road_class_traces(city))
     fig.add_trace(go.Scattergl(x=d["lon"], y=d["lat"], mode="markers", name="devices", text=d["id"],
                                marker={"size": 3, "symbol": "square", "opacity": 0.3, "color": d["code"],
                                        "cmin": 0, "cmax": len(STATUSES) - 1, "colorscale": STATUS_SCALE}))
@@ -157,22 +158,48 @@ def trace_index(fig: go.Figure) -> dict[str, int]:
     return {t.name: k for k, t in enumerate(fig.data)}
 
 
-def sparkline(values, label: str) -> go.Figure:
-    """A KPI's recent trend as a tiny line without axes (``None`` samples leave gaps)."""
-    fig = go.Figure(go.Scatter(y=list(values), mode="lines", line={"color": PALETTE["blue"], "width": 1.5},
-                               hoverinfo="skip", name=label))
-    fig.update_layout(height=34, width=170, margin={"l": 0, "r": 0, "t": 2, "b": 2}, showlegend=False,
-                      plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+#: A sparkline's size in CSS pixels.
+SPARK_SIZE = (170, 34)
+
+
+def sparkline(values) -> str:
+    """A KPI's recent trend as a tiny SVG line without axes (``None`` samples leave gaps), as a
+    ``data:`` URI for an ``<img>``.
+
+    Written by hand rather than as a plotly figure: six small plotly graphs cost the browser a
+    plot each on the first render and every redraw, for a polyline."""
+    w, h = SPARK_SIZE
+    ys = [None if v is None else float(v) for v in values]
+    got = [v for v in ys if v is not None]
+    runs, cur = [], []
+    if got:
+        lo, hi = min(got), max(got)
+        span = (hi - lo) or 1.0
+        step = w / max(1, len(ys) - 1)
+        for k, v in enumerate(ys):
+            if v is None:                                  # a gap ends the current line
+                if cur:
+                    runs.append(cur)
+                cur = []
+                continue
+            cur.append(f"{k * step:.1f},{h - 2 - (v - lo) / span * (h - 4):.1f}")
+        if cur:
+            runs.append(cur)
+    lines = "".join(f'<polyline points="{" ".join(r)}" fill="none" stroke="{PALETTE["blue"]}" stroke-width="1.5"/>'
+                    if len(r) > 1 else
+                    f'<circle cx="{r[0].split(",")[0]}" cy="{r[0].split(",")[1]}" r="1.5" fill="{PALETTE["blue"]}"/>'
+                    for r in runs)
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">{lines}</svg>'
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def _spark_alt(label: str) -> str:
+    return f"trend of {label} over the last simulated hours"
 
 
 def _spark(key: str, label: str, trends: dict):
-    return html.Div(dcc.Graph(id=f"spark-{key}", figure=sparkline(trends.get(key, []), label),
-                              config={"staticPlot": True, "displayModeBar": False}),
-                    role="img", className="spark",
-                    **{"aria-label": f"trend of {label} over the last simulated hours"})
+    return html.Img(id=f"spark-{key}", src=sparkline(trends.get(key, [])), alt=_spark_alt(label),
+                    className="spark", width=SPARK_SIZE[0], height=SPARK_SIZE[1])
 
 
 def feed_items(events: list[dict]):
@@ -210,19 +237,42 @@ def _cards(snap, trends):
 
 
 def _jump_label(snap) -> str:
+    """The jump button's text: what it does, or how far the fast-forward under way has got
+    (``Preparing 07:30 … 42 %``)."""
     rush = f"{int(RUSH_HOUR):02d}:{int(RUSH_HOUR % 1 * 60):02d}"
-    return f"Jumping to {rush}…" if snap["jumping"] else f"Jump to the morning rush ({rush})"
+    if snap.get("jump"):
+        hhmm, done = snap["jump"]
+        return f"Preparing {hhmm} … {done:.0%}"
+    return f"Preparing {rush} …" if snap["jumping"] else f"Jump to the morning rush ({rush})"
 
 
 def _moving(snap) -> str:
     return f"{snap['moving_total']} moving of {snap['population']}"
 
 
+def _preparing(ctx):
+    """The City page while the live twin is being built: what is under way, polled until the
+    twin exists (then :func:`_page` fills in)."""
+    return html.Div([
+        html.H1("City — preparing the live city"),
+        html.P(ctx.live_status(), id="city-preparing", role="status", className="hint"),
+        html.P("The other pages work meanwhile; this one fills in by itself when the city is ready.",
+               className="hint"),
+        dcc.Interval(id="city-wait", interval=1000),
+    ])
+
+
 def layout(ctx):
     live = ctx.live
+    if live is None and ctx.live_note is not None:
+        return html.Div(_preparing(ctx), id="city-body")
     if live is None:
         return html.Div([html.H1("City"), html.P("No live twin: start the control room with "
                                                  "`twin dash --live baseline` to watch a running city.")])
+    return html.Div(_page(live), id="city-body")
+
+
+def _page(live):
     snap = live.snapshot()
     fig = figure(live, snap)
     events = live.events()
@@ -267,13 +317,18 @@ def layout(ctx):
 
 
 def register(app, ctx):
-    register_route(app.server)
+    @app.callback(Output("city-preparing", "children"), Output("city-body", "children"),
+                  Input("city-wait", "n_intervals"), prevent_initial_call=True)
+    def wait(_n):
+        if ctx.live is None:                            # still building (or failed: the note says so)
+            return ctx.live_status() or "The live twin stopped.", no_update
+        return no_update, _page(ctx.live)
 
     @app.callback(Output("city-map", "figure"), Output("city-clock", "children"), Output("city-moving", "children"),
                   Output("city-error", "children"), Output("city-feed", "children"),
                   Output("city-jump", "children"), Output("city-jump", "disabled"),
                   *[Output(f"kpi-{k[0]}", "children") for k in KPIS],
-                  *[Output(f"spark-{k[0]}", "figure") for k in KPIS],
+                  *[Output(f"spark-{k[0]}", "src") for k in KPIS],
                   Output("city-feed-seq", "data"),
                   Input("city-tick", "n_intervals"), State("city-index", "data"), State("city-feed-seq", "data"),
                   prevent_initial_call=True)
@@ -292,7 +347,7 @@ def register(app, ctx):
         kp = [kpi_text(k[0], snap["kpis"][k[0]]) for k in KPIS]
         if n % SPARK_EVERY == 0:
             trends = ctx.live.trends()
-            sparks = [sparkline(trends.get(k[0], []), kpi_meta(k[0])[0]) for k in KPIS]
+            sparks = [sparkline(trends.get(k[0], [])) for k in KPIS]
         else:
             sparks = [no_update] * len(KPIS)
         events = ctx.live.events()
@@ -341,7 +396,7 @@ def register(app, ctx):
         if ctx.live is None:
             return no_update
         ctx.live.jump_to(RUSH_HOUR, wait=False)          # the twin's thread fast-forwards; the page keeps ticking
-        return _jump_label({"jumping": True})
+        return _jump_label(ctx.live.snapshot())
 
     @app.callback(Output("city-play", "children"), Input("city-play", "n_clicks"), prevent_initial_call=True)
     def play(_n):

@@ -1,6 +1,6 @@
-"""Service desk: a run's Open311 requests as a sortable, filterable grid (status, category,
-district, SLA; times in Brașov local time, labelled), one request's timeline, and the SLA
-breaches."""
+"""Service desk: the Open311 requests of the live twin (as they stand now) or of a finished run,
+as a sortable, filterable grid (status, category, district, SLA; times in Brașov local time,
+labelled), one request's timeline, and the SLA breaches."""
 from __future__ import annotations
 
 from dash import Input, Output, dcc, html
@@ -16,22 +16,53 @@ NO_RUN = ("No finished run with a services store yet. Open the Scenario lab, pre
           "(the defaults take about a minute), then come back: its requests appear here.")
 
 
-def run_picker(ctx, ident: str, need: str | None = None):
+def live_option(ctx, need: str | None = None) -> dict | None:
+    """The run pickers' entry for the live twin's stores (``None`` without a live twin, or when
+    it keeps no ``need`` store)."""
+    live = ctx.live
+    if live is None or (need is not None and live.stores().get(need) is None):
+        return None
+    return {"label": f"Live twin — {live.city.name}, as it runs now", "value": data.LIVE}
+
+
+def source(ctx, run):
+    """What :mod:`dash_app.data` reads for a picker's value: the live twin's stores, or the
+    finished run's folder (``None`` when the live twin is gone)."""
+    if run == data.LIVE:
+        return ctx.live.stores() if ctx.live is not None else None
+    return run
+
+
+def run_picker(ctx, ident: str, need: str | None = None, live: bool = False):
+    """A labelled dropdown of the finished runs holding ``need``, and with ``live`` the live
+    twin's stores first (and chosen; :func:`source` reads the value)."""
     opts = data.run_options(ctx.runs_dir, need)
+    live = live_option(ctx, need) if live else None
+    if live is not None:
+        opts = [live, *opts]
     return html.Div([html.Label("Run", htmlFor=ident),
                      dcc.Dropdown(id=ident, options=opts, value=opts[0]["value"] if opts else None)],
                     className="field wide")
 
 
+def preparing(ctx) -> str:
+    """A sentence for an empty picker while the live twin is still being built ("" when not)."""
+    return (" The live twin is being prepared (see the City page); its stores appear here once it runs."
+            if ctx.live is None and ctx.live_note is not None else "")
+
+
 def layout(ctx):
     return html.Div([
         html.H1("Service desk"),
-        html.Div([run_picker(ctx, "desk-run", "services.sqlite")], className="controls"),
+        html.Div([run_picker(ctx, "desk-run", "services.sqlite", live=True),
+                  html.Button("Refresh", id="desk-refresh", n_clicks=0,
+                              title="read the live twin's requests again")], className="controls"),
         html.Div(id="desk-summary", role="status"),
         html.P(f"All times are {data.TZ_LABEL} (Europe/Bucharest).", className="hint", id="desk-tz"),
-        grid("desk-table", page_size=15, labels=LABELS, selectable=True, filters=True,
-             row_style={"styleConditions": [{"condition": "params.data.sla_breached",
-                                             "style": {"backgroundColor": "#fde0cc"}}]}),
+        html.Div(grid("desk-table", page_size=15, labels=LABELS, selectable=True, filters=True,
+                      row_style={"styleConditions": [{"condition": "params.data.sla_breached",
+                                                      "style": {"backgroundColor": "#fde0cc"}}]}),
+                 id="desk-grid-box"),
         html.H2("Timeline of the selected request"),
         html.P("Select a row in the table (click it, or move with the arrow keys and press Space)."),
         html.Div(id="desk-history"),
@@ -42,27 +73,37 @@ def layout(ctx):
 
 def register(app, ctx):
     @app.callback(Output("desk-table", "rowData"), Output("desk-table", "columnDefs"), Output("desk-summary", "children"),
-                  Output("desk-breaches", "children"), Input("desk-run", "value"))
-    def load(run):
-        if not run:
-            return [], [], html.P(NO_RUN, className="hint", id="desk-empty"), ""
-        rows = data.requests_table(run)
+                  Output("desk-breaches", "children"), Output("desk-grid-box", "style"),
+                  Input("desk-run", "value"), Input("desk-refresh", "n_clicks"))
+    def load(run, _refresh):
+        hidden = {"display": "none"}          # an empty AG Grid fails ARIA's required children: no grid then
+        src = source(ctx, run)
+        if not run or src is None:
+            return [], [], html.P(NO_RUN + preparing(ctx), className="hint", id="desk-empty"), "", hidden
+        rows = data.requests_table(src)
         breached = [r for r in rows if r["sla_breached"]]
         closed = [r for r in rows if r["status"] == "closed"]
         summary = f"{len(rows)} requests, {len(closed)} closed, {len(breached)} past their SLA."
+        if run == data.LIVE:
+            summary = f"Live twin at {src['clock']}: {summary} (Refresh reads them again.)"
+            if not rows:
+                summary = html.P(f"Live twin at {src['clock']}: no requests yet. Citizens report problems as "
+                                 "their day goes on: press Refresh in a minute, or jump the City page to the "
+                                 "morning rush.", className="hint", id="desk-empty")
         by = {}
         for r in breached:
             by[r["service_code"]] = by.get(r["service_code"], 0) + 1
         lst = html.Ul([html.Li(f"{k}: {v}") for k, v in sorted(by.items(), key=lambda kv: -kv[1])]) if by else \
             html.P("None.")
-        return rows, columns(rows, LABELS), summary, lst
+        return rows, columns(rows, LABELS), summary, lst, ({} if rows else hidden)
 
     @app.callback(Output("desk-history", "children"), Input("desk-table", "selectedRows"), Input("desk-run", "value"))
     def history(selected, run):
-        if not selected or not run:
+        src = source(ctx, run)
+        if not selected or not run or src is None:
             return html.P("No request selected.")
         rid = selected[0]["id"]
-        h = data.request_history(run, rid)
+        h = data.request_history(src, rid)
         return html.Div([html.H3(f"Request {rid}"), html.Ol([
             html.Li(f"{x['at']} — {x['stage']} ({x['status']}){': ' + x['note'] if x['note'] else ''}"
                     f"{' by ' + x['by'] if x['by'] else ''}") for x in h])])

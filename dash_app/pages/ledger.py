@@ -1,18 +1,22 @@
-"""Ledger: a run's recent anchored batches and payments (payers as hashes only), a receipt
-verifier (paste a receipt id: valid or not, and why), and a permit lookup."""
+"""Ledger: the recent anchored batches and payments (payers as hashes only) of the live twin (as
+they stand now) or of a finished run, a receipt verifier (paste a receipt id: valid or not, and
+why), and a permit lookup."""
 from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
 
 from dash_app import data
 from dash_app.grid import grid
-from dash_app.pages.desk import run_picker
+from dash_app.pages.desk import preparing, run_picker, source
 
 
 def layout(ctx):
     return html.Div([
         html.H1("Ledger"),
-        html.Div([run_picker(ctx, "ledger-run", "ledger.sqlite")], className="controls"),
+        html.Div([run_picker(ctx, "ledger-run", "ledger.sqlite", live=True),
+                  html.Button("Refresh", id="ledger-refresh", n_clicks=0,
+                              title="read the live twin's ledger again")], className="controls"),
+        html.Div(id="ledger-summary", role="status"),
         html.H2("Verify a receipt"),
         html.Div([html.Label("Receipt id (payment ref 0x… or payment id)", htmlFor="ledger-receipt"),
                   dcc.Input(id="ledger-receipt", type="text", style={"width": "50%"}),
@@ -27,34 +31,45 @@ def layout(ctx):
     ])
 
 
-def _table(ident, rows):
+def _table(ident, rows, empty: str):
+    """A grid of ``rows``, or ``empty`` said plainly (an empty AG Grid fails ARIA's required children)."""
+    if not rows:
+        return html.P(empty, className="hint")
     return grid(ident, rows, labels={"paid_at": f"paid ({data.TZ_LABEL})"})
 
 
 def register(app, ctx):
     @app.callback(Output("ledger-batches", "children"), Output("ledger-payments", "children"),
-                  Input("ledger-run", "value"))
-    def load(run):
-        if not run:
+                  Output("ledger-summary", "children"), Input("ledger-run", "value"), Input("ledger-refresh", "n_clicks"))
+    def load(run, _refresh):
+        src = source(ctx, run)
+        if not run or src is None:
             return html.P("No finished run with a ledger yet. Run a scenario with tax payments (e.g. "
-                          "tax_deadline_rush) from the Scenario lab, then choose it here.", className="hint"), ""
-        t = data.ledger_tables(run)
-        return _table("ledger-batch-table", t["batches"]), _table("ledger-payment-table", t["payments"])
+                          "tax_deadline_rush) from the Scenario lab, then choose it here." + preparing(ctx),
+                          className="hint", id="ledger-empty"), "", ""
+        t = data.ledger_tables(src)
+        later = " yet: citizens pay as their day goes on; press Refresh in a minute" if run == data.LIVE else ""
+        summary = (f"Live twin at {src['clock']}: the latest {len(t['payments'])} payments, {len(t['batches'])} "
+                   f"batches and {len(src['permits'])} permits (Refresh reads them again)." if run == data.LIVE else "")
+        return (_table("ledger-batch-table", t["batches"], f"No batch anchored{later}."),
+                _table("ledger-payment-table", t["payments"], f"No payment{later}."), summary)
 
     @app.callback(Output("ledger-result", "children"), Input("ledger-verify", "n_clicks"),
                   Input("ledger-receipt", "n_submit"), State("ledger-run", "value"), State("ledger-receipt", "value"),
                   prevent_initial_call=True)
     def verify(_n, _s, run, rid):
-        if not run:
+        src = source(ctx, run)
+        if not run or src is None:
             return html.P("Choose a run first.", className="bad")
-        r = data.verify_receipt(run, rid or "")
+        r = data.verify_receipt(src, rid or "")
         return html.Div([html.Strong("VALID" if r["valid"] else "NOT VALID", className="good" if r["valid"] else "bad"),
                          html.Span(f" — {r['reason']}")], id="ledger-verdict")
 
     @app.callback(Output("ledger-permit-result", "children"), Input("ledger-permit-btn", "n_clicks"),
                   State("ledger-run", "value"), State("ledger-permit", "value"), prevent_initial_call=True)
     def permit(_n, run, pid):
-        found = [p for p in data.permits(run)] if run else []
+        src = source(ctx, run)
+        found = data.permits(src) if run and src is not None else []
         match = [p for p in found if p["permit_id"] == (pid or "").strip()]
         if match:
             p = match[0]

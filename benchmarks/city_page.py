@@ -1,0 +1,173 @@
+"""How fast the City page draws and refreshes, measured in the browser (issue 18).
+
+What it does, step by step:
+
+1. **A live twin** of ``--city`` with ``--scale`` (or ``--population``) citizens is built and
+   fast-forwarded to ``--hour`` (08:00), then runs at ``--speed`` simulated seconds per second,
+   as ``twin dash`` would run it.
+2. **The control room** is served by waitress (the server ``twin dash`` uses) on a free port, and
+   the ground picture is painted once beforehand (as the first visit after ``twin dash`` started
+   would have).
+3. **Headless chromium** (Debian's, with the flags dash's test browser uses: ``--disable-gpu``,
+   so WebGL is drawn in software) gets, before the page's own scripts, a small script
+   (``Page.addScriptToEvaluateOnNewDocument``) that hooks the map's ``plotly_afterplot`` event
+   and records, in the page's own clock (``performance.now()``, milliseconds from the start of
+   the navigation — Navigation Timing), when the page's layout was in (``#city-clock``), and
+   each time the map finished drawing with the moving citizens in it.
+4. **First render** = the first such draw, with the citizens' sample, the density grid, the
+   roads, the districts and the ground image all in the figure. The figures printed are
+   ``navigation`` → ``page_ms`` (layout in) → ``first_render_ms`` (map drawn), and the size of
+   the first payloads (``_dash-layout``, the page callback's response).
+5. **Refresh rate** = over ``--seconds`` after the first render, the map draws that carried a new
+   simulated moment (``map_draws``), the 1 Hz tick's responses received (from the browser's
+   resource timings) and the clock's distinct values read from the page, per second.
+
+Run it on a quiet machine if you can, and say the load average (printed) when you quote it::
+
+    .venv/bin/python benchmarks/city_page.py --city ../shared/data/osm/brasov_all_highways.osm.bz2 --scale 1
+
+Not a pytest-benchmark: a browser's first render has no in-process baseline to pair with; the
+script prints what it measured, with the machine's load, as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+#: Installed into every new document before its scripts: records page-clock times of the page's
+#: layout and of each map draw (with how many citizens it showed and the clock it showed).
+PROBE = """
+window.__city = {page: null, plotly: null, draws: []};
+(function watch() {
+  const m = window.__city;
+  if (m.page === null && document.querySelector('#city-clock')) m.page = performance.now();
+  if (m.plotly === null && window.Plotly) m.plotly = performance.now();
+  const el = document.querySelector('#city-map .js-plotly-plot');
+  if (el && el.on && !el.__probed) {
+    el.__probed = true;
+    el.on('plotly_afterplot', () => {
+      const t = (el._fullData || []).find(d => d.name === 'citizens on the move');
+      const img = el.querySelector('.layer-below image, image');
+      m.draws.push({t: performance.now(), n: t ? t._length : 0, traces: (el._fullData || []).length,
+                    image: !!img, clock: (document.querySelector('#city-clock') || {}).textContent});
+    });
+  }
+  requestAnimationFrame(watch);
+})();
+"""
+
+
+def browser():
+    """Headless chromium as dash's test browser starts it (software WebGL: ``--disable-gpu``)."""
+    from selenium import webdriver
+
+    o = webdriver.ChromeOptions()
+    for arg in ("--headless", "--disable-dev-shm-usage", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        o.add_argument(arg)
+    o.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    return webdriver.Chrome(options=o)
+
+
+def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
+    """Open ``url`` (the City page) in ``drv`` (chromium; a fresh one of :func:`browser` when
+    ``None``) and measure as the module docstring says; the dict printed under ``"runs"``."""
+    own = drv is None
+    drv = drv or browser()
+    try:
+        drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+        drv.get(url)
+        deadline, first = time.time() + timeout, None
+        while time.time() < deadline and first is None:
+            draws = drv.execute_script("return window.__city.draws")
+            first = next((d for d in draws if d["n"] > 0), None)
+            time.sleep(0.05)
+        if first is None:
+            raise RuntimeError(f"the map drew no citizens within {timeout:.0f} s")
+        page_ms, plotly_ms = drv.execute_script("return [window.__city.page, window.__city.plotly]")
+        nav = drv.execute_script("const n = performance.getEntriesByType('navigation')[0];"
+                                 "return {response_end: n.responseEnd, dom_loaded: n.domContentLoadedEventEnd};")
+        sizes = drv.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => (e.name.includes('_dash-') && !e.name.includes('component-suites')) "
+            "|| e.name.includes('plotly')).slice(0, 12).map(e => [e.name.split('/').pop(), e.encodedBodySize, "
+            "Math.round(e.responseEnd)])")
+        drv.execute_script("performance.setResourceTimingBufferSize(100000);")
+        t0 = drv.execute_script("return performance.now()")
+        clocks, end = set(), time.time() + seconds
+        while time.time() < end:
+            clocks.add(drv.execute_script("const c = document.querySelector('#city-clock'); return c && c.textContent"))
+            time.sleep(0.1)
+        t1 = drv.execute_script("return performance.now()")
+        draws = [d for d in drv.execute_script("return window.__city.draws") if t0 <= d["t"] <= t1]
+        ticks = drv.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update-component')"
+            " && e.responseEnd >= arguments[0] && e.responseEnd <= arguments[1]).map(e => e.duration)", t0, t1)
+        span = (t1 - t0) / 1000
+        severe = [x for x in drv.get_log("browser") if x.get("level") == "SEVERE"]
+        return {"page_ms": round(page_ms or -1), "plotly_ready_ms": round(plotly_ms or -1), "first_render_ms": round(first["t"]), "points": first["n"],
+                "image_drawn": first["image"], "response_end_ms": round(nav["response_end"]),
+                "dom_loaded_ms": round(nav["dom_loaded"]), "first_payloads": sizes,
+                "window_s": round(span, 1),
+                "map_draws_per_s": round(len({d["clock"] for d in draws}) / span, 2),
+                "responses_per_s": round(len(ticks) / span, 2),
+                "response_ms_median": round(sorted(ticks)[len(ticks) // 2]) if ticks else None,
+                "clock_values_per_s": round((len(clocks) - 1) / span, 2), "console_errors": len(severe)}
+    finally:
+        if own:
+            drv.quit()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--city", default="demo")
+    ap.add_argument("--scale", type=float, default=None, help="share of the city's population (1 = 1:1)")
+    ap.add_argument("--population", type=int, default=None)
+    ap.add_argument("--hour", type=float, default=8.0, help="local time to fast-forward to (default 08:00)")
+    ap.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second afterwards")
+    ap.add_argument("--seconds", type=float, default=10.0, help="how long to count refreshes")
+    ap.add_argument("--repeat", type=int, default=1, help="first renders measured (fresh browser each)")
+    ap.add_argument("--runs", default=None, help="runs folder (default: a temporary one)")
+    args = ap.parse_args(argv)
+
+    import tempfile
+
+    from dash_app.app import Context, create_app, wsgi_server
+    from dash_app.live import LiveTwin
+    from dash_app.pages.city import figure
+    from scenarios import load_scenario
+    from twin.city import load_city
+
+    t = time.perf_counter()
+    city = load_city(args.city)
+    kw = {"scale": args.scale} if args.scale is not None else {"population": args.population}
+    live = LiveTwin(load_scenario("baseline", hours=1, city=args.city, **kw), city=city, speed=args.speed)
+    built = time.perf_counter() - t
+    t = time.perf_counter()
+    live.jump_to(args.hour)
+    jumped = time.perf_counter() - t
+    live.start()
+    figure(live, live.snapshot())                  # the ground painted once, as after the first visit
+    runs = Path(args.runs or tempfile.mkdtemp(prefix="city-page-runs-"))
+    ctx = Context(runs, live=live, city=args.city)
+    server = wsgi_server(create_app(ctx), "127.0.0.1", 0)
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    try:
+        results = [measure(url, args.seconds) for _ in range(args.repeat)]
+        snap = live.snapshot()
+    finally:
+        server.close()
+        ctx.close()
+    print(json.dumps({"city": city.name, "population": snap["population"],
+                      "moving": snap["moving_total"], "build_s": round(built, 1),
+                      "jump_s": round(jumped, 1), "loadavg": [round(x, 2) for x in os.getloadavg()],
+                      "runs": results}, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
