@@ -6,10 +6,11 @@ Two groups, each against a named baseline:
   the free-flow movement kernel (``twin/_movement.pyx``, the baseline) on the same paths. The
   queue kernel works per *edge head* (an event heap over the heads ready in the step), the
   free-flow kernel per *agent*; ``vehicles_per_s`` is cars on the road / step time.
-* **one 15-minute routing bin** — time-dependent routing as built (a contraction hierarchy
-  rebuilt on the bin's travel times) against the baseline of free-flow routing (the CH loaded
-  from the city cache, what every run does today), then 20,000 routes on each. A day has 96 bins;
-  ``day_s_if_every_bin`` = 96 × the rebuild.
+* **one 15-minute routing bin** — time-dependent routing: a contraction hierarchy rebuilt on the
+  bin's travel times (a new node order), and re-contracted in the free-flow node order (what a
+  run does, ``traffic.ch_order: free_flow``), against the baseline of free-flow routing (the CH
+  loaded from the city cache), then 20,000 routes on each. A day has 96 bins;
+  ``day_s_if_every_bin`` = 96 × one build.
 
 Run: ``.venv/bin/python -m pytest benchmarks/test_bench_traffic.py --benchmark-only``.
 """
@@ -113,6 +114,26 @@ def test_ch_rebuilt_on_bin_times(benchmark, brasov, bin_times):
     mean = _mean_s(benchmark)
     benchmark.extra_info["day_s_if_every_bin"] = 96 * mean if mean else None
     assert router.custom
+
+
+@pytest.mark.benchmark(group="routing: one 15-min bin on Brașov")
+def test_ch_recontracted_in_free_flow_order(benchmark, brasov, bin_times):
+    """What a run does per bin (``traffic.ch_order: free_flow``): the free-flow node order, the
+    bin's weights."""
+    rank = brasov.router("time", "drive").rank
+    router = benchmark.pedantic(Router, args=(brasov, "time", "drive"),
+                                kwargs={"edge_time_ms": bin_times, "rank": rank}, rounds=3, iterations=1)
+    mean = _mean_s(benchmark)
+    benchmark.extra_info["day_s_if_every_bin"] = 96 * mean if mean else None
+    assert router.custom and np.array_equal(router.rank, rank)
+
+
+@pytest.mark.benchmark(group="routing: 20,000 routes with paths")
+def test_routes_on_recontracted_bin_times(benchmark, brasov, bin_times, pairs):
+    router = Router(brasov, "time", "drive", edge_time_ms=bin_times, rank=brasov.router("time", "drive").rank)
+    s, t = pairs
+    benchmark.pedantic(router.routes, args=(s, t), rounds=3, iterations=1)
+    benchmark.extra_info["routes_per_s"] = _per_s(benchmark, len(s))
 
 
 @pytest.mark.benchmark(group="routing: one 15-min bin on Brașov")
