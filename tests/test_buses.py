@@ -247,3 +247,12 @@ def test_gtfs_realtime_over_mqtt_and_http(brasov, street, tmp_path, broker):
         m.ParseFromString(r.content)
         assert r.status_code == 200 and {e.trip_update.vehicle.id for e in m.entity} == set(now)
     twin.close()
+
+
+def test_serve_gtfs_rt_needs_a_city_with_a_timetable(capsys, tmp_path):
+    """``twin serve --gtfs-rt`` on a city without GTFS: one line naming the option, exit 2."""
+    from twin_app.cli import main
+
+    code = main(["serve", "--city", "demo", "--gtfs-rt", "--port", "0", "--db", f"sqlite:///{tmp_path / 'h.sqlite'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("twin: error: --gtfs-rt:") and "GTFS" in err[0], err

@@ -40,8 +40,13 @@ class LiveTransit:
         from twin.engine import TZ
         from twin_app.run import build_twin
 
+        from twin.gtfs import find_gtfs
+
         if not speed > 0:
             raise TwinError(f"--gtfs-rt-speed must be > 0, got {speed!r}")
+        if find_gtfs(city) is None:
+            raise TwinError(f"--gtfs-rt: the city {city.name!r} has no GTFS feed beside it "
+                            f"(<data>/gtfs/<city>_*.zip for <data>/osm/<city>_*.osm.bz2)")
         start = start or datetime.now(TZ).replace(tzinfo=None, microsecond=0)
         sc = load_scenario(scenario, population=population, start=start, seed=seed)
         self.twin = build_twin(sc, city)
