@@ -634,6 +634,40 @@ def test_confirmations_in_everyday_words(bot, yes, no):
     assert r["actions"] == [] and r["awaiting"] is None
 
 
+@pytest.mark.parametrize("text,rid", [("dosarul 2025/31877 a ajuns undeva?", "2025/31877"), ("cererea nr. 4521/2026 e gata?", "4521/2026"),
+                                      ("my request 54.321 is still open", "54.321"), ("sesizarea 12-4477?", "12-4477"),
+                                      ("the code was RQ-88120", "RQ-88120"), ("complaint 2026-BV-0077 assigned?", "2026-BV-0077")])
+def test_request_references_keep_their_own_shape(rid, text):
+    from services.chatbot import references as R
+
+    assert R.request_id(fold_text(text)) == rid
+
+
+@pytest.mark.parametrize("text,pid", [("autorizatia nr. 88 din 2023 e reala?", "88 din 2023"), ("permisul 5120-RP mai e activ?", "5120-RP"),
+                                      ("check permit BV-CU-3301", "BV-CU-3301"), ("pe panou scrie 77/2025, e bună?", "77/2025"),
+                                      ("verifica ac-0412/2025", "AC-0412/2025"), ("CU 905/03.04.2026 valabil?", "CU 905/03.04.2026")])
+def test_permit_ids_in_more_formats(text, pid):
+    from services.chatbot import references as R
+
+    assert R.permit_id(fold_text(text)) == pid
+
+
+def test_slots_follow_the_sets_written_apart(bot):
+    """Slot conventions of the independent sets (issue 15, third round): the kind of permit in a
+    verification too, no tax kind when two are named, the address in a permit or tax question,
+    the line a report is about, and no stop where the message names where it is going."""
+    u = bot.understand("certificatul de urbanism CU 402/2025 mai e valabil?", "ro")
+    assert u.intent == "permit_verify" and u.slots["permit_type"] == "urbanism_certificate" and u.slots["permit_id"] == "CU 402/2025"
+    u = bot.understand("vreau să plătesc impozitul pe casă și pe mașină deodată", "ro")
+    assert u.intent == "pay_tax" and "tax_type" not in u.slots
+    u = bot.understand("cum cer abonament de parcare de reședință pe Strada Lungă?", "ro")
+    assert u.slots.get("street") == "Strada Lungă" and u.slots.get("permit_type") == "residential_parking"
+    u = bot.understand("șoferul de pe 5 a plecat din stație cu ușile deschise", "ro")
+    assert u.intent == "report_issue" and u.slots.get("line") == "5"
+    u = bot.understand("ce autobuz iau din Bartolomeu spre Livada Poștei?", "ro")
+    assert u.intent == "transport_schedule" and u.slots.get("stop") != "Livada Poștei"
+
+
 def test_references_in_the_formats_citizens_write():
     from services.chatbot import references as R
 

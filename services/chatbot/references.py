@@ -8,9 +8,11 @@ slot                   as written                                         canoni
 =====================  =================================================  ==================
 ``request_id``         "#50377", "nr. 50377", "sesizarea 50377"            ``"50377"``
                        "sr-2026-004512", "SR 2026 004512"                  ``"SR-2026-004512"``
+                       "12345/2026", "REQ-7781", "77-654", "98.112"        as written (upper case)
 ``permit_id``          "PR-08812", "pr 08812"                              ``"PR-08812"``
                        "CU 2210/2025", "cu nr. 2210/2025"                  ``"CU 2210/2025"``
                        "ac-2026-114"                                       ``"AC-2026-114"``
+                       "nr. 512 din 2024", "4471-rp", "bv-ac-5567"         ``"512 din 2024"``, ...
 ``line``               "5M", "6-ul", "6ul", "linia 17", "the number 2"     ``"5M"``, ``"6"``, ...
 ``block`` …            "bl. 12, sc. A, ap. 4"                              ``{"block": "12", ...}``
 =====================  =================================================  ==================
@@ -26,15 +28,33 @@ __all__ = ["request_id", "permit_id", "line", "dwelling"]
 
 _SR = re.compile(r"\b([a-z]{2,3})[\s-]?(20\d\d)[\s-](\d{3,8})\b")
 _PERMIT_DASH = re.compile(r"\b(pr|ac|cu|ad|rp|ap)[\s-]?(\d{3,6})\b(?![/-]\d)")
-_PERMIT_SLASH = re.compile(r"\b(cu|ac|ad|pr|ap|rp)\.?\s*(?:nr\.?\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
-_PERMIT_NUMBER = re.compile(r"\b(?:permit|autoriza\w*|certificat\w*)\s*(?:nr\.?\s*|no\.?\s*|number\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
+_PERMIT_SLASH = re.compile(r"\b(cu|ac|ad|pr|ap|rp)(\.?\s*|-)(?:nr\.?\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d|\d{1,2}\.\d{1,2}\.(?:19|20)\d\d)\b")
+_PERMIT_NUMBER = re.compile(r"\b(?:permit|autoriza\w*|certificat\w*)\s*(?:de (?:construire|constructie|urbanism)\s*)?(?:nr\.?\s*|no\.?\s*|number\s*)?"
+                            r"(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
 _PERMIT_YEAR = re.compile(r"\b([a-z]{2,4})-((?:19|20)\d\d)-(\d{1,6})\b")
+# (third round) the other ways a permit is quoted: "nr. 512 din 2024", "4471-RP", "BV-AC-5567",
+# a bare "1198/2025" in a question about a permit, "autorizația de construcție 3021"
+_PERMIT_DIN = re.compile(r"\b(?:autoriza\w*|certificat\w*|permis\w*|permit\w*|cu|ac)\s*(?:de (?:construire|constructie|urbanism)\s*)?"
+                         r"(?:nr\.?\s*|numarul\s*)?(\d{1,6}) din ((?:19|20)\d\d)\b")
+_PERMIT_SUFFIX = re.compile(r"\b(\d{3,6})-(rp|pr|ac|cu)\b")
+_PERMIT_COUNTY = re.compile(r"\b([a-z]{2})-(ac|cu|pr|rp)-(\d{2,6})\b")
+_PERMIT_BARE_SLASH = re.compile(r"(?<![\w/.-])(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
+_PERMIT_CUE_NUMBER = re.compile(r"\b(?:autoriza\w*|certificat\w*|permis\w*|permit)\s*(?:de (?:construire|constructie|urbanism)\s*)?"
+                                r"(?:\w+ ){0,4}?(?:nr\.?\s*|no\.?\s*|number\s*)(\d{2,6})\b(?![/.-]\d)|"
+                                r"\b(?:autoriza\w*|certificat\w*) de (?:construire|constructie|urbanism)\s+(\d{2,6})\b(?![/.-]\d)")
 _REQ_CUE = re.compile(r"(?:#\s*|\bnr\.?\s*|\bnumar(?:ul)?\s*|\bnumber\s*|\bno\.?\s*|\bref(?:erence|erinta)?\.?\s*|"
                       r"\bid\s*|\brequest\s*|\bticket\s*|\bcomplaint\s*|\bcerere(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|"
                       r"\bsesizare(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|\breclamati(?:a|ei)\s*(?:mea\s*)?(?:nr\.?\s*)?|"
-                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?|\bnumar(?:ul)? (?:era|este|e|is|was)\s*)(\d{1,9})\b(?!\s*/)")
+                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?|\bnumar(?:ul)? (?:era|este|e|is|was)\s*|"
+                      r"\binregistrare\s*(?:e|este|is|nr\.?)?\s*)(\d{1,9})\b(?!\s*/|[.,-]\d)")
+# a reference written with its own shape: "12345/2026", "2026/55412", "98.112", "77-654",
+# "REQ-7781", "NC-2291", "2025-BV-0912" — kept as written (upper-cased)
+_REQ_SHAPED = re.compile(r"(?<![\w/.#-])((?:\d{3,9}/(?:19|20)\d\d|(?:19|20)\d\d/\d{3,9}))\b|"
+                         r"(?:#\s*|\bnr\.?\s*|\bnumber\s*|\bno\.?\s*|\bid\s*|\brequest\s*|\bsesizare(?:a)?\s*|\bcerere(?:a)?\s*|\bticket\s*|"
+                         r"\bcomplaint\s*|\breport\s*)(\d{2,3}\.\d{3}|\d{2,5}-\d{2,6})\b|"
+                         r"(?<![\w-])((?:19|20)\d\d-[a-z]{2,3}-\d{2,6}|(?!(?:pr|ac|cu|ad|rp|ap|sr)-)[a-z]{1,4}-\d{3,8})\b(?!-)")
 _DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
-_LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|"
+_LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|\btrolleybus|"
                        r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
 _LINE_UL = re.compile(r"\b(\d{1,3}[a-z]?)-?(?:ul|ului|le)\b")
 _LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|urmatorul|primul|ultimul|comes?|leaves?|"
@@ -64,6 +84,9 @@ def request_id(f: str) -> str | None:
     m = _SR.search(f)
     if m and m.group(1) not in ("cu", "ac", "pr", "ad"):
         return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
+    m = _REQ_SHAPED.search(f)
+    if m:
+        return next(g for g in m.groups() if g).upper()
     blocks = {v.lower() for v in dwelling(f).values()}
     m = _REQ_CUE.search(f)
     if m and m.group(1) not in _years(f):
@@ -77,19 +100,38 @@ def request_id(f: str) -> str | None:
 
 
 def permit_id(f: str) -> str | None:
-    """The permit id in the folded text ``f``, upper-cased ("CU 2210/2025", "PR-08812", "AC-2026-114")."""
+    """The permit id in the folded text ``f``, upper-cased ("CU 2210/2025", "PR-08812", "AC-2026-114",
+    "512 din 2024", "4471-RP", "BV-AC-5567")."""
+    m = _PERMIT_COUNTY.search(f)
+    if m:
+        return "-".join(m.groups()).upper()
     m = _PERMIT_SLASH.search(f)
     if m:
-        return f"{m.group(1).upper()} {m.group(2)}/{m.group(3)}"
+        sep = "-" if "-" in m.group(2) else " "
+        return f"{m.group(1).upper()}{sep}{m.group(3)}/{m.group(4)}"
     m = _PERMIT_NUMBER.search(f)                 # "permit 0921/2025": the number as the sign shows it
     if m:
         return f"{m.group(1)}/{m.group(2)}"
+    m = _PERMIT_DIN.search(f)
+    if m:
+        return f"{m.group(1)} din {m.group(2)}"
     m = _PERMIT_YEAR.search(f)
     if m:
         return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
+    m = _PERMIT_SUFFIX.search(f)
+    if m:
+        return f"{m.group(1)}-{m.group(2).upper()}"
     m = _PERMIT_DASH.search(f)
     if m:
         return f"{m.group(1).upper()}-{m.group(2)}"
+    m = _PERMIT_BARE_SLASH.search(f)
+    if m:
+        return f"{m.group(1)}/{m.group(2)}"
+    m = _PERMIT_CUE_NUMBER.search(f)
+    if m:
+        v = m.group(1) or m.group(2)
+        if v not in _years(f):
+            return v
     return None
 
 
@@ -102,8 +144,8 @@ def line(f: str, known: set[str]) -> str | None:
         for m in rx.finditer(f):
             if ok(m.group(1)):
                 return m.group(1).upper()
-    if known:                                   # a bare "5M", "17B" the feed knows
-        for m in re.finditer(r"\b(\d{1,3}[a-z])\b", f):
+    if known:                                   # a bare "5M", "17B", "A1", "TE3" the feed knows
+        for m in re.finditer(r"\b(\d{1,3}[a-z]|[a-z]{1,2}\d{1,2})\b", f):
             if m.group(1).upper() in known:
                 return m.group(1).upper()
     return None
