@@ -11,7 +11,11 @@ device type):
   schedule's duration *and* over the time it really took (``sustained_*``: the honest
   throughput when the generator or the broker falls behind), the generator's own lag, and the
   CPU seconds the generators, the sinks and mosquitto used (``cpu_per_1k_msg_ms``: what a
-  thousand messages cost each side — the figure that says how many cores the target rate needs).
+  thousand messages cost each side — the figure that says how many cores the target rate needs;
+  whole processes, start-up and connect storm included) and ``cpu_us_per_message`` (the
+  generators from the schedule's zero, the sinks from their first message, to the end; with
+  ``cpu_run_s`` split into all and kernel time): the figure least sensitive to the machine's
+  other load.
 
 Nothing is asserted but that the runs happened: the machine has 2 cores shared by the broker,
 the generator, the sinks and other people's work; the load average is recorded next to each
@@ -80,7 +84,8 @@ def _fleet(benchmark, fleet_broker, workers: int) -> dict:
         delivered_rate=r["delivered_rate"], sustained_sent_rate=r["sustained_sent_rate"],
         sustained_delivered_rate=r["sustained_delivered_rate"], delivered_span_s=r["delivered_span_s"],
         send_lag_ms=r["send_lag_ms"], latency_ms=r["latency_ms"], ack_latency_ms=r["ack_latency_ms"],
-        cpu_s=dict(r["cpu_s"], broker=round(broker_cpu, 2)),
+        cpu_s=dict(r["cpu_s"], broker=round(broker_cpu, 2)), cpu_run_s=r["cpu_run_s"],
+        cpu_us_per_message=r["cpu_us_per_message"],
         cpu_per_1k_msg_ms={"generators": per_k(r["cpu_s"]["generators"]), "sinks": per_k(r["cpu_s"]["sinks"]),
                            "broker": per_k(broker_cpu)},
         open_files_limit=r["open_files_limit"], broker_nofile=resource.getrlimit(resource.RLIMIT_NOFILE)[0],

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 
@@ -29,6 +30,22 @@ def test_loss_is_told_by_stage():
     assert loss_by_stage(100, 0, 97, 0) == {"not_delivered": 3}
 
 
+def test_latencies_recorded_in_bulk_make_the_same_histogram_as_one_by_one():
+    from services.loadgen.measure import Batch, _hist, _us, percentiles
+
+    rng = np.random.default_rng(1)
+    seconds = np.concatenate([rng.lognormal(-6, 2, 50_000), [0.0, -0.001, 2e-7, 1e-3, 3.0, 4000.0]])
+    one = _hist()
+    for s in seconds.tolist():
+        one.record_value(_us(max(0.0, s)))
+    batch = Batch()
+    for s in seconds.tolist():
+        batch.add(s)
+    bulk = batch.flush()
+    assert list(bulk.counts) == list(one.counts) and bulk.get_total_count() == len(seconds)
+    assert percentiles(bulk) == percentiles(one)
+
+
 def test_the_wire_codec_reads_packets_split_anywhere():
     pkts = [wire.publish(b"a/b", b"x" * 300, 1, 7), wire.puback(7), wire.publish(b"c", b"", 0)]
     data = b"".join(pkts)
@@ -38,6 +55,10 @@ def test_the_wire_codec_reads_packets_split_anywhere():
         assert [t for t, _f, _b in got] == [wire.PUBLISH, wire.PUBACK, wire.PUBLISH] and r.buf == b""
         assert wire.parse_publish(got[0][1], got[0][2]) == ("a/b", b"x" * 300, 1, 7)
         assert wire.parse_publish(got[2][1], got[2][2]) == ("c", b"", 0, 0)
+    for size in (0, 60, 200, 20_000):               # the hot path's packets are the same bytes
+        for qos in (0, 1):
+            assert wire.publish_to(wire.topic_head(b"a/b"), b"x" * size, qos, 9) == wire.publish(b"a/b", b"x" * size,
+                                                                                                  qos, 9 * qos)
 
 
 class _Watcher:

@@ -20,6 +20,7 @@ base64-encoded) and comes back with :meth:`Recorder.from_dict`.
 """
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 
 from hdrh.histogram import HdrHistogram
@@ -33,6 +34,58 @@ def _hist() -> HdrHistogram:
 
 def _us(seconds: float) -> int:
     return min(_HIGH_US, max(_LOW_US, int(round(seconds * 1e6))))
+
+
+class Batch:
+    """Latencies for one HDR histogram, recorded in bulk: the MQTT side's hot paths call
+    :meth:`add` (an ``array`` append, ~0.05 µs) instead of ``HdrHistogram.record_value`` (pure
+    Python, ~2–3 µs a value on this machine, two histograms a message on each side);
+    :meth:`flush` rounds them to microseconds as :func:`_us` does, maps each to the lowest value of
+    its HDR bucket (the same counts slot) and records each distinct one once with its count — the
+    same histogram, exactly, as recording them one by one, in a few thousand calls at most. It
+    flushes by itself every ``FLUSH_AT`` values, so memory stays bounded."""
+
+    __slots__ = ("hist", "values")
+    FLUSH_AT = 200_000
+
+    def __init__(self, hist: HdrHistogram | None = None):
+        self.hist = hist if hist is not None else _hist()
+        self.values = array("d")
+
+    def add(self, seconds: float) -> None:
+        self.values.append(seconds)
+        if len(self.values) >= self.FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> HdrHistogram:
+        """Record what was added into ``hist`` (and return it)."""
+        if self.values:
+            import numpy as np
+
+            h = self.hist
+            us = np.clip(np.rint(np.frombuffer(self.values, dtype=np.float64) * 1e6), _LOW_US, _HIGH_US)
+            us = us.astype(np.int64)
+            # the bucket's shift, as HdrHistogram._get_bucket_index: bit length of (v | sub-bucket mask)
+            shift = np.floor(np.log2(us | h.sub_bucket_mask)).astype(np.int64) + 1 - (h.sub_bucket_half_count_magnitude + 1)
+            value, count = np.unique((us >> shift) << shift, return_counts=True)
+            record = self.hist.record_value
+            for v, n in zip(value.tolist(), count.tolist()):
+                record(v, n)
+            self.values = array("d")
+        return self.hist
+
+
+def cpu_since(start) -> dict:
+    """This process's CPU seconds since ``start`` (an ``os.times()``, or ``None``: nothing yet):
+    ``cpu_run_s`` in all and ``cpu_run_kernel_s`` of it in the kernel (system time: the
+    sockets' work)."""
+    import os
+
+    if start is None:
+        return {"cpu_run_s": 0.0, "cpu_run_kernel_s": 0.0}
+    now = os.times()
+    return {"cpu_run_s": now.user - start.user + now.system - start.system,
+            "cpu_run_kernel_s": now.system - start.system}
 
 
 def percentiles(h: HdrHistogram) -> dict:

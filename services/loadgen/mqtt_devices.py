@@ -28,6 +28,7 @@ subscription; :func:`services.loadgen.measure.loss_by_stage` puts the two sides 
 """
 from __future__ import annotations
 
+import os
 import random
 import socket
 import struct
@@ -41,7 +42,7 @@ from locust.exception import StopUser
 
 from sensors.bridge import parse_url
 from services.loadgen import mqtt_fleet, mqtt_wire as wire
-from services.loadgen.measure import _hist, _us
+from services.loadgen.measure import Batch, _hist, _us, cpu_since
 
 KEEPALIVE_S = 60
 _STATE, _REPLY = -1, -2                    # unacknowledged entries that are not telemetry
@@ -65,10 +66,11 @@ class FleetPlan:
         self.connect_errors: Counter = Counter()
         self.sent = self.acked = self.publish_errors = 0
         self.commands = self.replies = 0
-        self.ack_latency = _hist()
-        self.send_lag = _hist()                # due time to the message's first write: the generator's lag
+        self.ack_latency = Batch()             # due time to PUBACK
+        self.send_lag = Batch()                # due time to the message's first write: the generator's lag
         self.connect_ms = _hist()
         self.last_sent = 0.0
+        self.cpu0 = None
         self.devices: dict[int, Device] = {}   # index -> its user, once spawned
         self.sent_s: Counter = Counter()       # whole seconds since t0 -> messages written / acknowledged
         self.acked_s: Counter = Counter()
@@ -81,7 +83,9 @@ class FleetPlan:
         sent (``not_sent``: the connect storm was slower than planned)."""
         devices, rate = int(self.cfg["devices"]), float(self.cfg["rate"])
         own = sorted(int(i) for i in self.cfg.get("indexes", range(devices)))
-        lag, sleep, now_f = self.send_lag, gevent.sleep, time.time
+        lag, sleep, now_f = self.send_lag.add, gevent.sleep, time.time
+        sleep(max(0.0, self.t0 - now_f()))
+        self.cpu0 = os.times()                 # the CPU of the schedule itself, connect storm excluded
         j = 0
         while True:
             for idx in own:
@@ -101,7 +105,7 @@ class FleetPlan:
                 dev.emit(k, due)
                 self.last_sent = now
                 self.sent_s[int(now - self.t0)] += 1
-                lag.record_value(_us(max(0.0, now - due)))
+                lag(now - due)
             j += 1
 
     def summary(self) -> dict:
@@ -110,9 +114,10 @@ class FleetPlan:
                 "sent_s": {str(k): v for k, v in self.sent_s.items()},
                 "acked_s": {str(k): v for k, v in self.acked_s.items()},
                 "publish_errors": self.publish_errors, "commands_received": self.commands,
-                "ack_latency": self.ack_latency.encode().decode("ascii"), "last_sent": self.last_sent,
-                "send_lag": self.send_lag.encode().decode("ascii"),
-                "connect_ms": self.connect_ms.encode().decode("ascii")}
+                "ack_latency": self.ack_latency.flush().encode().decode("ascii"), "last_sent": self.last_sent,
+                "send_lag": self.send_lag.flush().encode().decode("ascii"),
+                "connect_ms": self.connect_ms.encode().decode("ascii"),
+                **cpu_since(self.cpu0)}
 
 
 PLAN: FleetPlan | None = None
@@ -142,8 +147,11 @@ class Device(User):
         self.topic, self.state = f"{base}/telemetry".encode(), f"{base}/state"
         self.cmd, self.reply = f"{base}/cmd", f"{base}/cmd/reply".encode()
         self.qos = int(cfg["qos"])
-        self.bn = f"urn:dev:twin:{self.device}:".encode()
-        self.rest = b"".join(b',{"n":"v%d","v":%d}' % (i, i) for i in range(1, int(cfg["pack"])))
+        # the SenML pack with its base name and further readings written in once: per message only
+        # the due time and the sequence number are formatted in (payload, topic: pre-encoded)
+        rest = b"".join(b',{"n":"v%d","v":%d}' % (i, i) for i in range(1, int(cfg["pack"])))
+        self.pack = b'[{"bn":"urn:dev:twin:' + self.device.encode() + b':","bt":%.6f,"n":"seq","v":%d}' + rest + b"]"
+        self.head = wire.topic_head(self.topic)
         self.rng = random.Random(int(cfg.get("seed", 0)) * 1_000_003 + self.index)
         self.unacked: dict[int, list] = {}     # pid -> [k or _STATE/_REPLY, due, packet, written]
         self.pending: list[bytes] = []         # QoS 0 messages due while disconnected
@@ -239,7 +247,7 @@ class Device(User):
                     now = time.time()
                     plan.acked += 1
                     plan.acked_s[int(now - plan.t0)] += 1
-                    plan.ack_latency.record_value(_us(max(0.0, now - e[1])))
+                    plan.ack_latency.add(now - e[1])
             elif typ == wire.PUBLISH:                      # a command: acknowledge it, answer it
                 _topic, payload, qos, pid = wire.parse_publish(flags, body)
                 plan.commands += 1
@@ -308,15 +316,15 @@ class Device(User):
     def emit(self, k: int, due: float) -> None:
         """Publish the fleet's message ``k`` (due at ``due``) now, or keep it for the reconnect."""
         plan = self.plan
-        payload = b'[{"bn":"%s","bt":%.6f,"n":"seq","v":%d}%s]' % (self.bn, due, k, self.rest)
+        payload = self.pack % (due, k)
         plan.sent += 1
         if self.qos:
             pid = self._next_pid()
-            pkt = wire.publish(self.topic, payload, 1, pid)
+            pkt = wire.publish_to(self.head, payload, 1, pid)
             entry = self.unacked[pid] = [k, due, pkt, False]
             entry[3] = self._write(pkt)
         else:
-            pkt = wire.publish(self.topic, payload)
+            pkt = wire.publish_to(self.head, payload)
             if self._write(pkt):
                 plan.acked += 1
             else:

@@ -102,7 +102,7 @@ def _start(environment, **_kw) -> None:
     cfg = _config(o, list(range(me, int(o.twin_devices), count)))
     t0 = o.twin_start_at or time.time() + o.twin_start_delay
     mqtt_devices.PLAN = plan = mqtt_devices.FleetPlan(cfg, t0)
-    plan.cpu0 = time.process_time()
+    plan.cpu_start = time.process_time()
     plan.clock_greenlet = gevent.spawn(plan.clock)
 
 
@@ -113,7 +113,7 @@ def _stop(environment, **_kw) -> None:
         return
     plan.clock_greenlet.kill(block=False)
     data = plan.summary()
-    data["cpu_s"] = time.process_time() - plan.cpu0               # this process's CPU during the test
+    data["cpu_s"] = time.process_time() - plan.cpu_start               # this process's CPU during the test
     data["open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if isinstance(environment.runner, WorkerRunner):
         environment.runner.send_message("twin_fleet", data)

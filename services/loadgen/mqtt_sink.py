@@ -86,18 +86,22 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     from services.loadgen import mqtt_wire as wire
-    from services.loadgen.measure import _hist, _us
+    from services.loadgen.measure import Batch, cpu_since
 
     cfg = json.loads(open(argv[0]).read())
     out, stop_file, member = argv[1], argv[2], argv[3]
     run, qos, total = cfg["run"], int(cfg["qos"]), int(cfg["total"])
     client_id = f"twin-sink-{run}-{member}"
     seen = np.zeros(total, np.uint16)
-    lat = _hist()
+    lat = Batch()
     last = time.time()
     first = 0.0
+    cpu0 = None                                # CPU times at the first message: the run's own CPU from there
     t0 = 0.0                                   # the schedule's zero, from OUT.go (written before any message)
-    per_s: dict = {}                           # whole seconds since t0 -> latency of the first arrivals
+    per_s: dict = {}                           # whole seconds since t0 -> latency of the first arrivals (Batch)
+    cur, cur_sec = None, -1                    # the second being filled
+    buf = bytearray(1 << 20)                   # read into one buffer: recv(n) allocates n bytes each call
+    view = memoryview(buf)
     reconnects, delay, ready = -1, 0.1, False
     topics = sink_filters(run, int(cfg["sinks"]), cfg.get("sink_split", "type"))[int(member)]
     pid_at = struct.Struct("!H").unpack_from
@@ -120,6 +124,7 @@ def main(argv: list[str]) -> int:
             sock.settimeout(0.2)
             pinged = time.time()
             packets = early
+            now = time.time()
             while True:
                 acks = []
                 for typ, flags, body in packets:
@@ -143,23 +148,25 @@ def main(argv: list[str]) -> int:
                     except (ValueError, KeyError, IndexError, TypeError):
                         continue
                     if 0 <= k < total:
-                        now = time.time()
                         if seen[k] == 0:
-                            lat.record_value(_us(max(0.0, now - bt)))
-                            first = first or now
+                            lat.add(now - bt)
+                            if not first:
+                                first, cpu0 = now, os.times()
                             if not t0:
                                 t0 = json.loads(open(out + ".go").read())[0]
                             sec = int(now - t0)
-                            h = per_s.get(sec)
-                            if h is None:
-                                h = per_s[sec] = _hist()
-                            h.record_value(_us(max(0.0, now - bt)))
+                            if sec != cur_sec:     # a new second: the last one's values into its histogram
+                                if cur is not None:
+                                    cur.flush()
+                                cur, cur_sec = per_s.setdefault(sec, Batch()), sec
+                            cur.add(now - bt)
                         seen[k] += 1
                         last = now
                 if acks:
                     sock.sendall(b"".join(acks))
                 try:
-                    data = sock.recv(262144)
+                    n_in = sock.recv_into(buf)
+                    now = time.time()          # the arrival of everything in this chunk
                 except (TimeoutError, socket.timeout):
                     now = time.time()
                     if os.path.exists(stop_file) and now - last > 1.0:
@@ -169,9 +176,9 @@ def main(argv: list[str]) -> int:
                         pinged = now
                     packets = []
                     continue
-                if not data:
+                if not n_in:
                     raise ConnectionResetError("the broker closed the connection")
-                packets = reader.feed(data)
+                packets = reader.feed(view[:n_in].tobytes())
             sock.sendall(wire.disconnect())
             sock.close()
             break
@@ -187,9 +194,10 @@ def main(argv: list[str]) -> int:
     got = seen > 0
     data = {"received": int(seen.sum()), "unique": int(got.sum()), "duplicates": int((seen[got] - 1).sum()),
             "seen": base64.b64encode(np.packbits(got).tobytes()).decode("ascii"),
-            "latency": lat.encode().decode("ascii"), "reconnects": max(0, reconnects),
+            "latency": lat.flush().encode().decode("ascii"), "reconnects": max(0, reconnects),
             "first": first, "last": last if first else 0.0, "cpu_s": time.process_time(),
-            "per_s": {str(k): h.encode().decode("ascii") for k, h in per_s.items()}}
+            **cpu_since(cpu0),
+            "per_s": {str(k): h.flush().encode().decode("ascii") for k, h in per_s.items()}}
     with open(out, "w") as fh:
         json.dump(data, fh)
     return 0

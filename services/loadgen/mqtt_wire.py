@@ -73,6 +73,25 @@ def publish(topic: bytes, payload: bytes, qos: int = 0, pid: int = 0, retain: bo
     return bytes([head]) + _length(len(body)) + body
 
 
+_LENGTHS = [_length(n) for n in range(16384)]      # every one- and two-byte Remaining Length
+
+
+def topic_head(topic: bytes) -> bytes:
+    """``topic`` (UTF-8) as a PUBLISH carries it: length-prefixed — prepared once per topic for
+    :func:`publish_to`."""
+    return _H.pack(len(topic)) + topic
+
+
+def publish_to(head: bytes, payload: bytes, qos: int = 0, pid: int = 0) -> bytes:
+    """The same bytes as :func:`publish` (no retain, no DUP) to a topic prepared with
+    :func:`topic_head`: the generator's hot path, about half of :func:`publish`'s cost."""
+    if qos:
+        n = len(head) + 2 + len(payload)
+        return b"\x32" + (_LENGTHS[n] if n < 16384 else _length(n)) + head + _H.pack(pid) + payload
+    n = len(head) + len(payload)
+    return b"\x30" + (_LENGTHS[n] if n < 16384 else _length(n)) + head + payload
+
+
 def puback(pid: int) -> bytes:
     """PUBACK (3.4)."""
     return b"\x40\x02" + _H.pack(pid)
