@@ -725,6 +725,25 @@ def test_a_correction_replaces_what_was_said_before(bot, turns, category, street
     assert r["actions"][0]["type"] == "open311_request" and r["actions"][0]["street"] == street
 
 
+def test_what_an_unclear_first_message_said_is_kept(bot):
+    """A first message the assistant could not place (out of scope or unclear) still named the
+    problem: the street given next makes it a report with that category; the Romanian street
+    name does not switch an English conversation to Romanian; "no one hurt, yes file it" is a yes."""
+    bot.reply("uncl", "works with a jackhammer begin at 5 every morning behind our flats", {"language": "en"})
+    r = bot.reply("uncl", "Strada Lungă")
+    assert r["awaiting"] == "confirmation" and r["slots"]["category"] == "noise" and r["lang"] == "en"
+    r = bot.reply("uncl", "no one hurt obviously, yes file it")
+    filed = [a for a in r["actions"] if a["type"] == "open311_request"]
+    assert filed and filed[0]["street"] == "Strada Lungă"
+
+
+def test_a_line_then_the_station_by_its_everyday_name(bot):
+    bot.reply("l17", "mersul liniei 17B")
+    r = bot.reply("l17", "de la gara")
+    dep = [a for a in r["actions"] if a["type"] == "departures"]
+    assert dep and dep[0]["stop"] == "Terminal Gară" and dep[0]["line"] == "17B"
+
+
 def test_a_yes_that_puts_it_off_pays_nothing(bot):
     assert bot.reply("later-1", "I want to pay the land tax")["awaiting"] == "confirmation"
     r = bot.reply("later-1", "ok I'll pay next week")

@@ -54,16 +54,30 @@ from services.chatbot import knowledge as KB
 from services.chatbot import references as R
 from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language)
 from twin.engine import TZ
-from twin.text import fold_text
+from twin.text import fold_text, fold_words
 
 MAX_TEXT = 2000
+# words around a name that say nothing of the writer's language ("Strada Lungă nr 5, bl 3")
+NAME_WORDS = {"strada", "str", "bulevardul", "bd", "bdul", "calea", "aleea", "piata", "nr", "no", "bl", "sc", "ap", "statia"}
 REQUIRED = {"report_issue": ("category", "street"), "request_status": ("request_id",), "pay_tax": ("tax_type",),
             "permit_apply": ("permit_type",), "permit_verify": ("permit_id",), "transport_schedule": ("stop",)}
 CONFIRM = ("report_issue", "pay_tax", "permit_apply")
 YES = re.compile(r"^\W*(da|dap|sigur|desigur|confirm\w*|corect|exact|ok|okay|oki|k|yes|yeah|yep|ya|sure|correct|y|d|"
                  r"hai|bine|perfect|absolut|go ahead|do it|please do|of course|fa-?o|continua\w*|plateste|trimite)\b", re.I)
 NO = re.compile(r"^\W*(nu|no|nope|nah|anuleaza|anulez|cancel\w*|n|stop|renunt\w*|lasa|never ?mind|not now|"
-                r"nu acum|nu mai)\b", re.I)
+                r"nu acum|nu mai)\b(?![ ,]+(?:injur\w*|one\b|body|danger|problem\w*|worr\w*|rush|damage|harm|victim\w*|"
+                r"e nimeni|a fost nimeni|s-a ranit|sunt raniti|e grav|e urgent|urgent))", re.I)
+# a yes later in a short answer ("no one hurt, yes file it", "nu e nimeni rănit, da, trimiteți")
+YES_LATER = re.compile(r"\b(?:yes|yep|yeah|da|confirm\w*|go ahead|file it|please file|trimite(?:ti)?|inregistrati|depuneti)\b")
+REFUSE = re.compile(r"\b(?:don'?t|do not|nu (?:vreau|trimite\w*|confirm\w*|inregistra\w*)|not yet|cancel\w*|anul\w*)\b")
+
+
+def _yes(f: str) -> bool:
+    """A yes to a confirmation: at the start ("da", "ok"), or later in a short answer that refuses nothing."""
+    return bool(YES.search(f) or (len(f.split()) <= 12 and YES_LATER.search(f) and not REFUSE.search(f)
+                                  and not NO.search(f)))
+
+
 # "not now": a yes that puts it off ("ok, I'll pay next week") is a no
 LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|not (?:yet|today)|saptamana viitoare|"
                    r"luna viitoare|mai tarziu|maine|alta data|nu (?:inca|azi|astazi))\b")
@@ -97,6 +111,7 @@ class Session:
     history: list = field(default_factory=list)   # [(message, intent, slots)] for the operator's summary
     screen_reader: bool = False
     may_act: bool = True        # False: this caller may ask, not file, apply or pay (no API key)
+    clarified: str = ""         # the message last answered with a clarifying question
 
 
 class Chatbot:
@@ -179,7 +194,7 @@ class Chatbot:
         s.history = (s.history + [(text[:300], u.intent, {k: v for k, v in u.slots.items() if k in SUMMARY_SLOTS})])[-12:]
         # per message: the language this message is written in; an answer to a pending question
         # ("Strada Lungă 5", "da") keeps the conversation's language unless its words say otherwise
-        pending = bool(s.intent and (s.asking or s.confirming))
+        pending = bool(s.intent and (s.asking or s.confirming)) or self._only_names(text)
         s.lang = detect_language(text, s.lang, trigrams=not pending, diacritics=not pending)
         u.lang = s.lang
         out = self._turn(s, text, u, plain)
@@ -190,21 +205,40 @@ class Chatbot:
             out["actions"] = [{"type": "emergency_guidance", "number": "112", "level": "ambiguous"}] + out["actions"]
         return out
 
+    def _only_names(self, text: str) -> bool:
+        """Whether ``text`` is a street or stop name (with a number) and hardly anything else
+        ("Strada Lungă 5", "Livada Poștei"): a Romanian name says nothing of the writer's language."""
+        words = fold_words(text).split()
+        if not words or len(words) > 6:
+            return False
+        ex = self.nlu.slots
+        street, _ = ex.street(text)
+        named = set(fold_words(street or "").split()) | set(fold_words(ex.stop(text) or "").split())
+        rest = [w for w in words if w not in named and not w.isdigit() and w not in NAME_WORDS]
+        return bool(named) and len(rest) <= 1
+
     def _turn(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
         if u.intent == "emergency" and u.confidence >= self.threshold:
             return self._emergency(s, u, plain)
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
-            yes_no = s.confirming and (YES.search(fold_text(text)) or NO.search(fold_text(text)))
+            yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
             escape = u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
             if yes_no or not (escape or switch):
                 return self._continue(s, text, u, plain)
         if u.confidence < self.threshold:
             self.stats["clarify"] += 1
+            s.clarified = text
             return self._out(s, "clarify", u.confidence, u.slots, KB.say("clarify", s.lang, plain),
                              [{"type": "clarify", "candidates": [i for i, _ in u.ranked]}])
+        clarified, s.clarified = s.clarified, (text if u.intent == "out_of_scope" else "")
         s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
+        if clarified and u.intent in REQUIRED:
+            # the message that was not clear enough ("construction noise at 5:30 every morning")
+            # still said something: what it names for the intent now understood fills the gaps
+            for k, v in self.nlu.slots.extract(clarified, u.intent).items():
+                s.slots.setdefault(k, v)
         return self._advance(s, u.confidence, plain)
 
     def _emergency(self, s: Session, u: Understanding, plain: bool) -> dict:
@@ -250,7 +284,7 @@ class Chatbot:
                 intent = s.intent
                 s.intent, s.slots, s.confirming = None, {}, False
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
-            if YES.search(fold_text(text)):
+            if _yes(fold_text(text)):
                 s.confirming = False
                 return self._act(s, 1.0, plain)
             if NO.search(fold_text(text)):
@@ -427,7 +461,7 @@ class Chatbot:
             return KB.permit_status(v, lang, plain)
         if intent == "transport_schedule":
             text = self._departures(sl, lang, plain, actions)
-            if not sl.get("stop") and self.timetable is not None and actions and actions[-1].get("departures"):
+            if not sl.get("stop") and sl.get("line") and self.timetable is not None:
                 # the line's own times were given; a stop named next gets that line's times there
                 s.intent, s.slots, s.asking = "transport_schedule", {"line": sl["line"]}, "stop"
             return text

@@ -47,8 +47,7 @@ CATEGORY_RULES = [
               r"deszapez\w*|sa sarati|presarat\w* (?:cu )?sare|not (?:gritted|salted|cleared of snow)|icy (?:pavement|sidewalk|footpath)|"
               r"cablu\w* (?:de |pentru )?(?:internet|tv|televiziune|telefon)|(?:internet|tv|telephone|phone) cables?|"
               # (third round) packs of stray dogs, rats, broken railings, public toilets, a burnt wreck
-              r"haita|caini (?:comunitari|fara stapan|vagabonzi)|stray dogs|pack of (?:stray )?dogs|sobolan\w*|\brats?\b|deratiz\w*|"
-              r"soareci|gandaci|dezinsec\w*|balustrad\w*|\brailings?\b|toalet\w* publice|public toilets?|"
+              r"haita|caini (?:comunitari|fara stapan|vagabonzi)|stray dogs|pack of (?:stray )?dogs|balustrad\w*|\brailings?\b|toalet\w* publice|public toilets?|"
               r"masin\w* (?:\w+ )?arsa|burnt(?:-out)? (?:car|wreck)|carcasa|porumbei morti|dead pigeons?"),
     ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier\w* (?:ilegal|neautoriz|fara)|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
@@ -97,6 +96,8 @@ CATEGORY_RULES = [
                 r"(?:caine|pisica|animal|dog|cat|animal) mort|dead (?:dog|cat|animal|rat|bird)|frigider|fridge|canapea|"
                 r"couch|resturi|moloz|dumped|fly.?tipping|mizerie|sticle|\bpet\b|cutii|boxes|bags|saci|pungi|"
                 r"goleasca|golit|colectat|ridicat (?:gunoi|deseu)|collected|stinks?|stench|reciclare|recycling"),
+    # pests on their own (rats drawn by rubbish left out are the rubbish's)
+    ("other", r"sobolan\w*|\brats?\b|deratiz\w*|soareci|gandaci|dezinsec\w*|cockroach\w*|\bmice\b"),
     ("green_space", r"iarba|\bparc(ul)?\b|copac|crengi|spatiu(l)? verde|banca din parc|grass|\btree|branch|\bpark\b|"
                     r"green area|gazon|\bbench|\bbanc(a|i)\b|playground|loc de joaca|leagan|buruien\w*|weeds?|hedges?|gard viu|"
                     r"tufe|tufis\w*|bushes|arbor\w*|\bpom\w*|swings?|slide|tobogan|spatiul dintre blocuri|"
@@ -458,6 +459,14 @@ class SlotExtractor:
                 self.street_kinds.setdefault(k, {}).setdefault(kind, name)
         self.street_keys = list(self.streets)
         self.stops = {fold_text(n): n for n in stop_names}
+        for n in stop_names:                               # "Terminal Gară" is "gara" to everyone
+            key = fold_text(n)
+            short = re.sub(r"^(?:terminal|statia|autogara) ", "", key)
+            if short != key and len(short) >= 4:
+                self.stops.setdefault(short, n)
+            if re.search(r"\bgara\b", key) and key.startswith("terminal"):
+                for alias in ("train station", "railway station", "the station", "gara mare"):
+                    self.stops.setdefault(alias, n)
         self.stop_keys = list(self.stops)
         self.lines = {str(x).upper() for x in lines}
         self.districts: dict[str, str] = {}
