@@ -40,7 +40,10 @@ riders **left behind**, and trips run. :meth:`Buses.vehicles` is the live state 
 the road, next stop, delay, load) that the GTFS-Realtime feed (:mod:`agents.realtime`) encodes.
 
 Hand-written, because no library simulates a transit fleet on our road graph and our clock:
-the event loop is a :class:`twin.timers.BatchTimer` of vehicles due at each stop.
+the event loop is one SimPy process over a heap of the vehicles' next events (a stop reached,
+a stop left), woken once per second that has any (a :class:`twin.timers.BatchTimer` costs
+numpy work per call, and a vehicle schedules one event at a time: profiling showed it as most of
+the fleet's cost).
 
 Capacities: trolleybuses 133 places (41 seated) — the Solaris Trollino 18 that makes RATBV's
 trolleybus fleet (Solaris, 2021-01-15: 26 delivered in 2020, 25 more ordered); buses 100 places
@@ -49,6 +52,9 @@ electric buses; their rated capacity could not be read here).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -179,8 +185,6 @@ class Buses:
 
     # ---- set-up ------------------------------------------------------------------------------------
     def attach(self, twin) -> None:
-        from twin.timers import BatchTimer
-
         self.twin = twin
         tt = self.tt
         self.mobility = twin.component("mobility")
@@ -202,7 +206,11 @@ class Buses:
                 self._hop_tt[pos_base[p]:pos_base[p] + n - 1] = np.median(np.diff(times, axis=1), axis=0)
         self._refresh_hops()
         self._cap = np.where(tt.route_type == TROLLEYBUS, self.p.capacity_trolleybus, self.p.capacity_bus)
-        self.timer = BatchTimer(twin.env, self._due, resolution_s=1.0)
+        self._heap: list = []
+        self._seq = itertools.count()
+        self._wake = twin.env.event()
+        self._next_wake = math.inf
+        twin.env.process(self._clock())
         twin.conditions.listeners.append(self._on_conditions)
         traffic = next((c for c in twin.components if c.name == "traffic"), None)
         self._road = getattr(traffic, "network", None)
@@ -281,7 +289,8 @@ class Buses:
             ids.append(v.vid)
             times.append(first)
         if ids:
-            self.timer.at(np.asarray(times), np.asarray(ids, np.int64), np.asarray(times))
+            for vid, t in zip(ids, times):
+                self._at(t, vid)
 
     # ---- riders ------------------------------------------------------------------------------------
     def departed(self, trip: int, pos: int, sched_t: float) -> bool:
@@ -321,24 +330,46 @@ class Buses:
             cb(citizens, np.full(len(citizens), self.twin.now))
 
     # ---- the vehicles' events ----------------------------------------------------------------------
-    def _due(self, vids, times) -> None:
-        """Events due now, in time order: ``vid >= 0`` reaches its next stop, ``-1 - vid`` leaves
-        the stop it stands at."""
-        t0 = time.process_time()
-        self._due_events(vids, times)
-        self.cost_cpu_s += time.process_time() - t0
+    def _at(self, t: float, code: int) -> None:
+        """Schedule event ``code`` at sim time ``t``: ``vid >= 0`` reaches its next stop,
+        ``-1 - vid`` leaves the stop it stands at."""
+        heapq.heappush(self._heap, (t, next(self._seq), code))
+        if math.ceil(t - 1e-9) < self._next_wake and not self._wake.triggered:
+            self._wake.succeed()
 
-    def _due_events(self, vids, times) -> None:
-        order = np.lexsort((vids, times))
-        for vid, t in zip(vids[order].tolist(), times[order].tolist()):
-            if vid >= 0:
-                v = self.live.get(vid)
-                if v is not None:
-                    self._at_stop(v, t)
-            else:
-                v = self.live.get(-1 - vid)
-                if v is not None:
-                    self._leave(v, t)
+    def _clock(self):
+        """Wake at each whole second that has events and run them in time order (ties in the
+        order they were scheduled)."""
+        env = self.twin.env
+        heap = self._heap
+        while True:
+            if not heap:
+                self._next_wake = math.inf
+                self._wake = env.event()
+                yield self._wake
+                continue
+            slot = max(math.ceil(heap[0][0] - 1e-9), env.now)
+            if slot > env.now:
+                self._next_wake = slot
+                self._wake = env.event()
+                yield env.timeout(slot - env.now) | self._wake
+                continue
+            self._next_wake = math.inf
+            t0 = time.process_time()
+            while heap and heap[0][0] <= slot + 1e-9:
+                t, _, code = heapq.heappop(heap)
+                self._event(code, t)
+            self.cost_cpu_s += time.process_time() - t0
+
+    def _event(self, code: int, t: float) -> None:
+        if code >= 0:
+            v = self.live.get(code)
+            if v is not None:
+                self._at_stop(v, t)
+        else:
+            v = self.live.get(-1 - code)
+            if v is not None:
+                self._leave(v, t)
 
     def _at_stop(self, v: Vehicle, t: float) -> None:
         """Vehicle ``v`` reaches its next stop at ``t``: riders get off and on, it dwells and
@@ -393,7 +424,7 @@ class Buses:
         if last:
             self._finish(v, route)
         else:
-            self.timer.at(np.asarray([dep]), np.asarray([-1 - v.vid], np.int64), np.asarray([dep]))
+            self._at(dep, -1 - v.vid)
 
     def _leave(self, v: Vehicle, t: float) -> None:
         """Vehicle ``v`` leaves stop ``v.pos`` for the next; whoever still waits there with no
@@ -405,7 +436,7 @@ class Buses:
         self._pax_m[route] += len(v.riders) * float(self._hop_len[h])
         self._cap_m[route] += v.capacity * float(self._hop_len[h])
         v.next_t = t + float(self._hop_s[h]) + (self.p.stop_loss_s if v.stopped else 0.0)
-        self.timer.at(np.asarray([v.next_t]), np.asarray([v.vid], np.int64), np.asarray([v.next_t]))
+        self._at(v.next_t, v.vid)
         q = self.waiting.get((p, i))
         if q and not self._coming(p, i):
             del self.waiting[(p, i)]
