@@ -47,8 +47,8 @@ the fleet's cost).
 
 Capacities: trolleybuses 133 places (41 seated) — the Solaris Trollino 18 that makes RATBV's
 trolleybus fleet (Solaris, 2021-01-15: 26 delivered in 2020, 25 more ordered); buses 100 places
-— an **assumption** for a 12 m city bus (RATBV's buses are mostly 12 m, e.g. its 60 SOR
-electric buses; their rated capacity could not be read here).
+— an **assumption** for a standard 12 m city bus (RATBV's bus fleet includes 60 SOR electric
+buses bought by the city, ziare.com; their model and rated capacity could not be read here).
 """
 from __future__ import annotations
 
