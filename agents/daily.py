@@ -60,6 +60,9 @@ class DailyParams(BaseModel):
     """Times (hours of the day) and shares of the daily-life model."""
 
     model_config = ConfigDict(extra="forbid")
+    # False: nobody leaves home (no trips at all) — the ``stay_home`` study setting, for studies of
+    # what does not need movement (the adoption funnel) at a small part of a run's cost
+    enabled: bool = True
     # the longest journey (straight line, m) a citizen chooses to walk; longer walks happen only
     # when neither a car nor a bus line serves the journey, and are counted as long walks.
     # 1,500 m (≈ 2 km by street, 25 min) — assumption, calibrated with car_use to the target
@@ -133,7 +136,8 @@ class DailyLife:
         self._leisure_nodes = self._poi_nodes(LEISURE_POIS)
         self.journeys.on_complete.append(self._arrived)
         self.timer = BatchTimer(twin.env, self._depart, resolution_s=self.mobility.tick_s)
-        twin.env.process(self._days())
+        if self.p.enabled:
+            twin.env.process(self._days())
 
     def _poi_nodes(self, kinds) -> np.ndarray:
         nodes = poi_nodes(self.twin.city, kinds)

@@ -55,6 +55,11 @@ SETTINGS: dict[str, StudySetting] = {s.name: s for s in (
                  set={"sensors.density": {t: 0.0 for t in ("streetlight", "air_quality", "traffic_counter", "noise",
                                                             "waste_bin", "water_pressure", "wearable")},
                       "ledger.enabled": False, "chatbot.enabled": False}),
+    StudySetting("stay_home",
+                 "nobody leaves home (no trips, and no bus vehicles to drive empty; reports come from residents "
+                 "and neighbours): for studies of the adoption funnel, which does not need movement, at a small "
+                 "part of a run's cost",
+                 set={"daily.enabled": False, "transit.vehicles.enabled": False}),
     StudySetting("horizon_x2",
                  "twice the simulated hours, for effects that build up over days (backlogs)",
                  times={"hours": 2.0}),

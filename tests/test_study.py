@@ -18,7 +18,7 @@ from scenarios.schema import DOC_FIELDS, ScenarioError
 from services.analytics.compare import HEADLINE
 from services.analytics.power import mdd, replications_needed
 from twin.errors import TwinError
-from twin_app.study import TRIP_KPIS, plan_study, run_study
+from twin_app.study import TRIP_KPIS, already_run, plan_study, run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 TWIN = [sys.executable, "-m", "twin_app"]
@@ -177,7 +177,9 @@ def test_minimum_detectable_difference_and_replications_needed():
 
 # ---- 3. twin study ------------------------------------------------------------------------------
 
-def test_twin_study_runs_both_sides_paired_and_prints_the_comparison(tmp_path):
+def test_twin_study_runs_both_sides_paired_and_prints_the_comparison(tmp_path, monkeypatch):
+    # both commands see the same code even if the work tree is edited between them (reuse needs it)
+    monkeypatch.setenv("TWIN_CODE_VERSION", "test-twin-study")
     out = subprocess.run(TWIN + ["study", "new_ambulance_station", "--city", "demo", "--population", "600",
                                  "--hours", "6", "--replications", "2", "--study", "fast", "--out",
                                  str(tmp_path / "st"), "--json", "--target-effect", "response_min_p50=1.0"],
@@ -218,6 +220,56 @@ def test_twin_study_runs_both_sides_paired_and_prints_the_comparison(tmp_path):
         assert not already_run(plan_study("new_ambulance_station", **plan | change)[0], st / "baseline", demo), change
     assert "confounded: none" in again.stdout and "responders.extra_stations: [] → [{…}]" in again.stdout
     assert re.search(r"MDD", again.stdout) and "placed: " in again.stdout
+
+
+def test_a_study_reuses_only_replications_of_this_code_and_never_overwrites_another_study(tmp_path):
+    """Reuse needs the same code (the manifest's ``versions.code``), not only the same scenario;
+    without ``overwrite`` (``twin study`` without ``--force``) another scenario's results or
+    replications that cannot be reused are refused before anything runs; analytics.json made by
+    other code is computed again; and ``twin sweep`` keeps a finished sweep unless forced."""
+    from services.analytics.compare import kpis_of
+    from twin.city import load_city
+    from twin.codeversion import code_version
+    from twin_app.sweep import sweep
+
+    demo = load_city("demo")
+    opts = dict(city="demo", population=80, hours=1.0, replications=1, study=["fast"])
+    st = tmp_path / "st"
+    first = run_study("more_crews", out=st, **opts)
+    base, scen = plan_study("more_crews", **opts)
+    rep = st / "baseline" / "rep-00"
+    m = json.loads((rep / "manifest.json").read_text())
+    assert m["versions"]["code"] == code_version() and already_run(base, st / "baseline", demo)
+    # the same study again, same code: accepted without overwrite, and nothing is run again
+    log_b, log_s = rep / "events.parquet", st / "more_crews" / "rep-00" / "events.parquet"
+    before = (log_b.stat().st_mtime_ns, log_s.stat().st_mtime_ns)
+    again = run_study("more_crews", out=st, overwrite=False, **opts)
+    assert (log_b.stat().st_mtime_ns, log_s.stat().st_mtime_ns) == before
+    assert again["kpis"]["requests_received"] == first["kpis"]["requests_received"]
+    # another scenario's study in the folder is not replaced without overwrite
+    with pytest.raises(TwinError, match=r"holds the study of 'more_crews'; pass --force"):
+        run_study("road_closure", out=st, overwrite=False, **opts)
+    # the baseline made by other code is not reused: refused without overwrite, run again with it
+    m["versions"]["code"] = "0" * 16
+    (rep / "manifest.json").write_text(json.dumps(m))
+    assert not already_run(base, st / "baseline", demo)
+    with pytest.raises(TwinError, match=r"finished replications of 'baseline' made with other settings or other code"):
+        run_study("more_crews", out=st, overwrite=False, **opts)
+    run_study("more_crews", out=st, **opts)
+    assert log_b.stat().st_mtime_ns != before[0] and log_s.stat().st_mtime_ns == before[1]
+    # KPIs cached beside a log by other code are computed again
+    cache = st / "more_crews" / "rep-00" / "analytics.json"
+    k = json.loads(cache.read_text())
+    assert k["_code"] == code_version()
+    cache.write_text(json.dumps(k | {"_code": "f" * 16, "requests_received": -1}))
+    assert kpis_of(st / "more_crews")[0]["requests_received"] == first["kpis"]["requests_received"]["b"]
+    assert "_code" not in kpis_of(st / "more_crews")[0]
+    # a finished sweep is refused before any task runs
+    (tmp_path / "sw").mkdir()
+    (tmp_path / "sw" / "sweep.json").write_text("{}")
+    with pytest.raises(TwinError, match=r"holds a finished sweep \(sweep.json\); pass --force"):
+        sweep(load_scenario("baseline", city="demo"), "demand.report_multiplier", [1, 2], 1, tmp_path / "sw",
+              overwrite=False)
 
 
 def test_twin_study_on_dask_workers_gives_the_same_answer(tmp_path):

@@ -28,7 +28,7 @@ code  meaning
 1     an internal error (a bug): a short message, and how to get the traceback
 2     bad input or an unusable environment: a bad option, file or scenario field, a busy
       ``--port``, an unreachable ``--db`` / ``--url`` / ``--mqtt``, an ``--out`` that is a file,
-      not writable, someone else's folder, or a finished run (without ``--force``)
+      not writable, someone else's folder, or a finished run, study or sweep (without ``--force``)
 3     the Cython kernels are not built — and only that
 130   interrupted (Ctrl-C)
 141   the reader of the output went away (``twin … | head``), as a shell reports SIGPIPE
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--population", type=_bounded("--population", int, 0, MAX_POPULATION, ""))
     sw.add_argument("--hours", type=_positive_float("--hours"))
     sw.add_argument("--out", default="runs/sweep", help="folder for the runs and sweep.json")
+    sw.add_argument("--force", action="store_true", help="replace a finished sweep in --out")
     sw.add_argument("--json", action="store_true")
 
     an = sub.add_parser("analyze", help="a run's KPIs, incident hotspots (Gi*), plausibility, and an open-data export")
@@ -328,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                       "of N worker processes")
     st.add_argument("--scheduler", help="run the replications on this Dask scheduler, e.g. tcp://host:8786")
     st.add_argument("--out", help="study folder (default: runs/study-<scenario>-<city>-<time>)")
+    st.add_argument("--force", action="store_true",
+                    help="replace another study's results in --out, or replications there that cannot be reused "
+                         "(other settings or code)")
     st.add_argument("--json", action="store_true", help="print the comparison as one JSON line last")
     st.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -778,7 +782,7 @@ def _sweep(args) -> int:
     scenario = load_scenario(args.scenario, city=args.city, population=args.population, hours=args.hours)
     try:
         r = sweep(scenario, name, parse_values(values), max(1, args.replications), args.out, workers=max(1, args.workers),
-                  scheduler=args.scheduler)
+                  scheduler=args.scheduler, overwrite=args.force)
     except ValueError as exc:
         raise TwinError(str(exc)) from None
     if args.json:
@@ -883,6 +887,7 @@ def _study(args) -> int:
 
     targets = _target_effects(args.target_effect, load_scenario(args.scenario).kpis)
     r = run_study(args.scenario, out=args.out, workers=args.workers, scheduler=args.scheduler, target_effect=targets,
+                  overwrite=args.force,
                   progress=not args.no_progress and not args.json, city=args.city, population=args.population,
                   scale=args.scale, hours=args.hours, seed=args.seed, replications=args.replications,
                   study=args.study, sets=args.sets)

@@ -25,7 +25,11 @@ PACKAGES = ("smartcity-twin", "numpy", "networkx", "osmnx", "simpy", "mesa", "py
 
 
 def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+    """Python's and the packages' versions, and ``code``: the stamp of the twin's own sources
+    (:func:`twin.codeversion.code_version`), which a study compares before reusing a run."""
+    from twin.codeversion import code_version
+
+    out = {"python": platform.python_version(), "code": code_version()}
     for p in PACKAGES:
         try:
             out[p] = version(p)

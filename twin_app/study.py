@@ -21,7 +21,10 @@ only honest way the twin knows:
    speed, and the streets whose lost vehicle-hours changed most).
 
 The study folder holds ``<baseline>/`` and ``<scenario>/`` (replication sets),
-``compare.json`` (the result) and ``report.html``.
+``compare.json`` (the result) and ``report.html``. Finished replications are reused when they
+are exactly the side asked for, made by the same code (:func:`already_run`); a study never
+overwrites another study's results or finished replications it cannot reuse unless told to
+(``overwrite``, ``twin study --force``).
 """
 from __future__ import annotations
 
@@ -277,7 +280,7 @@ def default_out(scenario: Scenario, city) -> Path:
 
 def run_study(name: str, *, out: str | Path | None = None, city_obj=None, workers: int | None = None,
               scheduler: str | None = None, target_effect: dict | None = None, progress: bool = False,
-              **options) -> dict:
+              overwrite: bool = True, **options) -> dict:
     """Run a study (see the module docstring) and return the comparison, also written to
     ``out/compare.json`` and ``out/report.html``.
 
@@ -297,6 +300,10 @@ def run_study(name: str, *, out: str | Path | None = None, city_obj=None, worker
         (``replications_needed`` in the result).
     progress : bool
         Progress bars on a terminal.
+    overwrite : bool
+        False: refuse (TwinError, before running anything) a folder holding another scenario's
+        study or finished replications of a side that cannot be reused (other settings, other
+        code); see :func:`check_study_out`. ``twin study`` passes False unless ``--force``.
     **options
         :func:`plan_study`'s keywords (city, population, scale, hours, seed, replications, study,
         sets).
@@ -315,6 +322,8 @@ def run_study(name: str, *, out: str | Path | None = None, city_obj=None, worker
     city = city_obj or load_city(scen.city)
     out = Path(out) if out is not None else default_out(scen, city)
     sides = [(base, out / base.name), (scen, out / scen.name)]
+    if not overwrite:
+        check_study_out(out, scen, sides, city)
     if workers or scheduler:
         jobs = []
         for sc, folder in sides:
@@ -347,10 +356,33 @@ def run_study(name: str, *, out: str | Path | None = None, city_obj=None, worker
     return r
 
 
+def check_study_out(out: Path, scenario: Scenario, sides, city) -> None:
+    """Refuse (TwinError naming ``--out``) a study folder whose results this study would replace:
+    ``compare.json`` of another scenario's study, or a side's finished replications that are not
+    exactly this side made by this code (:func:`already_run`), which would be run again over."""
+    shown = str(out)
+    prev = out / "compare.json"
+    if prev.exists():
+        try:
+            other = (json.loads(prev.read_text(encoding="utf-8")).get("study") or {}).get("scenario")
+        except (OSError, ValueError, AttributeError):
+            other = "?"
+        if other != scenario.name:
+            raise TwinError(f"--out {shown!r} holds the study of {other!r}; pass --force to replace its results "
+                            f"(replications that match are still reused), or choose another folder")
+    for sc, folder in sides:
+        if (folder / "replications.json").exists() and not already_run(sc, folder, city):
+            raise TwinError(f"--out {shown!r} holds finished replications of {sc.name!r} made with other settings "
+                            f"or other code; pass --force to run them again there, or choose another folder")
+
+
 def already_run(scenario: Scenario, folder: Path, city) -> bool:
     """True when ``folder`` holds finished replications of exactly ``scenario`` (every field, the
-    seeds) on ``city`` (its content hash): a study run again, or a second scenario studied against
-    the same baseline in the same folder, reuses them instead of running them again."""
+    seeds) on ``city`` (its content hash), made by this code (``versions.code`` of each manifest,
+    :func:`twin.codeversion.code_version`): a study run again, or a second scenario studied
+    against the same baseline in the same folder, reuses them instead of running them again."""
+    from twin.codeversion import code_version
+
     meta = folder / "replications.json"
     if not meta.exists():
         return False
@@ -361,6 +393,7 @@ def already_run(scenario: Scenario, folder: Path, city) -> bool:
         m = json.loads((d / "manifest.json").read_text(encoding="utf-8")) if (d / "manifest.json").exists() else {}
         want = json.loads(scenario.model_copy(update={"seed": seed, "replications": 1}).model_dump_json())
         if (m.get("status") != "complete" or m.get("scenario") != want
+                or (m.get("versions") or {}).get("code") != code_version()
                 or (m.get("city") or {}).get("content_hash") != city.content_hash):
             return False
     return True

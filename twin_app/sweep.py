@@ -83,9 +83,17 @@ def run_on_dask(jobs: list[tuple[str, str]], *, workers: int = 2, scheduler: str
 
 
 def sweep(scenario, param: str, values: list, replications: int, out: str | Path, *, workers: int = 2,
-          scheduler: str | None = None, retries: int = 2) -> dict:
-    """Run the sweep (see the module docstring) and return ``{"param", "values", "table"}``."""
+          scheduler: str | None = None, retries: int = 2, overwrite: bool = True) -> dict:
+    """Run the sweep (see the module docstring) and return ``{"param", "values", "table"}``.
+
+    ``overwrite=False`` refuses (TwinError naming ``--out``, before any task runs) a folder that
+    holds a finished sweep (``sweep.json``); ``twin sweep`` passes it unless ``--force``."""
     out = Path(out)
+    if not overwrite and (out / "sweep.json").exists():
+        from twin.errors import TwinError
+
+        raise TwinError(f"--out {str(out)!r} holds a finished sweep (sweep.json); pass --force to replace it, "
+                        f"or choose another folder")
     out.mkdir(parents=True, exist_ok=True)
     jobs = []
     base = json.loads(scenario.model_dump_json())

@@ -48,16 +48,22 @@ def run_dirs(path: str | Path) -> list[Path]:
 
 
 def kpis_of(path: str | Path) -> list[dict]:
-    """Flat numeric KPIs of each replication (cached in ``analytics.json`` beside the log)."""
+    """Flat numeric KPIs of each replication (cached in ``analytics.json`` beside the log, with
+    the code's stamp: a cache newer than the log but made by other code is computed again)."""
+    from twin.codeversion import code_version
+
     out = []
     for d in run_dirs(path):
         cache = d / "analytics.json"
         log = d / "events.parquet"
+        k = None
         if cache.exists() and cache.stat().st_mtime >= log.stat().st_mtime:
             k = json.loads(cache.read_text())
-        else:
+            if k.pop("_code", None) != code_version():
+                k = None
+        if k is None:
             k = run_kpis(d)
-            cache.write_text(json.dumps(k, default=str))
+            cache.write_text(json.dumps(k | {"_code": code_version()}, default=str))
         out.append(k)
     return out
 
