@@ -275,6 +275,9 @@ class LiveTwin:
             a = tw.city.arrays
             mob = tw.component("mobility")
             moving_ids, mlon, mlat = mob.fleet.positions()
+            buses, riders = self._buses()
+            if len(riders[0]):                           # riding a bus is moving too: at the bus
+                moving_ids, mlon, mlat = (np.concatenate([a, b]) for a, b in zip((moving_ids, mlon, mlat), riders))
             order = np.argsort(moving_ids, kind="stable")
             if len(order) > self.max_points:             # evenly spaced over the citizens' ids
                 order = order[np.linspace(0, len(order) - 1, self.max_points).round().astype(np.int64)]
@@ -284,11 +287,30 @@ class LiveTwin:
                    "sim_h": round(tw.now / 3600, 3),
                    "citizens": {"lon": mlon[order].astype(np.float32), "lat": mlat[order].astype(np.float32)},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),
-                   "units": self._fleet("responders", "unit_mobility"),
+                   "units": self._fleet("responders", "unit_mobility"), "buses": buses,
                    "crews": self._fleet("services", "crew_mobility"),
                    "incidents": self._incidents(), "devices": self._devices(), "kpis": live_kpis(tw),
                    "playing": self.playing, "speed": self.speed, "error": self.error}
         return out
+
+    def _buses(self) -> tuple[dict, tuple]:
+        """The buses in service (``{"lon", "lat", "name"}``: line and load) and their riders
+        (ids, lon, lat: each at their bus), from the journeys' vehicles (none without a
+        timetable)."""
+        none = {"lon": [], "lat": [], "name": []}, (np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+        try:
+            buses = self.twin.component("journeys").buses
+        except KeyError:
+            return none
+        if buses is None:
+            return none
+        vs = buses.vehicles()
+        ids = [c for v in vs for c, _ in buses.live[v["vehicle"]].riders]
+        lon = np.repeat([v["lon"] for v in vs], [v["load"] for v in vs]) if vs else np.zeros(0)
+        lat = np.repeat([v["lat"] for v in vs], [v["load"] for v in vs]) if vs else np.zeros(0)
+        shown = {"lon": [v["lon"] for v in vs], "lat": [v["lat"] for v in vs],
+                 "name": [f"line {v['line']}: {v['load']} aboard" for v in vs]}
+        return shown, (np.asarray(ids, np.int32), lon.astype(float), lat.astype(float))
 
     def _fleet(self, owner: str, mobility: str) -> dict:
         tw = self.twin

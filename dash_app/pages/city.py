@@ -3,12 +3,14 @@ jump to the morning rush; KPI cards (labels and units from the KPI catalogue) wi
 sparklines; an event feed (incidents, dispatches, SLA breaches, device faults) whose entries fly
 the map to where they happened. Refreshed about once a second from the running twin.
 
-The map, bottom to top: the city's ground painted once as a picture (:mod:`dash_app.ground`:
-land use, water, parks, buildings, rail), district boundaries and names, the citizens' density
-(a grid of counts of everyone on the move), roads by class, devices (small, translucent),
-a sample of the moving citizens as points, crews, units and open incidents — so the sensor grid
-never hides the people (click a legend entry to hide a layer). Plotly draws its WebGL traces
-above its SVG ones, so the density and districts (SVG) lie under the roads (WebGL).
+The map, bottom to top: the city's static layers painted once as a picture
+(:mod:`dash_app.ground`: land use, water, parks, buildings, rail and every road by class),
+district boundaries and names, the citizens' density (a grid of counts of everyone on the move,
+bus riders at their bus), devices (small, translucent), a sample of the moving citizens as
+points, buses, crews, units and open incidents — so the sensor grid never hides the people
+(click a legend entry to hide a layer). Only what moves is a trace, and only its changing
+properties go out with the 1 Hz patches (:class:`dash.Patch`); a city without a picture (no
+extract, no land use) gets its roads as WebGL line traces instead.
 """
 from __future__ import annotations
 
@@ -120,6 +122,10 @@ def figure(live, snap) -> go.Figure:
                                        "cmin": 0, "cmax": len(STATUSES) - 1, "colorscale": STATUS_SCALE}))
     fig.add_trace(go.Scattergl(x=c["lon"], y=c["lat"], mode="markers", name="citizens on the move",
                                marker={"size": 3, "color": PALETTE["blue"], "opacity": 0.7}, hoverinfo="skip"))
+    b = snap["buses"]
+    fig.add_trace(go.Scattergl(x=b["lon"], y=b["lat"], mode="markers", name="buses", text=b["name"],
+                               marker={"size": 8, "symbol": "square", "color": PALETTE["purple"],
+                                       "line": {"width": 1, "color": "black"}}))
     fig.add_trace(go.Scattergl(x=w["lon"], y=w["lat"], mode="markers", name="crews", text=w["name"],
                                marker={"size": 9, "symbol": "diamond", "color": PALETTE["orange"],
                                        "line": {"width": 1, "color": "black"}}))
@@ -296,8 +302,8 @@ def _page(live):
         html.Div([
             html.Div([
                 html.Div(dcc.Graph(id="city-map", figure=fig, config={"displaylogo": False}),
-                         role="region", **{"aria-label": "map of the city: land use, buildings, districts, roads, "
-                                                      "citizens, units, crews, incidents, devices"}),
+                         role="region", **{"aria-label": "map of the city: land use, buildings, roads, districts, "
+                                                      "citizens, buses, units, crews, incidents, devices"}),
                 _key(),
                 html.P("Citizens on the move are shown as a density grid (everyone) and as points (a sample); "
                        "devices are drawn small and faint beneath the people; click a legend entry to hide a "
@@ -337,7 +343,8 @@ def register(app, ctx):
             return (no_update,) * (8 + 2 * len(KPIS))
         snap = ctx.live.snapshot()
         p = Patch()
-        for name, key in (("citizens on the move", "citizens"), ("crews", "crews"),
+        p["data"][index["buses"]]["text"] = snap["buses"]["name"]
+        for name, key in (("citizens on the move", "citizens"), ("buses", "buses"), ("crews", "crews"),
                           ("ambulances and fire engines", "units"), ("open incidents", "incidents")):
             p["data"][index[name]]["x"] = typed(snap[key]["lon"])
             p["data"][index[name]]["y"] = typed(snap[key]["lat"])
