@@ -145,6 +145,10 @@ def test_pay_tax_through_the_ledger_gives_a_verifiable_receipt(bot, parts):
     ledger.anchor()
     assert ledger.receipt(act["payment_id"])["payment"]["ref"] == act["receipt"]
     assert ledger.verify_payment(act["payment_id"]).ok
+    # paid at the assistant's clock (simulated time in a run), not the machine's
+    from twin.engine import TZ
+
+    assert ledger.receipt(act["payment_id"])["payment"]["paid_at"] == int(NOW.replace(tzinfo=TZ).timestamp())
 
 
 def test_permit_apply_and_verify_on_the_ledger(bot, parts):
@@ -832,3 +836,43 @@ def test_the_independent_held_out_sets_are_valid_evaluation_files(folder):
     assert sum(r["intent"] == "emergency" for r in rows) > 80
     if (root / "dialogues.jsonl").exists():
         assert len(load_dialogues(root / "dialogues.jsonl")) == 60
+
+
+# ---- getting from A to B: a planned itinerary (services/chatbot/journeys.py, twin.transit.Planner) ----
+@pytest.mark.parametrize("text,parts", [("cum ajung de la gara la piata sfatului?", ("gara", "piata sfatului")),
+                                        ("how do i get from the train station to tractorul by bus", ("train station", "tractorul")),
+                                        ("ce autobuz iau din bartolomeu spre coresi", ("bartolomeu", "coresi")),
+                                        ("vreau sa ajung la spital tractorul", (None, "spital tractorul")),
+                                        ("when's the next bus to the airport?", (None, "airport")),
+                                        ("cand vine 4 la livada postei", None)])
+def test_the_two_places_of_a_journey_question(text, parts):
+    from services.chatbot.journeys import route_parts
+
+    assert route_parts(text) == parts
+
+
+def test_a_journey_is_planned_with_rides_and_changes_in_bucharest_time(parts, model):
+    """'How do I get from A to B' is answered with the planner's itinerary (RAPTOR on the RATBV
+    feed), its times Europe/Bucharest whatever the machine's clock: 06:00 UTC is 08:00 here."""
+    from datetime import timezone
+
+    hall, ledger, area, tt = parts
+    utc = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+    b = Chatbot(hall=hall, ledger=ledger, area=area, timetable=tt, clock=lambda: utc, model=model)
+    r = b.reply("jr1", "cum ajung din Bartolomeu spre Coresi?")
+    j = [a for a in r["actions"] if a["type"] == "journey"]
+    assert r["intent"] == "transport_schedule" and j and j[0]["destination"] == "Coresi"
+    legs = [g for x in j[0]["journeys"] for g in x["legs"] if g["kind"] == "ride"]
+    assert legs and all(g["departure"].startswith("2026-11-23T08") and g["departure"].endswith("+02:00") for g in legs)
+    assert any(x["transfers"] >= 1 for x in j[0]["journeys"])            # the Pareto set has a change
+    assert "autobuzul" in r["text"] and "08:" in r["text"]
+
+
+def test_a_destination_then_the_stop_and_an_unknown_place(bot):
+    r = bot.reply("jr2", "when's the next bus to the airport?")
+    assert r["awaiting"] == "stop"
+    r = bot.reply("jr2", "from Livada Poștei")
+    j = [a for a in r["actions"] if a["type"] == "journey"]
+    assert j and j[0]["stop"] == "Livada Poștei" and j[0]["destination"] == "Aeroportul Brașov" and j[0]["line"] == "A1"
+    r = bot.reply("jr3", "cum ajung de la Gară la Răcădău?")          # not in the city's data: said, not guessed
+    assert not [a for a in r["actions"] if a["type"] == "journey"] and "Nu știu unde" in r["text"]

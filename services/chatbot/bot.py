@@ -51,6 +51,7 @@ from datetime import datetime
 from cachetools import TTLCache
 
 from services.chatbot import knowledge as KB
+from services.chatbot import journeys as J
 from services.chatbot import references as R
 from services.chatbot.nlu import (IntentModel, SlotExtractor, Understander, Understanding, detect_language)
 from twin.engine import TZ
@@ -137,14 +138,20 @@ class Chatbot:
         ``area`` (Brașov: the real one; the demo town: its synthetic one).
     threshold
         Minimum confidence to act on an intent.
+    planner
+        A journey planner (:class:`twin.transit.Planner`; in a run the journeys component's, on the
+        city's walk graph) for "how do I get from A to B"; None: one is built on the timetable
+        (straight-line walks) the first time it is needed.
     max_sessions, session_ttl
         Bound of the sessions kept (see the module docstring): how many, and after how many
         idle seconds (on ``clock``) one is forgotten.
     """
 
     def __init__(self, *, hall=None, ledger=None, area=None, timetable=None, clock=None, model=None,
-                 threshold: float = 0.40, city=None, max_sessions: int = 10_000, session_ttl: float = 3600.0):
+                 threshold: float = 0.40, city=None, max_sessions: int = 10_000, session_ttl: float = 3600.0,
+                 planner=None):
         self.hall, self.ledger, self.area, self.timetable = hall, ledger, area, timetable
+        self.planner = planner
         self.clock = clock or (lambda: datetime.now(TZ))
         self.city = city
         streets = area.city.street_names if area is not None else ()
@@ -333,6 +340,8 @@ class Chatbot:
         for slot in REQUIRED.get(s.intent, ()):
             if slot == "stop" and s.slots.get("line") and self.timetable is not None:
                 continue                              # "how often does the 6 run": the line's own times
+            if slot == "stop" and s.slots.get("destination") and self._place(s.slots.get("origin")) is not None:
+                continue                              # "from Tractorul to the station": planned from there
             if slot not in s.slots:
                 s.asking = slot
                 return self._out(s, s.intent, conf, s.slots, KB.ask(slot, s.lang, plain))
@@ -434,7 +443,10 @@ class Chatbot:
             # queued only: whoever runs the ledger anchors queued payments in batches (the run's
             # ledger component every anchor_every_min, `twin serve` every minute), so a chat
             # payment never costs a chain transaction of its own
-            pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount)
+            # paid now on the assistant's clock (simulated time in a run), never the machine's: a run's
+            # chat payment stamped with today's wall clock showed as anchored months before it was paid
+            pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount,
+                                  paid_at=local_now(self.clock).replace(tzinfo=TZ))
             ref = _payment_ref(self.ledger, pid)
             actions.append({"type": "tax_payment", "payment_id": pid, "receipt": ref, "anchored": False,
                             "batch_id": None, "tx_hash": None, "tax_type": sl["tax_type"], "amount_bani": amount})
@@ -459,6 +471,8 @@ class Chatbot:
             actions.append({"type": "permit_verification", **{k: v.get(k) for k in ("permit_id", "status", "issuer",
                                                                                      "valid_from", "valid_to")}})
             return KB.permit_status(v, lang, plain)
+        if intent == "transport_schedule" and sl.get("destination") and self._journey_planner() is not None:
+            return self._journey(sl, lang, actions)
         if intent == "transport_schedule":
             text = self._departures(sl, lang, plain, actions)
             if not sl.get("stop") and sl.get("line") and self.timetable is not None:
@@ -466,6 +480,53 @@ class Chatbot:
                 s.intent, s.slots, s.asking = "transport_schedule", {"line": sl["line"]}, "stop"
             return text
         return KB.say("out_of_scope", lang, plain)
+
+    def _journey_planner(self):
+        if self.planner is None and self.timetable is not None:
+            from twin.transit import Planner
+
+            self.planner = Planner(self.timetable, None)
+        return self.planner
+
+    def _place(self, phrase: str | None):
+        """``(place for the planner, name to say)`` of a phrase: a stop or station of the feed, a
+        district (its centre) or a street (geocoded); None if the city's data do not name it."""
+        if not phrase:
+            return None
+        ex = self.nlu.slots
+        stop = ex.stop(phrase)
+        if stop is not None:
+            return stop, stop
+        district = ex.district(fold_text(phrase))
+        if district is not None and self.area is not None:
+            d = next(d for d in self.area.city.districts if d.name == district)
+            return (float(d.lon), float(d.lat)), district
+        if self.area is not None:
+            hit = self.area.geocode(phrase)
+            if hit is not None:
+                return (hit[0], hit[1]), hit[2]
+        return None
+
+    def _journey(self, sl, lang, actions) -> str:
+        """A planned itinerary (rides, changes, walks; Europe/Bucharest times) from the stop or
+        place named to the destination (:mod:`services.chatbot.journeys`)."""
+        from twin.transit import TransitError
+
+        origin = self._place(sl.get("stop")) or self._place(sl.get("origin"))
+        dest = self._place(sl["destination"])
+        if origin is None or dest is None:
+            return KB.say("place_unknown", lang, place=sl["destination"] if dest is None else sl.get("origin") or sl.get("stop"))
+        try:
+            journeys = self.planner.plan(origin[0], dest[0], local_now(self.clock), max_transfers=2)
+        except TransitError:
+            journeys = []
+        rides = [g for g in J.choose(journeys)[0].legs if g.kind == "ride"] if journeys else []
+        actions.append({"type": "journey", "origin": origin[1], "destination": dest[1],
+                        "stop": rides[0].from_name if rides else None, "line": rides[0].route if rides else None,
+                        "journeys": [j.as_dict() for j in journeys]})
+        if not journeys:
+            return KB.say("no_journey", lang, origin=origin[1], destination=dest[1])
+        return J.describe(journeys, origin[1], dest[1], lang)
 
     def _departures(self, sl, lang, plain, actions) -> str:
         if self.timetable is None:

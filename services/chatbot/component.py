@@ -122,16 +122,17 @@ class ChatbotComponent:
             ledger = twin.component("ledger").ledger
         except KeyError:
             pass
-        timetable = None
+        timetable = planner = None
         try:
-            timetable = twin.component("journeys").tt
+            journeys = twin.component("journeys")
+            timetable, planner = journeys.tt, journeys.planner   # the run's planner, on the walk graph
         except KeyError:
             pass
         self.bank = load_phrasebank(self.p.phrasebank)
         self.misses = 0
         self.pop = twin.component("population").pop
         self.bot = Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: twin.clock,
-                           threshold=self.threshold)
+                           threshold=self.threshold, planner=planner)
         self._requests: dict[str, str] = {}
         twin.bus.subscribe(twin.topic("services/requests"), self._on_request)
         twin.bus.subscribe(twin.topic("citizens/chat"), self._on_question)

@@ -92,6 +92,12 @@ def meets(goal: dict, action: dict) -> bool:
         return (t == "permit_verification" or (t == "error" and action.get("intent") == "permit_verify")) \
             and _same_id(action.get("permit_id"), goal["permit_id"])
     if kind == "transport_schedule":
+        if t == "journey":                  # a planned itinerary: boarding at the stop, on the line
+            rides = {g.get("route") for j in action.get("journeys", [])[:1] + action.get("journeys", [])[-1:]
+                     for g in j.get("legs", []) if g.get("kind") == "ride"}
+            return (not goal.get("line") or _same_id(action.get("line"), goal["line"]) or
+                    any(_same_id(r, goal["line"]) for r in rides)) and \
+                (not goal.get("stop") or fold(action.get("stop") or "") == fold(goal["stop"]))
         if t != "departures":
             return False
         return (not goal.get("line") or _same_id(action.get("line"), goal["line"])

@@ -61,6 +61,10 @@ T = {
     "line_not_here": {"ro": "Linia {line} nu oprește azi în stația {stop}.",
                       "en": "Line {line} does not stop at {stop} today."},
     "departures": {"ro": "Următoarele plecări din {stop}: {items}.", "en": "Next departures from {stop}: {items}."},
+    "no_journey": {"ro": "Nu am găsit o legătură cu autobuzul de la {origin} la {destination} în următoarele ore.",
+                   "en": "I found no bus connection from {origin} to {destination} in the next hours."},
+    "place_unknown": {"ro": "Nu știu unde este „{place}”. Spuneți-mi o stație sau o stradă de acolo.",
+                      "en": "I don't know where \"{place}\" is. Tell me a stop or a street there."},
     "line_departures": {"ro": "Linia {line} pleacă din {stop} la {times}{every}. Spuneți-mi stația și vă spun când "
                               "trece pe la dumneavoastră.",
                         "en": "Line {line} leaves {stop} at {times}{every}. Tell me your stop and I'll say when it "

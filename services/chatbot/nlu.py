@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from services.chatbot.emergency import PEOPLE, URGENT, Alarm
 from services.chatbot.emergency import detect as detect_emergency
+from services.chatbot import journeys as J
 from services.chatbot import references as R
 from services.chatbot.training import INTENTS, examples
 from twin.text import fold_text, fold_words, street_words
@@ -464,6 +465,9 @@ class SlotExtractor:
             short = re.sub(r"^(?:terminal|statia|autogara) ", "", key)
             if short != key and len(short) >= 4:
                 self.stops.setdefault(short, n)
+            if key.startswith("aeroportul"):
+                for alias in ("aeroport", "aeroportul", "airport"):
+                    self.stops.setdefault(alias, n)
             if re.search(r"\bgara\b", key) and key.startswith("terminal"):
                 for alias in ("train station", "railway station", "the station", "gara mare"):
                     self.stops.setdefault(alias, n)
@@ -537,10 +541,19 @@ class SlotExtractor:
             if rid:
                 slots["request_id"] = rid
         if intent == "transport_schedule":
+            parts = J.route_parts(f)                       # "de la X la Y": a journey to plan (unscored slots)
+            if parts is not None:
+                if parts[0]:
+                    slots["origin"] = parts[0]
+                slots["destination"] = parts[1]
             ln = R.line(f, self.lines)
             if ln:
                 slots["line"] = ln
             stop = self.stop(text)
+            if parts is not None:
+                # a journey: the stop is where it starts ("de la Gară"), never where it goes
+                stop = (self.stop(parts[0]) if parts[0] else None) or \
+                    (stop if stop is not None and stop != self.stop(parts[1]) and not parts[0] else None)
             if stop:
                 slots["stop"] = stop
         if intent == "feedback":
