@@ -19,7 +19,7 @@ Against one ``twin serve`` (uvicorn, one process, SQLite, no rate limit) on the 
   generator's keep-alive service time is *not* ``ab``'s figure;
 * **the instrument at the same operating point as ``ab -c 1``**: ``ab -c 1`` is a closed loop —
   the next call leaves when the last answer is in — and on this server (one uvicorn process,
-  CPU-bound, SQLite) one such connection already keeps it 65–100 % busy (``ab -c 1``'s own rate
+  CPU-bound, SQLite) one such connection already keeps it ~64–83 % busy (``ab -c 1``'s own rate
   against ``ab -c 32``'s), so its percentiles are *not* those of a server at half load. The
   generator with ``--max-in-flight 1`` offered twice ``ab -c 1``'s rate is the same closed loop
   (its one user takes the next overdue arrival as soon as it is free); its ``service_ms`` (send →
