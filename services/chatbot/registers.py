@@ -271,8 +271,11 @@ def rows(rng: random.Random, noisy, frame, refs, per_template: int = 4) -> list[
                     if rng.random() < 0.08:
                         text = shout(text)
                     out.append((text, intent, lang))
-    for lang, pairs in NEAR.items():
-        for text, intent in pairs:
-            for _ in range(3):
-                out.append((noisy(text, rng), intent, lang))
-    return out
+    return out + near_miss_rows(NEAR, rng, noisy)
+
+
+def near_miss_rows(near: dict, rng: random.Random, noisy, times: int = 3) -> list[tuple[str, str, str]]:
+    """``(text, intent, lang)`` rows of near misses ``{lang: [(text, intent)]}``, each ``times``
+    times, written the citizens' way (``noisy``)."""
+    return [(noisy(text, rng), intent, lang) for lang, pairs in near.items() for text, intent in pairs
+            for _ in range(times)]

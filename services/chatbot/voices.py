@@ -283,6 +283,7 @@ def rows(rng: random.Random, noisy, frame, refs, per_template: int = 4) -> list[
     """``(text, intent, lang)`` rows: every template of :data:`T4` ``per_template`` times with fresh
     fillers, written the citizens' way (``noisy``) and now and then framed (``frame``); the near
     misses (:data:`NEAR`) three times each. ``refs`` is :mod:`services.chatbot.phrasings`."""
+    from services.chatbot.registers import near_miss_rows
     from services.chatbot.training import TAX_EN, TAX_RO
 
     out = []
@@ -304,8 +305,4 @@ def rows(rng: random.Random, noisy, frame, refs, per_template: int = 4) -> list[
                     if rng.random() < 0.3:
                         text = frame(text, lang, rng)
                     out.append((noisy(text, rng), intent, lang))
-    for lang, pairs in NEAR.items():
-        for text, intent in pairs:
-            for _ in range(3):
-                out.append((noisy(text, rng), intent, lang))
-    return out
+    return out + near_miss_rows(NEAR, rng, noisy)
