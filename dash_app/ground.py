@@ -27,6 +27,7 @@ import base64
 import hashlib
 import math
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -139,12 +140,16 @@ def ground_png(city) -> Path | None:
     W, _ = canvas_size(city.bbox)
     path = cache_root() / "ground" / f"{key}-{W}.png"
     if not path.exists():
-        got = ground_for(city)
-        img = paint(got[1] if got is not None else _demo_ground(city), city.bbox, _roads(city))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        img.quantize(colors=32).save(tmp, format="PNG", optimize=True)
-        tmp.replace(path)
+        from twin.city import cache_entry_lock
+
+        with cache_entry_lock(path):                     # one painter per picture (threads and processes)
+            if not path.exists():
+                got = ground_for(city)
+                img = paint(got[1] if got is not None else _demo_ground(city), city.bbox, _roads(city))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+                img.quantize(colors=32).save(tmp, format="PNG", optimize=True)
+                tmp.replace(path)
     return path
 
 

@@ -255,25 +255,25 @@ def test_control_room_serves_while_the_live_twin_is_prepared_then_desk_and_ledge
     from dash_app.pages.desk import source
 
     c = Context(runs)
-    c.start_live(lambda: LiveTwin(load_scenario("tax_deadline_rush", population=1500, hours=1,
-                                                demand={"reports_per_1000_per_day": 60}), city=demo_city, speed=60),
-                 start_hour=10.0)
+    c.start_live(lambda: LiveTwin(load_scenario("tax_deadline_rush", population=1000, hours=1,
+                                                demand={"reports_per_1000_per_day": 90}), city=demo_city, speed=60),
+                 start_hour=9.0)
     try:
         dash_duo.start_server(create_app(c))
         dash_duo.wait_for_contains_text("#city-preparing", "Preparing the live city", timeout=10)
         dash_duo.wait_for_text_to_equal("h1", f"City — {demo_city.name}", timeout=60)     # filled in by itself
-        dash_duo.wait_for_contains_text("#city-jump", "Jump to the morning rush", timeout=60)   # at 10:00 now
-        assert " 10:0" in dash_duo.find_element("#city-clock").text
+        dash_duo.wait_for_contains_text("#city-jump", "Jump to the morning rush", timeout=60)   # at 09:00 now
+        assert " 09:0" in dash_duo.find_element("#city-clock").text
         c.live.playing = False                          # hold the stores still while they are read
         dash_duo.find_element("#nav-desk").click()
-        dash_duo.wait_for_contains_text("#desk-summary", "Live twin at 10:0", timeout=30)
+        dash_duo.wait_for_contains_text("#desk-summary", "Live twin at 09:0", timeout=30)
         rows = data.requests_table(source(c, data.LIVE))
         assert rows and f"{len(rows)} requests" in dash_duo.find_element("#desk-summary").text
         dash_duo.wait_for_element("#desk-table .ag-row .ag-cell", timeout=20).click()
         dash_duo.wait_for_contains_text("#desk-history", "received", timeout=20)
         problems = {"desk": _axe(dash_duo)}
         dash_duo.find_element("#nav-ledger").click()
-        dash_duo.wait_for_contains_text("#ledger-summary", "Live twin at 10:0", timeout=30)
+        dash_duo.wait_for_contains_text("#ledger-summary", "Live twin at 09:0", timeout=30)
         dash_duo.wait_for_element("#ledger-payment-table .ag-row", timeout=20)
         ref = next(p["ref"] for p in data.ledger_tables(source(c, data.LIVE))["payments"] if p["batch_id"])
         dash_duo.find_element("#ledger-receipt").send_keys(ref)
