@@ -605,6 +605,19 @@ def test_calm_messages_with_danger_words_are_not_clear_alarms(text):
     assert alarm is None or alarm.level == "ambiguous", (text, alarm)
 
 
+@pytest.mark.parametrize("text", ["doi tipi se taie cu cuțitele în parcarea de la piață, e sânge pe jos",
+                                  "the fire from the burning bins is spreading to the wooden fence of the house"])
+def test_a_fight_or_a_spreading_fire_stays_an_emergency_however_sure_the_model_is(bot, text):
+    """The model's confident other reading turns a clear alarm ambiguous only for danger words
+    with everyday uses (smoke, gas, a cable ...; nlu.EVERYDAY_KINDS), never for a knife fight."""
+    assert bot.understand(text, "ro").intent == "emergency"
+
+
+@pytest.mark.parametrize("text", ["ați făcut o treabă bombă cu parcul nou", "polenul de ambrozie de pe maidan, nu mai pot respira afară"])
+def test_slang_and_pollen_are_not_alarms(text):
+    assert detect_emergency(text) is None
+
+
 @pytest.mark.parametrize("text", ["there's black ice on the footbridge, nobody hurt yet, could someone salt it",
                                   "un copac a căzut peste gardul școlii noaptea, n-a fost nimeni rănit"])
 def test_a_hazard_with_nobody_at_risk_is_a_report_not_an_emergency(bot, text):

@@ -85,7 +85,7 @@ STRONG: dict[str, re.Pattern] = {
                        r"\bscantei\w*", r"\bscanteie\w*", r"\bscanteaza", r"\belectrocut\w*", r"\bcurentat\w*",
                        r"\bla prins curentul", r"\bsub tensiune", r"\bsparks?\b", r"\bsparking\b", r"\blive wire", r"\bfire\w* (?:electric\w* |de curent )?(?:sunt |au cazut )?pe (?:jos|strada|trotuar|drum)",
                        r"\bstalp\w* (?:de electricitate|de curent|electric\w*) (?:s-a )?(?:rupt|cazut|prabusit)",
-                       r"\b(?:power|electric\w*) (?:line|cable|wire)s? (?:\w+ ){0,3}(?:down|fell|fallen|hanging|on the)",
+                       r"\b(?:power|electric\w*) (?:line|cable|wire)s? (?:\w+ ){0,3}(?:down|fell|fallen|hanging|on the|snapped|lying)",
                        r"\bwires? (?:\w+ ){0,2}(?:down|fell|fallen|hanging)", r"\belectrocut\w*", r"\bgot a shock"),
     "collapse": _rx(r"\bs-a (?:prabusit|surpat|daramat|naruit)", r"\bprabus\w*", r"\bnarui\w*",
                     r"\b(?:building|roof|balcony|wall|ceiling|bridge|house|scaffold\w*) (?:\w+ ){0,2}(?:collapsed|collapsing|caved in|fell down|came down)",
@@ -321,6 +321,8 @@ _widen("danger", r"\b(?:don'?t|do not|dont) want to be (?:here|around) anymore",
 _widen("electricity", r"\bapa (?:[\w'-]+ ){0,3}(?:atinge|ajunge la|e la) priz\w*", r"\bwater (?:[\w'-]+ ){0,3}(?:touching|reaching|up to) the (?:sockets|outlets|plugs)")
 _widen("flood", r"\bviitur\w*", r"\bapa creste (?:repede|vazand cu ochii)", r"\bwater (?:is )?rising (?:fast|quickly)",
        r"\b(?:apa|water)\b.{0,110}\b(?:scaun cu rotile|wheelchair|imobilizat\w*|bedridden|la pat)\b")
+_widen("flood", r"\bflash flood\w*")
+_widen("fire", r"\b(?:focul|flacarile|the fire|flames) (?:[\w'-]+ ){0,2}(?:s-a (?:intins|extins)|se (?:intinde|extinde)|(?:is )?spreading|spread)")
 _widen("violence", r"\b(?:tipa\w*|striga\w*|strigat) (?:[\w'-]+ )?dupa ajutor", r"\bsparg\w* usa", r"\b(?:incearca|vrea) sa (?:sparga|forteze|intre)\b")
 _widen("missing", _PERSON + r" (?:\S+ ){0,8}(?:didn'?t|hasn'?t|never) (?:come|came) (?:home|back)")
 _widen("electricity", r"\b(?:cablu\w*|fir\w*) (?:de curent |electric\w* )(?:[\w'-]+ ){0,2}(?:a )?picat")
@@ -378,7 +380,11 @@ SAFE = _rx(r"\bnu (?:mai )?ard\w*", r"\b(?:bec\w*|felinar\w*|lamp\w*|stalp\w*|il
            r"\bcrash-?ui\w*", r"\b(?:poison\w*|otravi\w*|otravesc|otraveste) (?:[\w']+ ){0,2}(?:them|the (?:pigeons|dogs|cats|birds|rats|mice)|porumbei\w*|caini\w*|pisici\w*|sobolan\w*|soareci\w*|pasari\w*|rozatoare)",
            r"\b(?:rat|mouse) poison\b", r"\botrava (?:de |pentru )?(?:soareci|sobolani)", r"\bard de (?:nerabdare|curiozitate|dor)\b",
            r"\b(?:nearly|almost) died (?:of|from) (?:old age|boredom|laughing|laughter|cold|heat)", r"\baproape (?:ca )?am murit de (?:batranete|plictiseala|ras|frig|cald)",
-           r"\bkiller (?:of a|deal|price|view|bill)\b", r"\b(?:a|o) (?:muri|murit) de ras\b")
+           r"\bkiller (?:of a|deal|price|view|bill)\b", r"\b(?:a|o) (?:muri|murit) de ras\b",
+           r"\b(?:treaba|chestie|pret\w*|oferta|super|ceva|e|a fost) bomba\b", r"\b(?:is|was) (?:the )?bomb\b",
+           # a weed or pollen that makes breathing hard outside: a complaint about the weed (anaphylaxis
+           # is named otherwise: "i se umflă gâtul", "allergic reaction")
+           r"\b(?:ambrozi\w*|ragweed|polen\w*|pollen)\b.{0,80}?\brespira\w*", r"\brespira\w*.{0,40}?\b(?:ambrozi\w*|ragweed|polen\w*|pollen)\b")
 # Weak cues: a danger is possible, not certain. They give an ambiguous alarm.
 WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"\bpolitia\b", r"\bpolice\b", r"^\W*ajutor\b", r"^\W*help\b", r"\bpericulos\w*", r"\bdangerous\b",
            r"\bdanger\b", r"\bcopac (?:\w+ ){0,3}cazut", r"\bfallen tree", r"\btree (?:\w+ ){0,3}(?:fell|fallen|down)",

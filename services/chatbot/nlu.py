@@ -173,6 +173,9 @@ DOMAIN = re.compile(
 # ambiguous; the model's own "emergency", when the detector found nothing, is acted on as such
 # only from MODEL_ONLY_EMERGENCY (below it: guidance plus the next reading).
 CALM_CONFIDENCE = 0.8
+# ... only for the kinds of danger word with everyday, harmless uses (smoke from a chimney, a TV
+# cable, a gas bill); a knife fight, a collapse, someone trapped or missing stay clear (third round)
+EVERYDAY_KINDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "accident", "animal"})
 # a reading below this, of a message of three words or more with no word of the city hall's world
 # (DOMAIN), is out of scope
 OUT_OF_SCOPE_BELOW = 0.6
@@ -708,7 +711,7 @@ class Understander:
         elif intent == "report_issue" and conf < 0.6 and REPORT_CUE.search(f) and category(f):
             conf = 0.6                                     # "vreau să reclam zgomot": a report verb and a category named
         if alarm is not None and alarm.level == "clear" and intent != "emergency" and conf >= CALM_CONFIDENCE \
-                and not URGENT.search(f) and not PEOPLE.search(f):
+                and alarm.kind in EVERYDAY_KINDS and not URGENT.search(f) and not PEOPLE.search(f):
             # a danger word in a message the model reads, confidently, as something else ("the
             # cable hangs, it is only TV", "smoke from the barbecues"), and no person in danger
             # named (nor any person: PEOPLE): 112 guidance *and* the normal answer
