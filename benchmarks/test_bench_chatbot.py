@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from benchmarks.conftest import SHARED, load_shared_city
 from services.chatbot.evaluate import load_jsonl
-from services.chatbot.nlu import fold
+from twin.text import fold
 from services.chatbot.training import examples
 
 HELDOUT = Path(__file__).resolve().parent.parent / "services" / "chatbot" / "data" / "heldout.jsonl"
