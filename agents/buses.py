@@ -21,7 +21,9 @@ day starts). Each trip is one vehicle that goes from stop to stop of its pattern
   the road, the dwell or an earlier delay made it late, and a delay propagates down the trip
   until slack in the timetable absorbs it.
 * **capacity.** A vehicle carries at most its capacity: trolleybuses (GTFS route type 11)
-  :attr:`VehicleParams.capacity_trolleybus`, buses :attr:`VehicleParams.capacity_bus`. Riders
+  :attr:`VehicleParams.capacity_trolleybus`, buses :attr:`VehicleParams.capacity_bus` (× the
+  :attr:`VehicleParams.capacity_factor` of a run that simulates a sample of the population, each
+  rider then standing for 1 / factor people, with the dwell per rider scaled alike). Riders
   who find it full are **left behind** (``denied_boardings``) and wait at the stop for the next
   vehicle of the same pattern; riders board in the order they came (first come, first served).
 
@@ -97,6 +99,10 @@ class VehicleParams(BaseModel):
     enabled: bool = True
     capacity_bus: int = Field(100, ge=1, le=400)          # assumption: a 12 m city bus
     capacity_trolleybus: int = Field(133, ge=1, le=400)   # Solaris Trollino 18 (Solaris, 2021)
+    # a run of a sample of the population: each simulated rider stands for 1 / capacity_factor
+    # people, so a vehicle has capacity × factor places (at least 1) and a boarding or alighting
+    # takes board_s / factor (as MATSim scales its transit vehicles); 1: places are people
+    capacity_factor: float = Field(1.0, gt=0, le=1)
     dead_time_s: float = Field(5.0, ge=0, le=120)         # doors open and close (assumption, TCQSM range)
     board_s: float = Field(2.5, ge=0, le=30)              # per boarding rider (assumption, TCQSM range)
     alight_s: float = Field(1.5, ge=0, le=30)             # per alighting rider (assumption, TCQSM range)
@@ -205,7 +211,8 @@ class Buses:
             if n > 1 and len(times):
                 self._hop_tt[pos_base[p]:pos_base[p] + n - 1] = np.median(np.diff(times, axis=1), axis=0)
         self._refresh_hops()
-        self._cap = np.where(tt.route_type == TROLLEYBUS, self.p.capacity_trolleybus, self.p.capacity_bus)
+        nominal = np.where(tt.route_type == TROLLEYBUS, self.p.capacity_trolleybus, self.p.capacity_bus)
+        self._cap = np.maximum(np.round(nominal * self.p.capacity_factor), 1).astype(np.int64)
         self._heap: list = []
         self._seq = itertools.count()
         self._wake = twin.env.event()
@@ -402,7 +409,8 @@ class Buses:
         v.max_load = max(v.max_load, len(v.riders))
         n = len(off) + len(on)
         v.stopped = n > 0
-        dwell = prm.dead_time_s + len(on) * prm.board_s + len(off) * prm.alight_s if n else 0.0
+        dwell = (prm.dead_time_s + (len(on) * prm.board_s + len(off) * prm.alight_s) / prm.capacity_factor
+                 if n else 0.0)
         sched = v.offset + float(tt.pattern_times[p][v.row, i])
         dep = t + dwell
         if prm.hold:
@@ -547,5 +555,6 @@ class Buses:
             "denied_boardings_by_line": {line(r): int(n) for r, n in sorted(self._denied_by_route.items(),
                                                                              key=lambda kv: line(kv[0]))},
             "stranded_replanned": int(self.stranded),
-            "capacity": {"bus": self.p.capacity_bus, "trolleybus": self.p.capacity_trolleybus},
+            "capacity": {"bus": self.p.capacity_bus, "trolleybus": self.p.capacity_trolleybus,
+                         "factor": self.p.capacity_factor},
         }

@@ -102,6 +102,13 @@ def test_a_full_bus_leaves_riders_behind_for_the_next_one(brasov, street, tmp_pa
     assert first[2][1] == pytest.approx(first[1][2] + ff[1], abs=0.5)   # a free-flow drive, no stop at 1
     assert k["load_factor"] == 1.0                            # two riders in two places on every hop
     assert k["trips_run"] == 2 and k["on_time_share"] == 1.0
+    # the same for a 2 % sample of the population: 100 places × 0.02, each rider 50 people
+    twin, buses, got = _fleet(brasov, tt, capacity_factor=0.02)
+    twin.run(7.9)
+    buses.wait(np.arange(5), [0] * 5, [0] * 5, [2] * 5, np.full(5, twin.now))
+    twin.run(1.1)
+    assert [c for _, _, c, _ in got["board"]] == [[0, 1], [2, 3]] and got["stranded"] == [[4]]
+    assert _calls(buses, 0)[0][2] == H8 + 5 + 2 * 2.5 / 0.02     # their boarding takes 100 people's time
 
 
 def test_a_long_dwell_makes_the_bus_late_and_the_delay_propagates(brasov, street, tmp_path):
