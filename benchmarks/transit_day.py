@@ -1,0 +1,56 @@
+"""What planning with transfers and buses as vehicles cost a whole Brașov day.
+
+Runs the baseline scenario on the Brașov extract with RATBV's timetable for 24 simulated hours
+and prints, every simulated hour and at the end, the run's wall and CPU seconds and the CPU
+seconds spent inside the journey planner (``journeys.cost``) and inside the buses' events,
+riders' boardings and alightings included (``buses.cost_cpu_s``). CPU seconds are the figures
+to compare on a shared machine: the load stretches wall time, not them. The last line is JSON
+with the ``journeys.transit`` KPIs.
+
+    PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/transit_day.py --scale 1.0
+
+A plain script (not a pytest benchmark): one 1:1 day takes minutes of CPU and is run once.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from benchmarks.conftest import SHARED
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="share of Brașov's 253,200 residents (default 1)")
+    ap.add_argument("--hours", type=float, default=24.0)
+    args = ap.parse_args()
+    from scenarios import load_scenario
+    from twin.city import load_city
+    from twin_app.run import build_twin
+
+    src = str(SHARED / "osm" / "brasov_all_highways.osm.bz2")
+    city = load_city(src)
+    sc = load_scenario("baseline", city=src, scale=args.scale, hours=args.hours)
+    t0, c0 = time.perf_counter(), time.process_time()
+    twin = build_twin(sc, city)
+    build = time.perf_counter() - t0
+    j = twin.component("journeys")
+
+    def progress(h):
+        print(f"h={h:.0f} wall={time.perf_counter() - t0:.0f}s cpu={time.process_time() - c0:.0f}s "
+              f"plans={j.cost['plans']} plan_cpu_s={j.cost['plan_cpu_s']:.1f} "
+              f"buses_cpu_s={j.buses.cost_cpu_s:.1f} load={os.getloadavg()[0]:.1f}", flush=True)
+
+    twin.run(args.hours, progress=progress)
+    out = {"build_s": round(build, 1), "wall_s": round(time.perf_counter() - t0, 1),
+           "cpu_s": round(time.process_time() - c0, 1), "plans": j.cost["plans"],
+           "plan_cpu_s": round(j.cost["plan_cpu_s"], 1), "buses_cpu_s": round(j.buses.cost_cpu_s, 1),
+           "transit": j.kpis()["transit"]}
+    print(json.dumps(out, default=str))
+    twin.close()
+
+
+if __name__ == "__main__":
+    main()
