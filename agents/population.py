@@ -105,8 +105,8 @@ class PopulationParams(BaseModel):
     # 2022, up 86 % from 2012 — company and fleet cars included)
     households_with_car: float = Field(0.60, ge=0, le=1)
     # car-owning households with a second car — assumption 0.35: with the 0.6 above that is
-    # 0.81 cars per household, ≈ 315 household cars per 1,000 residents (2.55 persons a
-    # household), three quarters of Eurostat's 417 per 1,000 for Romania (the rest: company,
+    # 0.81 cars per household, ≈ 320 household cars per 1,000 residents (Brașov at 1:1: 81,820
+    # cars, 323 per 1,000), three quarters of Eurostat's 417 per 1,000 for Romania (the rest: company,
     # fleet and commuters' cars, and cars kept but rarely driven). Each car is one resource of
     # its household (agents.daily)
     second_car_share: float = Field(0.35, ge=0, le=1)

@@ -71,7 +71,11 @@ class TrafficParams(BaseModel):
         scale, so a 10 % sample sees a tenth of the road).
     stuck_s
         A queue head that waits this long for space downstream is forced on (counted in
-        ``forced_entries``): gridlock must not freeze the city.
+        ``forced_entries``): gridlock must not freeze the city. 30 s, between MATSim's default
+        stuck time (10 s, ``QSimConfigGroup.stuckTime``) and SUMO's time-to-teleport (300 s),
+        chosen on Brașov at 1:1 (issue 22): with the calibrated demand a 180 s stuck time let
+        spillback spread into a five-hour morning jam (5.6 km/h at 09:00), 60 s still left 1,830
+        cars on the road at 11:00, 30 s cleared by 10:00 (README, Traffic).
     stuck
         How: ``force`` — into the full next edge (MATSim's stuck time); ``teleport`` — to the
         next edge of its path that has space, or straight to its destination (SUMO's teleport).
@@ -100,7 +104,7 @@ class TrafficParams(BaseModel):
     mode: Literal["free_flow", "queue"] = "free_flow"
     vehicle_length_m: float = Field(VEHICLE_LENGTH_M, gt=0, le=100)
     capacity_factor: float | None = Field(None, gt=0, le=100)
-    stuck_s: float = Field(180.0, gt=0, le=86400)
+    stuck_s: float = Field(30.0, gt=0, le=86400)
     stuck: Literal["force", "teleport"] = "force"
     emergency_speed_factor: float = Field(0.8, gt=0, le=2)
     lane_passing: bool = True
