@@ -605,6 +605,43 @@ def test_calm_messages_with_danger_words_are_not_clear_alarms(text):
     assert alarm is None or alarm.level == "ambiguous", (text, alarm)
 
 
+# The sixth wave (issue 15, fourth round): one or two phrasings per concept, written for the test
+# from general knowledge (FAST stroke signs, a seizure, a gas leak's smell ...), not from any set.
+@pytest.mark.parametrize("text,kind", [
+    ("vecinul de vizavi trage cu pistolul în aer de pe balcon", "violence"),
+    ("we just heard gunshots behind the supermarket", "violence"),
+    ("mama are fața strâmbată într-o parte și vorbește greu, a început acum", "medical"),
+    ("my husband's arm suddenly went numb and his speech is slurred", "medical"),
+    ("un bărbat a făcut o criză în parc, se zbate și are spume la gură", "medical"),
+    ("bunica a căzut de azi-noapte și nu se poate ridica", "medical"),
+    ("a kid fell into the river near the footbridge and can't swim", "medical"),
+    ("s-a spart gheața pe iaz și un băiat e în apă", "medical"),
+    ("copilul s-a opărit cu ceai fierbinte pe tot brațul", "medical"),
+    ("miroase a ouă stricate în toată scara blocului", "gas"),
+    ("muncitorii au lovit conducta de gaz cu excavatorul, se aude cum șuieră", "gas"),
+    ("macaraua de pe șantier se înclină spre trotuar", "collapse"),
+    ("the garage next door is on fire", "fire"),
+])
+def test_sixth_wave_concepts_are_clear(text, kind):
+    alarm = detect_emergency(text)
+    assert alarm is not None and alarm.level == "clear" and alarm.kind == kind, (text, alarm)
+
+
+@pytest.mark.parametrize("text", [
+    "the old phone cables are hanging from the pole, they are not live, just ugly",
+    "a fost alarmă falsă, detectorul de fum a sunat de la abur",
+    "cât costă racordarea la gaz pentru o casă nouă?",
+    "where can I recycle a swollen phone battery? it's not burning",
+])
+def test_sixth_wave_calm_messages_are_not_clear_alarms(text):
+    alarm = detect_emergency(text)
+    assert alarm is None or alarm.level == "ambiguous", (text, alarm)
+
+
+def test_a_street_smelling_of_gas_is_an_emergency_however_sure_the_model_is(bot):
+    assert bot.understand("miroase tare a gaz pe toată strada noastră", "ro").intent == "emergency"
+
+
 @pytest.mark.parametrize("text", ["doi tipi se taie cu cuțitele în parcarea de la piață, e sânge pe jos",
                                   "the fire from the burning bins is spreading to the wooden fence of the house"])
 def test_a_fight_or_a_spreading_fire_stays_an_emergency_however_sure_the_model_is(bot, text):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from services.chatbot.emergency import PEOPLE, URGENT, Alarm
+from services.chatbot.emergency import PEOPLE, UNMISTAKABLE, URGENT, Alarm
 from services.chatbot.emergency import detect as detect_emergency
 from services.chatbot import journeys as J
 from services.chatbot import references as R
@@ -711,7 +711,8 @@ class Understander:
         elif intent == "report_issue" and conf < 0.6 and REPORT_CUE.search(f) and category(f):
             conf = 0.6                                     # "vreau să reclam zgomot": a report verb and a category named
         if alarm is not None and alarm.level == "clear" and intent != "emergency" and conf >= CALM_CONFIDENCE \
-                and alarm.kind in EVERYDAY_KINDS and not URGENT.search(f) and not PEOPLE.search(f):
+                and alarm.kind in EVERYDAY_KINDS and not URGENT.search(f) and not PEOPLE.search(f) \
+                and not UNMISTAKABLE.search(f):
             # a danger word in a message the model reads, confidently, as something else ("the
             # cable hangs, it is only TV", "smoke from the barbecues"), and no person in danger
             # named (nor any person: PEOPLE): 112 guidance *and* the normal answer
