@@ -926,3 +926,28 @@ def test_a_destination_then_the_stop_and_an_unknown_place(bot):
     assert j and j[0]["stop"] == "Livada Poștei" and j[0]["destination"] == "Aeroportul Brașov" and j[0]["line"] == "A1"
     r = bot.reply("jr3", "cum ajung de la Gară la Răcădău?")          # not in the city's data: said, not guessed
     assert not [a for a in r["actions"] if a["type"] == "journey"] and "Nu știu unde" in r["text"]
+
+
+# Streets as residents write them (issue 15, fourth round): a person's street by the surname alone
+# or with the first name's initial, a street named by a date, the street first with no kind word.
+@pytest.mark.parametrize("text,street,number", [
+    ("pe Kogălniceanu e o groapă mare", "Bulevardul Mihail Kogălniceanu", None),
+    ("copacii de pe N. Bălcescu n-au fost tăiați", "Strada Nicolae Bălcescu", None),
+    ("a car blocks the crossing on Gh. Sincai", "Strada Gheorghe Șincai", None),
+    ("pe 15 Noiembrie nu ard becurile", "Bulevardul 15 Noiembrie", None),
+    ("Zizinului 12, container răsturnat", "Strada Zizinului", "12"),
+])
+def test_streets_by_surname_initials_date_and_first_word(text, street, number):
+    from services.chatbot.nlu import SlotExtractor
+
+    ex = SlotExtractor(street_names=["Bulevardul Mihail Kogălniceanu", "Strada Nicolae Bălcescu", "Strada Gheorghe Șincai",
+                                     "Bulevardul 15 Noiembrie", "Strada Zizinului", "Strada 1 Decembrie 1918",
+                                     "Strada Ion Creangă", "Strada Ion Neculce"])
+    assert ex.street(text) == (street, number)
+
+
+def test_a_date_is_not_a_street_when_the_message_is_about_a_day():
+    from services.chatbot.nlu import SlotExtractor
+
+    ex = SlotExtractor(street_names=["Bulevardul 15 Noiembrie", "Strada 1 Decembrie 1918"])
+    assert ex.street("primăria e deschisă pe 1 decembrie?") == (None, None)

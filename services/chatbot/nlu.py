@@ -74,6 +74,10 @@ CATEGORY_RULES = [
                         r"si-a lasat|pe trotuar cu (?:masina|duba)|on the (?:pavement|sidewalk|crossing) with|"
                         r"nu (?:putem|pot|poti) (?:trece|iesi) (?:de |din cauza )?(?:masin|duba)|"
                         r"(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*) (?:\w+ ){0,4}(?:pe trotuar|on the (?:pavement|sidewalk))"),
+    # (fourth round) vehicles left for good and parking where nobody may, in general words
+    ("illegal_parking", r"\b(?:rulot\w*|caravan\w*|remorc\w*|trailer|epav\w*|wreck)\b(?=.*\b(?:abandonat\w*|abandoned|de (?:luni|ani|saptamani)|for (?:months|weeks|years)|ocupa|parcat\w*|parked|locul))|"
+                        r"(?:masin\w*|car|vehicle|vehicul\w*) (?:\w+ ){0,2}(?:fara (?:numere|placut\w*)|without (?:plates|number plates))|"
+                        r"parks? (?:\w+ ){0,3}(?:on|in) the (?:bike|cycle) lane|pista de biciclete (?:\w+ ){0,4}parc\w*|parc\w* (?:\w+ ){0,4}pista de biciclete"),
     ("public_transport", r"statia de autobuz|statie de autobuz|statia|statie|autobuz|refugiu|bus stop|bus shelter|"
                          r"\bbus(es)?\b|tramvai|troleibuz|shelter|adapost|sofer\w* (?:de pe|de la|autobuz)|\bdriver\b|automat\w* de bilete|"
                          r"ticket machine|nu (?:mai )?opreste|didn'?t stop|skipped the stop|orar\w* din statie|"
@@ -88,11 +92,13 @@ CATEGORY_RULES = [
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood|balt\w*|"
                     r"puddle|hidrant|hydrant|se scurge|scurgere|gura de scurgere|"
                     r"canaliz\w*|fecale|smells? of sewage|miroase a canal|se face (?:un )?lac|pasaj\w* (?:\w+ ){0,2}inundat"),
-    ("noise", r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|picamar|drilling|"
+    ("noise", r"probe de sunet|sound ?checks?|"
+              r"galagie|zgomot|muzica|noise|noisy|\bloud|music|petrecere|jackhammer|picamer|picamar|drilling|"
               r"manele|latr|latra|barking|flex\w*|bormasin\w*|drill\w*|\bbass\b|party|parties|\burla\w*|urlet\w*|tipet\w*|"
               r"boxe|speakers?|karaoke|generator|car alarm|alarma (?:unei |de )?masin\w*|nu (?:putem|pot) dormi|"
               r"can'?t sleep|all night|toata noaptea|bubuie|bataie de cap|ciocan\w*|hammering"),
-    ("garbage", r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
+    ("garbage", r"depozit\w* (?:ilegal|necontrolat)|anvelope|tyres|tires dumped|"
+                r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
                 "furniture|sofa|mattress|saltea|gunoaie|\\bpute\\b|\\bputea\\b|puturos|miros(?:ul)? (?:urat|ingrozitor|groaznic)|hoit|"
                 r"(?:caine|pisica|animal|dog|cat|animal) mort|dead (?:dog|cat|animal|rat|bird)|frigider|fridge|canapea|"
                 r"couch|resturi|moloz|dumped|fly.?tipping|mizerie|sticle|\bpet\b|cutii|boxes|bags|saci|pungi|"
@@ -228,6 +234,14 @@ def _kind_rank(name: str) -> int:
 
 
 # words after which a bare street name may follow ("pe Mureșenilor", "on Lunga")
+# words never taken alone as a street's alias (a street "Ioan Noua" is not "noua")
+COMMON_WORDS = {"noua", "nou", "mare", "mica", "veche", "vechi", "lunga", "scurta", "centru", "centrala", "central",
+                "mare", "sus", "jos", "garii", "pietei", "parcului", "scolii", "bisericii", "morii", "lacului"}
+MONTHS = {"ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august", "septembrie", "octombrie",
+          "noiembrie", "decembrie"}                  # "pe 15 Noiembrie", "pe 1 Decembrie": streets named by a date
+# ... unless the message is about a day ("e deschis pe 1 decembrie?", "expiră pe 31 decembrie")
+DATE_CONTEXT = re.compile(r"\b(?:deschis\w*|inchis\w*|program\w*|expir\w*|termen\w*|sarbator\w*|liber\w*|zi(?:ua)?|data|"
+                          r"pana|incepand|open|closed|holiday|until|deadline|due)\b")
 BARE_CUES = {"pe", "on", "din", "in", "la", "near", "along", "langa", "at"}
 # words naming a bus stop: the name after them is a stop, not a street
 STOP_CUES = {"statia", "statie", "statiei", "statii", "stop", "statiile"}
@@ -461,6 +475,19 @@ class SlotExtractor:
             kind = _kind_of(name)
             if kind:
                 self.street_kinds.setdefault(k, {}).setdefault(kind, name)
+        # (fourth round) a street named after a person is called by the surname alone
+        # ("Brâncoveanu", "Kogălniceanu" for Constantin Brâncoveanu, Mihail Kogălniceanu): the last
+        # word is an alias when no other street ends in it or is called it
+        last: dict[str, list[str]] = {}
+        for k in self.streets:
+            words = k.split()
+            if len(words) >= 2 and not words[0].isdigit() and len(words[-1]) >= 5:
+                last.setdefault(words[-1], []).append(k)
+        for alias, keys in last.items():
+            if len(keys) == 1 and alias not in self.streets and alias not in COMMON_WORDS \
+                    and alias not in {fold_text(d) for d in districts}:
+                self.streets[alias] = self.streets[keys[0]]
+                self.street_kinds.setdefault(alias, self.street_kinds.get(keys[0], {}))
         self.street_keys = list(self.streets)
         self.stops = {fold_text(n): n for n in stop_names}
         for n in stop_names:                               # "Terminal Gară" is "gara" to everyone
@@ -570,8 +597,20 @@ class SlotExtractor:
         if not self.street_keys:
             return None, None
         f = re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text))
+        # a first name's initials before a surname ("Gh. Doja", "N. Bălcescu", "I.L. Caragiale"):
+        # dropped, the surname is matched (an alias of the whole name, see __init__)
+        f = re.sub(r"\b(?:gh|g|n|c|m|i|v|t|d|p|e|h|s|l|mh|nic|dr|gral|gen|lt|col|prof)\.\s*(?=[a-z]{2})", "", f)
+        f = re.sub(r"\b(?:[a-z]\.){1,3}\s*(?=[a-z]{3})", "", f)
         tokens = f.replace(".", " . ").split()
         cands = []                                      # (start, end, cutoff, where the mention starts)
+        if tokens and not re.fullmatch(STREET_PREFIX, tokens[0]):
+            # a message that starts with the street, no kind word ("Zizinului 9, groapă ..."): the
+            # first one or two words, matched strictly
+            for k in (1, 2):
+                span = tokens[:k]
+                if len(span) == k and not any(t in self.district_words or t in BARE_STOP or t.isdigit() for t in span) \
+                        and len(" ".join(span)) >= 6:
+                    cands.append((0, k, 95.0, 0))
         for i, tok in enumerate(tokens):
             if re.fullmatch(STREET_PREFIX, tok):
                 j = i + 1
@@ -585,7 +624,10 @@ class SlotExtractor:
             if tok in BARE_CUES:                     # "pe Mureșenilor 5", "on Lunga": no kind word
                 for k in range(i + 2, min(i + 4, len(tokens) + 1)):
                     span = tokens[i + 1:k]
-                    if not any(t in self.district_words or t.isdigit() or t in BARE_STOP for t in span) \
+                    if not any(t in self.district_words or (t.isdigit() and not (t == span[0] and len(span) == 2
+                                                                                 and span[1] in MONTHS and tok == "pe"
+                                                                                 and not DATE_CONTEXT.search(f)))
+                               or t in BARE_STOP for t in span) \
                             and len(" ".join(span)) >= 5:
                         cands.append((i + 1, k, 92.0, i + 1))
         stop = {"pe", "in", "la", "de", "din", "on", "at", "near", "the", "a", "e", "o", "un", "si", "cu", "nr", "."}
