@@ -951,3 +951,38 @@ def test_a_date_is_not_a_street_when_the_message_is_about_a_day():
 
     ex = SlotExtractor(street_names=["Bulevardul 15 Noiembrie", "Strada 1 Decembrie 1918"])
     assert ex.street("primăria e deschisă pe 1 decembrie?") == (None, None)
+
+
+# Dialogue repairs (issue 15, fourth round): what residents do mid-conversation.
+def test_a_wrong_number_can_be_corrected_in_the_next_message(bot):
+    bot.reply("fix1", "I'd like the status of my request", {"language": "en"})
+    r = bot.reply("fix1", "99991", {"language": "en"})
+    assert r["actions"][0]["type"] == "error" and r["actions"][0]["request_id"] == "99991"
+    r = bot.reply("fix1", "sorry, typo: 99919", {"language": "en"})
+    assert r["intent"] == "request_status" and r["actions"][0].get("request_id") == "99919", r
+
+
+def test_a_correction_inside_the_first_message_wins(bot):
+    r = bot.reply("fix2", "linia 5, adică nu, 4, din stația Livada Poștei", {"language": "ro"})
+    dep = [a for a in r["actions"] if a["type"] == "departures"]
+    assert dep and dep[0]["line"] == "4" and dep[0]["stop"] == "Livada Poștei", r
+
+
+def test_a_follow_up_about_a_line_keeps_the_stop_just_asked_about(bot):
+    bot.reply("fix3", "next bus from Livada Poștei?", {"language": "en"})
+    r = bot.reply("fix3", "line 4 please", {"language": "en"})
+    dep = [a for a in r["actions"] if a["type"] == "departures"]
+    assert dep and dep[0]["stop"] == "Livada Poștei" and dep[0]["line"] == "4", r
+
+
+def test_what_was_said_before_a_clarifying_question_still_counts(bot):
+    assert bot.reply("fix4", "groapă!!", {"language": "ro"})["intent"] == "clarify"
+    bot.reply("fix4", "hmm", {"language": "ro"})
+    r = bot.reply("fix4", "vreau să reclam ceva pe Strada Lungă 20", {"language": "ro"})
+    assert r["intent"] == "report_issue" and r["slots"].get("category") == "pothole", r
+
+
+def test_a_permit_number_in_a_talk_about_permits_is_checked_as_a_permit(bot):
+    bot.reply("fix5", "I have a question about my resident parking permit", {"language": "en"})
+    r = bot.reply("fix5", "it's PRR-2026-0001, is it still valid?", {"language": "en"})
+    assert r["intent"] == "permit_verify" and any(a["type"] == "permit_verification" for a in r["actions"]), r

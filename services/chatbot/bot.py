@@ -84,7 +84,9 @@ LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|
                    r"luna viitoare|mai tarziu|maine|alta data|nu (?:inca|azi|astazi))\b")
 # a citizen correcting what they said ("Strada Sforii... nu, scuze, Strada Cerbului"; "it's not
 # the light, it's a pothole"): the details after the last of these words replace the earlier ones
-CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|"
+# the questions a number answers: (intent, its key slot)
+KEYED = (("request_status", "request_id"), ("permit_verify", "permit_id"))
+CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|typo|"
                         r"my mistake|greseala mea)\b")
 NEGATED = re.compile(r"\b(?:nu (?:e|este) (?:un |o )?\w+|not (?:the |a |an )?\w+|isn'?t (?:the |a |an )?\w+)")
 # chatbot category slot → Open311 service code (from agents.categories)
@@ -232,21 +234,53 @@ class Chatbot:
             yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
             escape = u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
+            # a permit's or a request's number with the other question ("PRR-2026-0412, is it
+            # active?" while asked which permit to apply for): the question the number goes with
+            if s.intent in ("permit_apply", "permit_verify") and u.intent == "request_status" and "permit_id" not in s.slots:
+                pid = R.permit_id(fold_text(text))   # a number in a talk about permits is a permit's
+                if pid:
+                    u.intent, u.slots = "permit_verify", {**u.slots, "permit_id": pid}
+                    u.slots.pop("request_id", None)
+            keyed = u.intent != s.intent and any(u.intent == i and k in u.slots and k not in REQUIRED.get(s.intent, ())
+                                                 for i, k in KEYED) and not self._fills(s, text)
+            switch = switch or keyed
             if yes_no or not (escape or switch):
                 return self._continue(s, text, u, plain)
+        if u.confidence < self.threshold and u.slots.get("line") and len(s.history) >= 2 \
+                and s.history[-2][1] == "transport_schedule":
+            u.intent, u.confidence = "transport_schedule", self.threshold   # "line 4 please", after a timetable answer
         if u.confidence < self.threshold:
             self.stats["clarify"] += 1
-            s.clarified = text
+            # what was said before the last clarifying question still counts ("pothole!!", then "Zizinului")
+            s.clarified = (s.clarified + " \n " + text)[-600:] if s.clarified else text
             return self._out(s, "clarify", u.confidence, u.slots, KB.say("clarify", s.lang, plain),
                              [{"type": "clarify", "candidates": [i for i, _ in u.ranked]}])
         clarified, s.clarified = s.clarified, (text if u.intent == "out_of_scope" else "")
         s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
+        tail = self._correction_tail(text)
+        if tail:                                     # "linia 7, adică nu, 17": what follows the correction wins
+            fixed = {k: v for k, v in self.nlu.slots.extract(tail, u.intent).items() if k in SUMMARY_SLOTS}
+            bare = re.match(r"\W*(?:nu\W+|no\W+)?(\d{1,3}[a-z]?)\b", tail)
+            if "line" in s.slots and "line" not in fixed and bare:
+                fixed["line"] = bare.group(1).upper()
+            s.slots.update(fixed)
+        if u.intent == "transport_schedule" and "stop" not in s.slots and len(s.history) >= 2 \
+                and s.history[-2][1] == "transport_schedule" and s.history[-2][2].get("stop"):
+            # a follow-up about the same stop ("next bus from Stadionul?", then "line 23 please")
+            s.slots["stop"] = s.history[-2][2]["stop"]
         if clarified and u.intent in REQUIRED:
             # the message that was not clear enough ("construction noise at 5:30 every morning")
             # still said something: what it names for the intent now understood fills the gaps
             for k, v in self.nlu.slots.extract(clarified, u.intent).items():
                 s.slots.setdefault(k, v)
         return self._advance(s, u.confidence, plain)
+
+    @staticmethod
+    def _correction_tail(text: str) -> str:
+        """The words after the last correction word of ``text`` (negated words left out), or ""."""
+        f = fold_text(text)
+        marks = list(CORRECTION.finditer(f))
+        return NEGATED.sub(" ", f[marks[-1].end():]).strip() if marks else ""
 
     def _emergency(self, s: Session, u: Understanding, plain: bool) -> dict:
         """112 guidance, before anything else; a pending question or confirmation is dropped."""
@@ -381,6 +415,10 @@ class Chatbot:
 
             if isinstance(exc, RequestError) and exc.code in (400, 404):
                 text = KB.say("not_found", lang, plain, what=str(exc.value))
+                key = next((k for i, k in KEYED if i == intent and k in sl), None)
+                if key is not None:                  # "sorry, typo: 63015": the next message may be the right number
+                    s.intent, s.asking = intent, key
+                    s.slots = {k: v for k, v in sl.items() if k != key}
             else:
                 text = KB.say("service_down", lang, plain)
             actions.append({"type": "error", "error": str(exc)[:200], "intent": intent,
