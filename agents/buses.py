@@ -128,6 +128,8 @@ class Vehicle:
     dep_t: float = 0.0        # departure from stop ``pos`` (planned once it has arrived)
     next_t: float = 0.0       # arrival at the next stop (once it has left)
     delay: float = 0.0        # departure delay at the last stop left (seconds, + late)
+    route: int = 0            # the trip's route index
+    sched: list = field(default_factory=list)    # timetabled sim time at each stop position
     riders: list = field(default_factory=list)   # [citizen, alight position]
     max_load: int = 0
     stopped: bool = False     # it stopped (someone got off or on) at stop ``pos``
@@ -210,6 +212,9 @@ class Buses:
             n = len(tt.pattern_stops[p])
             if n > 1 and len(times):
                 self._hop_tt[pos_base[p]:pos_base[p] + n - 1] = np.median(np.diff(times, axis=1), axis=0)
+        self._pos_base_l = pos_base.tolist()
+        self._hop_len_l = self._hop_len.tolist()
+        self._last_pos = [len(st) - 1 for st in tt.pattern_stops]
         self._refresh_hops()
         nominal = np.where(tt.route_type == TROLLEYBUS, self.p.capacity_trolleybus, self.p.capacity_bus)
         self._cap = np.maximum(np.round(nominal * self.p.capacity_factor), 1).astype(np.int64)
@@ -230,6 +235,7 @@ class Buses:
         """Driving seconds of every hop from the current edge times."""
         cum = np.r_[0.0, np.cumsum(self._edge_s[self._edges])]
         self._hop_s = np.where(self._hop_ok, cum[self._pos_edge[1:]] - cum[self._pos_edge[:-1]], self._hop_tt)
+        self._hop_s_l = self._hop_s.tolist()        # the event loop reads Python floats
 
     def _on_conditions(self, what: str) -> None:
         if what == "speed":
@@ -282,7 +288,8 @@ class Buses:
             sched = off + tt.pattern_times[p][row].astype(np.float64)
             if sched[-1] < now or len(sched) < 2:
                 continue
-            v = Vehicle(self._next_vid, t, p, row, off, int(self._cap[tt.trip_route[t]]))
+            route = int(tt.trip_route[t])
+            v = Vehicle(self._next_vid, t, p, row, off, int(self._cap[route]), route=route, sched=sched.tolist())
             self._next_vid += 1
             first = float(sched[0])
             if first < now:     # on its way when the run starts: it drives to the next stop on time
@@ -303,10 +310,9 @@ class Buses:
     def departed(self, trip: int, pos: int, sched_t: float) -> bool:
         """Whether the vehicle of GTFS trip ``trip`` timetabled at position ``pos`` at sim time
         ``sched_t`` has left that stop (or never ran)."""
-        tt = self.tt
         for vid in self.by_trip.get(trip, ()):
             v = self.live[vid]
-            if abs(v.offset + float(tt.pattern_times[v.pattern][v.row, pos]) - sched_t) < 1800:
+            if abs(v.sched[pos] - sched_t) < 1800:
                 return v.pos > pos or (v.pos == pos and not v.at_stop)
         return True             # finished (no longer live) or never ran
 
@@ -380,48 +386,58 @@ class Buses:
 
     def _at_stop(self, v: Vehicle, t: float) -> None:
         """Vehicle ``v`` reaches its next stop at ``t``: riders get off and on, it dwells and
-        holds (or ends its trip there)."""
-        tt, prm = self.tt, self.p
+        holds (or ends its trip there). (Run for every stop of every trip: it reads Python
+        lists, not numpy scalars, and does no rider work where nobody gets off or on.)"""
+        prm = self.p
         i = v.pos + 1
         p = v.pattern
-        last = i == len(tt.pattern_stops[p]) - 1
-        route = int(tt.trip_route[v.trip])
+        last = i == self._last_pos[p]
+        route = v.route
         if i == 0:
             self._running += 1
             self.peak_in_service = max(self.peak_in_service, self._running)
         v.pos, v.at_stop, v.arr_t = i, True, t
-        off = [c for c, j in v.riders if j == i] if v.riders else []
-        if off:
-            v.riders = [r for r in v.riders if r[1] != i]
+        riders = v.riders
+        off = ()
+        if riders:
+            off = [c for c, j in riders if j == i]
+            if off:
+                v.riders = riders = [r for r in riders if r[1] != i]
         on = []
         q = self.waiting.get((p, i))
         if q and not last:
-            room = v.capacity - len(v.riders)
+            room = v.capacity - len(riders)
             while q and len(on) < room:
                 c, j = q.popleft()
                 on.append(c)
-                v.riders.append([c, j])
+                riders.append([c, j])
             if q:                                   # left behind: they wait for the next one
                 self.denied += len(q)
                 self._denied_by_route[route] += len(q)
             else:
                 del self.waiting[(p, i)]
-        v.max_load = max(v.max_load, len(v.riders))
+        if len(riders) > v.max_load:
+            v.max_load = len(riders)
         n = len(off) + len(on)
         v.stopped = n > 0
-        dwell = (prm.dead_time_s + (len(on) * prm.board_s + len(off) * prm.alight_s) / prm.capacity_factor
-                 if n else 0.0)
-        sched = v.offset + float(tt.pattern_times[p][v.row, i])
-        dep = t + dwell
-        if prm.hold:
-            dep = max(dep, sched)
+        sched = v.sched[i]
+        if n:
+            dwell = prm.dead_time_s + (len(on) * prm.board_s + len(off) * prm.alight_s) / prm.capacity_factor
+            dep = t + dwell
+        else:
+            dep = t + 0.0
+        if prm.hold and sched > dep:
+            dep = sched
         v.dep_t = dep
         v.delay = t - sched if last else dep - sched
         if not last:            # departures count for punctuality; the end of the line apart
-            self._delay_buf.setdefault(route, []).append(v.delay)
+            buf = self._delay_buf.get(route)
+            if buf is None:
+                buf = self._delay_buf[route] = []
+            buf.append(v.delay)
         if self.record:
             self.stop_log.append((v.vid, v.trip, i, sched, t, dep, len(off), len(on), len(q) if q else 0,
-                                  len(v.riders)))
+                                  len(riders)))
         if off:
             for cb in self.on_alight:
                 cb(np.asarray(off, np.int32), np.full(len(off), t))
@@ -432,19 +448,21 @@ class Buses:
         if last:
             self._finish(v, route)
         else:
-            self._at(dep, -1 - v.vid)
+            self._at(dep, -1 - v.vid)   # :meth:`_at` from the loop
 
     def _leave(self, v: Vehicle, t: float) -> None:
         """Vehicle ``v`` leaves stop ``v.pos`` for the next; whoever still waits there with no
         vehicle of the pattern left to come is stranded."""
         i, p = v.pos, v.pattern
-        route = int(self.tt.trip_route[v.trip])
+        route = v.route
         v.at_stop = False
-        h = int(self._pos_base[p]) + i
-        self._pax_m[route] += len(v.riders) * float(self._hop_len[h])
-        self._cap_m[route] += v.capacity * float(self._hop_len[h])
-        v.next_t = t + float(self._hop_s[h]) + (self.p.stop_loss_s if v.stopped else 0.0)
-        self._at(v.next_t, v.vid)
+        h = self._pos_base_l[p] + i
+        hop_len = self._hop_len_l[h]
+        if v.riders:
+            self._pax_m[route] += len(v.riders) * hop_len
+        self._cap_m[route] += v.capacity * hop_len
+        v.next_t = t + self._hop_s_l[h] + (self.p.stop_loss_s if v.stopped else 0.0)
+        self._at(v.next_t, v.vid)     # :meth:`_at` from the loop
         q = self.waiting.get((p, i))
         if q and not self._coming(p, i):
             del self.waiting[(p, i)]
@@ -470,7 +488,7 @@ class Buses:
     # ---- what is seen ------------------------------------------------------------------------------
     def scheduled(self, v: Vehicle, pos: int) -> float:
         """Simulated time the timetable gives vehicle ``v`` at stop position ``pos``."""
-        return v.offset + float(self.tt.pattern_times[v.pattern][v.row, pos])
+        return v.sched[pos]
 
     def vehicles(self, now: float | None = None) -> list[dict]:
         """The vehicles in service now: position (lon, lat) along the road, the stop they stand
