@@ -12,12 +12,17 @@ the journeys' legs (what the chatbot or mode choice would call).
 
 The baseline (``tests/transit_reference.py``) scans every stop time of every running trip in
 each round, vectorised with numpy.
+
+The walks group times ``Planner.walks`` (the stops snapped to the walk graph once per planner)
+against its previous implementation, kept here as the named baseline (``Walker.times`` snapping
+the stops again on every call); both return the same walks, asserted once.
 """
 from __future__ import annotations
 
 import time
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
 from benchmarks.conftest import SHARED
@@ -175,3 +180,51 @@ def test_itineraries_access_walks_cached(benchmark, door_to_door):
     benchmark.extra_info["queries_per_s"] = len(pairs) / benchmark.stats.stats.mean
     benchmark.extra_info["cpu_queries_per_s"] = len(pairs) / min(cpu)
     benchmark.extra_info["itineraries"] = out
+
+
+# ---- the walks between a road node and the stops near it (what a run computes for every new place) ------
+WALKS = "transit: walks between 600 Brașov road nodes and their stops within 800 m"
+
+
+def _walks_walker_times(planner, lon, lat, to_stops):
+    """Baseline: Planner.walks before the stops' snaps were kept (Walker.times snapped the stops
+    again, from its point cache, on every call)."""
+    from twin.transit import haversine_m
+
+    tt = planner.tt
+    near = np.nonzero(haversine_m(lon, lat, tt.stop_lon, tt.stop_lat) <= planner.max_access_m)[0]
+    if not len(near):
+        return {}
+    if to_stops:
+        secs = planner.walker.times(lon, lat, tt.stop_lon[near], tt.stop_lat[near])
+    else:
+        secs = planner.walker.times(tt.stop_lon[near], tt.stop_lat[near], lon, lat)
+    return {int(s): int(w) for s, w in zip(near, secs) if w >= 0}
+
+
+def _all_walks(walks, planner, lonlat):
+    return [walks(planner, *p, to) for po, pd in lonlat for p, to in ((po, True), (pd, False))]
+
+
+@pytest.mark.benchmark(group=WALKS)
+def test_walks_stops_snapped_once(benchmark, door_to_door):
+    """Planner.walks: the stops snapped to the walk graph once per planner; equal to the baseline."""
+    planner, _, lonlat = door_to_door
+
+    def walks(pl, lon, lat, to):
+        return pl.walks(lon, lat, to)
+
+    assert _all_walks(walks, planner, lonlat) == _all_walks(_walks_walker_times, planner, lonlat)
+    cpu: list = []
+    benchmark.pedantic(_cpu_timed(lambda: _all_walks(walks, planner, lonlat), cpu), rounds=5, iterations=1)
+    benchmark.extra_info["cpu_walks_per_s"] = 2 * len(lonlat) / min(cpu)
+
+
+@pytest.mark.benchmark(group=WALKS)
+def test_walks_baseline_walker_times(benchmark, door_to_door):
+    planner, _, lonlat = door_to_door
+    _all_walks(_walks_walker_times, planner, lonlat)
+    cpu: list = []
+    benchmark.pedantic(_cpu_timed(lambda: _all_walks(_walks_walker_times, planner, lonlat), cpu), rounds=5,
+                       iterations=1)
+    benchmark.extra_info["cpu_walks_per_s"] = 2 * len(lonlat) / min(cpu)

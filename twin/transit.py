@@ -135,12 +135,16 @@ class Walker:
         if self.city is None:
             metres = haversine_m(lon1, lat1, lon2, lat2) * self.detour
             return np.ceil(metres / self.speed).astype(np.int64)
+        n1, g1 = self._snap(lon1, lat1)
+        n2, g2 = self._snap(lon2, lat2)
+        return self.snapped_times(n1, g1, n2, g2)
+
+    def snapped_times(self, n1, g1, n2, g2) -> np.ndarray:
+        """:meth:`times` between points already snapped (:meth:`_snap`: walk node, gap metres)."""
         if self._router is None:
             from twin.routing import Router
 
             self._router = Router(self.city, metric="time", mode="walk", walk_speed=self.speed)
-        n1, g1 = self._snap(lon1, lat1)
-        n2, g2 = self._snap(lon2, lat2)
         ms = self._router.distances(n1, n2).astype(np.int64)
         secs = np.ceil(ms / 1000 + (g1 + g2) / self.speed).astype(np.int64)
         return np.where(ms < 0, -1, secs)
@@ -640,6 +644,7 @@ class Planner:
         self.walker = Walker(city, walk_speed, detour)
         self._nets: dict[date, TransitNetwork] = {}
         self._stop_index = {s: i for i, s in enumerate(tt.stop_id)}
+        self._stop_snap: tuple[np.ndarray, np.ndarray] | None = None   # (walk node, gap m) per stop
 
     def network(self, day: date) -> TransitNetwork:
         """The network of the service day that applies to ``day`` (built once per date)."""
@@ -690,10 +695,19 @@ class Planner:
         near = np.nonzero(d <= (self.max_access_m if radius_m is None else radius_m))[0]
         if not len(near):
             return {}
-        if to_stops:
-            secs = self.walker.times(lon, lat, tt.stop_lon[near], tt.stop_lat[near])
-        else:
-            secs = self.walker.times(tt.stop_lon[near], tt.stop_lat[near], lon, lat)
+        w = self.walker
+        if w.city is None:
+            if to_stops:
+                secs = w.times(lon, lat, tt.stop_lon[near], tt.stop_lat[near])
+            else:
+                secs = w.times(tt.stop_lon[near], tt.stop_lat[near], lon, lat)
+        else:       # as Walker.times, the stops snapped once for all queries (what a run asks most)
+            if self._stop_snap is None:
+                self._stop_snap = w._snap(tt.stop_lon, tt.stop_lat)
+            n0, g0 = w._snap(lon, lat)
+            sn, sg = self._stop_snap[0][near], self._stop_snap[1][near]
+            pn, pg = np.full(len(near), n0[0], np.int32), np.full(len(near), g0[0])
+            secs = w.snapped_times(pn, pg, sn, sg) if to_stops else w.snapped_times(sn, sg, pn, pg)
         return {int(s): int(w) for s, w in zip(near, secs) if w >= 0}
 
     def endpoints(self, origin, destination) -> tuple[dict, dict, int | None]:
