@@ -643,6 +643,7 @@ class Planner:
         self.max_walk_only_m = float(max_walk_only_m)
         self.walker = Walker(city, walk_speed, detour)
         self._nets: dict[date, TransitNetwork] = {}
+        self._search_days: dict[date, list] = {}     # date → [(network, service start)] of it and the day before
         self._stop_index = {s: i for i, s in enumerate(tt.stop_id)}
         self._stop_snap: tuple[np.ndarray, np.ndarray] | None = None   # (walk node, gap m) per stop
 
@@ -762,11 +763,13 @@ class Planner:
         # today's service day, and yesterday's while its night trips (GTFS times past 24:00)
         # still run: each searched from the same instant, the better arrival per round kept
         searches = []
-        for back in (0, 1):
-            day = local.date() - timedelta(days=back)
-            net = self.network(day)
-            t0 = service_start(day)
-            depart_s = int((local.astimezone(UTC) - t0.astimezone(UTC)).total_seconds())
+        days = self._search_days.get(local.date())
+        if days is None:        # the two service days' networks and starts, once per date
+            days = self._search_days[local.date()] = [
+                (self.network(day), service_start(day)) for day in (local.date(), local.date() - timedelta(days=1))]
+        at = local.astimezone(UTC)
+        for back, (net, t0) in enumerate(days):
+            depart_s = int((at - t0).total_seconds())
             if back and depart_s > net.last_time:
                 continue
             res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
