@@ -398,6 +398,27 @@ def test_brasov_footpaths_on_the_walk_graph(ratbv, brasov):
     compare(planner, TUESDAY, brasov_queries(ratbv, 100, seed=5))
 
 
+@pytest.mark.brasov
+def test_brasov_walks_to_stops_equal_walks_back_and_walker_times(ratbv, brasov):
+    """agents.journeys keeps one entry per place for walks to and from its stops: on the walk
+    graph (every walkable edge both ways, one weight) they are equal. Planner.walks (the stops
+    snapped once) gives Walker.times' seconds."""
+    from twin.transit import haversine_m
+
+    planner = Planner(ratbv, brasov)
+    a = brasov.arrays
+    found = 0
+    for n in np.random.default_rng(7).integers(0, brasov.n_nodes, 60).tolist():
+        lon, lat = float(a["node_lon"][n]), float(a["node_lat"][n])
+        to, back = planner.walks(lon, lat, True, 800.0), planner.walks(lon, lat, False, 800.0)
+        assert to == back
+        near = np.nonzero(haversine_m(lon, lat, ratbv.stop_lon, ratbv.stop_lat) <= 800.0)[0]
+        secs = planner.walker.times(lon, lat, ratbv.stop_lon[near], ratbv.stop_lat[near])
+        assert to == {int(s): int(w) for s, w in zip(near, secs) if w >= 0}
+        found += bool(to)
+    assert found >= 30
+
+
 def test_raptor_result_rounds_never_get_worse(tmp_path):
     tt = random_feed(tmp_path / "g", 4)
     planner = Planner(tt)
