@@ -986,3 +986,10 @@ def test_a_permit_number_in_a_talk_about_permits_is_checked_as_a_permit(bot):
     bot.reply("fix5", "I have a question about my resident parking permit", {"language": "en"})
     r = bot.reply("fix5", "it's PRR-2026-0001, is it still valid?", {"language": "en"})
     assert r["intent"] == "permit_verify" and any(a["type"] == "permit_verification" for a in r["actions"]), r
+
+
+@pytest.mark.parametrize("text", ["săptămâna trecută a fost un incendiu la garajele din spate, acum au rămas doar moloz și tablă, cine le strânge?",
+                                  "e o urgență... administrativă, mâine expiră termenul, vreau un funcționar"])
+def test_a_finished_event_or_a_paperwork_hurry_is_not_answered_as_an_emergency(bot, text):
+    u = bot.understand(text, "ro")
+    assert u.intent != "emergency", (u.intent, u.alarm)

@@ -521,6 +521,10 @@ NEGATE = re.compile(NEGATE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\bnu (?:sunt|e|este|mai e|mai sunt) (?:[\w'-]+ )?sub tensiune", r"\b(?:nothing|none of (?:it|them)) (?:is |was )?live\b",
     r"\b(?:not|isn'?t|aren'?t) (?:live|burning|on fire|smoking|leaking)\b", r"\bfalse alarm\b", r"\balarm\w* fals\w*",
     r"\bnu s-a intamplat nimic\b", r"\bnothing (?:has )?happened\b", r"\bnu (?:mai )?(?:arde|fumega|curge gaz)\b")))
+# ... a fire said to be out, an "emergency" that is an administrative one
+NOT_NOW = re.compile(NOT_NOW.pattern + r"|\b(?:e|este|a fost|era|au fost|sunt) (?:deja )?stins\w*|\bfocul (?:e |este )?stins\b|"
+                     r"\b(?:is|was|were) (?:already )?(?:out|extinguished)\b(?! of)|\balready out\b")
+SAFE = re.compile(SAFE.pattern + r"|\burgent\w*\W{0,5}(?:administrativ\w*|birocratic\w*)|\b(?:administrative|paperwork) emergency")
 # Signs with no everyday use: a clear alarm on them stays clear even when the model reads the
 # message, confidently, as a report (nlu's CALM_CONFIDENCE): a street that smells of gas is a
 # call to 112, not a pothole.

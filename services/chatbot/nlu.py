@@ -186,6 +186,10 @@ EVERYDAY_KINDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "acc
 # (DOMAIN), is out of scope
 OUT_OF_SCOPE_BELOW = 0.6
 MODEL_ONLY_EMERGENCY = 0.7
+# a message set in the past: yesterday, last week/month/year, n days ago (fourth round)
+PAST = re.compile(r"\b(?:ieri|alaltaieri|aseara) (?:a|au|am|s-a|s-au|ni s-a|mi s-a|a fost|au fost)\b|\b(?:anul|luna|saptamana) trecut\w*|"
+                  r"\bacum (?:\d+|o|un|doua|trei|cateva) (?:zile|saptamani|luni|ani)\b|\blast (?:week|month|year|winter|summer)\b|"
+                  r"\byesterday (?:there was|we had|i had|my)\b|\b\w+ (?:days|weeks|months|years) ago\b")
 # The model's emergency over a message the detector found calmed by its own words (nobody hurt,
 # a drill, a dream, a question asked to learn): only when the model is this sure.
 NEGATED_EMERGENCY = 0.85
@@ -768,8 +772,13 @@ class Understander:
                 alarm = Alarm("ambiguous", "model", "", "model")
             nxt = ranked[1] if len(ranked) > 1 else ("out_of_scope", 0.0)
             negated = alarm is not None and alarm.why == "negated"
+            # a danger word about a finished event ("săptămâna trecută a fost un incendiu ...",
+            # "last year when the basement flooded") with nothing urgent named (the alarm was only
+            # damped): the guidance line and the next reading — the model's word-level certainty
+            # about "incendiu" says nothing of when (fourth round)
+            past = alarm is not None and alarm.why == "damped" and PAST.search(f) is not None
             if (conf < 0.6 and nxt[1] >= 0.2) or (model_only and (conf < MODEL_ONLY_EMERGENCY or len(f.split()) < 3)) or \
-                    (negated and conf < NEGATED_EMERGENCY):
+                    (negated and conf < NEGATED_EMERGENCY) or past:
                 # the message itself says nobody is at risk / a drill / a question: the model
                 # must be sure to overrule it (the guidance line is given anyway)
                 intent, conf = nxt
@@ -780,6 +789,6 @@ class Understander:
             # a real question outside the city hall's world; a vague "hmm asta" is asked about instead
             intent, conf = "out_of_scope", 1.0 - conf
         if alarm is not None and alarm.level == "ambiguous" and alarm.why in ("weak", "damped") and \
-                intent in ("out_of_scope", "greeting") and conf < 0.6:
+                intent in ("out_of_scope", "greeting") and conf < 0.6 and not (alarm.why == "damped" and PAST.search(f)):
             intent, conf = "emergency", 0.5                  # "help!", "wires hanging" and nothing else
         return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked, alarm)
