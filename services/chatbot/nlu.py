@@ -202,7 +202,10 @@ REF_CUE = re.compile(r"#\s*\d{3,9}\b|\b[a-z]{2,3}-20\d\d-\d{3,8}\b|\b(?:ref(?:er
                      r"(?:este |e |is |was )?\d{3,9}\b")
 STATUS_CUE = re.compile(r"\b(?:inchis\w*|closed|rezolvat\w*|solutionat\w*|resolved|fixed|stadiu\w*|stadiul|status|update|"
                         r"assigned|alocat\w*|noutat\w*|news|progress|raspuns\w*|s-a (?:facut|intamplat|rezolvat)|"
-                        r"what happened|has anyone|a venit cineva|nobody came|n-a venit nimeni|still (?:open|waiting|nothing))\b")
+                        r"what happened|has anyone|a venit cineva|nobody came|n-a venit nimeni|still (?:open|waiting|nothing)|"
+                        # (fourth round) asking to look it up or follow it, in general words
+                        r"verific\w*|check\w*|track\w*|urmar\w*|follow(?:ing)?[- ]?up|(?:is it |e )?(?:open|deschis\w*)|"
+                        r"ce (?:mai )?(?:e|este|se intampla|se aude) cu|what'?s (?:up|happening|going on) with|where is|unde (?:a ajuns|e|este))\b")
 # "verify / check if it is real" with a permit: a verification, not an application
 # a line named as the vehicle something happens in or with (reports and emergencies): only with its
 # cue, since a bare number there is a house, a block or a time
