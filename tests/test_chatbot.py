@@ -272,6 +272,23 @@ def test_emergency_reply_starts_with_112_and_ambiguous_gets_the_normal_answer_to
     assert any(a["type"] == "departures" for a in r["actions"])          # and the normal answer
 
 
+def test_the_models_second_thought_is_a_safety_net_under_the_detector(bot, model):
+    """No cue of the detector fires, the model reads something else, but its probability of an
+    emergency is at least SAFETY_NET: the 112 line comes first, then the normal answer; a plain
+    question gets no such line."""
+    from services.chatbot.nlu import SAFETY_NET
+
+    text = "tata nu mai recunoaște pe nimeni din casă de azi dimineață și transpiră rece"
+    assert detect_emergency(text) is None
+    ranked = dict(model.rank(text))
+    assert max(ranked, key=ranked.get) != "emergency" and ranked["emergency"] >= SAFETY_NET
+    r = bot.reply("net1", text)
+    assert r["actions"][0] == {"type": "emergency_guidance", "number": "112", "level": "ambiguous"}
+    assert r["text"].startswith("Dacă cineva este în pericol acum, sunați la 112")
+    r = bot.reply("net2", "vreau să plătesc impozitul pe casă, cât e anul ăsta?")
+    assert not any(a["type"] == "emergency_guidance" for a in r["actions"])
+
+
 def test_handoff_queue_and_clarifying_instead_of_guessing(bot):
     a = bot.reply("h1", "vreau sa vorbesc cu un om")
     b = bot.reply("h2", "connect me to an operator")

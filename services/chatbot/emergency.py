@@ -52,7 +52,9 @@ class Alarm:
         For an ambiguous alarm, what made it so: ``"negated"`` (the message says nobody is at
         risk, or it is a drill, a dream, a question asked to learn), ``"damped"`` (a bill, last
         week, opening hours ...), ``"respelt"`` (a cue read from a misspelt word) or ``"weak"``
-        (only a weak cue: "help!", a fallen tree); ``""`` for a clear alarm.
+        (only a weak cue: "help!", a fallen tree), ``"model"`` (no cue, the model reads an
+        emergency) or ``"net"`` (no cue, another reading, but the model's probability of an
+        emergency is at least :data:`services.chatbot.nlu.SAFETY_NET`); ``""`` for a clear alarm.
     """
 
     level: str
