@@ -1,0 +1,66 @@
+# Hand-written dialogues (user turns only). Built into ../dialogues.jsonl by build.py
+FR = "file_request"
+D = [
+# file_request (20)
+("ro", ["salut, vreau sa reclam o groapa", "pe strada Lămâiței, în dreptul stației", "da, trimiteți"], {"action":FR,"category":"pothole","street":"Strada Lămâiței"}),
+("ro", ["nu merge lumina pe strada de ceva timp", "Zorilor", "da"], {"action":FR,"category":"streetlight","street":"Strada Zorilor"}),
+("ro", ["gunoiul nu s-a ridicat de doua saptamani si miroase groaznic", "str memorandului langa blocul 5", "corect, da"], {"action":FR,"category":"garbage","street":"Strada Memorandului"}),
+("en", ["someone parked on the sidewalk again blocking the ramp", "Strada Junilor", "yes please file it"], {"action":FR,"category":"illegal_parking","street":"Strada Junilor"}),
+("ro", ["Bună ziua. Doresc să semnalez o scurgere de apă pe carosabil.", "Strada Bisericii Române, lângă biserică.", "Da, confirm."], {"action":FR,"category":"water_sewer","street":"Strada Bisericii Române"}),
+("ro", ["groapa mare pe strada fochistilor", "scuze, nu fochistilor, e pe Fabricii, am incurcat", "da asa e"], {"action":FR,"category":"pothole","street":"Strada Fabricii"}),
+("en", ["hi, there's a broken swing in the playground", "it's the park on Strada Nufărului", "yes"], {"action":FR,"category":"green_space","street":"Strada Nufărului"}),
+("ro", ["bună, am o problemă cu muzica tare de la un bar", "pe galaxiei", "da, trimite", "mersi"], {"action":FR,"category":"noise","street":"Strada Galaxiei"}),
+("en", ["I want to report something", "the stop sign at the corner is bent and turned the wrong way", "Cometei street", "yes, go ahead"], {"action":FR,"category":"road_sign","street":"Strada Cometei"}),
+("ro", ["vreau sa fac o sesizare", "se construieste ceva fara autorizatie la vecini, un etaj in plus", "strada Cetățuia", "da"], {"action":FR,"category":"illegal_construction","street":"Strada Cetățuia"}),
+("ro", ["hello, I want to report a pothole", "de fapt scriu in romana ca e mai usor. e pe Calea Poienii dupa serpentina a doua", "da"], {"action":FR,"category":"pothole","street":"Calea Poienii"}),
+("en", ["street lamps are out on my street", "sorry, in Romanian: strada Valea Tei, toată porțiunea", "da, confirm"], {"action":FR,"category":"streetlight","street":"Strada Valea Tei"}),
+("ro", ["stația de autobuz nu are copertină și banca e ruptă", "Narciselor", "da"], {"action":FR,"category":"public_transport","street":"Strada Narciselor"}),
+("ro", ["salut primaria buna seara as vrea sa spun ca cineva a aruncat moloz pe marginea drumului", "pe timis triaj dupa pod", "da da"], {"action":FR,"category":"garbage","street":"Strada Timiș Triaj"}),
+("en", ["the drain on my street is completely clogged and the road floods", "Prundului", "no wait, it's Strada Paltinului, I was thinking of my office", "yes that's right"], {"action":FR,"category":"water_sewer","street":"Strada Paltinului"}),
+("ro", ["un copac e uscat și stă să cadă peste parcare, nu e nimeni sub el acum", "Strada Carpaților", "da, înregistrați"], {"action":FR,"category":"green_space","street":"Strada Carpaților"}),
+("en", ["Car without plates abandoned for months", "Aleea Constructorilor", "yes"], {"action":FR,"category":"illegal_parking","street":"Aleea Constructorilor"}),
+("ro", ["pe str. Cerbului sunt graffiti cu zvastici pe zidul vechi", "da, te rog trimite sesizarea"], {"action":FR,"category":"other","street":"Strada Cerbului"}),
+("ro", ["trotuarul e surpat in fata casei", "Iuliu Maniu 17", "da"], {"action":FR,"category":"pothole","street":"Strada Iuliu Maniu"}),
+("en", ["hello", "there are dogs barking all night in an abandoned yard", "on Gradinarilor", "yes, file it please", "thanks"], {"action":FR,"category":"noise","street":"Strada Grădinarilor"}),
+# pay_tax (6)
+("ro", ["vreau sa platesc impozitul", "pe mașină", "da"], {"action":"pay_tax","tax_type":"vehicle"}),
+("ro", ["buna, as vrea sa achit impozitul pe casa", "da, continua"], {"action":"pay_tax","tax_type":"property"}),
+("en", ["I want to pay a tax", "land tax, for my plot", "yes"], {"action":"pay_tax","tax_type":"land"}),
+("en", ["pay my car tax", "actually no, the property tax for the flat, the car one I already paid", "yes"], {"action":"pay_tax","tax_type":"property"}),
+("ro", ["cat e impozitul pe teren la 500 mp?", "ok atunci vreau sa-l platesc acum", "da"], {"action":"pay_tax","tax_type":"land"}),
+("en", ["hi, I'd like to pay", "impozitul pe clădire, scuze, property tax", "da"], {"action":"pay_tax","tax_type":"property"}),
+# request_status (5)
+("ro", ["vreau sa stiu ce s-a intamplat cu sesizarea mea", "50377"], {"action":"request_status","request_id":"50377"}),
+("en", ["status of my request please", "it's SR-2026-007781"], {"action":"request_status","request_id":"SR-2026-007781"}),
+("ro", ["am facut o reclamatie acum o luna si nimic", "numarul e #61904", "mersi"], {"action":"request_status","request_id":"61904"}),
+("ro", ["verificați vă rog cererea 73301", "scuze, greșit, e 73310"], {"action":"request_status","request_id":"73310"}),
+("en", ["bună, sesizarea SR-2025-019977 zice rezolvată", "but the pothole is still there, what's the status really?"], {"action":"request_status","request_id":"SR-2025-019977"}),
+# permit_verify (4)
+("ro", ["vreau sa verific o autorizatie", "AC 1187/2023"], {"action":"permit_verify","permit_id":"AC 1187/2023"}),
+("en", ["is my permit still valid?", "PR-09145"], {"action":"permit_verify","permit_id":"PR-09145"}),
+("ro", ["pe șantierul de lângă mine scrie un număr de autorizație", "AC 302/2024, e valabilă?"], {"action":"permit_verify","permit_id":"AC 302/2024"}),
+("en", ["check my urbanism certificate", "CU 2210/2025", "thanks"], {"action":"permit_verify","permit_id":"CU 2210/2025"}),
+# transport_schedule (6)
+("ro", ["la ce ora trece autobuzul?", "37", "din Craiter"], {"action":"transport_schedule","line":"37","stop":"Craiter"}),
+("en", ["when is the next bus to Poiana Brasov?", "from Livada Postei"], {"action":"transport_schedule","stop":"Livada Poștei"}),
+("ro", ["ce autobuze opresc la Dârste Pod?"], {"action":"transport_schedule","stop":"Dârste Pod"}),
+("ro", ["52 cand pleaca", "de la Panselelor"], {"action":"transport_schedule","line":"52","stop":"Panselelor"}),
+("en", ["airport bus schedule?", "A1, from the airport to town"], {"action":"transport_schedule","line":"A1","stop":"Aeroportul Brașov"}),
+("ro", ["cand vine 24", "nu, scuze, 34B", "din Izvor, de la capat"], {"action":"transport_schedule","line":"34B","stop":"Izvor Cap Linie"}),
+# handoff (4)
+("ro", ["am o problemă complicată cu o moștenire și impozitele", "nu, vreau să vorbesc cu un om"], {"action":"handoff"}),
+("en", ["hello", "can I speak with a real person"], {"action":"handoff"}),
+("ro", ["botul nu ma intelege", "da-mi un operator"], {"action":"handoff"}),
+("en", ["I need help with a fine", "no, not paying, I want to contest it with someone from the city hall, a human"], {"action":"handoff"}),
+# emergency (5)
+("ro", ["buna, o intrebare", "miroase a gaz pe scara de o ora si o vecina batrana nu raspunde la usa"], {"action":"emergency"}),
+("en", ["I want to report a fallen tree", "wait, it pulled down the power line and it's sparking on the pavement, kids are nearby"], {"action":"emergency"}),
+("ro", ["tata nu mai poate vorbi de dimineata si are gura stramba"], {"action":"emergency"}),
+("en", ["hi", "my son swallowed some of grandma's pills, I don't know how many"], {"action":"emergency"}),
+("ro", ["vreau sa raportez un fum", "iese fum negru din subsolul blocului si sunt oameni sus"], {"action":"emergency"}),
+# none (4)
+("ro", ["salut", "ce vreme va fi maine la Poiana?", "ok mersi, pa"], {"action":"none"}),
+("en", ["I'm starving lol", "any good pizza in the old town?", "bye"], {"action":"none"}),
+("ro", ["ieri am avut exercițiu de incendiu la școală", "a fost interesant, doar voiam să povestesc. o zi bună"], {"action":"none"}),
+("en", ["who was Johannes Honterus?", "cool, thanks"], {"action":"none"}),
+]
