@@ -567,7 +567,7 @@ class Journeys:
         np.cumsum(lengths, out=offsets[1:])
         idx = np.repeat(e0 - offsets[:-1], lengths) + np.arange(offsets[-1])
         edges = self._ride_edges[idx]
-        if not usable.all() and carried:   # the vehicle drives it anyway: the direct road path, if any
+        if not usable.all():    # a pattern with a hop the road graph cannot drive: the direct road path
             bad = np.nonzero(~usable)[0]
             w, off2, e2 = self.mobility.router("bus").routes(board[bad], alight[bad])
             per = [edges[offsets[k]:offsets[k + 1]] for k in range(len(citizens))]
@@ -575,16 +575,9 @@ class Journeys:
                 per[k] = e2[off2[q]:off2[q + 1]]
             offsets = np.r_[0, np.cumsum([len(x) for x in per])].astype(np.int64)
             edges = np.concatenate(per).astype(np.int32)
-        elif not usable.all():    # a pattern with a hop the road graph cannot drive: the direct road path
+        if not usable.all() and not carried:   # a vehicle drives it anyway; a rider alone cannot
             from twin.mobility import take_paths
 
-            bad = np.nonzero(~usable)[0]
-            w, off2, e2 = self.mobility.router("bus").routes(board[bad], alight[bad])
-            per = [edges[offsets[k]:offsets[k + 1]] for k in range(len(citizens))]
-            for q, k in enumerate(bad.tolist()):
-                per[k] = e2[off2[q]:off2[q + 1]]
-            offsets = np.r_[0, np.cumsum([len(x) for x in per])].astype(np.int64)
-            edges = np.concatenate(per).astype(np.int32)
             no_road = np.zeros(len(citizens), bool)
             no_road[bad[w < 0]] = True
             if no_road.any():             # nowhere to drive: the rider ends the journey at the stop
