@@ -206,3 +206,34 @@ def test_router_rejects_bad_options(demo_city):
         demo_city.router("time", "bike")
     with pytest.raises(TwinError, match="closed_edges"):
         demo_city.router("time", "drive", closed_edges=[demo_city.n_edges + 5])
+
+
+def test_one_router_used_from_two_threads_at_once_answers_each_exactly(demo_city):
+    """A router cached on a city is shared by every twin on that city, also across threads (the
+    control room's live twin and the study it runs): each thread searches with its own buffers,
+    so concurrent batches give exactly the single-threaded answers."""
+    import threading
+
+    r = demo_city.router("time", "drive")
+    pairs = [_random_pairs(demo_city, seed, 4000) for seed in (1, 2)]
+    alone = [r.routes(s, t) for s, t in pairs]
+    got, errors = [None, None], []
+
+    def work(k):
+        try:
+            for _ in range(15):
+                w, off, e = r.routes(*pairs[k])
+                if not (np.array_equal(w, alone[k][0]) and np.array_equal(off, alone[k][1])
+                        and np.array_equal(e, alone[k][2])):
+                    got[k] = "differs"
+                    return
+            got[k] = "same"
+        except Exception as exc:                      # a corrupted search may also raise
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and got == ["same", "same"]

@@ -16,6 +16,7 @@ city; one-to-many queries run Dijkstra on the CSR graph. An unreachable target i
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,7 +136,20 @@ class Router:
         ch = self._hierarchy(first, rank)
         #: each node's position in the contraction order (pass it as ``rank`` to re-contract)
         self.rank = ch["rank"]
-        self._ch = _routing.CHQuery(ch)
+        self._ch_arrays = ch
+        self._local = threading.local()
+
+    @property
+    def _ch(self):
+        """This thread's query object on the shared hierarchy. A :class:`CHQuery` keeps its
+        search buffers in itself and searches without the GIL, so two threads sharing one (a
+        control room's live twin and a study it runs, on one cached :class:`~twin.city.City`)
+        corrupted each other's searches: garbage paths, once a 22 GB allocation. Each thread
+        gets its own buffers; the hierarchy's arrays stay shared, read-only."""
+        q = getattr(self._local, "q", None)
+        if q is None:
+            q = self._local.q = _routing.CHQuery(self._ch_arrays)
+        return q
 
     # ---- construction ------------------------------------------------------------------------
     def _hierarchy(self, first: np.ndarray, rank=None) -> dict:
