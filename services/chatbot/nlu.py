@@ -32,7 +32,7 @@ from services.chatbot.emergency import detect as detect_emergency
 from services.chatbot import journeys as J
 from services.chatbot import references as R
 from services.chatbot.training import INTENTS, examples
-from twin.text import fold_text, fold_words, street_words
+from twin.text import NOT_A_STREET, fold_text, fold_words, street_words
 
 CATEGORIES = ("streetlight", "pothole", "garbage", "illegal_parking", "green_space", "road_sign", "water_sewer",
               "noise", "illegal_construction", "public_transport", "other")
@@ -235,8 +235,7 @@ KIND_OF_PREFIX = {"strada": "strada", "strazii": "strada", "str": "strada", "bul
                   "soseaua": "soseaua", "sos": "soseaua", "splaiul": "splaiul", "intrarea": "intrarea", "drumul": "drumul",
                   "boulevard": "bulevardul", "avenue": "bulevardul", "street": "strada", "st": "strada"}
 KIND_ORDER = ("strada", "bulevardul", "calea", "piata", "soseaua", "splaiul", "drumul", "aleea", "intrarea")
-# OpenStreetMap names that are not addresses: bus platforms ("Stația RAT Saturn - Peron 2"), paths
-NOT_A_STREET = re.compile(r"^(?:statia|statie|peron|pista|trotuar|parcare|parcarea)\b")
+# OpenStreetMap names that are not addresses (bus platforms, paths): twin.text.NOT_A_STREET
 
 
 def _kind_of(name: str) -> str | None:
