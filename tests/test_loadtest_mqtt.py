@@ -255,6 +255,25 @@ def test_per_device_cli_names_bad_options(broker):  # noqa: F811
         assert out.returncode == 2 and named in out.stderr and "Traceback" not in out.stderr, out.stderr
 
 
+def test_a_master_whose_workers_never_come_names_expect_workers_after_worker_timeout(broker):  # noqa: F811
+    """``--master --expect-workers 2`` and no worker started: after ``--worker-timeout`` (2 s here),
+    exit 2 with one line naming ``--expect-workers``, how many came, and the option that bounds the
+    wait — not an internal error an hour later."""
+    t = time.time()
+    out = subprocess.run(TWIN + ["loadtest", "mqtt", "--per-device", "--master", "--expect-workers", "2",
+                                 "--worker-timeout", "2", "--master-bind", "127.0.0.1", "--master-port",
+                                 str(free_port()), "--url", broker.url, "--rate", "10", "--duration", "1",
+                                 "--devices", "4", "--sinks", "1"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    line = [x for x in out.stderr.splitlines() if "--expect-workers" in x]
+    assert len(line) == 1 and "0 of 2" in line[0] and "within 2 s (--worker-timeout)" in line[0], out.stderr
+    assert time.time() - t < 60
+    bad = subprocess.run(TWIN + ["loadtest", "mqtt", "--per-device", "--master", "--worker-timeout", "0",
+                                 "--url", broker.url], capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "--worker-timeout must be > 0" in bad.stderr, bad.stderr
+
+
 @pytest.mark.slow
 def test_locust_f_runs_the_fleet_on_two_worker_processes(broker, tmp_path):  # noqa: F811
     """``locust -f services/loadgen/mqtt_locustfile.py --processes 2``: Locust's own distributed

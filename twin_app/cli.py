@@ -248,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "the sinks run here and the report merges them")
     lm.add_argument("--expect-workers", type=_nonneg_int("--expect-workers"), default=1,
                     help="with --master: workers to wait for")
+    lm.add_argument("--worker-timeout", type=_number("--worker-timeout", float, 0, strict=True), default=60.0,
+                    help="with --master: seconds to wait for the --expect-workers workers to connect (default 60); "
+                         "fewer by then is an error that says how many came")
     lm.add_argument("--master-bind", default="*", help="with --master: address to listen on (default all)")
     lm.add_argument("--master-port", type=_nonneg_int("--master-port"), default=5557, help="the master's port")
     lm.add_argument("--worker", action="store_true",
@@ -1131,7 +1134,7 @@ def _loadtest_mqtt_devices(args) -> int:
                      tls_insecure=args.tls_insecure, username=args.user, password=args.password,
                      sink_split=args.sink_split, certfile=args.certfile, keyfile=args.keyfile, master=args.master,
                      expect_workers=max(1, args.expect_workers), master_bind=args.master_bind,
-                     master_port=args.master_port)
+                     master_port=args.master_port, worker_timeout_s=args.worker_timeout)
         if args.report:
             from services.loadgen.mqtt_report import write_mqtt_report
 

@@ -17,7 +17,8 @@ With ``master=True`` the generators are **Locust workers on other machines** (or
 instead of local generator processes it starts one ``python -m services.loadgen.mqtt_runner
 --master`` process — Locust's master runner, listening on ``master_bind:master_port`` — which
 waits for ``expect_workers`` workers (``twin loadtest mqtt --worker --master-host HOST``, i.e.
-``locust -f services/loadgen/mqtt_locustfile.py --worker``), hands them the fleet's options
+``locust -f services/loadgen/mqtt_locustfile.py --worker``; at most ``worker_timeout_s``, 60 s by
+default, then a ``ValueError`` naming ``expect-workers`` and how many came), hands them the fleet's options
 and the common zero, and collects what each measured when the run ends (the locustfile's
 ``twin_fleet`` message). The sinks and the commander stay on the master's machine, so the
 report merges every worker's counts and histograms with what the sinks received, as in a
@@ -71,11 +72,13 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
              tls_insecure: bool = False, username: str | None = None, password: str | None = None,
              sink_split: str = "type", certfile: str | None = None, keyfile: str | None = None,
              master: bool = False, expect_workers: int = 1, master_bind: str = "*", master_port: int = 5557,
-             on_clock=None) -> dict:
+             worker_timeout_s: float = 60.0, on_clock=None) -> dict:
     """Run the fleet (see the module docstring) and return the summary.
 
     ``master``: the generators are ``expect_workers`` Locust workers that connect to this run's
-    master on ``master_bind:master_port`` (``workers`` is then not used).
+    master on ``master_bind:master_port`` (``workers`` is then not used) within
+    ``worker_timeout_s`` seconds; if fewer come, ``ValueError`` (``expect-workers N: K of N …``,
+    which the CLI shows as ``--expect-workers …``) says how many did.
 
     ``on_clock(t0, end)``, if given, is called (in a thread of the caller) once the schedule's
     zero is fixed — a test uses it to restart the broker in the middle of the run.
@@ -86,7 +89,8 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
                         ("duration", duration_s, duration_s > 0), ("sinks", sinks, sinks >= 1),
                         ("pack", pack, pack >= 1), ("workers", workers, workers >= 1),
                         ("spawn-rate", spawn_rate, spawn_rate > 0), ("commands", commands, commands >= 0),
-                        ("expect-workers", expect_workers, not master or expect_workers >= 1)):
+                        ("expect-workers", expect_workers, not master or expect_workers >= 1),
+                        ("worker-timeout", worker_timeout_s, worker_timeout_s > 0)):
         if not ok:
             raise ValueError(f"{name} is out of range: {v}")
     from services.loadgen.mqtt_sink import sink_filters
@@ -138,8 +142,17 @@ def run_mqtt(url: str, *, devices: int = 100, rate: float = 100.0, duration_s: f
                                               str(tmp / f"gen{i}.cfg"), str(o)]))
             procs += gens
             readies = [Path(str(o) + ".ready") for o in sink_outs + gen_outs + ([cmd_out] if commands else [])]
-            deadline = time.time() + (3600 if master else 60)        # remote workers are started by hand
+            started = time.time()
+            deadline = started + (max(60.0, worker_timeout_s) if master else 60)
             while not all(r.exists() for r in readies):
+                if master and time.time() > started + worker_timeout_s and not readies[len(sink_outs)].exists():
+                    # remote workers are started by hand: a bounded, stated wait, then a clear error
+                    count = Path(str(gen_outs[0]) + ".workers")
+                    came = int(count.read_text() or 0) if count.exists() else 0
+                    raise ValueError(f"expect-workers {workers}: {came} of {workers} Locust worker(s) connected to "
+                                     f"the master on {master_bind}:{master_port} within {worker_timeout_s:g} s "
+                                     "(--worker-timeout); start them with twin loadtest mqtt --worker "
+                                     f"--master-host HOST --master-port {master_port}")
                 if time.time() > deadline or any(p.poll() is not None for p in procs):
                     raise RuntimeError("the MQTT load generator's processes did not start "
                                        f"({sum(r.exists() for r in readies)} of {len(readies)} ready)")
@@ -370,7 +383,11 @@ def _master_main(argv: list[str]) -> int:
     locust.events.init.fire(environment=env, runner=runner, web_ui=None)
     print(f"Locust master listening on {bind}:{port}; start {workers} worker(s) with: "
           f"twin loadtest mqtt --worker --master-host HOST --master-port {port}", file=sys.stderr, flush=True)
+    came = -1
     while len(runner.clients.ready) < workers:
+        if len(runner.clients.ready) != came:      # how many came, for the caller's error if not all do
+            came = len(runner.clients.ready)
+            Path(str(out) + ".workers").write_text(str(came))
         gevent.sleep(0.1)
     Path(str(out) + ".ready").touch()
     go = Path(str(out) + ".go")
