@@ -451,3 +451,68 @@ def test_raptor_with_many_rounds_equals_a_time_ordered_dijkstra(tmp_path, seed):
         assert min(res[-1], INF) == min(dj, BF_INF), (o, d, dep)
         reached += res[-1] < INF
     assert reached > 40
+
+
+# ---- one planner, two threads -------------------------------------------------------------------
+@pytest.mark.brasov
+def test_two_threads_on_one_planner_answer_as_one_thread(brasov, tmp_path, monkeypatch):
+    """A planner shared by threads (a control room's live twin and a study on one City) answers
+    exactly as one thread. Its walker's snap cache is kept small here so that it fills up while
+    another thread reads it: before, it was cleared under the reader (KeyError in 3 of 3
+    threads); now a full cache is replaced. Then whole plans: per-date networks (built once,
+    under a lock) and the shared walk router."""
+    import threading
+
+    import twin.transit as transit
+
+    monkeypatch.setattr(transit, "SNAP_CACHE", 40)
+    rng = np.random.default_rng(1)
+    pool = np.column_stack([LON0 + rng.uniform(0, 0.03, 60), LAT0 + rng.uniform(0, 0.02, 60)])
+    ref = transit.Walker(brasov).times(pool[:, 0], pool[:, 1], pool[0, 0], pool[0, 1]).tolist()
+    walker = transit.Walker(brasov)
+    errors: list = []
+
+    def snaps(seed):
+        r = np.random.default_rng(seed)
+        try:
+            for _ in range(300):
+                idx = r.choice(60, 12, replace=False)
+                got = walker.times(pool[idx, 0], pool[idx, 1], pool[0, 0], pool[0, 1]).tolist()
+                assert got == [ref[i] for i in idx], "a wrong walking time"
+        except Exception as exc:        # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    def run(target, args):
+        threads = [threading.Thread(target=target, args=a) for a in args]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    run(snaps, [(1,), (2,), (3,)])
+    assert errors == []
+
+    tt = random_feed(tmp_path / "f", 5)
+    queries = [((LON0 + rng.uniform(-1, 6) * DLON, LAT0 + rng.uniform(-1, 6) * DLAT),
+                (LON0 + rng.uniform(-1, 6) * DLON, LAT0 + rng.uniform(-1, 6) * DLAT),
+                datetime(2026, 3, 24, int(h), int(m))) for h, m in zip(rng.integers(6, 20, 60), rng.integers(0, 60, 60))]
+
+    def answers(planner, qs):
+        return [[(j.arrival, [(g.kind, g.route, g.from_stop, g.to_stop, g.departure, g.arrival) for g in j.legs])
+                 for j in planner.plan(o, d, t)] for o, d, t in qs]
+
+    alone = answers(Planner(tt, brasov), queries)
+    assert sum(len(a) > 0 for a in alone) > 30
+    shared = Planner(tt, brasov)
+    got: dict = {}
+
+    def plans(name, qs):
+        try:
+            for _ in range(2):
+                got[name] = answers(shared, qs)
+        except Exception as exc:        # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    run(plans, [("a", queries), ("b", queries[::-1])])
+    assert errors == []
+    assert got["a"] == alone and got["b"] == alone[::-1]

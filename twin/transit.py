@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -115,17 +116,22 @@ class Walker:
         cache = self._snaps
         keys = list(zip(lon.tolist(), lat.tolist()))
         missing = [k for k in dict.fromkeys(keys) if k not in cache]
+        new: dict = {}
         if missing:
-            if len(cache) + len(missing) > SNAP_CACHE:
-                cache.clear()
             mlon, mlat = np.array([k[0] for k in missing]), np.array([k[1] for k in missing])
             city = self.city
             nodes = city.nearest_nodes(mlon, mlat, mode="walk", core=True)
             x, y = city.project(mlon, mlat)
             a = city.arrays
             gap = np.hypot(a["node_x"][nodes] - x, a["node_y"][nodes] - y)
-            cache.update(zip(missing, zip(nodes.tolist(), gap.tolist())))
-        got = [cache[k] for k in keys]
+            new = dict(zip(missing, zip(nodes.tolist(), gap.tolist())))
+            # a full cache is replaced, never cleared: a planner shared by two threads (two twins
+            # on one City) may be reading it (cleared under it, a lookup failed with KeyError)
+            if len(cache) + len(new) > SNAP_CACHE:
+                self._snaps = dict(new)
+            else:
+                cache.update(new)
+        got = [new[k] if k in new else cache[k] for k in keys]
         return np.array([g[0] for g in got], np.int32), np.array([g[1] for g in got], np.float64)
 
     def times(self, lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -646,16 +652,27 @@ class Planner:
         self._search_days: dict[date, list] = {}     # date → [(network, service start)] of it and the day before
         self._stop_index = {s: i for i, s in enumerate(tt.stop_id)}
         self._stop_snap: tuple[np.ndarray, np.ndarray] | None = None   # (walk node, gap m) per stop
+        # a planner may serve two threads (a control room's live twin and a study on one City,
+        # the API's workers): its caches are filled whole under this lock or replaced, never
+        # changed in place while read; each search has its own scratch arrays
+        self._lock = threading.Lock()
 
     def network(self, day: date) -> TransitNetwork:
-        """The network of the service day that applies to ``day`` (built once per date)."""
+        """The network of the service day that applies to ``day`` (built once per date, also
+        when two threads ask at once: the build holds a lock, and a network is published only
+        once whole, with its kernel arrays)."""
         sday, _ = self.tt.service_date(day)
-        if sday not in self._nets:
-            self._nets[sday] = TransitNetwork.build(
-                self.tt, sday, self.city, max_transfer_m=self.max_transfer_m,
-                walk_speed=self.walker.speed, detour=self.walker.detour)
-            self._nets[sday].walker = self.walker
-        return self._nets[sday]
+        net = self._nets.get(sday)
+        if net is None:
+            with self._lock:
+                net = self._nets.get(sday)
+                if net is None:
+                    net = TransitNetwork.build(self.tt, sday, self.city, max_transfer_m=self.max_transfer_m,
+                                               walk_speed=self.walker.speed, detour=self.walker.detour)
+                    net.walker = self.walker
+                    net.flat()
+                    self._nets[sday] = net
+        return net
 
     # ---- places --------------------------------------------------------------------------------
     def _place(self, place, role: str) -> tuple[float, float, dict[int, int] | None]:
@@ -765,8 +782,8 @@ class Planner:
         searches = []
         days = self._search_days.get(local.date())
         if days is None:        # the two service days' networks and starts, once per date
-            days = self._search_days[local.date()] = [
-                (self.network(day), service_start(day)) for day in (local.date(), local.date() - timedelta(days=1))]
+            days = [(self.network(day), service_start(day)) for day in (local.date(), local.date() - timedelta(days=1))]
+            self._search_days[local.date()] = days
         at = local.astimezone(UTC)
         for back, (net, t0) in enumerate(days):
             depart_s = int((at - t0).total_seconds())
