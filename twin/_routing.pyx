@@ -245,6 +245,26 @@ cdef class _Contractor:
         return deg
 
 
+cdef inline void _contract_next(_Contractor c, i32 v, i32 position, vector[Arc]& up_out,
+                                vector[Arc]& up_in, i32* rank) noexcept nogil:
+    """Contract ``v`` as the ``position``-th node of the order, whichever way the order was chosen.
+
+    Its arcs to the nodes still uncontracted (all ranked above it) become its arcs in the upward
+    search graphs (``up_out``: v->x, ``up_in``: x->v), the shortcuts its removal needs are added,
+    and it gets its rank.
+    """
+    cdef size_t j
+    for j in range(c.out_adj[v].size()):
+        if not c.contracted[c.out_adj[v][j].node]:
+            up_out.push_back(c.out_adj[v][j])
+    for j in range(c.in_adj[v].size()):
+        if not c.contracted[c.in_adj[v][j].node]:
+            up_in.push_back(c.in_adj[v][j])
+    c.contract(v, True)
+    c.contracted[v] = 1
+    rank[v] = position
+
+
 def build_ch(i32 n, const i32[::1] tail, const i32[::1] head, const i64[::1] weight,
              i32 settle_limit=1000, const i32[::1] node_order=None):
     """Contract a graph and return the search graph of its hierarchy as flat arrays.
@@ -321,15 +341,7 @@ def build_ch(i32 n, const i32[::1] tail, const i32[::1] head, const i64[::1] wei
         with nogil:
             for k in range(n):
                 v = node_order[k]
-                for j in range(c.out_adj[v].size()):
-                    if not c.contracted[c.out_adj[v][j].node]:
-                        fwd[v].push_back(c.out_adj[v][j])
-                for j in range(c.in_adj[v].size()):
-                    if not c.contracted[c.in_adj[v][j].node]:
-                        bwd[v].push_back(c.in_adj[v][j])
-                c.contract(v, True)
-                c.contracted[v] = 1
-                rank[v] = <i32>k
+                _contract_next(c, v, <i32>k, fwd[v], bwd[v], &rank[0])
         out = {"rank": rank_np}
         out.update(_flatten(fwd, n, "fwd"))
         out.update(_flatten(bwd, n, "bwd"))
@@ -352,16 +364,7 @@ def build_ch(i32 n, const i32[::1] tail, const i32[::1] head, const i64[::1] wei
                 if not pq.empty() and p > -pq.top().first:
                     pq.push(HeapItem(-p, v))
                     continue
-            # contract v: record its arcs to the remaining (higher) nodes, add shortcuts
-            for j in range(c.out_adj[v].size()):
-                if not c.contracted[c.out_adj[v][j].node]:
-                    fwd[v].push_back(c.out_adj[v][j])
-            for j in range(c.in_adj[v].size()):
-                if not c.contracted[c.in_adj[v][j].node]:
-                    bwd[v].push_back(c.in_adj[v][j])
-            c.contract(v, True)
-            c.contracted[v] = 1
-            rank[v] = order
+            _contract_next(c, v, order, fwd[v], bwd[v], &rank[0])
             order += 1
             # neighbours' priorities change
             nbrs.clear()
