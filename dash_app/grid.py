@@ -26,7 +26,8 @@ def columns(rows: list[dict], labels: dict[str, str] | None = None) -> list[dict
 
 
 def grid(ident: str, rows: list[dict] | None = None, labels: dict[str, str] | None = None, page_size: int = 10,
-         selectable: bool = False, row_style: dict | None = None, filters: bool = False) -> dag.AgGrid:
+         selectable: bool = False, row_style: dict | None = None, filters: bool = False,
+         row_id: str | None = None) -> dag.AgGrid:
     """A sortable (and optionally filterable, row-selectable) grid with id ``ident``.
 
     Parameters
@@ -46,6 +47,9 @@ def grid(ident: str, rows: list[dict] | None = None, labels: dict[str, str] | No
         "style": {...}}]}``.
     filters : bool
         A filter in every column header.
+    row_id : str, optional
+        The field naming a row (``"id"``): new ``rowData`` then updates the rows in place, keeping
+        the selection, sort, filter and page (a table read again every few seconds).
     """
     rows = rows or []
     opts: dict = {"pagination": True, "paginationPageSize": page_size, "domLayout": "autoHeight",
@@ -54,6 +58,8 @@ def grid(ident: str, rows: list[dict] | None = None, labels: dict[str, str] | No
     if selectable:
         opts["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
     kw = {"getRowStyle": row_style} if row_style else {}
+    if row_id:
+        kw["getRowId"] = f"'' + params.data.{row_id}"
     return dag.AgGrid(id=ident, rowData=rows, columnDefs=columns(rows, labels),
                       defaultColDef={"sortable": True, "filter": filters, "resizable": True},
                       columnSize="autoSize", dashGridOptions=opts, style={"height": None}, **kw)

@@ -118,8 +118,9 @@ class LiveTwin:
     def stores(self) -> dict:
         """Where the running twin keeps what the Service desk and the Ledger pages read: the
         database URLs of its services store (``"services.sqlite"``) and ledger
-        (``"ledger.sqlite"``; absent when the scenario has none) and the permits issued so far
-        (``"permits"``), as :mod:`dash_app.data` reads a finished run's folder."""
+        (``"ledger.sqlite"``; absent when the scenario has none), the permits issued so far
+        (``"permits"``), as :mod:`dash_app.data` reads a finished run's folder, and the twin's
+        Brașov time when they were read (``"clock"``: ``"09:05:12 EET"``)."""
         out: dict = {}
         with self.lock:
             try:
@@ -131,7 +132,7 @@ class LiveTwin:
             except KeyError:
                 pass
             out["permits"] = list(self.permits)
-            out["clock"] = self.twin.clock.strftime("%H:%M ") + tz_abbrev(self.twin.clock)
+            out["clock"] = self.twin.clock.strftime("%H:%M:%S ") + tz_abbrev(self.twin.clock)
         return out
 
     def events(self, n: int = 12) -> list[dict]:

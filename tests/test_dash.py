@@ -286,6 +286,36 @@ def test_control_room_serves_while_the_live_twin_is_prepared_then_desk_and_ledge
         c.close()
 
 
+def test_desk_follows_the_live_twin_a_request_filed_in_it_appears_without_reload(dash_duo, ctx):
+    """The Service desk shows the live twin's requests and reads them again by itself (every
+    AUTO_S seconds, labelled with the twin's Brașov time): a request filed in the live twin
+    appears in the grid, newest first, without a reload and without pressing Refresh."""
+    from dash_app.pages.desk import AUTO_S
+
+    dash_duo.start_server(create_app(ctx))
+    dash_duo.driver.get(dash_duo.server_url + "/desk")
+    dash_duo.wait_for_contains_text("#desk-summary", "Live twin at", timeout=30)
+    summary = dash_duo.find_element("#desk-summary").text
+    assert "Brașov time, Europe/Bucharest" in summary and f"every {AUTO_S} s" in summary
+    assert " EET" in summary or " EEST" in summary
+    dash_duo.driver.execute_script("window.__same_page = true;")      # gone if the page reloads
+    a = ctx.live.city.arrays
+    with ctx.live.lock:
+        sub = ctx.live.twin.component("services").hall.submit(
+            "streets", lat=float(a["node_lat"][0]), lon=float(a["node_lon"][0]),
+            description="Groapă adâncă în carosabil, semnalată de test", attributes={"defect": "pothole"},
+            source="api")
+    first_id = ("const r = document.querySelector('#desk-table .ag-center-cols-container .ag-row[row-index=\"0\"]');"
+                "return r ? r.getAttribute('row-id') : null;")
+    deadline, got = time.time() + 3 * AUTO_S + 15, None
+    while time.time() < deadline and got != str(sub.id):
+        got = dash_duo.driver.execute_script(first_id)
+        time.sleep(0.3)
+    assert got == str(sub.id)
+    assert dash_duo.driver.execute_script("return window.__same_page === true")
+    _no_errors(dash_duo)
+
+
 def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map_to_an_event(dash_duo, ctx):
     """The City page opened at midnight offers the morning rush: one click and the twin
     fast-forwards in its own thread while the page keeps ticking (the clock shows the hours

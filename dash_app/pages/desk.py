@@ -1,9 +1,13 @@
-"""Service desk: the Open311 requests of the live twin (as they stand now) or of a finished run,
-as a sortable, filterable grid (status, category, district, SLA; times in Brașov local time,
-labelled), one request's timeline, and the SLA breaches."""
+"""Service desk: the Open311 requests of the live twin (as they stand now, read again by itself
+every :data:`AUTO_S` seconds while it is shown) or of a finished run, as a sortable, filterable
+grid (status, category, district, SLA; times in Brașov local time, labelled), one request's
+timeline, and the SLA breaches."""
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+import hashlib
+import json
+
+from dash import Input, Output, State, dcc, html, no_update
 
 from dash_app import data
 from dash_app.grid import columns, grid
@@ -12,6 +16,8 @@ from dash_app.grid import columns, grid
 LABELS = {"service_code": "category", "requested_at": f"requested ({data.TZ_LABEL})",
           "expected_at": f"due ({data.TZ_LABEL})", "closed_at": f"closed ({data.TZ_LABEL})",
           "sla_breached": "past SLA"}
+#: Seconds between two readings of the live twin's stores on the Service desk and the Ledger.
+AUTO_S = 5
 NO_RUN = ("No finished run with a services store yet. Open the Scenario lab, press “Run” "
           "(the defaults take about a minute), then come back: its requests appear here.")
 
@@ -45,6 +51,40 @@ def run_picker(ctx, ident: str, need: str | None = None, live: bool = False):
                     className="field wide")
 
 
+def auto_refresh(ident: str, ctx):
+    """The timer that reads the live twin's stores again every :data:`AUTO_S` seconds (switched
+    on while the live twin is chosen, see :func:`register_auto`)."""
+    return dcc.Interval(id=ident, interval=AUTO_S * 1000, disabled=ctx.live is None and ctx.live_note is None)
+
+
+def live_note(src: dict) -> str:
+    """The live twin's moment as a page says it: ``Live twin at 09:05:12 EET (Brașov time,
+    Europe/Bucharest)``."""
+    return f"Live twin at {src['clock']} ({data.TZ_LABEL}, Europe/Bucharest)"
+
+
+def signature(*parts) -> str:
+    """A short digest of what a page shows, so a table read again unchanged is not sent again."""
+    return hashlib.sha1(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def register_auto(app, ctx, picker: str, timer: str, need: str) -> None:
+    """Keep ``picker`` (a :func:`run_picker` with ``live=True``) following the live twin: its timer
+    runs only while the live twin is chosen — or while the twin is still being prepared, to offer
+    it (and choose it, when nothing is chosen) the moment it exists."""
+    @app.callback(Output(timer, "disabled"), Input(picker, "value"))
+    def timer_on(run):
+        return not (run == data.LIVE or (ctx.live is None and ctx.live_note is not None))
+
+    @app.callback(Output(picker, "options"), Output(picker, "value"), Input(timer, "n_intervals"),
+                  State(picker, "options"), State(picker, "value"), prevent_initial_call=True)
+    def offer_live(_n, options, value):
+        live = live_option(ctx, need)
+        if live is None or any(o["value"] == data.LIVE for o in options or []):
+            return no_update, no_update
+        return [live, *(options or [])], value or data.LIVE
+
+
 def preparing(ctx) -> str:
     """A sentence for an empty picker while the live twin is still being built ("" when not)."""
     return (" The live twin is being prepared (see the City page); its stores appear here once it runs."
@@ -57,9 +97,11 @@ def layout(ctx):
         html.Div([run_picker(ctx, "desk-run", "services.sqlite", live=True),
                   html.Button("Refresh", id="desk-refresh", n_clicks=0,
                               title="read the live twin's requests again")], className="controls"),
-        html.Div(id="desk-summary", role="status"),
-        html.P(f"All times are {data.TZ_LABEL} (Europe/Bucharest).", className="hint", id="desk-tz"),
-        html.Div(grid("desk-table", page_size=15, labels=LABELS, selectable=True, filters=True,
+        auto_refresh("desk-auto", ctx), dcc.Store(id="desk-sig"),
+        html.Div(id="desk-summary", role="status", **{"aria-live": "off"}),
+        html.P(f"All times are {data.TZ_LABEL} (Europe/Bucharest). The live twin's requests are read "
+               f"again by themselves every {AUTO_S} s.", className="hint", id="desk-tz"),
+        html.Div(grid("desk-table", page_size=15, labels=LABELS, selectable=True, filters=True, row_id="id",
                       row_style={"styleConditions": [{"condition": "params.data.sla_breached",
                                                       "style": {"backgroundColor": "#fde0cc"}}]}),
                  id="desk-grid-box"),
@@ -72,30 +114,39 @@ def layout(ctx):
 
 
 def register(app, ctx):
+    register_auto(app, ctx, "desk-run", "desk-auto", "services.sqlite")
+
     @app.callback(Output("desk-table", "rowData"), Output("desk-table", "columnDefs"), Output("desk-summary", "children"),
-                  Output("desk-breaches", "children"), Output("desk-grid-box", "style"),
-                  Input("desk-run", "value"), Input("desk-refresh", "n_clicks"))
-    def load(run, _refresh):
+                  Output("desk-breaches", "children"), Output("desk-grid-box", "style"), Output("desk-sig", "data"),
+                  Input("desk-run", "value"), Input("desk-refresh", "n_clicks"), Input("desk-auto", "n_intervals"),
+                  State("desk-sig", "data"))
+    def load(run, _refresh, _auto, sig):
         hidden = {"display": "none"}          # an empty AG Grid fails ARIA's required children: no grid then
         src = source(ctx, run)
         if not run or src is None:
-            return [], [], html.P(NO_RUN + preparing(ctx), className="hint", id="desk-empty"), "", hidden
+            return [], [], html.P(NO_RUN + preparing(ctx), className="hint", id="desk-empty"), "", hidden, None
         rows = data.requests_table(src)
+        if run == data.LIVE:                  # the newest first: what has just come in is on the first page
+            rows = rows[::-1]
         breached = [r for r in rows if r["sla_breached"]]
         closed = [r for r in rows if r["status"] == "closed"]
         summary = f"{len(rows)} requests, {len(closed)} closed, {len(breached)} past their SLA."
         if run == data.LIVE:
-            summary = f"Live twin at {src['clock']}: {summary} (Refresh reads them again.)"
+            summary = f"{live_note(src)}: {summary} Read again every {AUTO_S} s (Refresh reads them now)."
             if not rows:
-                summary = html.P(f"Live twin at {src['clock']}: no requests yet. Citizens report problems as "
-                                 "their day goes on: press Refresh in a minute, or jump the City page to the "
-                                 "morning rush.", className="hint", id="desk-empty")
+                summary = html.P(f"{live_note(src)}: no requests yet. Citizens report problems as their day "
+                                 f"goes on and they appear here by themselves (read every {AUTO_S} s); to see "
+                                 "some sooner, jump the City page to the morning rush or raise its speed.",
+                                 className="hint", id="desk-empty")
+        new_sig = signature(run, rows)
+        if new_sig == sig:                    # read again, nothing changed: only the summary's moment
+            return no_update, no_update, summary, no_update, no_update, no_update
         by = {}
         for r in breached:
             by[r["service_code"]] = by.get(r["service_code"], 0) + 1
         lst = html.Ul([html.Li(f"{k}: {v}") for k, v in sorted(by.items(), key=lambda kv: -kv[1])]) if by else \
             html.P("None.")
-        return rows, columns(rows, LABELS), summary, lst, ({} if rows else hidden)
+        return rows, columns(rows, LABELS), summary, lst, ({} if rows else hidden), new_sig
 
     @app.callback(Output("desk-history", "children"), Input("desk-table", "selectedRows"), Input("desk-run", "value"))
     def history(selected, run):

@@ -1,13 +1,15 @@
 """Ledger: the recent anchored batches and payments (payers as hashes only) of the live twin (as
-they stand now) or of a finished run, a receipt verifier (paste a receipt id: valid or not, and
-why), and a permit lookup."""
+they stand now, read again by itself every :data:`dash_app.pages.desk.AUTO_S` seconds while it is
+shown) or of a finished run, a receipt verifier (paste a receipt id: valid or not, and why), and a
+permit lookup."""
 from __future__ import annotations
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 
 from dash_app import data
 from dash_app.grid import grid
-from dash_app.pages.desk import preparing, run_picker, source
+from dash_app.pages.desk import (AUTO_S, auto_refresh, live_note, preparing, register_auto, run_picker,
+                                 signature, source)
 
 
 def layout(ctx):
@@ -16,7 +18,8 @@ def layout(ctx):
         html.Div([run_picker(ctx, "ledger-run", "ledger.sqlite", live=True),
                   html.Button("Refresh", id="ledger-refresh", n_clicks=0,
                               title="read the live twin's ledger again")], className="controls"),
-        html.Div(id="ledger-summary", role="status"),
+        auto_refresh("ledger-auto", ctx), dcc.Store(id="ledger-sig"),
+        html.Div(id="ledger-summary", role="status", **{"aria-live": "off"}),
         html.H2("Verify a receipt"),
         html.Div([html.Label("Receipt id (payment ref 0x… or payment id)", htmlFor="ledger-receipt"),
                   dcc.Input(id="ledger-receipt", type="text", style={"width": "50%"}),
@@ -39,20 +42,28 @@ def _table(ident, rows, empty: str):
 
 
 def register(app, ctx):
+    register_auto(app, ctx, "ledger-run", "ledger-auto", "ledger.sqlite")
+
     @app.callback(Output("ledger-batches", "children"), Output("ledger-payments", "children"),
-                  Output("ledger-summary", "children"), Input("ledger-run", "value"), Input("ledger-refresh", "n_clicks"))
-    def load(run, _refresh):
+                  Output("ledger-summary", "children"), Output("ledger-sig", "data"), Input("ledger-run", "value"),
+                  Input("ledger-refresh", "n_clicks"), Input("ledger-auto", "n_intervals"), State("ledger-sig", "data"))
+    def load(run, _refresh, _auto, sig):
         src = source(ctx, run)
         if not run or src is None:
             return html.P("No finished run with a ledger yet. Run a scenario with tax payments (e.g. "
                           "tax_deadline_rush) from the Scenario lab, then choose it here." + preparing(ctx),
-                          className="hint", id="ledger-empty"), "", ""
+                          className="hint", id="ledger-empty"), "", "", None
         t = data.ledger_tables(src)
-        later = " yet: citizens pay as their day goes on; press Refresh in a minute" if run == data.LIVE else ""
-        summary = (f"Live twin at {src['clock']}: the latest {len(t['payments'])} payments, {len(t['batches'])} "
-                   f"batches and {len(src['permits'])} permits (Refresh reads them again)." if run == data.LIVE else "")
+        later = (f" yet: citizens pay as their day goes on, and their payments appear here by themselves "
+                 f"(read every {AUTO_S} s)") if run == data.LIVE else ""
+        summary = (f"{live_note(src)}: the latest {len(t['payments'])} payments, {len(t['batches'])} batches and "
+                   f"{len(src['permits'])} permits. Read again every {AUTO_S} s (Refresh reads them now)."
+                   if run == data.LIVE else "")
+        new_sig = signature(run, t)
+        if new_sig == sig:                    # read again, nothing changed: only the summary's moment
+            return no_update, no_update, summary, no_update
         return (_table("ledger-batch-table", t["batches"], f"No batch anchored{later}."),
-                _table("ledger-payment-table", t["payments"], f"No payment{later}."), summary)
+                _table("ledger-payment-table", t["payments"], f"No payment{later}."), summary, new_sig)
 
     @app.callback(Output("ledger-result", "children"), Input("ledger-verify", "n_clicks"),
                   Input("ledger-receipt", "n_submit"), State("ledger-run", "value"), State("ledger-receipt", "value"),
