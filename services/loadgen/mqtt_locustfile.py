@@ -111,7 +111,7 @@ def _stop(environment, **_kw) -> None:
     plan = mqtt_devices.PLAN
     if plan is None:
         return
-    plan.clock_greenlet.kill(block=False)
+    plan.stop()
     data = plan.summary()
     data["cpu_s"] = time.process_time() - plan.cpu_start               # this process's CPU during the test
     data["open_files_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]

@@ -319,13 +319,13 @@ def _main(argv: list[str]) -> int:
     md.PLAN = plan = md.FleetPlan(cfg, t0)
     n = len(cfg["indexes"])
     runner.start(n, spawn_rate=cfg["spawn_rate"])
-    clock = gevent.spawn(plan.clock)
+    plan.clock_greenlet = gevent.spawn(plan.clock)
     gevent.sleep(max(0.0, end - time.time()))
     grace = time.time() + cfg["timeout_s"] + 3
     while runner.user_count > 0 and time.time() < grace:
         gevent.sleep(0.1)
     runner.quit()
-    clock.kill(block=False)
+    plan.stop()
     out.write_text(json.dumps(dict(plan.summary(), open_files_limit=limit, cpu_s=time.process_time())))
     sys.stdout.flush()
     os._exit(0)
