@@ -103,7 +103,7 @@ class Scenario(BaseModel):
     sensors: SensorParams = SensorParams()
     ledger: LedgerParams = LedgerParams()
     chatbot: ChatbotParams = ChatbotParams()
-    # how vehicles share the road: free_flow (default) or queue (twin.traffic; `traffic: queue`)
+    # how vehicles share the road: queue (default) or free_flow (twin.traffic; `traffic: free_flow`)
     traffic: TrafficParams = TrafficParams()
 
     @field_validator("study")

@@ -85,7 +85,8 @@ def test_lanes_tag_forms():
 
 def test_traffic_params_shorthand_and_errors():
     assert TrafficParams.model_validate("queue").mode == "queue"
-    assert TrafficParams().mode == "free_flow"
+    assert TrafficParams().mode == "queue"                            # the default (issue 22)
+    assert TrafficParams.model_validate("free_flow").mode == "free_flow"
     with pytest.raises(Exception, match="mode"):
         TrafficParams.model_validate({"mode": "gridlock"})
 

@@ -50,6 +50,7 @@ def test_closing_the_axis_moves_delay_onto_other_streets_in_the_comparison(closu
 
 def test_free_flow_runs_have_no_traffic_rows(tmp_path, demo_city):
     for name in ("a", "b"):
-        run_scenario(load_scenario("baseline", population=200, hours=2, study=["fast"]), tmp_path / name,
-                     city=demo_city)
+        # queue is the default: free flow must be asked for
+        run_scenario(load_scenario("baseline", population=200, hours=2, traffic="free_flow", study=["fast"]),
+                     tmp_path / name, city=demo_city)
     assert compare_runs(tmp_path / "a", tmp_path / "b")["traffic"] == {}

@@ -14,10 +14,11 @@ there publishes that end as its grid cell's point (:class:`twin.geoprivacy.HomeG
 ``to_node`` as ``-1``, and ``coarse: true``; places that are not private (workplaces, shops,
 stops) stay exact. Its length and duration are those of the same trip from (or to) the cell's
 *representative node* — the road node nearest the cell's point — instead of the home: the
-length of that fastest path, and the trip's real duration scaled by the ratio of the two paths'
+length of that fastest path at free flow (also in queue mode, where the cars themselves route on
+the traffic's travel times), and the trip's real duration scaled by the ratio of the two paths'
 free-flow times (so weather and delays still show, and the speed stays within street limits).
-They are the same for every home of the cell, so an exact route length cannot single out the
-home among its neighbours (with exact lengths, one trip from home to a known workplace gives
+They are the same for every home of the cell, whenever the trip starts, so an exact route length
+cannot single out the home among its neighbours (with exact lengths, one trip from home to a known workplace gives
 away the home node for about 3 citizens in 4 in the demo town). Where the representative
 cannot reach the other end, the figures are rounded instead (100 m down, 60 s up). The kernels
 and the KPIs keep the exact figures.
@@ -286,7 +287,10 @@ class Mobility:
         o = np.where(from_private[sel], reps[origins[sel]], origins[sel])
         d = np.where(to_private[sel], reps[destinations[sel]], destinations[sel])
         ok = (o >= 0) & (d >= 0)
-        w, off2, e2 = self.router(mode).routes(np.where(ok, o, 0), np.where(ok, d, 0))
+        # the free-flow router (closures respected), never the traffic's time-dependent one: the
+        # stand-in must depend on the cell and the other end only, not on when the trip started
+        free = self.twin.router("time", "walk" if mode == "walk" else "drive")
+        w, off2, e2 = free.routes(np.where(ok, o, 0), np.where(ok, d, 0))
         ok &= (w >= 0) | (o == d)
         vm = np.broadcast_to(np.asarray(vmax, np.float64), (len(agents),))[sel]
         edge_len = self.fleet.edge_len

@@ -61,8 +61,9 @@ class TrafficParams(BaseModel):
     Attributes
     ----------
     mode
+        ``queue`` (the default): cars queue on capacity-limited edges (this module).
         ``free_flow``: every vehicle drives at the street's speed whatever the traffic (the old
-        model). ``queue``: cars queue on capacity-limited edges (this module).
+        model, kept for comparison and for tests that need exact free-flow times).
     vehicle_length_m
         Space a car takes in a standing queue; sets the storage capacity.
     capacity_factor
@@ -101,7 +102,7 @@ class TrafficParams(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["free_flow", "queue"] = "free_flow"
+    mode: Literal["free_flow", "queue"] = "queue"
     vehicle_length_m: float = Field(VEHICLE_LENGTH_M, gt=0, le=100)
     capacity_factor: float | None = Field(None, gt=0, le=100)
     stuck_s: float = Field(30.0, gt=0, le=86400)
