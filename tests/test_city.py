@@ -247,8 +247,9 @@ def test_bad_files_and_options(tmp_path):
 
 @pytest.mark.brasov
 def test_brasov_drive_graph(brasov):
-    # the shared data README: 7,084 nodes / 15,911 edges after osmnx simplify (largest component)
-    assert (brasov.n_nodes, brasov.n_edges) == (7084, 15911)
+    # the shared data README: 7,084 nodes / 15,911 edges after osmnx simplify (largest component);
+    # 7,217 / 16,142 since a change of street name or of the modes allowed ends an edge
+    assert (brasov.n_nodes, brasov.n_edges) == (7217, 16142)
     assert brasov.name == "Brașov" and brasov.population == 253_200
     assert len(brasov.pois) == 351 and brasov.poi_counts()["fire_station"] == 3
     names = {d.name for d in brasov.districts}
@@ -257,3 +258,58 @@ def test_brasov_drive_graph(brasov):
     assert (brasov.node_district >= 0).all()
     again = load_city(brasov.source)
     assert again.cache_dir is not None and again.content_hash == brasov.content_hash
+
+
+# A square and its streets as OSM maps them (Brașov's centre in miniature): the road along the
+# square is a tertiary way of 100 m between two longer streets, with no junction at either end;
+# beside it a pedestrian square (area=yes), pedestrian streets (one with motor_vehicle=yes), a road
+# closed to motor vehicles and a street that runs on into a footway.
+_NODES = {1: (25.5900, 45.6400), 2: (25.5930, 45.6400), 3: (25.5943, 45.6400), 4: (25.5980, 45.6400),
+          5: (25.5943, 45.6410), 6: (25.5900, 45.6410), 7: (25.6010, 45.6400), 8: (25.6040, 45.6400),
+          9: (25.5960, 45.6410), 30: (25.5930, 45.6395), 31: (25.5940, 45.6395), 32: (25.5940, 45.6398)}
+_WAYS = {
+    10: ([1, 2], {"highway": "tertiary", "name": "Strada Mureșenilor"}),
+    11: ([2, 3], {"highway": "tertiary", "name": "Piața Sfatului", "foot": "no"}),
+    12: ([3, 4], {"highway": "tertiary", "name": "Strada George Barițiu"}),
+    20: ([2, 30, 31, 32, 2], {"highway": "pedestrian", "area": "yes", "name": "Piața Mică"}),
+    21: ([3, 5, 6], {"highway": "pedestrian", "name": "Strada Republicii"}),
+    22: ([6, 1], {"highway": "residential", "name": "Strada Castelului"}),
+    23: ([5, 9], {"highway": "pedestrian", "motor_vehicle": "yes", "name": "Strada Hans Benkner"}),
+    24: ([9, 4], {"highway": "residential", "motor_vehicle": "no", "name": "Strada Închisă"}),
+    25: ([4, 7], {"highway": "residential", "name": "Strada Lungă"}),
+    26: ([7, 8], {"highway": "footway"}),
+}
+
+
+def _write_osm(path):
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    lines += [f'<node id="{n}" version="1" lat="{lat}" lon="{lon}"/>' for n, (lon, lat) in _NODES.items()]
+    for w, (refs, tags) in _WAYS.items():
+        lines.append(f'<way id="{w}" version="1">')
+        lines += [f'<nd ref="{r}"/>' for r in refs] + [f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        lines.append("</way>")
+    path.write_text("\n".join(lines + ["</osm>"]), encoding="utf-8")
+    return path
+
+
+def test_pedestrian_streets_and_squares_carry_no_cars_and_each_street_keeps_its_own_edges(tmp_path):
+    c = load_city(_write_osm(tmp_path / "square.osm"))
+    a = c.arrays
+    drive = (a["edge_modes"] & osm.DRIVE) > 0
+    walk = (a["edge_modes"] & osm.WALK) > 0
+    of_way = {w: c.edges_of_way(w) for w in _WAYS if w != 20}
+    assert not any(20 in a["edge_way_ids"][a["edge_way_ptr"][e]:a["edge_way_ptr"][e + 1]]
+                   for e in range(c.n_edges))                           # the square is no road at all
+    for w in (21, 23, 24, 26):                                          # pedestrian, motor_vehicle=no, footway
+        assert len(of_way[w]) and not drive[of_way[w]].any(), w
+    assert not drive[[e for e in range(c.n_edges) if c.highway_types[a["edge_highway"][e]] == "pedestrian"]].any()
+    # the road along the square is its own 100 m, both ways: neither street beside it is named after it
+    sq = c.edges_named("Piața Sfatului")
+    assert len(sq) == 2 and np.allclose(a["edge_length_mm"][sq] / 1000, 101, atol=2) and drive[sq].all()
+    assert not walk[sq].any()                                           # foot=no: the square's own road only
+    for name, metres in (("Strada Mureșenilor", 234), ("Strada George Barițiu", 289)):
+        e = c.edges_named(name)
+        assert len(e) == 2 and np.allclose(a["edge_length_mm"][e] / 1000, metres, atol=3), name
+        assert drive[e].all() and walk[e].all(), name
+    # a street running on into a footway keeps its cars (the footway its pedestrians)
+    assert drive[of_way[25]].all() and walk[of_way[26]].all()

@@ -46,7 +46,7 @@ from twin.errors import TwinError
 from twin.speeds import edge_speed_kph, main_highway
 from twin.text import fold, slugify
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 FOOTWAY_TYPES = ("footway", "path", "pedestrian", "steps", "cycleway", "bridleway")
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
@@ -486,7 +486,13 @@ def _build(src, kind, path, network, pois_path, places_path) -> City:
             saved = list(ox.settings.useful_tags_way)
             ox.settings.useful_tags_way = saved + ["twin:modes"]
             try:
-                G = ox.graph_from_xml(xml, bidirectional=(network == "walk"))
+                G = ox.graph_from_xml(xml, bidirectional=(network == "walk"), simplify=False)
+                # a node where the street's name or the modes allowed change ends an edge: merged
+                # across it, an edge kept one name for both streets (the 100 m of Piața Sfatului
+                # named 557 m of Strada Mureșenilor and Strada George Barițiu, so the square
+                # carried their traffic in kpis.traffic) and the modes both allow (a footway's
+                # end took the walk off a street, a pedestrian street's the cars off a road)
+                G = ox.simplify_graph(G, edge_attrs_differ=["name", "twin:modes"])
             finally:
                 ox.settings.useful_tags_way = saved
         elif kind == "graphml":
