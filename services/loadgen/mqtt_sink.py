@@ -49,26 +49,28 @@ from array import array
 _FIRST = re.compile(rb'"bt":([-0-9.eE+]+),"n":"seq","v":(\d+)')
 
 
-#: The sink's coalescing: a read returns once ``COALESCE_BYTES`` have arrived or ``COALESCE_S``
-#: has passed (``SO_RCVLOWAT``, ``SO_RCVTIMEO``: the kernel holds the wake-up, no extra system
-#: call). On an idle machine a sink otherwise wakes for every message (a read, a PUBACK write, a
-#: context switch: most of its CPU a message); this batches ~8 messages a wake at 10,000/s. It adds
-#: at most ``COALESCE_S`` to the delivery latency measured (never less than the truth). The
-#: byte threshold stays below what a broker's in-flight window (mosquitto's default: 20
-#: messages) holds, so waiting for it cannot stall the broker.
-COALESCE_BYTES, COALESCE_S = 1024, 0.002
+#: The sink's coalescing: after a read of fewer than ``COALESCE_BYTES``, the sink sleeps
+#: ``COALESCE_S`` before the next, so the next read takes what arrived meanwhile. On an idle
+#: machine a sink otherwise wakes for every message (a read, a PUBACK write, a context switch:
+#: most of its CPU a message); this reads ~10 messages a wake at 10,000/s a sink. It adds at most
+#: ``COALESCE_S`` (plus the timer's slack, ~0.1 ms) to the delivery latency measured — never less
+#: than the truth — and delays the PUBACKs as long: a broker that keeps 20 messages in flight a
+#: client (mosquitto's default) still sends 20,000/s to each sink. An idle sink does not wake.
+#: (``SO_RCVLOWAT`` with ``SO_RCVTIMEO`` would spare the sleep's system call, but the kernel's
+#: time-out counts in scheduler ticks — 10 ms and more here — and it breaks TLS reads.)
+COALESCE_BYTES, COALESCE_S = 65536, 0.001
 
 
 def _coalesce(sock) -> None:
-    """Make ``sock`` a blocking socket whose reads wait as :data:`COALESCE_BYTES` says (a read
-    that times out with nothing raises ``BlockingIOError``). Not over TLS (a TLS record's reads
-    do not mix with the kernel's time-out): there a read waits at most 0.2 s, as before."""
+    """Make ``sock`` a blocking socket whose reads give up after 0.2 s: the kernel's time-out
+    (``SO_RCVTIMEO``; the read raises ``BlockingIOError``), so a read is one system call, not a
+    ``poll`` and a read as with a Python time-out — which stays for TLS, where the kernel's
+    time-out breaks the record layer's reads."""
     if isinstance(sock, ssl.SSLSocket):
         sock.settimeout(0.2)
         return
     sock.settimeout(None)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, COALESCE_BYTES)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, int(COALESCE_S * 1e6)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 200_000))
 
 
 def _connect(cfg: dict, client_id: str, clean: bool):
@@ -130,7 +132,7 @@ def main(argv: list[str]) -> int:
     topics = sink_filters(run, int(cfg["sinks"]), cfg.get("sink_split", "type"))[int(member)]
     pid_at = struct.Struct("!H").unpack_from
     first_of, puback, PUBLISH = _FIRST.search, wire.puback, wire.PUBLISH
-    add = None
+    add, sleep = None, time.sleep
     gc.freeze()                                # what is here now lives to the end: not scanned again
     while True:
         if os.path.exists(stop_file) and time.time() - last > 1.0:
@@ -149,7 +151,8 @@ def main(argv: list[str]) -> int:
             # shared ones
             sock.sendall(wire.subscribe(1, [(t, qos) for t in topics]))
             _coalesce(sock)
-            pinged = checked = time.time()
+            pinged = time.time()
+            n_in = COALESCE_BYTES
             packets = early
             now = time.time()
             while True:
@@ -191,15 +194,15 @@ def main(argv: list[str]) -> int:
                         last = now
                 if acks:
                     sock.sendall(b"".join(acks))
+                if packets and n_in < COALESCE_BYTES:
+                    sleep(COALESCE_S)          # let the next messages gather (see COALESCE_S)
                 try:
                     n_in = sock.recv_into(buf)
                     now = time.time()          # the arrival of everything in this chunk
                 except (BlockingIOError, TimeoutError, socket.timeout):
-                    now = time.time()          # nothing for COALESCE_S (TLS: 0.2 s)
+                    now = time.time()          # nothing for 0.2 s
                     packets = []
-                    if now - checked < 0.2:
-                        continue
-                    checked = now
+                    n_in = COALESCE_BYTES
                     if os.path.exists(stop_file) and now - last > 1.0:
                         break
                     if now - pinged > 20:
