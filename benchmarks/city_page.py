@@ -39,12 +39,32 @@ import time
 from pathlib import Path
 
 #: Installed into every new document before its scripts: records page-clock times of the page's
-#: layout and of each map draw (with how many citizens it showed and the clock it showed).
+#: layout, of each change of the clock's text, of the ground picture's load and of each map draw
+#: (with how many citizens it showed and which frame: the 1 Hz patches set ``layout.meta``).
 PROBE = """
-window.__city = {page: null, plotly: null, draws: []};
+window.__city = {page: null, plotly: null, ground: null, draws: [], clock: [], react: [], busy: []};
+try {
+  new PerformanceObserver(l => l.getEntries().forEach(e => window.__city.busy.push([e.startTime, e.duration])))
+    .observe({type: 'longtask', buffered: true});
+} catch (e) {}
 (function watch() {
   const m = window.__city;
-  if (m.page === null && document.querySelector('#city-clock')) m.page = performance.now();
+  if (window.Plotly && !window.Plotly.__probed) {         // how long plotly takes for each figure it is handed
+    const P = window.Plotly, react = P.react;
+    P.__probed = true;
+    P.react = function () {
+      const t = performance.now(), out = react.apply(this, arguments);
+      m.react.push([t, performance.now() - t]);
+      return out;
+    };
+  }
+  const c = document.querySelector('#city-clock');
+  if (c && !c.__probed) {
+    c.__probed = true;
+    if (m.page === null) m.page = performance.now();
+    new MutationObserver(() => m.clock.push({t: performance.now(), text: c.textContent}))
+      .observe(c, {childList: true, characterData: true, subtree: true});
+  }
   if (m.plotly === null && window.Plotly) m.plotly = performance.now();
   const el = document.querySelector('#city-map .js-plotly-plot');
   if (el && el.on && !el.__probed) {
@@ -52,8 +72,15 @@ window.__city = {page: null, plotly: null, draws: []};
     el.on('plotly_afterplot', () => {
       const t = (el._fullData || []).find(d => d.name === 'citizens on the move');
       const img = el.querySelector('.layer-below image, image');
+      if (img && !img.__probed) {
+        img.__probed = true;
+        img.addEventListener('load', () => { if (m.ground === null) m.ground = performance.now(); });
+      }
+      const meta = (el.layout || {}).meta || {};
       m.draws.push({t: performance.now(), n: t ? t._length : 0, traces: (el._fullData || []).length,
-                    image: !!img, clock: (document.querySelector('#city-clock') || {}).textContent});
+                    image: !!img, frame: meta.frame === undefined ? null : meta.frame,
+                    sim: meta.sim_s === undefined ? null : meta.sim_s,
+                    clock: (document.querySelector('#city-clock') || {}).textContent});
     });
   }
   requestAnimationFrame(watch);
@@ -90,34 +117,77 @@ def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
         page_ms, plotly_ms = drv.execute_script("return [window.__city.page, window.__city.plotly]")
         nav = drv.execute_script("const n = performance.getEntriesByType('navigation')[0];"
                                  "return {response_end: n.responseEnd, dom_loaded: n.domContentLoadedEventEnd};")
+        drv.execute_script("performance.setResourceTimingBufferSize(100000);")
+        deadline = time.time() + 30                      # the ground picture, fetched once
+        while time.time() < deadline and first["image"] and drv.execute_script("return window.__city.ground") is None:
+            time.sleep(0.05)
+        ground_ms = drv.execute_script("return window.__city.ground")
         sizes = drv.execute_script(
             "return performance.getEntriesByType('resource').filter(e => (e.name.includes('_dash-') && !e.name.includes('component-suites')) "
-            "|| e.name.includes('plotly')).slice(0, 12).map(e => [e.name.split('/').pop(), e.encodedBodySize, "
-            "Math.round(e.responseEnd)])")
-        drv.execute_script("performance.setResourceTimingBufferSize(100000);")
+            "|| e.name.includes('plotly') || e.name.includes('_ground')).slice(0, 12).map(e => [e.name.split('/').pop(), "
+            "e.encodedBodySize, Math.round(e.responseEnd)])")
         t0 = drv.execute_script("return performance.now()")
-        clocks, end = set(), time.time() + seconds
-        while time.time() < end:
-            clocks.add(drv.execute_script("const c = document.querySelector('#city-clock'); return c && c.textContent"))
-            time.sleep(0.1)
+        time.sleep(seconds)
         t1 = drv.execute_script("return performance.now()")
         draws = [d for d in drv.execute_script("return window.__city.draws") if t0 <= d["t"] <= t1]
+        clock = [c for c in drv.execute_script("return window.__city.clock") if t0 <= c["t"] <= t1]
+        react = sorted(d for t, d in drv.execute_script("return window.__city.react") if t0 <= t <= t1)
+        busy = sum(d for t, d in drv.execute_script("return window.__city.busy") if t0 <= t <= t1)
         ticks = drv.execute_script(
             "return performance.getEntriesByType('resource').filter(e => e.name.includes('_dash-update-component')"
-            " && e.responseEnd >= arguments[0] && e.responseEnd <= arguments[1]).map(e => e.duration)", t0, t1)
+            " && e.responseEnd >= arguments[0] && e.responseEnd <= arguments[1]).map(e => [e.duration, e.encodedBodySize])",
+            t0, t1)
         span = (t1 - t0) / 1000
         severe = [x for x in drv.get_log("browser") if x.get("level") == "SEVERE"]
-        return {"page_ms": round(page_ms or -1), "plotly_ready_ms": round(plotly_ms or -1), "first_render_ms": round(first["t"]), "points": first["n"],
+        return {"page_ms": round(page_ms or -1), "plotly_ready_ms": round(plotly_ms or -1),
+                "first_render_ms": round(first["t"]), "ground_loaded_ms": None if ground_ms is None else round(ground_ms),
+                "map_complete_ms": round(max(first["t"], ground_ms or 0)), "points": first["n"],
                 "image_drawn": first["image"], "response_end_ms": round(nav["response_end"]),
                 "dom_loaded_ms": round(nav["dom_loaded"]), "first_payloads": sizes,
-                "window_s": round(span, 1),
-                "map_draws_per_s": round(len({d["clock"] for d in draws}) / span, 2),
-                "responses_per_s": round(len(ticks) / span, 2),
-                "response_ms_median": round(sorted(ticks)[len(ticks) // 2]) if ticks else None,
-                "clock_values_per_s": round((len(clocks) - 1) / span, 2), "console_errors": len(severe)}
+                "window_s": round(span, 1), **refresh(draws, clock, ticks, span, t0),
+                "plotly_react_ms_median": round(react[len(react) // 2]) if react else None,
+                "main_thread_busy_share": round(busy / (t1 - t0), 2),
+                "console_errors": len(severe)}
     finally:
         if own:
             drv.quit()
+
+
+def refresh(draws: list[dict], clock: list[dict], ticks: list, span: float, t0: float) -> dict:
+    """The refresh figures of a window of ``span`` seconds from page time ``t0``: map draws of a
+    new frame (each a new snapshot of the twin) per second and the gaps between them; the
+    seconds of the window in which no new frame was drawn; the server's answers per second, their
+    median time and size; the clock's changes per second and its steps (simulated seconds from
+    one value shown to the next: ``{"1": 9}`` is nine one-second steps)."""
+    from collections import Counter
+    from datetime import datetime
+
+    seen, new = set(), []
+    for d in draws:
+        key = d["frame"] if d["frame"] is not None else d["clock"]
+        if key not in seen:
+            seen.add(key)
+            new.append(d["t"])
+    gaps = sorted(b - a for a, b in zip(new, new[1:]))
+    empty = sum(1 for k in range(int(span)) if not any(t0 + k * 1000 <= t < t0 + (k + 1) * 1000 for t in new))
+
+    def when(text):
+        try:
+            return datetime.strptime(" ".join(text.split()[:5]), "%a %d %b %Y %H:%M:%S")
+        except (ValueError, AttributeError):
+            return None
+
+    times = [when(c["text"]) for c in clock]
+    steps = Counter(str(round((b - a).total_seconds())) for a, b in zip(times, times[1:]) if a and b)
+    pct = lambda xs, q: round(xs[min(len(xs) - 1, int(q * len(xs)))]) if xs else None    # noqa: E731
+    return {"map_draws_per_s": round(len(new) / span, 2), "draw_gap_ms": {"median": pct(gaps, 0.5),
+                                                                           "p95": pct(gaps, 0.95),
+                                                                           "max": pct(gaps, 1.0)},
+            "seconds_without_a_new_frame": empty,
+            "responses_per_s": round(len(ticks) / span, 2),
+            "response_ms_median": pct(sorted(x[0] for x in ticks), 0.5),
+            "response_bytes_median": pct(sorted(x[1] for x in ticks), 0.5),
+            "clock_values_per_s": round(len(clock) / span, 2), "clock_steps_s": dict(sorted(steps.items()))}
 
 
 def main(argv=None) -> int:

@@ -9,10 +9,11 @@ recomputed by plotly on each 1 Hz refresh of the live layers (a partial update s
 whole figure's ``calc``). So this module paints the static layers once per city file with Pillow
 into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches it in
 the city cache, and the City page lays it under its live traces as a plotly layout image in
-lon/lat (``layer="below"``). The picture travels inside the figure as a ``data:`` URI
-(:func:`layout_image`, encoded once per process): plotly.js hands any other image source through
-a canvas and re-encodes it as a PNG in the browser before drawing it (~1–2 s for Brașov's
-12-megapixel picture in software rendering), a ``data:`` source it draws as it is. Nothing is
+lon/lat (``layer="below"``). The picture is not carried inside the figure: the browser fetches it
+once from the control room itself (:data:`ROUTE`, :func:`serve_ground`, cached for a year as
+``immutable``: its name changes with what is painted), so it weighs neither on the City page's
+first answer nor on any later one (as a ``data:`` URI it was most of the first answer). plotly.js
+puts a URL source on the page as it is (only a ``staticPlot`` redraws it through a canvas). Nothing is
 fetched from the internet. District boundaries and names, people, vehicles, incidents and
 devices stay crisp vector traces on top.
 
@@ -23,10 +24,10 @@ The demo town has no extract: its own synthetic land-use polygons (``city.landus
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -153,18 +154,42 @@ def ground_png(city) -> Path | None:
     return path
 
 
-_URIS: dict = {}
+#: Where the control room serves the painted pictures (:func:`serve_ground`).
+ROUTE = "/_ground/"
+_NAME = re.compile(r"[0-9a-f]{16}-\d+\.png")
+#: The pictures' HTTP lifetime: their names change with what is painted, so a browser keeps one
+#: and never asks again (``immutable``).
+MAX_AGE_S = 365 * 24 * 3600
 
 
 def layout_image(city) -> dict | None:
-    """A plotly layout image laying the painted ground under the traces, in lon/lat, its PNG
-    inline as a ``data:`` URI (read and encoded once per picture; see the module docstring);
-    ``None`` when there is none."""
+    """A plotly layout image laying the painted ground under the traces, in lon/lat, fetched by
+    the browser once from :data:`ROUTE` (see the module docstring); ``None`` when there is none."""
     path = ground_png(city)
     if path is None:
         return None
-    if path not in _URIS:
-        _URIS[path] = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
     w, s, e, n = city.bbox
-    return {"source": _URIS[path], "xref": "x", "yref": "y", "x": w, "y": n, "sizex": e - w,
+    return {"source": ROUTE + path.name, "xref": "x", "yref": "y", "x": w, "y": n, "sizex": e - w,
             "sizey": n - s, "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}
+
+
+def serve_ground(server) -> None:
+    """Serve the painted pictures of the city cache at :data:`ROUTE` on ``server`` (the control
+    room's Flask app): only names :func:`ground_png` writes, with a year's ``immutable`` caching
+    and an ETag."""
+    from flask import abort, send_from_directory
+
+    from twin.city import cache_root
+
+    def ground(name: str):
+        if not _NAME.fullmatch(name):
+            abort(404)
+        folder = cache_root() / "ground"
+        if not (folder / name).is_file():
+            abort(404)
+        resp = send_from_directory(folder, name, mimetype="image/png", max_age=MAX_AGE_S, conditional=True)
+        resp.cache_control.immutable = True
+        resp.cache_control.public = True
+        return resp
+
+    server.add_url_rule(ROUTE + "<name>", "city_ground", ground)

@@ -45,6 +45,15 @@ def tz_abbrev(clock) -> str:
     return clock.replace(tzinfo=TZ).strftime("%Z")
 
 
+def clock_ms(clock) -> float:
+    """A naive Brașov local time as milliseconds since 1970-01-01 00:00 *on that same wall clock*
+    (as if it were UTC): what the City page's clock counts on from, formatting it back with the
+    browser's UTC getters, so the browser's own time zone never enters."""
+    import calendar
+
+    return calendar.timegm(clock.timetuple()) * 1000.0 + clock.microsecond / 1000.0
+
+
 class LiveTwin:
     """A scenario running in a background thread (see the module docstring).
 
@@ -271,6 +280,9 @@ class LiveTwin:
 
     # ---- what the page shows ------------------------------------------------------------------
     def snapshot(self) -> dict:
+        """What the City page draws now (see the module docstring); the twin's time as text
+        (``"clock"``), in simulated seconds (``"sim_s"``) and as :func:`clock_ms` with its zone
+        (``"clock_ms"``, ``"tz"``), from which the page's clock counts on between frames."""
         with self.lock:
             tw = self.twin
             a = tw.city.arrays
@@ -285,7 +297,8 @@ class LiveTwin:
             out = {"clock": tw.clock.strftime("%a %d %b %Y %H:%M:%S ") + tz_abbrev(tw.clock),
                    "density": density(tw.city.bbox, mlon, mlat), "jumping": self.jumping,
                    "jump": self.jump_progress(),
-                   "sim_h": round(tw.now / 3600, 3),
+                   "sim_h": round(tw.now / 3600, 3), "sim_s": float(tw.now),
+                   "clock_ms": clock_ms(tw.clock), "tz": tz_abbrev(tw.clock),
                    "citizens": {"lon": mlon[order].astype(np.float32), "lat": mlat[order].astype(np.float32)},
                    "moving_total": int(len(moving_ids)), "population": int(len(mob.location)),
                    "units": self._fleet("responders", "unit_mobility"), "buses": buses,

@@ -338,9 +338,17 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
     assert {"districts", "citizens on the move (density)"} <= set(order)
     # the roads are painted by class into the ground picture, which comes inside the figure
     assert not [n for n in order if n.startswith("roads")]
+    # the ground picture is fetched once from the control room itself, cached for good, and not
+    # carried in the page's answer (nor in any 1 Hz patch)
     [src] = dash_duo.driver.execute_script("return document.querySelector('#city-map .js-plotly-plot')"
                                            ".layout.images.map(i => i.source)")
-    assert src.startswith("data:image/png;base64,")
+    assert src.startswith("/_ground/") and src.endswith(".png")
+    import httpx
+
+    got_png = httpx.get(dash_duo.server_url + src, timeout=10)
+    assert got_png.status_code == 200 and got_png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "immutable" in got_png.headers["cache-control"] and "max-age=31536000" in got_png.headers["cache-control"]
+    assert httpx.get(dash_duo.server_url + "/_ground/manifest.json", timeout=10).status_code == 404    # its pictures only
     assert "streets" in dash_duo.find_element(".map-key").text
     assert "Centrul Istoric" in got["notes"]
     before = dash_duo.find_element("#city-clock").text
@@ -405,6 +413,46 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
         n = spark_points()
         time.sleep(0.2)
     assert n >= 10                                      # 5-minute samples since midnight
+    # the page's clock and frame timer (clientside), driven here with chosen times: the clock reads
+    # as the server writes it, counts on at the twin's speed and never goes back while playing;
+    # a second whose frame is still on its way is skipped, not queued
+    from dash_app.pages.city import CLOCK_JS, FRAME_JS, _time
+
+    snap = ctx.live.snapshot()
+    got = dash_duo.driver.execute_script("""
+        const clock = eval('(' + arguments[0] + ')'), frame = eval('(' + arguments[1] + ')');
+        const t = Object.assign({}, arguments[2]), nu = window.dash_clientside.no_update, out = {};
+        t.clock_ms = Math.floor(t.clock_ms / 1000) * 1000;          // on a whole second
+        const r = x => x === nu ? 'NO_UPDATE' : x;
+        window.__cityClock = undefined;
+        out.paused = r(clock(0, Object.assign({}, t, {rate: 0, frame: 1})));
+        const real = performance.now;
+        let now = real.call(performance);
+        performance.now = () => now;
+        out.at0 = r(clock(0, Object.assign({}, t, {rate: 1, frame: 2})));
+        now += 2400; out.at2 = r(clock(1, Object.assign({}, t, {rate: 1, frame: 2})));
+        now += 100; out.behind = r(clock(2, Object.assign({}, t, {rate: 1, frame: 3, clock_ms: t.clock_ms + 500})));
+        now += 10000; out.stale = r(clock(3, Object.assign({}, t, {rate: 1, frame: 3, clock_ms: t.clock_ms + 500})));
+        performance.now = real;
+        const sec = Math.floor(Date.now() / 1000);
+        out.waiting = frame(0, {sec: sec - 1, at: Date.now() - 900}, {frame: sec - 2}) === nu;
+        out.answered = frame(0, {sec: sec - 1, at: Date.now() - 900}, {frame: sec - 1}).sec >= sec;
+        out.lost = frame(0, {sec: sec - 9, at: Date.now() - 9000}, {frame: sec - 10}).sec >= sec;
+        out.same = frame(0, {sec: sec, at: Date.now()}, {frame: sec}) === nu;
+        return out;""", CLOCK_JS, FRAME_JS, _time(snap, None))
+    from datetime import datetime, timedelta
+
+    shown = datetime.strptime(" ".join(snap["clock"].split()[:5]), "%a %d %b %Y %H:%M:%S")
+
+    def at(s):
+        return (shown + timedelta(seconds=s)).strftime("%a %d %b %Y %H:%M:%S ") + snap["tz"]
+
+    assert got["paused"] == snap["clock"]
+    assert got["at2"] == at(2)                      # 2.4 s later at 1×
+    assert got["at0"] == "NO_UPDATE"               # the same second as shown: nothing to redraw
+    assert got["behind"] == "NO_UPDATE"            # a frame behind what was shown: held, not set back
+    assert got["stale"] == at(3)                    # counted on at most 3 s past its frame
+    assert got["waiting"] and got["answered"] and got["lost"] and got["same"]
     _no_errors(dash_duo)
 
 
@@ -435,9 +483,8 @@ def test_sensors_page_plots_a_library_run_without_telemetry_and_explains_what_is
 def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, brasov, tmp_path):
     """On Brașov the map lies on the city's ground painted from ../shared/data/osm/brasov.osm.pbf
     (land use, water, parks, buildings, rail, and every road by class: main roads, streets,
-    footways and service roads; inside the figure, never fetched), with the districts outlined
+    footways and service roads; fetched from the control room, never the internet), with the districts outlined
     and named, the citizens' density and the OSM credit."""
-    import base64
     import io
 
     import numpy as np
@@ -461,8 +508,10 @@ def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, braso
         assert {"Astra", "Tractorul", "Centrul Nou"} <= set(lay["notes"])
         assert "© OpenStreetMap contributors" in lay["notes"]
         [src] = lay["images"]
-        assert src.startswith("data:image/png;base64,")                   # inside the figure, not the internet
-        png = base64.b64decode(src.split(",", 1)[1])
+        assert src.startswith("/_ground/")                                # from the control room, not the internet
+        import httpx
+
+        png = httpx.get(dash_duo.server_url + src, timeout=30).content
         px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
 
         def share(hex_colour):

@@ -1,7 +1,12 @@
 """City (live): the map of the running twin, a clock in Brașov time, play/pause, speed and a
 jump to the morning rush; KPI cards (labels and units from the KPI catalogue) with trend
 sparklines; an event feed (incidents, dispatches, SLA breaches, device faults) whose entries fly
-the map to where they happened. Refreshed about once a second from the running twin.
+the map to where they happened.
+
+Refreshed once a second of the browser's wall clock: the page's own timer asks the server for a
+frame at each new second unless the previous frame is still on its way (that second is skipped,
+never queued: :data:`FRAME_JS`), and the clock counts on from the last frame at the twin's
+speed (:data:`CLOCK_JS`), so it shows every second at 1× however the frames fall.
 
 The map, bottom to top: the city's static layers painted once as a picture
 (:mod:`dash_app.ground`: land use, water, parks, buildings, rail and every road by class),
@@ -21,9 +26,9 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, Patch, State, callback_context, dcc, html, no_update
 
-from dash_app.ground import KEY, layout_image
+from dash_app.ground import KEY, layout_image, serve_ground
 from dash_app.live import RUSH_HOUR
-from sensors.devices import STATUSES
+from sensors.devices import OK, STATUSES
 from dash_app.theme import (PALETTE, STATUS_COLOUR, card, district_traces, map_layout,
                             road_class_traces)
 
@@ -76,21 +81,86 @@ DENSITY_SCALE = [[0.0, "rgba(86,180,233,0.20)"], [0.2, "rgba(0,114,178,0.40)"],
 FLY_SPAN = (0.014, 0.009)
 #: The sparklines are redrawn every this many ticks (seconds).
 SPARK_EVERY = 5
+#: The page's own timer (milliseconds): how often the browser looks at its clock to ask for the
+#: next frame and to move the clock on; not a request to the server.
+TIMER_MS = 200
+#: A frame asked for and not answered after this many milliseconds is given up (a lost request).
+FRAME_TIMEOUT_MS = 5000
+
+#: Asks the server for one frame per second of the browser's wall clock (``{"sec": Unix second,
+#: "at": ms}`` into ``city-frame``, which the server's ``tick`` answers), keyed to the wall time
+#: rather than counted: a frame still on its way when the next second starts makes that second
+#: be skipped, never queued — a slow draw or a slow answer cannot pile requests up (Dash drops an
+#: answer still under way when the same callback is asked again, so a plain 1 s ``dcc.Interval``
+#: on a machine that needs over a second per frame would draw nothing at all), nor make later
+#: frames drift.
+FRAME_JS = """
+function(_n, want, got) {
+    const nu = window.dash_clientside.no_update, now = Date.now(), sec = Math.floor(now / 1000);
+    if (want && want.sec === sec) return nu;
+    const waiting = want && !(got && got.frame === want.sec);
+    if (waiting && now - want.at < %d) return nu;
+    return {sec: sec, at: now};
+}
+""" % FRAME_TIMEOUT_MS
+
+#: The clock: the twin's time in the last frame, counted on at the twin's speed by the browser's
+#: own clock between frames (at most 3 s past a frame: a twin that stops answering stops the
+#: clock), never shown going back while the twin plays; exact (not counted on) while paused or
+#: fast-forwarding. So at 1× it shows every second once, on time, whatever the phase of the
+#: frames against the twin's seconds (read from the frames alone, the seconds shown repeated
+#: or skipped one in ten).
+CLOCK_JS = """
+function(_n, got) {
+    const nu = window.dash_clientside.no_update;
+    if (!got) return nu;
+    const w = window.__cityClock || (window.__cityClock = {});
+    const now = performance.now(), key = got.frame + ':' + got.clock_ms;
+    if (w.key !== key) { w.key = key; w.at = now; }
+    let ms = got.clock_ms + Math.min(now - w.at, 3000) * got.rate;
+    if (got.rate > 0 && w.ms !== undefined && ms < w.ms && w.ms - ms <= 3000 * got.rate + 1000) ms = w.ms;
+    w.ms = ms;
+    const d = new Date(Math.floor(ms / 1000) * 1000), p = x => String(x).padStart(2, '0');
+    const text = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()] + ' ' + p(d.getUTCDate()) + ' '
+        + ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()]
+        + ' ' + d.getUTCFullYear() + ' ' + p(d.getUTCHours()) + ':' + p(d.getUTCMinutes()) + ':'
+        + p(d.getUTCSeconds()) + ' ' + got.tz;
+    if (text === w.text) return nu;
+    w.text = text;
+    return text;
+}
+"""
+
+
+def _time(snap, frame) -> dict:
+    """What the page's clock counts on from (``city-time``): the frame answered (the Unix second
+    it was asked for), the twin's local time in it (:func:`dash_app.live.clock_ms`), its zone,
+    and the simulated seconds per second it is running at (0 while paused or fast-forwarding)."""
+    rate = snap["speed"] if snap["playing"] and not snap["jumping"] and not snap["error"] else 0.0
+    return {"frame": frame, "clock_ms": snap["clock_ms"], "tz": snap["tz"], "rate": rate}
 #: Text colours of the feed's kinds (each at least 4.5:1 on white, WCAG AA).
 FEED_COLOUR = {"incident": "#a33a00", "dispatch": PALETTE["blue"], "SLA breach": "#8a5a00",
                "device fault": "#444444"}
 
 
-def _status_scale() -> list:
-    """A stepped colour scale putting each device status code (0 … n-1) on its colour."""
-    n, out = len(STATUSES), []
-    for k, name in enumerate(STATUSES):
-        lo, hi = max(0.0, (k - 0.5) / (n - 1)), min(1.0, (k + 0.5) / (n - 1))
-        out += [[lo, STATUS_COLOUR[name]], [hi, STATUS_COLOUR[name]]]
+#: The devices not OK, a layer each over the devices (drawn in the OK colour): ``(status code,
+#: trace name)``. One colour per trace: a per-point colour (the state codes on a colour scale)
+#: made plotly.js convert every device's colour from text on every 1 Hz frame (Brașov's devices:
+#: most of the page's script time per frame); now only these few points change.
+ALERT_LAYERS = [(k, f"{name} devices") for k, name in enumerate(STATUSES) if k != OK]
+
+
+def _alerts(d: dict, encode: bool = True) -> dict[str, dict]:
+    """The devices of each :data:`ALERT_LAYERS` state: ``{trace name: {"x", "y", "text"}}``
+    (coordinates as :func:`typed` arrays for a patch, numpy arrays with ``encode=False``)."""
+    code = np.asarray(d["code"])
+    out = {}
+    for k, name in ALERT_LAYERS:
+        at = np.flatnonzero(code == k)
+        x, y = np.asarray(d["lon"])[at], np.asarray(d["lat"])[at]
+        out[name] = {"x": typed(x) if encode else x, "y": typed(y) if encode else y,
+                     "text": [d["id"][j] for j in at.tolist()]}
     return out
-
-
-STATUS_SCALE = _status_scale()
 
 
 def typed(values) -> dict | list:
@@ -118,8 +188,12 @@ def figure(live, snap) -> go.Figure:
     if ground is None:                                  # no picture: the roads as vector traces
         fig.add_traces(road_class_traces(city))
     fig.add_trace(go.Scattergl(x=d["lon"], y=d["lat"], mode="markers", name="devices", text=d["id"],
-                               marker={"size": 3, "symbol": "square", "opacity": 0.3, "color": d["code"],
-                                       "cmin": 0, "cmax": len(STATUSES) - 1, "colorscale": STATUS_SCALE}))
+                               marker={"size": 3, "symbol": "square", "opacity": 0.3,
+                                       "color": STATUS_COLOUR[STATUSES[OK]]}))
+    for (k, name), got in zip(ALERT_LAYERS, _alerts(d, encode=False).values()):
+        fig.add_trace(go.Scattergl(**got, mode="markers", name=name,
+                                   marker={"size": 4, "symbol": "square", "opacity": 0.6,
+                                           "color": STATUS_COLOUR[STATUSES[k]]}))
     fig.add_trace(go.Scattergl(x=c["lon"], y=c["lat"], mode="markers", name="citizens on the move",
                                marker={"size": 3, "color": PALETTE["blue"], "opacity": 0.7}, hoverinfo="skip"))
     b = snap["buses"]
@@ -138,6 +212,7 @@ def figure(live, snap) -> go.Figure:
                                marker={"size": 28, "symbol": "circle-open", "color": "black",
                                        "line": {"width": 3}}))
     map_layout(fig, city, height=760)
+    fig.update_layout(meta={"frame": None, "sim_s": snap["sim_s"]})     # which moment is drawn (the 1 Hz patches set it)
     xr, yr = home_view(city)                            # open on where the city is, not its far corners
     fig.update_xaxes(range=xr, autorange=False)
     fig.update_yaxes(range=yr, autorange=False)
@@ -315,7 +390,9 @@ def _page(live):
                          className="feed-col"),
         ], className="city-row"),
         html.Div(id="city-error", role="alert"),
-        dcc.Interval(id="city-tick", interval=1000),
+        dcc.Interval(id="city-timer", interval=TIMER_MS),
+        dcc.Store(id="city-frame"),
+        dcc.Store(id="city-time", data=_time(snap, None)),
         dcc.Store(id="city-speed-ack"),
         dcc.Store(id="city-index", data=trace_index(fig)),
         dcc.Store(id="city-feed-seq", data=events[0]["seq"] if events else 0),
@@ -323,6 +400,8 @@ def _page(live):
 
 
 def register(app, ctx):
+    serve_ground(app.server)                            # the ground picture, fetched once by the browser
+
     @app.callback(Output("city-preparing", "children"), Output("city-body", "children"),
                   Input("city-wait", "n_intervals"), prevent_initial_call=True)
     def wait(_n):
@@ -330,26 +409,35 @@ def register(app, ctx):
             return ctx.live_status() or "The live twin stopped.", no_update
         return no_update, _page(ctx.live)
 
-    @app.callback(Output("city-map", "figure"), Output("city-clock", "children"), Output("city-moving", "children"),
+    app.clientside_callback(FRAME_JS, Output("city-frame", "data"), Input("city-timer", "n_intervals"),
+                            State("city-frame", "data"), State("city-time", "data"), prevent_initial_call=True)
+    app.clientside_callback(CLOCK_JS, Output("city-clock", "children"), Input("city-timer", "n_intervals"),
+                            Input("city-time", "data"), prevent_initial_call=True)
+
+    @app.callback(Output("city-map", "figure"), Output("city-time", "data"), Output("city-moving", "children"),
                   Output("city-error", "children"), Output("city-feed", "children"),
                   Output("city-jump", "children"), Output("city-jump", "disabled"),
                   *[Output(f"kpi-{k[0]}", "children") for k in KPIS],
                   *[Output(f"spark-{k[0]}", "src") for k in KPIS],
                   Output("city-feed-seq", "data"),
-                  Input("city-tick", "n_intervals"), State("city-index", "data"), State("city-feed-seq", "data"),
+                  Input("city-frame", "data"), State("city-index", "data"), State("city-feed-seq", "data"),
                   prevent_initial_call=True)
-    def tick(n, index, feed_seq):
-        if ctx.live is None or not index:
+    def tick(frame, index, feed_seq):
+        if ctx.live is None or not index or not frame:
             return (no_update,) * (8 + 2 * len(KPIS))
+        n = int(frame["sec"])
         snap = ctx.live.snapshot()
         p = Patch()
+        p["layout"]["meta"] = {"frame": n, "sim_s": snap["sim_s"]}
         p["data"][index["buses"]]["text"] = snap["buses"]["name"]
         for name, key in (("citizens on the move", "citizens"), ("buses", "buses"), ("crews", "crews"),
                           ("ambulances and fire engines", "units"), ("open incidents", "incidents")):
             p["data"][index[name]]["x"] = typed(snap[key]["lon"])
             p["data"][index[name]]["y"] = typed(snap[key]["lat"])
         p["data"][index["citizens on the move (density)"]]["z"] = snap["density"]["z"]
-        p["data"][index["devices"]]["marker"]["color"] = typed(snap["devices"]["code"])
+        for name, got in _alerts(snap["devices"]).items():
+            for key, v in got.items():
+                p["data"][index[name]][key] = v
         p["data"][index["open incidents"]]["text"] = snap["incidents"]["kind"]
         kp = [kpi_text(k[0], snap["kpis"][k[0]]) for k in KPIS]
         if n % SPARK_EVERY == 0:
@@ -360,7 +448,7 @@ def register(app, ctx):
         events = ctx.live.events()
         newest = events[0]["seq"] if events else 0
         feed = feed_items(events) if newest != feed_seq else no_update     # redrawn only when it changed
-        return (p, snap["clock"], _moving(snap), snap["error"] or "", feed,
+        return (p, _time(snap, n), _moving(snap), snap["error"] or "", feed,
                 _jump_label(snap), snap["jumping"], *kp, *sparks, newest)
 
     @app.callback(Output("city-map", "figure", allow_duplicate=True),
