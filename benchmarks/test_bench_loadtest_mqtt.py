@@ -3,8 +3,10 @@
 Against a private mosquitto (no persistence, ``max_connections -1``, no queue or in-flight
 limits; its open-file limit is the one it inherits — ``ulimit -n`` of the shell, printed), a
 fleet of ``DEVICES`` devices, **one connection each**, offers ``RATE`` messages a second at
-QoS 1, one reading a message (``--pack 1``), for ``DURATION`` s, measured by 4 sinks (split by
-device type):
+QoS 1, one reading a message (``--pack 1``), for ``DURATION`` s, measured by ``SINKS`` sinks
+(split by device type; 2, the CLI's default: a sink costs ~10–20 µs a message, so two take
+20,000/s with room to spare, and each process more on 2 cores is more wake-ups — 4 were used
+before):
 
 * ``--workers 2`` (the contender) against ``--workers 1`` (the baseline), in the same run;
 * each reports connections, sent/acknowledged/delivered/lost by stage, the rates over the
@@ -40,7 +42,7 @@ from services.loadgen.mqtt_runner import run_mqtt
 from tests.mqtt_broker import mosquitto_binary
 from tests.serving import free_port
 
-DEVICES, RATE, DURATION = 5000, 20_000, 10.0
+DEVICES, RATE, DURATION, SINKS = 5000, 20_000, 10.0, 2
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +74,11 @@ def _fleet(benchmark, fleet_broker, workers: int) -> dict:
     proc, url = fleet_broker
     before, load0 = _cpu_s(proc.pid), os.getloadavg()
     r = benchmark.pedantic(lambda: run_mqtt(url, devices=DEVICES, rate=RATE, duration_s=DURATION, qos=1, pack=1,
-                                            sinks=4, workers=workers, spawn_rate=2500, timeout_s=30), rounds=1)
+                                            sinks=SINKS, workers=workers, spawn_rate=2500, timeout_s=30), rounds=1)
     broker_cpu = _cpu_s(proc.pid) - before
     per_k = lambda s: round(1000 * s / max(r["delivered"], 1) * 1000, 3)
     benchmark.extra_info.update(
-        workers=workers, devices=DEVICES, offered_rate=RATE, connected=r["connections"]["connected"],
+        workers=workers, sinks=SINKS, devices=DEVICES, offered_rate=RATE, connected=r["connections"]["connected"],
         connect_failed=r["connections"]["failed"], failed_by_kind=r["connections"]["failed_by_kind"],
         connect_ms=r["connections"]["connect_ms"],
         sent=r["sent"], not_sent=r["not_sent"], acknowledged=r["acknowledged"], delivered=r["delivered"],

@@ -3,7 +3,10 @@
 Each :class:`Device` user is one device of the fleet (``sl-00017``, ``aq-00003``, … by the
 twin's device types) with its own TCP (or TLS) connection and client id. A device is two
 greenlets and a socket — no thread, no paho client (see :mod:`services.loadgen.mqtt_wire` for
-why the packets are written by hand) — so one process holds thousands of them:
+why the packets are written by hand) — so one process holds thousands of them. What arrives on
+the plain-TCP connections is read by one epoll for the whole process, which the fleet's clock
+drains at its ticks (:meth:`FleetPlan.drain`: no greenlet wakes for each PUBACK); a TLS
+connection is read by its device's greenlet:
 
 * **connect storm**: Locust spawns the users at the spawn rate, each connects at once; a
   refused or failed connect is retried with a doubling **back-off** (1 s … 30 s, with jitter
@@ -32,7 +35,6 @@ import gc
 import os
 import random
 import socket
-import struct
 import time
 from collections import Counter
 
