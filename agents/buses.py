@@ -171,6 +171,7 @@ class Buses:
         self.on_stranded: list = []
         self.live: dict[int, Vehicle] = {}
         self.by_pattern: dict[int, set] = {}          # pattern → live vehicle ids
+        self._rear: dict[int, int] = {}               # pattern → its rearmost live vehicle (see _coming)
         self.by_trip: dict[int, list] = {}            # trip → live vehicle ids (several days)
         self.waiting: dict[tuple[int, int], deque] = {}   # (pattern, position) → [citizen, alight pos]
         self._next_vid = 0
@@ -299,6 +300,7 @@ class Buses:
                 self._running += 1
             self.live[v.vid] = v
             self.by_pattern.setdefault(p, set()).add(v.vid)
+            self._rear.pop(p, None)
             self.by_trip.setdefault(t, []).append(v.vid)
             ids.append(v.vid)
             times.append(first)
@@ -330,12 +332,29 @@ class Buses:
             self._strand(np.asarray(stranded, np.int32))
 
     def _coming(self, p: int, i: int) -> bool:
-        """Whether a live vehicle of pattern ``p`` will still leave position ``i``."""
-        for vid in self.by_pattern.get(p, ()):
-            v = self.live[vid]
-            if v.pos < i or (v.pos == i and v.at_stop):
-                return True
-        return False
+        """Whether a live vehicle of pattern ``p`` will still leave position ``i``.
+
+        A vehicle will if it stands before ``i`` or at ``i``: ``(pos, not at_stop) <= (i, False)``.
+        That holds for some vehicle if and only if it holds for the **rearmost** one, the least
+        ``(pos, not at_stop)``, which is kept per pattern (:attr:`_rear`) instead of scanning
+        every live vehicle of the pattern — all the day's trips not yet started among them — for
+        each waiting rider. A vehicle only moves forward, so the rearmost changes only when it
+        moves itself, a vehicle is added, or it finishes: those drop the entry, and the next
+        call finds it again (ties go to the latest timetabled start, the last to move).
+        """
+        vid = self._rear.get(p)
+        if vid is None:
+            best = None
+            for w in self.by_pattern.get(p, ()):
+                v = self.live[w]
+                key = (v.pos, not v.at_stop, -v.sched[0], w)
+                if best is None or key < best:
+                    best = key
+            if best is None:
+                return False
+            vid = self._rear[p] = best[3]
+        v = self.live[vid]
+        return v.pos < i or (v.pos == i and v.at_stop)
 
     def _strand(self, citizens: np.ndarray) -> None:
         self.stranded += len(citizens)
@@ -397,6 +416,8 @@ class Buses:
             self._running += 1
             self.peak_in_service = max(self.peak_in_service, self._running)
         v.pos, v.at_stop, v.arr_t = i, True, t
+        if self._rear.get(p) == v.vid:          # the rearmost moved: found again when asked
+            del self._rear[p]
         riders = v.riders
         off = ()
         if riders:
@@ -456,6 +477,8 @@ class Buses:
         i, p = v.pos, v.pattern
         route = v.route
         v.at_stop = False
+        if self._rear.get(p) == v.vid:
+            del self._rear[p]
         h = self._pos_base_l[p] + i
         hop_len = self._hop_len_l[h]
         if v.riders:
@@ -475,6 +498,8 @@ class Buses:
         self.trips_done += 1
         del self.live[v.vid]
         self.by_pattern[v.pattern].discard(v.vid)
+        if self._rear.get(v.pattern) == v.vid:
+            del self._rear[v.pattern]
         lst = self.by_trip[v.trip]
         lst.remove(v.vid)
         if not lst:
