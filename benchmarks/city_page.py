@@ -15,12 +15,19 @@ What it does, step by step:
    the navigation — Navigation Timing), when the page's layout was in (``#city-clock``), and
    each time the map finished drawing with the moving citizens in it.
 4. **First render** = the first such draw, with the citizens' sample, the density grid, the
-   roads, the districts and the ground image all in the figure. The figures printed are
-   ``navigation`` → ``page_ms`` (layout in) → ``first_render_ms`` (map drawn), and the size of
-   the first payloads (``_dash-layout``, the page callback's response).
-5. **Refresh rate** = over ``--seconds`` after the first render, the map draws that carried a new
-   simulated moment (``map_draws``), the 1 Hz tick's responses received (from the browser's
-   resource timings) and the clock's distinct values read from the page, per second.
+   districts and every layer (``first_render_ms``); ``ground_loaded_ms``: when the ground picture
+   (fetched once from ``/_ground/``, a layer beneath the plot) had loaded; ``map_complete_ms``:
+   the later of the two. Also ``page_ms`` (layout in), ``plotly_ready_ms`` and the first
+   payloads' sizes (``_dash-layout``, the page callback's answer, the picture).
+5. **Refresh** over ``--seconds`` after that: ``map_draws_per_s``, draws of a new frame (a new
+   snapshot of the twin: the frame number the 1 Hz patches put in ``layout.meta``) per second,
+   ``draw_gap_ms`` between them and ``seconds_without_a_new_frame``; ``responses_per_s``, the
+   frame answers received (resource timings) with their median time and size;
+   ``clock_values_per_s``, changes of the clock's text (a ``MutationObserver``), and
+   ``clock_steps_s``, simulated seconds from one value shown to the next (``{"1": 10}`` at 1×
+   is every second shown once); ``plotly_react_ms_median``, plotly's time per figure handed to
+   it; ``main_thread_busy_share``, the share of the window the page's main thread spent in
+   tasks over 50 ms (Long Tasks API).
 
 Run it on a quiet machine if you can, and say the load average (printed) when you quote it::
 
@@ -66,16 +73,18 @@ try {
       .observe(c, {childList: true, characterData: true, subtree: true});
   }
   if (m.plotly === null && window.Plotly) m.plotly = performance.now();
+  const g = document.querySelector('#city-map .city-ground img');      // the ground picture, loaded
+  if (g && !g.__probed && g.getAttribute('src')) {
+    g.__probed = true;
+    if (g.complete && g.naturalWidth) m.ground = performance.now();
+    else g.addEventListener('load', () => { if (m.ground === null) m.ground = performance.now(); });
+  }
   const el = document.querySelector('#city-map .js-plotly-plot');
   if (el && el.on && !el.__probed) {
     el.__probed = true;
     el.on('plotly_afterplot', () => {
       const t = (el._fullData || []).find(d => d.name === 'citizens on the move');
-      const img = el.querySelector('.layer-below image, image');
-      if (img && !img.__probed) {
-        img.__probed = true;
-        img.addEventListener('load', () => { if (m.ground === null) m.ground = performance.now(); });
-      }
+      const img = document.querySelector('#city-map .city-ground img');
       const meta = (el.layout || {}).meta || {};
       m.draws.push({t: performance.now(), n: t ? t._length : 0, traces: (el._fullData || []).length,
                     image: !!img, frame: meta.frame === undefined ? null : meta.frame,
@@ -119,7 +128,7 @@ def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
                                  "return {response_end: n.responseEnd, dom_loaded: n.domContentLoadedEventEnd};")
         drv.execute_script("performance.setResourceTimingBufferSize(100000);")
         deadline = time.time() + 30                      # the ground picture, fetched once
-        while time.time() < deadline and first["image"] and drv.execute_script("return window.__city.ground") is None:
+        while time.time() < deadline and drv.execute_script("return window.__city.ground") is None:
             time.sleep(0.05)
         ground_ms = drv.execute_script("return window.__city.ground")
         sizes = drv.execute_script(
@@ -142,7 +151,7 @@ def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
         return {"page_ms": round(page_ms or -1), "plotly_ready_ms": round(plotly_ms or -1),
                 "first_render_ms": round(first["t"]), "ground_loaded_ms": None if ground_ms is None else round(ground_ms),
                 "map_complete_ms": round(max(first["t"], ground_ms or 0)), "points": first["n"],
-                "image_drawn": first["image"], "response_end_ms": round(nav["response_end"]),
+                "image_drawn": ground_ms is not None, "response_end_ms": round(nav["response_end"]),
                 "dom_loaded_ms": round(nav["dom_loaded"]), "first_payloads": sizes,
                 "window_s": round(span, 1), **refresh(draws, clock, ticks, span, t0),
                 "plotly_react_ms_median": round(react[len(react) // 2]) if react else None,

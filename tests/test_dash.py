@@ -340,9 +340,15 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
     assert not [n for n in order if n.startswith("roads")]
     # the ground picture is fetched once from the control room itself, cached for good, and not
     # carried in the page's answer (nor in any 1 Hz patch)
-    [src] = dash_duo.driver.execute_script("return document.querySelector('#city-map .js-plotly-plot')"
-                                           ".layout.images.map(i => i.source)")
-    assert src.startswith("/_ground/") and src.endswith(".png")
+    ground = ("const g = document.querySelector('#city-map .city-ground img');"
+              "return g && g.complete && g.naturalWidth ? g.getAttribute('src') : null;")
+    deadline, src = time.time() + 20, None
+    while time.time() < deadline and not src:           # a layer of its own beneath the plot
+        src = dash_duo.driver.execute_script(ground)
+        time.sleep(0.2)
+    assert src and src.startswith("/_ground/") and src.endswith(".png")
+    assert dash_duo.driver.execute_script("return document.querySelector('#city-map .js-plotly-plot')"
+                                          ".layout.images || []") == []
     import httpx
 
     got_png = httpx.get(dash_duo.server_url + src, timeout=10)
@@ -399,6 +405,13 @@ def test_city_page_jumps_to_the_rush_without_stalling_and_its_feed_flies_the_map
             break
     assert got["chosen"] == [event["lon"]]
     assert got["x"][0] < event["lon"] < got["x"][1] and got["x"][1] - got["x"][0] < 0.05
+    # the ground layer beneath followed the map there: its west edge where the x axis puts it
+    w = ctx.live.city.bbox[0]
+    placed = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#city-map .js-plotly-plot'), fl = gd._fullLayout;"
+        "const img = gd.querySelector('.city-ground img'), r = fl.xaxis.range;"
+        "return [parseFloat(img.style.left), (arguments[0] - r[0]) / (r[1] - r[0]) * fl._size.w];", w)
+    assert abs(placed[0] - placed[1]) < 2, placed
     import base64
     import re
 
@@ -499,9 +512,11 @@ def test_city_page_on_brasov_draws_the_city_from_its_own_extract(dash_duo, braso
     try:
         dash_duo.start_server(create_app(c))
         dash_duo.wait_for_element("#city-map .js-plotly-plot", timeout=60)
+        dash_duo.wait_for_element("#city-map .city-ground img", timeout=60)
         lay = dash_duo.driver.execute_script(
             "const el = document.querySelector('#city-map .js-plotly-plot');"
-            "return {names: el.data.map(t => t.name), images: el.layout.images.map(i => i.source),"
+            "const g = document.querySelector('#city-map .city-ground img');"
+            "return {names: el.data.map(t => t.name), images: g ? [g.getAttribute('src')] : [],"
             "        notes: el.layout.annotations.map(a => a.text)};")
         assert {"districts", "citizens on the move (density)", "citizens on the move"} <= set(lay["names"])
         assert not [n for n in lay["names"] if n.startswith("roads")]     # painted into the ground

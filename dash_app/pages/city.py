@@ -132,6 +132,60 @@ function(_n, got) {
 """
 
 
+#: The ground picture as a layer of its own beneath the map (an ``<img>`` under plotly's
+#: see-through plot, placed on the map's lon/lat ranges at every draw, zoom and pan, even during
+#: a drag), instead of a plotly layout image inside the plot's SVG: there every 1 Hz frame — the
+#: density grid is an image in the same SVG — had the browser paint the whole picture again
+#: (Brașov's 2,799 px wide: about half the main thread's time per frame in a software-rendered
+#: browser); a layer of its own (``will-change: transform``) is painted once and only composited.
+GROUND_JS = """
+function(spec) {
+    if (!spec) return window.dash_clientside.no_update;
+    const find = () => {
+        const gd = document.querySelector('#city-map .js-plotly-plot');
+        if (!gd || !gd._fullLayout || !gd.on) return setTimeout(find, 50);
+        const box = gd.querySelector('.svg-container');
+        let wrap = box.querySelector('.city-ground');
+        if (!wrap) {
+            wrap = document.createElement('div');
+            wrap.className = 'city-ground';
+            wrap.style.cssText = 'position:absolute;overflow:hidden;pointer-events:none;z-index:0';
+            const img = document.createElement('img');
+            img.alt = '';
+            img.decoding = 'async';
+            img.style.cssText = 'position:absolute;max-width:none;will-change:transform';
+            wrap.appendChild(img);
+            box.insertBefore(wrap, box.firstChild);
+        }
+        const img = wrap.firstChild;
+        if (img.getAttribute('src') !== spec.src) img.setAttribute('src', spec.src);
+        const [w, s, e, n] = spec.bbox;
+        const place = (ev) => {
+            const fl = gd._fullLayout, sz = fl._size, get = (ax, k) => {
+                const v = ev && ev[ax + '.range[' + k + ']'];
+                return v !== undefined ? +v : (ev && ev[ax + '.range'] ? +ev[ax + '.range'][k] : fl[ax].range[k]);
+            };
+            const x0 = get('xaxis', 0), x1 = get('xaxis', 1), y0 = get('yaxis', 0), y1 = get('yaxis', 1);
+            wrap.style.left = sz.l + 'px'; wrap.style.top = sz.t + 'px';
+            wrap.style.width = sz.w + 'px'; wrap.style.height = sz.h + 'px';
+            const px = lon => (lon - x0) / (x1 - x0) * sz.w, py = lat => (y1 - lat) / (y1 - y0) * sz.h;
+            img.style.left = px(w) + 'px'; img.style.top = py(n) + 'px';
+            img.style.width = (px(e) - px(w)) + 'px'; img.style.height = (py(s) - py(n)) + 'px';
+        };
+        if (!gd.__ground) {
+            gd.__ground = true;
+            gd.on('plotly_afterplot', () => place());
+            gd.on('plotly_relayout', () => place());
+            gd.on('plotly_relayouting', ev => place(ev));
+        }
+        place();
+    };
+    find();
+    return window.dash_clientside.no_update;
+}
+"""
+
+
 def _time(snap, frame) -> dict:
     """What the page's clock counts on from (``city-time``): the frame answered (the Unix second
     it was asked for), the twin's local time in it (:func:`dash_app.live.clock_ms`), its zone,
@@ -216,7 +270,9 @@ def figure(live, snap) -> go.Figure:
     xr, yr = home_view(city)                            # open on where the city is, not its far corners
     fig.update_xaxes(range=xr, autorange=False)
     fig.update_yaxes(range=yr, autorange=False)
-    fig.update_layout(annotations=[*fig.layout.annotations, *notes], images=[ground] if ground else [])
+    fig.update_layout(annotations=[*fig.layout.annotations, *notes])
+    if ground:                                          # the ground shows through, beneath (GROUND_JS)
+        fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
     return fig
 
 
@@ -353,6 +409,13 @@ def layout(ctx):
     return html.Div(_page(live), id="city-body")
 
 
+def _ground(city) -> dict | None:
+    """What :data:`GROUND_JS` lays under the map: the picture's address and the lon/lat box it
+    covers (``None`` for a city without one: its roads are traces then)."""
+    img = layout_image(city)
+    return None if img is None else {"src": img["source"], "bbox": list(city.bbox)}
+
+
 def _page(live):
     snap = live.snapshot()
     fig = figure(live, snap)
@@ -393,6 +456,7 @@ def _page(live):
         dcc.Interval(id="city-timer", interval=TIMER_MS),
         dcc.Store(id="city-frame"),
         dcc.Store(id="city-time", data=_time(snap, None)),
+        dcc.Store(id="city-ground", data=_ground(live.city)), dcc.Store(id="city-ground-set"),
         dcc.Store(id="city-speed-ack"),
         dcc.Store(id="city-index", data=trace_index(fig)),
         dcc.Store(id="city-feed-seq", data=events[0]["seq"] if events else 0),
@@ -409,6 +473,7 @@ def register(app, ctx):
             return ctx.live_status() or "The live twin stopped.", no_update
         return no_update, _page(ctx.live)
 
+    app.clientside_callback(GROUND_JS, Output("city-ground-set", "data"), Input("city-ground", "data"))
     app.clientside_callback(FRAME_JS, Output("city-frame", "data"), Input("city-timer", "n_intervals"),
                             State("city-frame", "data"), State("city-time", "data"), prevent_initial_call=True)
     app.clientside_callback(CLOCK_JS, Output("city-clock", "children"), Input("city-timer", "n_intervals"),
