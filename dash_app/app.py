@@ -214,12 +214,14 @@ def wsgi_server(app: Dash, host: str, port: int, threads: int = 8):
 
 def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: str = "runs", live_scenario: str | None = None,
           city: str = "demo", population: int | None = None, speed: float = 60.0,
-          services_url: str | None = None, start_hour: float | None = 7.5) -> None:
+          services_url: str | None = None, start_hour: float | None = 7.5, db: str | None = None) -> None:
     """Run the control room (``twin dash``) behind waitress (:func:`wsgi_server`) until interrupted.
 
     It serves at once: the live twin is built and jumps to ``start_hour`` (07:30, the morning
     rush; ``None``: it starts at midnight) in the background (:meth:`Context.start_live`), and
-    the City page shows how far that has got until the city moves.
+    the City page shows how far that has got until the city moves. ``db``: a database URL
+    (``postgresql://…``) for the live twin's city hall store, as ``twin run --db`` (default: a
+    SQLite file of its own).
     """
     ctx = Context(runs_dir, city=city, services_url=services_url)
     if live_scenario:
@@ -227,6 +229,8 @@ def serve(host: str = "127.0.0.1", port: int = 8050, runs_dir: str = "runs", liv
         from scenarios import load_scenario
 
         scenario = load_scenario(live_scenario, city=city, population=population)    # a bad name fails here
+        if db:                                  # the live city hall's store in that database (PostgreSQL)
+            scenario.services = scenario.services.model_copy(update={"db_url": db})
         ctx.start_live(lambda: LiveTwin(scenario, speed=speed), start_hour)
     app = create_app(ctx)
     server = None

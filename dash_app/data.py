@@ -109,6 +109,11 @@ def _engine(run, name: str):
 
         if run.get(name) is None:
             raise FileNotFoundError(f"the live twin keeps no {name} store")
+        schema = run.get(name.replace(".sqlite", ".schema"))
+        if schema:                                   # PostgreSQL, in a schema of its own
+            from twin.storage import open_engine
+
+            return open_engine(run[name].render_as_string(hide_password=False), schema=schema)
         return create_engine(run[name])
     return _sqlite(first_run(run) / name)
 

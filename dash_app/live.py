@@ -126,14 +126,17 @@ class LiveTwin:
 
     def stores(self) -> dict:
         """Where the running twin keeps what the Service desk and the Ledger pages read: the
-        database URLs of its services store (``"services.sqlite"``) and ledger
-        (``"ledger.sqlite"``; absent when the scenario has none), the permits issued so far
+        database URLs of its services store (``"services.sqlite"``: SQLite, or PostgreSQL with
+        ``twin dash --db``, in the schema ``"services.schema"`` when it has one of its own) and
+        ledger (``"ledger.sqlite"``; absent when the scenario has none), the permits issued so far
         (``"permits"``), as :mod:`dash_app.data` reads a finished run's folder, and the twin's
         Brașov time when they were read (``"clock"``: ``"09:05:12 EET"``)."""
         out: dict = {}
         with self.lock:
             try:
-                out["services.sqlite"] = self.twin.component("services").store.engine.url
+                store = self.twin.component("services").store
+                out["services.sqlite"] = store.engine.url
+                out["services.schema"] = store.schema       # PostgreSQL: the store's own schema, if any
             except (KeyError, AttributeError):          # no services, or they go over HTTP elsewhere
                 pass
             try:

@@ -743,3 +743,53 @@ def test_twin_dash_serves_at_once_and_opens_the_live_city_at_the_morning_rush(tm
         proc.communicate(timeout=20)
     assert "Preparing the live city" in first or "Preparing 07:30" in first     # served before the twin was ready
     assert clock.startswith("07:3") and moving > 0, (clock, moving)
+
+
+def test_the_live_twin_keeps_its_city_hall_on_postgresql_and_the_desk_reads_it(demo_city, tmp_path):
+    """`twin dash --db postgresql://…` keeps the live twin's city hall store in PostgreSQL (here the
+    real local server, in a schema of its own); the Service desk reads the live requests from
+    there, the same rows the city hall holds."""
+    import uuid
+
+    from sqlalchemy import func, text
+
+    from dash_app import data
+    from dash_app.pages.desk import source
+    from services.store import service_requests
+    from tests.services_fixtures import PG_URL
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    live = LiveTwin(load_scenario("baseline", population=300, hours=1, demand={"reports_per_1000_per_day": 300},
+                                  services={"db_url": PG_URL, "db_schema": schema}), city=demo_city, speed=60)
+    c = Context(tmp_path / "runs", live=live)
+    store = live.twin.component("services").store
+    try:
+        assert store.dialect == "postgresql"
+        live.jump_to(4.0)
+        src = source(c, data.LIVE)
+        assert src["services.sqlite"].drivername.startswith("postgresql") and src["services.schema"] == schema
+        rows = data.requests_table(src)
+        with store.engine.connect() as conn:
+            held = conn.execute(func.count().select().select_from(service_requests)).scalar_one()
+        assert len(rows) == held > 0
+        assert rows[0]["requested_at"].endswith(("EET", "EEST"))
+    finally:
+        c.close()
+        with store.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        store.engine.dispose()
+
+
+def test_twin_dash_db_names_the_option_when_the_database_is_unusable(tmp_path):
+    """`twin dash --db` is checked before the control room starts: an unreachable database, or a
+    store with no live twin to keep, is a one-line error naming --db, exit 2."""
+    import subprocess
+    import sys
+
+    bad = subprocess.run([sys.executable, "-m", "twin_app", "dash", "--port", "0", "--runs", str(tmp_path / "runs"),
+                          "--db", "postgresql://postgres@127.0.0.1:1/test"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--db" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    none = subprocess.run([sys.executable, "-m", "twin_app", "dash", "--no-live", "--port", "0",
+                           "--db", "postgresql://postgres@127.0.0.1:5432/test"], capture_output=True, text=True,
+                          timeout=120)
+    assert none.returncode == 2 and "--no-live" in none.stderr and "Traceback" not in none.stderr, none.stderr

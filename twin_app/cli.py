@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--speed", type=float, default=60.0, help="live simulated seconds per second (default 60)")
     d.add_argument("--services-url", default=None,
                    help="talk to this Open311 server's /chat (default: the chatbot in this process)")
+    d.add_argument("--db", default=None,
+                   help="database URL of the live twin's city hall store, e.g. postgresql://user@host:5432/db "
+                        "(default: a SQLite file of its own)")
 
     s = sub.add_parser("serve", help="run the Open311 GeoReport v2 API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -531,10 +534,14 @@ def _dispatch(args) -> int:
     if args.command == "dash":
         from dash_app.app import serve as dash_serve
 
+        if args.db:
+            if args.no_live:
+                raise TwinError("--db: the live twin's store; there is none with --no-live")
+            check_db(args.db)
         port = listen_port(args.host, args.port)
         print(f"twin dash: the control room on http://{args.host}:{port}/ (Ctrl-C stops it)", flush=True)
         dash_serve(args.host, port, args.runs, None if args.no_live else args.live, args.city,
-                   args.population, args.speed, args.services_url)
+                   args.population, args.speed, args.services_url, db=args.db)
         return 0
     if args.command == "keys":
         return _keys(args)
