@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cachetools import TTLCache
 
@@ -58,6 +58,8 @@ from twin.engine import TZ
 from twin.text import fold_text, fold_words
 
 MAX_TEXT = 2000
+# a journey asked for when the lines have stopped for the night is planned from this hour (local)
+MORNING_HOUR = 4
 # words around a name that say nothing of the writer's language ("Strada Lungă nr 5, bl 3")
 NAME_WORDS = {"strada", "str", "bulevardul", "bd", "bdul", "calea", "aleea", "piata", "nr", "no", "bl", "sc", "ap", "statia"}
 REQUIRED = {"report_issue": ("category", "street"), "request_status": ("request_id",), "pay_tax": ("tax_type",),
@@ -268,6 +270,10 @@ class Chatbot:
                 and s.history[-2][1] == "transport_schedule" and s.history[-2][2].get("stop"):
             # a follow-up about the same stop ("next bus from Stadionul?", then "line 23 please")
             s.slots["stop"] = s.history[-2][2]["stop"]
+        if u.intent == "pay_tax" and "tax_type" not in s.slots and not s.slots.get("fine") and len(s.history) >= 2 \
+                and s.history[-2][1] in ("tax_info", "pay_tax") and s.history[-2][2].get("tax_type"):
+            # "cât e impozitul pe teren?", then "ok, vreau să-l plătesc": the tax just asked about
+            s.slots["tax_type"] = s.history[-2][2]["tax_type"]
         if clarified and u.intent in REQUIRED:
             # the message that was not clear enough ("construction noise at 5:30 every morning")
             # still said something: what it names for the intent now understood fills the gaps
@@ -334,6 +340,15 @@ class Chatbot:
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
             return self._out(s, s.intent, 1.0, s.slots, KB.say("yes_or_no", s.lang, plain))
         value = self._slot_from_answer(s, s.asking, text)
+        if value is None and s.asking == "stop" and s.intent == "transport_schedule" and "line" not in s.slots:
+            # a line given when asked for the stop ("spre Poiana?", "Din ce stație?", "20"): kept,
+            # and the stop asked again
+            f = fold_text(text)
+            bare = re.fullmatch(r"\W*(?:linia|line|the|nr\.?|cu)?\s*(\d{1,3}[a-z]?)\W*", f)
+            ln = R.line(f, self.nlu.slots.lines) or (bare.group(1).upper() if bare else None)
+            if ln and (not self.nlu.slots.lines or ln in self.nlu.slots.lines):
+                s.slots["line"] = ln
+                return self._advance(s, 1.0, plain)
         if value is None:
             more = {k: v for k, v in u.slots.items() if k not in s.slots}
             s.slots.update(more)
@@ -372,7 +387,7 @@ class Chatbot:
         if s.intent in CONFIRM and not s.may_act:
             return self._key_required(s, conf, plain)
         for slot in REQUIRED.get(s.intent, ()):
-            if slot == "stop" and s.slots.get("line") and self.timetable is not None:
+            if slot == "stop" and s.slots.get("line") and self.timetable is not None and not s.slots.get("destination"):
                 continue                              # "how often does the 6 run": the line's own times
             if slot == "stop" and s.slots.get("destination") and self._place(s.slots.get("origin")) is not None:
                 continue                              # "from Tractorul to the station": planned from there
@@ -509,7 +524,10 @@ class Chatbot:
             actions.append({"type": "permit_verification", **{k: v.get(k) for k in ("permit_id", "status", "issuer",
                                                                                      "valid_from", "valid_to")}})
             return KB.permit_status(v, lang, plain)
-        if intent == "transport_schedule" and sl.get("destination") and self._journey_planner() is not None:
+        if intent == "transport_schedule" and sl.get("destination") and self._journey_planner() is not None \
+                and not (sl.get("line") and self._place(sl["destination"]) is None):
+            # a line named with a destination the data do not name ("A1, from the airport to
+            # town"): that line's departures, below, rather than "where is town?"
             return self._journey(sl, lang, actions)
         if intent == "transport_schedule":
             text = self._departures(sl, lang, plain, actions)
@@ -548,23 +566,34 @@ class Chatbot:
     def _journey(self, sl, lang, actions) -> str:
         """A planned itinerary (rides, changes, walks; Europe/Bucharest times) from the stop or
         place named to the destination (:mod:`services.chatbot.journeys`)."""
-        from twin.transit import TransitError
-
         origin = self._place(sl.get("stop")) or self._place(sl.get("origin"))
         dest = self._place(sl["destination"])
         if origin is None or dest is None:
             return KB.say("place_unknown", lang, place=sl["destination"] if dest is None else sl.get("origin") or sl.get("stop"))
-        try:
-            journeys = self.planner.plan(origin[0], dest[0], local_now(self.clock), max_transfers=2)
-        except TransitError:
-            journeys = []
+        now = local_now(self.clock)
+        journeys, later = self._plan(origin[0], dest[0], now), False
+        if not journeys:
+            # late at night the lines have stopped (the airport's A1 runs until the evening): the
+            # first journey of the morning, said as such, rather than "no connection"
+            morning = (now + timedelta(days=1 if now.hour >= MORNING_HOUR else 0)).replace(
+                hour=MORNING_HOUR, minute=0, second=0, microsecond=0)
+            journeys, later = self._plan(origin[0], dest[0], morning), True
         rides = [g for g in J.choose(journeys)[0].legs if g.kind == "ride"] if journeys else []
         actions.append({"type": "journey", "origin": origin[1], "destination": dest[1],
                         "stop": rides[0].from_name if rides else None, "line": rides[0].route if rides else None,
                         "journeys": [j.as_dict() for j in journeys]})
         if not journeys:
             return KB.say("no_journey", lang, origin=origin[1], destination=dest[1])
-        return J.describe(journeys, origin[1], dest[1], lang)
+        text = J.describe(journeys, origin[1], dest[1], lang)
+        return KB.say("first_journey", lang) + " " + text if later else text
+
+    def _plan(self, origin, dest, when: datetime) -> list:
+        from twin.transit import TransitError
+
+        try:
+            return self.planner.plan(origin, dest, when, max_transfers=2)
+        except TransitError:
+            return []
 
     def _departures(self, sl, lang, plain, actions) -> str:
         if self.timetable is None:

@@ -425,7 +425,10 @@ NOT_NOW = _rx(r"\bno emergency\b", r"\bnot (?:an? )?(?:urgent|emergency)\b", r"\
               r"\bno action needed\b", r"\bdoar va anunt\b", r"\bfyi\b")
 SEVERE = _rx(r"\bnu (?:mai )?respira", r"\bnot breathing", r"\bstopped breathing", r"\binconstient", r"\bunconscious", r"\bhurt (?:himself|herself|myself|themselves)",
              r"\bsa-?si (?:faca rau|ia viata)", r"\bsinucid\w*", r"\bsuicid\w*", r"\bkill (?:myself|himself|herself)", r"\btrapped\b", r"\bprins\w* (?:sub|in)\b",
-             r"\belectrocut\w*", r"\bnu se (?:mai )?trez\w*", r"\bwon'?t wake", r"\bam inceput (?:cpr|resuscitarea|masaj)", r"\bstarted cpr")
+             r"\belectrocut\w*", r"\bnu se (?:mai )?trez\w*", r"\bwon'?t wake", r"\bam inceput (?:cpr|resuscitarea|masaj)", r"\bstarted cpr",
+             # symptoms felt now (a gas or monoxide alarm with them is no less urgent for "nobody hurt")
+             r"\bnu (?:se|ma|ne) (?:mai )?simt\w* bine", r"\b(?:doesn'?t|don'?t|do not|does not) feel (?:well|good)\b",
+             r"\bvomit\w*", r"\bvoma\b", r"\b(?:ma|ne|il|o|le|imi|ii) doare capul", r"\bheadaches?\b", r"\bametit\w*", r"\bdizzy\b")
 
 # Phrases that look like a cue and are not one: removed before matching ("nu ard becurile" is a
 # street light, "fire station" a place, "gas station" a petrol station).
@@ -515,7 +518,7 @@ NEGATE = _rx(r"\bnu (?:e|este|a fost) nimeni (?:\w+ )?(?:ranit|in pericol|lovit|
              r"\bnu (?:e|este|a fost) (?:un |niciun )?(?:incendiu|foc)\b", r"\b(?:it'?s|it is|is|was) not (?:a |on )?fire\b",
              r"\bnu (?:face|scoate|are|sunt) scantei", r"\bnot sparking\b", r"\bno sparks\b",
              r"\b(?:nobody|no one|noone) (?:was |is )?(?:inside|in it|in the car|around)\b", r"\bnu (?:e|era|este) nimeni (?:inauntru|in ea|in masina|acolo)",
-             r"\bazi nu se mai simte\b", r"\bnu se mai simte\b")
+             r"\bazi nu se mai simte\b", r"\bnu se mai simte\b(?! (?:bine|deloc|rau))")
 
 # (fourth round) the danger said to be absent, in general words: nothing live, not burning, a
 # false alarm
@@ -527,6 +530,28 @@ NEGATE = re.compile(NEGATE.pattern + "|" + "|".join(f"(?:{p})" for p in (
 NOT_NOW = re.compile(NOT_NOW.pattern + r"|\b(?:e|este|a fost|era|au fost|sunt) (?:deja )?stins\w*|\bfocul (?:e |este )?stins\b|"
                      r"\b(?:is|was|were) (?:already )?(?:out|extinguished)\b(?! of)|\balready out\b")
 SAFE = re.compile(SAFE.pattern + r"|\burgent\w*\W{0,5}(?:administrativ\w*|birocratic\w*)|\b(?:administrative|paperwork) emergency")
+# (issue 15, leave-one-set-out round) words of danger in everyday or administrative use, in general
+# words: an emergency *benefit* asked about with its papers, a gas *connection* or digging permit,
+# things that burn out (a bulb, a fuse), food burning on the stove, not getting out *with the car
+# or the pram*, "it is killing us" about noise or heat
+SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\bajutor\w* (?:\w+ )?de urgenta\b(?=.{0,60}\b(?:acte|documente|dosar\w*|cerere|formular\w*|primari\w*|depun\w*|solicit\w*)\b)",
+    r"\b(?:acte|documente|dosar\w*|cerere|formular\w*)\b.{0,60}\bajutor\w* (?:\w+ )?de urgenta\b",
+    r"\bemergency (?:aid|assistance|grant|payment|benefit|fund)s?\b", r"\b(?:racord\w*|bransa\w*|conectare\w*) (?:\w+ ){0,3}(?:la )?gaz\w*",
+    r"\bgas (?:connection|hook-?up|supplier|contract)\b", r"\bpermis\w* de (?:sapatura|spargere)\b",
+    r"\bs-(?:a|au) ars (?:\w+ ){0,2}(?:bec\w*|lamp\w*|sigurant\w*|led\w*|neon\w*)", r"\b(?:bec\w*|lamp\w*|sigurant\w*) (?:\w+ )?s-(?:a|au) ars\b",
+    r"\b(?:bulb|lamp|fuse)s? (?:\w+ )?(?:burnt|burned) out\b", r"\b(?:ma|ne|imi|ni|mi) (?:se )?arde (?:ciorba|supa|mancarea|friptura|cina|pranzul|laptele|tocana)\b",
+    r"\bnu (?:mai )?(?:pot|putem|poate) (?:iesi|trece) (?:\w+ ){0,2}cu (?:caruciorul|masina|bicicleta|scaunul)\b",
+    r"\b(?:can'?t|cannot) get (?:out|through) with (?:the |my |a )?(?:pram|stroller|car|bike|wheelchair)\b",
+    r"\b(?:muzica|zgomotul|galagia|manelele|basul|caldura|mirosul|taxele|preturile)\b.{0,40}\bne omoara\b")))
+# ... asked to learn or for school, getting ready with nothing happening
+CALM = re.compile(CALM.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\basking (?:because|since|for (?:a|an|my|our|school|uni|university|homework))\b", r"\bjust preparing\b",
+    r"\bnothing (?:is )?happening\b", r"\bnu se intampla nimic\b", r"\bintreb pentru (?:un|o) (?:eseu|referat|proiect|lucrare|tema)",
+    r"\bpentru (?:un|o) (?:eseu|referat|proiect scolar|lucrare de licenta)\b", r"\bfor (?:a|an|my) (?:essay|school project|assignment|thesis)\b")))
+# ... the danger over: "acum nu mai iese nimic", "no fire now"
+NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bacum nu mai (?:iese|arde|fumega|curge|miroase|scoate)\b|\bno (?:fire|flames|smoke) (?:now|anymore|any more)\b")
+
 # Signs with no everyday use: a clear alarm on them stays clear even when the model reads the
 # message, confidently, as a report (nlu's CALM_CONFIDENCE): a street that smells of gas is a
 # call to 112, not a pothole.
@@ -553,15 +578,16 @@ def detect(text: str) -> Alarm | None:
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    f = SAFE.sub(" ", fold_text(text).replace("\u2019", "'"))
+    raw = fold_text(text).replace("\u2019", "'")
+    f = SAFE.sub(" ", raw)
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
-            why = _calm(f)
+            why = _calm(f, raw)
             return Alarm("ambiguous", kind, m.group(0), why) if why else Alarm("clear", kind, m.group(0))
     hit = _fuzzy(f)
     if hit:
-        why = _calm(f)
+        why = _calm(f, raw)
         return Alarm("ambiguous", hit[0], hit[1], why) if why else Alarm("clear", hit[0], hit[1])
     fixed = _respell(f)
     if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
@@ -575,11 +601,31 @@ def detect(text: str) -> Alarm | None:
     return None
 
 
-def _calm(f: str) -> str:
+# A guess, not a finding: "cred că" / "I think" before a negation ("cred că nu e nimic grav") does
+# not calm an alarm. "cred că" is a hedge, never a negation: "cred că e monoxid" is an emergency
+# (the hedge only matters when a negation follows). ("nobody hurt yet" still calms: residents
+# write it of hazards to fix, an icy bridge, a broken slide.)
+HEDGE = re.compile(r"\b(?:cred|credem|sper|speram|probabil|poate|parca|presupun|i think|i guess|i hope|we think|we hope|"
+                   r"hopefully|probably|maybe|i suppose|not sure)\b(?: ca| that)?\W*$")
+
+
+def _negated(f: str) -> bool:
+    """A :data:`NEGATE` or :data:`NOT_NOW` frame said as a finding, not hedged (:data:`HEDGE`
+    in the 25 characters before it)."""
+    for rx in (NEGATE, NOT_NOW):
+        for m in rx.finditer(f):
+            if not HEDGE.search(f[max(0, m.start() - 25):m.start()]):
+                return True
+    return False
+
+
+def _calm(f: str, raw: str | None = None) -> str:
     """Why a strong cue in ``f`` is not a clear alarm: ``"negated"`` (nobody at risk, a drill, a
-    dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`), ``"damped"`` (a non-urgent
-    frame, :data:`DAMP`, with no urgent word), or ``""``."""
-    if CALM.search(f) or ((NEGATE.search(f) or NOT_NOW.search(f)) and not SEVERE.search(f)):
+    dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`; a hedged negation does not
+    count, :func:`_negated`), ``"damped"`` (a non-urgent frame, :data:`DAMP`, with no urgent
+    word), or ``""``. ``raw`` is the text before :data:`SAFE` took its phrases out (a negation such
+    as "nu arde nimic" is also one of them)."""
+    if CALM.search(f) or ((_negated(f) or (raw is not None and _negated(raw))) and not SEVERE.search(f)):
         return "negated"
     if DAMP.search(f) and not URGENT.search(f):
         return "damped"

@@ -63,6 +63,8 @@ T = {
     "departures": {"ro": "Următoarele plecări din {stop}: {items}.", "en": "Next departures from {stop}: {items}."},
     "no_journey": {"ro": "Nu am găsit o legătură cu autobuzul de la {origin} la {destination} în următoarele ore.",
                    "en": "I found no bus connection from {origin} to {destination} in the next hours."},
+    "first_journey": {"ro": "Acum nu mai circulă autobuze pe această legătură; prima, dimineață:",
+                      "en": "No bus runs this way now; the first one in the morning:"},
     "place_unknown": {"ro": "Nu știu unde este „{place}”. Spuneți-mi o stație sau o stradă de acolo.",
                       "en": "I don't know where \"{place}\" is. Tell me a stop or a street there."},
     "line_departures": {"ro": "Linia {line} pleacă din {stop} la {times}{every}. Spuneți-mi stația și vă spun când "

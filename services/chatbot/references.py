@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["request_id", "permit_id", "line", "dwelling"]
+__all__ = ["request_id", "permit_id", "line", "dwelling", "request_cue", "REQUEST_WORDS"]
 
 _SR = re.compile(r"\b([a-z]{2,3})[\s-]?(20\d\d)[\s-](\d{3,8})\b")
 _PERMIT_DASH = re.compile(r"\b(pr|ac|cu|ad|rp|ap)[\s-]?(\d{3,6})\b(?![/-]\d)")
@@ -42,11 +42,28 @@ _PERMIT_BARE_SLASH = re.compile(r"(?<![\w/.-])(\d{1,6})\s*/\s*((?:19|20)\d\d)\b"
 _PERMIT_CUE_NUMBER = re.compile(r"\b(?:autoriza\w*|certificat\w*|permis\w*|permit)\s*(?:de (?:construire|constructie|urbanism)\s*)?"
                                 r"(?:\w+ ){0,4}?(?:nr\.?\s*|no\.?\s*|number\s*)(\d{2,6})\b(?![/.-]\d)|"
                                 r"\b(?:autoriza\w*|certificat\w*) de (?:construire|constructie|urbanism)\s+(\d{2,6})\b(?![/.-]\d)")
-_REQ_CUE = re.compile(r"(?:#\s*|\bnr\.?\s*|\bnumar(?:ul)?\s*|\bnumber\s*|\bno\.?\s*|\bref(?:erence|erinta)?\.?\s*|"
-                      r"\bid\s*|\brequest\s*|\bticket\s*|\bcomplaint\s*|\bcerere(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|"
-                      r"\bsesizare(?:a|ii)?\s*(?:mea\s*)?(?:nr\.?\s*)?|\breclamati(?:a|ei)\s*(?:mea\s*)?(?:nr\.?\s*)?|"
-                      r"\breport\s*|\bdosar(?:ul)?\s*(?:nr\.?\s*)?|\bnumar(?:ul)? (?:era|este|e|is|was)\s*|"
-                      r"\binregistrare\s*(?:e|este|is|nr\.?)?\s*)(\d{1,9})\b(?!\s*/|[.,-]\d)")
+# The words that name a citizen's request ("sesizarea", "reference", "case number", "nr. de
+# înregistrare", ...): one lexicon for the two rules that read them, whose jobs differ —
+# :data:`_REQ_CUE` takes the number after them as the request's reference (slot ``request_id``),
+# ``services.chatbot.nlu.REF_CUE`` (built by :func:`request_cue`) says a message quoting a reference
+# with its word asks about that request (intent ``request_status``).
+REQUEST_WORDS = (r"ref(?:erence|erinta)?", r"case(?: number| no)?", r"ticket", r"complaint", r"request", r"report",
+                 r"registration (?:number|no)", r"(?:nr|numar(?:ul)?|numarul) (?:de )?inregistrare", r"inregistrare",
+                 r"petiti\w*", r"cerere(?:a|ii)?", r"sesizare(?:a|ii)?", r"reclamati(?:a|ei)", r"dosar(?:ul)?")
+_REQUEST_WORD = r"\b(?:" + "|".join(REQUEST_WORDS) + r")"
+# what may stand between the word and the number: "mea", "cu", "nr.", "no.", "numărul", "este"
+_REQUEST_GAP = r"\.?\s*(?:(?:mea|my|cu)\s*)?(?:(?:nr|no)\.?\s*|(?:number|numarul)\s+)?(?:(?:este|e|is|was)\s+)?"
+
+
+def request_cue(digits: str = r"\d{3,9}") -> str:
+    """The pattern of a number quoted with its request's word (:data:`REQUEST_WORDS`: "sesizarea
+    nr. 50377", "case number 41006") or with ``#``; ``digits`` is the number's pattern (not captured)."""
+    return r"(?:#\s*|" + _REQUEST_WORD + _REQUEST_GAP + r")" + digits + r"\b"
+
+
+# the number after a request's word or "#" (captured), or after a bare number cue ("nr.", "number", "id")
+_REQ_CUE = re.compile(r"(?:#\s*|" + _REQUEST_WORD + _REQUEST_GAP + r"|\bnumar(?:ul)? (?:era|este|e|is|was)\s*|"
+                      r"\bnr\.?\s*|\bnumar(?:ul)?\s*|\bnumber\s*|\bno\.?\s*|\bid\s*)(\d{1,9})\b(?!\s*/|[.,-]\d)")
 # a reference written with its own shape: "12345/2026", "2026/55412", "98.112", "77-654",
 # "REQ-7781", "NC-2291", "2025-BV-0912" — kept as written (upper-cased)
 _REQ_SHAPED = re.compile(r"(?<![\w/.#-])((?:\d{3,9}/(?:19|20)\d\d|(?:19|20)\d\d/\d{3,9}))\b|"
