@@ -21,11 +21,17 @@ day starts). Each trip is one vehicle that goes from stop to stop of its pattern
   the road, the dwell or an earlier delay made it late, and a delay propagates down the trip
   until slack in the timetable absorbs it.
 * **capacity.** A vehicle carries at most its capacity: trolleybuses (GTFS route type 11)
-  :attr:`VehicleParams.capacity_trolleybus`, buses :attr:`VehicleParams.capacity_bus` (× the
-  :attr:`VehicleParams.capacity_factor` of a run that simulates a sample of the population, each
-  rider then standing for 1 / factor people, with the dwell per rider scaled alike). Riders
+  :attr:`VehicleParams.capacity_trolleybus`, buses :attr:`VehicleParams.capacity_bus`, × the
+  run's share of the city's population (``scale``; or the scenario's
+  :attr:`VehicleParams.capacity_factor`): a 10 % run has 10 % of the riders and 10 % of the
+  places, each rider standing for 10 people, with the dwell per rider scaled alike (as MATSim
+  scales its transit vehicles), so a sampled run fills and denies in proportion. Riders
   who find it full are **left behind** (``denied_boardings``) and wait at the stop for the next
   vehicle of the same pattern; riders board in the order they came (first come, first served).
+* **what riders expect** (:meth:`Buses.expected`, read by the mode choice's crowding terms):
+  at each stop of each pattern, the load factor on leaving and the places offered to those
+  waiting, smoothed over the last vehicles (:data:`SMOOTHING`); a rider planning now expects
+  ``queue // places offered`` full vehicles to pass before boarding, each costing a headway.
 
 Riders (:mod:`agents.journeys`) join a stop's queue with :meth:`Buses.wait` and board the first
 vehicle of their pattern that comes with room — the one planned, or an earlier one running
@@ -67,6 +73,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TRAFFIC_REFRESH_S = 300.0     # how often the bus link times follow the queue traffic (sim seconds)
 TROLLEYBUS = 11               # GTFS route_type of a trolleybus
+SMOOTHING = 0.3               # weight of the last vehicle in the loads and places riders expect
+LONE_HEADWAY_S = 3600.0       # headway assumed for a pattern with one trip a day
+MAX_DENIALS = 5.0             # the most full vehicles a rider expects to let pass
 
 
 def road_hops(tt, router) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -101,8 +110,9 @@ class VehicleParams(BaseModel):
     capacity_trolleybus: int = Field(133, ge=1, le=400)   # Solaris Trollino 18 (Solaris, 2021)
     # a run of a sample of the population: each simulated rider stands for 1 / capacity_factor
     # people, so a vehicle has capacity × factor places (at least 1) and a boarding or alighting
-    # takes board_s / factor (as MATSim scales its transit vehicles); 1: places are people
-    capacity_factor: float = Field(1.0, gt=0, le=1)
+    # takes board_s / factor (as MATSim scales its transit vehicles); None: the run's share of
+    # the city's population (a 10 % run has 10 % of the places); 1: places are people
+    capacity_factor: float | None = Field(None, gt=0, le=1)
     dead_time_s: float = Field(5.0, ge=0, le=120)         # doors open and close (assumption, TCQSM range)
     board_s: float = Field(2.5, ge=0, le=30)              # per boarding rider (assumption, TCQSM range)
     alight_s: float = Field(1.5, ge=0, le=30)             # per alighting rider (assumption, TCQSM range)
@@ -158,13 +168,19 @@ class Buses:
 
     name = "buses"
 
-    def __init__(self, tt, params: VehicleParams | None = None, hops=None, record: bool = False):
+    def __init__(self, tt, params: VehicleParams | None = None, hops=None, record: bool = False,
+                 scale: float = 1.0):
         self.tt = tt
         self.record = record
         #: with ``record``: every stop call ``(vehicle, trip, position, timetabled time, arrival,
         #: departure, alighted, boarded, left behind, load on leaving)``
         self.stop_log: list[tuple] = []
         self.p = params or VehicleParams()
+        if not (isinstance(scale, (int, float)) and 0 < scale):
+            raise ValueError(f"buses: scale must be > 0 (the run's share of the population), got {scale!r}")
+        #: places per nominal place and the weight of a simulated rider's dwell: the scenario's
+        #: ``capacity_factor``, else the run's share of the population (at most 1)
+        self.factor = float(self.p.capacity_factor if self.p.capacity_factor is not None else min(scale, 1.0))
         self._hops = hops
         self.on_board: list = []
         self.on_alight: list = []
@@ -217,8 +233,16 @@ class Buses:
         self._hop_len_l = self._hop_len.tolist()
         self._last_pos = [len(st) - 1 for st in tt.pattern_stops]
         self._refresh_hops()
+        # what riders can expect at each stop of each pattern (:meth:`expected`): the load factor on
+        # leaving and the places offered to those waiting, smoothed over the last vehicles
+        self._lf = [[0.0] * len(st) for st in tt.pattern_stops]
+        self._room = [[-1.0] * len(st) for st in tt.pattern_stops]     # -1: no vehicle seen yet
+        self._headway = []
+        for times in tt.pattern_times:
+            first = np.sort(np.asarray(times)[:, 0]) if len(times) else np.zeros(0)
+            self._headway.append(float(max(np.median(np.diff(first)), 60.0)) if len(first) > 1 else LONE_HEADWAY_S)
         nominal = np.where(tt.route_type == TROLLEYBUS, self.p.capacity_trolleybus, self.p.capacity_bus)
-        self._cap = np.maximum(np.round(nominal * self.p.capacity_factor), 1).astype(np.int64)
+        self._cap = np.maximum(np.round(nominal * self.factor), 1).astype(np.int64)
         self._heap: list = []
         self._seq = itertools.count()
         self._wake = twin.env.event()
@@ -361,6 +385,24 @@ class Buses:
         for cb in self.on_stranded:
             cb(citizens, np.full(len(citizens), self.twin.now))
 
+    def expected(self, p: int, i: int, j: int) -> tuple[float, float, float]:
+        """What a rider planning now expects of a ride on pattern ``p`` from position ``i`` to
+        ``j``: the load factor (riders / places) of the last vehicles over those hops, smoothed
+        (:data:`SMOOTHING`); the full vehicles they will let pass before boarding — the riders
+        queueing there now over the places the last vehicles offered at that stop, at most
+        :data:`MAX_DENIALS`; and the pattern's timetabled headway in seconds (the wait each
+        full vehicle adds). Deterministic: it reads the run's own state."""
+        lf = self._lf[p]
+        load = sum(lf[i:j]) / max(j - i, 1)
+        q = self.waiting.get((p, i))
+        denials = 0.0
+        if q:
+            room = self._room[p][i]
+            if room < 0:        # no vehicle seen at this stop yet: its places
+                room = float(self._cap[self.tt.pattern_route[p]])
+            denials = MAX_DENIALS if room <= 0.5 else min(MAX_DENIALS, float(len(q) // room))
+        return load, denials, self._headway[p]
+
     # ---- the vehicles' events ----------------------------------------------------------------------
     def _at(self, t: float, code: int) -> None:
         """Schedule event ``code`` at sim time ``t``: ``vid >= 0`` reaches its next stop,
@@ -439,11 +481,17 @@ class Buses:
                 del self.waiting[(p, i)]
         if len(riders) > v.max_load:
             v.max_load = len(riders)
+        if not last:            # what the next riders at this stop can expect
+            room = self._room[p]
+            offered = v.capacity - len(riders) + len(on)
+            room[i] = offered if room[i] < 0 else room[i] + SMOOTHING * (offered - room[i])
+            lf = self._lf[p]
+            lf[i] += SMOOTHING * (len(riders) / v.capacity - lf[i])
         n = len(off) + len(on)
         v.stopped = n > 0
         sched = v.sched[i]
         if n:
-            dwell = prm.dead_time_s + (len(on) * prm.board_s + len(off) * prm.alight_s) / prm.capacity_factor
+            dwell = prm.dead_time_s + (len(on) * prm.board_s + len(off) * prm.alight_s) / self.factor
             dep = t + dwell
         else:
             dep = t + 0.0
@@ -599,5 +647,5 @@ class Buses:
                                                                              key=lambda kv: line(kv[0]))},
             "stranded_replanned": int(self.stranded),
             "capacity": {"bus": self.p.capacity_bus, "trolleybus": self.p.capacity_trolleybus,
-                         "factor": self.p.capacity_factor},
+                         "factor": round(self.factor, 6)},
         }

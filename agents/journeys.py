@@ -47,7 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.buses import Buses, VehicleParams, road_hops
-from agents.modechoice import BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose
+from agents.modechoice import BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose, crowding_cost
 from twin.routing import WALK_SPEED_MPS
 from twin.timers import BatchTimer
 
@@ -122,13 +122,17 @@ class Journeys:
     record_rides
         Keep every ride (citizen, trip, stops, boarding and alighting times) in :attr:`ride_log`
         (for tests).
+    scale
+        The run's share of the city's population: the buses' places scale with it
+        (:class:`agents.buses.Buses`).
     """
 
     name = "journeys"
 
     def __init__(self, timetable=None, params: TransitParams | None = None, planner=None,
-                 record_rides: bool = False):
+                 record_rides: bool = False, scale: float = 1.0):
         self.tt = timetable
+        self.scale = scale
         self.p = params or TransitParams()
         self.planner = planner
         self.choice = ModeChoiceParams()
@@ -185,7 +189,8 @@ class Journeys:
             self._index_transit()
             if self.p.vehicles.enabled:
                 self.buses = Buses(self.tt, self.p.vehicles, (self._pos_base, self._pos_edge, self._ride_edges,
-                                                              self._hop_ok), record=self.record_rides)
+                                                              self._hop_ok), record=self.record_rides,
+                                   scale=self.scale)
                 self.buses.on_board.append(self._vehicle_board)
                 self.buses.on_alight.append(self._vehicle_alight)
                 self.buses.on_stranded.append(self._replan)
@@ -234,6 +239,10 @@ class Journeys:
             if not it.rides:
                 continue
             c = float(bus_cost(self.choice, it.in_vehicle, it.wait + margin, it.walk, it.transfers))
+            if self.buses is not None and self.choice.crowding:     # crowding and full vehicles
+                for r in it.rides:
+                    load, denials, headway = self.buses.expected(r.pattern, r.board_pos, r.alight_pos)
+                    c += float(crowding_cost(self.choice, r.arrival - r.departure, load, denials, headway))
             if c < best_c:
                 best, best_c = it, c
         return best, best_c

@@ -25,6 +25,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="share of Brașov's 253,200 residents (default 1)")
     ap.add_argument("--hours", type=float, default=24.0)
+    ap.add_argument("--bus-constant", type=float, default=None,
+                    help="daily.choice.bus_constant_min (the mode choice's calibration knob; default: the scenario's)")
+    ap.add_argument("--no-crowding", action="store_true", help="daily.choice.crowding false (the older utility)")
     args = ap.parse_args()
     from scenarios import load_scenario
     from twin.city import load_city
@@ -33,6 +36,14 @@ def main() -> None:
     src = str(SHARED / "osm" / "brasov_all_highways.osm.bz2")
     city = load_city(src)
     sc = load_scenario("baseline", city=src, scale=args.scale, hours=args.hours)
+    choice = {}
+    if args.bus_constant is not None:
+        choice["bus_constant_min"] = args.bus_constant
+    if args.no_crowding:
+        choice["crowding"] = False
+    if choice:
+        sc = sc.model_copy(update={"daily": sc.daily.model_copy(
+            update={"choice": sc.daily.choice.model_copy(update=choice)})})
     t0, c0 = time.perf_counter(), time.process_time()
     twin = build_twin(sc, city)
     build = time.perf_counter() - t0
@@ -47,7 +58,7 @@ def main() -> None:
     out = {"build_s": round(build, 1), "wall_s": round(time.perf_counter() - t0, 1),
            "cpu_s": round(time.process_time() - c0, 1), "plans": j.cost["plans"],
            "plan_cpu_s": round(j.cost["plan_cpu_s"], 1), "buses_cpu_s": round(j.buses.cost_cpu_s, 1),
-           "transit": j.kpis()["transit"]}
+           "choice": sc.daily.choice.model_dump(), "transit": j.kpis()["transit"]}
     print(json.dumps(out, default=str))
     twin.close()
 

@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from agents.buses import Buses, VehicleParams, road_hops
+from agents.buses import SMOOTHING, Buses, VehicleParams, road_hops
 from tests.mqtt_broker import broker  # noqa: F401  (fixture)
 from tests.test_transit import write_feed
 from twin.engine import Twin
@@ -51,10 +51,11 @@ def _line(brasov, street, folder, hop_s, starts):
     return load_gtfs(write_feed(folder, stops, [("L1", trips)]), brasov)
 
 
-def _fleet(brasov, tt, **params):
+def _fleet(brasov, tt, scale=1.0, **params):
     twin = Twin(brasov, seed=1, start=TUESDAY)
-    twin.add(Mobility(50))
-    buses = Buses(tt, VehicleParams(**params), road_hops(tt, twin.router("time", "drive")), record=True)
+    twin.add(Mobility(200))
+    buses = Buses(tt, VehicleParams(**params), road_hops(tt, twin.router("time", "drive")), record=True,
+                  scale=scale)
     twin.add(buses)
     got = {"board": [], "alight": [], "stranded": []}
     buses.on_board.append(lambda c, v, i, t: got["board"].append((v.trip, i, c.tolist(), float(t[0]))))
@@ -109,6 +110,37 @@ def test_a_full_bus_leaves_riders_behind_for_the_next_one(brasov, street, tmp_pa
     twin.run(1.1)
     assert [c for _, _, c, _ in got["board"]] == [[0, 1], [2, 3]] and got["stranded"] == [[4]]
     assert _calls(buses, 0)[0][2] == H8 + 5 + 2 * 2.5 / 0.02     # their boarding takes 100 people's time
+
+
+def test_a_sampled_run_has_places_in_proportion_and_denies_boardings_alike(brasov, street, tmp_path):
+    """A run of 10 % of the population (``scale`` 0.1, no ``capacity_factor`` given) has 10 %
+    of the places: 10 riders of the 100 of the full run find 2 places of 20 on each bus, and are
+    left behind, stranded and carried in the same proportion; a rider expects the same full
+    vehicles to pass (the queue over the places offered)."""
+    _, ff = street
+    hop = [int(math.ceil(x)) + 300 for x in ff]
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 600, H8 + 1200])
+    got_k = {}
+    for scale, n in ((1.0, 100), (0.1, 10)):
+        twin, buses, got = _fleet(brasov, tt, scale=scale, capacity_bus=20)
+        twin.run(7.9)
+        buses.wait(np.arange(n), [0] * n, [0] * n, [2] * n, np.full(n, twin.now))
+        load, denials, headway = buses.expected(0, 0, 2)
+        assert (load, denials, headway) == (0.0, n // (20 * scale), 600.0)    # 5 full buses before their turn
+        twin.run(1.1)
+        k = buses.kpis()
+        assert k["capacity"]["factor"] == scale
+        # three buses left full: the smoothed load factor riders expect
+        assert buses.expected(0, 0, 2)[0] == pytest.approx(1 - (1 - SMOOTHING) ** 3)
+        got_k[scale] = (k["boardings"], k["denied_boardings"], k["stranded_replanned"], k["load_factor"])
+    full, tenth = got_k[1.0], got_k[0.1]
+    assert full[:3] == (60, 80 + 60 + 40, 40)            # 20 a bus; those still waiting are left behind
+    assert tenth[:3] == tuple(x // 10 for x in full[:3])
+    assert tenth[3] == full[3] == 1.0
+    # the scenario's own factor wins over the run's share
+    assert Buses(tt, VehicleParams(capacity_factor=0.5), scale=0.1).factor == 0.5
+    with pytest.raises(ValueError, match="scale"):
+        Buses(tt, scale=0)
 
 
 def test_a_long_dwell_makes_the_bus_late_and_the_delay_propagates(brasov, street, tmp_path):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from agents.modechoice import BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose, probabilities
+from agents.modechoice import (BUS, CAR, WALK, ModeChoiceParams, bus_cost, choose, crowding_cost,
+                               crowding_multiplier, probabilities)
 
 INF = np.inf
 
@@ -53,6 +54,24 @@ def test_a_cheaper_bus_wins_riders():
     assert 0.15 < share < 0.25 and share2 > share + 0.3
     # the cost: 15 min riding + 2 × 10 min waiting + 2 × 8 min walking + 5 min for the change
     assert bus_cost(base, 900, 600, 480, 1) == pytest.approx(15 + 20 + 16 + 5)
+
+
+def test_crowding_weighs_riding_minutes_and_full_vehicles_cost_a_headway_each():
+    """Seats free (load ≤ 0.3): a riding minute is a minute; a full vehicle: 1.6 minutes; a
+    rider expecting two full buses to pass before boarding adds two headways' wait at the
+    wait weight; ``crowding: false`` ignores both."""
+    p = ModeChoiceParams()
+    assert crowding_multiplier(p, [0.0, 0.3, 0.65, 1.0, 1.4]).tolist() == pytest.approx([1, 1, 1.3, 1.6, 1.6])
+    assert crowding_cost(p, 1200, 0.2, 0, 600) == 0
+    assert crowding_cost(p, 1200, 1.0, 0, 600) == pytest.approx(0.6 * 20)
+    assert crowding_cost(p, 1200, 0.2, 2, 600) == pytest.approx(2.0 * 2 * 10)
+    assert crowding_cost(ModeChoiceParams(crowding=False), 1200, 1.0, 2, 600) == 0
+    # a crowded bus loses riders to the car
+    cost = np.tile([30.0, INF, 30.0], (20_000, 1))
+    calm = (choose(p, cost, np.random.default_rng(3)) == BUS).mean()
+    cost[:, BUS] += crowding_cost(p, 1200, 1.0, 1, 600)
+    crowded = (choose(p, cost, np.random.default_rng(3)) == BUS).mean()
+    assert 0.45 < calm < 0.55 and crowded < 0.1
 
 
 def test_bad_weights_name_the_field():

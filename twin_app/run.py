@@ -145,7 +145,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
         twin.add(Citizens(population, scenario.citizens))
         twin.add(Adoption(scenario.adoption, scenario.city))
-        twin.add(Journeys(timetable, scenario.transit, planner=planner))
+        twin.add(Journeys(timetable, scenario.transit, planner=planner, scale=scale))
         twin.add(DailyLife(scenario.daily))
         twin.add(Demand(scenario.demand, report_stats(city)))
         twin.add(Taxes(scenario.taxes))
