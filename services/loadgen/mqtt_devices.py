@@ -140,7 +140,10 @@ class FleetPlan:
         """Read ``dev``'s plain-TCP connection (its kernel socket ``raw``) here from now on."""
         fd = raw.fileno()
         self.by_fd[fd] = dev
-        self.poller.register(fd, 0x001 | 0x008 | 0x010)        # EPOLLIN | EPOLLERR | EPOLLHUP
+        try:
+            self.poller.register(fd, 0x001 | 0x008 | 0x010)    # EPOLLIN | EPOLLERR | EPOLLHUP
+        except FileExistsError:                # the number of a closed socket, still registered
+            self.poller.modify(fd, 0x001 | 0x008 | 0x010)
         if self.reader is None:
             self.reader = gevent.spawn(self._read_when_idle)
             self.reader_event = Event()
@@ -164,8 +167,8 @@ class FleetPlan:
 
         During the schedule the clock calls this at every tick (a due time it slept to, or every
         2 ms when behind): the acknowledgements of a tick's messages are read together instead of
-        waking the process once a PUBACK, and a PUBACK's time is when it was read — up to one
-        tick after it arrived (at most ~1 ms ahead of the schedule; never earlier than the truth)."""
+        waking the process once a PUBACK, and a PUBACK's time is when it was read: up to a tick
+        (~1 ms on schedule, 2 ms behind it) after it arrived, never earlier than the truth."""
         by_fd = self.by_fd
         while True:
             ready = self.poller.poll(0, 1024)
