@@ -27,7 +27,9 @@ What it does, step by step:
    ``clock_steps_s``, simulated seconds from one value shown to the next (``{"1": 10}`` at 1×
    is every second shown once); ``plotly_react_ms_median``, plotly's time per figure handed to
    it; ``main_thread_busy_share``, the share of the window the page's main thread spent in
-   tasks over 50 ms (Long Tasks API).
+   tasks over 50 ms (Long Tasks API); ``browser_cpu_s_per_s`` and ``browser_cpu_s_per_frame``,
+   the CPU seconds chromium's processes used (:func:`browser_cpu_s`), which do not grow with
+   the load: what a frame costs a quiet machine.
 
 Run it on a quiet machine if you can, and say the load average (printed) when you quote it::
 
@@ -108,6 +110,23 @@ def browser():
     return webdriver.Chrome(options=o)
 
 
+def browser_cpu_s(drv) -> float:
+    """CPU seconds (user + system) used so far by the browser ``drv`` drives: every process under
+    its chromedriver (the browser, its renderer, and the GPU process that draws WebGL in software).
+    Unlike the page's own timings, this does not grow with the machine's load: the CPU a frame
+    costs, which a quiet machine must find once a second."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.Process(drv.service.process.pid).children(recursive=True):
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:                            # a process that ended meanwhile
+            pass
+    return total
+
+
 def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
     """Open ``url`` (the City page) in ``drv`` (chromium; a fresh one of :func:`browser` when
     ``None``) and measure as the module docstring says; the dict printed under ``"runs"``."""
@@ -135,9 +154,11 @@ def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
             "return performance.getEntriesByType('resource').filter(e => (e.name.includes('_dash-') && !e.name.includes('component-suites')) "
             "|| e.name.includes('plotly') || e.name.includes('_ground')).slice(0, 12).map(e => [e.name.split('/').pop(), "
             "e.encodedBodySize, Math.round(e.responseEnd)])")
+        cpu0 = browser_cpu_s(drv)
         t0 = drv.execute_script("return performance.now()")
         time.sleep(seconds)
         t1 = drv.execute_script("return performance.now()")
+        cpu1 = browser_cpu_s(drv)
         draws = [d for d in drv.execute_script("return window.__city.draws") if t0 <= d["t"] <= t1]
         clock = [c for c in drv.execute_script("return window.__city.clock") if t0 <= c["t"] <= t1]
         react = sorted(d for t, d in drv.execute_script("return window.__city.react") if t0 <= t <= t1)
@@ -155,6 +176,8 @@ def measure(url: str, seconds: float, drv=None, timeout: float = 120.0) -> dict:
                 "dom_loaded_ms": round(nav["dom_loaded"]), "first_payloads": sizes,
                 "window_s": round(span, 1), **refresh(draws, clock, ticks, span, t0),
                 "plotly_react_ms_median": round(react[len(react) // 2]) if react else None,
+                "browser_cpu_s_per_s": round((cpu1 - cpu0) / span, 2),
+                "browser_cpu_s_per_frame": round((cpu1 - cpu0) / max(1, len({d["frame"] for d in draws})), 2),
                 "main_thread_busy_share": round(busy / (t1 - t0), 2),
                 "console_errors": len(severe)}
     finally:

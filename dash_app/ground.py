@@ -8,8 +8,9 @@ fills, over a minute as WebGL fills in a headless browser, and every trace in th
 recomputed by plotly on each 1 Hz refresh of the live layers (a partial update still re-runs the
 whole figure's ``calc``). So this module paints the static layers once per city file with Pillow
 into a PNG (about :data:`METRES_PER_PX` per pixel, at most :data:`MAX_PX` a side), caches it in
-the city cache, and the City page lays it under its live traces as a plotly layout image in
-lon/lat (``layer="below"``). The picture is not carried inside the figure: the browser fetches it
+the city cache, and the City page lays it beneath its live traces, in lon/lat, as a layer of its
+own (:data:`dash_app.pages.city.GROUND_JS`: painted once, only composited on each 1 Hz frame). The
+picture is not carried inside the figure: the browser fetches it
 once from the control room itself (:data:`ROUTE`, :func:`serve_ground`, cached for a year as
 ``immutable``: its name changes with what is painted), so it weighs neither on the City page's
 first answer nor on any later one (as a ``data:`` URI it was most of the first answer). plotly.js
@@ -163,8 +164,9 @@ MAX_AGE_S = 365 * 24 * 3600
 
 
 def layout_image(city) -> dict | None:
-    """A plotly layout image laying the painted ground under the traces, in lon/lat, fetched by
-    the browser once from :data:`ROUTE` (see the module docstring); ``None`` when there is none."""
+    """Where the painted ground goes, as a plotly layout image spec (``source``: its address under
+    :data:`ROUTE`, fetched by the browser once; the lon/lat box it covers); ``None`` when there
+    is none. The City page lays it as a layer of its own (see the module docstring)."""
     path = ground_png(city)
     if path is None:
         return None

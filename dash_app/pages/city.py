@@ -141,6 +141,9 @@ function(_n, got) {
 GROUND_JS = """
 function(spec) {
     if (!spec) return window.dash_clientside.no_update;
+    const early = new Image();                          // fetched and decoded while plotly draws
+    early.decoding = 'async';
+    early.src = spec.src;
     const find = () => {
         const gd = document.querySelector('#city-map .js-plotly-plot');
         if (!gd || !gd._fullLayout || !gd.on) return setTimeout(find, 50);
