@@ -535,12 +535,12 @@ SAFE = re.compile(SAFE.pattern + r"|\burgent\w*\W{0,5}(?:administrativ\w*|birocr
 # things that burn out (a bulb, a fuse), food burning on the stove, not getting out *with the car
 # or the pram*, "it is killing us" about noise or heat
 SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
-    r"\bajutor\w* (?:\w+ )?de urgenta\b(?=.{0,60}\b(?:acte|documente|dosar\w*|cerere|formular\w*|primari\w*|depun\w*|solicit\w*)\b)",
-    r"\b(?:acte|documente|dosar\w*|cerere|formular\w*)\b.{0,60}\bajutor\w* (?:\w+ )?de urgenta\b",
+    r"\bajutor\w* (?:\w+ )?de urgenta\b(?=.{0,60}\b(?:acte|hartii|documente|dosar\w*|cerere|formular\w*|primari\w*|depun\w*|solicit\w*)\b)",
+    r"\b(?:acte|hartii|documente|dosar\w*|cerere|formular\w*|papers?|documents?|forms?)\b.{0,60}\bajutor\w* (?:\w+ )?de urgenta\b",
     r"\bemergency (?:aid|assistance|grant|payment|benefit|fund)s?\b", r"\b(?:racord\w*|bransa\w*|conectare\w*) (?:\w+ ){0,3}(?:la )?gaz\w*",
     r"\bgas (?:connection|hook-?up|supplier|contract)\b", r"\bpermis\w* de (?:sapatura|spargere)\b",
     r"\bs-(?:a|au) ars (?:\w+ ){0,2}(?:bec\w*|lamp\w*|sigurant\w*|led\w*|neon\w*)", r"\b(?:bec\w*|lamp\w*|sigurant\w*) (?:\w+ )?s-(?:a|au) ars\b",
-    r"\b(?:bulb|lamp|fuse)s? (?:\w+ )?(?:burnt|burned) out\b", r"\b(?:ma|ne|imi|ni|mi) (?:se )?arde (?:ciorba|supa|mancarea|friptura|cina|pranzul|laptele|tocana)\b",
+    r"\b(?:bulb|lamp|fuse)s? (?:\w+ )?(?:burnt|burned) out\b", r"\b(?:ma|ne|imi|ni|mi) (?:se )?arde (?:ciorba|supa|mancarea|friptura|cina|pranzul|laptele|tocana)\b(?: (?:de )?pe (?:foc|aragaz|plita))?",
     r"\bnu (?:mai )?(?:pot|putem|poate) (?:iesi|trece) (?:\w+ ){0,2}cu (?:caruciorul|masina|bicicleta|scaunul)\b",
     r"\b(?:can'?t|cannot) get (?:out|through) with (?:the |my |a )?(?:pram|stroller|car|bike|wheelchair)\b",
     r"\b(?:muzica|zgomotul|galagia|manelele|basul|caldura|mirosul|taxele|preturile)\b.{0,40}\bne omoara\b")))

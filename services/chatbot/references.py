@@ -51,8 +51,8 @@ REQUEST_WORDS = (r"ref(?:erence|erinta)?", r"case(?: number| no)?", r"ticket", r
                  r"registration (?:number|no)", r"(?:nr|numar(?:ul)?|numarul) (?:de )?inregistrare", r"inregistrare",
                  r"petiti\w*", r"cerere(?:a|ii)?", r"sesizare(?:a|ii)?", r"reclamati(?:a|ei)", r"dosar(?:ul)?")
 _REQUEST_WORD = r"\b(?:" + "|".join(REQUEST_WORDS) + r")"
-# what may stand between the word and the number: "mea", "cu", "nr.", "no.", "numărul", "este"
-_REQUEST_GAP = r"\.?\s*(?:(?:mea|my|cu)\s*)?(?:(?:nr|no)\.?\s*|(?:number|numarul)\s+)?(?:(?:este|e|is|was)\s+)?"
+# what may stand between the word and the number: "mea cu", "nr.", "no.", "numărul", "este"
+_REQUEST_GAP = r"\.?\s*(?:(?:mea|my|cu|with)\s*){0,2}(?:(?:nr|no)\.?\s*|(?:number|numarul)\s+)?(?:(?:este|e|is|was)\s+)?"
 
 
 def request_cue(digits: str = r"\d{3,9}") -> str:
