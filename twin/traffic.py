@@ -52,6 +52,11 @@ FALLBACK_LANE_CAPACITY_VPH = 300.0
 DEFAULT_LANES: dict[str, float] = {"motorway": 2.0, "trunk": 1.0}
 #: metres a car needs in a standing queue (its length and the gap)
 VEHICLE_LENGTH_M = 7.5
+#: the smallest share of the road a run gets by default (:attr:`TrafficParams.capacity_factor`):
+#: in a smaller sample one simulated car would stand for so many real ones that it held a lane
+#: for minutes (1,000 citizens in Brașov, 0.4 %: 25 min on a 600 veh/h lane) and its delays were
+#: sampling artefacts — 44 ± 24 min car trips — not congestion
+MIN_CAPACITY_FACTOR = 0.05
 
 
 class TrafficParams(BaseModel):
@@ -69,7 +74,10 @@ class TrafficParams(BaseModel):
     capacity_factor
         Multiplies every flow and storage capacity (a scaled-down population drives on a
         network scaled down with it, as in MATSim's ``flowCapacityFactor``; ``None``: the run's
-        scale, so a 10 % sample sees a tenth of the road).
+        scale, so a 10 % sample sees a tenth of the road, but never less than
+        :data:`MIN_CAPACITY_FACTOR` (5 %): a smaller sample cannot load the road the way the city
+        does, and drives on a road with room to spare rather than on one where each car is a
+        platoon of hundreds).
     stuck_s
         A queue head that waits this long for space downstream is forced on (counted in
         ``forced_entries``): gridlock must not freeze the city. 30 s, between MATSim's default
@@ -408,15 +416,15 @@ class Traffic:
     params
         The scenario's ``traffic:``.
     scale
-        Share of the city's population simulated (capacities scale with it unless
-        :attr:`TrafficParams.capacity_factor` says otherwise).
+        Share of the city's population simulated (capacities scale with it, never below
+        :data:`MIN_CAPACITY_FACTOR`, unless :attr:`TrafficParams.capacity_factor` says otherwise).
     """
 
     name = "traffic"
 
     def __init__(self, params: TrafficParams | None = None, scale: float = 1.0):
         self.params = params or TrafficParams()
-        self.scale = float(self.params.capacity_factor or scale)
+        self.scale = float(self.params.capacity_factor or max(scale, MIN_CAPACITY_FACTOR))
         self.network: RoadNetwork | None = None
 
     @property
