@@ -1038,6 +1038,8 @@ def test_a_negation_said_as_a_finding_still_calms():
     ("how likely is a flood in Brasov? asking for a school project", "en"),
     ("our basement flooded last autumn, which office handles the compensation?", "en"),
     ("the fence by the substation is broken, the wires inside are covered and nothing is live", "en"),
+    ("the dogs at the kennel haven't bitten anyone but they bark at the kids all day", "en"),
+    ("this tax form is giving me a heart attack, where do I sign it?", "en"),
 ])
 def test_everyday_and_paperwork_uses_of_danger_words_are_no_emergency(bot, text, lang):
     u = bot.understand(text, lang)

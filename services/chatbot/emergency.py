@@ -543,7 +543,11 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\b(?:bulb|lamp|fuse)s? (?:\w+ )?(?:burnt|burned) out\b", r"\b(?:ma|ne|imi|ni|mi) (?:se )?arde (?:ciorba|supa|mancarea|friptura|cina|pranzul|laptele|tocana)\b(?: (?:de )?pe (?:foc|aragaz|plita))?",
     r"\bnu (?:mai )?(?:pot|putem|poate) (?:iesi|trece) (?:\w+ ){0,2}cu (?:caruciorul|masina|bicicleta|scaunul)\b",
     r"\b(?:can'?t|cannot) get (?:out|through) with (?:the |my |a )?(?:pram|stroller|car|bike|wheelchair)\b",
-    r"\b(?:muzica|zgomotul|galagia|manelele|basul|caldura|mirosul|taxele|preturile)\b.{0,40}\bne omoara\b")))
+    r"\b(?:muzica|zgomotul|galagia|manelele|basul|caldura|mirosul|taxele|preturile)\b.{0,40}\bne omoara\b",
+    r"\b(?:giving|gives|gave|give) (?:me|us) (?:a )?heart attacks?\b", r"\b(?:ma|ne) (?:baga|bagati|bagi) in (?:infarct|spital|mormant)\b")))
+# ... an animal that has not hurt anyone ("they haven't bitten anyone", "n-au mușcat pe nimeni")
+NEGATE = re.compile(NEGATE.pattern + r"|\b(?:haven'?t|hasn'?t|have not|has not|never) (?:\w+ )?(?:bitten|attacked|hurt) (?:anyone|anybody|us|me)\b"
+                    r"|\b(?:n-?au|nu au|n-?a|nu a) (?:muscat|atacat) pe nimeni\b")
 # ... asked to learn or for school, getting ready with nothing happening
 CALM = re.compile(CALM.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\basking (?:because|since|for (?:a|an|my|our|school|uni|university|homework))\b", r"\bjust preparing\b",
