@@ -888,7 +888,7 @@ def test_a_quoted_reference_asked_about_is_a_status_and_checking_a_permit_a_veri
     assert bot.understand(text, "en").intent == intent
 
 
-@pytest.mark.parametrize("folder", ["heldout_2026_11_30a", "heldout_2026_11_30b"])
+@pytest.mark.parametrize("folder", ["heldout_2026_11_30a", "heldout_2026_11_30b", "heldout_2026_11_30e"])
 def test_the_independent_held_out_sets_are_valid_evaluation_files(folder):
     """The sets written apart load as evaluation files (labels from the intent list, languages,
     slots) and every emergency is labelled as one; scoring them is `twin chat eval` (README)."""
@@ -902,7 +902,7 @@ def test_the_independent_held_out_sets_are_valid_evaluation_files(folder):
     assert len(rows) > 400 and {r["lang"] for r in rows} == {"ro", "en"}
     assert sum(r["intent"] == "emergency" for r in rows) > 80
     if (root / "dialogues.jsonl").exists():
-        assert len(load_dialogues(root / "dialogues.jsonl")) == 60
+        assert len(load_dialogues(root / "dialogues.jsonl")) >= 40      # the issue asks for ≥ 40 conversations
 
 
 # ---- getting from A to B: a planned itinerary (services/chatbot/journeys.py, twin.transit.Planner) ----
