@@ -180,11 +180,13 @@ def test_gtfs_realtime_feeds_parse_and_match_the_vehicles(brasov, street, tmp_pa
 
     _, ff = street
     hop = [int(math.ceil(x)) + 60 for x in ff]
-    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 120])
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 60])
     twin, buses, _ = _fleet(brasov, tt)
     twin.run(7.9)
     buses.wait(np.arange(3), [0] * 3, [0] * 3, [2] * 3, np.full(3, twin.now))
-    twin.run(0.1 + 150 / 3600)                             # first bus on its way, second at its first stop
+    # the first bus (3 riders: 12.5 s at the first stop) reaches the second after ~ff[0] s and holds
+    # there until hop[0] = ff[0] + 60; 40 s before that the second bus (at H8 + 60) is on the road
+    twin.run(0.1 + (hop[0] - 20) / 3600)
     truth = {str(v["vehicle"]): v for v in buses.vehicles()}
     assert {v["status"] for v in truth.values()} == {"IN_TRANSIT_TO", "STOPPED_AT"}
     vp = gtfs_realtime_pb2.FeedMessage()
