@@ -302,6 +302,8 @@ def test_twin_run_takes_study_settings_so_hand_made_runs_can_match(tmp_path):
 # Two sides × 3 replications of a Brașov day each; the station and the closure share one baseline.
 # Measured on the shared 2-core machine at load ≈3: station 42 s (+28 s loading Brașov into the
 # session's empty city cache), closure 28 s, crews 52 s; at load ≈12 they took 90–220 s.
+# With queue traffic the default, a quiet CI run (2026-12-01) took 97, 52 and 79 s: marked slow,
+# so the default run stays near its 8-minute budget; `-m slow` runs them.
 
 BRASOV_ALL = "osm/brasov_all_highways.osm.bz2"
 POP, REPS = 1000, 3
@@ -323,6 +325,7 @@ def brasov_emergency_study(tmp_path_factory):
     return tmp_path_factory.mktemp("brasov-emergency-study")
 
 
+@pytest.mark.slow
 @pytest.mark.brasov
 def test_brasov_new_station_lowers_p90_where_it_is_placed_and_not_the_city_median(brasov_all,
                                                                                   brasov_emergency_study):
@@ -338,6 +341,7 @@ def test_brasov_new_station_lowers_p90_where_it_is_placed_and_not_the_city_media
     assert not (p50["significant"] and p50["diff"] > 0), p50
 
 
+@pytest.mark.slow
 @pytest.mark.brasov
 def test_brasov_road_closure_lengthens_car_trips_and_responses_where_the_roads_ran(brasov_all,
                                                                                     brasov_emergency_study):
@@ -356,6 +360,7 @@ def test_brasov_road_closure_lengthens_car_trips_and_responses_where_the_roads_r
     assert not any(x["significant"] and x["diff"] < 0 for x in rows), rows
 
 
+@pytest.mark.slow
 @pytest.mark.brasov
 def test_brasov_more_crews_shorten_resolution(brasov_all, tmp_path):
     city, path = brasov_all
