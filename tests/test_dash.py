@@ -254,13 +254,23 @@ def test_control_room_serves_while_the_live_twin_is_prepared_then_desk_and_ledge
     from dash_app import data
     from dash_app.pages.desk import source
 
+    import threading
+
     c = Context(runs)
-    c.start_live(lambda: LiveTwin(load_scenario("tax_deadline_rush", population=1000, hours=1,
-                                                demand={"reports_per_1000_per_day": 90}), city=demo_city, speed=60),
-                 start_hour=9.0)
+    built = threading.Event()                       # the twin is built only once the page showed it is being prepared
+
+    def make():
+        built.wait(60)
+        return LiveTwin(load_scenario("tax_deadline_rush", population=1000, hours=1,
+                                      demand={"reports_per_1000_per_day": 90}), city=demo_city, speed=60)
+
+    c.start_live(make, start_hour=9.0)
     try:
         dash_duo.start_server(create_app(c))
-        dash_duo.wait_for_contains_text("#city-preparing", "Preparing the live city", timeout=10)
+        try:
+            dash_duo.wait_for_contains_text("#city-preparing", "Preparing the live city", timeout=10)
+        finally:
+            built.set()
         dash_duo.wait_for_text_to_equal("h1", f"City — {demo_city.name}", timeout=60)     # filled in by itself
         dash_duo.wait_for_contains_text("#city-jump", "Jump to the morning rush", timeout=60)   # at 09:00 now
         assert " 09:0" in dash_duo.find_element("#city-clock").text
