@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import threading
@@ -30,27 +29,9 @@ import time
 import psutil
 
 from services.loadgen.mqtt_runner import run_mqtt
-from tests.mqtt_broker import mosquitto_binary
-from tests.serving import free_port
+from tests.mqtt_broker import start_fleet_broker
 
 CALLS = ("sendto", "recvfrom", "epoll_wait", "epoll_ctl", "poll", "clock_nanosleep", "getsockopt")
-
-
-def _broker(folder: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    conf = os.path.join(folder, "mosquitto.conf")
-    with open(conf, "w") as fh:
-        fh.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 0\n"
-                 "max_inflight_messages 0\npersistence false\nlog_dest none\n"
-                 + ("user root\n" if os.geteuid() == 0 else ""))
-    p = subprocess.Popen([mosquitto_binary(), "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return p, f"mqtt://127.0.0.1:{port}"
 
 
 def _cpu_s(pid: int) -> float:
@@ -74,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     a = ap.parse_args(argv)
     events = ",".join(["raw_syscalls:sys_enter"] + [f"syscalls:sys_enter_{c}" for c in CALLS])
     with tempfile.TemporaryDirectory(prefix="twin-mqtt-syscalls-") as tmp:
-        broker, url = _broker(tmp)
+        broker, url = start_fleet_broker(tmp)
         perfs: list[subprocess.Popen] = []
 
         def count(t0: float, _end: float) -> None:     # at the schedule's zero, on the run's processes

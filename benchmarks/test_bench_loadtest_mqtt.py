@@ -32,35 +32,19 @@ from __future__ import annotations
 import json
 import os
 import resource
-import socket
-import subprocess
-import time
 
 import pytest
 
 from services.loadgen.mqtt_runner import run_mqtt
-from tests.mqtt_broker import mosquitto_binary
-from tests.serving import free_port
+from tests.mqtt_broker import start_fleet_broker
 
 DEVICES, RATE, DURATION, SINKS = 5000, 20_000, 10.0, 2
 
 
 @pytest.fixture(scope="module")
 def fleet_broker(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mqtt-fleet")
-    port = free_port()
-    conf = folder / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\n"
-                    "max_queued_messages 0\nmax_inflight_messages 0\npersistence false\nlog_dest none\n"
-                    + ("user root\n" if os.geteuid() == 0 else ""))
-    p = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield p, f"mqtt://127.0.0.1:{port}"
+    p, url = start_fleet_broker(tmp_path_factory.mktemp("mqtt-fleet"))
+    yield p, url
     p.terminate()
     p.wait(10)
 

@@ -75,6 +75,25 @@ class Broker:
         self.proc = None
 
 
+def start_fleet_broker(folder: str | Path) -> tuple[subprocess.Popen, str]:
+    """A mosquitto for the load benchmarks' device fleets: unlimited connections, no persistence
+    and no log (their cost is not the broker's under test); ``(process, url)`` once its port is
+    open. The caller terminates the process."""
+    port = free_port()
+    conf = Path(folder) / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\n"
+                    "max_queued_messages 0\nmax_inflight_messages 0\npersistence false\nlog_dest none\n"
+                    + ("user root\n" if os.geteuid() == 0 else ""))
+    p = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return p, f"mqtt://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def broker(tmp_path):
     b = Broker(tmp_path).start()
