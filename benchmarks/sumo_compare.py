@@ -14,11 +14,13 @@ What it does, step by step:
    way), and the twin's paths could not be replayed edge for edge; through plain XML the paths
    carry over one to one, so what differs is the traffic model, not the map.
 4. **The same capacities.** Each twin edge's flow capacity becomes a SUMO meso edge type with the
-   headways ``tauff = taufj = taujf = taujj = 3600 / (capacity per lane)`` s (so a 600 veh/h lane
-   lets one car out every 6 s, as in the twin), and a car takes 7.5 m of a queue
-   (``length + minGap``), the twin's ``vehicle_length_m``. A run of a share ``s`` of the
-   population scales both, as the twin does (headways / s, vehicle length / s). Junction control
-   is off (SUMO meso's default), as the twin has none.
+   headways ``tauff = taufj = taujf = taujj = 3600 / (capacity per lane) − (length + minGap) / speed``
+   s: meso's gross headway is tau plus the car's own passing time (``MESegment::tauWithVehLength``),
+   so a 600 veh/h lane at 50 km/h gets tau 5.46 s and lets one 7.5 m car out every 6 s, as in the
+   twin (:func:`meso_tau`; without the correction SUMO's lanes carried 8-15 % less than the twin's).
+   A car takes 7.5 m of a queue (``length + minGap``), the twin's ``vehicle_length_m``. A run of a
+   share ``s`` of the population scales both, as the twin does (capacity × s, vehicle length / s).
+   Junction control is off (SUMO meso's default), as the twin has none.
 5. **The same trips.** Every recorded trip becomes a SUMO vehicle with its departure time and the
    twin's path as its route (``departPos`` at the start of the first edge, arrival at the end of
    the last, as in the twin); speed factor 1 and no deviation. SUMO runs with ``--mesosim`` and
@@ -111,6 +113,18 @@ def record_demand(scenario, city=None) -> tuple[Trips, dict, float]:
     return trips_from_log(log), kpis, wall
 
 
+def save_trips(trips: Trips, path) -> None:
+    """Write recorded trips to ``path`` (``.npz``), so that replays can reuse one recorded day."""
+    np.savez_compressed(path, depart=trips.depart, offsets=trips.offsets, edges=trips.edges,
+                        arrive_run=trips.arrive_run)
+
+
+def load_trips(path) -> Trips:
+    """Trips written by :func:`save_trips`."""
+    with np.load(path) as z:
+        return Trips(z["depart"], z["offsets"], z["edges"], z["arrive_run"])
+
+
 def trips_from_log(log) -> Trips:
     """Pair each vehicle's entries and arrivals, in the order they happened, into trips."""
     depart, paths, arrive = [], [], []
@@ -169,7 +183,8 @@ def replay(city, trips: Trips, params, scale: float, tick_s: float = 5.0, end_s:
             last = cur
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"arrive": arrive, "entries": net.entries.copy(), "hourly_kph": hourly, "wall_s": wall, "cpu_s": cpu,
-            "forced": int(net.forced.sum()), "depart_used": np.floor(trips.depart / tick_s) * tick_s}
+            "forced": int(net.forced.sum()), "depart_used": np.floor(trips.depart / tick_s) * tick_s,
+            "lost_s": net.time_on - net.free_time}
 
 
 # ---- 3-5. SUMO -----------------------------------------------------------------------------------------
@@ -196,28 +211,33 @@ def write_sumo(city, trips: Trips, folder: Path, params, scale: float) -> dict:
         for n in nodes.tolist():
             f.write(f'  <node id="{NODE_ID(n)}" x="{a["node_x"][n]:.2f}" y="{a["node_y"][n]:.2f}"/>\n')
         f.write("</nodes>\n")
-    types = sorted(set(per_lane[edges].tolist()))
+    veh_len = params.vehicle_length_m / scale
+    speed = np.round(speed, 3)
+    # SUMO meso's time headway per lane is tau + (length + minGap) / speed (MESegment::tauWithVehLength,
+    # checked on a one-edge bottleneck: tau 6 s lets a 7.5 m car out every 6.54 s at 13.9 m/s), so tau
+    # is the capacity's headway less the car's own passing time: one meso type per (capacity, speed)
+    kind = {(float(per_lane[e]), float(speed[e])) for e in edges.tolist()}
+    type_id = {k: f"c{k[0]:g}_v{k[1]:g}" for k in kind}
     with open(folder / "plain.edg.xml", "w") as f:
         f.write("<edges>\n")
         for e in edges.tolist():
             f.write(f'  <edge id="{EDGE_ID(e)}" from="{NODE_ID(a["edge_u"][e])}" to="{NODE_ID(a["edge_v"][e])}" '
                     f'numLanes="{lanes[e]}" speed="{speed[e]:.3f}" length="{max(length[e], 0.1):.2f}" '
-                    f'type="c{per_lane[e]:g}"/>\n')
+                    f'type="{type_id[(float(per_lane[e]), float(speed[e]))]}"/>\n')
         f.write("</edges>\n")
     with open(folder / "plain.typ.xml", "w") as f:      # netconvert needs the types to exist
         f.write("<types>\n")
-        for c in types:
-            f.write(f'  <type id="c{c:g}" priority="1" numLanes="1" speed="13.9"/>\n')
+        for k in sorted(kind):
+            f.write(f'  <type id="{type_id[k]}" priority="1" numLanes="1" speed="13.9"/>\n')
         f.write("</types>\n")
     with open(folder / "meso.add.xml", "w") as f:
         f.write("<additional>\n")
-        for c in types:
-            tau = 3600.0 / c
-            f.write(f'  <type id="c{c:g}"><meso tauff="{tau:.3f}" taufj="{tau:.3f}" taujf="{tau:.3f}" '
+        for c, v in sorted(kind):
+            tau = meso_tau(c, v, veh_len)
+            f.write(f'  <type id="{type_id[(c, v)]}"><meso tauff="{tau:.3f}" taufj="{tau:.3f}" taujf="{tau:.3f}" '
                     f'taujj="{tau:.3f}"/></type>\n')
         f.write('  <edgeData id="hourly" period="3600" file="edgedata.xml" excludeEmpty="true"/>\n')
         f.write("</additional>\n")
-    veh_len = params.vehicle_length_m / scale
     with open(folder / "routes.rou.xml", "w") as f:
         f.write(f'<routes>\n  <vType id="car" length="{veh_len - 2.5:.2f}" minGap="2.5" maxSpeed="70" '
                 f'speedFactor="1" speedDev="0"/>\n')
@@ -233,31 +253,51 @@ def write_sumo(city, trips: Trips, folder: Path, params, scale: float) -> dict:
     return {"net": "net.net.xml", "routes": "routes.rou.xml", "additional": "meso.add.xml"}
 
 
+def meso_tau(cap_per_lane_vph: float, speed_mps: float, length_with_gap_m: float) -> float:
+    """SUMO meso's net time headway ``tau`` (s) for a lane that lets ``cap_per_lane_vph`` cars of
+    ``length_with_gap_m`` through at ``speed_mps``: meso adds the car's own passing time
+    (length with gap / speed) to tau, so tau = 3600 / capacity − that (not below 0)."""
+    return max(0.0, 3600.0 / cap_per_lane_vph - length_with_gap_m / max(speed_mps, 0.05))
+
+
 def _children_cpu_s() -> float:
     """User + system CPU seconds of this process's finished children (SUMO's, once it has run)."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
 
 
-def run_sumo(folder: Path, params, end_s: float) -> dict:
-    """Run SUMO meso in ``folder``; per-vehicle arrivals, per-edge flows, hourly speeds, wall time."""
+def run_sumo(folder: Path, params, end_s: float, reuse: bool = False) -> dict:
+    """Run SUMO meso in ``folder``; per-vehicle arrivals, per-edge flows, hourly speeds, wall time.
+
+    ``reuse``: read the outputs of an earlier run in ``folder`` (and its times, ``sumo_run.json``)
+    instead of running SUMO again."""
     cmd = [sumo_binary("sumo"), "--mesosim", "-n", "net.net.xml", "-r", "routes.rou.xml", "-a", "meso.add.xml",
            "--tripinfo-output", "tripinfo.xml", "--time-to-teleport", f"{params.stuck_s:g}",
            "--ignore-route-errors", "--no-step-log", "--no-warnings", "--end", f"{end_s:g}",
            "--duration-log.statistics"]
-    t0, c0 = time.perf_counter(), _children_cpu_s()
-    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
-    wall, cpu = time.perf_counter() - t0, _children_cpu_s() - c0
-    if done.returncode != 0:
-        raise RuntimeError(f"sumo failed: {done.stderr.strip()[-500:]}")
+    saved = folder / "sumo_run.json"
+    if reuse and saved.exists() and (folder / "tripinfo.xml").exists():
+        run = json.loads(saved.read_text())
+    else:
+        t0, c0 = time.perf_counter(), _children_cpu_s()
+        done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+        wall, cpu = time.perf_counter() - t0, _children_cpu_s() - c0
+        if done.returncode != 0:
+            raise RuntimeError(f"sumo failed: {done.stderr.strip()[-500:]}")
+        run = {"wall_s": wall, "cpu_s": cpu, "out": done.stdout + done.stderr}
+        saved.write_text(json.dumps(run))
+    wall, cpu, out_text = run["wall_s"], run["cpu_s"], run["out"]
     arrive, delay = {}, {}
     for _, el in ET.iterparse(folder / "tripinfo.xml"):
         if el.tag == "tripinfo":
             i = int(el.get("id"))
-            arrive[i] = float(el.get("arrival"))
+            # a car whose last teleport jumped past the end of its route has arrival -1 (65 of
+            # the 0.25 Brasov day's): its trip ends at its (real) depart time + duration
+            arrive[i] = float(el.get("depart")) + float(el.get("duration"))
             delay[i] = float(el.get("departDelay"))
             el.clear()
     flows: dict[int, int] = {}
+    lost: dict[int, float] = {}
     hourly: dict[int, list[float]] = {}
     for _, el in ET.iterparse(folder / "edgedata.xml"):
         if el.tag == "interval":
@@ -266,18 +306,19 @@ def run_sumo(folder: Path, params, end_s: float) -> dict:
             for ed in el.findall("edge"):
                 e = int(ed.get("id")[1:])
                 flows[e] = flows.get(e, 0) + int(float(ed.get("entered", 0))) + int(float(ed.get("departed", 0)))
+                lost[e] = lost.get(e, 0.0) + float(ed.get("sampledSeconds", 0.0))     # less free flow below
                 s = float(ed.get("sampledSeconds", 0.0))
                 km += float(ed.get("speed", 0.0)) * s / 1000.0
                 hs += s / 3600.0
             hourly[h] = [km, hs]
             el.clear()
     teleports = None
-    for line in (done.stdout + done.stderr).splitlines():
+    for line in out_text.splitlines():
         if "Teleports:" in line:
             teleports = line.strip()
-    return {"arrive": arrive, "depart_delay": delay, "flows": flows, "wall_s": wall, "cpu_s": cpu,
+    return {"arrive": arrive, "depart_delay": delay, "flows": flows, "lost_s": lost, "wall_s": wall, "cpu_s": cpu,
             "hourly_kph": {h: (km / hs if hs > 0 else None) for h, (km, hs) in hourly.items()},
-            "teleports": teleports, "stdout_tail": done.stdout.strip().splitlines()[-25:]}
+            "teleports": teleports, "stdout_tail": out_text.strip().splitlines()[-25:]}
 
 
 # ---- 6. compare -----------------------------------------------------------------------------------------
@@ -301,7 +342,8 @@ def compare(trips: Trips, twin: dict, sumo: dict, top: int = 100) -> dict:
     flows_t = twin["entries"].astype(float)
     busiest = np.argsort(-flows_t, kind="stable")[:top]
     flows_s = np.array([sumo["flows"].get(int(e), 0) for e in busiest], float)
-    corr = float(np.corrcoef(flows_t[busiest], flows_s)[0, 1]) if len(busiest) > 1 else None
+    varied = len(busiest) > 1 and flows_t[busiest].std() > 0 and flows_s.std() > 0
+    corr = float(np.corrcoef(flows_t[busiest], flows_s)[0, 1]) if varied else None
     hours = sorted(set(range(len(twin["hourly_kph"]))) | set(sumo["hourly_kph"]))
     hourly = [{"hour": h,
                "twin_kph": None if h >= len(twin["hourly_kph"]) or twin["hourly_kph"][h] is None
@@ -322,6 +364,37 @@ def compare(trips: Trips, twin: dict, sumo: dict, top: int = 100) -> dict:
                       "speedup": round(sumo["cpu_s"] / max(twin["cpu_s"], 1e-9), 1)}}
 
 
+def where_lost(city, trips: Trips, twin: dict, sumo: dict, top: int = 10) -> dict:
+    """Where each model loses its time: vehicle-hours lost beyond free flow on the road (per edge,
+    by highway type, and on the edges that lose most in either) and, for SUMO, waiting to be
+    inserted (``departDelay``; the twin counts its cars' wait to merge as time on their first edge)."""
+    t_lost = np.asarray(twin["lost_s"], float)
+    s_lost = np.zeros_like(t_lost)
+    free_s = city.arrays["edge_time_ms"] / 1000.0
+    for e, x in sumo["lost_s"].items():          # seconds on the edge less the free-flow time of those who entered
+        s_lost[e] = x - sumo["flows"].get(e, 0) * free_s[e]
+    first = np.zeros(len(t_lost), bool)
+    first[trips.edges[trips.offsets[:-1]]] = True
+    types, eh = city.highway_types, city.arrays["edge_highway"]
+    names, en = city.edge_names, city.arrays["edge_name"]
+    by_type = {}
+    for k in np.unique(eh[np.nonzero((t_lost > 0) | (s_lost > 0))[0]]).tolist():
+        sel = eh == k
+        by_type[types[k]] = [round(float(t_lost[sel].sum()) / 3600.0, 1), round(float(s_lost[sel].sum()) / 3600.0, 1)]
+
+    def rows(order):
+        return [{"edge": int(e), "street": names[en[e]] if en[e] >= 0 else None, "type": types[eh[e]],
+                 "twin_h": round(float(t_lost[e]) / 3600.0, 1), "sumo_h": round(float(s_lost[e]) / 3600.0, 1)}
+                for e in order[:top]]
+
+    return {"twin_road_h": round(float(t_lost.sum()) / 3600.0, 1), "sumo_road_h": round(float(s_lost.sum()) / 3600.0, 1),
+            "sumo_depart_delay_h": round(sum(sumo["depart_delay"].values()) / 3600.0, 1),
+            "first_edges_h": [round(float(t_lost[first].sum()) / 3600.0, 1), round(float(s_lost[first].sum()) / 3600.0, 1)],
+            "by_type_h": dict(sorted(by_type.items(), key=lambda kv: -kv[1][0])),
+            "twin_worst": rows(np.argsort(-t_lost, kind="stable")),
+            "sumo_worst": rows(np.argsort(-s_lost, kind="stable"))}
+
+
 def main(argv=None) -> int:
     from scenarios import load_scenario
     from twin.city import load_city
@@ -334,6 +407,12 @@ def main(argv=None) -> int:
     ap.add_argument("--hours", type=float, default=24.0)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--out", default="/tmp/twin-sumo")
+    ap.add_argument("--trips", default=None,
+                    help="an .npz of recorded trips: read it if it exists (no recording run), else write it")
+    ap.add_argument("--stuck", default=None,
+                    help="the twin's stuck rule(s) to replay, comma-separated (force,teleport); default: the scenario's")
+    ap.add_argument("--reuse-sumo", action="store_true",
+                    help="read SUMO's outputs (and its times) from an earlier run in --out instead of running it again")
     args = ap.parse_args(argv)
     sc = load_scenario(args.scenario, city=args.city, scale=args.scale, population=args.population,
                        hours=args.hours, seed=args.seed)
@@ -344,14 +423,32 @@ def main(argv=None) -> int:
     scale = population_of(sc, city) / city.population if city.population else 1.0
     params = sc.traffic.model_copy(update={"mode": "queue"})
     t0 = time.perf_counter()
-    trips, kpis, run_wall = record_demand(sc, city)
-    print(f"recorded {len(trips)} car trips in a {run_wall:.1f} s run", file=sys.stderr)
+    if args.trips and Path(args.trips).exists():
+        trips, run_wall = load_trips(args.trips), 0.0
+        print(f"read {len(trips)} car trips from {args.trips}", file=sys.stderr)
+    else:
+        trips, kpis, run_wall = record_demand(sc, city)
+        print(f"recorded {len(trips)} car trips in a {run_wall:.1f} s run", file=sys.stderr)
+        if args.trips:
+            save_trips(trips, args.trips)
     end_s = args.hours * 3600.0 + 6 * 3600.0
-    twin = replay(city, trips, params, scale, sc.tick_s, end_s)
+    rules = [r.strip() for r in args.stuck.split(",") if r.strip()] if args.stuck else [params.stuck]
+    for r in rules:
+        if r not in ("force", "teleport"):
+            raise SystemExit(f"--stuck: {r!r} is not 'force' or 'teleport'")
+    twins = {r: replay(city, trips, params.model_copy(update={"stuck": r}), scale, sc.tick_s, end_s) for r in rules}
     folder = Path(args.out)
-    write_sumo(city, trips, folder, params, scale)
-    sumo = run_sumo(folder, params, end_s)
-    out = compare(trips, twin, sumo)
+    if not args.reuse_sumo or not (folder / "net.net.xml").exists():
+        write_sumo(city, trips, folder, params, scale)
+    sumo = run_sumo(folder, params, end_s, reuse=args.reuse_sumo)
+    out = compare(trips, twins[rules[0]], sumo)
+    out["stuck"] = rules[0]
+    out["where_lost"] = where_lost(city, trips, twins[rules[0]], sumo)
+    for r in rules[1:]:
+        c = compare(trips, twins[r], sumo)
+        out[f"stuck_{r}"] = {k: c[k] for k in ("finished_twin", "twin", "twin_vs_sumo", "hourly_speed", "forced_twin",
+                                               "cpu_s", "wall_s")}
+        out[f"stuck_{r}"]["where_lost"] = where_lost(city, trips, twins[r], sumo)
     out["scale"] = round(scale, 4)
     out["twin_run_wall_s"] = round(run_wall, 1)
     out["harness_wall_s"] = round(time.perf_counter() - t0, 1)
