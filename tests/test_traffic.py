@@ -245,7 +245,7 @@ def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
 
     got = run(net, base, 1500.0, 1.0, check)                   # ~1 teleport per 30 s
     assert net.forced[0] > 0 and len(got) == 20
-    assert net.entries[2] > net.exits[1]                               # cars reached 2 without 1
+    assert net.entries[1] == net.exits[1] == 20                        # jumped passes count on 1 too
     c2 = synthetic_city([300.0, 15.0], 36, lanes=["3", "1"])           # nothing ahead but edge 1
     net2 = RoadNetwork(c2, TrafficParams(mode="queue", stuck_s=30.0, stuck="teleport"))
     net2.cap[1] = 1.0 / 3600.0
@@ -255,6 +255,36 @@ def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
     net2.enter(np.arange(5), o2, e2, CAR_VMAX, 0.0)
     got2 = run(net2, b2, 400.0, 1.0)
     assert len(got2) == 5 and net2.forced[0] > 0 and net2.on_road == 0
+
+
+@pytest.mark.parametrize("dest", [False, True])
+def test_a_teleport_takes_the_free_flow_time_of_the_edges_it_jumps(dest):
+    # edge 1 (1,000 m, 100 s at free flow) is full until 100 s (one car parks at its end). A car
+    # from edge 0 (30 s) is stuck behind it from 30 to 60 s, then jumps it: it drives it beside
+    # the jam in its free-flow time, so it enters edge 2 (10 s) at 160 s and arrives at 170 s —
+    # not at 70 s as a jump that took no time. With edge 1 its last, it parks from beside it at
+    # 160 s. Edge 1 never holds more than it stores; the jumped pass counts on it at free flow
+    c = synthetic_city([300.0, 1000.0, 100.0], 36, lanes=["1", "1", "1"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0, stuck="teleport"))
+    net.storage[1] = 1.0
+    base = net.register(2)
+    net.enter([0], [0, 1], [1], CAR_VMAX, 0.0)                         # the blocker parks at 100 s
+    off, edges = paths([[0, 1]] if dest else [[0, 1, 2]])
+    net.enter([1], off, edges, CAR_VMAX, 0.0)
+    seen_beside = []
+
+    def check(t):
+        assert net.occ[1] <= 1
+        seen_beside.append(int(net.wcount[1]))
+        assert int(net.occ.sum() + net.wcount.sum()) == net.on_road
+
+    got = run(net, base, 400.0, 1.0, check)
+    assert got[0] == pytest.approx(100.0)
+    assert got[1] == pytest.approx(160.0 if dest else 170.0)
+    assert net.forced[0] == 1 and net.on_road == 0
+    assert net.entries[1] == net.exits[1] == 2
+    assert net.time_on[1] == pytest.approx(200.0) and net.free_time[1] == pytest.approx(200.0)
+    assert max(seen_beside) == (1 if dest else 0)                       # beside edge 1, not on it
 
 
 def test_vehicles_are_conserved_and_runs_are_deterministic():

@@ -15,8 +15,9 @@ Every directed edge ``e`` is a first-in-first-out queue of vehicles (a linked li
 * a **storage capacity** ``storage[e]`` (vehicles): a vehicle may enter the next edge only if
   fewer than ``storage`` vehicles are on it — otherwise it waits and the queue spills back
   upstream. A head blocked for ``stuck_s`` seconds is forced on — into the full edge (MATSim's
-  stuck time) or, with ``teleport``, to the next edge of its path with space (SUMO's teleport):
-  gridlock would otherwise freeze the city; such moves are counted in ``forced``.
+  stuck time) or, with ``teleport``, to the next edge of its path with space (SUMO's teleport),
+  taking the jumped edges' free-flow time: gridlock would otherwise freeze the city; such moves
+  are counted in ``forced``.
 
 One step, from ``t0`` to ``t1``, is an event loop over the queue heads in time order: a binary heap
 keyed by ``(time the head could leave, edge id)`` holds each edge whose head is ready by ``t1``.
@@ -183,8 +184,11 @@ def advance(double t0, double t1,
     cap, storage, stuck_s, teleport
         Flow capacity (vehicles/s), storage capacity (vehicles), the stuck time (s), and what a
         head blocked that long does: enter the full next edge anyway (``teleport`` False, as
-        MATSim) or jump to the next edge of its path that has space, or to its destination if
-        none has (``teleport`` True, as SUMO's teleports; the jump takes no time).
+        MATSim) or jump to the next edge of its path that has space (``teleport`` True, as
+        SUMO's teleports). The jumped edges take their free-flow time (the car drives them beside
+        the jam: it enters the edge with space that much later, and they count it as a pass at
+        free flow); with no space ahead it drives beside the road to its last edge and parks there
+        at its free-flow time (it waits in that edge's list of cars beside it, taking no storage).
     acc, acc_t, blocked_since
         Per edge: outflow budget, the time it was last refilled, and since when its head has
         been waiting for space downstream (``inf`` if it is not).
@@ -221,8 +225,9 @@ def advance(double t0, double t1,
     cdef Py_ssize_t k, n_heap = 0, n_arr = 0, keep
     cdef i64 p
     cdef i32 e, v, n, h, max_left = 0, w, prev, cur, depth, n2, x, y
-    cdef double t, dt = t1 - t0, burst, sp, key
-    cdef bint force
+    cdef double t, dt = t1 - t0, burst, sp, key, skip = 0.0
+    cdef bint force, beside = False
+    cdef i64 q
     if not t1 > t0:
         raise ValueError(f"t1 must be > t0, got t0={t0}, t1={t1}")
     if busy.shape[0] < head.shape[0] or heap_t.shape[0] < head.shape[0] or heap_e.shape[0] < head.shape[0]:
@@ -345,13 +350,25 @@ def advance(double t0, double t1,
                         p = seq_pos[v] + 2
                         while p < seq_end[v] and occ[edge_seq[p]] >= storage[edge_seq[p]]:
                             p += 1
-                        if p < seq_end[v]:
-                            seq_pos[v] = p - 1
-                            n = edge_seq[p]
-                        else:
-                            n = -1       # no space anywhere ahead: it reaches its destination
+                        if p >= seq_end[v]:
+                            p = seq_end[v] - 1   # no space ahead: beside the road to its last edge
+                            beside = True
+                        # it drives the edges it jumps at free flow, beside the jam (their
+                        # storage untouched): the time is in its trip and their statistics
+                        for q in range(seq_pos[v] + 1, p):
+                            x = edge_seq[q]
+                            sp = edge_speed[x]
+                            if vmax[v] < sp:
+                                sp = vmax[v]
+                            skip += edge_len[x] / sp
+                            entries[x] += 1
+                            exits[x] += 1
+                            time_on[x] += edge_len[x] / sp
+                            free_time[x] += edge_len[x] / sp
+                        seq_pos[v] = p - 1
+                        n = edge_seq[p]
             # v leaves e at time t
-            if n >= 0:
+            if n >= 0 and not beside:    # (beside the road it takes no outflow, as parking)
                 acc[e] -= 1.0
             blocked_since[e] = INFINITY
             head[e] = nxt[v]
@@ -385,23 +402,33 @@ def advance(double t0, double t1,
                 sp = edge_speed[n]
                 if vmax[v] < sp:
                     sp = vmax[v]
-                entered[v] = t
-                ready[v] = t + edge_len[n] / sp
+                entered[v] = t + skip
+                ready[v] = t + skip + edge_len[n] / sp
                 nxt[v] = -1
                 entries[n] += 1
                 if not listed[n]:
                     listed[n] = 1
                     busy[keep] = n
                     keep += 1
-                occ[n] += 1
-                if tail[n] >= 0:
-                    nxt[tail[n]] = v
+                if beside:               # teleported with no space ahead: parks from beside n
+                    if wtail[n] >= 0:
+                        nxt[wtail[n]] = v
+                    else:
+                        whead[n] = v
+                    wtail[n] = v
+                    wcount[n] += 1
                 else:
-                    head[n] = v
+                    occ[n] += 1
+                    if tail[n] >= 0:
+                        nxt[tail[n]] = v
+                    else:
+                        head[n] = v
+                        tail[n] = v
+                        if ready[v] <= t1:
+                            _push(heap_t, heap_e, &n_heap, ready[v], n)
                     tail[n] = v
-                    if ready[v] <= t1:
-                        _push(heap_t, heap_e, &n_heap, ready[v], n)
-                tail[n] = v
+            skip = 0.0
+            beside = False
             h = head[e]
             if h >= 0:
                 key = ready[h] if ready[h] > t else t
