@@ -28,6 +28,10 @@ day starts). Each trip is one vehicle that goes from stop to stop of its pattern
   scales its transit vehicles), so a sampled run fills and denies in proportion. Riders
   who find it full are **left behind** (``denied_boardings``) and wait at the stop for the next
   vehicle of the same pattern; riders board in the order they came (first come, first served).
+  A rider left behind :attr:`VehicleParams.replan_after_denials` times (2) is handed, still
+  queued, to ``on_left_behind`` at that and every further full vehicle: the journeys choose
+  again (another line or departure, walking within the limit, or staying in the queue) and who
+  goes another way leaves the queue (:meth:`Buses.leave_queue`).
 * **what riders expect** (:meth:`Buses.expected`, read by the mode choice's crowding terms):
   at each stop of each pattern, the load factor on leaving and the places offered to those
   waiting, smoothed over the last vehicles (:data:`SMOOTHING`); a rider planning now expects
@@ -119,6 +123,11 @@ class VehicleParams(BaseModel):
     stop_loss_s: float = Field(10.0, ge=0, le=120)        # braking and pulling out at a stop made
     hold: bool = True                                     # never leave a stop early
     on_time_early_s: float = Field(60.0, ge=0)
+    # a rider left behind this many times by full vehicles reconsiders at every further one (the
+    # journeys plan again: another line or departure, or walking within the limit; or stay in the
+    # queue); 0: riders wait until no vehicle of their line is left to come (the older model).
+    # 2 — an assumption (the issue's example: no survey of Brașov riders' patience was found)
+    replan_after_denials: int = Field(2, ge=0, le=100)
     on_time_late_s: float = Field(300.0, ge=0)
 
 
@@ -185,17 +194,23 @@ class Buses:
         self.on_board: list = []
         self.on_alight: list = []
         self.on_stranded: list = []
+        #: ``on_left_behind(citizens, pattern, position, times)``: riders left behind
+        #: ``replan_after_denials`` times or more by the vehicle that just left them (still queued:
+        #: who goes elsewhere leaves the queue with :meth:`leave_queue`)
+        self.on_left_behind: list = []
         self.live: dict[int, Vehicle] = {}
         self.by_pattern: dict[int, set] = {}          # pattern → live vehicle ids
         self._rear: dict[int, int] = {}               # pattern → its rearmost live vehicle (see _coming)
         self.by_trip: dict[int, list] = {}            # trip → live vehicle ids (several days)
-        self.waiting: dict[tuple[int, int], deque] = {}   # (pattern, position) → [citizen, alight pos]
+        # (pattern, position) → [citizen, alight pos, times left behind]
+        self.waiting: dict[tuple[int, int], deque] = {}
         self._next_vid = 0
         # statistics
         self.trips_done = 0
         self.denied = 0
         self.boarded = 0
         self.stranded = 0
+        self.left_behind_reconsidered = 0
         self._delays: dict[int, list] = {}            # route index → departure delays (arrays)
         self._delay_buf: dict[int, list] = {}
         self._pax_m = Counter()                       # route → passenger-metres
@@ -349,11 +364,23 @@ class Buses:
         for c, p, i, j in zip(np.asarray(citizens).tolist(), np.asarray(patterns).tolist(),
                               np.asarray(board_pos).tolist(), np.asarray(alight_pos).tolist()):
             if self._coming(p, i):
-                self.waiting.setdefault((p, i), deque()).append([c, j])
+                self.waiting.setdefault((p, i), deque()).append([c, j, 0])
             else:
                 stranded.append(c)
         if stranded:
             self._strand(np.asarray(stranded, np.int32))
+
+    def leave_queue(self, citizens, pattern: int, pos: int) -> None:
+        """Riders stop waiting at position ``pos`` of ``pattern`` (they go another way)."""
+        q = self.waiting.get((pattern, pos))
+        if not q:
+            return
+        gone = set(np.asarray(citizens).tolist())
+        kept = deque(e for e in q if e[0] not in gone)
+        if kept:
+            self.waiting[(pattern, pos)] = kept
+        else:
+            del self.waiting[(pattern, pos)]
 
     def _coming(self, p: int, i: int) -> bool:
         """Whether a live vehicle of pattern ``p`` will still leave position ``i``.
@@ -467,16 +494,22 @@ class Buses:
             if off:
                 v.riders = riders = [r for r in riders if r[1] != i]
         on = []
+        fed_up = ()
         q = self.waiting.get((p, i))
         if q and not last:
             room = v.capacity - len(riders)
             while q and len(on) < room:
-                c, j = q.popleft()
+                c, j, _ = q.popleft()
                 on.append(c)
                 riders.append([c, j])
             if q:                                   # left behind: they wait for the next one
                 self.denied += len(q)
                 self._denied_by_route[route] += len(q)
+                n_max = prm.replan_after_denials
+                for e in q:
+                    e[2] += 1
+                if n_max and self.on_left_behind:
+                    fed_up = [e[0] for e in q if e[2] >= n_max]
             else:
                 del self.waiting[(p, i)]
         if len(riders) > v.max_load:
@@ -514,6 +547,10 @@ class Buses:
             self.boarded += len(on)
             for cb in self.on_board:
                 cb(np.asarray(on, np.int32), v, i, np.full(len(on), t))
+        if fed_up:                  # after the boardings: they may plan again
+            self.left_behind_reconsidered += len(fed_up)
+            for cb in self.on_left_behind:
+                cb(np.asarray(fed_up, np.int32), p, i, np.full(len(fed_up), t))
         if last:
             self._finish(v, route)
         else:
@@ -537,7 +574,7 @@ class Buses:
         q = self.waiting.get((p, i))
         if q and not self._coming(p, i):
             del self.waiting[(p, i)]
-            self._strand(np.asarray([c for c, _ in q], np.int32))
+            self._strand(np.asarray([e[0] for e in q], np.int32))
 
     def _finish(self, v: Vehicle, route: int) -> None:
         v.riders = []
@@ -646,6 +683,10 @@ class Buses:
             "denied_boardings_by_line": {line(r): int(n) for r, n in sorted(self._denied_by_route.items(),
                                                                              key=lambda kv: line(kv[0]))},
             "stranded_replanned": int(self.stranded),
+            # riders left behind replan_after_denials times or more, at each further full vehicle
+            # (what they did: journeys.transit.left_behind)
+            "left_behind_reconsidered": int(self.left_behind_reconsidered),
+            "replan_after_denials": self.p.replan_after_denials,
             "capacity": {"bus": self.p.capacity_bus, "trolleybus": self.p.capacity_trolleybus,
                          "factor": round(self.factor, 6)},
         }

@@ -14,8 +14,9 @@ Saturdays and Sundays everybody may go on one leisure outing (``weekend_outing_s
 **Mode.** Each journey's mode is chosen by the stated utility of :mod:`agents.modechoice`
 (parameters ``choice``) among the alternatives the citizen has: walking when the journey is
 within ``walk_max_m`` (straight line: the longest walk by choice), the bus where the journey
-planner finds an itinerary (with transfers), and the household's car for an adult starting a
-tour at home, when the car is free for that tour (below). A car taken from home stays with the
+planner finds an itinerary (with transfers), and the household's car for an adult with a
+driving licence (``licence_share``) starting a tour at home, when the car is free for that tour
+(below). A car taken from home stays with the
 tour: the way back is driven. With no alternative at all, an adult leaving home whose
 household's car is at home drives after all; the others take a stop further away, or walk
 the whole way — a *long walk*, counted in the ``journeys`` KPIs
@@ -75,6 +76,12 @@ class DailyParams(BaseModel):
     # who finds none at home chooses without (see the module docstring). 0.9 — assumption,
     # calibrated (0.75 gave Brașov 25 % car journeys, below the target of agents.modechoice)
     car_use: float = Field(0.9, ge=0, le=1)
+    # driving licences (issue 19): pupils never drive (category B from 18 in Romania); in a car-owning
+    # household one adult per car holds a licence (a household keeps the car someone can drive) and
+    # every other adult with this probability: 8,501,718 licence holders in the national register
+    # (DGPCI, 28 Dec 2022) over ≈ 15.4 M residents aged 18+ (INS) ≈ 0.55 — an upper bound, since
+    # the register also counts Romanians living abroad; 1: every adult but pupils drives
+    licence_share: float = Field(0.55, ge=0, le=1)
     # the mode-choice utility (agents.modechoice)
     choice: ModeChoiceParams = ModeChoiceParams()
     work_start_h: float = Field(7.75, ge=0, le=24)
@@ -133,6 +140,7 @@ class DailyLife:
         self.next_dest = np.full(n, -1, np.int32)
         self.errand_today = np.zeros(n, bool)
         self.adult = self.pop.age >= AGE_GROUPS.index("15-24")
+        self.licence = self._licences()
         self._errand_nodes = self._poi_nodes(ERRAND_POIS)
         self._leisure_nodes = self._poi_nodes(LEISURE_POIS)
         self.journeys.on_complete.append(self._arrived)
@@ -203,6 +211,16 @@ class DailyLife:
         times = t0 + np.clip(start_h[who], 4.5, 21.0) * 3600.0
         self.timer.at(times, who, dest[who], stage[who])
 
+    def _licences(self) -> np.ndarray:
+        """Who may drive (``licence_share``): adults who are not pupils; one per household car,
+        the household's first adults, and the others by a draw of their own stream."""
+        pop = self.pop
+        able = self.adult & (pop.occupation != OCCUPATIONS.index("pupil")) & pop.has_car
+        hh = np.maximum(pop.household, 0)
+        cars = pop.hh_cars if pop.hh_cars is not None else np.ones(pop.n_households, np.int8)
+        first = _first_per_group(hh, able, cars.astype(np.int64))
+        return first | (able & (self.twin.rng.get("licence").random(len(pop)) < self.p.licence_share))
+
     # ---- movement ----------------------------------------------------------------------------
     def _depart(self, citizens, dests, stages) -> None:
         busy = self.stage[citizens] != IDLE
@@ -218,7 +236,7 @@ class DailyLife:
         self.stage[citizens] = stages
         # a tour starts at home: decide whether the car comes along
         from_home = origins == self.pop.home[citizens]
-        car_ok = self.pop.has_car[citizens] & self.adult[citizens] & from_home
+        car_ok = self.licence[citizens] & from_home
         hh = self.pop.household[citizens]
         # the household's car must be at home, and goes to the first of its members leaving now
         at_home = car_ok & (self.cars_home[np.maximum(hh, 0)] > 0)
@@ -228,8 +246,11 @@ class DailyLife:
         free = at_home & (self.rng.random(len(citizens)) < self.p.car_use)
         # … and a car left at work or the shop must be driven home
         forced = self.tour_car[citizens] & ~from_home
+        # why the car is not offered (agents.journeys.CAR_STATUS, counted in its KPIs)
+        status = np.select([forced | free, ~self.pop.has_car[citizens], ~self.licence[citizens], ~from_home,
+                            ~at_home], [0, 1, 2, 3, 4], 5).astype(np.int8)
         taken = self.journeys.travel(citizens, origins, dests, free, self.p.walk_max_m, self.p.choice,
-                                     car_forced=forced, car_fallback=at_home)
+                                     car_forced=forced, car_fallback=at_home, car_status=status)
         # the car leaves home with those who drive off (a journey that could not start has
         # already ended: its citizen is idle again and keeps no car)
         took = from_home & (taken == CAR) & (self.stage[citizens] != IDLE)

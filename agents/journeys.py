@@ -10,12 +10,22 @@ A journey is one or more legs moved by :class:`twin.mobility.Mobility`:
   :mod:`agents.buses` (``transit.vehicles.enabled``, the default): a rider queues at the stop,
   boards the first vehicle of the planned pattern that comes with room (left behind when it is
   full), rides it as it drives, dwells and runs late, and gets off when it reaches the stop; a
-  rider whose line has no vehicle left to come plans again. With vehicles off, a ride boards
+  rider whose line has no vehicle left to come plans again, and a rider left behind twice
+  (``vehicles.replan_after_denials``) chooses again at every further full vehicle — the best
+  itinerary from the stop now (the same line, counted with its crowding, another line or a
+  later departure) or walking the rest when it is within the walking limit
+  (``transit.left_behind`` in :meth:`kpis`). With vehicles off, a ride boards
   the planned trip at its timetabled time and moves at the timetable's pace (the older model). Access, egress and transfer walks are to stops within
   ``max_walk_to_stop_m`` (straight line, never above the walking limit) and between stops within
   ``max_transfer_m``; at most ``max_transfers`` changes. A rider who reaches a stop after the
   planned departure (a slower walk, a late ride) plans again from there (``missed_connections``);
   with no bus left, they walk on (``no_departure_walked``).
+
+**What was offered.** ``transit.alternatives`` in :meth:`kpis` counts the journeys of
+:meth:`Journeys.travel` by the set of alternatives they were offered (``car+walk+bus``, ``bus``,
+…, ``none``; ``car_to_bring_home`` had no choice) and the mode each took, and
+``transit.no_car_because`` why the household's car was not among them (:data:`CAR_STATUS`, from
+the caller): the split follows from these sets, since the utility can only choose within them.
 
 **Which mode.** :meth:`Journeys.travel` chooses by the stated utility of
 :mod:`agents.modechoice` among the alternatives the citizen has (walking only within the walking
@@ -52,11 +62,14 @@ from twin.routing import WALK_SPEED_MPS
 from twin.timers import BatchTimer
 
 MODE_NAMES = ("car", "walk", "bus")
+#: why a journey had no car among its alternatives (``car_status`` of :meth:`Journeys.travel`;
+#: the names are the ``transit.no_car_because`` KPI's): 0 the household's car was free for it
+CAR_STATUS = ("free", "no_car_in_household", "no_licence", "not_from_home", "car_out", "car_kept_home")
 FAR_STOP_WALK_SHARE = 0.6  # a far-stop itinerary is taken if its walks are under this share of the distance
 DETOUR = 1.3               # street / straight-line distance, for quick walking-time estimates
 STREET_DETOUR = 1.5        # a walk within the limit by straight line may be this much longer by street
 
-__all__ = ["BUS", "CAR", "WALK", "MODE_NAMES", "Journeys", "TransitParams"]
+__all__ = ["BUS", "CAR", "CAR_STATUS", "WALK", "MODE_NAMES", "Journeys", "TransitParams"]
 
 
 class TransitParams(BaseModel):
@@ -144,9 +157,15 @@ class Journeys:
         self.far_stop = 0
         self.missed = 0
         self.no_road = 0
+        # riders left behind again and again (agents.buses: replan_after_denials): what they did
+        self.left_behind = Counter()
         self._walk_limit = np.inf
         self.by_mode = np.zeros(3, np.int64)           # journeys by the mode actually taken
         self.by_transfers: Counter = Counter()         # bus journeys by planned changes
+        # journeys by the set of alternatives offered (bit 1 car, 2 walk, 4 bus; 8: a car
+        # that must be driven home) and the mode taken: explains the split by what was offered
+        self.by_alternatives = np.zeros((16, 3), np.int64)
+        self.no_car_because = np.zeros(len(CAR_STATUS), np.int64)
         self.by_line: Counter = Counter()              # boardings by line
         self._long_walk_m: list[np.ndarray] = []       # straight-line length of the long walks
         self._waits: list[np.ndarray] = []
@@ -194,6 +213,7 @@ class Journeys:
                 self.buses.on_board.append(self._vehicle_board)
                 self.buses.on_alight.append(self._vehicle_alight)
                 self.buses.on_stranded.append(self._replan)
+                self.buses.on_left_behind.append(self._left_behind)
                 self.buses.attach(twin)
         else:
             self.tt = self.planner = None
@@ -264,7 +284,7 @@ class Journeys:
 
     # ---- journeys --------------------------------------------------------------------------------
     def travel(self, citizens, origins, dests, car_ok, walk_limit_m: float, choice: ModeChoiceParams | None = None,
-               car_forced=None, car_fallback=None) -> np.ndarray:
+               car_forced=None, car_fallback=None, car_status=None) -> np.ndarray:
         """Start journeys now, each by the mode the citizen chooses (:mod:`agents.modechoice`).
 
         Parameters
@@ -283,6 +303,9 @@ class Journeys:
         car_fallback
             Per citizen, whether the household's car may be driven when no alternative is
             available at all (counted as ``car_instead_of_bus``).
+        car_status
+            Per citizen, why the household's car is not available (an index of
+            :data:`CAR_STATUS`, 0 when it is): counted in the ``transit.no_car_because`` KPI.
 
         Returns
         -------
@@ -338,6 +361,10 @@ class Journeys:
                     its[k], modes[k], far[k] = it, BUS, True
             self.far_stop += int(far.sum())
         modes[modes < 0] = WALK
+        offered = (np.isfinite(cost) * np.array([1, 2, 4])).sum(axis=1) + 8 * forced
+        np.add.at(self.by_alternatives, (offered, modes), 1)
+        if car_status is not None:
+            np.add.at(self.no_car_because, np.asarray(car_status, np.int64), 1)
         self._launch(citizens, origins, dests, modes, its)
         return modes
 
@@ -541,6 +568,55 @@ class Journeys:
             self.stage[lost] = 0
             self._walk(lost, nodes[~found], self.final[lost])
 
+    def _left_behind(self, citizens, pattern: int, pos: int, times) -> None:
+        """Riders left behind by full vehicles again (``replan_after_denials`` times or more)
+        choose again, by the utility of :mod:`agents.modechoice`, between the best bus itinerary
+        from this stop now — the same line (its crowding and the full vehicles expected to pass
+        counted), another line or a later departure — and walking the rest of the way when it is
+        within the walking limit. Who keeps the same line stays in the queue, where they stand;
+        the others leave it. The car is not offered: it is at home, or out (not modelled)."""
+        nodes = self.mobility.location[citizens]
+        its, bus_c = self._plan_bus(nodes, self.final[citizens], self._radius())
+        n = len(citizens)
+        cost = np.full((n, 3), np.inf)
+        cost[:, BUS] = bus_c
+        crow = self._crow(nodes, self.final[citizens])
+        w = np.nonzero(crow <= self._walk_limit)[0]
+        if len(w):
+            ms = self.mobility.router("walk").distances(nodes[w], self.final[citizens[w]])
+            ok = (ms >= 0) & (ms / 1000 * WALK_SPEED_MPS <= STREET_DETOUR * self._walk_limit)
+            cost[w[ok], WALK] = self.choice.walk_weight_alone * ms[ok] / 60000
+        modes = choose(self.choice, cost, self.rng)
+        same = np.array([m == BUS and it is not None and it.rides[0].pattern == pattern
+                         and it.rides[0].board_pos == pos for m, it in zip(modes.tolist(), its)], bool)
+        stay = same | (modes < 0)
+        self.left_behind["reconsidered"] += n
+        self.left_behind["stayed"] += int(stay.sum())
+        go = ~stay
+        if not go.any():
+            return
+        self.buses.leave_queue(citizens[go], pattern, pos)
+        walk = go & (modes == WALK)
+        if walk.any():
+            c = citizens[walk]
+            self.left_behind["walked"] += len(c)
+            for x in c.tolist():
+                self._rides.pop(x, None)
+            self.stage[c] = 0
+            self._walk(c, nodes[walk], self.final[c])
+        other = go & (modes == BUS)
+        if other.any():
+            c = citizens[other]
+            self.left_behind["other_bus"] += len(c)
+            waited = self.wait_from[c].copy()
+            base = self.twin.now + self.p.leave_margin_s
+            for x, it in zip(c.tolist(), [it for it, o in zip(its, other.tolist()) if o]):
+                self._rides[x], self._base[x] = it.rides, base
+            self.ride_k[c] = 0
+            self._go_to_stop(c, nodes[other], times[other])
+            here = self.stage[c] == 2          # waiting at this very stop for another line
+            self.wait_from[c[here]] = waited[here]
+
     def _vehicle_board(self, citizens, vehicle, pos: int, times) -> None:
         """Riders board a vehicle of :mod:`agents.buses` (the planned trip, or another of its
         pattern): they ride with it, off where it reaches their stop."""
@@ -630,6 +706,18 @@ class Journeys:
         for cb in self.on_complete:
             cb(citizens, dest, times)
 
+    def _alternatives(self) -> dict:
+        out = {}
+        for mask in np.nonzero(self.by_alternatives.sum(axis=1))[0].tolist():
+            row = self.by_alternatives[mask]
+            name = "car_to_bring_home" if mask & 8 else (
+                "+".join(m for k, m in enumerate(MODE_NAMES) if mask & (1 << k)) or "none")
+            d = out.setdefault(name, {"journeys": 0, **{m: 0 for m in MODE_NAMES}})
+            d["journeys"] += int(row.sum())
+            for m, v in zip(MODE_NAMES, row.tolist()):
+                d[m] += int(v)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["journeys"]))
+
     def kpis(self) -> dict:
         w = np.concatenate(self._waits) if self._waits else np.zeros(0)
         lw = np.concatenate(self._long_walk_m) if self._long_walk_m else np.zeros(0)
@@ -656,6 +744,15 @@ class Journeys:
                     "planned_journey_min_mean": round(float(np.mean(self._planned_min)), 2)
                     if self._planned_min else None,
                     "missed_connections": int(self.missed), "no_road_for_ride": int(self.no_road),
+                    # riders left behind by full vehicles again who chose again (agents.buses:
+                    # replan_after_denials): stayed in the queue, took another bus itinerary, walked on
+                    "left_behind": {k: int(self.left_behind[k]) for k in ("reconsidered", "stayed", "other_bus",
+                                                                           "walked")},
+                    # journeys of travel() by the alternatives they were offered ('car+walk+bus',
+                    # 'bus', ..., 'none'; 'car_to_bring_home': no choice), and the mode taken
+                    "alternatives": self._alternatives(),
+                    # journeys without the household's car, by why (agents.daily; 'free': it was offered)
+                    "no_car_because": {n: int(v) for n, v in zip(CAR_STATUS, self.no_car_because) if v},
                     "long_walks": int(len(lw)),
                     # the buses as vehicles (agents.buses): on time, delays, loads, riders left behind
                     "vehicles": self.buses.kpis() if self.buses is not None else None}}

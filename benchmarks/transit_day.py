@@ -9,6 +9,11 @@ with the ``journeys.transit`` KPIs.
 
     PYTHONPATH=. nice -n 5 .venv/bin/python benchmarks/transit_day.py --scale 1.0
 
+The JSON's ``transit.alternatives`` says which alternatives each journey was offered and what it
+took, ``transit.no_car_because`` why the car was not among them, ``transit.left_behind`` what
+riders left behind by full buses did; ``--licence-share``, ``--walk-max``, ``--replan-after``,
+``--bus-constant`` and ``--no-crowding`` change one setting for a sensitivity run.
+
 A plain script (not a pytest benchmark): one 1:1 day takes minutes of CPU and is run once.
 """
 from __future__ import annotations
@@ -28,6 +33,13 @@ def main() -> None:
     ap.add_argument("--bus-constant", type=float, default=None,
                     help="daily.choice.bus_constant_min (the mode choice's calibration knob; default: the scenario's)")
     ap.add_argument("--no-crowding", action="store_true", help="daily.choice.crowding false (the older utility)")
+    ap.add_argument("--replan-after", type=int, default=None,
+                    help="transit.vehicles.replan_after_denials (0: riders left behind wait for their line; "
+                         "default: the scenario's)")
+    ap.add_argument("--licence-share", type=float, default=None,
+                    help="daily.licence_share (1: every adult but pupils may drive; default: the scenario's)")
+    ap.add_argument("--walk-max", type=float, default=None,
+                    help="daily.walk_max_m, the longest walk by choice (default: the scenario's)")
     args = ap.parse_args()
     from scenarios import load_scenario
     from twin.city import load_city
@@ -41,9 +53,14 @@ def main() -> None:
         choice["bus_constant_min"] = args.bus_constant
     if args.no_crowding:
         choice["crowding"] = False
+    daily = {k: v for k, v in (("licence_share", args.licence_share), ("walk_max_m", args.walk_max)) if v is not None}
     if choice:
-        sc = sc.model_copy(update={"daily": sc.daily.model_copy(
-            update={"choice": sc.daily.choice.model_copy(update=choice)})})
+        daily["choice"] = sc.daily.choice.model_copy(update=choice)
+    if daily:
+        sc = sc.model_copy(update={"daily": sc.daily.model_copy(update=daily)})
+    if args.replan_after is not None:
+        veh = sc.transit.vehicles.model_copy(update={"replan_after_denials": args.replan_after})
+        sc = sc.model_copy(update={"transit": sc.transit.model_copy(update={"vehicles": veh})})
     t0, c0 = time.perf_counter(), time.process_time()
     twin = build_twin(sc, city)
     build = time.perf_counter() - t0
@@ -58,7 +75,9 @@ def main() -> None:
     out = {"build_s": round(build, 1), "wall_s": round(time.perf_counter() - t0, 1),
            "cpu_s": round(time.process_time() - c0, 1), "plans": j.cost["plans"],
            "plan_cpu_s": round(j.cost["plan_cpu_s"], 1), "buses_cpu_s": round(j.buses.cost_cpu_s, 1),
-           "choice": sc.daily.choice.model_dump(), "transit": j.kpis()["transit"]}
+           "choice": sc.daily.choice.model_dump(), "walk_max_m": sc.daily.walk_max_m,
+           "licence_share": sc.daily.licence_share, "car_use": sc.daily.car_use,
+           "daily": twin.component("daily").kpis(), "transit": j.kpis()["transit"]}
     print(json.dumps(out, default=str))
     twin.close()
 

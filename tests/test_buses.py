@@ -43,6 +43,26 @@ def street(brasov):
     return nodes, w / 1000.0
 
 
+@pytest.fixture(scope="module")
+def far_street(brasov):
+    """As :func:`street`, with the line's ends 1-2 km apart in a straight line (a bus journey's
+    length: the mode choice offers no bus under 400 m)."""
+    a = brasov.arrays
+    core = np.asarray(brasov.core_nodes("drive"))
+    rng = np.random.default_rng(11)
+    r = brasov.router("time", "drive")
+    while True:
+        o, d = (int(x) for x in rng.choice(core, 2))
+        if not 1000 < np.hypot(a["node_x"][o] - a["node_x"][d], a["node_y"][o] - a["node_y"][d]) < 2000:
+            continue
+        w, off, e = r.routes(np.array([o]), np.array([d]))
+        if w[0] > 0 and len(e) >= 6:
+            break
+    nodes = [int(a["edge_u"][e[0]]), int(a["edge_v"][e[len(e) // 2]]), int(a["edge_v"][e[-1]])]
+    w, _, _ = r.routes(np.array(nodes[:-1]), np.array(nodes[1:]))
+    return nodes, w / 1000.0
+
+
 def _line(brasov, street, folder, hop_s, starts):
     nodes, _ = street
     a = brasov.arrays
@@ -110,6 +130,80 @@ def test_a_full_bus_leaves_riders_behind_for_the_next_one(brasov, street, tmp_pa
     twin.run(1.1)
     assert [c for _, _, c, _ in got["board"]] == [[0, 1], [2, 3]] and got["stranded"] == [[4]]
     assert _calls(buses, 0)[0][2] == H8 + 5 + 2 * 2.5 / 0.02     # their boarding takes 100 people's time
+
+
+def test_a_rider_left_behind_twice_is_told_and_may_leave_the_queue(brasov, street, tmp_path):
+    """``replan_after_denials`` 2: capacity 2, five riders, three trips. The fifth rider, left
+    behind by the first and the second bus, is handed to ``on_left_behind`` (still queued) after
+    the second; leaving the queue there, they board no third bus and are not stranded. With 0
+    (the older model) nobody is told and the third bus takes them."""
+    _, ff = street
+    hop = [int(math.ceil(x)) + 120 for x in ff]
+    tt = _line(brasov, street, tmp_path / "f", hop, [H8, H8 + 600, H8 + 1200])
+    for n_max in (2, 0):
+        twin, buses, got = _fleet(brasov, tt, capacity_bus=2, replan_after_denials=n_max)
+        told = []
+
+        def fed_up(c, p, i, t, buses=buses, told=told):
+            told.append((c.tolist(), p, i, float(t[0])))
+            buses.leave_queue(c, p, i)
+        buses.on_left_behind.append(fed_up)
+        twin.run(7.9)
+        buses.wait(np.arange(5), [0] * 5, [0] * 5, [2] * 5, np.full(5, twin.now))
+        twin.run(1.1)
+        boarded = [(trip, c) for trip, _, c, _ in got["board"]]
+        k = buses.kpis()
+        if n_max:
+            assert told == [([4], 0, 0, _calls(buses, 1)[0][1])]      # told as the second bus stood there
+            assert boarded == [(0, [0, 1]), (1, [2, 3])] and got["stranded"] == []
+            assert (k["denied_boardings"], k["left_behind_reconsidered"]) == (4, 1)
+        else:
+            assert told == [] and boarded == [(0, [0, 1]), (1, [2, 3]), (2, [4])]
+            assert (k["denied_boardings"], k["left_behind_reconsidered"]) == (4, 0)
+
+
+def test_riders_left_behind_choose_again_another_line_or_stay(brasov, far_street, tmp_path):
+    """Journeys on a hand-made line L1 (capacity 2, every 10 min) and a line L2 on the same stops
+    at 08:15. Six riders plan L1 at 08:00: two ride it, two the 08:10; the last two, left behind
+    twice, plan again at 08:10 and take L2 at 08:15, earlier than L1's 08:20 — counted as
+    ``other_bus``. Without L2 they plan L1 again and stay in the queue where they stand; with
+    ``replan_after_denials`` 0 nobody plans again. The same seed gives the same rides."""
+    from agents.journeys import Journeys, TransitParams
+
+    nodes, ff = far_street
+    a = brasov.arrays
+    hop = [int(math.ceil(x)) + 120 for x in ff]
+    stops = [(f"S{k}", f"Stop {k}", float(a["node_lon"][n]), float(a["node_lat"][n])) for k, n in enumerate(nodes)]
+
+    def trips(starts):
+        return [(["S0", "S1", "S2"], [t, t + hop[0], t + hop[0] + hop[1]]) for t in starts]
+
+    l1 = ("L1", trips([H8, H8 + 600, H8 + 1200, H8 + 1800]))
+
+    def run(lines, n_max, folder):
+        tt = load_gtfs(write_feed(tmp_path / folder, stops, lines), brasov)
+        twin = Twin(brasov, seed=3, start=TUESDAY)
+        twin.add(Mobility(50))
+        j = twin.add(Journeys(tt, TransitParams(vehicles=VehicleParams(capacity_bus=2, replan_after_denials=n_max)),
+                              record_rides=True))
+        twin.run(7.9)
+        j.mobility.location[:6] = nodes[0]            # where they are (a day's plan would have put them)
+        modes = j.travel(np.arange(6), np.full(6, nodes[0]), np.full(6, nodes[2]), np.zeros(6, bool), 500.0)
+        assert (modes == 2).all()
+        twin.run(1.5)
+        rides = sorted((c, trip, round(board)) for c, trip, _, _, board, *_ in j.ride_log)
+        return rides, j.kpis()["transit"]
+
+    rides, k = run([l1, ("L2", trips([H8 + 900]))], 2, "two")
+    assert [r[:2] for r in rides] == [(0, "T0_0"), (1, "T0_0"), (2, "T0_1"), (3, "T0_1"), (4, "T1_0"), (5, "T1_0")]
+    assert k["left_behind"] == {"reconsidered": 2, "stayed": 0, "other_bus": 2, "walked": 0}
+    assert k["vehicles"]["denied_boardings"] == 4 + 2
+    assert run([l1, ("L2", trips([H8 + 900]))], 2, "two_again")[0] == rides
+    rides, k = run([l1], 2, "one")
+    assert [r[:2] for r in rides][4:] == [(4, "T0_2"), (5, "T0_2")]
+    assert k["left_behind"] == {"reconsidered": 2, "stayed": 2, "other_bus": 0, "walked": 0}
+    rides, k = run([l1, ("L2", trips([H8 + 900]))], 0, "old")
+    assert [r[:2] for r in rides][4:] == [(4, "T0_2"), (5, "T0_2")] and k["left_behind"]["reconsidered"] == 0
 
 
 def test_a_sampled_run_has_places_in_proportion_and_denies_boardings_alike(brasov, street, tmp_path):
