@@ -105,25 +105,43 @@ cdef inline void _pop(double[::1] ht, i32[::1] he, Py_ssize_t* n) noexcept nogil
     he[i] = e
 
 
-def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, const i64[::1] seq_pos,
-          const double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
+def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, i64[::1] seq_pos,
+          double[::1] vmax, const double[::1] edge_len, const double[::1] edge_speed,
           const double[::1] storage,
           i32[::1] head, i32[::1] tail, i32[::1] nxt, i32[::1] occ, double[::1] ready,
           double[::1] entered, i64[::1] entries, i32[::1] busy, i32[::1] listed, Py_ssize_t n_busy,
-          i32[::1] whead, i32[::1] wtail, i32[::1] wcount):
+          i32[::1] whead, i32[::1] wtail, i32[::1] wcount,
+          const i64[::1] offsets, i64 base, const double[::1] vmax_in, i64[::1] seq_end,
+          double[::1] trip_free_s, double[::1] trip_t0):
     """Put departing vehicles on their first edge at time ``t``, in the given order.
 
-    A vehicle joins the tail of the edge's queue if the edge has space and nobody waits beside
-    it; otherwise it joins the edge's waiting list (``whead``, ``wtail``, ``wcount``; see the
-    module docstring). Either way it must travel the whole edge (``ready``). Edges that become
-    occupied are appended to ``busy``; returns the new ``n_busy``.
+    Vehicle ``vehicles[k]``'s path is ``edge_seq[base + offsets[k] : base + offsets[k + 1]]``
+    and its top speed ``vmax_in[k]`` (or ``vmax_in[0]`` for all, if it has one value): they are
+    written to ``seq_pos``, ``seq_end`` and ``vmax``, with the trip's start ``trip_t0`` and its
+    free-flow time ``trip_free_s``. A vehicle joins the tail of the edge's queue if the edge has
+    space and nobody waits beside it; otherwise it joins the edge's waiting list (``whead``,
+    ``wtail``, ``wcount``; see the module docstring). Either way it must travel the whole edge
+    (``ready``). Edges that become occupied are appended to ``busy``; returns the new ``n_busy``.
     """
     cdef Py_ssize_t k
+    cdef i64 q
     cdef i32 v, e
-    cdef double sp
+    cdef double sp, free
+    cdef bint one_vmax = vmax_in.shape[0] == 1
     with nogil:
         for k in range(vehicles.shape[0]):
             v = vehicles[k]
+            seq_pos[v] = base + offsets[k]
+            seq_end[v] = base + offsets[k + 1]
+            vmax[v] = vmax_in[0] if one_vmax else vmax_in[k]
+            trip_t0[v] = t
+            free = 0.0
+            for q in range(seq_pos[v], seq_end[v]):
+                sp = edge_speed[edge_seq[q]]
+                if vmax[v] < sp:
+                    sp = vmax[v]
+                free += edge_len[edge_seq[q]] / sp
+            trip_free_s[v] = free
             e = edge_seq[seq_pos[v]]
             sp = edge_speed[e]
             if vmax[v] < sp:

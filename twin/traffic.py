@@ -298,32 +298,29 @@ class RoadNetwork:
             return
         if t < self.now - 1e-9:
             raise TwinError(f"vehicles cannot enter the road in the past (t={t} < now={self.now})")
-        offsets = np.asarray(offsets, np.int64)
+        offsets = np.ascontiguousarray(offsets, np.int64)
         edges = np.asarray(edges, np.int32)
         lengths = np.diff(offsets)
         if (lengths <= 0).any():
             raise TwinError("a vehicle entering the road needs a non-empty path")
         if self.on[vehicles].any():
             raise TwinError(f"vehicles already on the road: {vehicles[self.on[vehicles]][:5].tolist()}")
+        vm = np.ascontiguousarray(vmax, np.float64).reshape(-1)
+        if len(vm) != 1 and len(vm) != len(vehicles):
+            raise TwinError(f"vmax needs one value or one per vehicle, got {len(vm)} for {len(vehicles)}")
         self._reserve(len(edges))
         base = self._used
         self._buf[base:base + len(edges)] = edges
         self._used += len(edges)
-        self.seq_pos[vehicles] = base + offsets[:-1]
-        self.seq_end[vehicles] = base + offsets[1:]
-        vm = np.broadcast_to(np.asarray(vmax, np.float64), vehicles.shape)
-        self.vmax[vehicles] = vm
-        sp = np.minimum(self.edge_speed[edges], np.repeat(vm, lengths))
-        csum = np.concatenate([[0.0], np.cumsum(self.edge_len[edges] / sp)])
-        self.trip_free_s[vehicles] = csum[offsets[1:]] - csum[offsets[:-1]]
-        self.trip_t0[vehicles] = t
         self.on[vehicles] = True
         if self.trip_log is not None:
             self.trip_log.append(("enter", float(t), vehicles.copy(), offsets.copy(), edges.copy()))
+        # the kernel writes each vehicle's path span, top speed, start and free-flow trip time
         self.n_busy = _traffic.enter(vehicles, float(t), self._buf, self.seq_pos, self.vmax, self.edge_len,
                                      self.edge_speed, self.storage, self.head, self.tail, self.nxt, self.occ,
                                      self.ready, self.entered, self.entries, self.busy, self.listed, self.n_busy,
-                                     self.whead, self.wtail, self.wcount)
+                                     self.whead, self.wtail, self.wcount, offsets, base, vm, self.seq_end,
+                                     self.trip_free_s, self.trip_t0)
         self.on_road += len(vehicles)
 
     def _reserve(self, extra: int) -> None:
