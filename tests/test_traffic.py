@@ -257,6 +257,29 @@ def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
     assert len(got2) == 5 and net2.forced[0] > 0 and net2.on_road == 0
 
 
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_each_lane_of_a_blocked_edge_has_its_own_stuck_time(lanes):
+    # every car of edge 0 waits for the full, almost closed edge 1. Each lane's head is forced
+    # on after its own 30 s stuck time, as each lane's queue in SUMO meso: on one lane one car
+    # every 30 s, on three lanes one every 10 s (three every 30 s)
+    c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=[str(lanes), "1", "3"])
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))
+    net.cap[0] = 100.0                                                 # no wait for outflow
+    net.cap[1] = 10.0 / 3600.0
+    base = net.register(12)
+    off, edges = paths([[0, 1, 2]] * 12)
+    net.enter(np.arange(12), off, edges, CAR_VMAX, 0.0)
+    when = []
+
+    def check(t):
+        if net.forced[0] > len(when):
+            when.append(t)
+
+    run(net, base, 200.0, 1.0, check)
+    assert len(when) >= 4
+    assert np.diff(when[:4]).tolist() == [30.0 / lanes] * 3
+
+
 @pytest.mark.parametrize("dest", [False, True])
 def test_a_teleport_takes_the_free_flow_time_of_the_edges_it_jumps(dest):
     # edge 1 (1,000 m, 100 s at free flow) is full until 100 s (one car parks at its end). A car

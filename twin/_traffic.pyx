@@ -389,7 +389,14 @@ def advance(double t0, double t1,
             if n >= 0 and not beside:    # (beside the road it takes no outflow, as parking)
                 acc[e] -= 1.0
             blocked_since[e] = INFINITY
-            head[e] = nxt[v]
+            h = nxt[v]
+            if force and h >= 0 and passing[e] > 0:
+                # each of the edge's lanes has its own head, each forced after its own stuck
+                # time (SUMO meso's queue per lane): the next head is due stuck_s / lanes
+                # after this one, and no earlier than it has waited that long itself
+                key = t - stuck_s + stuck_s / (passing[e] + 1)
+                blocked_since[e] = ready[h] if ready[h] > key else key
+            head[e] = h
             if head[e] < 0:
                 tail[e] = -1
             occ[e] -= 1
