@@ -90,7 +90,17 @@ LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|
 KEYED = (("request_status", "request_id"), ("permit_verify", "permit_id"))
 CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|typo|"
                         r"my mistake|greseala mea)\b")
-NEGATED = re.compile(r"\b(?:nu (?:e|este) (?:un |o )?\w+|not (?:the |a |an )?\w+|isn'?t (?:the |a |an )?\w+)")
+NEGATED = re.compile(r"\b(?:nu (?:e |este )?(?:pe|in|la|de pe|pe strada|on|at) [^,.;!?]*|not (?:on|at|in) [^,.;!?]*|"
+                     r"nu (?:e|este) (?:un |o )?\w+|not (?:the |a |an )?\w+|isn'?t (?:the |a |an )?\w+)")
+# a "no" at a confirmation that answers something else: the house number not known, not urgent,
+# no idea of the exact place ("nu știu numărul exact", "no, no house number", "nu, nu e urgent").
+# The confirmation is asked again instead of cancelled (a plain "nu" or "no, cancel it" cancels).
+NOT_A_REFUSAL = re.compile(r"\b(?:nu (?:stiu|stim|am|are|e|este|exista|cunosc)\b(?: \w+){0,2} (?:numar\w*|nr|adresa exacta|exact\w*)|"
+                           r"(?:no|nu|fara|without|don'?t know|not sure of|n-am) (?:the |a |an |exact |house |un )?"
+                           r"(?:house |exact |street )?(?:number|numar\w*|nr\b)|"
+                           r"nu stiu (?:exact|sigur|precis)|(?:i )?don'?t know (?:the )?exact\w*|no idea (?:of|about) the (?:number|exact)|"
+                           r"nu (?:e|este) (?:urgent|grav|periculos|nevoie de 112)|not (?:urgent|an emergency|dangerous)|"
+                           r"nobody (?:is )?(?:hurt|in danger)|nu (?:e|este) nimeni (?:ranit|in pericol))")
 # chatbot category slot → Open311 service code (from agents.categories)
 CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "garbage": "sanitation",
                     "illegal_parking": "illegal_parking", "green_space": "parks", "road_sign": "road_signs",
@@ -234,7 +244,8 @@ class Chatbot:
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
             yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
-            escape = u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8
+            escape = (u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8) or \
+                (u.intent == "human_agent" and u.confidence >= 0.6)   # "de fapt vreau să vorbesc cu cineva"
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
             # a permit's or a request's number with the other question ("PRR-2026-0412, is it
             # active?" while asked which permit to apply for): the question the number goes with
@@ -251,6 +262,12 @@ class Chatbot:
         if u.confidence < self.threshold and u.slots.get("line") and len(s.history) >= 2 \
                 and s.history[-2][1] == "transport_schedule":
             u.intent, u.confidence = "transport_schedule", self.threshold   # "line 4 please", after a timetable answer
+        if u.confidence < self.threshold and s.clarified and len(fold_text(text).split()) <= 12:
+            # two unclear messages in a row may be clear together ("I'd like to check on a report
+            # I made", then "it's 50377"): read as one, the newest last
+            both = self.nlu(s.clarified.split(" \n ")[-1] + " \n " + text, s.lang)
+            if both.confidence >= self.threshold and both.intent in REQUIRED and both.alarm is None:
+                u = both
         if u.confidence < self.threshold:
             self.stats["clarify"] += 1
             # what was said before the last clarifying question still counts ("pothole!!", then "Zizinului")
@@ -283,10 +300,15 @@ class Chatbot:
 
     @staticmethod
     def _correction_tail(text: str) -> str:
-        """The words after the last correction word of ``text`` (negated words left out), or ""."""
+        """The words after the last correction word of ``text`` that is followed by something
+        ("stai că am greșit, e pe Aurel Vlaicu, nu pe Avram Iancu, scuze": after "greșit", not
+        the closing "scuze"), negated words left out; or ""."""
         f = fold_text(text)
-        marks = list(CORRECTION.finditer(f))
-        return NEGATED.sub(" ", f[marks[-1].end():]).strip() if marks else ""
+        for m in reversed(list(CORRECTION.finditer(f))):
+            tail = NEGATED.sub(" ", f[m.end():]).strip()
+            if len(re.findall(r"[a-z0-9]+", tail)) >= 1 and re.search(r"[a-z0-9]{2,}", tail):
+                return tail
+        return ""
 
     def _emergency(self, s: Session, u: Understanding, plain: bool) -> dict:
         """112 guidance, before anything else; a pending question or confirmation is dropped."""
@@ -304,12 +326,17 @@ class Chatbot:
         """Apply a correction ("nu, scuze, Strada Cerbului"; "it's not the light, it's a pothole"):
         the slots named after the last correction word, negated words left out, replace those
         given before. True if something changed."""
-        f = fold_text(text)
-        marks = list(CORRECTION.finditer(f))
-        if not marks:
+        tail = self._correction_tail(text)
+        if not tail:
             return False
-        tail = NEGATED.sub(" ", f[marks[-1].end():])
         new = {k: v for k, v in self.nlu.slots.extract(tail, s.intent).items() if k in SUMMARY_SLOTS}
+        if s.intent == "transport_schedule" and "line" in s.slots and "line" not in new:
+            # "adică nu, vreau 140": a bare number that is one of the city's lines replaces the line
+            lines = self.nlu.slots.lines
+            bare = next((t.upper() for t in re.findall(r"\b(\d{1,3}[a-z]?)\b(?! ?(?:min|lei|ani|de minute))", tail)
+                         if not lines or t.upper() in lines), None)
+            if bare:
+                new["line"] = bare
         if s.intent == "report_issue" or s.asking == "street":
             street, number = self.nlu.slots.street(tail)
             if street:
@@ -333,7 +360,20 @@ class Chatbot:
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
             if _yes(fold_text(text)):
                 s.confirming = False
+                if s.intent == "report_issue":
+                    # "da, pe Aurel Vlaicu. trimite": the street said with the yes is the one meant
+                    street, number = self.nlu.slots.street(text)
+                    if street and street != s.slots.get("street"):
+                        s.slots["street"] = street
+                        s.slots.pop("number", None)
+                        if number:
+                            s.slots["number"] = number
                 return self._act(s, 1.0, plain)
+            if NO.search(fold_text(text)) and NOT_A_REFUSAL.search(fold_text(text)) and \
+                    not REFUSE.search(re.sub(r"\b(?:don'?t|do not) know\b", " ", fold_text(text))):
+                # "nu știu numărul exact", "no, no house number, it's the one with the red awning":
+                # the no answers something else; the confirmation is asked again
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             if NO.search(fold_text(text)):
                 intent = s.intent
                 s.intent, s.slots, s.confirming = None, {}, False
@@ -354,6 +394,12 @@ class Chatbot:
             s.slots.update(more)
             if s.asking in s.slots:
                 value = s.slots[s.asking]
+        elif s.intent in REQUIRED:
+            # what else the answer names for the task ("nu merge niciun bec pe Dealul Spirii",
+            # asked what kind of problem): kept, so it is not asked again
+            for k, v in self.nlu.slots.extract(text, s.intent).items():
+                if k != s.asking and k in SUMMARY_SLOTS:
+                    s.slots.setdefault(k, v)
         if value is None:
             return self._out(s, s.intent, u.confidence, s.slots, KB.ask(s.asking, s.lang, plain, again=True))
         s.slots[s.asking] = value

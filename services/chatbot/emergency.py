@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from twin.text import fold_text
 
-__all__ = ["Alarm", "detect", "KINDS", "URGENT", "PEOPLE", "UNMISTAKABLE"]
+__all__ = ["Alarm", "detect", "frame", "KINDS", "URGENT", "PEOPLE", "UNMISTAKABLE"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Alarm:
     why
         For an ambiguous alarm, what made it so: ``"negated"`` (the message says nobody is at
         risk, or it is a drill, a dream, a question asked to learn), ``"damped"`` (a bill, last
-        week, opening hours ...), ``"respelt"`` (a cue read from a misspelt word) or ``"weak"``
+        week, opening hours ...), ``"past"`` (an event anchored in the past and nothing urgent
+        now: :data:`PAST_EVENT`), ``"respelt"`` (a cue read from a misspelt word) or ``"weak"``
         (only a weak cue: "help!", a fallen tree), ``"model"`` (no cue, the model reads an
         emergency) or ``"net"`` (no cue, another reading, but the model's probability of an
         emergency is at least :data:`services.chatbot.nlu.SAFETY_NET`); ``""`` for a clear alarm.
@@ -92,7 +93,11 @@ STRONG: dict[str, re.Pattern] = {
     "collapse": _rx(r"\bs-a (?:prabusit|surpat|daramat|naruit)", r"\bprabus\w*", r"\bnarui\w*",
                     r"\b(?:building|roof|balcony|wall|ceiling|bridge|house|scaffold\w*) (?:\w+ ){0,2}(?:collapsed|collapsing|caved in|fell down|came down)",
                     r"\bcollapsed on\b", r"\bcave[ds]? in", r"\bbalconul a cazut", r"\btavanul a cazut",
-                    r"\bzidul a cazut", r"\bacoperisul a cazut", r"\bcutremur\w*", r"\bearthquake"),
+                    r"\bzidul a cazut", r"\bacoperisul a cazut",
+                    # an earthquake is one now ("e cutremur", "the building is shaking"), not a topic
+                    # ("earthquake zone", "afectată de cutremur"): the word alone is a weak cue (WEAK)
+                    r"\b(?:cutremur|earthquake)\w*\b(?=.{0,100}\b(?:acum|now|adineauri|de azi|tocmai|se misca|se clatina|se zguduie|tremura|shaking|moving|swaying)\b)",
+                    r"\b(?:acum|now|tocmai|just (?:had|felt))\b.{0,60}\b(?:cutremur|earthquake)"),
     "trapped": _rx(r"\b(?:prins|prinsa|prinsi|blocat|blocata|blocati|captiv\w*) (?:sub|in|intre)\b",
                    r"\bnu (?:mai )?poate iesi", r"\bnu (?:mai )?pot iesi", r"\btrapped", r"\bstuck (?:under|inside|in the rubble)",
                    r"\bpinned (?:under|down)", r"\bcan'?t get out", r"\bcannot get out", r"\bsub daramaturi",
@@ -564,6 +569,109 @@ UNMISTAKABLE = _rx(r"\b(?:miroase|miros\w*) (?:[\w'-]+ ){0,4}(?:a |de )gaz", r"\
                    r"\bscurgere de gaz", r"\bmonoxid", r"\bcarbon monoxide")
 
 
+# (issue 15, the five-set round) concepts the rules still described too narrowly: a person in the
+# water (struggling, carried by the current), ice that gave way under someone, live wires lying on
+# the ground or in water, water running onto electrics that crackle, a pole leaning over people, a
+# bad heart, a poison drunk from another bottle
+_widen("medical", r"\b(?:struggl\w*|carried|swept|pulled|drifting) (?:away )?(?:[\w'-]+ ){0,3}(?:in|by|into|down) the (?:water|river|current|lake)\b",
+       r"\b(?:in|into) the (?:water|river|lake)\b[\w' ,-]{0,40}\b(?:struggl\w*|carried|swept|can'?t swim|going under)\b",
+       r"\b(?:man|woman|child|kid|someone|somebody|person|boy|girl|people) (?:is |are )?(?:struggling |drowning )?in the (?:water|river|lake)\b",
+       r"\b(?:e|este|sunt|a cazut|au cazut|cade) in apa\b", r"\b(?:il|o|ii|-l|-o) (?:ia|duce|trage) (?:apa|curentul|raul)\b",
+       r"\b(?:dus|dusa|luat|luata|purtat\w*) de (?:ape|apa|curent|rau)\b", r"\bse (?:zbate|chinuie) in (?:apa|rau|lac)\b",
+       r"\b(?:gheata|the ice) (?:[\w'-]+ ){0,4}(?:a crapat|s-a rupt|s-a spart|a cedat|cracked|broke|gave way) (?:[\w'-]+ ){0,2}(?:sub|under)\b",
+       r"\b(?:mi-e|imi e|ii e|i-e|ma simt) (?:\w+ )?rau (?:\w+ )?(?:la inima|cu inima)\b", r"\b(?:ma|il|o) doare (?:\w+ )?inima\b",
+       r"\b(?:drank|a baut|au baut|swallowed|a inghitit) (?:[\w'-]+ ){0,8}(?:antigel|antifreeze|bleach|inalbitor|solvent|diluant|pesticid\w*|soda caustica)\b")
+_widen("electricity", r"\bfir(?:e|ele)?\b (?:de curent |electric\w* )?(?:[\w'-]+ ){0,4}(?:stau|sunt|zac|atarna) (?:[\w'-]+ )?(?:pe asfalt|pe jos|pe strada|pe trotuar|in balta|in apa)\b",
+       r"\bstalp\w* (?:de curent|electric\w*|de electricitate) (?:[\w'-]+ ){0,4}(?:s-a )?(?:rupt|cazut|prabusit)\b",
+       r"\b(?:apa|water)\b.{0,60}\b(?:priz\w*|sockets?|outlets?|light fittings?|corp\w* de iluminat|tablou\w*|fuse ?box)\b.{0,60}"
+       r"\b(?:crackl\w*|spark\w*|pocne\w*|pocnit\w*|scantei\w*|flicker\w*|palpai\w*|sfara\w*)")
+_widen("collapse", r"\b(?:stalp\w*|pole|copac\w*|tree|macara|crane|schel\w*|scaffold\w*) (?:[\w'-]+ ){0,4}(?:aplecat|inclinat|se misca|se clatina|leaning|swaying|tilting)\b"
+       r".{0,80}\b(?:oameni|people|copii|children|lume)\b (?:[\w'-]+ ){0,2}(?:dedesubt|sub el|underneath|below|under it)")
+NEGATE = re.compile(NEGATE.pattern + r"|\bnu (?:e|este|sunt) de (?:la )?curent\b|\bnot (?:a )?(?:power|electric\w*) (?:cable|line|wire)s?\b")
+# visible flames are never an everyday use of a fire word (nlu: a confident report does not calm them)
+UNMISTAKABLE = re.compile(UNMISTAKABLE.pattern + r"|\bflacar\w*|\bflames?\b|\bon fire\b|\b(?:a|au) luat foc\b|\bcaught fire\b"
+                          r"|\bard (?:\w+ )?(?:masini|masina|case|casa|blocul|apartamentul|garaj\w*|magazin\w*)\b")
+DAMP = re.compile(DAMP.pattern + r"|\bhorn\w*")
+# smoke from a chimney is everyday
+SAFE = re.compile(SAFE.pattern + r"|\b(?:fum|fumul|smoke) (?:\w+ ){0,2}(?:pe|din|de la|from|on|out of) (?:un |o |the |a )?(?:horn|cos|chimney|soba)\w*")
+
+# (issue 15, the five-set round) Frames that say *when* and *why* a danger word is written, in
+# general words rather than per phrase, each undone by a sign of danger now (:data:`ACUTE`):
+# a danger happening now, or a severe sign, keeps the alarm clear whatever the frame.
+#
+# * INFO: a question asked to learn — the emergency number, rules and what is legal, insurance,
+#   seismic zones, an app, an evacuation plan, "is it normal?" — and a hypothetical ("if my
+#   building catches fire ...", "before somebody gets hurt", "nothing has happened yet");
+# * JOKE: laughter ("haha", ":))", the laughing emoji) — the words are a figure of speech;
+# * PAST_EVENT: an event anchored in the past (last week, yesterday, three days ago, "a fost un
+#   incendiu", already fixed) — the 112 line and the message's real reading (why ``"past"``).
+ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adineauri|just now|tocmai|still|inca|de atunci|since then|"
+                   r"currently|in momentul (?:asta|acesta)|at the moment|in this moment)\b(?! (?:\d+|o|un|doua|trei|cateva|few|several) "
+                   r"(?:zile|saptamani|luni|ani|days|weeks|months|years))"
+                   r"|\bsanger\w*|\bbleeding\b|\bzace\b|\bprins\w* sub\b|\bnu (?:mai )?raspunde\b|\bnot (?:answering|responding)\b"
+                   r"|\bhelp (?:me|us)\b|\bajuta\w*(?:-ma|-ne)?\b|\bveniti (?:repede|urgent|imediat)\b"
+                   # people hurt, lying, things burning: now, whatever tense the event was told in
+                   r"|\b(?:sunt|e|este|is|are|there are|avem) (?:\w+ )?(?:raniti|ranit|ranita|injured|hurt|victime|casualties)\b"
+                   r"|\b(?:is|are) (?:lying|on fire|burning|bleeding)\b|\b(?:sta|stau) intins\w*")
+# ... and, stricter, the words that undo even a drill or a "what do I do if" (CALM): it is happening
+# right now ("ce fac dacă a luat foc bucătăria chiar acum?")
+RIGHT_NOW = re.compile(SEVERE.pattern + r"|\b(?:chiar acum|right now|just now|adineauri|in momentul (?:asta|acesta)|in this moment)\b")
+QUESTION = re.compile(r"\?|^\W*(?:care|ce|cum|unde|cand|de ce|exista|se poate|pot|putem|e |este |is |are |what|which|how|where|"
+                      r"when|why|can|could|should|do|does|is there)\b")
+INFO = _rx(r"\b(?:care|ce) (?:e|este) numarul\b", r"\b(?:la )?ce numar\b", r"\bwhat(?:'s| is)? (?:the )?(?:\w+ )?number\b",
+           r"\bwhich number\b", r"\bnumar\w* (?:\w+ )?de urgen\w*", r"\bemergency (?:phone )?number\b",
+           r"\b(?:legal|ilegal|illegal|allowed|permitted|e voie|este voie|interzis\w*|against the (?:rules|law))\b",
+           r"\b(?:regul\w*|rules|regulations|norm\w* (?:de )?(?:siguranta|psi)|legislati\w*)\b",
+           r"\basigur\w*\b", r"\binsurance\b", r"\b(?:zon\w*|risc\w*) (?:\w+ )?seismic\w*", r"\b(?:earthquake|seismic) (?:zone|risk|area)\b",
+           r"\bbulin\w* rosi\w*", r"\bshould (?:i|we) (?:be )?(?:worried|concerned|afraid)\b",
+           r"\b(?:ar trebui|e cazul) sa (?:ma|ne) (?:ingrijor\w*|tem\w*)\b",
+           r"\b(?:is there|are there|exista|e vreo|este vreo|any) (?:an? |o |vreo |un )?(?:app|aplicati\w*|site|website|alert\w*|sistem\w*)\b",
+           r"\bplan\w* de evacuare\b", r"\bevacuation plan", r"\bwhere can (?:i|we) (?:see|watch|spot)\b",
+           r"\bunde (?:pot|putem) (?:sa )?(?:vedea|vad|vedem)\b")
+HYPOTHETICAL = _rx(r"\b(?:if|daca|in caz ca|in case) (?:[\w'-]+ ){0,5}(?:catch\w* fire|ia foc|ar lua foc|lua foc|burns? down|"
+                   r"collapses?|se prabuseste|s-ar prabusi|happens?|se intampla|s-ar intampla|explod\w*|there(?:'s| is| was) (?:a|an) )",
+                   r"\b(?:before|until|till|pana (?:nu )?|inainte (?:sa|ca|de a)) (?:[\w'-]+ ){0,2}(?:gets?|is|get) (?:hurt|injured|killed)",
+                   r"\b(?:inainte (?:sa|ca)|pana (?:nu )?(?:sa )?) (?:[\w'-]+ ){0,2}(?:se raneasca|se raneste|pateasca|pateste|moara|moare|se accidente\w*|se intample)",
+                   r"\bdaca se intampla ceva\b", r"\bif (?:something|anything) happens\b", r"\bnu s-?a intamplat (?:inca|nimic)\b",
+                   r"\b(?:hasn'?t|has not|nothing has|nothing) happened yet\b", r"\bs-ar putea (?:sa )?(?:cada|ia foc|prabus\w*|rani\w*)",
+                   r"\b(?:could|might|may) (?:fall|collapse|catch fire|come down|hurt|injure|kill)\b",
+                   r"\bse poate intampla (?:si )?(?:la noi|aici|in brasov)\b", r"\b(?:could|can) (?:that|this|it) happen (?:here|in brasov|to us)\b")
+LAUGH = re.compile(r"\bha(?:ha)+\w*|\bhe(?:he)+\b|\bhihi\w*|:\)\)+|\blmao\b|\brofl\b|\bxd\b|[\U0001F602\U0001F923\U0001F605\U0001F606\U0001F639]",
+                   re.I)
+PAST_EVENT = _rx(r"\blast (?:week|month|year|spring|summer|autumn|fall|winter|weekend)\b",
+                 r"\b(?:saptamana|luna|anul|vara|iarna|toamna|primavara|weekendul) trecut\w*",
+                 r"\bacum (?:\d+|o|un|doua|trei|cateva) (?:zile|saptamani|luni|ani)\b", r"\b(?:\w+ )?(?:days|weeks|months|years) ago\b",
+                 r"(?<!\bde )(?<!\bdin )(?<!\bsince )\b(?:ieri|alaltaieri|yesterday)\b",
+                 r"\b(?:a fost|au fost|there was|there were|we had|am avut|au avut) (?:un|o|an|a|niste|some) (?:\w+ )?"
+                 r"(?:incendiu|foc|fire|explozie|explosion|accident|cutremur|earthquake|inundati\w*|flood\w*|scurgere|leak)\b",
+                 r"\b(?:already|deja) (?:\w+ )?(?:fixed|repaired|sorted|handled|reparat\w*|rezolvat\w*|remediat\w*|stins\w*)\b",
+                 r"\b(?:au|a) (?:reparat|remediat|rezolvat)\b", r"\b(?:was|were|got) (?:fixed|repaired|sorted out)\b",
+                 r"\b(?:afectat\w*|avariat\w*|damaged|affected) (?:[\w'-]+ ){0,2}(?:de|by|in|of) (?:the |an? )?(?:cutremur\w*|incendiu\w*|inundati\w*|earthquake|fire|flood\w*)")
+# ... the danger explained away or over (everything fine now, help arrived in time, "it was just
+# the neighbours' toast", "sorry for the panic"): like NOT_NOW, undone only by a severe sign
+NOT_NOW = re.compile(NOT_NOW.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\btotul (?:e|este|a fost) (?:bine|ok|in regula)\b", r"\bacum (?:e|este) (?:totul )?(?:bine|ok|in regula)\b",
+    r"\beverything(?:'s| is| was) (?:fine|ok|okay|alright|under control)\b", r"\ball (?:good|fine|ok) now\b",
+    r"\b(?:au|a) (?:ajuns|venit) la timp\b", r"\b(?:arrived|came|got there) in time\b", r"\bsorry for the (?:panic|alarm|fuss)\b",
+    r"\bscuze (?:pentru |pt )?(?:panica|alarma)\b", r"\b(?:was|were) (?:just|only) (?:the|a|an|some|my|our|their)\b",
+    r"\b(?:a fost|era|erau) doar (?:un|o|niste|de la|vecin\w*|soba|abur\w*|ceata)\b",
+    r"\bturned out (?:to be )?(?:just|only|nothing|fine|ok)\b", r"\bs-a dovedit (?:ca )?(?:e|era|a fost)? ?(?:doar|nimic)\b")))
+# ... danger words inside names and figures of speech: the town hall's emergency department, the
+# fire brigade's access lane, the emergency number as a topic, a neighbour who threatens to call
+# someone, a smell "to faint from", a head "on fire" from homework, a road surface that sank
+SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\bsituati\w* de urgenta\b", r"\binspectorat\w* (?:\w+ ){0,3}urgenta\b", r"\bisu\b",
+    r"\b(?:alee\w*|drum\w*|cale\w*|acces\w*|intrare\w*|loc\w*|cai) (?:de )?(?:acces )?(?:pt|pentru|al|a|la) pompier\w*",
+    r"\bfire (?:lane|access|route|truck access)s?\b", r"\bnumar\w* (?:\w+ )?de urgen\w*", r"\bemergency (?:phone )?number\b",
+    r"\bthreaten\w* to (?:call|report|sue|complain)\b", r"\bameninta\w* (?:ca |sa )?(?:ne |ma |il |o |ii |le )?(?:suna|reclama|cheama|da in judecata)\b",
+    r"\bde (?:lesini|lesinezi|mori|crapi)\b", r"\b(?:imi|iti|ii|ne|va|le|mi|ti|i) (?:ia|iau|a luat) foc (?:capul|creierul|mintea|nervii)\b",
+    r"\b(?:my|his|her) (?:head|brain) is on fire\b",
+    r"\bs-a (?:surpat|lasat|scufundat|prabusit) (?:\w+ )?(?:asfaltul|drumul|carosabilul|trotuarul|pavajul|strada|bordura|santul|terenul)\b",
+    r"\b(?:asfaltul|drumul|carosabilul|trotuarul|pavajul|strada|bordura) (?:\w+ )?s-a (?:surpat|lasat|scufundat|prabusit)\b",
+    r"\b(?:road|asphalt|pavement|sidewalk|street|road surface) (?:\w+ ){0,2}(?:caved in|sank|collapsed)\b")))
+WEAK = re.compile(WEAK.pattern + r"|\bcutremur\w*|\bearthquake\w*")
+
+
 def detect(text: str) -> Alarm | None:
     """The alarm ``text`` raises, or None.
 
@@ -587,11 +695,11 @@ def detect(text: str) -> Alarm | None:
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
-            why = _calm(f, raw)
+            why = _calm(f, raw, text)
             return Alarm("ambiguous", kind, m.group(0), why) if why else Alarm("clear", kind, m.group(0))
     hit = _fuzzy(f)
     if hit:
-        why = _calm(f, raw)
+        why = _calm(f, raw, text)
         return Alarm("ambiguous", hit[0], hit[1], why) if why else Alarm("clear", hit[0], hit[1])
     fixed = _respell(f)
     if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
@@ -601,7 +709,10 @@ def detect(text: str) -> Alarm | None:
                 return Alarm("ambiguous", kind, m.group(0), "respelt")
     m = WEAK.search(f)
     if m:
-        return Alarm("ambiguous", "possible_danger", m.group(0), "weak")
+        # a weak cue in a message that says it is not dangerous, a question asked to learn, a
+        # joke or a finished event: the guidance line, never read as an emergency
+        why = _calm(f, raw, text)
+        return Alarm("ambiguous", "possible_danger", m.group(0), why if why in ("negated", "past") else "weak")
     return None
 
 
@@ -623,18 +734,36 @@ def _negated(f: str) -> bool:
     return False
 
 
-def _calm(f: str, raw: str | None = None) -> str:
+def _calm(f: str, raw: str | None = None, text: str | None = None) -> str:
     """Why a strong cue in ``f`` is not a clear alarm: ``"negated"`` (nobody at risk, a drill, a
     dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`; a hedged negation does not
     count, :func:`_negated`), ``"damped"`` (a non-urgent frame, :data:`DAMP`, with no urgent
     word), or ``""``. ``raw`` is the text before :data:`SAFE` took its phrases out (a negation such
     as "nu arde nimic" is also one of them)."""
-    if CALM.search(f) or ((_negated(f) or (raw is not None and _negated(raw))) and not SEVERE.search(f)):
+    if (CALM.search(f) and not RIGHT_NOW.search(f)) or ((_negated(f) or (raw is not None and _negated(raw)))
+                                                      and not SEVERE.search(f)):
         return "negated"
+    if not ACUTE.search(f):
+        # (five-set round) a question asked to learn, a hypothetical, a joke; a finished event
+        if (INFO.search(f) and QUESTION.search(raw if raw is not None else f)) or HYPOTHETICAL.search(f) \
+                or LAUGH.search(text if text is not None else f):
+            return "negated"
+        if PAST_EVENT.search(f):
+            return "past"
     if DAMP.search(f) and not URGENT.search(f):
         return "damped"
     return ""
 
+
+
+def frame(text: str) -> str:
+    """Why the words around any danger in ``text`` say it is not one now: ``"negated"`` (nobody at
+    risk, a drill, a question asked to learn, a hypothetical, a joke), ``"past"`` (a finished
+    event), ``"damped"`` or ``""`` — :func:`_calm` on the message alone, for a reading the model
+    made without a cue (nlu: the model's own "emergency" in such a frame is acted on only when it
+    is very sure)."""
+    raw = fold_text(text).replace("\u2019", "'")
+    return _calm(SAFE.sub(" ", raw), raw, text)
 
 # single words whose misspellings are still read as the word ("icnendiu", "acciddent", "collapssed")
 FUZZY = {"incendiu": "fire", "incendiul": "fire", "accident": "accident", "accidentul": "accident",

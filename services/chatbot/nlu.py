@@ -1,7 +1,7 @@
 """Understanding a citizen's message: language, intent (with a confidence) and slots.
 
 **Intent** — a scikit-learn pipeline trained on :mod:`services.chatbot.training` (the generated
-templates and the residents' own messages of sets A–D): TF-IDF of
+templates and the residents' own messages of sets A–E): TF-IDF of
 character n-grams (2–5, within words, on the folded text: lower case, no diacritics, so
 "sesizare", "sesizăre" and "sesizre" look alike) and of word uni/bigrams, into a logistic
 regression. Its probability is the confidence; :class:`Understanding` below the threshold makes
@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from services.chatbot.emergency import CALM, NEGATE, PEOPLE, UNMISTAKABLE, URGENT, Alarm
 from services.chatbot.emergency import detect as detect_emergency
+from services.chatbot.emergency import frame as emergency_frame
 from services.chatbot import journeys as J
 from services.chatbot import references as R
 from services.chatbot.training import INTENTS, examples
@@ -50,7 +51,10 @@ CATEGORY_RULES = [
               r"cablu\w* (?:de |pentru )?(?:internet|tv|televiziune|telefon)|(?:internet|tv|telephone|phone) cables?|"
               # (third round) packs of stray dogs, rats, broken railings, public toilets, a burnt wreck
               r"haita|caini (?:comunitari|fara stapan|vagabonzi)|stray dogs|pack of (?:stray )?dogs|balustrad\w*|\brailings?\b|toalet\w* publice|public toilets?|"
-              r"masin\w* (?:\w+ )?arsa|burnt(?:-out)? (?:car|wreck)|carcasa|porumbei morti|dead pigeons?"),
+              r"masin\w* (?:\w+ )?arsa|burnt(?:-out)? (?:car|wreck)|carcasa|porumbei morti|dead pigeons?|"
+              # a dead animal by the road is the city's to take away, not rubbish (sets A and E)
+              r"(?:caine|catel|pisica|animal|vulpe|caprior|pasare|porumbel|sobolan)\w* (?:\w+ )?(?:mort|moarta|morti|moarte)\b|"
+              r"\bdead (?:dog|cat|animal|rat|bird|fox|deer|badger|hedgehog|pigeon)s?\b|cadavr\w*"),
     ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier\w* (?:ilegal|neautoriz|fara)|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
                              r"building without|gard ilegal|fara (?:nicio |vreo )?(?:hartie|aprobare|acte)|no permit|"
@@ -102,7 +106,7 @@ CATEGORY_RULES = [
     ("garbage", r"depozit\w* (?:ilegal|necontrolat)|anvelope|tyres|tires dumped|"
                 r"gunoi|gunoa|deseu|container|moloz|saci|rubbish|garbage|trash|litter|\bbins?\b|dump|murdar|pubel|tombero|\bghen|mobila veche|"
                 "furniture|sofa|mattress|saltea|gunoaie|\\bpute\\b|\\bputea\\b|puturos|miros(?:ul)? (?:urat|ingrozitor|groaznic)|hoit|"
-                r"(?:caine|pisica|animal|dog|cat|animal) mort|dead (?:dog|cat|animal|rat|bird)|frigider|fridge|canapea|"
+                r"frigider|fridge|canapea|"
                 r"couch|resturi|moloz|dumped|fly.?tipping|mizerie|sticle|\bpet\b|cutii|boxes|bags|saci|pungi|"
                 r"goleasca|golit|colectat|ridicat (?:gunoi|deseu)|collected|stinks?|stench|reciclare|recycling"),
     # pests on their own (rats drawn by rubbish left out are the rubbish's)
@@ -188,6 +192,10 @@ EVERYDAY_KINDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "acc
 # (DOMAIN), is out of scope
 OUT_OF_SCOPE_BELOW = 0.6
 MODEL_ONLY_EMERGENCY = 0.7
+# the social intents, read by the model with at least SOCIAL_FLOOR, are not turned out of scope for
+# lacking the city hall's words (five-set round)
+SOCIAL = frozenset({"greeting", "thanks", "goodbye", "feedback"})
+SOCIAL_FLOOR = 0.3
 # the safety net (fifth round): a message the detector found nothing in and the model reads as
 # something else, but with at least this probability of "emergency", gets the 112 line before its
 # normal answer. The detector's lexicons always miss some new way of saying it (on a fourth blind
@@ -451,8 +459,9 @@ class _FastScorer:
 # (stronger regularisation, fewer template-specific weights) scored better on both halves of the
 # development set and on a fresh probe (2, 10 and 20 were tried; see README, the chatbot).
 INTENT_C = 5.0
-# The shipped model also learns from the residents' own messages, the four independent sets A–D
-# (:func:`services.chatbot.training.resident_rows`, 2,248 messages by four writers): measured by
+# The shipped model also learns from the residents' own messages, the five independent sets A–E
+# (:func:`services.chatbot.training.resident_rows`, 2,828 messages by five writers; E since the
+# five-set round): measured by
 # leaving each set out in turn (``scripts/chatbot_loso.py``), it bought +1.8 points of intent
 # accuracy on the set left out, most on the sets least like the templates (README, the chatbot).
 RESIDENTS_IN_TRAINING = True
@@ -667,7 +676,8 @@ class SlotExtractor:
         best = (0.0, None, None)
         for s, e, cutoff, at in cands:
             span = tokens[s:e]
-            if not span or span[0] in stop or "." in span or (len(span) > 1 and span[-1].isdigit()):
+            if not span or (span[0] in stop and " ".join(span) not in self.streets) or "." in span or \
+                    (len(span) > 1 and span[-1].isdigit()):       # "Strada De Mijloc" starts with "de"
                 continue
             if (at > 0 and tokens[at - 1] in STOP_CUES) or tokens[e:e + 1] in (["stop"], ["station"]) or \
                     (cutoff == 92.0 and at > 1 and tokens[at - 1] in ("la", "at") and tokens[at - 2] in STOP_CUES):
@@ -787,8 +797,10 @@ class Understander:
             intent, conf = "request_status", max(conf, 0.6)
         elif intent in ("permit_apply", "documents_info") and VERIFY_CUE.search(f):
             intent, conf = "permit_verify", max(conf, 0.6)
-        elif intent == "report_issue" and conf < 0.6 and REPORT_CUE.search(f) and category(f):
-            conf = 0.6                                     # "vreau să reclam zgomot": a report verb and a category named
+        elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:2]] and REPORT_CUE.search(f) and category(f) \
+                and intent not in ("emergency", "request_status"):
+            # "vreau să reclam zgomot", "I'd like to report noise": a report verb and a category named
+            intent, conf = "report_issue", 0.6
         if alarm is not None and alarm.level == "clear" and intent != "emergency" and conf >= CALM_CONFIDENCE \
                 and alarm.kind in EVERYDAY_KINDS and not URGENT.search(f) and not PEOPLE.search(f) \
                 and not UNMISTAKABLE.search(f):
@@ -805,14 +817,15 @@ class Understander:
                 alarm = Alarm("ambiguous", "model", "", "model")
             # the model alone, in a message that says nothing is live / nobody is hurt / a joke:
             # the guidance line and the next reading, as for a negated alarm
-            calmed = model_only and (NEGATE.search(f) is not None or CALM.search(f) is not None)
+            calmed = model_only and (NEGATE.search(f) is not None or CALM.search(f) is not None
+                                     or emergency_frame(text) in ("negated", "past"))
             nxt = ranked[1] if len(ranked) > 1 else ("out_of_scope", 0.0)
             negated = alarm is not None and alarm.why == "negated"
             # a danger word about a finished event ("săptămâna trecută a fost un incendiu ...",
             # "last year when the basement flooded") with nothing urgent named (the alarm was only
             # damped): the guidance line and the next reading — the model's word-level certainty
             # about "incendiu" says nothing of when (fourth round)
-            past = alarm is not None and alarm.why == "damped" and PAST.search(f) is not None
+            past = alarm is not None and (alarm.why == "past" or (alarm.why == "damped" and PAST.search(f) is not None))
             if (conf < 0.6 and nxt[1] >= 0.2) or (model_only and (conf < MODEL_ONLY_EMERGENCY or len(f.split()) < 3)) or \
                     (negated and conf < NEGATED_EMERGENCY) or past or calmed:
                 # the message itself says nobody is at risk / a drill / a question: the model
@@ -821,7 +834,10 @@ class Understander:
         elif conf < 0.6 and intent not in ("greeting", "thanks", "goodbye") and not DOMAIN.search(f) \
                 and len(f.split()) <= 2:
             conf = min(conf, 0.3)                            # "hmm asta": too vague to act on; ask
-        elif conf < OUT_OF_SCOPE_BELOW and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3:
+        elif conf < OUT_OF_SCOPE_BELOW and intent != "out_of_scope" and not DOMAIN.search(f) and len(f.split()) >= 3 \
+                and not (intent in SOCIAL and conf >= SOCIAL_FLOOR):
+            # (a greeting, thanks or an opinion needs no word of the city hall's world: "Sărut mâna,
+            # aici e doamna X", "your city is beautiful but ..." stay what the model reads)
             # a real question outside the city hall's world; a vague "hmm asta" is asked about instead
             intent, conf = "out_of_scope", 1.0 - conf
         if alarm is not None and alarm.level == "ambiguous" and alarm.why in ("weak", "damped") and \

@@ -74,6 +74,13 @@ _DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
 _LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|\btrolleybus|"
                        r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
 _LINE_UL = re.compile(r"\b(\d{1,3}[a-z]?)-?(?:ul|ului|le)\b")
+# (five-set round) a line said as residents say it: the vehicle's word in any form before it
+# ("troleibuzu 1", "the little minibus 50"), the number before the vehicle or its direction ("a 24
+# bus", "810 spre Predeal"), or a question that starts with it ("22 vine ...", "41 oprește la ...");
+# only lines the feed knows (see :func:`line`)
+_LINE_MORE = re.compile(r"\b(?:autobuz\w*|troleibuz\w*|trolleybus\w*|minibus\w*|microbuz\w*|maxi-?taxi\w*|buses)\s+(?:nr\.?\s*)?(\d{1,3}[a-z]?)\b"
+                        r"|\b(\d{1,3}[a-z]?)\s+(?:spre|catre|towards|bus|buses|autobuz\w*|troleibuz\w*|trolleybus)\b"
+                        r"|^\W*(?:si |and |iar |dar |but )?(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|de minute|ore|h\b|am\b|pm\b|:|lei|ron|ani|zile|grade|%|la suta|statii|stops|stations|persoane|people|bilete|tickets|euro|\.|,\d))")
 _LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|urmatorul|primul|ultimul|comes?|leaves?|"
                         r"does|is|next|the|take)\s+"
                         r"(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|ore|h\b|am\b|pm\b|:))")
@@ -161,6 +168,11 @@ def line(f: str, known: set[str]) -> str | None:
         for m in rx.finditer(f):
             if ok(m.group(1)):
                 return m.group(1).upper()
+    if known:
+        for m in _LINE_MORE.finditer(f):
+            v = next(g for g in m.groups() if g)
+            if ok(v):
+                return v.upper()
     if known:                                   # a bare "5M", "17B", "A1", "TE3" the feed knows
         for m in re.finditer(r"\b(\d{1,3}[a-z]|[a-z]{1,2}\d{1,2})\b", f):
             if m.group(1).upper() in known:

@@ -229,7 +229,7 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True,
     ``more=False`` gives only the first, narrow template set (kept to measure what the broader
     ones, :mod:`services.chatbot.phrasings`, :mod:`services.chatbot.scenes` and
     :mod:`services.chatbot.registers` and :mod:`services.chatbot.voices`, buy). ``residents``
-    adds the messages of the four independent sets written by other hands (:func:`resident_rows`)."""
+    adds the messages of the five independent sets written by other hands (:func:`resident_rows`)."""
     rng = random.Random(seed)
     out = _first_templates(per_template, rng)
     if more:
@@ -245,14 +245,14 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True,
 
 
 def resident_rows(exclude: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
-    """``(text, intent, lang)`` of the residents' messages in ``data/residents_ad.jsonl``: the four
-    independent sets A–D (``tests/data/chatbot/heldout_2026_11_30{a,b,c,d}``), each written by a
+    """``(text, intent, lang)`` of the residents' messages in ``data/residents_ae.jsonl``: the five
+    independent sets A–E (``tests/data/chatbot/heldout_2026_11_30{a,b,c,d,e}``), each written by a
     separate writer and measured blind once, now development sets. ``exclude`` leaves sets out by
     their letter (``scripts/chatbot_loso.py`` leaves one out to measure honestly)."""
     import json
     from pathlib import Path
 
-    path = Path(__file__).with_name("data") / "residents_ad.jsonl"
+    path = Path(__file__).with_name("data") / "residents_ae.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["text"], r["intent"], r["lang"]) for r in rows if r["set"] not in exclude]
 

@@ -280,6 +280,62 @@ T4 = {
                             "a car burned out in the car park last month and the wreck is still there"]},
 }
 
+# (issue 15, the five-set round) the social intents and the edges of the town hall's world, which
+# every independent set found weakest: a greeting that says who is writing or asks whether this is
+# the right chat, thanks said with a reason, praise or blame for a service (feedback, not a
+# report), asking for a person in many words, and everyday questions the town hall does not
+# answer (private companies, landlords, the bot's own age). Written from those kinds, no set's text.
+T5 = {
+    "greeting": {"ro": ["bună seara, sper că e cineva de serviciu", "sărut mâna, sunt {name} din {place}",
+                        "bună ziua, aici e chatul primăriei?", "salutare, am nimerit bine, e primăria Brașov?",
+                        "bună dimineața, mă scuzați de oră", "hei, e cineva aici?", "bună, mă numesc {name}",
+                        "noroc, prima dată scriu aici", "bună ziua dragă primărie", "servus, ce faceți?"],
+                 "en": ["good evening, hope someone is around", "hi there, this is {name_en} from {place_en}",
+                        "hello, is this the town hall's chat?", "hey, did I get the right place? city hall?",
+                        "morning! sorry for writing so early", "hi, anyone there?", "hello, my name is {name_en}",
+                        "hi, first time using this", "good afternoon to the city hall team", "hey hey 🙂"]},
+    "thanks": {"ro": ["mulțumesc, m-ați scutit de un drum până la primărie", "Dumnezeu să vă dea sănătate pentru răspuns",
+                      "mersi mult, acum știu ce am de făcut", "vă mulțumesc frumos, m-ați lămurit", "mulțam fain, ați fost de mare ajutor",
+                      "mulțumesc pentru răbdare, sunt mai în vârstă și nu mă pricep", "super, mersi, exact asta căutam",
+                      "mulțumesc, o zi bună să aveți", "aa, ok, mersi de info"],
+               "en": ["thank you, that saved me a trip downtown", "thanks so much, now I know what to do",
+                      "cheers, that cleared it up", "thank you for being patient with me", "great, thanks, exactly what I needed",
+                      "thanks a lot, have a good day", "oh ok, thanks for the info", "much appreciated, thank you",
+                      "thanks, you've been really helpful"]},
+    "feedback": {"ro": ["turist fiind, orașul e superb, dar {thing} e o rușine, să știți", "bravo pentru aplicație, mi-au reparat groapa în câteva zile",
+                        "am sunat la dispecerat și n-a răspuns nimeni o oră, nu e normal", "la ghișeu doamna a fost foarte amabilă, mulțumiri echipei",
+                        "chatul ăsta e mai rapid decât să stau la coadă, felicitări", "site-ul primăriei e greu de folosit, nu găsești nimic",
+                        "de ce durează atât răspunsurile la sesizări? e ridicol", "mi-a plăcut cum ați rezolvat, așa da"],
+                 "en": ["as a visitor I love the city, but {thing_en} are a disgrace, just so you know",
+                        "love that reporting works now, my street got fixed in a week", "I called the dispatcher and nobody picked up for an hour, not ok",
+                        "the lady at the counter was really kind, thanks to the team", "this chat beats queueing at the town hall, well done",
+                        "your website is a maze, impossible to find anything", "why do replies to reports take so long? ridiculous",
+                        "five stars for the quick fix on my street"]},
+    "human_agent": {"ro": ["pot vorbi cu cineva de la {dept}? am o listă lungă", "aveți un om căruia să-i explic? e complicat",
+                           "vreau să discut cu un coleg de-al dumneavoastră, nu cu robotul", "mă poate suna cineva înapoi?",
+                           "dați-mi pe cineva de la {dept}, vă rog", "se poate vorbi cu o persoană reală?",
+                           "vreau să fac o plângere oficială, cu un funcționar"],
+                    "en": ["could I speak to someone from {dept_en}? I have a long list", "is there a person I can explain this to? it's long",
+                           "I'd rather talk to one of your colleagues than a bot", "can someone call me back please?",
+                           "put me through to {dept_en}, please", "is a real human available?", "I want to file a formal complaint with an actual person"]},
+    "out_of_scope": {"ro": ["ești om sau robot? câți ani ai?", "internetul de la {company} nu merge în tot cartierul, îi sunați voi?",
+                            "proprietarul nu-mi dă garanția înapoi, ce pot face?", "centrala mea de apartament nu pornește, știți un instalator?",
+                            "ce restaurant îmi recomandați în centru?", "vecinul de la etaj are un câine care latră, e treaba primăriei? nu cred",
+                            "cine a câștigat meciul aseară?", "la ce oră se deschide mall-ul?", "ce vreme e mâine la Poiana?",
+                            "cât costă un taxi până la București?"],
+                     "en": ["are you a human or a bot? how old are you?", "{company} internet is down in the whole area, can you call them?",
+                            "my landlord won't return my deposit, what can I do?", "my boiler won't start, know a good plumber?",
+                            "any restaurant you'd recommend in the centre?", "who won the match last night?", "when does the mall open?",
+                            "what's the weather in Poiana tomorrow?", "how much is a taxi to Bucharest?"]},
+}
+T5_FILL = {"name": ["Maria", "Ion", "doamna Elena", "domnul Popescu", "Andreea", "Vasile"],
+           "name_en": ["Tom", "Anna", "Luca", "Sarah", "Mihai", "Julia"],
+           "thing": ["toaletele publice din centru", "gunoiul de pe Tâmpa", "trotuarele din Schei", "graffiti-ul de pe ziduri"],
+           "thing_en": ["the public toilets in the centre", "the pavements in the old town", "the bins on Tâmpa", "the graffiti on the walls"],
+           "dept": ["iluminatul public", "taxe locale", "urbanism", "registratură", "poliția locală", "spații verzi"],
+           "dept_en": ["street lighting", "local taxes", "urban planning", "the registry", "the local police", "parks"],
+           "company": ["Digi", "Orange", "Vodafone", "Telekom", "Electrica", "Engie"]}
+
 # Figures of speech and past events around danger words, with their real intent.
 NEAR = {
     "ro": [("săptămâna trecută o mașină a lovit stâlpul de iluminat și acum stă aplecat, nu e nimeni în pericol", "report_issue"),
@@ -289,7 +345,13 @@ NEAR = {
            ("ard de nerăbdare să înceapă festivalul", "out_of_scope"), ("am visat că a venit un cutremur, e semn rău?", "out_of_scope"),
            ("la birou avem simulare de incendiu joi, să nu vă speriați de alarmă", "out_of_scope"),
            ("care sunt semnele unei hipotermii? vreau să fiu pregătit pentru drumeție", "out_of_scope"),
-           ("care e numărul unic de urgență în Europa? pentru tema copilului", "out_of_scope"), ("mă plictisesc de moarte la coada de la taxe", "feedback")],
+           ("care e numărul unic de urgență în Europa? pentru tema copilului", "out_of_scope"), ("mă plictisesc de moarte la coada de la taxe", "feedback"),
+           ("e Brașovul în zonă seismică? să-mi fac griji pentru blocul vechi?", "out_of_scope"),
+           ("dacă ia foc apartamentul vecinului, asigurarea mea acoperă pagubele?", "out_of_scope"),
+           ("haha mi-a luat foc mintea cu formularul ăsta 😂", "feedback"),
+           ("mașinile parcate pe aleea pentru pompieri blochează accesul, n-a pățit nimeni încă", "report_issue"),
+           ("anul trecut a fost un incendiu la pădure, mai merge autobuzul pe acolo?", "transport_schedule"),
+           ("pompierii au ajuns repede și totul e bine acum, mulțumim", "thanks")],
     "en": [("a van clipped the lamp post last week and it's leaning, nobody's in danger", "report_issue"),
            ("a rubbish chute burned two days ago, soot all over the wall", "report_issue"),
            ("had a fender bender last week, where do I get the repair authorisation?", "out_of_scope"),
@@ -297,7 +359,13 @@ NEAR = {
            ("their new album is fire, when's the concert?", "out_of_scope"), ("had a nightmare about an earthquake, is that a sign?", "out_of_scope"),
            ("evacuation drill at the kindergarten on Thursday, just letting you know", "out_of_scope"),
            ("what are the signs of hypothermia? planning a winter hike", "out_of_scope"),
-           ("my e-scooter battery died, where can I charge it?", "out_of_scope"), ("bored to death in the queue at the tax office", "feedback")],
+           ("my e-scooter battery died, where can I charge it?", "out_of_scope"), ("bored to death in the queue at the tax office", "feedback"),
+           ("how likely is a big earthquake here? should I worry about my old flat?", "out_of_scope"),
+           ("if a fire starts in my building, does my home insurance cover the neighbours?", "out_of_scope"),
+           ("lol this form is killing me, it's an emergency 😂", "feedback"),
+           ("cars keep parking in the fire lane behind our block, nothing has happened yet", "report_issue"),
+           ("heard there was a forest fire near the road last week, is the bus still running?", "transport_schedule"),
+           ("the firefighters came in time and everything's fine now, thank you", "thanks")],
 }
 
 
@@ -324,6 +392,15 @@ def rows(rng: random.Random, noisy, frame, refs, per_template: int = 4) -> list[
                                       doc_ro=rng.choice(DOCS_RO), doc_en=rng.choice(DOCS_EN), pid=permit_ref(rng),
                                       rid=request_ref(rng), street=refs.street_ref(rng),
                                       tax=rng.choice(rng.choice(list(taxes.values()))))
+                    if rng.random() < 0.3:
+                        text = frame(text, lang, rng)
+                    out.append((noisy(text, rng), intent, lang))
+    for intent, by_lang in T5.items():
+        for lang, templates in by_lang.items():
+            for tpl in templates:
+                for _ in range(per_template):
+                    text = tpl.format(place=rng.choice(PLACES), place_en=rng.choice(PLACES_EN),
+                                      **{k: rng.choice(v) for k, v in T5_FILL.items()})
                     if rng.random() < 0.3:
                         text = frame(text, lang, rng)
                     out.append((noisy(text, rng), intent, lang))

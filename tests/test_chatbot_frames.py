@@ -1,0 +1,151 @@
+"""Chatbot, the five-set round (issue 15): the frames around danger words, the dialogue repairs and
+the slots written from the kinds of failure sets A–E showed. The texts here are this file's own,
+not any set's."""
+from __future__ import annotations
+
+import pytest
+
+from services.chatbot.emergency import detect, frame
+from services.chatbot.nlu import category
+from services.chatbot import references as R
+from tests.test_chatbot import bot, brasov_all, model, parts, timetable  # noqa: F401 - fixtures
+from twin.text import fold_text
+
+# ---- the frames: asked to learn, hypothetical, a joke, over ----------------------------------------
+NOT_NOW = [
+    "ce număr sun dacă văd un incendiu în pădure? vreau să-l am în telefon",
+    "what's the number for the fire brigade here? we just moved in",
+    "is it legal to keep a gas bottle on the balcony?",
+    "dacă ia foc podul blocului, ne acoperă asigurarea apartamentul?",
+    "is this area at seismic risk? should we be worried about an earthquake?",
+    "my son says his head is on fire after the maths test haha",
+    "mi-a luat foc creierul cu formularul ăsta :))",
+    "acum trei zile a fost un incendiu la un depozit, mai e închis drumul?",
+    "last month there was an explosion at the factory, are the streets open again?",
+    "the ambulance came in time and everything is fine now, thank you",
+    "parchează mereu pe drumul de acces pentru pompieri, încă nu s-a întâmplat nimic",
+    "s-a surpat carosabilul pe strada noastră, e o groapă mare",
+    "please fix the loose paving stones before somebody gets hurt",
+    "vreau programare la Inspectoratul pentru Situații de Urgență pentru un aviz",
+]
+
+
+@pytest.mark.parametrize("text", NOT_NOW)
+def test_danger_words_asked_about_imagined_joked_or_over_raise_no_clear_alarm(text):
+    a = detect(text)
+    assert a is None or a.level == "ambiguous", (text, a)
+
+
+STILL_NOW = [
+    "e cutremur acum, blocul se clatină și bunica a căzut",
+    "care e numărul de urgență?? soțul meu nu mai respiră",
+    "yesterday he fell and since then he can't get up, he is not answering",
+    "haha no seriously, my neighbour is bleeding on the stairs",
+    "ce fac dacă a luat foc bucătăria chiar acum?",
+]
+
+
+@pytest.mark.parametrize("text", STILL_NOW)
+def test_a_danger_now_stays_clear_whatever_the_frame(text):
+    a = detect(text)
+    assert a is not None and a.level == "clear", (text, a)
+
+
+def test_the_frame_of_a_message_is_told_apart():
+    assert frame("is grilling on the balcony actually illegal here?") == "negated"
+    assert frame("a fost un incendiu anul trecut în scara noastră, mai e valabilă asigurarea") in ("negated", "past")
+    assert frame("two years ago there was a flood here, is the basement safe now?") in ("negated", "past", "damped")
+    assert frame("vreau să plătesc impozitul") not in ("negated", "past")
+
+
+def test_the_model_alone_does_not_sound_the_alarm_on_a_question_asked_to_learn(bot):
+    u = bot.understand("my neighbour threatens to call the firefighters over my barbecue, is grilling on a balcony illegal?", "en")
+    assert u.intent != "emergency", u
+
+
+# ---- dialogue repairs ----------------------------------------------------------------------------
+def _acts(r, kind):
+    return [a for a in r["actions"] if a["type"] == kind]
+
+
+def test_a_no_that_answers_something_else_does_not_cancel(bot):
+    r = bot.reply("nr1", "becul de pe stâlp nu merge pe Strada Lungă")
+    assert r["awaiting"] == "confirmation", r
+    r = bot.reply("nr1", "nu știu numărul casei, e cam la jumătatea străzii")
+    assert r["awaiting"] == "confirmation" and not _acts(r, "open311_request"), r
+    r = bot.reply("nr1", "da")
+    assert _acts(r, "open311_request"), r
+    bot.reply("nr2", "there's rubbish dumped on Strada Lungă", {"language": "en"})
+    r = bot.reply("nr2", "no, it's not urgent at all, just ugly", {"language": "en"})
+    assert r["awaiting"] == "confirmation", r
+    r = bot.reply("nr2", "no, cancel it", {"language": "en"})
+    assert r["awaiting"] is None and not _acts(r, "open311_request"), r
+
+
+def test_a_correction_that_names_the_wrong_street_too_keeps_the_right_one(bot):
+    r = bot.reply("cs1", "e o groapă pe Strada Lungă")
+    assert r["slots"].get("street") == "Strada Lungă", r
+    r = bot.reply("cs1", "pardon, am încurcat, e pe Strada Zizinului, nu pe Strada Lungă, scuze")
+    assert r["slots"].get("street") == "Strada Zizinului", r
+    r = bot.reply("cs1", "da, trimiteți")
+    assert _acts(r, "open311_request") and _acts(r, "open311_request")[0]["street"] == "Strada Zizinului", r
+
+
+def test_a_yes_with_another_street_files_it_there(bot):
+    bot.reply("ys1", "e o groapă pe Strada Lungă")
+    r = bot.reply("ys1", "da, dar pe Strada Zizinului, trimite")
+    assert _acts(r, "open311_request")[0]["street"] == "Strada Zizinului", r
+
+
+def test_asking_for_a_person_while_confirming_is_a_handoff(bot):
+    bot.reply("hp1", "e o groapă pe Strada Lungă")
+    r = bot.reply("hp1", "de fapt aș vrea să vorbesc cu cineva de la primărie, am mai reclamat")
+    assert _acts(r, "handoff") and not _acts(r, "open311_request"), r
+
+
+def test_the_rest_of_an_answer_is_kept(bot):
+    r = bot.reply("ra1", "vreau să fac o reclamație")
+    assert r["awaiting"] == "category", r
+    r = bot.reply("ra1", "nu arde niciun bec pe Strada Zizinului")
+    assert r["slots"].get("category") == "streetlight" and r["slots"].get("street") == "Strada Zizinului", r
+    assert r["awaiting"] == "confirmation", r
+
+
+def test_a_line_corrected_with_a_bare_number(bot):
+    r = bot.reply("lc1", "când pleacă 20 spre Poiana?")
+    assert r["slots"].get("line") == "20", r
+    r = bot.reply("lc1", "adică nu, vreau 140")
+    assert r["slots"].get("line") == "140", r
+
+
+def test_two_unclear_messages_are_read_together(bot):
+    bot.reply("cl1", "hi, about something I sent you last month", {"language": "en"})
+    r = bot.reply("cl1", "the number is 50377", {"language": "en"})
+    assert r["intent"] in ("request_status", "clarify"), r
+    if r["intent"] == "request_status":
+        assert r["slots"].get("request_id") == "50377", r
+
+
+# ---- slots ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,line", [("27 vine din oră în oră seara?", "27"), ("troleibuzu 3 până când circulă?", "3"),
+                                       ("is there a 25 bus after midnight?", "25"), ("at what time is 810 spre Predeal", "810"),
+                                       ("the minibus 50, where does it stop?", "50")])
+def test_lines_as_residents_write_them(text, line):
+    known = {"27", "3", "25", "810", "50", "20"}
+    assert R.line(fold_text(text), known) == line
+
+
+@pytest.mark.parametrize("text", ["20 de minute aștept", "4 stații mai încolo e o groapă", "2 people waited"])
+def test_numbers_that_are_not_lines(text):
+    assert R.line(fold_text(text), {"20", "4", "2"}) is None
+
+
+def test_a_dead_animal_by_the_road_is_other_not_rubbish():
+    assert category(fold_text("o vulpe moartă pe marginea drumului de ieri")) == "other"
+    assert category(fold_text("a dead deer lies on the road near the forest")) == "other"
+    assert category(fold_text("pute a hoit lângă ghenă")) == "garbage"
+
+
+def test_a_street_whose_name_starts_with_de(bot):
+    u = bot.understand("e o groapă mare pe strada De Mijloc", "ro")
+    assert u.slots.get("street") == "Strada De Mijloc", u.slots
