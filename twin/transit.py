@@ -280,6 +280,9 @@ def _flat(net: TransitNetwork) -> dict:
     pat_toff = np.r_[0, np.cumsum(lens * ntrip)][:-1].astype(np.int64) if len(lens) else np.zeros(0, np.int64)
     times = (np.concatenate([t.T.ravel() for t in net.pattern_times]) if len(lens)
              else np.zeros(0)).astype(np.int32)
+    # the same times trip-major (a trip's stops adjacent), for the scan along a trip
+    times_tm = (np.concatenate([t.ravel() for t in net.pattern_times]) if len(lens)
+                else np.zeros(0)).astype(np.int32)
     pat_of = np.repeat(np.arange(len(lens), dtype=np.int32), lens)
     pos_of = (np.arange(len(pat_stop)) - pat_ptr[pat_of]).astype(np.int32)
     order = np.lexsort((pos_of, pat_of, pat_stop))
@@ -287,7 +290,7 @@ def _flat(net: TransitNetwork) -> dict:
     fo = np.lexsort((net.foot_to, net.foot_from))
     foot_ptr = np.r_[0, np.cumsum(np.bincount(net.foot_from, minlength=n))].astype(np.int64)
     return {"pat_ptr": pat_ptr, "pat_stop": pat_stop, "pat_ntrip": ntrip, "pat_toff": pat_toff,
-            "times": np.ascontiguousarray(times), "sp_ptr": sp_ptr,
+            "times": np.ascontiguousarray(times), "times_tm": np.ascontiguousarray(times_tm), "sp_ptr": sp_ptr,
             "sp_pat": np.ascontiguousarray(pat_of[order]), "sp_pos": np.ascontiguousarray(pos_of[order]),
             "foot_ptr": foot_ptr, "foot_to": np.ascontiguousarray(net.foot_to[fo], np.int32),
             "foot_w": np.ascontiguousarray(net.foot_s[fo], np.int64)}
@@ -347,29 +350,10 @@ class RaptorResult:
                    ride_apos=np.full(shape, -1, np.int32))
 
 
-    @classmethod
-    def scratch(cls, rounds: int, n: int) -> RaptorResult:
-        """Arrays for the kernel, uninitialised (it writes what it reads; see the class)."""
-        shape = (rounds + 1, n)
-        block = np.empty((3, rounds + 1, n), np.int64)       # one allocation for the 64-bit ones
-        small = np.empty((6, rounds + 1, n), np.int32)
-        return cls(target=[], target_stop=[], board=block[0], src_kind=np.empty(shape, np.int8),
-                   src_from=small[0], ride_arr=block[1], ride_pat=small[1], ride_row=small[2],
-                   ride_bpos=small[3], ride_apos=small[4])
-
-
-def _walk_array(n: int, walks: dict[int, int]) -> np.ndarray:
-    """Stop → seconds as an array over all stops (``INF`` where no walk); keys are unique."""
-    out = np.full(n, INF, np.int64)
-    if walks:
-        out[np.fromiter(walks.keys(), np.int64, len(walks))] = np.fromiter(walks.values(), np.int64, len(walks))
-    return out
-
-
 def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], depart_s: int,
            max_rides: int, direct_s: int | None = None) -> RaptorResult:
     """Earliest arrivals with 0..``max_rides`` rides (the module docstring gives the model), by
-    the Cython kernel :func:`twin._raptor.rounds`.
+    the Cython kernel :class:`twin._raptor.Query`.
 
     Parameters
     ----------
@@ -391,19 +375,10 @@ def raptor(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], 
         from twin.errors import kernel_missing
 
         raise kernel_missing("twin._raptor", exc) from None
-    f = net.flat()
-    n = net.tt.n_stops
-    res = RaptorResult.scratch(max_rides, n)
-    target = np.empty(max_rides + 1, np.int64)
-    target_stop = np.empty(max_rides + 1, np.int32)
-    tbest = depart_s + direct_s if direct_s is not None else INF
-    _raptor.rounds(f["pat_ptr"], f["pat_stop"], f["pat_ntrip"], f["pat_toff"], f["times"],
-                   f["sp_ptr"], f["sp_pat"], f["sp_pos"], f["foot_ptr"], f["foot_to"], f["foot_w"],
-                   _walk_array(n, access), _walk_array(n, egress), int(depart_s), int(tbest), INF,
-                   res.board, res.src_kind, res.src_from, res.ride_arr, res.ride_pat, res.ride_row,
-                   res.ride_bpos, res.ride_apos, target, target_stop)
-    res.target, res.target_stop = target.tolist(), target_stop.tolist()
-    return res
+    q = _raptor.Query(net.flat(), max_rides, INF)     # fresh output rows: the result keeps them
+    q.run(access, egress, int(depart_s), int(depart_s + direct_s) if direct_s is not None else INF)
+    return RaptorResult(q.target.tolist(), q.target_stop.tolist(), q.board, q.src_kind, q.src_from,
+                        q.ride_arr, q.ride_pat, q.ride_row, q.ride_bpos, q.ride_apos)
 
 
 def raptor_python(net: TransitNetwork, access: dict[int, int], egress: dict[int, int], depart_s: int,
@@ -652,6 +627,7 @@ class Planner:
         self._search_days: dict[date, list] = {}     # date → [(network, service start)] of it and the day before
         self._stop_index = {s: i for i, s in enumerate(tt.stop_id)}
         self._stop_snap: tuple[np.ndarray, np.ndarray] | None = None   # (walk node, gap m) per stop
+        self._queries = threading.local()       # per thread: (network, day, rounds) → _raptor.Query
         # a planner may serve two threads (a control room's live twin and a study on one City,
         # the API's workers): its caches are filled whole under this lock or replaced, never
         # changed in place while read; each search has its own scratch arrays
@@ -789,7 +765,7 @@ class Planner:
             depart_s = int((at - t0).total_seconds())
             if back and depart_s > net.last_time:
                 continue
-            res = raptor(net, access, egress, depart_s, max_transfers + 1, direct)
+            res = self._raptor(net, back, access, egress, depart_s, max_transfers + 1, direct)
             searches.append((net, res, t0, depart_s))
         out: list[Itinerary] = []
         last = INF
@@ -801,6 +777,24 @@ class Planner:
             out.append(self._trace(net, res, k, access, egress, direct, depart_s, t0))
             last = res.target[k] - depart_s
         return out
+
+    def _raptor(self, net: TransitNetwork, back: int, access, egress, depart_s: int, max_rides: int,
+                direct_s: int | None) -> RaptorResult:
+        """:func:`raptor` on this thread's :class:`twin._raptor.Query` of ``net`` (the network's
+        arrays bound once, its own output rows: the result holds them until this thread's next
+        search of the same network and day)."""
+        cache = getattr(self._queries, "q", None)
+        if cache is None:
+            cache = self._queries.q = {}
+        key = (id(net), back, max_rides)
+        q = cache.get(key)
+        if q is None:
+            from twin import _raptor
+
+            q = cache[key] = _raptor.Query(net.flat(), max_rides, INF)
+        q.run(access, egress, int(depart_s), int(depart_s + direct_s) if direct_s is not None else INF)
+        return RaptorResult(q.target.tolist(), q.target_stop.tolist(), q.board, q.src_kind, q.src_from,
+                            q.ride_arr, q.ride_pat, q.ride_row, q.ride_bpos, q.ride_apos)
 
     def earliest_arrivals(self, origin, destination, depart_s: int, day: date, max_rides: int = 4,
                           *, kernel: bool = True) -> list[int]:
