@@ -27,6 +27,7 @@ NOT_NOW = [
     "s-a surpat carosabilul pe strada noastră, e o groapă mare",
     "please fix the loose paving stones before somebody gets hurt",
     "vreau programare la Inspectoratul pentru Situații de Urgență pentru un aviz",
+    "ce număr sun dacă arde ceva în bloc?",
 ]
 
 
@@ -42,6 +43,8 @@ STILL_NOW = [
     "yesterday he fell and since then he can't get up, he is not answering",
     "haha no seriously, my neighbour is bleeding on the stairs",
     "ce fac dacă a luat foc bucătăria chiar acum?",
+    "care e numărul pompierilor? arde casa vecinului!",
+    "what number do I call? the house next door is on fire",
 ]
 
 
@@ -149,3 +152,40 @@ def test_a_dead_animal_by_the_road_is_other_not_rubbish():
 def test_a_street_whose_name_starts_with_de(bot):
     u = bot.understand("e o groapă mare pe strada De Mijloc", "ro")
     assert u.slots.get("street") == "Strada De Mijloc", u.slots
+
+
+def test_a_street_corrected_with_wait_inside_the_answer(bot):
+    bot.reply("cw1", "un bar dă muzică tare toată noaptea")
+    r = bot.reply("cw1", "Strada Lungă... nu, stai, e pe Strada Zizinului, scuze")
+    assert r["slots"].get("street") == "Strada Zizinului" and r["awaiting"] == "confirmation", r
+
+
+def test_a_line_corrected_in_the_answer_that_names_the_stop(bot):
+    r = bot.reply("cw2", "vreau orarul unei linii")
+    assert r["awaiting"] == "stop", r
+    r = bot.reply("cw2", "linia 7, adică nu, 17, din stația Saturn")
+    assert r["slots"].get("line") == "17" and r["slots"].get("stop") == "Saturn", r
+
+
+def test_what_a_message_read_as_an_emergency_said_still_counts(bot):
+    """A report the model alone read as an emergency (guidance given): when the next message goes
+    on with it, its details are not asked again."""
+    from services.chatbot.nlu import Understanding
+
+    s = "em1"
+    u = Understanding("someone dumped old sofas and tyres behind our block", "en", "emergency", 0.9)
+    bot.sessions.pop(s, None)
+    bot.reply(s, "hello", {"language": "en"})
+    sess = bot.sessions[s]
+    out = bot._turn(sess, u.text, u, False)
+    assert out["intent"] == "emergency"
+    r = bot.reply(s, "it is on Strada Zizinului, please file a report", {"language": "en"})
+    assert r["slots"].get("category") == "garbage" and r["slots"].get("street") == "Strada Zizinului", r
+
+
+def test_a_plain_yes_never_changes_the_street(bot):
+    for k, yes in enumerate(["da, asta e", "da, maică, trimiteți", "yes that's the one"]):
+        bot.reply(f"py{k}", "e o groapă mare pe Strada Zizinului")
+        r = bot.reply(f"py{k}", yes)
+        acts = _acts(r, "open311_request")
+        assert acts and acts[0]["street"] == "Strada Zizinului", (yes, r)

@@ -89,7 +89,11 @@ LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|
 # the questions a number answers: (intent, its key slot)
 KEYED = (("request_status", "request_id"), ("permit_verify", "permit_id"))
 CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|typo|"
-                        r"my mistake|greseala mea)\b")
+                        r"my mistake|greseala mea|stai|nu,? stai|no,? wait|hold on)\b")
+# the words of a yes or of "send it", left when a confirmation names a street ("da, Michael Weiss")
+YES_WORDS = {"da", "yes", "yep", "yeah", "ok", "okay", "sure", "trimite", "trimiteti", "te", "va", "rog", "please", "go",
+             "ahead", "confirm", "confirmati", "corect", "exact", "bine", "send", "it", "file", "submit", "si", "and", "pe", "on",
+             "dar", "but", "strada", "str", "street", "acolo", "there", "the", "inregistrati", "perfect", "super", "mersi", "thanks"}
 NEGATED = re.compile(r"\b(?:nu (?:e |este )?(?:pe|in|la|de pe|pe strada|on|at) [^,.;!?]*|not (?:on|at|in) [^,.;!?]*|"
                      r"nu (?:e|este) (?:un |o )?\w+|not (?:the |a |an )?\w+|isn'?t (?:the |a |an )?\w+)")
 # a "no" at a confirmation that answers something else: the house number not known, not urgent,
@@ -240,7 +244,12 @@ class Chatbot:
 
     def _turn(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
         if u.intent == "emergency" and u.confidence >= self.threshold:
-            return self._emergency(s, u, plain)
+            out = self._emergency(s, u, plain)
+            if u.alarm is None or u.alarm.level != "clear":
+                # the model's reading, not a clear alarm ("someone dumped old furniture ... attracting
+                # rats"): if the next message goes on with a report, what this one said still counts
+                s.clarified = text
+            return out
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
             yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
@@ -329,8 +338,12 @@ class Chatbot:
         tail = self._correction_tail(text)
         if not tail:
             return False
-        new = {k: v for k, v in self.nlu.slots.extract(tail, s.intent).items() if k in SUMMARY_SLOTS}
-        if s.intent == "transport_schedule" and "line" in s.slots and "line" not in new:
+        # what the whole message names ("linia 7, adică nu, 17, din stația Saturn": the stop), and
+        # over it what the correction names (the line 17)
+        new = {k: v for k, v in self.nlu.slots.extract(NEGATED.sub(" ", fold_text(text)), s.intent).items()
+               if k in SUMMARY_SLOTS and k not in ("street", "number")}
+        new.update({k: v for k, v in self.nlu.slots.extract(tail, s.intent).items() if k in SUMMARY_SLOTS})
+        if s.intent == "transport_schedule" and R.line(tail, self.nlu.slots.lines) is None:
             # "adică nu, vreau 140": a bare number that is one of the city's lines replaces the line
             lines = self.nlu.slots.lines
             bare = next((t.upper() for t in re.findall(r"\b(\d{1,3}[a-z]?)\b(?! ?(?:min|lei|ani|de minute))", tail)
@@ -363,6 +376,10 @@ class Chatbot:
                 if s.intent == "report_issue":
                     # "da, pe Aurel Vlaicu. trimite": the street said with the yes is the one meant
                     street, number = self.nlu.slots.street(text)
+                    rest = [w for w in fold_words(text).split() if w not in YES_WORDS]
+                    if street is None and rest:
+                        # "da, Michael Weiss": a street's own name, exactly (never a guess from "da, asta e")
+                        street = self.nlu.slots.streets.get(" ".join(rest))
                     if street and street != s.slots.get("street"):
                         s.slots["street"] = street
                         s.slots.pop("number", None)

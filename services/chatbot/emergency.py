@@ -612,7 +612,14 @@ ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adinea
                    r"|\bhelp (?:me|us)\b|\bajuta\w*(?:-ma|-ne)?\b|\bveniti (?:repede|urgent|imediat)\b"
                    # people hurt, lying, things burning: now, whatever tense the event was told in
                    r"|\b(?:sunt|e|este|is|are|there are|avem) (?:\w+ )?(?:raniti|ranit|ranita|injured|hurt|victime|casualties)\b"
-                   r"|\b(?:is|are) (?:lying|on fire|burning|bleeding)\b|\b(?:sta|stau) intins\w*")
+                   r"|\b(?:is|are) (?:lying|on fire|burning|bleeding)\b|\b(?:sta|stau) intins\w*"
+                   # a fire or gas said in the present ("what number do I call? the house next door
+                   # is on fire", "care e numărul pompierilor? arde casa vecinului")
+                   r"|\barde\b|\bard\b|\bburning\b|\biese fum\b|\bsmoke is (?:coming|pouring)\b"
+                   r"|\bmiroase (?:\w+ )?a gaz\b|\bsmells? (?:\w+ )?of gas\b")
+# a hypothetical clause ("dacă arde ceva", "if the building is on fire") says nothing of now: it is
+# left out before ACUTE is looked for
+HYPO_CLAUSE = re.compile(r"\b(?:daca|if|in caz ca|in case|what if|ce-ar fi daca)\b[^,.;?!]*")
 # ... and, stricter, the words that undo even a drill or a "what do I do if" (CALM): it is happening
 # right now ("ce fac dacă a luat foc bucătăria chiar acum?")
 RIGHT_NOW = re.compile(SEVERE.pattern + r"|\b(?:chiar acum|right now|just now|adineauri|in momentul (?:asta|acesta)|in this moment)\b")
@@ -743,7 +750,7 @@ def _calm(f: str, raw: str | None = None, text: str | None = None) -> str:
     if (CALM.search(f) and not RIGHT_NOW.search(f)) or ((_negated(f) or (raw is not None and _negated(raw)))
                                                       and not SEVERE.search(f)):
         return "negated"
-    if not ACUTE.search(f):
+    if not ACUTE.search(HYPO_CLAUSE.sub(" ", f)):
         # (five-set round) a question asked to learn, a hypothetical, a joke; a finished event
         if (INFO.search(f) and QUESTION.search(raw if raw is not None else f)) or HYPOTHETICAL.search(f) \
                 or LAUGH.search(text if text is not None else f):

@@ -190,7 +190,7 @@ CALM_CONFIDENCE = 0.8
 EVERYDAY_KINDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "accident", "animal"})
 # a reading below this, of a message of three words or more with no word of the city hall's world
 # (DOMAIN), is out of scope
-OUT_OF_SCOPE_BELOW = 0.6
+OUT_OF_SCOPE_BELOW = 0.4
 MODEL_ONLY_EMERGENCY = 0.7
 # the social intents, read by the model with at least SOCIAL_FLOOR, are not turned out of scope for
 # lacking the city hall's words (five-set round)
