@@ -167,7 +167,11 @@ class Twin:
         n = len(entity)
         if n == 0:
             return
-        t = np.broadcast_to(np.asarray(t, np.float64), (n,))
+        t = np.asarray(t, np.float64)
+        if t.ndim == 0:
+            t = np.full(n, t)
+        elif t.shape != (n,):
+            t = np.broadcast_to(t, (n,))
         self.bus.publish_batch(EventBatch(t, f"{self.topic_root}/{path}", kind, entity,
                                           np.asarray(lon, np.float64), np.asarray(lat, np.float64),
                                           payload, ref))

@@ -96,7 +96,7 @@ class EventLog:
                 groups.setdefault(ch[2], []).append(ch[1])
         built: dict[tuple, tuple[pa.Array, list[int]]] = {}
         for sig, batches in groups.items():
-            cols = {k: np.concatenate([np.asarray(bt.payload[k]) for bt in batches]) for k in sig[2]}
+            cols = {k: _concat([bt.payload[k] for bt in batches]) for k in sig[2]}
             n = sum(len(bt) for bt in batches)
             built[sig] = (payload_json(cols, n), [0])
         t, topic, kind, entity, ref, lon, lat, payload = ([] for _ in range(8))
@@ -137,6 +137,18 @@ class EventLog:
             self._flush()
             self._writer.close()
             self._writer = None
+
+
+def _concat(parts: list):
+    """One payload column from its batches' parts: lists of strings stay one list (turning each
+    into a numpy string array first cost more than the rest of a flush), else a numpy array."""
+    if all(type(p) is list and (not p or type(p[0]) is str) for p in parts):
+        out: list = []
+        for p in parts:
+            out += p
+        if all(type(v) is str for v in out):
+            return out
+    return np.concatenate([np.asarray(p) for p in parts])
 
 
 def payload_json(columns: dict, n: int) -> pa.Array:

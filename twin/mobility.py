@@ -58,6 +58,19 @@ def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tupl
     return new_off, edges[idx]
 
 
+def path_sums(offsets: np.ndarray, per_edge: np.ndarray) -> np.ndarray:
+    """Sum of ``per_edge`` over each path ``offsets[k]:offsets[k+1]`` (0 for an empty one), added
+    path by path from 0, so a path's sum does not depend on the other paths of the batch."""
+    offsets = np.asarray(offsets, np.int64)
+    n = len(offsets) - 1
+    if n <= 0:
+        return np.zeros(0, np.float64)
+    vals = np.append(np.asarray(per_edge, np.float64), 0.0)
+    out = np.add.reduceat(vals, offsets[:-1])
+    out[offsets[1:] == offsets[:-1]] = 0.0
+    return out
+
+
 class Mobility:
     """Trips of up to ``capacity`` agents (ids ``0..capacity-1``) of one kind.
 
@@ -100,6 +113,8 @@ class Mobility:
         self.trip_pub_length = np.zeros(capacity, np.float64)     # published length of a coarse trip
         self.trip_pub_scale = np.ones(capacity, np.float64)       # published / real duration (NaN: rounded)
         self._reps: dict[str, np.ndarray] = {}
+        self._stand_router = None                     # the free-flow router the stand-ins were routed on
+        self._stand_cache: dict[tuple, tuple] = {}    # (from, to, top speed) → (ok, length, free time)
         # statistics
         self.started = np.zeros(len(MODES), np.int64)
         self.completed = np.zeros(len(MODES), np.int64)
@@ -281,35 +296,54 @@ class Mobility:
     def _stand_in(self, agents, origins, destinations, offsets, edges, mode, vmax, from_private,
                   to_private) -> None:
         """Published length and duration scale of the coarse trips among ``agents``: those of the
-        trip with each private end moved to its cell's representative (see the module docstring)."""
+        trip with each private end moved to its cell's representative (see the module docstring).
+
+        The stand-in's figures depend only on its two ends and the top speed, so they are kept
+        per ``(ends, top speed)`` while the free-flow router stays the same (a closure replaces
+        it): most coarse trips are a walk between a home's cell and a stop, or a drive between a
+        cell and a workplace, which many citizens share. Path sums are taken per path
+        (:func:`path_sums`), so a trip's figures do not depend on who else left in the same step."""
         sel = np.nonzero(from_private | to_private)[0]
         reps = self._representatives(ROUTE_NETWORK[mode])
         o = np.where(from_private[sel], reps[origins[sel]], origins[sel])
         d = np.where(to_private[sel], reps[destinations[sel]], destinations[sel])
-        ok = (o >= 0) & (d >= 0)
         # the free-flow router (closures respected), never the traffic's time-dependent one: the
         # stand-in must depend on the cell and the other end only, not on when the trip started
         free = self.twin.router("time", "walk" if mode == "walk" else "drive")
-        w, off2, e2 = free.routes(np.where(ok, o, 0), np.where(ok, d, 0))
-        ok &= (w >= 0) | (o == d)
-        vm = np.broadcast_to(np.asarray(vmax, np.float64), (len(agents),))[sel]
-        edge_len = self.fleet.edge_len
-
-        def along(off, es, per_edge):
-            c = np.concatenate([[0.0], np.cumsum(per_edge)])
-            return c[off[1:]] - c[off[:-1]]
-
-        def free_time(off, es):                    # at min(own top speed, street speed)
-            v = np.minimum(np.repeat(vm, np.diff(off)), self._free_speed[es])
-            return along(off, es, edge_len[es] / np.maximum(v, 1e-9))
-
+        if free is not self._stand_router:
+            self._stand_router, self._stand_cache = free, {}
+        cache = self._stand_cache
+        vm = np.asarray(vmax, np.float64)
+        vm = np.full(len(sel), vm) if vm.ndim == 0 else vm[sel]
+        keys = list(zip(o.tolist(), d.tolist(), vm.tolist()))
+        miss = list(dict.fromkeys(k for k in keys if k not in cache))
+        if miss:
+            mo = np.array([k[0] for k in miss], np.int64)
+            md = np.array([k[1] for k in miss], np.int64)
+            mv = np.array([k[2] for k in miss], np.float64)
+            ok = (mo >= 0) & (md >= 0)
+            w, off2, e2 = free.routes(np.where(ok, mo, 0), np.where(ok, md, 0))
+            ok &= (w >= 0) | (mo == md)
+            pub_len = np.round(path_sums(off2, self.fleet.edge_len[e2]), 1)
+            t_pub = self._free_time(off2, e2, mv)
+            for k, a, b, c in zip(miss, ok.tolist(), pub_len.tolist(), t_pub.tolist()):
+                cache[k] = (a, b, c)
+        got = [cache[k] for k in keys]
+        ok = np.array([g[0] for g in got], bool)
+        pub_len = np.array([g[1] for g in got], np.float64)
+        t_pub = np.array([g[2] for g in got], np.float64)
         real_off, real_edges = take_paths(np.asarray(offsets, np.int64), np.asarray(edges), sel)
-        t_real, t_pub = free_time(real_off, real_edges), free_time(off2, e2)
-        fallback = coarse_length(along(real_off, real_edges, edge_len[real_edges]),
+        t_real = self._free_time(real_off, real_edges, vm)
+        fallback = coarse_length(path_sums(real_off, self.fleet.edge_len[real_edges]),
                                  walk=np.full(len(sel), mode == "walk"), walk_speed=WALK_SPEED_MPS)
         ag = agents[sel]
-        self.trip_pub_length[ag] = np.where(ok, np.round(along(off2, e2, edge_len[e2]), 1), fallback)
+        self.trip_pub_length[ag] = np.where(ok, pub_len, fallback)
         self.trip_pub_scale[ag] = np.where(ok, np.where(t_real > 0, t_pub / np.maximum(t_real, 1e-9), 1.0), np.nan)
+
+    def _free_time(self, off, es, vm) -> np.ndarray:
+        """Free-flow time of each path, at min(its own top speed ``vm``, the street's speed)."""
+        v = np.minimum(np.repeat(vm, np.diff(off)), self._free_speed[es])
+        return path_sums(off, self.fleet.edge_len[es] / np.maximum(v, 1e-9))
 
     def _arrive(self, agents: np.ndarray, times: np.ndarray) -> None:
         order = np.lexsort((agents, times))          # deterministic event order
@@ -328,7 +362,8 @@ class Mobility:
         lon, lat, _ = self._published(agents, dest)
         coarse = self.trip_coarse[agents]
         scale = self.trip_pub_scale[agents]
-        pub_dur = np.where(np.isnan(scale), coarse_duration(dur), np.round(dur * np.nan_to_num(scale), 2))
+        unknown = np.isnan(scale)
+        pub_dur = np.where(unknown, coarse_duration(dur), np.round(dur * np.where(unknown, 0.0, scale), 2))
         self.twin.emit_batch(f"mobility/{self.kind}", "trip_end", times, self.names[agents], lon, lat,
                              mode=[MODE_NAMES[int(m)] for m in modes],
                              duration_s=np.where(coarse, pub_dur, np.round(dur, 2)),

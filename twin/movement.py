@@ -59,6 +59,15 @@ def compact_paths(buf: np.ndarray, seq_pos: np.ndarray, seq_end: np.ndarray, ids
     return new, live
 
 
+
+def _column(x, n: int, dtype) -> np.ndarray:
+    """``x`` as ``n`` values (one value repeated, or the array itself): :func:`numpy.broadcast_to`
+    costs more than the rest of a small departure's bookkeeping."""
+    a = np.asarray(x, dtype)
+    if a.ndim == 0:
+        return np.full(n, a, dtype)
+    return a if a.shape == (n,) else np.broadcast_to(a, (n,))
+
 class Fleet:
     """Positions and paths of ``capacity`` agents on a city's edges.
 
@@ -156,14 +165,14 @@ class Fleet:
             raise TwinError(f"agent id outside 0..{self.capacity - 1}")
         if self.moving[agents].any():
             raise TwinError(f"agents already moving: {agents[self.moving[agents]][:5].tolist()}")
-        if len(np.unique(agents)) != len(agents):
+        if len(agents) > 1 and (len(set(agents.tolist())) if len(agents) <= 256 else len(np.unique(agents))) != len(agents):
             raise TwinError("an agent appears twice in one departure batch")
-        vmax = np.broadcast_to(np.asarray(vmax, np.float64), agents.shape)
+        vmax = _column(vmax, len(agents), np.float64)
         if (vmax <= 0).any():
             raise TwinError("vmax must be > 0 m/s")
         lengths = np.diff(offsets)
         go = lengths > 0
-        queue = np.broadcast_to(np.asarray(queue, bool), agents.shape)
+        queue = _column(queue, len(agents), bool)
         if queue.any():
             if self.road is None:
                 raise TwinError("queue=True needs a fleet with a road (Fleet(..., road=RoadNetwork(...)))")
@@ -182,7 +191,7 @@ class Fleet:
                 empty = agents[~go]
                 agents, vmax = agents[keep], vmax[keep]
                 offsets, edges = take_paths(offsets, edges, keep)
-                delay = np.broadcast_to(np.asarray(delay, np.float64), q.shape)[keep]
+                delay = _column(delay, len(q), np.float64)[keep]
                 self._depart_free(agents, offsets, edges, vmax, delay)
                 return empty
         return self._depart_free(agents, offsets, edges, vmax, delay)
@@ -198,7 +207,7 @@ class Fleet:
         self.seq_pos[moving] = base + offsets[:-1][go]
         self.seq_end[moving] = base + offsets[1:][go]
         first = edges[offsets[:-1][go]]
-        delay = np.broadcast_to(np.asarray(delay, np.float64), agents.shape)[go]
+        delay = _column(delay, len(agents), np.float64)[go]
         if (delay < 0).any():
             raise TwinError("delay must be >= 0 seconds")
         self.offset[moving] = -delay * np.minimum(vmax[go], self.edge_speed[first])
