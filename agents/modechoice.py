@@ -72,6 +72,23 @@ places unscaled: 28.6 / 19.6 / 51.8): crowding moves riders between lines and de
 (denied boardings −11 %), not off the bus, and ``bus_constant_min`` 0 → 10 min moves the bus
 share by under a point (50.9 → 50.0 %). The target above (bus 40–45 %) is not reached by the
 utility's knobs; what limits it is the alternatives offered (walking limit, car availability).
+
+**What each journey is offered (issue 19, counted).** The journeys' ``transit.alternatives``
+KPI counts the alternatives each journey had and what it took. On the 5 % Brașov Monday with
+the older availability (every adult of a car-owning household could drive): **48.5 % of the
+journeys are offered the bus alone** (longer than the 1,000 m walking limit, no car free), all
+of them by bus whatever the utility; car+bus (12.0 %) goes 98.5 % by car, walk+bus (10.9 %)
+87 % on foot; 15.8 % are cars driven home, 9.3 % walk-only. Why no car
+(``transit.no_car_because``): no car in the household 40 % of journeys, no licence (children)
+11 %, not from home 11 %, the car out with another member 7 %. So the utility decides about a
+quarter of the journeys; the split is the availability. With driving licences
+(``daily.licence_share`` 0.55, :mod:`agents.daily`: the national register's holders over the
+adult population, an upper bound) fewer adults can drive: bus-alone 50.3 %, car 29.0 → 27.0 %,
+bus 50.9 → 52.8 % — further from the assumed target, and said so rather than tuned away.
+What could honestly move riders off the bus is an alternative the twin does not offer: a lift
+in a household member's car (household members' departures are drawn independently, so a
+shared car tour would need joint household planning: not built), cycling, or a longer walk by
+choice (``daily.walk_max_m``, kept at 1,000 m; see the README for the 1,500 m sensitivity run).
 """
 from __future__ import annotations
 
