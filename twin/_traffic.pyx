@@ -38,7 +38,8 @@ but it cannot overtake the queue in front of it.
 lane: a car among the ``L − 1`` right behind it that is bound for another edge with space (or
 parks on this one) passes it, with the edge's outflow budget, and the next behind may then pass
 too (SUMO meso's separate queues per next edge, roughly). On one lane the queue is strictly
-first in, first out.
+first in, first out. Each lane's head has its own stuck time (SUMO meso's queue per lane, each
+with its own teleport clock): after a head is forced on, the next is due ``stuck_s / L`` later.
 
 **Departures.** A departing car comes from a parking place beside its first edge. If the edge has
 space (and nobody is already waiting beside it) it joins the queue's tail. Otherwise it drives

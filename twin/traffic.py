@@ -333,6 +333,9 @@ class RoadNetwork:
         """Move every vehicle on the road to time ``t``; arrivals go to their fleet's pending list."""
         if t <= self.now:
             return
+        if self.n_busy == 0:            # nobody on the road nor waiting beside it: nothing moves
+            self.now = float(t)
+            return
         nb, na, mx = _traffic.advance(
             self.now, float(t), self._buf, self.seq_pos, self.seq_end, self.vmax, self.edge_len,
             self.edge_speed, self.cap, self.storage, self.params.stuck_s, self.params.stuck == "teleport",
