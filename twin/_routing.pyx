@@ -23,6 +23,7 @@ cimport numpy as cnp
 from libcpp.vector cimport vector
 from libcpp.pair cimport pair
 from libcpp.queue cimport priority_queue
+from libcpp.algorithm cimport push_heap, pop_heap
 
 cnp.import_array()
 
@@ -431,6 +432,15 @@ cdef class CHQuery:
     cdef i32 meet
     cdef readonly i32 n
     cdef object _keep
+    # for path unpacking (built at the first path query): each arc's owner node, and the two
+    # arcs a shortcut stands for (-1: none found, the arc is taken as an original one)
+    cdef bint _unpack_ready
+    cdef vector[i32] f_own, b_own
+    cdef vector[i64] f_c1, f_c2, b_c1, b_c2
+    cdef vector[i64] st_arc, up_arcs
+    cdef vector[HeapItem] fheap, bheap
+    cdef vector[i32] st_head
+    cdef vector[char] st_kind
 
     def __init__(self, dict arrays):
         self._keep = arrays
@@ -447,6 +457,44 @@ cdef class CHQuery:
         self.db.resize(self.n, INF)
         self.fpred.resize(self.n, -1)
         self.bpred.resize(self.n, -1)
+
+    cdef void _prepare_unpack(self) noexcept nogil:
+        """Owners and children of every arc, so that unpacking a path needs no search: the
+        children of shortcut ``a -> b`` via ``m`` are the first arc of ``bwd[m]`` from ``a`` and
+        the first arc of ``fwd[m]`` to ``b`` (what :meth:`_unpack_arc` looked for arc by arc)."""
+        cdef i64 mf = self.f_ptr[self.n], mb = self.b_ptr[self.n], e
+        cdef i32 v, m
+        self.f_own.resize(mf)
+        self.b_own.resize(mb)
+        for v in range(self.n):
+            for e in range(self.f_ptr[v], self.f_ptr[v + 1]):
+                self.f_own[e] = v
+            for e in range(self.b_ptr[v], self.b_ptr[v + 1]):
+                self.b_own[e] = v
+        self.f_c1.resize(mf, -1)
+        self.f_c2.resize(mf, -1)
+        self.b_c1.resize(mb, -1)
+        self.b_c2.resize(mb, -1)
+        for e in range(mf):
+            m = self.f_mid[e]
+            if m >= 0:
+                self._children(self.f_own[e], self.f_node[e], m, &self.f_c1[e], &self.f_c2[e])
+        for e in range(mb):
+            m = self.b_mid[e]
+            if m >= 0:
+                self._children(self.b_node[e], self.b_own[e], m, &self.b_c1[e], &self.b_c2[e])
+        self._unpack_ready = True
+
+    cdef inline void _children(self, i32 a, i32 b, i32 m, i64* c1, i64* c2) noexcept nogil:
+        cdef i64 j
+        for j in range(self.b_ptr[m], self.b_ptr[m + 1]):
+            if self.b_node[j] == a:
+                c1[0] = j
+                break
+        for j in range(self.f_ptr[m], self.f_ptr[m + 1]):
+            if self.f_node[j] == b:
+                c2[0] = j
+                break
 
     cdef inline void _check(self, i32 v) except *:
         if v < 0 or v >= self.n:
@@ -468,27 +516,34 @@ cdef class CHQuery:
             self.ftouched.push_back(s)
             self.meet = s
             return 0
-        cdef priority_queue[HeapItem] fq, bq
+        # the two queues are this object's vectors kept as heaps with the operations of
+        # std::priority_queue (push_back + push_heap, pop_heap + pop_back: the same order), so
+        # a query allocates nothing once they have grown
+        cdef vector[HeapItem]* fq = &self.fheap
+        cdef vector[HeapItem]* bq = &self.bheap
         cdef HeapItem top
         cdef i64 best = INF, d, nd
         cdef i32 x, y
         cdef i64 e
+        fq[0].clear()
+        bq[0].clear()
         self.df[s] = 0
         self.ftouched.push_back(s)
         self.db[t] = 0
         self.btouched.push_back(t)
-        fq.push(HeapItem(0, s))
-        bq.push(HeapItem(0, t))
+        fq[0].push_back(HeapItem(0, s))
+        bq[0].push_back(HeapItem(0, t))
         while True:
-            if not fq.empty() and -fq.top().first >= best:
-                fq = priority_queue[HeapItem]()
-            if not bq.empty() and -bq.top().first >= best:
-                bq = priority_queue[HeapItem]()
-            if fq.empty() and bq.empty():
+            if not fq[0].empty() and -fq[0].front().first >= best:
+                fq[0].clear()
+            if not bq[0].empty() and -bq[0].front().first >= best:
+                bq[0].clear()
+            if fq[0].empty() and bq[0].empty():
                 break
-            if not fq.empty() and (bq.empty() or -fq.top().first <= -bq.top().first):
-                top = fq.top()
-                fq.pop()
+            if not fq[0].empty() and (bq[0].empty() or -fq[0].front().first <= -bq[0].front().first):
+                top = fq[0].front()
+                pop_heap(fq[0].begin(), fq[0].end())
+                fq[0].pop_back()
                 d = -top.first
                 x = top.second
                 if d > self.df[x]:
@@ -508,10 +563,12 @@ cdef class CHQuery:
                             self.ftouched.push_back(y)
                         self.df[y] = nd
                         self.fpred[y] = <i32>e
-                        fq.push(HeapItem(-nd, y))
+                        fq[0].push_back(HeapItem(-nd, y))
+                        push_heap(fq[0].begin(), fq[0].end())
             else:
-                top = bq.top()
-                bq.pop()
+                top = bq[0].front()
+                pop_heap(bq[0].begin(), bq[0].end())
+                bq[0].pop_back()
                 d = -top.first
                 x = top.second
                 if d > self.db[x]:
@@ -529,7 +586,8 @@ cdef class CHQuery:
                             self.btouched.push_back(y)
                         self.db[y] = nd
                         self.bpred[y] = <i32>e
-                        bq.push(HeapItem(-nd, y))
+                        bq[0].push_back(HeapItem(-nd, y))
+                        push_heap(bq[0].begin(), bq[0].end())
         return best if best != INF else -1
 
     cdef bint _stalled(self, i32 x, i64 d, bint forward) noexcept nogil:
@@ -580,6 +638,8 @@ cdef class CHQuery:
         cdef i64 r
         cdef vector[i32] nodes
         with nogil:
+            if not self._unpack_ready:
+                self._prepare_unpack()
             r = self._query(s, t)
             if r >= 0:
                 self._unpack_path(s, t, nodes)
@@ -606,6 +666,8 @@ cdef class CHQuery:
         cdef vector[i32] nodes
         cdef i64 r
         with nogil:
+            if not self._unpack_ready:
+                self._prepare_unpack()
             for k in range(m):
                 r = self._query(sources[k], targets[k])
                 dist[k] = r
@@ -620,77 +682,66 @@ cdef class CHQuery:
         return dist_np, off_np, out
 
     cdef void _unpack_path(self, i32 s, i32 t, vector[i32]& nodes) noexcept nogil:
-        # up-path s -> meet, as a list of (tail, arc) collected backwards
-        cdef vector[i32] up_nodes      # meet ... s (reversed later)
-        cdef vector[i32] up_mid
-        cdef i32 x = self.meet, e, y
+        # up-path s -> meet: the forward arcs collected backwards from meet, then unpacked in order
+        cdef i32 x = self.meet
+        cdef i64 e
+        self.up_arcs.clear()           # fwd arcs meet ... s (unpacked from the end)
         nodes.push_back(s)
-        # forward part: walk preds from meet to s
         while x != s:
             e = self.fpred[x]
-            # tail of fwd arc e: the node whose range holds e; recover by binary search
-            y = self._owner(self.f_ptr, e)
-            up_nodes.push_back(x)
-            up_mid.push_back(self.f_mid[e])
-            x = y
+            self.up_arcs.push_back(e)
+            x = self.f_own[e]
         cdef Py_ssize_t k
-        cdef i32 prev = s
-        for k in range(<Py_ssize_t>up_nodes.size() - 1, -1, -1):
-            self._unpack_arc(prev, up_nodes[k], up_mid[k], nodes)
-            prev = up_nodes[k]
-        # backward part: from meet down to t; bpred[y] is a bwd arc stored at the lower node
+        for k in range(<Py_ssize_t>self.up_arcs.size() - 1, -1, -1):
+            self._unpack_arc(0, self.up_arcs[k], nodes)
+        # down-path meet -> t: bpred[x] is a bwd arc stored at the lower node (arc x -> owner)
         x = self.meet
         while x != t:
             e = self.bpred[x]
-            y = self._owner(self.b_ptr, e)   # arc x -> y in the original direction
-            self._unpack_arc(x, y, self.b_mid[e], nodes)
-            x = y
+            self._unpack_arc(1, e, nodes)
+            x = self.b_own[e]
 
-    cdef i32 _owner(self, const i64[::1] ptr, i64 e) noexcept nogil:
-        cdef i32 lo = 0, hi = self.n - 1, mid
-        while lo < hi:  # largest v with ptr[v] <= e
-            mid = (lo + hi + 1) // 2
-            if ptr[mid] <= e:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
-    cdef void _unpack_arc(self, i32 a, i32 b, i32 mid, vector[i32]& nodes) noexcept nogil:
-        # iterative expansion of arc a->b into original arcs; appends the nodes after a
-        cdef vector[i32] stack_a, stack_b, stack_m
-        cdef i32 ca, cb, cm, m2
-        cdef i64 e
-        stack_a.push_back(a)
-        stack_b.push_back(b)
-        stack_m.push_back(mid)
-        while not stack_a.empty():
-            ca = stack_a.back()
-            cb = stack_b.back()
-            cm = stack_m.back()
-            stack_a.pop_back()
-            stack_b.pop_back()
-            stack_m.pop_back()
-            if cm < 0:
-                nodes.push_back(cb)
+    cdef void _unpack_arc(self, int kind, i64 arc, vector[i32]& nodes) noexcept nogil:
+        # iterative expansion of a fwd (kind 0) or bwd (kind 1) arc into original arcs; appends
+        # the nodes after its tail. A shortcut a -> b via m is bwd[m]'s arc from a, then fwd[m]'s
+        # arc to b (precomputed children; -1: taken as an original arc to its head)
+        cdef vector[i64]* st_arc = &self.st_arc         # reused: no allocation per arc
+        cdef vector[i32]* st_head = &self.st_head
+        cdef vector[char]* st_kind = &self.st_kind
+        cdef i64 e, c1, c2
+        cdef i32 head, mid
+        cdef char kd
+        st_kind[0].push_back(kind)
+        st_arc[0].push_back(arc)
+        st_head[0].push_back(self.f_node[arc] if kind == 0 else self.b_own[arc])
+        while not st_arc[0].empty():
+            kd = st_kind[0].back()
+            e = st_arc[0].back()
+            head = st_head[0].back()
+            st_kind[0].pop_back()
+            st_arc[0].pop_back()
+            st_head[0].pop_back()
+            if e < 0:
+                nodes.push_back(head)
                 continue
-            # ca -> cm is stored in bwd[cm] (ca is higher); cm -> cb in fwd[cm]
-            m2 = -2
-            for e in range(self.f_ptr[cm], self.f_ptr[cm + 1]):
-                if self.f_node[e] == cb:
-                    m2 = self.f_mid[e]
-                    break
-            stack_a.push_back(cm)
-            stack_b.push_back(cb)
-            stack_m.push_back(m2 if m2 != -2 else -1)
-            m2 = -2
-            for e in range(self.b_ptr[cm], self.b_ptr[cm + 1]):
-                if self.b_node[e] == ca:
-                    m2 = self.b_mid[e]
-                    break
-            stack_a.push_back(ca)
-            stack_b.push_back(cm)
-            stack_m.push_back(m2 if m2 != -2 else -1)
+            if kd == 0:
+                mid = self.f_mid[e]
+                c1 = self.f_c1[e]
+                c2 = self.f_c2[e]
+            else:
+                mid = self.b_mid[e]
+                c1 = self.b_c1[e]
+                c2 = self.b_c2[e]
+            if mid < 0:
+                nodes.push_back(head)
+                continue
+            # mid -> head (fwd arc at mid) after, tail -> mid (bwd arc at mid) first
+            st_kind[0].push_back(0)
+            st_arc[0].push_back(c2)
+            st_head[0].push_back(head)
+            st_kind[0].push_back(1)
+            st_arc[0].push_back(c1)
+            st_head[0].push_back(mid)
 
 
 def path_edges_of_nodes(const i64[::1] noff, const i32[::1] nodes, const i64[::1] pair_ptr,
