@@ -167,8 +167,10 @@ def test_riders_left_behind_choose_again_another_line_or_stay(brasov, far_street
     at 08:15. Six riders plan L1 at 08:00: two ride it, two the 08:10; the last two, left behind
     twice, plan again at 08:10 and take L2 at 08:15, earlier than L1's 08:20 — counted as
     ``other_bus``. Without L2 they plan L1 again and stay in the queue where they stand; with
-    ``replan_after_denials`` 0 nobody plans again. The same seed gives the same rides."""
+    ``replan_after_denials`` 0 nobody plans again; where the rest of the way is within the walking
+    limit and walking costs nothing, they walk it. The same seed gives the same rides."""
     from agents.journeys import Journeys, TransitParams
+    from agents.modechoice import ModeChoiceParams
 
     nodes, ff = far_street
     a = brasov.arrays
@@ -180,7 +182,7 @@ def test_riders_left_behind_choose_again_another_line_or_stay(brasov, far_street
 
     l1 = ("L1", trips([H8, H8 + 600, H8 + 1200, H8 + 1800]))
 
-    def run(lines, n_max, folder):
+    def run(lines, n_max, folder, walk_limit=500.0):
         tt = load_gtfs(write_feed(tmp_path / folder, stops, lines), brasov)
         twin = Twin(brasov, seed=3, start=TUESDAY)
         twin.add(Mobility(50))
@@ -188,8 +190,10 @@ def test_riders_left_behind_choose_again_another_line_or_stay(brasov, far_street
                               record_rides=True))
         twin.run(7.9)
         j.mobility.location[:6] = nodes[0]            # where they are (a day's plan would have put them)
-        modes = j.travel(np.arange(6), np.full(6, nodes[0]), np.full(6, nodes[2]), np.zeros(6, bool), 500.0)
+        modes = j.travel(np.arange(6), np.full(6, nodes[0]), np.full(6, nodes[2]), np.zeros(6, bool), walk_limit,
+                         ModeChoiceParams(walk_weight_alone=50.0))        # walking the whole way: never
         assert (modes == 2).all()
+        j.choice = ModeChoiceParams(walk_weight_alone=0.0)                  # ... and then free
         twin.run(1.5)
         rides = sorted((c, trip, round(board)) for c, trip, _, _, board, *_ in j.ride_log)
         return rides, j.kpis()["transit"]
@@ -204,6 +208,9 @@ def test_riders_left_behind_choose_again_another_line_or_stay(brasov, far_street
     assert k["left_behind"] == {"reconsidered": 2, "stayed": 2, "other_bus": 0, "walked": 0}
     rides, k = run([l1, ("L2", trips([H8 + 900]))], 0, "old")
     assert [r[:2] for r in rides][4:] == [(4, "T0_2"), (5, "T0_2")] and k["left_behind"]["reconsidered"] == 0
+    rides, k = run([l1], 2, "walk", walk_limit=2500.0)
+    assert [r[0] for r in rides] == [0, 1, 2, 3]                        # 4 and 5 walked on
+    assert k["left_behind"] == {"reconsidered": 2, "stayed": 0, "other_bus": 0, "walked": 2}
 
 
 def test_a_sampled_run_has_places_in_proportion_and_denies_boardings_alike(brasov, street, tmp_path):
