@@ -51,7 +51,7 @@ EMERGENCY_KINDS = frozenset({"unit"})
 
 def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Select paths ``keep`` from flat ``(offsets, edges)`` arrays; returns new flat arrays."""
-    lengths = np.diff(offsets)[keep]
+    lengths = (offsets[1:] - offsets[:-1])[keep]
     new_off = np.zeros(len(keep) + 1, np.int64)
     np.cumsum(lengths, out=new_off[1:])
     idx = np.repeat(offsets[:-1][keep] - new_off[:-1], lengths) + np.arange(new_off[-1])
@@ -65,7 +65,10 @@ def path_sums(offsets: np.ndarray, per_edge: np.ndarray) -> np.ndarray:
     n = len(offsets) - 1
     if n <= 0:
         return np.zeros(0, np.float64)
-    vals = np.append(np.asarray(per_edge, np.float64), 0.0)
+    per_edge = np.asarray(per_edge, np.float64)
+    vals = np.empty(len(per_edge) + 1, np.float64)     # a trailing 0: reduceat may start at the end
+    vals[:-1] = per_edge
+    vals[-1] = 0.0
     out = np.add.reduceat(vals, offsets[:-1])
     out[offsets[1:] == offsets[:-1]] = 0.0
     return out
@@ -332,9 +335,11 @@ class Mobility:
         ok = np.array([g[0] for g in got], bool)
         pub_len = np.array([g[1] for g in got], np.float64)
         t_pub = np.array([g[2] for g in got], np.float64)
-        real_off, real_edges = take_paths(np.asarray(offsets, np.int64), np.asarray(edges), sel)
-        t_real = self._free_time(real_off, real_edges, vm)
-        fallback = coarse_length(path_sums(real_off, self.fleet.edge_len[real_edges]),
+        offsets = np.asarray(offsets, np.int64)
+        vm_all = np.asarray(vmax, np.float64)
+        vm_all = np.full(len(agents), vm_all) if vm_all.ndim == 0 else vm_all
+        t_real = self._free_time(offsets, np.asarray(edges), vm_all)[sel]
+        fallback = coarse_length(path_sums(offsets, self.fleet.edge_len[edges])[sel],
                                  walk=np.full(len(sel), mode == "walk"), walk_speed=WALK_SPEED_MPS)
         ag = agents[sel]
         self.trip_pub_length[ag] = np.where(ok, pub_len, fallback)
@@ -342,7 +347,7 @@ class Mobility:
 
     def _free_time(self, off, es, vm) -> np.ndarray:
         """Free-flow time of each path, at min(its own top speed ``vm``, the street's speed)."""
-        v = np.minimum(np.repeat(vm, np.diff(off)), self._free_speed[es])
+        v = np.minimum(np.repeat(vm, off[1:] - off[:-1]), self._free_speed[es])
         return path_sums(off, self.fleet.edge_len[es] / np.maximum(v, 1e-9))
 
     def _arrive(self, agents: np.ndarray, times: np.ndarray) -> None:

@@ -170,7 +170,7 @@ class Fleet:
         vmax = _column(vmax, len(agents), np.float64)
         if (vmax <= 0).any():
             raise TwinError("vmax must be > 0 m/s")
-        lengths = np.diff(offsets)
+        lengths = offsets[1:] - offsets[:-1]
         go = lengths > 0
         queue = _column(queue, len(agents), bool)
         if queue.any():
@@ -197,7 +197,7 @@ class Fleet:
         return self._depart_free(agents, offsets, edges, vmax, delay)
 
     def _depart_free(self, agents, offsets, edges, vmax, delay) -> np.ndarray:
-        lengths = np.diff(offsets)
+        lengths = offsets[1:] - offsets[:-1]
         go = lengths > 0
         self._reserve(len(edges))
         base = self._used
