@@ -83,6 +83,12 @@ def test_lanes_tag_forms():
     assert edge_lanes(c).tolist() == [2.5, 3.0, 1.0, 1.0]
 
 
+def test_a_stuck_car_teleports_by_default():
+    # the default rule since the SUMO comparison (README): SUMO meso's teleport, not MATSim's force
+    assert TrafficParams().stuck == "teleport"
+    assert TrafficParams.model_validate("queue").stuck == "teleport"
+
+
 def test_traffic_params_shorthand_and_errors():
     assert TrafficParams.model_validate("queue").mode == "queue"
     assert TrafficParams().mode == "queue"                            # the default (issue 22)
@@ -219,7 +225,7 @@ def test_a_chain_of_one_car_edges_passes_cars_at_its_capacity():
 
 def test_stuck_time_forces_a_blocked_head_through_and_counts_it():
     c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=["3", "1", "3"])
-    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0, stuck="force"))
     net.cap[1] = 10.0 / 3600.0                                         # almost closed
     base = net.register(20)
     off, edges = paths([[0, 1, 2]] * 20)
@@ -257,13 +263,14 @@ def test_teleport_jumps_the_jam_to_the_next_edge_with_space():
     assert len(got2) == 5 and net2.forced[0] > 0 and net2.on_road == 0
 
 
+@pytest.mark.parametrize("rule", ["force", "teleport"])
 @pytest.mark.parametrize("lanes", [1, 3])
-def test_each_lane_of_a_blocked_edge_has_its_own_stuck_time(lanes):
+def test_each_lane_of_a_blocked_edge_has_its_own_stuck_time(lanes, rule):
     # every car of edge 0 waits for the full, almost closed edge 1. Each lane's head is forced
     # on after its own 30 s stuck time, as each lane's queue in SUMO meso: on one lane one car
     # every 30 s, on three lanes one every 10 s (three every 30 s)
     c = synthetic_city([300.0, 15.0, 100.0], 36, lanes=[str(lanes), "1", "3"])
-    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0))
+    net = RoadNetwork(c, TrafficParams(mode="queue", stuck_s=30.0, stuck=rule))
     net.cap[0] = 100.0                                                 # no wait for outflow
     net.cap[1] = 10.0 / 3600.0
     base = net.register(12)
