@@ -12,7 +12,10 @@ What it does, step by step:
    lanes) and converted with ``netconvert``. Converting the ``.osm`` file with netconvert's own
    OSM importer would give a different edge set (SUMO splits and joins ways and junctions its own
    way), and the twin's paths could not be replayed edge for edge; through plain XML the paths
-   carry over one to one, so what differs is the traffic model, not the map.
+   carry over one to one, so what differs is the traffic model, not the map. netconvert guesses
+   which lanes lead where (a right turn from the rightmost lane only); ``--all-lanes`` writes a
+   connection file instead in which every lane leads to every next edge, as in the twin, whose
+   edges have no turn lanes (see :func:`write_sumo`).
 4. **The same capacities.** Each twin edge's flow capacity becomes a SUMO meso edge type with the
    headways ``tauff = taufj = taujf = taujj = 3600 / (capacity per lane) − (length + minGap) / speed``
    s: meso's gross headway is tau plus the car's own passing time (``MESegment::tauWithVehLength``),
@@ -29,12 +32,14 @@ What it does, step by step:
    ``duration + departDelay``, since the twin counts a car's wait to enter the road as part of its
    trip), total vehicle-hours, the network speed per hour (vehicle-km / vehicle-hours), and the
    day's flows on the 100 busiest edges (Pearson correlation); both wall and CPU times, side by side
-   (CPU seconds are what to compare on a loaded machine).
+   (CPU seconds are what to compare on a loaded machine); and where each loses its hours
+   (:func:`where_lost`). ``--stuck force,teleport`` replays the same trips under both stuck rules.
 
 Run (SUMO from PyPI: ``pip install -e '.[dev]'`` installs ``eclipse-sumo``)::
 
     nice -n 10 .venv/bin/python -m benchmarks.sumo_compare \\
-        --city ../shared/data/osm/brasov_all_highways.osm.bz2 --scale 0.25 --hours 24 --out /tmp/sumo-bv
+        --city ../shared/data/osm/brasov_all_highways.osm.bz2 --scale 0.25 --hours 24 --out /tmp/sumo-bv \\
+        --trips /tmp/bv025.npz --stuck force,teleport [--all-lanes] [--traffic '{"stuck": "force"}']
 
 ``tests/test_sumo_compare.py`` (marked ``sumo`` and ``slow``) runs it on a small demand.
 Road data © OpenStreetMap contributors.
@@ -189,9 +194,15 @@ def replay(city, trips: Trips, params, scale: float, tick_s: float = 5.0, end_s:
 
 # ---- 3-5. SUMO -----------------------------------------------------------------------------------------
 
-def write_sumo(city, trips: Trips, folder: Path, params, scale: float) -> dict:
+def write_sumo(city, trips: Trips, folder: Path, params, scale: float, all_lanes: bool = False) -> dict:
     """Write the network (plain XML → ``net.net.xml`` via netconvert), the meso edge types and
-    the routes into ``folder``; returns the file names."""
+    the routes into ``folder``; returns the file names.
+
+    ``all_lanes``: every lane of an edge leads to every next edge the trips take (a connection
+    file), as in the twin, whose edges have no turn lanes; otherwise netconvert guesses the
+    connections from the geometry (a right turn from the rightmost lane only, ...), and in meso a
+    multi-lane edge with several next edges keeps one queue per lane, so a turn gets only its
+    lanes' share of the edge's capacity."""
     from twin import osm
     from twin.traffic import link_table
 
@@ -246,8 +257,22 @@ def write_sumo(city, trips: Trips, folder: Path, params, scale: float) -> dict:
             f.write(f'  <vehicle id="{i}" type="car" depart="{trips.depart[i]:.2f}" departPos="base">'
                     f'<route edges={quoteattr(route)}/></vehicle>\n')
         f.write("</routes>\n")
+    extra = []
+    if all_lanes:
+        first = np.zeros(len(trips.edges), bool)
+        first[trips.offsets[:-1]] = True
+        a_, b_ = trips.edges[:-1][~first[1:]], trips.edges[1:][~first[1:]]
+        pairs = np.unique(np.column_stack([a_, b_]), axis=0) if len(a_) else np.zeros((0, 2), int)
+        with open(folder / "plain.con.xml", "w") as f:
+            f.write("<connections>\n")
+            for x, y in pairs.tolist():
+                for i in range(lanes[x]):
+                    f.write(f'  <connection from="{EDGE_ID(x)}" to="{EDGE_ID(y)}" fromLane="{i}" '
+                            f'toLane="{min(i, lanes[y] - 1)}"/>\n')
+            f.write("</connections>\n")
+        extra = ["-x", "plain.con.xml"]
     subprocess.run([sumo_binary("netconvert"), "-n", "plain.nod.xml", "-e", "plain.edg.xml", "-t", "plain.typ.xml",
-                    "-o", "net.net.xml", "--no-internal-links", "--no-warnings", "--junctions.join", "false",
+                    *extra, "-o", "net.net.xml", "--no-internal-links", "--no-warnings", "--junctions.join", "false",
                     "--geometry.remove", "false", "--offset.disable-normalization"],
                    cwd=folder, check=True, capture_output=True, text=True)
     return {"net": "net.net.xml", "routes": "routes.rou.xml", "additional": "meso.add.xml"}
@@ -413,22 +438,35 @@ def main(argv=None) -> int:
                     help="the twin's stuck rule(s) to replay, comma-separated (force,teleport); default: the scenario's")
     ap.add_argument("--reuse-sumo", action="store_true",
                     help="read SUMO's outputs (and its times) from an earlier run in --out instead of running it again")
+    ap.add_argument("--traffic", default="{}",
+                    help="JSON overrides of the recording run's traffic: (e.g. '{\"stuck\": \"force\"}')")
+    ap.add_argument("--all-lanes", action="store_true",
+                    help="every lane leads to every next edge in SUMO (no turn lanes, as in the twin)")
     args = ap.parse_args(argv)
     sc = load_scenario(args.scenario, city=args.city, scale=args.scale, population=args.population,
                        hours=args.hours, seed=args.seed)
     sc.ledger = sc.ledger.model_copy(update={"enabled": False})
+    try:
+        over = json.loads(args.traffic)
+        sc.traffic = sc.traffic.model_validate({**sc.traffic.model_dump(), **over})
+    except (ValueError, TypeError) as exc:
+        raise SystemExit(f"--traffic {args.traffic!r}: {exc}") from None
     city = load_city(sc.city)
     from twin_app.run import population_of
 
     scale = population_of(sc, city) / city.population if city.population else 1.0
     params = sc.traffic.model_copy(update={"mode": "queue"})
     t0 = time.perf_counter()
+    run_kpis = None
     if args.trips and Path(args.trips).exists():
         trips, run_wall = load_trips(args.trips), 0.0
         print(f"read {len(trips)} car trips from {args.trips}", file=sys.stderr)
     else:
         trips, kpis, run_wall = record_demand(sc, city)
         print(f"recorded {len(trips)} car trips in a {run_wall:.1f} s run", file=sys.stderr)
+        run_kpis = {k: kpis.get(k) for k in ("car_trips", "mean_delay_s", "share_time_lost", "forced_entries",
+                                             "peak_hour")}
+        run_kpis["speed_kph_by_hour"] = {r["hour"]: r["speed_kph"] for r in kpis.get("hourly", []) if r["speed_kph"]}
         if args.trips:
             save_trips(trips, args.trips)
     end_s = args.hours * 3600.0 + 6 * 3600.0
@@ -439,7 +477,7 @@ def main(argv=None) -> int:
     twins = {r: replay(city, trips, params.model_copy(update={"stuck": r}), scale, sc.tick_s, end_s) for r in rules}
     folder = Path(args.out)
     if not args.reuse_sumo or not (folder / "net.net.xml").exists():
-        write_sumo(city, trips, folder, params, scale)
+        write_sumo(city, trips, folder, params, scale, all_lanes=args.all_lanes)
     sumo = run_sumo(folder, params, end_s, reuse=args.reuse_sumo)
     out = compare(trips, twins[rules[0]], sumo)
     out["stuck"] = rules[0]
@@ -450,7 +488,10 @@ def main(argv=None) -> int:
                                                "cpu_s", "wall_s")}
         out[f"stuck_{r}"]["where_lost"] = where_lost(city, trips, twins[r], sumo)
     out["scale"] = round(scale, 4)
+    out["sumo_turn_lanes"] = "all lanes to every next edge" if args.all_lanes else "netconvert's guess"
     out["twin_run_wall_s"] = round(run_wall, 1)
+    if run_kpis is not None:
+        out["twin_run_traffic"] = run_kpis          # the recording run's own kpis.traffic, in short
     out["harness_wall_s"] = round(time.perf_counter() - t0, 1)
     out["attribution"] = "© OpenStreetMap contributors"
     print(json.dumps(out, ensure_ascii=False))
