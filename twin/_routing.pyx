@@ -132,6 +132,7 @@ cdef class _Contractor:
     cdef vector[char] contracted
     cdef vector[i64] wdist
     cdef vector[i32] touched
+    cdef vector[HeapItem] heap      # the witness searches' queue, reused (std::priority_queue's operations)
     cdef i32 n
     cdef i32 settle_limit
 
@@ -167,7 +168,7 @@ cdef class _Contractor:
 
     cdef void witness(self, i32 source, i32 avoid, i64 max_dist) noexcept nogil:
         """Bounded Dijkstra from ``source`` that never enters ``avoid`` or contracted nodes."""
-        cdef priority_queue[HeapItem] heap
+        cdef vector[HeapItem]* heap = &self.heap
         cdef HeapItem top
         cdef i64 d, nd
         cdef i32 x, y, settled = 0
@@ -177,10 +178,12 @@ cdef class _Contractor:
         self.touched.clear()
         self.wdist[source] = 0
         self.touched.push_back(source)
-        heap.push(HeapItem(0, source))
-        while not heap.empty():
-            top = heap.top()
-            heap.pop()
+        heap[0].clear()
+        heap[0].push_back(HeapItem(0, source))
+        while not heap[0].empty():
+            top = heap[0].front()
+            pop_heap(heap[0].begin(), heap[0].end())
+            heap[0].pop_back()
             d = -top.first
             x = top.second
             if d > self.wdist[x]:
@@ -199,7 +202,8 @@ cdef class _Contractor:
                     if self.wdist[y] == INF:
                         self.touched.push_back(y)
                     self.wdist[y] = nd
-                    heap.push(HeapItem(-nd, y))
+                    heap[0].push_back(HeapItem(-nd, y))
+                    push_heap(heap[0].begin(), heap[0].end())
 
     cdef i32 contract(self, i32 v, bint apply) noexcept nogil:
         """Count (and, if ``apply``, add) the shortcuts that removing ``v`` needs."""
@@ -234,6 +238,17 @@ cdef class _Contractor:
                         self.add_arc(u, x, d, v)
         return count
 
+    cdef void unlink(self, i32 v) noexcept nogil:
+        """Drop the arcs to and from ``v``, just contracted, from its neighbours' lists (the
+        order of the others kept). Every search skips contracted nodes, so nothing changes but
+        the length of the lists they scan: the last nodes contracted had thousands of arcs to
+        contracted ones."""
+        cdef size_t j
+        for j in range(self.in_adj[v].size()):
+            _drop(self.out_adj[self.in_adj[v][j].node], v)
+        for j in range(self.out_adj[v].size()):
+            _drop(self.in_adj[self.out_adj[v][j].node], v)
+
     cdef i32 degree(self, i32 v) noexcept nogil:
         cdef i32 deg = 0
         cdef size_t j
@@ -244,6 +259,16 @@ cdef class _Contractor:
             if not self.contracted[self.out_adj[v][j].node]:
                 deg += 1
         return deg
+
+
+cdef inline void _drop(vector[Arc]& arcs, i32 node) noexcept nogil:
+    """Remove the arcs to ``node`` from ``arcs``, keeping the order of the rest."""
+    cdef size_t j, k = 0
+    for j in range(arcs.size()):
+        if arcs[j].node != node:
+            arcs[k] = arcs[j]
+            k += 1
+    arcs.resize(k)
 
 
 cdef inline void _contract_next(_Contractor c, i32 v, i32 position, vector[Arc]& up_out,
@@ -264,6 +289,7 @@ cdef inline void _contract_next(_Contractor c, i32 v, i32 position, vector[Arc]&
     c.contract(v, True)
     c.contracted[v] = 1
     rank[v] = position
+    c.unlink(v)
 
 
 def build_ch(i32 n, const i32[::1] tail, const i32[::1] head, const i64[::1] weight,
