@@ -166,20 +166,21 @@ def replay(city, trips: Trips, params, scale: float, tick_s: float = 5.0, end_s:
     arrive = np.full(len(trips), np.nan)
     hourly, last = [], (np.zeros(city.n_edges, np.int64), np.zeros(city.n_edges))
     starts = np.searchsorted(trips.depart, np.arange(0.0, end_s + tick_s, tick_s), side="left")
+    all_ids = np.arange(len(trips), dtype=np.int32)
     t0, c0 = time.perf_counter(), time.process_time()
     t, k = 0.0, 0
     while t < end_s - 1e-9:
         hi = starts[min(k + 1, len(starts) - 1)]
         lo = starts[k]
         if hi > lo:                     # departures in (t, t + tick]: enter at their tick's start
-            ids = np.arange(lo, hi, dtype=np.int32)
             off = trips.offsets[lo:hi + 1] - trips.offsets[lo]
-            net.enter(ids, off, trips.edges[trips.offsets[lo]:trips.offsets[hi]], 1.0e6, t)
+            net.enter(all_ids[lo:hi], off, trips.edges[trips.offsets[lo]:trips.offsets[hi]], 1.0e6, t)
         t += tick_s
         k += 1
         net.advance_to(t)
-        v, at = net.take_arrivals(base)
-        arrive[v] = at
+        if abs(t % 3600.0) < 1e-9 or t >= end_s - 1e-9:     # arrivals keep their times: collect hourly
+            v, at = net.take_arrivals(base)
+            arrive[v] = at
         if abs(t % 3600.0) < 1e-9:
             cur = (net.exits.copy(), net.time_on.copy())
             km = float(((cur[0] - last[0]) * net.edge_len).sum()) / 1000.0
