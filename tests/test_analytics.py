@@ -190,8 +190,8 @@ def test_open_data_export_suppresses_cells_under_k(tmp_path, demo_city):
 
     from services.analytics.opendata import export
 
-    sc = load_scenario("baseline", city="demo", population=6000, hours=30, start="2026-03-30T00:00:00",
-                       demand={"report_multiplier": 30.0})
+    sc = load_scenario("baseline", city="demo", population=3000, hours=30, start="2026-03-30T00:00:00",
+                       demand={"report_multiplier": 60.0})
     run_scenario(sc, out=tmp_path / "run", city=demo_city)
     rep = export(tmp_path / "run", tmp_path / "open", k=10)
     for name, r in rep.items():

@@ -79,8 +79,8 @@ def test_forecast_beats_the_naive_forecast_and_its_interval_covers_about_90_perc
 
 
 def test_forecast_and_backtest_of_a_run_from_the_cli(tmp_path, demo_city):
-    sc = load_scenario("baseline", population=3000, hours=24 * 5, gtfs="none",
-                       demand={"report_multiplier": 25}, study=["fast"])     # the citizens' reports only
+    sc = load_scenario("baseline", population=1000, hours=24 * 5, gtfs="none",
+                       demand={"report_multiplier": 75}, study=["fast"])     # the citizens' reports only
     run_scenario(sc, tmp_path / "r", city=demo_city)
     b = backtest(tmp_path / "r", horizon=1)
     assert b["history_days"] == 3 and b["total_actual_per_day"] > 5

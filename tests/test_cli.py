@@ -82,11 +82,11 @@ def test_scenarios_lists_the_library():
 
 @pytest.mark.brasov
 def test_brasov_run_24h(tmp_path, brasov_drive_path):
-    r = twin("run", "--city", str(brasov_drive_path), "--hours", "24", "--scale", "0.02",
+    r = twin("run", "--city", str(brasov_drive_path), "--hours", "24", "--scale", "0.005",
              "--out", str(tmp_path / "bv"), "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout.strip().splitlines()[-1])
-    assert s["city"] == "Brașov" and s["agents"] == round(253_200 * 0.02)
+    assert s["city"] == "Brașov" and s["agents"] == round(253_200 * 0.005)
     m = s["kpis"]["mobility"]
     assert m["trips_completed"] > 3000 and m["trips_unreachable"] == 0
     assert "© OpenStreetMap contributors" in s["kpis"]["attribution"]

@@ -129,12 +129,12 @@ def test_scenario_lab_defaults_are_the_real_city_a_morning_and_a_study(dash_duo,
 
 
 def test_scenario_lab_runs_a_study_and_shows_the_comparison_map_and_cdfs(dash_duo, ctx):
-    """The lab's defaults (the ambulance-station study, 10 h from midnight, 3 replications,
-    telemetry), on the demo town with 1,000 citizens to stay near a minute."""
+    """The lab's defaults (the ambulance-station study, 10 h from midnight, telemetry), on the demo
+    town with 1,000 citizens and 2 replications to stay well under a minute."""
     from dash_app.pages.lab import comparable_options
 
     dash_duo.start_server(create_app(ctx))
-    dash_duo.driver.get(dash_duo.server_url + "/lab?city=demo&population=1000")
+    dash_duo.driver.get(dash_duo.server_url + "/lab?city=demo&population=1000&replications=2")
     dash_duo.wait_for_element("#lab-run").click()
     dash_duo.wait_for_contains_text("#lab-progress", "done", timeout=240)
     t = dash_duo.wait_for_element("#lab-compare-table", timeout=60)
