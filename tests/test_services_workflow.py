@@ -76,8 +76,8 @@ def test_desk_hours_and_patience():
 # ---- a run ------------------------------------------------------------------------------------
 def _scenario(tmp_path, kind, **services):
     url, schema = store_url(kind, tmp_path)
-    return load_scenario("baseline", city="demo", population=3000, hours=48, seed=11,
-                         demand={"report_multiplier": 150.0, "feedback_share": 0.6},
+    return load_scenario("baseline", city="demo", population=1500, hours=48, seed=11,
+                         demand={"report_multiplier": 300.0, "feedback_share": 0.6},
                          services={"db_url": url, "db_schema": schema,
                                    "staff": {"local_police": 1, "sanitation": 1, "roads": 1}, **services})
 
