@@ -374,8 +374,8 @@ def test_a_run_with_chatbot_users_speaks_from_the_phrase_bank(tmp_path, brasov_a
     from twin_app.run import run_scenario
 
     bank = _write_bank(tmp_path / "bank.jsonl")
-    sc = load_scenario("baseline", city=str(shared_file("osm/brasov_all_highways.osm.bz2")), population=3000,
-                       hours=12, seed=3, demand={"chat_per_user_per_day": 1.5}, chatbot={"phrasebank": bank})
+    sc = load_scenario("baseline", city=str(shared_file("osm/brasov_all_highways.osm.bz2")), population=1000,
+                       hours=8, seed=3, demand={"chat_per_user_per_day": 4.5}, chatbot={"phrasebank": bank})
     s = run_scenario(sc, out=tmp_path / "run", city=brasov_all)
     k = s["kpis"]["chatbot"]
     assert k["conversations"] == s["kpis"]["demand"]["chat_questions"] > 20 and k["phrasebank_misses"] == 0

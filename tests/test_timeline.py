@@ -37,8 +37,8 @@ def test_timeline_errors_name_the_field_and_value(tmp_path):
 
 
 def test_a_heatwave_raises_medical_calls_and_the_measured_temperature(tmp_path, demo_city):
-    sc, w, wo = _pair(tmp_path, demo_city, "heatwave", population=3000, hours=30,
-                      incidents={"medical_per_1000_per_day": 40.0}, ledger={"enabled": False},
+    sc, w, wo = _pair(tmp_path, demo_city, "heatwave", population=1500, hours=30,
+                      incidents={"medical_per_1000_per_day": 80.0}, ledger={"enabled": False},
                       chatbot={"enabled": False},        # the air-quality stations are the only devices read
                       sensors={"log_telemetry": True, "density": {"air_quality": 2.0}})
     sql = "SELECT count(*) FROM LOG WHERE kind = 'incident' AND topic LIKE '%/medical' AND t BETWEEN 6*3600 AND 30*3600"
