@@ -45,6 +45,12 @@ STILL_NOW = [
     "ce fac dacă a luat foc bucătăria chiar acum?",
     "care e numărul pompierilor? arde casa vecinului!",
     "what number do I call? the house next door is on fire",
+    # a question about rules or numbers is about a person here, not a hazard
+    "ce număr sun? copilul a înghițit o baterie",
+    "is it legal that my husband beats me every night?",
+    "should I be worried? my son swallowed a battery an hour ago",
+    "haha very funny guys but seriously there is smoke coming out of the flat next door",
+    "yesterday we had a gas leak, today it smells of gas again in the stairwell",
 ]
 
 

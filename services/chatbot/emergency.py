@@ -587,6 +587,7 @@ _widen("electricity", r"\bfir(?:e|ele)?\b (?:de curent |electric\w* )?(?:[\w'-]+
        r"\b(?:crackl\w*|spark\w*|pocne\w*|pocnit\w*|scantei\w*|flicker\w*|palpai\w*|sfara\w*)")
 _widen("collapse", r"\b(?:stalp\w*|pole|copac\w*|tree|macara|crane|schel\w*|scaffold\w*) (?:[\w'-]+ ){0,4}(?:aplecat|inclinat|se misca|se clatina|leaning|swaying|tilting)\b"
        r".{0,80}\b(?:oameni|people|copii|children|lume)\b (?:[\w'-]+ ){0,2}(?:dedesubt|sub el|underneath|below|under it)")
+_widen("violence", r"\bbeats? (?:me|her|him|us|them|the (?:kids|children)|his (?:wife|kids|children)|my (?:mum|mom|mother|sister|brother|son|daughter))\b")
 NEGATE = re.compile(NEGATE.pattern + r"|\bnu (?:e|este|sunt) de (?:la )?curent\b|\bnot (?:a )?(?:power|electric\w*) (?:cable|line|wire)s?\b")
 # visible flames are never an everyday use of a fire word (nlu: a confident report does not calm them)
 UNMISTAKABLE = re.compile(UNMISTAKABLE.pattern + r"|\bflacar\w*|\bflames?\b|\bon fire\b|\b(?:a|au) luat foc\b|\bcaught fire\b"
@@ -615,7 +616,7 @@ ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adinea
                    r"|\b(?:is|are) (?:lying|on fire|burning|bleeding)\b|\b(?:sta|stau) intins\w*"
                    # a fire or gas said in the present ("what number do I call? the house next door
                    # is on fire", "care e numărul pompierilor? arde casa vecinului")
-                   r"|\barde\b|\bard\b|\bburning\b|\biese fum\b|\bsmoke is (?:coming|pouring)\b"
+                   r"|\barde\b|\bard\b|\bburning\b|\biese fum\b|\bsmoke (?:is )?(?:coming|pouring|billowing)\b"
                    r"|\bmiroase (?:\w+ )?a gaz\b|\bsmells? (?:\w+ )?of gas\b")
 # a hypothetical clause ("dacă arde ceva", "if the building is on fire") says nothing of now: it is
 # left out before ACUTE is looked for
@@ -625,26 +626,32 @@ HYPO_CLAUSE = re.compile(r"\b(?:daca|if|in caz ca|in case|what if|ce-ar fi daca)
 RIGHT_NOW = re.compile(SEVERE.pattern + r"|\b(?:chiar acum|right now|just now|adineauri|in momentul (?:asta|acesta)|in this moment)\b")
 QUESTION = re.compile(r"\?|^\W*(?:care|ce|cum|unde|cand|de ce|exista|se poate|pot|putem|e |este |is |are |what|which|how|where|"
                       r"when|why|can|could|should|do|does|is there)\b")
-INFO = _rx(r"\b(?:care|ce) (?:e|este) numarul\b", r"\b(?:la )?ce numar\b", r"\bwhat(?:'s| is)? (?:the )?(?:\w+ )?number\b",
-           r"\bwhich number\b", r"\bnumar\w* (?:\w+ )?de urgen\w*", r"\bemergency (?:phone )?number\b",
+INFO = _rx(r"\bnumar\w* (?:\w+ )?de urgen\w*", r"\bemergency (?:phone )?number\b",
            r"\b(?:legal|ilegal|illegal|allowed|permitted|e voie|este voie|interzis\w*|against the (?:rules|law))\b",
            r"\b(?:regul\w*|rules|regulations|norm\w* (?:de )?(?:siguranta|psi)|legislati\w*)\b",
            r"\basigur\w*\b", r"\binsurance\b", r"\b(?:zon\w*|risc\w*) (?:\w+ )?seismic\w*", r"\b(?:earthquake|seismic) (?:zone|risk|area)\b",
-           r"\bbulin\w* rosi\w*", r"\bshould (?:i|we) (?:be )?(?:worried|concerned|afraid)\b",
-           r"\b(?:ar trebui|e cazul) sa (?:ma|ne) (?:ingrijor\w*|tem\w*)\b",
+           r"\bbulin\w* rosi\w*",
            r"\b(?:is there|are there|exista|e vreo|este vreo|any) (?:an? |o |vreo |un )?(?:app|aplicati\w*|site|website|alert\w*|sistem\w*)\b",
            r"\bplan\w* de evacuare\b", r"\bevacuation plan", r"\bwhere can (?:i|we) (?:see|watch|spot)\b",
            r"\bunde (?:pot|putem) (?:sa )?(?:vedea|vad|vedem)\b")
+# ... a question asked to learn calms only the hazards (rules, insurance, zones are about things);
+# "is it legal that he hits me?" or "what number do I call, she collapsed" is about a person
+HAZARDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "collapse", "animal", "danger", "explosion",
+                     "possible_danger"})
 HYPOTHETICAL = _rx(r"\b(?:if|daca|in caz ca|in case) (?:[\w'-]+ ){0,5}(?:catch\w* fire|ia foc|ar lua foc|lua foc|burns? down|"
-                   r"collapses?|se prabuseste|s-ar prabusi|happens?|se intampla|s-ar intampla|explod\w*|there(?:'s| is| was) (?:a|an) )",
+                   r"collapses?|se prabuseste|s-ar prabusi|happens?|se intampla|s-ar intampla|explod\w*|there(?:'s| is| was) (?:a|an) |"
+                   r"arde|ard|burns|is burning|e foc|izbucne\w* (?:un )?(?:incendiu|foc))",
                    r"\b(?:before|until|till|pana (?:nu )?|inainte (?:sa|ca|de a)) (?:[\w'-]+ ){0,2}(?:gets?|is|get) (?:hurt|injured|killed)",
                    r"\b(?:inainte (?:sa|ca)|pana (?:nu )?(?:sa )?) (?:[\w'-]+ ){0,2}(?:se raneasca|se raneste|pateasca|pateste|moara|moare|se accidente\w*|se intample)",
+                   r"\b(?:daca|if|in case|in caz ca) (?:i |we |you |one |ever )?(?:vad|vedem|vezi|see|notice|spot|smell|simt|simtim|aud|auzim|hear|gasesc|find)\b",
                    r"\bdaca se intampla ceva\b", r"\bif (?:something|anything) happens\b", r"\bnu s-?a intamplat (?:inca|nimic)\b",
                    r"\b(?:hasn'?t|has not|nothing has|nothing) happened yet\b", r"\bs-ar putea (?:sa )?(?:cada|ia foc|prabus\w*|rani\w*)",
                    r"\b(?:could|might|may) (?:fall|collapse|catch fire|come down|hurt|injure|kill)\b",
                    r"\bse poate intampla (?:si )?(?:la noi|aici|in brasov)\b", r"\b(?:could|can) (?:that|this|it) happen (?:here|in brasov|to us)\b")
 LAUGH = re.compile(r"\bha(?:ha)+\w*|\bhe(?:he)+\b|\bhihi\w*|:\)\)+|\blmao\b|\brofl\b|\bxd\b|[\U0001F602\U0001F923\U0001F605\U0001F606\U0001F639]",
                    re.I)
+# ... a laugh taken back ("haha very funny, but seriously ...")
+SERIOUS = re.compile(r"\b(?:seriously|serios|no joke|not joking|nu glumesc|fara gluma|on a serious note)\b")
 PAST_EVENT = _rx(r"\blast (?:week|month|year|spring|summer|autumn|fall|winter|weekend)\b",
                  r"\b(?:saptamana|luna|anul|vara|iarna|toamna|primavara|weekendul) trecut\w*",
                  r"\bacum (?:\d+|o|un|doua|trei|cateva) (?:zile|saptamani|luni|ani)\b", r"\b(?:\w+ )?(?:days|weeks|months|years) ago\b",
@@ -702,11 +709,11 @@ def detect(text: str) -> Alarm | None:
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
-            why = _calm(f, raw, text)
+            why = _calm(f, raw, text, kind)
             return Alarm("ambiguous", kind, m.group(0), why) if why else Alarm("clear", kind, m.group(0))
     hit = _fuzzy(f)
     if hit:
-        why = _calm(f, raw, text)
+        why = _calm(f, raw, text, hit[0])
         return Alarm("ambiguous", hit[0], hit[1], why) if why else Alarm("clear", hit[0], hit[1])
     fixed = _respell(f)
     if fixed != f:                               # a misspelt cue ("gaas", "caablu", "suub"): guidance, not certainty
@@ -741,7 +748,7 @@ def _negated(f: str) -> bool:
     return False
 
 
-def _calm(f: str, raw: str | None = None, text: str | None = None) -> str:
+def _calm(f: str, raw: str | None = None, text: str | None = None, kind: str | None = None) -> str:
     """Why a strong cue in ``f`` is not a clear alarm: ``"negated"`` (nobody at risk, a drill, a
     dream, a question asked to learn: :data:`NEGATE`, :data:`CALM`; a hedged negation does not
     count, :func:`_negated`), ``"damped"`` (a non-urgent frame, :data:`DAMP`, with no urgent
@@ -752,12 +759,13 @@ def _calm(f: str, raw: str | None = None, text: str | None = None) -> str:
         return "negated"
     if not ACUTE.search(HYPO_CLAUSE.sub(" ", f)):
         # (five-set round) a question asked to learn, a hypothetical, a joke; a finished event
-        if (INFO.search(f) and QUESTION.search(raw if raw is not None else f)) or HYPOTHETICAL.search(f) \
-                or LAUGH.search(text if text is not None else f):
+        if (INFO.search(f) and QUESTION.search(raw if raw is not None else f) and (kind is None or kind in HAZARDS)) \
+                or HYPOTHETICAL.search(f) \
+                or (LAUGH.search(text if text is not None else f) and not SERIOUS.search(f)):
             return "negated"
         if PAST_EVENT.search(f):
             return "past"
-    if DAMP.search(f) and not URGENT.search(f):
+    if DAMP.search(f) and not URGENT.search(f) and not RIGHT_NOW.search(f) and not UNMISTAKABLE.search(f):
         return "damped"
     return ""
 
