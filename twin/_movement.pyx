@@ -10,6 +10,8 @@ to ``traffic[e]``: that is how the city counts the vehicles and people that used
 The kernel only touches the agents listed in ``active``; arrivals are removed from that list
 in place (order kept), so the cost is proportional to who is moving, not to the population.
 """
+import numpy as np
+
 cimport numpy as cnp
 
 cnp.import_array()
@@ -91,3 +93,28 @@ def advance(i32[::1] active, Py_ssize_t n_active,
                 active[keep] = a
                 keep += 1
     return keep, n_arr
+
+
+def path_sums(const i64[::1] offsets, const double[::1] vals):
+    """Sum of ``vals[offsets[k]:offsets[k+1]]`` for each path ``k``, added one by one from 0 in
+    path order (0.0 for an empty path): the same value whatever else is in the batch or where
+    the path sits in memory (numpy's vectorised sums reassociate by the data's alignment)."""
+    cdef Py_ssize_t P = offsets.shape[0] - 1, k
+    cdef i64 j
+    cdef double acc
+    if P < 0:
+        raise ValueError("offsets must hold at least one entry")
+    if P > 0 and offsets[0] < 0:
+        raise ValueError(f"offsets start at {offsets[0]} < 0")
+    for k in range(P):
+        if offsets[k + 1] < offsets[k] or offsets[k + 1] > vals.shape[0]:
+            raise ValueError(f"offsets[{k + 1}] = {offsets[k + 1]} is not in {offsets[k]}..{vals.shape[0]}")
+    out_np = np.zeros(P, np.float64)
+    cdef double[::1] out = out_np
+    with nogil:
+        for k in range(P):
+            acc = 0.0
+            for j in range(offsets[k], offsets[k + 1]):
+                acc = acc + vals[j]
+            out[k] = acc
+    return out_np

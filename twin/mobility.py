@@ -38,7 +38,7 @@ import numpy as np
 
 from twin.errors import TwinError
 from twin.geoprivacy import HomeGrid, coarse_duration, coarse_length
-from twin.movement import CAR_VMAX, Fleet
+from twin.movement import CAR_VMAX, Fleet, _movement
 from twin.routing import WALK_SPEED_MPS
 
 MODES = {"car": 0, "walk": 1, "bus": 2}
@@ -60,18 +60,10 @@ def take_paths(offsets: np.ndarray, edges: np.ndarray, keep: np.ndarray) -> tupl
 
 def path_sums(offsets: np.ndarray, per_edge: np.ndarray) -> np.ndarray:
     """Sum of ``per_edge`` over each path ``offsets[k]:offsets[k+1]`` (0 for an empty one), added
-    path by path from 0, so a path's sum does not depend on the other paths of the batch."""
-    offsets = np.asarray(offsets, np.int64)
-    n = len(offsets) - 1
-    if n <= 0:
-        return np.zeros(0, np.float64)
-    per_edge = np.asarray(per_edge, np.float64)
-    vals = np.empty(len(per_edge) + 1, np.float64)     # a trailing 0: reduceat may start at the end
-    vals[:-1] = per_edge
-    vals[-1] = 0.0
-    out = np.add.reduceat(vals, offsets[:-1])
-    out[offsets[1:] == offsets[:-1]] = 0.0
-    return out
+    edge by edge from 0 (:func:`twin._movement.path_sums`), so a path's sum does not depend on
+    the other paths of the batch nor on where it sits in memory."""
+    return _movement.path_sums(np.ascontiguousarray(offsets, np.int64),
+                               np.ascontiguousarray(per_edge, np.float64))
 
 
 class Mobility:
