@@ -24,6 +24,8 @@ import numpy as np
 from twin import osm
 from twin.errors import TwinError, kernel_missing
 
+_NPZ_LOCK = threading.Lock()   # see Router._hierarchy
+
 try:
     from twin import _routing
 except ImportError as exc:  # pragma: no cover - only on a broken install
@@ -162,7 +164,12 @@ class Router:
             cache = self.city.cache_dir / f"ch_{self.mode}_{self.metric}.npz"
             if cache.exists():
                 try:
-                    with np.load(cache) as z:
+                    # one thread at a time: numpy reads each array's header with ast.literal_eval,
+                    # and CPython 3.11's AST builder keeps its recursion depth per interpreter, so
+                    # two threads parsing at once can fail with "SystemError: AST constructor
+                    # recursion depth mismatch" (python/cpython#106905; seen when two threads of
+                    # one planner built the walk router together)
+                    with _NPZ_LOCK, np.load(cache) as z:
                         return {k: z[k] for k in z.files}
                 except (OSError, ValueError):
                     pass

@@ -105,6 +105,7 @@ class Walker:
             raise TransitError(f"detour must be >= 1, got {detour!r}")
         self.city, self.speed, self.detour = city, float(walk_speed), float(detour)
         self._router = None
+        self._router_lock = threading.Lock()
         self._snaps: dict[tuple[float, float], tuple[int, float]] = {}
 
     def _snap(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +148,15 @@ class Walker:
 
     def snapped_times(self, n1, g1, n2, g2) -> np.ndarray:
         """:meth:`times` between points already snapped (:meth:`_snap`: walk node, gap metres)."""
-        if self._router is None:
-            from twin.routing import Router
+        router = self._router
+        if router is None:
+            with self._router_lock:          # two threads of one planner build it once, not twice
+                if self._router is None:
+                    from twin.routing import Router
 
-            self._router = Router(self.city, metric="time", mode="walk", walk_speed=self.speed)
-        ms = self._router.distances(n1, n2).astype(np.int64)
+                    self._router = Router(self.city, metric="time", mode="walk", walk_speed=self.speed)
+                router = self._router
+        ms = router.distances(n1, n2).astype(np.int64)
         secs = np.ceil(ms / 1000 + (g1 + g2) / self.speed).astype(np.int64)
         return np.where(ms < 0, -1, secs)
 
