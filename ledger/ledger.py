@@ -155,6 +155,17 @@ class Ledger:
         conn.execute(insert(salts).values(payer=payer, salt=hx(s)))
         return s
 
+    def one_off_payer(self, prefix: str = "anon") -> str:
+        """A fresh pseudonym for a payer who gives none (a chat payment): ``prefix:`` and 16
+        bytes of the ledger's random source in hex. In a run that source is the simulation's
+        seeded stream, so the same seed gives the same pseudonym, salt and payer hash (a
+        pseudonym built from ``id()`` of an object, a memory address, made the chat payments'
+        payer hashes, their batch's root and transaction differ between two runs of one seed);
+        elsewhere it is the OS's CSPRNG. Used once, it links that payment to no other."""
+        if not isinstance(prefix, str) or not prefix or len(prefix) > 40 or "@" in prefix:
+            raise LedgerError(f"prefix: {prefix!r} must be 1–40 characters without '@'")
+        return f"{prefix}:{bytes(self.random_bytes(16)).hex()}"
+
     def pay(self, payer: str, tax_type: str, amount_bani: int, paid_at: datetime | int | None = None) -> int:
         """Queue one payment; returns its id."""
         return self.pay_many([(payer, tax_type, amount_bani, paid_at)])[0]

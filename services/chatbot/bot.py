@@ -561,7 +561,7 @@ class Chatbot:
             # payment never costs a chain transaction of its own
             # paid now on the assistant's clock (simulated time in a run), never the machine's: a run's
             # chat payment stamped with today's wall clock showed as anchored months before it was paid
-            pid = self.ledger.pay(sl.get("_citizen") or f"chat:{id(s)}", TAX_LEDGER[sl["tax_type"]], amount,
+            pid = self.ledger.pay(sl.get("_citizen") or self.ledger.one_off_payer("chat"), TAX_LEDGER[sl["tax_type"]], amount,
                                   paid_at=local_now(self.clock).replace(tzinfo=TZ))
             ref = _payment_ref(self.ledger, pid)
             actions.append({"type": "tax_payment", "payment_id": pid, "receipt": ref, "anchored": False,
