@@ -368,9 +368,11 @@ def test_brasov_road_closure_lengthens_car_trips_and_responses_where_the_roads_r
 
 # The crews' effect on the field-work mean is about -0.3 h on a mean of 1.6 h with a paired sd of
 # about 0.23 h: the study's own power calculation (replications_needed) asks for 7 replications
-# to detect it at 80 %. At 3 (MDD 0.84 h) it passed with the earlier draws until the citizens' day
-# changed (2026-12-01, not bisected; free flow here, so not the stuck rule): -0.35 ± 0.68 h, not
-# significant; at 5 -0.32 ± 0.28 h, every paired difference negative; at 7 -0.35 ± 0.18 h.
+# to detect it at 80 %. At 3 it passed until driving licences and riders' re-planning (0247797)
+# changed the citizens' day (free flow here, so not the stuck rule): with daily.licence_share=1 and
+# transit.vehicles.replan_after_denials=0, 3 replications still give -0.44 ± 0.04 h; with the
+# defaults the paired differences spread far more: -0.35 ± 0.68 h at 3 (MDD 0.84 h), -0.32 ± 0.28
+# at 5 (every one negative), -0.35 ± 0.18 h at 7.
 CREW_REPS = 7
 
 
