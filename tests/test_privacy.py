@@ -268,3 +268,14 @@ def test_after_forget_nothing_links_the_citizen_to_the_ledger(run):
             assert not ({x[:18] for x in HASH.findall(text)} & _prefixes(refs | {h})), (src, kind)
     # and the city's accounts stay auditable: the erased citizen's receipts still verify
     assert all(led.verify_payment(i).ok for i in ids)
+
+
+def test_a_chat_reply_is_published_without_its_receipt_reference():
+    """A chat payment's reply names its receipt; the chat_conversation event, which carries the
+    citizen's pseudonym, must not (it would tie the pseudonym to the payment on the chain)."""
+    from services.chatbot.component import published_reply
+
+    text = "Plata a fost înregistrată. Chitanța: 0xec51a0c9dab061ac… (tranzacția 0x9f2c44aa01bd)."
+    out = published_reply(text)
+    assert "ec51a0c9" not in out and "9f2c44aa" not in out and out.count("0x…") == 2
+    assert out.startswith("Plata a fost înregistrată.") and len(published_reply("x" * 500)) == 200

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +35,17 @@ from twin.text import strip_diacritics
 EXPECTED_ACTION = {"transport_schedule": "departures", "request_status": "request_status",
                    "permit_verify": "permit_verification"}
 
+
+
+_HEX = re.compile(r"0x[0-9a-fA-F]{6,}…?")
+
+
+def published_reply(text: str) -> str:
+    """The reply as the event log publishes it: at most 200 characters, every hexadecimal
+    reference (a payment's receipt, a transaction) cut to ``0x…``. The event carries the
+    citizen's pseudonym, and a receipt's prefix in it would tie the pseudonym to the payment
+    (and through it to the chain's payer hash), which no published event may do."""
+    return _HEX.sub("0x…", text)[:200]
 
 class ChatbotParams(BaseModel):
     """Whether citizens' chatbot questions go to the assistant, its confidence threshold, and the
@@ -211,7 +223,7 @@ class ChatbotComponent:
             self.correct_intent += 1
         self.twin.emit("services/chatbot", "chat_conversation", event.entity, "", math.nan, math.nan, intent=intent,
                        understood=first, turns=turns, handoff=handoff, wrong_action=wrong, lang=lang, said=text[:200],
-                       reply=r["text"][:200])
+                       reply=published_reply(r["text"]))
 
     def kpis(self) -> dict:
         n = max(self.conversations, 1)
