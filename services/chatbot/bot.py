@@ -88,7 +88,7 @@ LATER = re.compile(r"\b(?:next week|later|tomorrow|another time|some other time|
 # the light, it's a pothole"): the details after the last of these words replace the earlier ones
 # the questions a number answers: (intent, its key slot)
 KEYED = (("request_status", "request_id"), ("permit_verify", "permit_id"))
-CORRECTION = re.compile(r"\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|typo|"
+CORRECTION = re.compile(r"(?:(?:\.{2,}|…)\s*(?:nu|no)\s*,)|\b(?:de fapt|scuze|pardon|adica|ba nu|gresit|i mean|actually|sorry|wait|correction|typo|"
                         r"my mistake|greseala mea|stai|nu,? stai|no,? wait|hold on)\b")
 # the words of a yes or of "send it", left when a confirmation names a street ("da, Michael Weiss")
 YES_WORDS = {"da", "yes", "yep", "yeah", "ok", "okay", "sure", "trimite", "trimiteti", "te", "va", "rog", "please", "go",
@@ -105,6 +105,13 @@ NOT_A_REFUSAL = re.compile(r"\b(?:nu (?:stiu|stim|am|are|e|este|exista|cunosc)\b
                            r"nu stiu (?:exact|sigur|precis)|(?:i )?don'?t know (?:the )?exact\w*|no idea (?:of|about) the (?:number|exact)|"
                            r"nu (?:e|este) (?:urgent|grav|periculos|nevoie de 112)|not (?:urgent|an emergency|dangerous)|"
                            r"nobody (?:is )?(?:hurt|in danger)|nu (?:e|este) nimeni (?:ranit|in pericol))")
+# a "nu"/"no" that starts a sentence about the problem, not an answer ("nu mai poți urca cu
+# mașina", "no lights at all on it"): a negated verb or noun, with no comma after the no; the
+# words of a refusal ("nu mai vreau", "nu, mulțumesc", "no thanks") are left to NO
+DETAIL_NO = re.compile(r"^\W*(?:nu|no)\s+(?:mai\s+)?(?!(?:vreau|vrem|e nevoie|este nevoie|mai e|trimit\w*|confirm\w*|multumesc|"
+                       r"mersi|acum|inca|azi|anul\w*|renunt\w*|lasa|conteaza|stai|pe|in|la|e|este|asta|aia|thanks|thank|"
+                       r"cancel\w*|send|file|now|need|want|wait|on|at|in|it|its|it'?s|that'?s|that|this|please|way|not|sorry|"
+                       r"nu|no|don'?t|do|i)\b)[a-z]{2,}(?:\s+[a-z]+){2,}")
 # chatbot category slot → Open311 service code (from agents.categories)
 CATEGORY_SERVICE = {"streetlight": "public_lighting", "pothole": "streets", "garbage": "sanitation",
                     "illegal_parking": "illegal_parking", "green_space": "parks", "road_sign": "road_signs",
@@ -245,10 +252,10 @@ class Chatbot:
     def _turn(self, s: Session, text: str, u: Understanding, plain: bool) -> dict:
         if u.intent == "emergency" and u.confidence >= self.threshold:
             out = self._emergency(s, u, plain)
-            if u.alarm is None or u.alarm.level != "clear":
-                # the model's reading, not a clear alarm ("someone dumped old furniture ... attracting
-                # rats"): if the next message goes on with a report, what this one said still counts
-                s.clarified = text
+            # if the next message goes on with a report ("someone dumped old furniture ... attracting
+            # rats"; "a big tree is leaning over the road", then "Castanilor street", "it hasn't
+            # fallen, nobody is hurt"), what this one said still counts for it
+            s.clarified = text
             return out
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
@@ -268,6 +275,13 @@ class Chatbot:
             switch = switch or keyed
             if yes_no or not (escape or switch):
                 return self._continue(s, text, u, plain)
+        if u.intent == "out_of_scope" and any(i == "transport_schedule" and p >= 0.25 for i, p in u.ranked[:2]):
+            # a journey question to a place the city's data name ("how do I get to the airport?"),
+            # the model unsure between the two: a journey, not out of scope
+            parts = J.route_parts(fold_text(text))
+            if parts is not None and self._place(parts[1]) is not None:
+                u.intent, u.confidence = "transport_schedule", max(u.confidence, self.threshold)
+                u.slots = self.nlu.slots.extract(text, "transport_schedule")
         if u.confidence < self.threshold and u.slots.get("line") and len(s.history) >= 2 \
                 and s.history[-2][1] == "transport_schedule":
             u.intent, u.confidence = "transport_schedule", self.threshold   # "line 4 please", after a timetable answer
@@ -386,6 +400,9 @@ class Chatbot:
                         if number:
                             s.slots["number"] = number
                 return self._act(s, 1.0, plain)
+            if DETAIL_NO.search(fold_text(text)) and not REFUSE.search(fold_text(text)):
+                # "nu mai poți urca cu mașina": more about the problem, not a refusal; asked again
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             if NO.search(fold_text(text)) and NOT_A_REFUSAL.search(fold_text(text)) and \
                     not REFUSE.search(re.sub(r"\b(?:don'?t|do not) know\b", " ", fold_text(text))):
                 # "nu știu numărul exact", "no, no house number, it's the one with the red awning":
@@ -395,6 +412,17 @@ class Chatbot:
                 intent = s.intent
                 s.intent, s.slots, s.confirming = None, {}, False
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
+            if s.intent == "report_issue":
+                # "Michael Weiss, în centru" asked to confirm another street: the street said now
+                street, number = self.nlu.slots.street(text if re.search(r"\b(str|strada|bd|bulevardul|calea|aleea|"
+                                                                         r"street|st|pe|on)\b", fold_text(text))
+                                                        else f"pe {text}")
+                if street and street != s.slots.get("street"):
+                    s.slots["street"] = street
+                    s.slots.pop("number", None)
+                    if number:
+                        s.slots["number"] = number
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             return self._out(s, s.intent, 1.0, s.slots, KB.say("yes_or_no", s.lang, plain))
         value = self._slot_from_answer(s, s.asking, text)
         if value is None and s.asking == "stop" and s.intent == "transport_schedule" and "line" not in s.slots:
@@ -405,9 +433,20 @@ class Chatbot:
             ln = R.line(f, self.nlu.slots.lines) or (bare.group(1).upper() if bare else None)
             if ln and (not self.nlu.slots.lines or ln in self.nlu.slots.lines):
                 s.slots["line"] = ln
+                if s.slots.get("destination") and self.timetable is not None:
+                    # "how do I get to the airport?" – "From which stop?" – "is there a bus? A1?":
+                    # that line's times now, and its times at the stop when the stop is said
+                    actions: list[dict] = []
+                    said = self._line_departures(s.slots, s.lang, plain, actions)
+                    s.asking = "stop"
+                    return self._out(s, s.intent, 1.0, s.slots, said + " " + KB.ask("stop", s.lang, plain), actions)
                 return self._advance(s, 1.0, plain)
         if value is None:
-            more = {k: v for k, v in u.slots.items() if k not in s.slots}
+            # what the answer names for the task asked about ("pe lanurilor la bartolomeu", asked
+            # what kind of problem), whatever the model reads the answer alone as
+            more = {k: v for k, v in self.nlu.slots.extract(text, s.intent).items()
+                    if k in SUMMARY_SLOTS and k not in s.slots} if s.intent in REQUIRED else {}
+            more.update({k: v for k, v in u.slots.items() if k not in s.slots and k not in more})
             s.slots.update(more)
             if s.asking in s.slots:
                 value = s.slots[s.asking]
@@ -420,6 +459,10 @@ class Chatbot:
         if value is None:
             return self._out(s, s.intent, u.confidence, s.slots, KB.ask(s.asking, s.lang, plain, again=True))
         s.slots[s.asking] = value
+        if s.asking == "stop" and s.slots.get("destination") and self._place(s.slots["destination"]) is None:
+            # "which bus goes to the county hospital?" – "the stop Spitalul Judetean": where they
+            # board is known, where they go is not a place the data name: that stop's departures
+            s.slots.pop("destination")
         s.asking = None
         return self._advance(s, 1.0, plain)
 

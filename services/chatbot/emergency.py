@@ -608,7 +608,10 @@ SAFE = re.compile(SAFE.pattern + r"|\b(?:fum|fumul|smoke) (?:\w+ ){0,2}(?:pe|din
 #   incendiu", already fixed) — the 112 line and the message's real reading (why ``"past"``).
 ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adineauri|just now|tocmai|still|inca|de atunci|since then|"
                    r"currently|in momentul (?:asta|acesta)|at the moment|in this moment)\b(?! (?:\d+|o|un|doua|trei|cateva|few|several) "
-                   r"(?:zile|saptamani|luni|ani|days|weeks|months|years))"
+                   r"(?:zi|zile|saptamana|saptamani|luna|luni|an|ani|day|days|week|weeks|month|months|year|years))"
+                   # (eighth round) what is left after it ("the burnt bin is still there", "de atunci
+                   # stă acolo", "now there's just a melted lump"): the aftermath, not a danger now
+                   r"(?! (?:there\b|acolo|sta\b|stau\b|e doar|este doar|there'?s (?:just|only)|there is (?:just|only)|is just|only))"
                    r"|\bsanger\w*|\bbleeding\b|\bzace\b|\bprins\w* sub\b|\bnu (?:mai )?raspunde\b|\bnot (?:answering|responding)\b"
                    r"|\bhelp (?:me|us)\b|\bajuta\w*(?:-ma|-ne)?\b|\bveniti (?:repede|urgent|imediat)\b"
                    # people hurt, lying, things burning: now, whatever tense the event was told in
@@ -641,6 +644,8 @@ HAZARDS = frozenset({"fire", "smoke", "gas", "electricity", "flood", "collapse",
 HYPOTHETICAL = _rx(r"\b(?:if|daca|in caz ca|in case) (?:[\w'-]+ ){0,5}(?:catch\w* fire|ia foc|ar lua foc|lua foc|burns? down|"
                    r"collapses?|se prabuseste|s-ar prabusi|happens?|se intampla|s-ar intampla|explod\w*|there(?:'s| is| was) (?:a|an) |"
                    r"arde|ard|burns|is burning|e foc|izbucne\w* (?:un )?(?:incendiu|foc))",
+                   # (eighth round) the conditional mood: "dacă ar fi vreodată un incendiu", "if there were ever a fire"
+                   r"\bdaca (?:\w+ )?ar (?:fi|avea|veni|izbucni|lua|cadea|exista)\b", r"\bif there (?:were|was) ever\b",
                    r"\b(?:before|until|till|pana (?:nu )?|inainte (?:sa|ca|de a)) (?:[\w'-]+ ){0,2}(?:gets?|is|get) (?:hurt|injured|killed)",
                    r"\b(?:inainte (?:sa|ca)|pana (?:nu )?(?:sa )?) (?:[\w'-]+ ){0,2}(?:se raneasca|se raneste|pateasca|pateste|moara|moare|se accidente\w*|se intample)",
                    r"\b(?:daca|if|in case|in caz ca) (?:i |we |you |one |ever )?(?:vad|vedem|vezi|see|notice|spot|smell|simt|simtim|aud|auzim|hear|gasesc|find)\b",
@@ -648,7 +653,7 @@ HYPOTHETICAL = _rx(r"\b(?:if|daca|in caz ca|in case) (?:[\w'-]+ ){0,5}(?:catch\w
                    r"\b(?:hasn'?t|has not|nothing has|nothing) happened yet\b", r"\bs-ar putea (?:sa )?(?:cada|ia foc|prabus\w*|rani\w*)",
                    r"\b(?:could|might|may) (?:fall|collapse|catch fire|come down|hurt|injure|kill)\b",
                    r"\bse poate intampla (?:si )?(?:la noi|aici|in brasov)\b", r"\b(?:could|can) (?:that|this|it) happen (?:here|in brasov|to us)\b")
-LAUGH = re.compile(r"\bha(?:ha)+\w*|\bhe(?:he)+\b|\bhihi\w*|:\)\)+|\blmao\b|\brofl\b|\bxd\b|[\U0001F602\U0001F923\U0001F605\U0001F606\U0001F639]",
+LAUGH = re.compile(r"\btell me a joke\b|\bspune-?mi (?:un banc|o gluma)\b|\bha(?:ha)+\w*|\bhe(?:he)+\b|\bhihi\w*|:\)\)+|\blmao\b|\brofl\b|\bxd\b|[\U0001F602\U0001F923\U0001F605\U0001F606\U0001F639]",
                    re.I)
 # ... a laugh taken back ("haha very funny, but seriously ...")
 SERIOUS = re.compile(r"\b(?:seriously|serios|no joke|not joking|nu glumesc|fara gluma|on a serious note)\b")
@@ -660,7 +665,15 @@ PAST_EVENT = _rx(r"\blast (?:week|month|year|spring|summer|autumn|fall|winter|we
                  r"(?:incendiu|foc|fire|explozie|explosion|accident|cutremur|earthquake|inundati\w*|flood\w*|scurgere|leak)\b",
                  r"\b(?:already|deja) (?:\w+ )?(?:fixed|repaired|sorted|handled|reparat\w*|rezolvat\w*|remediat\w*|stins\w*)\b",
                  r"\b(?:au|a) (?:reparat|remediat|rezolvat)\b", r"\b(?:was|were|got) (?:fixed|repaired|sorted out)\b",
-                 r"\b(?:afectat\w*|avariat\w*|damaged|affected) (?:[\w'-]+ ){0,2}(?:de|by|in|of) (?:the |an? )?(?:cutremur\w*|incendiu\w*|inundati\w*|earthquake|fire|flood\w*)")
+                 r"\b(?:afectat\w*|avariat\w*|damaged|affected) (?:[\w'-]+ ){0,2}(?:de|by|in|of) (?:the |an? )?(?:cutremur\w*|incendiu\w*|inundati\w*|earthquake|fire|flood\w*)",
+                 # (eighth round, set F) time said in other ways: one unit ago, long ago, last night;
+                 # "after the fire" (never "after the storm": its fallen lines and trees are live
+                 # hazards); the help that already came
+                 r"\bacum (?:o|un|\d+) (?:zi|saptamana|luna|an)\b", r"\b(?:a|one|\d+) (?:day|week|month|year) ago\b",
+                 r"\b(?:ages|long|a while|some time) ago\b", r"(?<!\bde )(?<!\bdin )(?<!\bsince )\b(?:last night|azi ?noapte|noaptea trecuta|aseara)\b",
+                 r"\b(?:dupa|after) (?:the |un |o )?(?:incendiu\w*|fire|cutremur\w*|earthquake|inundati\w*|flood\w*)\b",
+                 r"\b(?:the )?(?:fire ?(?:brigade|fighters|men)|firemen|pompierii|ambulanta|salvarea) (?:\w+ )?(?:came|handled|put it out|"
+                 r"a venit|au venit|au stins|l-au stins|au taiat|l-au taiat|a rezolvat|au rezolvat)\b")
 # ... the danger explained away or over (everything fine now, help arrived in time, "it was just
 # the neighbours' toast", "sorry for the panic"): like NOT_NOW, undone only by a severe sign
 NOT_NOW = re.compile(NOT_NOW.pattern + "|" + "|".join(f"(?:{p})" for p in (
@@ -669,7 +682,9 @@ NOT_NOW = re.compile(NOT_NOW.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\b(?:au|a) (?:ajuns|venit) la timp\b", r"\b(?:arrived|came|got there) in time\b", r"\bsorry for the (?:panic|alarm|fuss)\b",
     r"\bscuze (?:pentru |pt )?(?:panica|alarma)\b", r"\b(?:was|were) (?:just|only) (?:the|a|an|some|my|our|their)\b",
     r"\b(?:a fost|era|erau) doar (?:un|o|niste|de la|vecin\w*|soba|abur\w*|ceata)\b",
-    r"\bturned out (?:to be )?(?:just|only|nothing|fine|ok)\b", r"\bs-a dovedit (?:ca )?(?:e|era|a fost)? ?(?:doar|nimic)\b")))
+    r"\bturned out (?:to be )?(?:just|only|nothing|fine|ok)\b", r"\bs-a dovedit (?:ca )?(?:e|era|a fost)? ?(?:doar|nimic)\b",
+    # (eighth round) someone said to be fine now ("a venit salvarea și tata e bine acum")
+    r"\b(?:e|este|sunt|suntem) (?:bine|ok|in regula) acum\b", r"\b(?:is|are|we're|he's|she's) (?:all )?(?:fine|ok|okay|safe) now\b")))
 # ... danger words inside names and figures of speech: the town hall's emergency department, the
 # fire brigade's access lane, the emergency number as a topic, a neighbour who threatens to call
 # someone, a smell "to faint from", a head "on fire" from homework, a road surface that sank
@@ -682,7 +697,12 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\b(?:my|his|her) (?:head|brain) is on fire\b",
     r"\bs-a (?:surpat|lasat|scufundat|prabusit) (?:\w+ )?(?:asfaltul|drumul|carosabilul|trotuarul|pavajul|strada|bordura|santul|terenul)\b",
     r"\b(?:asfaltul|drumul|carosabilul|trotuarul|pavajul|strada|bordura) (?:\w+ )?s-a (?:surpat|lasat|scufundat|prabusit)\b",
-    r"\b(?:road|asphalt|pavement|sidewalk|street|road surface) (?:\w+ ){0,2}(?:caved in|sank|collapsed)\b")))
+    r"\b(?:road|asphalt|pavement|sidewalk|street|road surface) (?:\w+ ){0,2}(?:caved in|sank|collapsed)\b",
+    # (eighth round, set F) a place or a thing named after the danger: a bus stop called Pompieri,
+    # becoming a firefighter, an emergency kit
+    r"\b(?:statia|statie|stop) pompieri\b(?! (?:au|a|vin|sunt|came|are))", r"\b(?:se )?(?:faca|fie|devina|become|be) (?:a )?(?:pompier|firefighter|fireman)\b",
+    r"\b(?:trus\w*|kit\w*|rucsac\w*) (?:\w+ )?(?:de )?urgent\w*", r"\bemergency (?:kit|bag|backpack|supplies)\b",
+)))
 WEAK = re.compile(WEAK.pattern + r"|\bcutremur\w*|\bearthquake\w*")
 
 

@@ -90,7 +90,7 @@ CATEGORY_RULES = [
     ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina|\blights?\b|"
                     r"\bdark\b|intuneric|nu (?:mai )?ard|nu se (?:mai )?aprind|pitch black|lamp\w*|lantern|nu se vede nimic|"
                     r"can'?t see (?:a thing|anything)|becuri"),
-    ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere de pietoni|pedestrian crossing|"
+    ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere\w* (?:de|pentru) pietoni|pedestrian crossing|crosswalk|"
                   r"crossing paint|stop sign|oglinda|limitator|speed bump|\bmarkings?\b|knocked over|plac\w* cu numele"),
     ("pothole", r"groap\w*|pothole|gaur\w* (?:din|in) (?:carosabil|asfalt|drum|strada)|sunken (?:patch|asphalt)|"
                 r"asfalt\w* (?:s-a )?(?:surpat|lasat|scufundat)"),
@@ -145,7 +145,7 @@ def category(f: str) -> str | None:
 TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|road tax|motocicl|motorbike|motorcycle|scooter|\bmoto\b"),
              ("land", r"teren|\bland\b|plot"),
              ("property", r"cladir|\bcasa\b|casei|apartament|apartment|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
-PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? (?:de )?urbanism|urbanism certificate|planning certificate|\bcu \d|"
+PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? (?:de )?urbanism|urbanism certificate|planning certificate|\bcu \d+ ?/|"
                                          r"\bthe cu\b|\bcu-?ul\b|\bcu (?:nr|pt|pentru)\b|\bcu-\d"),
                 ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
                                         r"residents?'? parking|parcare rezident|parcarea rezident|loc\w* de parcare (?:la bloc|in fata blocului|de resedinta|platit)|"
@@ -219,6 +219,13 @@ NEGATED_EMERGENCY = 0.85
 # A request reference quoted with its cue ("reference no. 57740", "case number 41006", "#50377",
 # "petiția cu nr de înregistrare 44871", "SR-2026-004512") and a question about its state: whatever
 # the complaint's words pull the model towards (a street light, a pothole), this asks for a status.
+# (eighth round) a person asked for in other words: to be called back or contacted, a human, a
+# person to talk to ("puteți să mă sunați?", "aș dori să fiu contactat telefonic", "I need to speak
+# to a person about ...", "give me a human")
+PERSON_CUE = re.compile(r"\b(?:(?:sa|ma) (?:ma )?(?:sunati|suna|contactati|contacteze|sune)|sunati-?ma|contactati-?ma|"
+                        r"sa fiu (?:contactat\w*|sunat\w*)|call me(?: back)?|contact me|ring me|give me a call|"
+                        r"(?:speak|talk) (?:to|with) (?:a |an )?(?:real )?(?:person|human|someone|agent|operator)|"
+                        r"vorbesc cu (?:un om|cineva|o persoana|un operator|un consilier)|(?:un|a|an) human\b)")
 REF_CUE = re.compile(R.request_cue() + r"|\b[a-z]{2,3}-20\d\d-\d{3,8}\b")      # the words: references.REQUEST_WORDS
 STATUS_CUE = re.compile(r"\b(?:inchis\w*|closed|rezolvat\w*|solutionat\w*|resolved|fixed|stadiu\w*|stadiul|status|update|"
                         r"assigned|alocat\w*|noutat\w*|news|progress|raspuns\w*|s-a (?:facut|intamplat|rezolvat)|"
@@ -664,9 +671,16 @@ class SlotExtractor:
                 for k in range(max(0, i - 4), i):
                     cands.append((k, i, 85.0, k))
             if tok in BARE_CUES:                     # "pe Mureșenilor 5", "on Lunga": no kind word
-                for k in range(i + 2, min(i + 4, len(tokens) + 1)):
+                for k in range(i + 2, min(i + 5, len(tokens) + 1)):
                     span = tokens[i + 1:k]
-                    if not any(t in self.district_words or (t.isdigit() and not (t == span[0] and len(span) == 2
+                    if len(span) == 3 and " ".join(span) not in self.streets:
+                        continue                         # three words only as a street's whole name
+                    if len(span) >= 2 and " ".join(span) in self.streets and " ".join(span) not in self.districts \
+                            and any(t not in self.district_words for t in span) and not any(t.isdigit() for t in span):
+                        # a street's whole name, exactly, even with a district's word in it ("pe
+                        # Poiana lui Stechil", "de pe Poarta Schei")
+                        cands.append((i + 1, k, 92.0, i + 1))
+                    elif not any(t in self.district_words or (t.isdigit() and not (t == span[0] and len(span) == 2
                                                                                  and span[1] in MONTHS and tok == "pe"
                                                                                  and not DATE_CONTEXT.search(f)))
                                or t in BARE_STOP for t in span) \
@@ -686,7 +700,10 @@ class SlotExtractor:
             hit = self.streets.get(words)
             score = 100.0 if hit else 0.0
             if not hit:
-                m = process.extractOne(words, self.street_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+                # a short word is matched only closely: "pe stradă până la 4" is "on the street
+                # until 4", not Strada Padina (a fuzzy 80 of five letters is a guess)
+                m = process.extractOne(words, self.street_keys, scorer=fuzz.ratio,
+                                       score_cutoff=max(cutoff, 90.0) if len(words) <= 5 else cutoff)
                 if m:
                     hit, score = self.streets[m[0]], m[1]
             # a street named with its kind word ("pe Calea Poienii") wins over a bare name that
@@ -797,6 +814,8 @@ class Understander:
             intent, conf = "request_status", max(conf, 0.6)
         elif intent in ("permit_apply", "documents_info") and VERIFY_CUE.search(f):
             intent, conf = "permit_verify", max(conf, 0.6)
+        elif PERSON_CUE.search(f) and intent != "emergency" and (conf < 0.8 or intent in ("thanks", "out_of_scope")):
+            intent, conf = "human_agent", max(conf, 0.8)
         elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:2]] and REPORT_CUE.search(f) and category(f) \
                 and intent not in ("emergency", "request_status"):
             # "vreau să reclam zgomot", "I'd like to report noise": a report verb and a category named
