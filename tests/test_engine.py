@@ -183,3 +183,26 @@ def test_the_ledger_anchors_its_last_batch_at_finish_not_when_kpis_are_read(tmp_
     after = tw.kpis()["ledger"]
     tw.close()
     assert after["payments_queued"] == 0 and after["payments_anchored"] == before["payments_queued"]
+
+
+def test_a_road_closed_to_traffic_keeps_its_pavements_and_rubble_closes_both(demo_city):
+    """A scenario's closure (walkable) stops cars but not walkers; an earthquake's (not walkable)
+    stops both; reopening restores both."""
+    from twin_app.run import closure_edges
+
+    a = demo_city.arrays
+    edges = closure_edges(demo_city, ["Bulevardul Eroilor"])
+    u, v = int(a["edge_u"][edges[0]]), int(a["edge_v"][edges[0]])
+    tw = Twin(demo_city, seed=1)
+
+    def dist(mode):
+        d = tw.router("length", mode).distance(u, v)
+        return float("inf") if d < 0 else d
+
+    free_walk, free_drive = dist("walk"), dist("drive")
+    tw.close_roads(edges, walkable=True)
+    assert dist("walk") == free_walk and dist("drive") > free_drive
+    tw.close_roads(edges)                            # rubble: closed to everyone
+    assert dist("walk") > free_walk and dist("drive") > free_drive
+    tw.reopen_roads(edges)
+    assert dist("walk") == free_walk and dist("drive") == free_drive

@@ -72,6 +72,7 @@ class Twin:
         self.topic_root = f"city/{city.slug}"
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.closed_edges = np.zeros(0, np.int64)     # roads closed for this run (a scenario's intervention)
+        self.walk_open_edges = np.zeros(0, np.int64)  # of those, closed to vehicles only (pavements open)
         self._routers: dict = {}
         self.conditions = Conditions()
         self.log: EventLog | None = None
@@ -96,23 +97,36 @@ class Twin:
                 return c
         raise KeyError(f"no component named {name!r}; attached: {[c.name for c in self.components]}")
 
-    def close_roads(self, edges) -> None:
+    def close_roads(self, edges, walkable: bool = False) -> None:
         """Close road edges for this run: the routers :meth:`router` returns from now on avoid
-        them (components ask for the router when they route, so they never keep a stale one)."""
-        self.closed_edges = np.union1d(self.closed_edges, np.asarray(edges, np.int64))
+        them (components ask for the router when they route, so they never keep a stale one).
+
+        ``walkable``: closed to vehicles only — a road closed to traffic keeps its pavements, so
+        the walk router still uses it (a scenario's closure); False: closed to everyone (rubble
+        after an earthquake)."""
+        edges = np.asarray(edges, np.int64)
+        self.closed_edges = np.union1d(self.closed_edges, edges)
+        if walkable:
+            self.walk_open_edges = np.union1d(self.walk_open_edges, edges)
+        else:
+            self.walk_open_edges = np.setdiff1d(self.walk_open_edges, edges)
         self._routers.clear()
 
     def reopen_roads(self, edges) -> None:
         """Reopen road edges closed with :meth:`close_roads`."""
-        self.closed_edges = np.setdiff1d(self.closed_edges, np.asarray(edges, np.int64))
+        edges = np.asarray(edges, np.int64)
+        self.closed_edges = np.setdiff1d(self.closed_edges, edges)
+        self.walk_open_edges = np.setdiff1d(self.walk_open_edges, edges)
         self._routers.clear()
 
     def router(self, metric: str = "time", mode: str = "drive"):
         """The city's router for this run (avoiding :attr:`closed_edges`)."""
         key = (metric, mode)
         if key not in self._routers:
-            closed = self.closed_edges if len(self.closed_edges) else None
-            self._routers[key] = self.city.router(metric, mode, closed_edges=closed)
+            closed = self.closed_edges
+            if mode == "walk" and len(self.walk_open_edges):
+                closed = np.setdiff1d(closed, self.walk_open_edges)      # pavements stay open
+            self._routers[key] = self.city.router(metric, mode, closed_edges=closed if len(closed) else None)
         return self._routers[key]
 
     # ---- time ---------------------------------------------------------------------------------

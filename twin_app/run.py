@@ -139,7 +139,7 @@ def build_twin(scenario, city, run_dir=None, timetable="auto", mqtt=None) -> Twi
     twin = Twin(city, seed=scenario.seed, start=scenario.start, run_dir=run_dir)
     try:
         if scenario.closures:
-            twin.close_roads(closure_edges(city, scenario.closures, scenario.city))
+            twin.close_roads(closure_edges(city, scenario.closures, scenario.city), walkable=True)
         scale = population / city.population if city.population else 1.0
         twin.add(Traffic(scenario.traffic, scale=scale))          # before anything that moves
         twin.add(Mobility(population, kind="citizen", tick_s=scenario.tick_s))
