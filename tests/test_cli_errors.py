@@ -345,9 +345,13 @@ def test_ctrl_c_exits_130():
         silent.listen()
         silent.settimeout(120)
         port = silent.getsockname()[1]
+        # the child gets Ctrl-C's default action whatever this process inherited: a test run
+        # started in the background of a script (`pytest … &`, nohup) has SIGINT ignored, and
+        # an ignored signal stays ignored across exec — Python then installs no handler
         proc = subprocess.Popen(TWIN + ["loadtest", "mqtt", "--url", f"mqtt://127.0.0.1:{port}", "--rate", "1",
                                         "--duration", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=ROOT)
+                                text=True, cwd=ROOT,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             conn, _ = silent.accept()               # the command is now waiting for the handshake
             proc.send_signal(signal.SIGINT)
