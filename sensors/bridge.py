@@ -155,12 +155,7 @@ def connect(client, broker: BrokerURL, timeout_s: float) -> None:
     except OSError as exc:
         raise BridgeError(f"--mqtt {broker}: {exc.strerror or exc}") from None
     client.loop_start()
-    # waited in short slices: a Ctrl-C delivered to the network thread instead of this one does
-    # not wake a single long wait, and the interrupt would be seen only after the whole timeout
-    deadline = time.monotonic() + timeout_s
-    while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))) and time.monotonic() < deadline:
-        pass
-    if not done.is_set():
+    if not done.wait(timeout_s):
         client.loop_stop()
         raise BridgeError(f"--mqtt {broker}: the broker did not answer the MQTT handshake within {timeout_s:g} s")
     client.on_connect, client.on_disconnect = previous, previous_disconnect
