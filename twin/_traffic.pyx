@@ -80,6 +80,18 @@ cdef inline void _push(double[::1] ht, i32[::1] he, Py_ssize_t* n, double t, i32
     he[i] = e
 
 
+cdef inline bint _append(i32[::1] first, i32[::1] last, i32[::1] nxt, i32 e, i32 v) noexcept nogil:
+    """Put vehicle v (its ``nxt`` already -1) at the back of edge e's queue — the road's, or the
+    one beside it (``whead``/``wtail``); True when the queue was empty, so v is its head."""
+    if last[e] >= 0:
+        nxt[last[e]] = v
+        last[e] = v
+        return False
+    first[e] = v
+    last[e] = v
+    return True
+
+
 cdef inline void _pop(double[::1] ht, i32[::1] he, Py_ssize_t* n) noexcept nogil:
     cdef Py_ssize_t i = 0, c, m
     cdef double t
@@ -151,18 +163,10 @@ def enter(const i32[::1] vehicles, double t, const i32[::1] edge_seq, i64[::1] s
             ready[v] = t + edge_len[e] / sp
             nxt[v] = -1
             if whead[e] < 0 and occ[e] < storage[e]:
-                if tail[e] >= 0:
-                    nxt[tail[e]] = v
-                else:
-                    head[e] = v
-                tail[e] = v
+                _append(head, tail, nxt, e, v)
                 occ[e] += 1
             else:                        # full: drive beside the queue and wait to merge
-                if wtail[e] >= 0:
-                    nxt[wtail[e]] = v
-                else:
-                    whead[e] = v
-                wtail[e] = v
+                _append(whead, wtail, nxt, e, v)
                 wcount[e] += 1
             if not listed[e]:
                 listed[e] = 1
@@ -355,13 +359,8 @@ def advance(double t0, double t1,
                                 busy[keep] = n2
                                 keep += 1
                             occ[n2] += 1
-                            if tail[n2] >= 0:
-                                nxt[tail[n2]] = w
-                            else:
-                                head[n2] = w
-                                if ready[w] <= t1:
-                                    _push(heap_t, heap_e, &n_heap, ready[w], n2)
-                            tail[n2] = w
+                            if _append(head, tail, nxt, n2, w) and ready[w] <= t1:
+                                _push(heap_t, heap_e, &n_heap, ready[w], n2)
                         _push(heap_t, heap_e, &n_heap, t, e)     # the next car behind may pass too
                         continue
                     force = True
@@ -437,22 +436,12 @@ def advance(double t0, double t1,
                     busy[keep] = n
                     keep += 1
                 if beside:               # teleported with no space ahead: parks from beside n
-                    if wtail[n] >= 0:
-                        nxt[wtail[n]] = v
-                    else:
-                        whead[n] = v
-                    wtail[n] = v
+                    _append(whead, wtail, nxt, n, v)
                     wcount[n] += 1
                 else:
                     occ[n] += 1
-                    if tail[n] >= 0:
-                        nxt[tail[n]] = v
-                    else:
-                        head[n] = v
-                        tail[n] = v
-                        if ready[v] <= t1:
-                            _push(heap_t, heap_e, &n_heap, ready[v], n)
-                    tail[n] = v
+                    if _append(head, tail, nxt, n, v) and ready[v] <= t1:
+                        _push(heap_t, heap_e, &n_heap, ready[v], n)
             skip = 0.0
             beside = False
             h = head[e]
@@ -514,11 +503,7 @@ def advance(double t0, double t1,
                     busy[keep] = n
                     keep += 1
                 occ[n] += 1
-                if tail[n] >= 0:
-                    nxt[tail[n]] = v
-                else:
-                    head[n] = v
-                tail[n] = v
+                _append(head, tail, nxt, n, v)
         # compact the busy list: drop edges that emptied
         n_busy = keep
         keep = 0
