@@ -2,52 +2,15 @@
 five-set round's rules did not carry to — time said in other ways, names and the conditional
 mood around danger words; a confirmation answered with more detail or another street; a
 correction after an ellipsis; slots asked for read for the task asked about; a stop or a line
-given for a place the city's data do not name. The texts here are this file's own, not set F's."""
+given for a place the city's data do not name. The texts here are this file's own, not set F's;
+the frame texts sit with the five-set round's in ``test_chatbot_frames.py`` (NOT_NOW, STILL_NOW)."""
 from __future__ import annotations
 
 import pytest
 
-from services.chatbot.emergency import detect
 from services.chatbot.nlu import PERMIT_RULES, category
 from tests.test_chatbot import bot, brasov_all, model, parts, timetable  # noqa: F401 - fixtures
 from twin.text import fold_text
-
-# ---- the frames --------------------------------------------------------------------------------------
-NOT_NOW = [
-    "the bench that burned a month ago is still there, black and broken, can you take it away?",
-    "acum o lună a luat foc o mașină în parcare și de atunci stă acolo carcasa",
-    "the kiosk caught fire ages ago, now there's just a burnt frame on the corner",
-    "după incendiul de la depozit drumul e plin de moloz, cine îl curăță?",
-    "last night somebody set fire to a bin on our street, the firemen came and put it out",
-    "a venit ambulanța și bunicul e bine acum, mulțumesc",
-    "la stația Pompieri opresc și autobuzele de noapte?",
-    "fiica mea vrea să se facă pompier, au zile porților deschise?",
-    "ce ar trebui să am într-un rucsac de urgență?",
-    "dacă ar izbucni vreodată un incendiu în școală, pe unde ies copiii?",
-    "tell me a joke about wolves",
-]
-
-
-@pytest.mark.parametrize("text", NOT_NOW)
-def test_over_named_or_imagined_dangers_raise_no_clear_alarm(text):
-    a = detect(text)
-    assert a is None or a.level == "ambiguous", (text, a)
-
-
-STILL_NOW = [
-    "the kitchen caught fire an hour ago and my father is still inside",
-    "acum o oră a început să miroasă a gaz și încă miroase tare pe scară",
-    "la stația Pompieri a luat foc un autobuz, sunt oameni înăuntru",
-    "the firemen came last week but now the roof is on fire again",
-    "dacă ar fi cineva înăuntru? arde casa vecinului acum",
-    "he is still there on the floor, not breathing",
-]
-
-
-@pytest.mark.parametrize("text", STILL_NOW)
-def test_a_danger_now_stays_clear(text):
-    a = detect(text)
-    assert a is not None and a.level == "clear", (text, a)
 
 
 # ---- slots -------------------------------------------------------------------------------------------

@@ -28,6 +28,18 @@ NOT_NOW = [
     "please fix the loose paving stones before somebody gets hurt",
     "vreau programare la Inspectoratul pentru Situații de Urgență pentru un aviz",
     "ce număr sun dacă arde ceva în bloc?",
+    # the eighth round (set F's kinds): time said in other ways, names, the conditional mood
+    "the bench that burned a month ago is still there, black and broken, can you take it away?",
+    "acum o lună a luat foc o mașină în parcare și de atunci stă acolo carcasa",
+    "the kiosk caught fire ages ago, now there's just a burnt frame on the corner",
+    "după incendiul de la depozit drumul e plin de moloz, cine îl curăță?",
+    "last night somebody set fire to a bin on our street, the firemen came and put it out",
+    "a venit ambulanța și bunicul e bine acum, mulțumesc",
+    "la stația Pompieri opresc și autobuzele de noapte?",
+    "fiica mea vrea să se facă pompier, au zile porților deschise?",
+    "ce ar trebui să am într-un rucsac de urgență?",
+    "dacă ar izbucni vreodată un incendiu în școală, pe unde ies copiii?",
+    "tell me a joke about wolves",
 ]
 
 
@@ -51,6 +63,13 @@ STILL_NOW = [
     "should I be worried? my son swallowed a battery an hour ago",
     "haha very funny guys but seriously there is smoke coming out of the flat next door",
     "yesterday we had a gas leak, today it smells of gas again in the stairwell",
+    # the eighth round
+    "the kitchen caught fire an hour ago and my father is still inside",
+    "acum o oră a început să miroasă a gaz și încă miroase tare pe scară",
+    "la stația Pompieri a luat foc un autobuz, sunt oameni înăuntru",
+    "the firemen came last week but now the roof is on fire again",
+    "dacă ar fi cineva înăuntru? arde casa vecinului acum",
+    "he is still there on the floor, not breathing",
 ]
 
 
