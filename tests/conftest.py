@@ -60,6 +60,30 @@ def brasov(_private_cache, brasov_drive_path):
     return load_city(brasov_drive_path)
 
 
+@pytest.fixture(scope="session")
+def brasov_all(_private_cache):
+    """Brașov with every footway and path (walking citizens, the chatbot's streets), once per worker."""
+    from twin.city import load_city
+
+    return load_city(shared_file("osm/brasov_all_highways.osm.bz2"))
+
+
+@pytest.fixture(scope="session")
+def timetable(brasov_all):
+    """The RATBV GTFS timetable snapped to :func:`brasov_all`, once per worker."""
+    from twin.gtfs import load_gtfs
+
+    return load_gtfs(shared_file("gtfs/brasov_ratbv_gtfs.zip"), brasov_all)
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The shipped intent model, loaded once per worker (loading it checks the training set's hash)."""
+    from services.chatbot.nlu import IntentModel
+
+    return IntentModel.load()
+
+
 @pytest.fixture(autouse=True)
 def _no_locust_in_the_test_process():
     """Locust's gevent monkey-patching must never reach the test process (see below)."""

@@ -18,21 +18,8 @@ from services.geo import CityArea
 from services.hall import CityHall
 from services.store import open_store, sqlite_url
 from tests.conftest import shared_file
-from twin.gtfs import load_gtfs
 
 NOW = datetime(2026, 11, 23, 8, 0)        # a Monday morning inside the RATBV feed's calendar
-
-
-@pytest.fixture(scope="module")
-def brasov_all(_private_cache):
-    from twin.city import load_city
-
-    return load_city(shared_file("osm/brasov_all_highways.osm.bz2"))
-
-
-@pytest.fixture(scope="module")
-def timetable(brasov_all):
-    return load_gtfs(shared_file("gtfs/brasov_ratbv_gtfs.zip"), brasov_all)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +28,6 @@ def parts(brasov_all, timetable, tmp_path_factory):
     hall = CityHall(open_store(sqlite_url(tmp_path_factory.mktemp("chat") / "hall.sqlite")), area)
     ledger = Ledger.open(None, f"sqlite:///{tmp_path_factory.mktemp('chatledger') / 'l.sqlite'}")
     return hall, ledger, area, timetable
-
-
-@pytest.fixture(scope="module")
-def model():
-    """One trained intent model for the module (loading it checks the training set's hash)."""
-    from services.chatbot.nlu import IntentModel
-
-    return IntentModel.load()
 
 
 @pytest.fixture

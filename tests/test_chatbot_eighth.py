@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from services.chatbot.nlu import PERMIT_RULES, category
-from tests.test_chatbot import bot, brasov_all, model, parts, timetable  # noqa: F401 - fixtures
+from tests.test_chatbot import bot, parts  # noqa: F401 - fixtures
 from twin.text import fold_text
 
 

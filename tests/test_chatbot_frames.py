@@ -8,7 +8,7 @@ import pytest
 from services.chatbot.emergency import detect, frame
 from services.chatbot.nlu import category
 from services.chatbot import references as R
-from tests.test_chatbot import bot, brasov_all, model, parts, timetable  # noqa: F401 - fixtures
+from tests.test_chatbot import bot, parts  # noqa: F401 - fixtures
 from twin.text import fold_text
 
 # ---- the frames: asked to learn, hypothetical, a joke, over ----------------------------------------

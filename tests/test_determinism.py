@@ -18,13 +18,6 @@ from twin.rng import RandomStreams
 NOW = datetime(2026, 3, 2, 13, 0)
 
 
-@pytest.fixture(scope="module")
-def model():
-    from services.chatbot.nlu import IntentModel
-
-    return IntentModel.load()
-
-
 def _seeded_ledger(tmp_path, name: str, seed: int = 42) -> Ledger:
     """A ledger on the embedded chain drawing from the run's ``ledger`` stream, as
     :class:`ledger.component.LedgerComponent` opens it."""
