@@ -40,6 +40,18 @@ NOT_NOW = [
     "ce ar trebui să am într-un rucsac de urgență?",
     "dacă ar izbucni vreodată un incendiu în școală, pe unde ies copiii?",
     "tell me a joke about wolves",
+    # the ninth round: a number asked to learn, a place, a figure of speech, a finding of no danger
+    "what number do I call for an ambulance when I'm abroad in Romania?",
+    "la ce număr sun pentru pompieri, 112 sau 981?",
+    "which bus goes to the emergency hospital from Livada Poștei?",
+    "felt like dying in that queue at the tax office, fix your system",
+    "vecinul de jos fumează pe geam și fumul de țigară vine la noi în dormitor",
+    "the cabinet door by the school is open, nothing is sparking but kids touch it",
+    "zidul s-a fisurat, nu s-a prăbușit încă nimic, dar trebuie văzut",
+    "the tree hasn't fallen yet, but it leans more every week",
+    "am văzut la știri că s-a prăbușit un balcon, al nostru arată la fel",
+    "o să moară cineva pe trecerea asta dacă nu puneți un semafor",
+    "are there first-aid courses for parents in Brașov?",
 ]
 
 
@@ -70,6 +82,11 @@ STILL_NOW = [
     "the firemen came last week but now the roof is on fire again",
     "dacă ar fi cineva înăuntru? arde casa vecinului acum",
     "he is still there on the floor, not breathing",
+    # the ninth round: the same words with a danger now
+    "what number do I call? my neighbour collapsed and is not breathing",
+    "we are at the emergency hospital gate and my father is bleeding in the car, nobody comes out",
+    "vecinul fumează în pat și acum iese fum negru pe geam",
+    "nothing is sparking now but the cable is lying on the boy, he is not moving",
 ]
 
 
