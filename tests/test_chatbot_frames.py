@@ -231,3 +231,53 @@ def test_a_plain_yes_never_changes_the_street(bot):
         r = bot.reply(f"py{k}", yes)
         acts = _acts(r, "open311_request")
         assert acts and acts[0]["street"] == "Strada Zizinului", (yes, r)
+
+
+# ---- the ninth round: refusals, side questions, questions about paying ----------------------------
+def test_a_long_no_without_a_refusal_asks_again_and_a_short_one_cancels(bot):
+    r = bot.reply("ln1", "gunoaie aruncate lângă containere pe Strada Lungă")
+    assert r["awaiting"] == "confirmation", r
+    r = bot.reply("ln1", "nu, nu știu cine le aruncă acolo noaptea")
+    assert r["awaiting"] == "confirmation" and not _acts(r, "open311_request"), r
+    r = bot.reply("ln1", "nu, nu mai vreau să o trimit")
+    assert r["awaiting"] is None and not _acts(r, "open311_request"), r
+
+
+def test_a_refusal_is_taken_back_only_by_a_yes_that_names_the_action(bot):
+    bot.reply("tb1", "becul de pe stâlp nu merge pe Strada Lungă")
+    r = bot.reply("tb1", "nu")
+    assert r["awaiting"] is None and not _acts(r, "open311_request"), r
+    r = bot.reply("tb1", "da, trimiteți sesizarea")
+    assert _acts(r, "open311_request"), r
+    bot.reply("tb2", "becul de pe stâlp nu merge pe Strada Lungă")
+    bot.reply("tb2", "nu")
+    r = bot.reply("tb2", "ok")                      # an acknowledgement files nothing
+    assert not _acts(r, "open311_request"), r
+
+
+def test_a_side_question_during_a_payment_then_the_payment(bot):
+    r = bot.reply("sq1", "vreau să plătesc impozitul pe clădiri")
+    assert r["awaiting"] == "confirmation", r
+    r = bot.reply("sq1", "există vreo reducere dacă plătesc tot anul deodată?")
+    assert r["intent"] == "tax_info" and not _acts(r, "tax_payment"), r
+    r = bot.reply("sq1", "bine, atunci plătesc tot")
+    assert _acts(r, "tax_payment") or r["awaiting"] == "confirmation", r
+    if not _acts(r, "tax_payment"):
+        r = bot.reply("sq1", "da")
+    assert _acts(r, "tax_payment")[0]["tax_type"] == "property", r
+
+
+def test_a_question_about_paying_is_answered_before_the_offer_and_no_pays_nothing(bot):
+    r = bot.reply("qp1", "pot plăti impozitul pe clădiri online?")
+    assert r["awaiting"] == "confirmation" and "martie" in r["text"] and not _acts(r, "tax_payment"), r
+    r = bot.reply("qp1", "nu, doar întrebam")
+    assert r["awaiting"] is None and not _acts(r, "tax_payment"), r
+    r = bot.reply("qp2", "vreau să plătesc impozitul pe clădiri")      # asked to pay: the offer alone
+    assert r["awaiting"] == "confirmation" and "martie" not in r["text"], r
+
+
+def test_a_romanian_answer_without_diacritic_reading_stays_romanian():
+    from services.chatbot.nlu import detect_language
+
+    assert detect_language("Pelicanului, în parcarea dintre blocuri.", "ro", trigrams=False, diacritics=False) == "ro"
+    assert detect_language("in the car park between the blocks", "ro", trigrams=False, diacritics=False) == "en"

@@ -73,6 +73,24 @@ NO = re.compile(r"^\W*(nu|no|nope|nah|anuleaza|anulez|cancel\w*|n|stop|renunt\w*
 # a yes later in a short answer ("no one hurt, yes file it", "nu e nimeni rănit, da, trimiteți")
 YES_LATER = re.compile(r"\b(?:yes|yep|yeah|da|confirm\w*|go ahead|file it|please file|trimite(?:ti)?|inregistrati|depuneti)\b")
 REFUSE = re.compile(r"\b(?:don'?t|do not|nu (?:vreau|trimite\w*|confirm\w*|inregistra\w*)|not yet|cancel\w*|anul\w*)\b")
+# (ninth round) a refusal said in words: a "nu" that opens a longer sentence without one of these
+# answers something else ("nu, nu știu cine îi aruncă", "nu, nu vreau să vorbesc cu nimeni la
+# telefon, doar să fie înregistrată") and the confirmation is asked again
+REFUSE_WORDS = re.compile(r"\b(?:anul\w*|renunt\w*|cancel\w*|nu (?:mai )?(?:o |il |le )?(?:trimite\w*|trimit\w*|inregistra\w*|depune\w*|"
+                          r"confirm\w*|plati\w*|plateste|platesc|face\w*)|(?:don'?t|do not) (?:send|file|submit|pay|do|confirm)|"
+                          r"not (?:now|yet)|nu (?:acum|inca)|never ?mind|lasa|nu mai vreau|no thanks|nu,? multumesc|"
+                          r"m-am razgandit|changed my mind|stop)\b|\bnu vreau\W*$|\bi don'?t want (?:it|to|that)?\W*$")
+# a yes that names the action ("da, trimite sesizarea", "yes, go ahead with the payment"): right
+# after a refusal it takes the refusal back; a bare "ok" does not
+YES_ACT = re.compile(r"\b(?:trimite\w*|trimit|inregistr\w*|depune\w*|plate?s?te\w*|platiti|send|file|submit|pay|go ahead|proceed|"
+                     r"confirm\w*|do it)\b")
+# a message asked as a question ("se poate plăti impozitul în rate?", "can I pay the car tax online?")
+ASKED = re.compile(r"\?|^\W*(?:se poate|se pot|pot|putem|cum|cand|unde|care|cat|de ce|exista|can|could|how|when|where|is it|"
+                   r"do i|is there|are there|what)\b")
+# the model's least confidence in a report that names its category to go on as a report
+REPORT_WITH_CATEGORY = 0.3
+# side questions a pending task waits through ("is there a discount if I pay the whole year now?")
+SIDE = ("tax_info", "office_info", "documents_info", "transport_schedule")
 
 
 def _yes(f: str) -> bool:
@@ -138,6 +156,8 @@ class Session:
     screen_reader: bool = False
     may_act: bool = True        # False: this caller may ask, not file, apply or pay (no API key)
     clarified: str = ""         # the message last answered with a clarifying question
+    cancelled: tuple | None = None  # (intent, slots) of a confirmation just refused, for one turn
+    suspended: tuple | None = None  # (intent, slots, asking, confirming) left for a side question
 
 
 class Chatbot:
@@ -229,6 +249,10 @@ class Chatbot:
         pending = bool(s.intent and (s.asking or s.confirming)) or self._only_names(text)
         s.lang = detect_language(text, s.lang, trigrams=not pending, diacritics=not pending)
         u.lang = s.lang
+        if u.alarm is not None and u.alarm.why == "net" and s.intent and s.asking and self._fills(s, text):
+            # the answer to the question asked ("Pe Calea Feldioarei, între ultimul depozit și
+            # pod"), no danger word in it: the model's faint "emergency" is not a reason for 112
+            u.alarm = None
         out = self._turn(s, text, u, plain)
         if u.alarm is not None and out["intent"] != "emergency":
             # an ambiguous alarm: 112 guidance first, then the normal answer
@@ -257,6 +281,28 @@ class Chatbot:
             # fallen, nobody is hurt"), what this one said still counts for it
             s.clarified = text
             return out
+        f = fold_text(text)
+        cancelled, s.cancelled = s.cancelled, None
+        if cancelled and not s.intent and YES_ACT.search(f) and _yes(f) and len(f.split()) <= 10:
+            # "Bine, am anulat." – "Da, trimite sesizarea.": the refusal was a misunderstanding
+            s.intent, s.slots, s.asking, s.confirming = cancelled[0], dict(cancelled[1]), None, False
+            return self._act(s, 1.0, plain)
+        suspended, s.suspended = s.suspended, None
+        if suspended and not s.intent and (u.confidence < self.threshold or _yes(f) or YES_ACT.search(f)
+                                           or u.intent == suspended[0]):
+            # back to the task a side question interrupted ("is there a discount if I pay the
+            # whole year now?" – the answer – "OK, then the whole year"): it is asked again
+            s.intent, s.slots, s.asking, s.confirming = suspended[0], dict(suspended[1]), suspended[2], suspended[3]
+            if u.intent == suspended[0]:
+                s.slots.update({k: v for k, v in u.slots.items() if k in SUMMARY_SLOTS})
+                if s.asking in s.slots:
+                    s.asking = None
+                return self._advance(s, 1.0, plain)
+            if s.confirming and _yes(f):
+                return self._continue(s, text, u, plain)
+            if s.confirming:
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
+            return self._continue(s, text, u, plain)
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
             yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
@@ -275,6 +321,8 @@ class Chatbot:
             switch = switch or keyed
             if yes_no or not (escape or switch):
                 return self._continue(s, text, u, plain)
+            if u.intent in SIDE and s.intent in CONFIRM:
+                s.suspended = (s.intent, dict(s.slots), s.asking, s.confirming)
         if u.intent == "out_of_scope" and any(i == "transport_schedule" and p >= 0.25 for i, p in u.ranked[:2]):
             # a journey question to a place the city's data name ("how do I get to the airport?"),
             # the model unsure between the two: a journey, not out of scope
@@ -291,6 +339,12 @@ class Chatbot:
             both = self.nlu(s.clarified.split(" \n ")[-1] + " \n " + text, s.lang)
             if both.confidence >= self.threshold and both.intent in REQUIRED and both.alarm is None:
                 u = both
+        if REPORT_WITH_CATEGORY <= u.confidence < self.threshold and u.intent == "report_issue" \
+                and u.slots.get("category") and (u.alarm is None or u.alarm.why in ("model", "net")):
+            # the model unsure, but the message names a problem of the street ("water coming up
+            # through the asphalt"): a report, whose street is asked and which is confirmed before
+            # anything is filed
+            u.confidence = self.threshold
         if u.confidence < self.threshold:
             self.stats["clarify"] += 1
             # what was said before the last clarifying question still counts ("pothole!!", then "Zizinului")
@@ -299,6 +353,8 @@ class Chatbot:
                              [{"type": "clarify", "candidates": [i for i, _ in u.ranked]}])
         clarified, s.clarified = s.clarified, (text if u.intent == "out_of_scope" else "")
         s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
+        if u.intent == "pay_tax" and ASKED.search(f):
+            s.slots["asked"] = True     # the payment is offered after the answer, never assumed
         tail = self._correction_tail(text)
         if tail:                                     # "linia 7, adică nu, 17": what follows the correction wins
             fixed = {k: v for k, v in self.nlu.slots.extract(tail, u.intent).items() if k in SUMMARY_SLOTS}
@@ -408,8 +464,19 @@ class Chatbot:
                 # "nu știu numărul exact", "no, no house number, it's the one with the red awning":
                 # the no answers something else; the confirmation is asked again
                 return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
-            if NO.search(fold_text(text)):
+            f = fold_text(text)
+            if NO.search(f) and len(fold_words(text).split()) > 4 and not REFUSE_WORDS.search(f):
+                if s.intent == "report_issue" and re.search(r"\b(?:alta|other|another|wrong|gresit\w*|nu e pe) (?:strada|street|adresa|address)\b", f):
+                    # "nu, e pe altă stradă": the street is asked again
+                    s.slots.pop("street", None)
+                    s.slots.pop("number", None)
+                    s.confirming, s.asking = False, "street"
+                    return self._out(s, s.intent, 1.0, s.slots, KB.ask("street", s.lang, plain))
+                # "nu, nu știu cine îi aruncă": the no answers something else; asked again
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
+            if NO.search(f):
                 intent = s.intent
+                s.cancelled = (intent, dict(s.slots))
                 s.intent, s.slots, s.confirming = None, {}, False
                 return self._out(s, intent, 1.0, {}, KB.say("cancelled", s.lang, plain))
             if s.intent == "report_issue":
@@ -513,8 +580,12 @@ class Chatbot:
         if s.intent == "pay_tax":
             amount = KB.tax_quote(sl["tax_type"])
             sl["amount_bani"] = amount
-            return KB.say("confirm_pay", s.lang, plain, tax=KB.tax_name(sl["tax_type"], s.lang),
-                          amount=f"{amount / 100:.2f}")
+            ask = KB.say("confirm_pay", s.lang, plain, tax=KB.tax_name(sl["tax_type"], s.lang),
+                         amount=f"{amount / 100:.2f}")
+            if sl.pop("asked", False):
+                # a question about paying ("se poate plăti în rate?"): its answer first, then the offer
+                return KB.tax_info(sl["tax_type"], s.lang, plain) + "\n\n" + ask
+            return ask
         return KB.say("confirm_permit", s.lang, plain, permit=KB.permit_name(sl["permit_type"], s.lang))
 
     # ---- actions ------------------------------------------------------------------------------

@@ -303,7 +303,9 @@ def detect_language(text: str, default: str = "ro", trigrams: bool = True, diacr
         return "ro"
     words = re.findall(r"[a-z']+", fold_text(text))
     ro = sum(w in RO_WORDS for w in words)
-    en = sum(w in EN_WORDS for w in words)
+    # a word written with a diacritic is never an English one ("în" is not "in"), even when the
+    # diacritics themselves are not taken as a sign (an answer that may be a Romanian name)
+    en = sum(w in EN_WORDS for w in re.findall(r"[a-zăâîșțşţ']+", text.lower().replace("\u2019", "'")))
     if ro > en:
         return "ro"
     if en > ro:
