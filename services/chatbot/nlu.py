@@ -44,6 +44,11 @@ PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
 # first match wins: the order settles overlaps ("bus stop" is transport, "car blocking the
 # sidewalk" is parking, not a pothole)
 CATEGORY_RULES = [
+    # (issue 15) a leak is the water network's even when what it leaves is ice on the pavement
+    ("water_sewer", r"hidrant\w*|hydrant|gratar\w* (?:de la |de |al )?canal\w*|lipse\w* (?:un |o )?capac\w*|missing (?:manhole )?cover|teav\w* spart\w*|burst pipe|(?:curge|se scurge|iese|picura) apa|water (?:is )?(?:leaking|pouring|gushing)"),
+    # a rubbish dump is rubbish, not a pothole ("groapă de gunoi"), and what the refuse firm left
+    ("garbage", r"groap\w* (?:de|cu) gunoi|rubbish dump|garbage dump|illegal dump\w*|seringi|syringes|butelii|"
+                r"selectiv\w*|menajer\w*|salubritate|bags of rubbish|rubbish bags"),
     # things the other categories do not cover, named precisely (ice and snow left on a pavement,
     # graffiti, a telecom cable): before the rest, whose words they contain ("trotuar", "cablu")
     ("other", r"graffiti|grafitti|\bpolei\b|gheata pe trotuar|nu (?:a )?(?:curatat|dat|deszapezit)\w* (?:nimeni|zapada)|"
@@ -54,7 +59,12 @@ CATEGORY_RULES = [
               r"masin\w* (?:\w+ )?arsa|burnt(?:-out)? (?:car|wreck)|carcasa|porumbei morti|dead pigeons?|"
               # a dead animal by the road is the city's to take away, not rubbish (sets A and E)
               r"(?:caine|catel|pisica|animal|vulpe|caprior|pasare|porumbel|sobolan)\w* (?:\w+ )?(?:mort|moarta|morti|moarte)\b|"
-              r"\bdead (?:dog|cat|animal|rat|bird|fox|deer|badger|hedgehog|pigeon)s?\b|cadavr\w*"),
+              r"\bdead (?:dog|cat|animal|rat|bird|fox|deer|badger|hedgehog|pigeon)s?\b|cadavr\w*|"
+              # (issue 15) ice on a footbridge or the pavements, a wasp nest, an electrical box, a bear
+              # at the bins: no other category owns them
+              r"\b(?:pure|sheet of|covered in) ice\b|\bice on the\b|skating rink|gheata pe (?:toate )?(?:trotuar|pod|pasarel)\w*|"
+              r"\b(?:e|numai|doar|tot|plin\w* de|acoperit\w* de|sub) gheata\b|cuib\w* de (?:viespi|albine)|wasps?'? nest|viespar\w*|"
+              r"cuti\w* (?:electric\w*|de curent)|firid\w*|electrical (?:box|cabinet)|\bursu?l?\b|\bbears?\b|\bursoaic\w*"),
     ("illegal_construction", r"fara (?:nicio |vreo )?autoriza|fundati|construieste|construiesc|santier\w* (?:ilegal|neautoriz|fara)|constructi[ea] (ilegal|fara|neautoriz)|"
                              r"lucrari (ilegal|neautoriz)|without a permit|illegal construction|unauthori[sz]ed (build|constr)|"
                              r"building without|gard ilegal|fara (?:nicio |vreo )?(?:hartie|aprobare|acte)|no permit|"
@@ -63,14 +73,35 @@ CATEGORY_RULES = [
                              r"perete\w* de rezistenta|(?:load-?)?bearing wall|fatad\w*|facade|casa monument|"
                              r"(?:a |si-a |si a )?inchis balconul|enclosed (?:the |a |his |her )?balcony|property line|"
                              r"permanent structure|structur\w* permanent\w*|se ridica o constructi\w*|ridica\w* o constructi\w*|"
-                             r"(?:built|a construit|construit) (?:\w+ ){0,2}(?:a garage|un garaj)"),
+                             r"(?:built|a construit|construit) (?:\w+ ){0,2}(?:a garage|un garaj)|"
+                             # (issue 15) something built on public land or where no one may build
+                             r"domeniul public|public (?:land|domain)|"
+                             r"(?:ocupat|ingradit|inchis)\w* cu (?:un )?gard|(?:fence|wall) (?:has been |was )?built|"
+                             r"built a (?:permanent|new|wooden|concrete)|building (?:a|an) (?:\w+ )?(?:floor|storey|extension)|"
+                             r"extension into|si-a facut (?:un |o )?(?:garaj|gard|anexa|magazie|terasa)"),
+    # (issue 15) a building or wall falling apart, not built without a permit (that is the rule
+    # above): a ruin, a cracked or retaining wall, crumbling plaster or balconies, scaffolding left
+    # behind, posters and tags
+    ("other", r"\bruin\w*|zid\w* de sprijin|zidul cladirii|(?:stone|retaining) wall|\bzid\w* (?:\w+ ){0,4}(?:crapatur|fisur)\w*|"
+              r"tencuial\w*|\bplaster\b|balcoan\w*|balconul unui|schel\w*|scaffold\w*|\bafise\b|afis\w* lipit\w*|"
+              r"spray-?paint\w*|\btags\b"),
     # sounds the later categories' words would claim (a rattling drain cover is noise, not a drain)
-    ("noise", r"rattl\w*|zdrangan\w*|clank\w*|toba scoasa|tobe scoase|esapament\w*|racing at night|curse (?:de )?noaptea"),
+    ("noise", r"rattl\w*|zdrangan\w*|clank\w*|toba scoasa|tobe scoase|esapament\w*|racing at night|curse (?:de )?noaptea|"
+              # (issue 15) machines and sounds that keep people awake, in general words
+              r"buldozer\w*|bulldozer\w*|betonier\w*|compresor\w*|compressor\w*|drujb\w*|chainsaw|sound system|"
+              r"\bbarks?\b|bat\w* in pereti|bocane\w*|ringing (?:for|non|all)|suna (?:de|non|continuu|toata)|"
+              r"nu (?:mai )?(?:putem|pot|poate|pot sa|poate sa) (?:sa )?dorm\w*|nu (?:mai )?dorm\b"),
     # a fallen tree or branch is the green space's, whatever it fell on (a parked car, the road)
     ("green_space", r"(?:copac|pom|creanga|craca|crengi|branch|tree)\w* (?:\w+ ){0,4}(?:cazut|prabusit|s-a prabusit|s-a rupt|fell|fallen|down\b|blocking|blocheaza)|"
-                    r"(?:cazut|fell|fallen|prabusit) (?:\w+ ){0,3}(?:copac|pom|creanga|branch|tree)|ambrozi\w*|ragweed"),
+                    r"(?:cazut|fell|fallen|prabusit) (?:\w+ ){0,3}(?:copac|pom|creanga|branch|tree)|ambrozi\w*|ragweed|"
+                    # (issue 15) a branch or tree about to fall, cut or dried, trees by their kind
+                    r"\b(?:copac|pom|creanga|craca|crengi|branch|tree|plop)\w* (?:\w+ ){0,4}(?:crapat\w*|atarna|sta sa cada|inclinat|"
+                    r"s-a inclinat|hanging|leaning|dried|uscat\w*)|(?:taiat|cut down)\w* (?:\w+ ){0,2}(?:tei|copaci|pomi|arbori|trees)\b|"
+                    # a tree by its kind, never the genitive a street is named with (Stejarului, Castanilor)
+                    r"\b(?:plop(?:ul|i|ii)?|stejar(?:ul|i|ii)?|castan(?:ul|i|ii)?|mesteacan(?:ul)?|mesteceni)\b|"
+                    r"cioturi\w*|gard\w* viu|parculet\w*|gazon\w*"),
     # a traffic light is a sign, not a street light ("light" would say so)
-    ("road_sign", r"traffic lights?|semafor\w*|pedestrian lights?|street name (?:plate|sign)|name plate|placut\w* (?:cu numele|stradal\w*)|"
+    ("road_sign", r"traffic lights?|semafor\w*|semafoar\w*|pedestrian (?:lights?|signals?)|road markings?|street name (?:plate|sign)|name plate|placut\w* (?:cu numele|stradal\w*)|"
                   r"s-a sters (?:\w+ ){0,3}(?:trecerea|marcajul)|trecerea (?:\w+ ){0,4}s-a sters|nu se (?:mai )?vede nicio dunga"),
     ("illegal_parking", r"parcat|parcheaz|parcare (ilegal|neregulament)|parked|illegal parking|blocking|blocheaz|"
                         r"locul de handicap|disabled spot|\bparking (across|on|in front)|driveway|parcheaza|parcheaz|"
@@ -78,22 +109,30 @@ CATEGORY_RULES = [
                         r"(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*) (?:\w+ )?(?:abandonat\w*|abandoned|lasat\w*)|"
                         r"si-a lasat|pe trotuar cu (?:masina|duba)|on the (?:pavement|sidewalk|crossing) with|"
                         r"nu (?:putem|pot|poti) (?:trece|iesi) (?:de |din cauza )?(?:masin|duba)|"
-                        r"(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*) (?:\w+ ){0,4}(?:pe trotuar|on the (?:pavement|sidewalk))"),
+                        r"(?:masin\w*|duba|dubita|van|car|camion\w*|tir\w*) (?:\w+ ){0,4}(?:pe trotuar|on the (?:pavement|sidewalk))|"
+                        # (issue 15) someone's car keeping others in or out, parking where it may not
+                        r"blocat\w* (?:\w+ )?(?:accesul|iesirea|intrarea|masina|garajul|poarta)|(?:cars?|vans?|they|people|drivers) (?:\w+ )?park (?:on|in|across|right)\b|"
+                        r"keeps? parking|locul meu|locuri\w* de parcare (?:\w+ )?ocupat\w*"),
     # (fourth round) vehicles left for good and parking where nobody may, in general words
     ("illegal_parking", r"\b(?:rulot\w*|caravan\w*|remorc\w*|trailer|epav\w*|wreck)\b(?=.*\b(?:abandonat\w*|abandoned|de (?:luni|ani|saptamani)|for (?:months|weeks|years)|ocupa|parcat\w*|parked|locul))|"
                         r"(?:masin\w*|car|vehicle|vehicul\w*) (?:\w+ ){0,2}(?:fara (?:numere|placut\w*)|without (?:plates|number plates))|"
                         r"parks? (?:\w+ ){0,3}(?:on|in) the (?:bike|cycle) lane|pista de biciclete (?:\w+ ){0,4}parc\w*|parc\w* (?:\w+ ){0,4}pista de biciclete"),
+    ("pothole", r"groap\w*|gropa\b|pothole|crater\w*|gaur\w* (?:din|in) (?:carosabil|asfalt|drum|strada)|"
+                r"asfalt\w* (?:s-a )?(?:surpat|lasat|scufundat)|s-a surpat (?:\w+ )?asfaltul|piatra cubica|paving slabs?|"
+                r"cobblestones?|road edge|sapatur\w*"),
+    # a bus that is cold or late is the bus service's
+    ("public_transport", r"\bin \d{1,3}[a-z]? (?:\w+ ){0,4}(?:frig|caldura)|(?:nu merge|fara|no) (?:caldura|heating)|"
+                         r"din \d+ in \d+ (?:de )?min|timetable|\borar\w*"),
     ("public_transport", r"statia de autobuz|statie de autobuz|statia|statie|autobuz|refugiu|bus stop|bus shelter|"
                          r"\bbus(es)?\b|tramvai|troleibuz|shelter|adapost|sofer\w* (?:de pe|de la|autobuz)|\bdriver\b|automat\w* de bilete|"
                          r"ticket machine|nu (?:mai )?opreste|didn'?t stop|skipped the stop|orar\w* din statie|"
                          r"\bdisplay\b|afisaj\w*|wrong times|timpi\w* gresit\w*|skips? stops"),
-    ("streetlight", r"\bbec|stalp|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina|\blights?\b|"
-                    r"\bdark\b|intuneric|nu (?:mai )?ard|nu se (?:mai )?aprind|pitch black|lamp\w*|lantern|nu se vede nimic|"
+    ("streetlight", r"\bbec(?:ul\w*|uri\w*)?\b|stalp(?!isor)|iluminat|felinar|lampa|\blamp|street ?light|bezna|lumina|\blights?\b|"
+                    r"\bdark\b|intuneric|nu (?:mai )?ard\b|nu se (?:mai )?aprind|pitch black|lamp\w*|lantern|nu se vede nimic|"
                     r"can'?t see (?:a thing|anything)|becuri"),
     ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere\w* (?:de|pentru) pietoni|pedestrian crossing|crosswalk|"
                   r"crossing paint|stop sign|oglinda|limitator|speed bump|\bmarkings?\b|knocked over|plac\w* cu numele"),
-    ("pothole", r"groap\w*|pothole|gaur\w* (?:din|in) (?:carosabil|asfalt|drum|strada)|sunken (?:patch|asphalt)|"
-                r"asfalt\w* (?:s-a )?(?:surpat|lasat|scufundat)"),
+    ("pothole", r"sunken (?:patch|asphalt)"),
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood|balt\w*|"
                     r"puddle|hidrant|hydrant|se scurge|scurgere|gura de scurgere|"
                     r"canaliz\w*|fecale|smells? of sewage|miroase a canal|se face (?:un )?lac|pasaj\w* (?:\w+ ){0,2}inundat"),
