@@ -333,6 +333,8 @@ MY_BANK = [("transport_schedule", "ro", "când mai trece {line} prin {stop}?"),
            ("documents_info", "ro", "ce acte cer pentru certificatul de urbanism?"),
            ("documents_info", "en", "papers needed for a building permit?"),
            ("tax_info", "ro", "până când se plătește {tax}?"), ("tax_info", "en", "when is the {tax} due?"),
+           # a question the assistant may read as a wish to pay: the citizen says no to the offer
+           ("tax_info", "ro", "pot plăti {tax} online?"), ("tax_info", "en", "can I pay the {tax} by card?"),
            ("request_status", "ro", "ce mai face sesizarea {request_id}?"),
            ("request_status", "en", "status of my report {request_id}?"),
            ("permit_verify", "ro", "e valabilă autorizația PR-{number}?"), ("permit_verify", "en", "is permit PR-{number} valid?"),
@@ -365,6 +367,10 @@ def test_a_run_with_chatbot_users_speaks_from_the_phrase_bank(tmp_path, brasov_a
     said = [json.loads(p)["said"] for p in ev[ev["kind"] == "chat_conversation"]["payload"]]
     stems = [fold_text(t.split("{")[0]).strip() for _, _, t in MY_BANK]
     assert said and all(any(fold_text(x).startswith(st) for st in stems) for x in said)
+    # a citizen who only asked about a tax never pays by saying yes to an offer they did not want
+    talks = [json.loads(p) for p in ev[ev["kind"] == "chat_conversation"]["payload"]]
+    assert k["declined_confirmations"] >= 1
+    assert not any(t["wrong_action"] for t in talks if t["intent"] == "tax_info")
 
 
 def test_a_missing_or_broken_phrase_bank_is_a_clear_error(tmp_path):

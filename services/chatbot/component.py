@@ -14,7 +14,9 @@ citizens spoke the training templates reported 0.999). A missing or malformed ba
 run with a message naming the file, line and field; an intent the bank has no line for in the
 citizen's language is asked in the bank's other language, else not at all
 (``phrasebank_misses``). The bot's reply is acted on: a question for a missing slot is
-answered, a confirmation is given, a clarifying question is answered once more plainly, and a
+answered, a confirmation is given when the citizen wanted that action (a filing, a payment) and
+refused otherwise ("nu, doar întrebam": a question misread as a wish to pay costs a turn, not a
+payment; ``declined_confirmations``), a clarifying question is answered once more plainly, and a
 citizen left without an answer asks for a human.
 
 KPIs: **containment** (conversations resolved without a human), handoffs, clarifications,
@@ -34,6 +36,8 @@ from twin.text import strip_diacritics
 
 EXPECTED_ACTION = {"transport_schedule": "departures", "request_status": "request_status",
                    "permit_verify": "permit_verification"}
+# the intents whose citizen wants the confirmed action done (a filing, a payment, an application)
+ACTS = {"report_issue": "open311_request", "pay_tax": "tax_payment", "permit_apply": "permit_application"}
 
 
 
@@ -142,6 +146,7 @@ class ChatbotComponent:
             pass
         self.bank = load_phrasebank(self.p.phrasebank)
         self.misses = 0
+        self.declined = 0          # confirmations a citizen who only asked said no to
         self.pop = twin.component("population").pop
         self.bot = Chatbot(hall=hall, ledger=ledger, area=area, timetable=timetable, clock=lambda: twin.clock,
                            threshold=self.threshold, planner=planner)
@@ -199,14 +204,20 @@ class ChatbotComponent:
             r = self.bot.reply(sid, self._message(intent, lang, event.entity) or text, prof)
             turns += 1
         while r.get("awaiting") and turns < 4:         # answer what the bot asks
-            if r["awaiting"] == "confirmation":
+            if r["awaiting"] == "confirmation" and intent not in ACTS:
+                # a citizen who only asked ("se poate plăti impozitul în rate?") and is offered a
+                # payment or a filing says no, as a person would: a misread question costs a
+                # turn, not a payment (an always-yes citizen turned misreadings into real payments)
+                r = self.bot.reply(sid, "nu, doar întrebam" if lang != "en" else "no, I was only asking", prof)
+                self.declined += 1
+            elif r["awaiting"] == "confirmation":
                 r = self.bot.reply(sid, "da" if lang != "en" else "yes", prof)
             elif r["awaiting"] == "stop" and self.bot.timetable is not None:
                 r = self.bot.reply(sid, self.bot.timetable.station_name[0], prof)
             else:
                 break
             turns += 1
-        wanted = EXPECTED_ACTION.get(intent)
+        wanted = EXPECTED_ACTION.get(intent) or ACTS.get(intent)
         acted = {a["type"] for a in r["actions"]}
         wrong = bool(acted - {wanted, "error", "clarify", "emergency_guidance"}) if acted else False
         if r["intent"] in ("clarify", "none") or r.get("awaiting"):
@@ -230,4 +241,4 @@ class ChatbotComponent:
         return {"conversations": self.conversations, "containment_rate": round(self.contained / n, 3),
                 "handoffs": self.handoffs, "clarifications": self.clarified, "wrong_actions": self.wrong_actions,
                 "intent_accuracy": round(self.correct_intent / n, 3), "by_intent": self.by_intent,
-                "phrasebank_misses": self.misses}
+                "phrasebank_misses": self.misses, "declined_confirmations": self.declined}
