@@ -41,3 +41,44 @@ from twin.text import fold_text
 ])
 def test_a_reports_category_in_general_words(text, expected):
     assert category(fold_text(text)) == expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    # "cu nr." is "with number": no urbanism certificate in a status question
+    ("dosarul cu nr. 55120 a fost trimis la arhitectul-șef?", "request_status", None),
+    # the kind is asked for where the answer depends on it, not where an office or a status is
+    ("la ce birou se depun cererile de parcare de reședință?", "office_info", None),
+    ("ce acte îmi trebuie pentru parcarea de reședință?", "documents_info", "residential_parking"),
+    # an id's prefix alone is not the kind named; the kind in words is
+    ("CU 731/2025 mai e valabil?", "permit_verify", None),
+    ("vreau să verific certificatului de urbanism CU 731/2025", "permit_verify", "urbanism_certificate"),
+    # the kind named first is the one asked about
+    ("what do I bring for the building permit? the urbanism certificate I already have", "documents_info", "building"),
+    # building in other words: demolishing a shed, a roof, a construction authorisation
+    ("am nevoie de autorizație de demolare pentru un șopron vechi", "permit_apply", "building"),
+    ("we want to redo the roof of our house, how do we get the permit?", "permit_apply", "building"),
+    ("I'd like to apply for a construction authorisation for a cabin", "permit_apply", "building"),
+    # ... but a terrace or a shop's licence is none of the three kinds
+    ("vreau autorizație pentru terasa din fața casei mele de vară", "permit_apply", None),
+    # residential parking in other words; a capital "CU" as a noun
+    ("cum obțin un loc de parcare la bloc cu abonament?", "permit_apply", "residential_parking"),
+    ("trebuie să cer un CU pentru un teren din Stupini", "permit_apply", "urbanism_certificate"),
+    ("the paper you need before building a house, how do I get it?", "permit_apply", "urbanism_certificate"),
+])
+def test_the_kind_of_permit_in_words_and_only_where_it_is_asked(text, intent, expected):
+    from services.chatbot.nlu import SlotExtractor
+
+    assert SlotExtractor().extract(text, intent).get("permit_type") == expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("vreau să plătesc impozitul pe autoutilitara de la firmă", "pay_tax", "vehicle"),
+    ("how is the tax on a delivery van worked out?", "tax_info", "vehicle"),
+    ("impozitul pe dubă se plătește la voi?", "pay_tax", "vehicle"),
+    ("ce acte duc ca să scot mașina vândută din evidență?", "documents_info", "vehicle"),
+    ("ce acte trebuie pentru un apartament nou?", "documents_info", None),   # no tax asked about
+])
+def test_a_van_or_a_truck_is_taxed_as_a_vehicle(text, intent, expected):
+    from services.chatbot.nlu import SlotExtractor
+
+    assert SlotExtractor().extract(text, intent).get("tax_type") == expected

@@ -181,20 +181,47 @@ def category(f: str) -> str | None:
     return None
 
 
-TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|road tax|motocicl|motorbike|motorcycle|scooter|\bmoto\b"),
+TAX_RULES = [("vehicle", r"masin|\bauto\b|vehicul|autoturism|\bcar\b|vehicle|road tax|motocicl|motorbike|motorcycle|scooter|\bmoto\b|"
+                        # (issue 15) a van, a truck, a trailer are vehicles too
+                        r"autoutilitar\w*|\bdub(?:a|ei|ita)\b|remorc\w*|\btrucks?\b|\bvans?\b|camion\w*|\btrailers?\b"),
              ("land", r"teren|\bland\b|plot"),
-             ("property", r"cladir|\bcasa\b|casei|apartament|apartment|proprietat|property|building tax|\bhouse|\bflat\b|locuint")]
-PERMIT_RULES = [("urbanism_certificate", r"certificat(ul)? (?:de )?urbanism|urbanism certificate|planning certificate|\bcu \d+ ?/|"
-                                         r"\bthe cu\b|\bcu-?ul\b|\bcu (?:nr|pt|pentru)\b|\bcu-\d"),
+             ("property", r"cladir|\bcasa\b|casei|apartament|apartment|proprietat|property|building tax|\bhouse|\bflat\b|locuint|"
+                          r"garsonier\w*|\bcase\b")]
+# The kind of permit: an id's prefix says whose id it is ("CU 412/2026"), but alone it is not the
+# kind named in words (ID_PREFIX, issue 15); "cu nr." is Romanian for "with number", never an
+# urbanism certificate (a "CU" written in capitals is: :data:`CU_NOUN`).
+PERMIT_RULES = [("urbanism_certificate", r"certificat\w* (?:de )?urbanism|urbanism certificate|planning certificate|"
+                                         r"\bthe cu\b|\bcu-?ul\b|\bun cu\b(?! \d)|\bcu (?:pt|pentru)\b|\bcu \d+ ?/|"
+                                         # the paper one needs before building, in everyday words
+                                         r"(?:hartia|hartie|paper|actul|document\w*) (?:\w+ ){0,4}(?:dinainte de|before) (?:a )?(?:construct|construi|build)\w*"),
                 ("residential_parking", r"parcar\w* (rezident|de resedint|resedint)|abonament\w* de parcare|residential parking|"
                                         r"residents?'? parking|parcare rezident|parcarea rezident|loc\w* de parcare (?:la bloc|in fata blocului|de resedinta|platit)|"
-                                        r"parking (?:permit|sticker|pass|card)|resident stickers?|abonament\w* (?:la|pentru) parcare"),
+                                        r"parking (?:permit|sticker|pass|card)|resident stickers?|abonament\w* (?:la |pentru |de )?parcare|"
+                                        r"parcare (?:pt|pentru) rezident\w*|permis\w* de parcare|\bloc\w* de parcare|parking (?:spot|space)"),
                 ("building", r"autoriza\w* de constru|autoriza\w* constru|building permit|construction permit|"
                              r"mansard|extinder|\bextension|\bloft\b|\bgaraj|\bgarage|\banexa|construiesc|want to build|"
                              r"(?:bought|cumparat) (?:a plot|un teren).{0,40}\b(?:build|construi)|etaj in plus|extra floor|"
                              r"sa construiesc|to build|autoriza\w* (?:\w+ ){0,3}(?:gard|acoperis)|(?:gard|acoperis)\w* (?:\w+ ){0,6}autoriza|"
-                             r"\bautoriza\w* (?:nr\.? ?)?ac[ -]?\d|"
-                             r"permit for an extension|autorizatia de construire")]
+                             r"permit for an extension|autorizatia de construire|\bautoriza\w* (?:nr\.? ?)?ac[ -]?\d|"
+                             # (issue 15) building in other words: demolishing, a roof, closing a balcony,
+                             # a gazebo on a foundation, a construction authorisation
+                             r"autoriza\w* (?:\w+ ){1,2}de constru|construction authori[sz]ation|"
+                             r"(?:autoriza\w*|permit|\bac\b) (?:\w+ ){0,3}(?:de )?(?:demolare|desfiintare|demolition)|demolition permit|"
+                             r"demolar\w* (?:\w+ ){0,6}autoriza\w*|inchid balconul|(?:rebuild|reconstrui\w*|refac\w*) (?:\w+ ){0,3}(?:roof|acoperis\w*)|"
+                             r"foisor\w*|fundati\w*")]
+ID_PREFIX = re.compile(r"(?:cu|ac) ?\d+ ?/?")
+# the intents whose answer depends on the kind of permit (apply, verify, the documents): elsewhere
+# ("where is the parking office", "the status of my request") the kind is not asked for
+PERMIT_INTENTS = ("permit_apply", "permit_verify", "documents_info")
+# a permit to apply for, about a roof, a house or a shed, with no kind named: a building permit
+BUILDING_WORKS = re.compile(r"\b(?:acoperis\w*|roof|balcon\w*|magazi[ea]\w*|magazii|shed|casa|case|house|anexa|garaj\w*|garage|"
+                            r"reconstrui\w*|rebuild|demol\w*|desfiint\w*)\b")
+# ... unless the permit is for something else (a terrace, a skip, an event, a shop sign, running a shop)
+OTHER_PERMIT = re.compile(r"\b(?:teras\w*|terrace|container\w*|skip|eveniment\w*|events?|film\w*|functionare|operating|"
+                          r"reclam\w*|advertis\w*|firm\w* luminoas\w*|signs?|taier\w*|tree|copac\w*|spectacol\w*|concert\w*)\b")
+# "CU" written in capitals, not as the prefix of an id ("cerere CU pt teren", "îmi trebuie CU."):
+# the urbanism certificate as a noun
+CU_NOUN = re.compile(r"\bCU\b(?![ -]?\d)")
 # two kinds of tax named together ("casa + mașina", "house and land", "deodată"): no one tax_type
 TWO_TAXES = re.compile(r"\b(?:si|and|\+|plus|deodata|together|both|amandoua|toate)\b.{0,40}\b(?:masin|teren|land|cas|apartament|flat|house|car|cladir|auto\b|vehicul)\w*|"
                        r"\b(?:masin|teren|land|cas|apartament|flat|house|car|cladir|auto\b|vehicul)\w* ?(?:\+|si|and|plus)")
@@ -639,19 +666,25 @@ class SlotExtractor:
                 slots["district"] = district
         if intent in ("pay_tax", "tax_info") and FINE.search(f):
             slots["fine"] = True                           # a fine: not a tax, never a tax_type
-        elif intent in ("pay_tax", "tax_info") or (intent == "documents_info" and re.search(r"impozit|\btax|\btaxe", f)):
+        elif intent in ("pay_tax", "tax_info") or (intent == "documents_info" and re.search(r"impozit|\btax|\btaxe|evidenta|inregistrar\w* fiscal\w*", f)):
             # the kind named first is the one meant ("the property tax for the flat, the car one I
             # already paid"); two kinds named together ("casa + masina"): ask which
             found = [(re.search(rx, f), t) for t, rx in TAX_RULES]
             kinds = [t for m, t in sorted((p for p in found if p[0]), key=lambda p: p[0].start())]
             if len(kinds) == 1 or (kinds and intent != "documents_info" and not TWO_TAXES.search(f)):
                 slots["tax_type"] = kinds[0]               # two kinds named ("casa + masina"): ask which
-        if intent not in ("report_issue", "emergency", "transport_schedule", "pay_tax", "tax_info"):
-            # the kind of permit, whatever is asked about it (apply, verify, status, documents, feedback)
-            for p, rx in PERMIT_RULES:
-                if re.search(rx, f):
-                    slots["permit_type"] = p
-                    break
+        if intent in PERMIT_INTENTS:
+            # the kind of permit named first is the one asked about ("the building permit's documents?
+            # I already have the urbanism certificate")
+            found = [(m.start(), p) for p, rx in PERMIT_RULES for m in re.finditer(rx, f)
+                     if not ID_PREFIX.fullmatch(m.group(0))]
+            if found:
+                slots["permit_type"] = min(found)[1]
+            elif CU_NOUN.search(text) and sum(c.isupper() for c in text) < len(text) / 3:      # not a message in caps
+                slots["permit_type"] = "urbanism_certificate"
+            elif intent == "permit_apply" and BUILDING_WORKS.search(f) and not OTHER_PERMIT.search(f) \
+                    and re.search(r"autoriza|permit|aprobare|approv", f):
+                slots["permit_type"] = "building"
         if intent in ("permit_verify", "permit_apply") or (intent == "documents_info" and VERIFY_CUE.search(f)):
             pid = R.permit_id(f)
             if pid:
