@@ -257,7 +257,7 @@ def test_the_models_second_thought_is_a_safety_net_under_the_detector(bot, model
     question gets no such line."""
     from services.chatbot.nlu import SAFETY_NET
 
-    text = "tata nu mai recunoaște pe nimeni din casă de azi dimineață și transpiră rece"
+    text = "tata nu ne mai știe numele de azi dimineață și e foarte palid"
     assert detect_emergency(text) is None
     ranked = dict(model.rank(text))
     assert max(ranked, key=ranked.get) != "emergency" and ranked["emergency"] >= SAFETY_NET

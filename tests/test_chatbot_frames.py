@@ -52,6 +52,8 @@ NOT_NOW = [
     "am văzut la știri că s-a prăbușit un balcon, al nostru arată la fel",
     "o să moară cineva pe trecerea asta dacă nu puneți un semafor",
     "are there first-aid courses for parents in Brașov?",
+    "taxi drivers and ambulances keep missing the turn because the street sign is gone",
+    "am stat blocat în trafic o oră pe Calea București, faceți ceva cu semafoarele",
 ]
 
 
@@ -87,6 +89,15 @@ STILL_NOW = [
     "we are at the emergency hospital gate and my father is bleeding in the car, nobody comes out",
     "vecinul fumează în pat și acum iese fum negru pe geam",
     "nothing is sparking now but the cable is lying on the boy, he is not moving",
+    # emergencies described with medical words, or a small child where it cannot be
+    "omul de la coadă a făcut stop cardiac, un domn îi face RCP",
+    "my brother swallowed a whole bottle of sleeping pills and won't talk to me",
+    "tata și-a făcut de două ori doza de insulină și acum nu mai reacționează",
+    "taximetrist, sunt blocat în trafic pe Calea Bucureşti și pasagera mea a rupt apa, are contracții la 3 minute",
+    "bunicul are febră 41 și delirează de o oră",
+    "a little boy is alone on a windowsill on the fifth floor of the block across the road",
+    "un copil de 3 ani merge singur pe marginea drumului, trec mașini mari",
+    "the neighbours' toddler is locked out on the balcony in the freezing cold, crying",
 ]
 
 

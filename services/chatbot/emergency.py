@@ -477,7 +477,7 @@ WEAK = _rx(r"^\s*(?:ajutor|help|sos)\W*$", r"\bs-a surpat\b", r"\bsurpat\w*", r"
            r"\bcaine\w* (?:agresiv|fara stapan)", r"\bstray dogs?", r"\blift\w* (?:blocat|oprit)", r"\bstuck in the lift",
            r"\bstuck in (?:an |the )?elevator", r"\bcopil\w* (?:singur|pierdut)", r"\blost child", r"\bmissing (?:child|person)")
 # Frames that make a strong cue possibly non-urgent: clear → ambiguous (never → silent).
-DAMP = _rx(r"\bsediu\w*", r"\badres\w*", r"\bunde (?:e|este|se afla)\b", r"\bwhere is\b", r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*", r"\bcat (?:costa|e)\b", r"\btax\w*\b", r"\bimpozit\w*", r"\bplat\w*\b",
+DAMP = _rx(r"\bsediu\w*", r"\badres\w*", r"\bunde (?:e|este|se afla)\b", r"\bwhere is\b", r"\bfactur\w*", r"\bbill\b", r"\bpret\w*", r"\bprice\b", r"\bcost\w*", r"\bcat (?:costa|e)\b", r"\btax(?!i)\w*\b", r"\bimpozit\w*", r"\bplat\w*\b",
            r"\bpay\w*", r"\bcontor\w*", r"\bmeter\b", r"\bexercitiu\w*", r"\bdrill\b", r"\bieri\b", r"\byesterday\b",
            r"\bsaptamana trecuta", r"\banul trecut", r"\bacum un an", r"\blast (?:week|month|year)\b", r"\bluna trecuta", r"\bacum \w+ (?:zile|saptamani|luni|ani)",
            r"\b(?:\w+ )?(?:days|weeks|months|years) ago\b", r"\bde (?:o|doua|trei) (?:zile|saptamani|luni)",
@@ -705,6 +705,25 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
 )))
 WEAK = re.compile(WEAK.pattern + r"|\bcutremur\w*|\bearthquake\w*")
 
+# (issue 15, ninth round) emergencies set G described with words no rule knew: a cardiac arrest
+# and CPR, an overdose or a double dose, labour, a high fever with delirium, someone who no longer
+# reacts, a small child alone by traffic, at a window or shut out in the cold
+_widen("medical", r"\bstop cardi\w*", r"\bcardiac arrest\b", r"\b(?:rcp|cpr)\b", r"\bresuscit\w*", r"\bmasaj cardiac\b",
+       r"\bsupradoz\w*", r"\boverdos\w*",
+       r"\b(?:a luat|a inghitit|au luat|took|swallowed|has taken|had taken) (?:[\w'-]+ ){0,2}(?:toate|all|o cutie|o folie|un pumn|a (?:whole )?"
+       r"(?:box|bottle|pack|strip)|a handful)(?: (?:de|of|the|his|her|my))? (?:pastile\w*|medicament\w*|pills|tablets|somnifer\w*|sleeping pills)",
+       r"\b(?:de doua ori|dubla|double|twice the) (?:[\w'-]+ ){0,2}(?:doza|dose|insulin\w*)|\b(?:doza|dose) (?:[\w'-]+ ){0,3}(?:de doua ori|twice|dubla|double)\b",
+       r"\b(?:i |ii |i-)?(?:s-a )?rupt apa\b", r"\b(?:her )?waters? (?:has |have |just )?(?:broke|broken)\b", r"\bcontracti\w* (?:[\w'-]+ ){0,2}(?:la|din|every) (?:\d|doua|trei|cateva)",
+       r"\bcontractions? (?:[\w'-]+ ){0,2}(?:every|apart)\b", r"\bin labou?r\b", r"\bgiving birth\b", r"\b(?:sta|e pe cale) sa nasca\b",
+       r"\bdelir\w*", r"\bnu mai (?:reactioneaza|recunoaste|stie cine)\b", r"\bnot (?:reacting|responsive)\b", r"\bunresponsive\b",
+       r"\b(?:febr\w*|fever|temperatur\w*) (?:[\w'-]+ ){0,3}(?:4[0-2]|104|105)\b")
+_widen("danger", r"\b(?:copil\w*|toddler|baby|bebe\w*|a (?:small |little )?(?:child|kid|boy|girl)|baietel\w*|fetit\w*) (?:[\w'-]+ ){0,8}(?:pervaz\w*|windowsill|window sill|window ledge)",
+       r"\b(?:copil\w*|toddler|baby|bebe\w*|child|kid|baietel\w*|fetit\w*)\b[^.!?]{0,60}\b(?:singur\w*|alone|unattended|nesupravegheat\w*)\b[^.!?]{0,80}"
+       r"\b(?:marginea drumului|pe drum|pe sosea|traffic|trafic|masini|camioane|trucks|cars|fereastr\w*|window)",
+       r"\b(?:locked|shut|stuck|inchis\w*|incuiat\w*) (?:[\w'-]+ ){0,3}(?:on|pe|in|afara|outside) (?:[\w'-]+ ){0,3}(?:balcon\w*|balcony)\b[^.!?]{0,60}\b(?:cold|frig|ger|freezing)",
+       r"\bvrea sa se (?:termine totul|sinucid\w*|omoare)\b", r"\bsinucid\w*", r"\bsuicid\w*",
+       r"\b(?:wants|going|threaten\w*) to (?:kill (?:himself|herself|themselves)|end (?:it all|his life|her life))\b")
+
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"
@@ -731,7 +750,11 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\b(?:felt|feel|feels|feeling) like (?:i was |i'?m |we were )?dying\b", r"\blike dying\b",
     r"\bfumeaz\w*\b[^.!?]{0,60}\bfumul\b(?= (?:\w+ ){0,3}(?:intra|vine|patrunde|ajunge|se simte|urca))",
     r"\bsmok(?:es|ing)\b[^.!?]{0,60}\bsmoke\b(?= (?:\w+ ){0,2}(?:comes|gets|drifts|goes|is coming|blows))",
-    r"\b(?:cigarette|tobacco|cigar|vape) smoke\b", r"\bfum(?:ul)? de (?:la )?(?:tigar\w*|tutun)\b")))
+    r"\b(?:cigarette|tobacco|cigar|vape) smoke\b", r"\bfum(?:ul)? de (?:la )?(?:tigar\w*|tutun)\b",
+    r"\b(?:blocat\w*|prins\w*) in (?:trafic|coloana|ambuteiaj)\b", r"\bstuck in (?:traffic|a (?:traffic )?jam)\b",
+    # ambulances as a class of traffic that a missing sign misleads
+    r"\b(?:ambulances|ambulantele|salvarile|fire (?:trucks|engines)|masinile (?:de pompieri|salvarii)) (?:\w+ ){0,2}(?:keep|drive past|miss|"
+    r"can'?t find|nu (?:gasesc|gaseste)|trec pe langa|rateaza|se ratacesc|get lost)\b")))
 # ... someone will die one day if it is not fixed, what the news showed elsewhere: a hazard to
 # fix, not a danger now (undone, as the other frames, by a sign of danger now: ACUTE)
 HYPOTHETICAL = re.compile(HYPOTHETICAL.pattern + "|" + "|".join(f"(?:{p})" for p in (
@@ -761,11 +784,18 @@ def detect(text: str) -> Alarm | None:
         return None
     raw = fold_text(text).replace("\u2019", "'")
     f = SAFE.sub(" ", raw)
+    first = None
     for kind, rx in STRONG.items():
         m = rx.search(f)
         if m:
             why = _calm(f, raw, text, kind)
-            return Alarm("ambiguous", kind, m.group(0), why) if why else Alarm("clear", kind, m.group(0))
+            if not why:
+                return Alarm("clear", kind, m.group(0))
+            # a calmed cue ("blocat în trafic") never hides a clear one of another kind later
+            # in the list ("a rupt apa și are contracții la 2 minute")
+            first = first or Alarm("ambiguous", kind, m.group(0), why)
+    if first is not None:
+        return first
     hit = _fuzzy(f)
     if hit:
         why = _calm(f, raw, text, hit[0])
