@@ -82,3 +82,42 @@ def test_a_van_or_a_truck_is_taxed_as_a_vehicle(text, intent, expected):
     from services.chatbot.nlu import SlotExtractor
 
     assert SlotExtractor().extract(text, intent).get("tax_type") == expected
+
+
+from tests.test_chatbot import bot, parts  # noqa: E402,F401 - fixtures (the Brașov all-highways chatbot)
+
+
+@pytest.mark.parametrize("text, street", [
+    # a possessive is never a street (Strada Astra is not "noastră")
+    ("pe strada noastră nu s-a mai măturat de o lună", None),
+    ("on our street the bins were not emptied", None),
+    # a street's whole name with no kind word and no cue, inside an answer or a sentence
+    ("Poiana lui Stechil, da.", "Strada Poiana lui Stechil"),
+    ("mulțumesc, Poarta Schei are acum iluminat nou", "Strada Poarta Schei"),
+    # one long word in a street's genitive, alone
+    ("gunoi aruncat zizinului colț cu toamnei", "Strada Zizinului"),
+    # a crossing names the street after "intersecția" / "the corner of"
+    ("semaforul de la intersecția Zizinului cu Toamnei nu merge", "Strada Zizinului"),
+    ("the sign at the corner of Lanurilor fell", "Strada Lanurilor"),
+    # a stop, not a street: the name after "stația ... de la" / "the shelter at"
+    ("stația de autobuz de la Saturn are geamul spart", None),
+    # but a stop sign is no stop: the street after it stays a street
+    ("indicatorul de stop de pe Toamnei e îndoit", "Strada Toamnei"),
+])
+def test_streets_named_without_their_kind_and_words_that_are_no_street(bot, text, street):
+    assert bot.nlu.slots.street(text)[0] == street
+
+
+@pytest.mark.parametrize("text, number", [
+    ("groapă pe Strada Lungă în dreptul numărului 18", "18"),
+    ("groapă pe Strada Lungă vizavi de nr 18", None),              # across from it: not its address
+    ("nu arde niciun bec pe Strada Lungă de la nr 18 până la 40", None),   # a stretch, not a house
+    ("ține-ți pubela la Strada Lungă nr 18 bis", None),
+])
+def test_a_house_number_is_the_reported_places_own(bot, text, number):
+    assert bot.nlu.slots.street(text)[1] == number
+
+
+def test_the_street_of_a_report_whose_status_is_asked_is_read(bot):
+    u = bot.understand("ce s-a întâmplat cu sesizarea 55102 despre groapa de pe Strada Zizinului?")
+    assert u.intent == "request_status" and u.slots.get("street") == "Strada Zizinului", u

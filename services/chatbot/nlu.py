@@ -53,7 +53,7 @@ CATEGORY_RULES = [
     # graffiti, a telecom cable): before the rest, whose words they contain ("trotuar", "cablu")
     ("other", r"graffiti|grafitti|\bpolei\b|gheata pe trotuar|nu (?:a )?(?:curatat|dat|deszapezit)\w* (?:nimeni|zapada)|"
               r"deszapez\w*|sa sarati|presarat\w* (?:cu )?sare|not (?:gritted|salted|cleared of snow)|icy (?:pavement|sidewalk|footpath)|"
-              r"cablu\w* (?:de |pentru )?(?:internet|tv|televiziune|telefon)|(?:internet|tv|telephone|phone) cables?|"
+              r"cablu\w* (?:vechi )?(?:de |pentru )?(?:internet|tv|televiziune|telefon\w*)|(?:internet|tv|telephone|phone) cables?|"
               # (third round) packs of stray dogs, rats, broken railings, public toilets, a burnt wreck
               r"haita|caini (?:comunitari|fara stapan|vagabonzi)|stray dogs|pack of (?:stray )?dogs|balustrad\w*|\brailings?\b|toalet\w* publice|public toilets?|"
               r"masin\w* (?:\w+ )?arsa|burnt(?:-out)? (?:car|wreck)|carcasa|porumbei morti|dead pigeons?|"
@@ -322,6 +322,16 @@ KIND_ORDER = ("strada", "bulevardul", "calea", "piata", "soseaua", "splaiul", "d
 # OpenStreetMap names that are not addresses (bus platforms, paths): twin.text.NOT_A_STREET
 
 
+def _stop_place(tokens: list[str], k: int) -> bool:
+    """Whether ``tokens[k]`` calls a place a bus stop ("stația", "the stop", "shelter"), not a
+    stop sign ("indicatorul de stop", "stop sign")."""
+    t = tokens[k]
+    if t not in STOP_PLACE:
+        return False
+    return not (t == "stop" and ((k > 0 and tokens[k - 1] in ("de", "indicator", "indicatorul"))
+                                 or tokens[k + 1:k + 2] == ["sign"]))
+
+
 def _kind_of(name: str) -> str | None:
     first = fold_text(name).split(" ", 1)[0]
     return first if first in KIND_ORDER else None
@@ -341,7 +351,16 @@ MONTHS = {"ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie",
 # ... unless the message is about a day ("e deschis pe 1 decembrie?", "expiră pe 31 decembrie")
 DATE_CONTEXT = re.compile(r"\b(?:deschis\w*|inchis\w*|program\w*|expir\w*|termen\w*|sarbator\w*|liber\w*|zi(?:ua)?|data|"
                           r"pana|incepand|open|closed|holiday|until|deadline|due)\b")
-BARE_CUES = {"pe", "on", "din", "in", "la", "near", "along", "langa", "at"}
+BARE_CUES = {"pe", "on", "din", "in", "la", "near", "along", "langa", "at", "down", "intersectia", "intersectiei",
+             "intersectie", "colt", "coltul", "coltului"}
+# (issue 15) "the corner of X", "at the crossing of X", "intersecția X cu Y": after these, "of" / "cu" is
+# a cue too
+CROSSING_WORDS = {"corner", "crossing", "intersection", "junction", "intersectia", "intersectiei", "intersectie"}
+# a possessive is never a street's name ("pe strada noastră" is not Strada Astra, "on our street")
+POSSESSIVES = {"noastra", "nostru", "noastre", "nostri", "mea", "meu", "mele", "mei", "lor", "voastra", "vostru",
+               "ta", "tau", "sa", "lui", "ei", "our", "my", "their", "your", "his", "her"}
+# the words that call the place a bus stop: a bare name shortly after them is the stop's, not a street
+STOP_PLACE = {"statia", "statie", "statiei", "stop", "shelter", "refugiu", "refugiul", "refugiului", "adapost", "adapostul"}
 # words naming a bus stop: the name after them is a stop, not a street
 STOP_CUES = {"statia", "statie", "statiei", "statii", "stop", "statiile"}
 # everyday words that some street is also called: never a bare street name ("a căzut pe scări")
@@ -645,7 +664,9 @@ class SlotExtractor:
             if cat:
                 slots["category"] = cat
         if intent in ("emergency", "report_issue", "pay_tax", "tax_info", "permit_apply", "permit_verify", "office_info",
-                      "documents_info"):                 # where it happens (for the 112 call too), or the address asked about
+                      "documents_info", "request_status", "feedback"):
+            # where it happens (for the 112 call too), the address asked about, the street of the
+            # report whose status is asked or whose repair is praised
             street, number = self.street(text)
             if street:
                 slots["street"] = street
@@ -744,7 +765,8 @@ class SlotExtractor:
             if tok in ("street", "st", "road", "avenue", "boulevard") and i > 0:
                 for k in range(max(0, i - 4), i):
                     cands.append((k, i, 85.0, k))
-            if tok in BARE_CUES:                     # "pe Mureșenilor 5", "on Lunga": no kind word
+            crossing = (tok in ("of", "cu") and i > 0 and any(t in CROSSING_WORDS for t in tokens[max(0, i - 4):i]))
+            if tok in BARE_CUES or crossing:         # "pe Mureșenilor 5", "on Lunga": no kind word
                 for k in range(i + 2, min(i + 5, len(tokens) + 1)):
                     span = tokens[i + 1:k]
                     if len(span) == 3 and " ".join(span) not in self.streets:
@@ -755,11 +777,16 @@ class SlotExtractor:
                         # Poiana lui Stechil", "de pe Poarta Schei")
                         cands.append((i + 1, k, 92.0, i + 1))
                     elif not any(t in self.district_words or (t.isdigit() and not (t == span[0] and len(span) == 2
-                                                                                 and span[1] in MONTHS and tok == "pe"
+                                                                                 and span[1] in MONTHS and tok in ("pe", "cu", "on")
                                                                                  and not DATE_CONTEXT.search(f)))
                                or t in BARE_STOP for t in span) \
                             and len(" ".join(span)) >= 5:
                         cands.append((i + 1, k, 92.0, i + 1))
+                    elif len(span) >= 2 and not any(t.isdigit() or t in BARE_STOP for t in span) \
+                            and any(t not in self.district_words for t in span):
+                        # a district's word inside a misspelt street's name ("pe dealu cetatii"): only
+                        # a close match (95)
+                        cands.append((i + 1, k, 95.0, i + 1))
         stop = {"pe", "in", "la", "de", "din", "on", "at", "near", "the", "a", "e", "o", "un", "si", "cu", "nr", "."}
         best = (0.0, None, None)
         for s, e, cutoff, at in cands:
@@ -767,6 +794,11 @@ class SlotExtractor:
             if not span or (span[0] in stop and " ".join(span) not in self.streets) or "." in span or \
                     (len(span) > 1 and span[-1].isdigit()):       # "Strada De Mijloc" starts with "de"
                 continue
+            if any(t in POSSESSIVES for t in span) and " ".join(span) not in self.streets:
+                continue                                 # "pe strada noastră", "on our street"
+            if cutoff in (92.0, 95.0) and at > 0 and tokens[at - 1] in ("la", "at", "din", "from") \
+                    and any(_stop_place(tokens, k) for k in range(max(0, at - 5), at)) and " ".join(span) in self.stop_keys:
+                continue                                 # "stația de autobuz de la Saturn", "the shelter at Saturn"
             if (at > 0 and tokens[at - 1] in STOP_CUES) or tokens[e:e + 1] in (["stop"], ["station"]) or \
                     (cutoff == 92.0 and at > 1 and tokens[at - 1] in ("la", "at") and tokens[at - 2] in STOP_CUES):
                 continue                                 # "la stația Piața Unirii", "în stație la Lujerului": a bus stop, not an address
@@ -776,8 +808,10 @@ class SlotExtractor:
             if not hit:
                 # a short word is matched only closely: "pe stradă până la 4" is "on the street
                 # until 4", not Strada Padina (a fuzzy 80 of five letters is a guess)
+                # a long one-word name one vowel off is still the name ("Muresanilor", 90.9)
                 m = process.extractOne(words, self.street_keys, scorer=fuzz.ratio,
-                                       score_cutoff=max(cutoff, 90.0) if len(words) <= 5 else cutoff)
+                                       score_cutoff=max(cutoff, 90.0) if len(words) <= 5 else
+                                       90.0 if cutoff == 92.0 and len(words) >= 10 and " " not in words else cutoff)
                 if m:
                     hit, score = self.streets[m[0]], m[1]
             # a street named with its kind word ("pe Calea Poienii") wins over a bare name that
@@ -786,16 +820,23 @@ class SlotExtractor:
             if hit and (rank > best[0] or (rank == best[0] and best[2] and e - s > best[2][1] - best[2][0])):
                 best = (rank, hit, (s, e, at))
         if best[1] is None:
+            best = self._bare_name(tokens)
+        if best[1] is None:
             return None, None
         s, e, at = best[2]
         kind = KIND_OF_PREFIX.get(tokens[at]) if at < s else KIND_OF_PREFIX.get(tokens[e]) if e < len(tokens) else None
         name = self.street_kinds.get(self._key(best[1]), {}).get(kind, best[1]) if kind else best[1]
         best = (best[0], name, best[2])
         number = None
-        m = re.search(r"\b(?:nr|no|numarul|number)\.?\s*(\d{1,4}[a-z]?)\b(?![/.-]\d)", f)
+        # a house number said with its word, but not one the place is only across from, a range
+        # ("de la nr 30 până la 60"), a "bis" or an unsure one ("nr. 7? sau 9") (issue 15)
+        said = list(re.finditer(r"\b(?:nr|no|numarul|numarului|number)\.?\s*(\d{1,4}[a-z]?)\b(?![/.-]\d)", f))
+        m = next((m for m in said
+                  if not re.search(r"(?:vis-?a-?vis|vizavi|opposite|across from)(?: de| of)?\s*$", f[:m.start()])
+                  and not re.match(r"\s*(?:bis\b|\?\s*(?:sau|or)\b|pana la|to \d|-\s*\d|in (?:sus|jos)\b|onwards|upwards)", f[m.end():])), None)
         if m:
             number = m.group(1)
-        else:
+        elif not said:                                   # (a number said, but not the place's own: none)
             after = tokens[e:e + 2]
             if after[:1] and not re.fullmatch(r"\d{1,4}[a-z]?", after[0]) and after[0] not in ("nr", "no", "#"):
                 after = after[:1]                        # "…, block 2": the block's number, not the house's
@@ -810,6 +851,25 @@ class SlotExtractor:
                 number = tokens[at - 1]
         return best[1], number
 
+    def _bare_name(self, tokens: list[str]) -> tuple:
+        """A street named with no kind word and no cue before it ("poarta schei are piatra ...",
+        "pothole victoriei", "Poiana lui Stechil, da."), as ``street``'s best ``(rank, name, (s, e,
+        at))``: a whole name of two or three words exactly, or one long word in a street's genitive
+        ("-ului", "-ilor", "-elor") exactly, neither a district's nor a bus stop's name after a stop
+        cue. Read only when nothing else was found (issue 15)."""
+        for n in (3, 2):
+            for i in range(len(tokens) - n + 1):
+                span = tokens[i:i + n]
+                words = " ".join(span)
+                if words in self.streets and words not in self.districts and not any(t.isdigit() for t in span) \
+                        and not (words in self.stop_keys and any(_stop_place(tokens, k) for k in range(max(0, i - 4), i))):
+                    return (99.0, self.streets[words], (i, i + n, i))
+        for i, t in enumerate(tokens):
+            if len(t) >= 7 and re.search(r"(?:ului|ilor|elor)$", t) and t in self.streets and t not in self.district_words \
+                    and t not in COMMON_WORDS and (i == 0 or tokens[i - 1] not in STOP_CUES):
+                return (99.0, self.streets[t], (i, i + 1, i))
+        return (0.0, None, None)
+
     def stop_named(self, text: str) -> str | None:
         """The stop a report is about, only where the message calls it one: the words right after
         "stația"/"stop"/"shelter at" (or before "stop"), matched to the feed's stop names.
@@ -821,6 +881,8 @@ class SlotExtractor:
                         for t in tokens)
         starts = []
         for i, t in enumerate(tokens):
+            if t == "stop" and not _stop_place(tokens, i):
+                continue                                   # "indicatorul de stop de la Cometei": a sign
             if t in STOP_CUES or (sheltered and t in ("at", "la", "din", "from")):
                 j = i + 1
                 while j < len(tokens) and tokens[j] in ("de", "autobuz", "bus", "rat", "ratbv", "the", "at", "din"):
