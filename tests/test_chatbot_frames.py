@@ -292,3 +292,16 @@ def test_a_romanian_answer_without_diacritic_reading_stays_romanian():
 
     assert detect_language("Pelicanului, în parcarea dintre blocuri.", "ro", trigrams=False, diacritics=False) == "ro"
     assert detect_language("in the car park between the blocks", "ro", trigrams=False, diacritics=False) == "en"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ce status are AC 1432/2025? s-a eliberat?", "permit_verify"),
+    ("reclamația înregistrată cu 5120/2026 despre gunoaie, ce stadiu are?", "request_status"),   # "cu" = "with"
+    ("vreau să-mi ridic un garaj în curte, ce hârtii îmi trebuie înainte?", "documents_info"),
+    ("vreau să cer autorizație de construire pentru o casă, ce documente trebuie?", "permit_apply"),
+    ("linia 17B, care e programul duminica?", "transport_schedule"),
+    ("cât mai datorează tatăl meu la primărie în total?", "tax_info"),
+    ("is my mother exempt from the yearly tax on her flat? she is disabled", "tax_info"),
+])
+def test_the_cues_that_tell_confused_intents_apart(bot, text, intent):
+    assert bot.understand(text, "ro").intent == intent, bot.understand(text, "ro").ranked[:3]

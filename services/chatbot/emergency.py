@@ -737,7 +737,7 @@ NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bnothing urgent\b|\bnimic urgent\b|\b
 SEVERE = re.compile(SEVERE.pattern + r"|\b(?:he|she|they|the (?:man|woman|boy|girl|child|kid))(?:'s| is| are)? not moving\b")
 # ... "what number do I call for a fire / an ambulance?", courses and workshops: asked to learn
 NUMBER_QUESTION = _rx(r"\b(?:la )?ce numar (?:de telefon )?(?:se )?(?:sun|sunam|suna|formez|formam|apelez|apelam)\b",
-                      r"\bwhat(?:'s| is)? (?:the )?(?:phone )?number (?:do |should |can )?(?:i |we |you |one )?(?:call|dial|ring)\b",
+                      r"\bwhat(?:'s| is)? (?:the )?(?:phone )?number (?:do |should |can )?(?:i |we |you |one )?(?:to )?(?:call|dial|ring)\b",
                       r"\bwhat(?:'s| is) the number (?:for|of) (?:the )?(?:ambulance|fire|police|firefighters|fire brigade)\b",
                       r"\b(?:care e|care este) numarul (?:de telefon )?(?:la|al|pentru) (?:ambulanta|salvare|pompieri|politie)\b")
 INFO = re.compile(INFO.pattern + "|" + NUMBER_QUESTION.pattern + "|" + "|".join(f"(?:{p})" for p in (

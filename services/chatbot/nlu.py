@@ -306,6 +306,17 @@ VEHICLE_LINE = re.compile(r"\b(?:linia|liniei|autobuz(?:ul|ului)?|bus|troleibuz(
                           r"(?:sofer|driver)\w* (?:de pe|de la|of the|on the))\s+(\d{1,3}[a-z]?)\b(?![:.]\d| ?(?:min|de minute|minutes|lei|ani|zile))|"
                           r"\b(\d{1,3}[a-z]?)-?(?:ul|ului)\b")
 REPORT_CUE = re.compile(r"\b(?:reclam\w*|sesiz\w*|semnal\w*|raportez|raporta|report\w*|complain\w*|anunt)\b")
+# (ninth round) the cues that tell apart intents the model confuses, in general words
+PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b")   # on the text: "cu" is also "with"
+DOCS_CUE = re.compile(r"\b(?:ce|care|which|what) (?:\w+ )?(?:acte|actele|hartii|hartiile|documente\w*|documents|papers|paperwork)\b|"
+                      r"\bde ce (?:acte|hartii|documente) (?:am|avem|e|este) nevoie\b|\bwhat do (?:i|we) need to (?:bring|prepare|submit|have)\b")
+APPLY_NOW = re.compile(r"\b(?:vreau sa (?:depun|cer|solicit|obtin|aplic)|depun acum|sa depun cererea|submit (?:it|the application) now|"
+                       r"apply now|i want to apply|i'?d like to apply)\b")
+TIMES_CUE = re.compile(r"\b(?:program\w*|orar\w*|schedule|timetable|times|frecven\w*|cat de des|how often|pleaca|trece|circula|"
+                       r"prima|ultima|first|last|next)\b")
+TAX_QUESTION = re.compile(r"\b(?:cat|ce|cati bani) (?:\w+ ){0,2}datoreaz\w*|\b(?:what|how much) (?:\w+ ){0,4}owes?\b|"
+                          r"\bdatorii\w* (?:\w+ )?(?:la|catre) (?:primari\w*|oras\w*)|\bscutit\w* de\b|\bscutir\w*|\bexempt\w*\b|"
+                          r"\b(?:reducere|discount) (?:\w+ ){0,3}(?:la |pe |on (?:the )?)?(?:impozit\w*|tax\w*)\b")
 VERIFY_CUE = re.compile(r"\b(?:verific\w*|verify\w*|check (?:if|whether|that)|is (?:it|this|the \w+) (?:real|genuine|legit|valid))\b")
 STREET_PREFIX = r"(?:strada|strazii|str|bulevardul|bulevardului|bulevardu|bdul|b-dul|bd|blvd|calea|caii|cal|aleea|aleii|al|piata|" \
                 r"pietei|pta|soseaua|sos|splaiul|intrarea|drumul)"
@@ -950,6 +961,18 @@ class Understander:
             intent, conf = "request_status", max(conf, 0.6)
         elif intent in ("permit_apply", "documents_info") and VERIFY_CUE.search(f):
             intent, conf = "permit_verify", max(conf, 0.6)
+        elif intent == "request_status" and PERMIT_REF.search(text):
+            # "ce status are CU 87/2026?": a permit's own reference, whatever the status words
+            intent, conf = "permit_verify", max(conf, 0.6)
+        elif intent == "permit_apply" and DOCS_CUE.search(f) and not APPLY_NOW.search(f):
+            # "ce hârtii trebuie pregătite înainte să construiesc?": which papers, not the application
+            intent, conf = "documents_info", max(conf, 0.6)
+        elif intent == "office_info" and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
+            # "5M din Măgurele, care e programul de sâmbătă?": a line's timetable, not the office's hours
+            intent, conf = "transport_schedule", max(conf, 0.6)
+        elif intent in ("out_of_scope", "report_issue") and TAX_QUESTION.search(f) and not category(f):
+            # "cât datorează mama la primărie?", "is he exempt from the yearly money for the flat?"
+            intent, conf = "tax_info", max(conf, 0.6)
         elif PERSON_CUE.search(f) and intent != "emergency" and (conf < 0.8 or intent in ("thanks", "out_of_scope")):
             intent, conf = "human_agent", max(conf, 0.8)
         elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:2]] and REPORT_CUE.search(f) and category(f) \
