@@ -302,6 +302,9 @@ def test_a_romanian_answer_without_diacritic_reading_stays_romanian():
     ("linia 17B, care e programul duminica?", "transport_schedule"),
     ("cât mai datorează tatăl meu la primărie în total?", "tax_info"),
     ("is my mother exempt from the yearly tax on her flat? she is disabled", "tax_info"),
+    ("am anunțat lampa stricată luni și marți era reparată, jos pălăria!", "feedback"),
+    ("well done on the new benches in the park by the school", "feedback"),
+    ("bravo, iar e groapă pe Strada Lungă, a treia oară luna asta", "report_issue"),    # a new problem, with a "bravo"
 ])
 def test_the_cues_that_tell_confused_intents_apart(bot, text, intent):
     assert bot.understand(text, "ro").intent == intent, bot.understand(text, "ro").ranked[:3]

@@ -307,6 +307,11 @@ VEHICLE_LINE = re.compile(r"\b(?:linia|liniei|autobuz(?:ul|ului)?|bus|troleibuz(
                           r"\b(\d{1,3}[a-z]?)-?(?:ul|ului)\b")
 REPORT_CUE = re.compile(r"\b(?:reclam\w*|sesiz\w*|semnal\w*|raportez|raporta|report\w*|complain\w*|anunt)\b")
 # (ninth round) the cues that tell apart intents the model confuses, in general words
+PRAISE = re.compile(r"\b(?:bravo|felicitari|felicit|asa da|great job|well done|good job|kudos|super treaba|treaba buna|"
+                    r"nice work|hats off|jos palaria)\b")
+FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|venit|curatat|schimbat|inlocuit)|"
+                   r"(?:a fost|era|e|este|erau|au fost) (?:deja )?(?:reparat\w*|rezolvat\w*|schimbat\w*|inlocuit\w*)|"
+                   r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?))\b")
 PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b")   # on the text: "cu" is also "with"
 DOCS_CUE = re.compile(r"\b(?:ce|care|which|what) (?:\w+ )?(?:acte|actele|hartii|hartiile|documente\w*|documents|papers|paperwork)\b|"
                       r"\bde ce (?:acte|hartii|documente) (?:am|avem|e|este) nevoie\b|\bwhat do (?:i|we) need to (?:bring|prepare|submit|have)\b")
@@ -751,7 +756,8 @@ class SlotExtractor:
         """``(canonical street name, house number)`` mentioned in ``text``."""
         if not self.street_keys:
             return None, None
-        f = re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text))
+        # (a house number said in words, as voice typing writes it: "strada lungă patruzeci și cinci")
+        f = R.spoken_numbers(re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text)))
         # a first name's initials before a surname ("Gh. Doja", "N. Bălcescu", "I.L. Caragiale"):
         # dropped, the surname is matched (an alias of the whole name, see __init__)
         f = re.sub(r"\b(?:gh|g|n|c|m|i|v|t|d|p|e|h|s|l|mh|nic|dr|gral|gen|lt|col|prof)\.\s*(?=[a-z]{2})", "", f)
@@ -970,6 +976,10 @@ class Understander:
         elif intent == "office_info" and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
             # "5M din Măgurele, care e programul de sâmbătă?": a line's timetable, not the office's hours
             intent, conf = "transport_schedule", max(conf, 0.6)
+        elif intent not in ("feedback", "emergency", "thanks") and PRAISE.search(f) and (not category(f) or FIXED.search(f)):
+            # "Bravo, așa da!", "great job on the new shelters": praise of the service is feedback,
+            # also when it names the pothole that was fixed (never a new problem with a "bravo")
+            intent, conf = "feedback", max(conf, 0.6)
         elif intent in ("out_of_scope", "report_issue") and TAX_QUESTION.search(f) and not category(f):
             # "cât datorează mama la primărie?", "is he exempt from the yearly money for the flat?"
             intent, conf = "tax_info", max(conf, 0.6)
