@@ -121,3 +121,20 @@ def test_a_house_number_is_the_reported_places_own(bot, text, number):
 def test_the_street_of_a_report_whose_status_is_asked_is_read(bot):
     u = bot.understand("ce s-a întâmplat cu sesizarea 55102 despre groapa de pe Strada Zizinului?")
     assert u.intent == "request_status" and u.slots.get("street") == "Strada Zizinului", u
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("33 din Stupini la ce oră pleacă dimineața?", "33"),
+    ("what time is the last 23 from the hospital?", "23"),
+    ("merg cu 16 până la gară, cât face?", "16"),
+    ("la ce oră e ultima cursă a lui 35?", "35"),
+    ("ies la 14 de la școală, ce autobuz prind spre casă?", None),     # a time, not a line
+    ("autobuzul douăzeci și unu mai circulă noaptea?", "21"),           # said in words
+    ("does bus number fifty-two run on Sundays?", "52"),
+])
+def test_a_line_said_as_residents_say_it(bot, text, expected):
+    assert bot.understand(text).slots.get("line") == expected
+
+
+def test_a_house_number_said_in_words(bot):
+    assert bot.nlu.slots.street("strada lungă patruzeci și doi iese apă din asfalt") == ("Strada Lungă", "42")

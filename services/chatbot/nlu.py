@@ -756,7 +756,8 @@ class SlotExtractor:
         """``(canonical street name, house number)`` mentioned in ``text``."""
         if not self.street_keys:
             return None, None
-        f = re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text))
+        # (a house number said in words, as voice typing writes it: "strada lungă patruzeci și cinci")
+        f = R.spoken_numbers(re.sub(r"[^a-z0-9 .#-]+", " ", fold_text(text)))
         # a first name's initials before a surname ("Gh. Doja", "N. Bălcescu", "I.L. Caragiale"):
         # dropped, the surname is matched (an alias of the whole name, see __init__)
         f = re.sub(r"\b(?:gh|g|n|c|m|i|v|t|d|p|e|h|s|l|mh|nic|dr|gral|gen|lt|col|prof)\.\s*(?=[a-z]{2})", "", f)

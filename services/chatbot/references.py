@@ -80,6 +80,11 @@ _LINE_UL = re.compile(r"\b(\d{1,3}[a-z]?)-?(?:ul|ului|le)\b")
 # only lines the feed knows (see :func:`line`)
 _LINE_MORE = re.compile(r"\b(?:autobuz\w*|troleibuz\w*|trolleybus\w*|minibus\w*|microbuz\w*|maxi-?taxi\w*|buses)\s+(?:nr\.?\s*)?(\d{1,3}[a-z]?)\b"
                         r"|\b(\d{1,3}[a-z]?)\s+(?:spre|catre|towards|bus|buses|autobuz\w*|troleibuz\w*|trolleybus)\b"
+                        # (issue 15) where it leaves from or when ("54 din Triaj", "20 from Livada", "210 la ce
+                        # oră"), taken with ("cu 18 până la IAR"), "a lui 29": not a time ("la 14 de la liceu")
+                        r"|(?<!\bla )(?<!\bat )(?<!\bpe )\b(\d{1,3}[a-z]?)\s+(?:din|from|de la|la ce|at what)\b"
+                        r"|\b(?:cu|a lui|with the|last|first)\s+(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|de minute|ore|h\b|am\b|pm\b|:|lei|ron|ani|zile|"
+                        r"copii|persoane|oameni|people|kids|children|bagaj\w*|bags|bilete|tickets|euro|statii|stops|\.\d|,\d))"
                         r"|^\W*(?:si |and |iar |dar |but )?(\d{1,3}[a-z]?)\b(?!\s*(?:min|minute|de minute|ore|h\b|am\b|pm\b|:|lei|ron|ani|zile|grade|%|la suta|statii|stops|stations|persoane|people|bilete|tickets|euro|\.|,\d))")
 _LINE_VERB = re.compile(r"\b(?:trece|vine|pleaca|prind|ia|iau|circula|merge|urmatorul|primul|ultimul|comes?|leaves?|"
                         r"does|is|next|the|take)\s+"
@@ -159,8 +164,43 @@ def permit_id(f: str) -> str | None:
     return None
 
 
+# (issue 15) numbers said in words, as voice typing writes them ("douăzeci și unu", "fifty-two"):
+# the tens and the units of Romanian and English, folded
+_UNITS = {"unu": 1, "una": 1, "doi": 2, "doua": 2, "trei": 3, "patru": 4, "cinci": 5, "sase": 6, "sapte": 7, "opt": 8,
+          "noua": 9, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"zece": 10, "unsprezece": 11, "doisprezece": 12, "treisprezece": 13, "paisprezece": 14, "cincisprezece": 15,
+          "saisprezece": 16, "saptesprezece": 17, "optsprezece": 18, "nouasprezece": 19, "ten": 10, "eleven": 11,
+          "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+          "nineteen": 19}
+_TENS = {"douazeci": 20, "treizeci": 30, "patruzeci": 40, "cincizeci": 50, "saizeci": 60, "saptezeci": 70,
+         "optzeci": 80, "nouazeci": 90, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+         "seventy": 70, "eighty": 80, "ninety": 90}
+_SPOKEN = re.compile(r"\b(" + "|".join(_TENS) + r")(?:(?:\s+si\s+|\s*-\s*|\s+)(" + "|".join(_UNITS) + r"))?\b|\b("
+                     + "|".join(_TEENS) + r")\b")
+
+
+def spoken_numbers(f: str) -> str:
+    """The folded text with tens said in words as digits ("douazeci si unu" → "21", "fifty-two"
+    → "52", "sixteen" → "16"); units alone stay words ("doi copii", "one more question")."""
+    def number(m: re.Match) -> str:
+        if m.group(3):
+            return str(_TEENS[m.group(3)])
+        return str(_TENS[m.group(1)] + (_UNITS[m.group(2)] if m.group(2) else 0))
+    return _SPOKEN.sub(number, f)
+
+
 def line(f: str, known: set[str]) -> str | None:
-    """The bus line in the folded text ``f`` ("6-ul" → "6"), checked against ``known`` lines if any."""
+    """The bus line in the folded text ``f`` ("6-ul" → "6"), checked against ``known`` lines if any;
+    a line said in words ("autobuzul patruzeci") when none is written in digits."""
+    found = _line(f, known)
+    if found is None:
+        spoken = spoken_numbers(f)
+        if spoken != f:
+            found = _line(spoken, known)
+    return found
+
+
+def _line(f: str, known: set[str]) -> str | None:
     def ok(v: str) -> bool:
         return not known or v.upper() in known
 
@@ -174,7 +214,7 @@ def line(f: str, known: set[str]) -> str | None:
             if ok(v):
                 return v.upper()
     if known:                                   # a bare "5M", "17B", "A1", "TE3" the feed knows
-        for m in re.finditer(r"\b(\d{1,3}[a-z]|[a-z]{1,2}\d{1,2})\b", f):
+        for m in re.finditer(r"\b(\d{1,3}[a-z]|[a-z]{1,2}\d{1,2}[a-z]?)\b", f):
             if m.group(1).upper() in known:
                 return m.group(1).upper()
     return None
