@@ -305,6 +305,8 @@ def test_a_romanian_answer_without_diacritic_reading_stays_romanian():
     ("am anunțat lampa stricată luni și marți era reparată, jos pălăria!", "feedback"),
     ("well done on the new benches in the park by the school", "feedback"),
     ("bravo, iar e groapă pe Strada Lungă, a treia oară luna asta", "report_issue"),    # a new problem, with a "bravo"
+    ("Bună ziua, sunt președinta asociației de la blocul 7 din Astra.", "greeting"),
+    ("Hello, this is Mr Barbu, I live in Schei.", "greeting"),
 ])
 def test_the_cues_that_tell_confused_intents_apart(bot, text, intent):
     assert bot.understand(text, "ro").intent == intent, bot.understand(text, "ro").ranked[:3]

@@ -307,6 +307,9 @@ VEHICLE_LINE = re.compile(r"\b(?:linia|liniei|autobuz(?:ul|ului)?|bus|troleibuz(
                           r"\b(\d{1,3}[a-z]?)-?(?:ul|ului)\b")
 REPORT_CUE = re.compile(r"\b(?:reclam\w*|sesiz\w*|semnal\w*|raportez|raporta|report\w*|complain\w*|anunt)\b")
 # (ninth round) the cues that tell apart intents the model confuses, in general words
+GREET_START = re.compile(r"^\W*(?:buna|buna ziua|buna seara|buna dimineata|salut\w*|hello|hi|hey|good (?:morning|afternoon|evening)|"
+                         r"sarut mana|neata|servus)\b")
+INTRO = re.compile(r"\b(?:i'?m|i am|my name is|sunt|ma numesc|numele meu|aici e|aici este|here is|this is)\b")
 PRAISE = re.compile(r"\b(?:bravo|felicitari|felicit|asa da|great job|well done|good job|kudos|super treaba|treaba buna|"
                     r"nice work|hats off|jos palaria)\b")
 FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|venit|curatat|schimbat|inlocuit)|"
@@ -976,6 +979,12 @@ class Understander:
         elif intent == "office_info" and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
             # "5M din Măgurele, care e programul de sâmbătă?": a line's timetable, not the office's hours
             intent, conf = "transport_schedule", max(conf, 0.6)
+        elif intent in ("report_issue", "out_of_scope", "feedback") and GREET_START.search(f) and INTRO.search(f) \
+                and "?" not in f and len(f.split()) <= 16 and not category(f) and not REF_CUE.search(f) \
+                and not REPORT_CUE.search(f):
+            # "Hi, I'm the caretaker of a block in Tractorul.": a greeting that says who writes,
+            # and nothing asked yet
+            intent, conf = "greeting", max(conf, 0.6)
         elif intent not in ("feedback", "emergency", "thanks") and PRAISE.search(f) and (not category(f) or FIXED.search(f)):
             # "Bravo, așa da!", "great job on the new shelters": praise of the service is feedback,
             # also when it names the pothole that was fixed (never a new problem with a "bravo")
