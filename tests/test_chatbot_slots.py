@@ -138,3 +138,17 @@ def test_a_line_said_as_residents_say_it(bot, text, expected):
 
 def test_a_house_number_said_in_words(bot):
     assert bot.nlu.slots.street("strada lungă patruzeci și doi iese apă din asfalt") == ("Strada Lungă", "42")
+
+
+def test_a_destinations_words_are_no_stop_and_the_airport_bus_is_a_line(bot):
+    ex = bot.nlu.slots
+    # "to Stadionul Tineretului" is where one goes; its last word alone is not a stop to board at
+    assert ex.stop("which bus should I take to Stadionul Tineretului on Saturday?") != "Tineretului"
+    assert ex.stop("is the airport bus running at 5 in the morning?") is None
+
+
+def test_a_street_that_shares_a_districts_name_and_no_aleea_in_al(bot):
+    ex = bot.nlu.slots
+    assert ex.street("s-a spart un bec pe Florilor, lângă farmacie")[0] == "Strada Florilor"
+    assert ex.street("stăm în Florilor de zece ani")[0] is None                 # in the district
+    assert ex.street("ce acte trebuie pentru moștenirea al bunicului meu?")[0] is None

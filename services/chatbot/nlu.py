@@ -776,7 +776,8 @@ class SlotExtractor:
                         and len(" ".join(span)) >= 6:
                     cands.append((0, k, 95.0, 0))
         for i, tok in enumerate(tokens):
-            if re.fullmatch(STREET_PREFIX, tok):
+            if re.fullmatch(STREET_PREFIX, tok) and not (tok in ("al", "cal") and tokens[i + 1:i + 2] != ["."]):
+                # ("al" and "cal" only as "al." and "cal.": "certificatul al bunicului" is no Aleea)
                 j = i + 1
                 while j < len(tokens) and tokens[j] == ".":
                     j += 1
@@ -791,7 +792,11 @@ class SlotExtractor:
                     span = tokens[i + 1:k]
                     if len(span) == 3 and " ".join(span) not in self.streets:
                         continue                         # three words only as a street's whole name
-                    if len(span) >= 2 and " ".join(span) in self.streets and " ".join(span) not in self.districts \
+                    if tok == "pe" and len(span) == 1 and span[0] in self.streets and span[0] in self.district_words:
+                        # "pe Florilor", "de pe Florilor": on a street that shares a district's name
+                        # (one lives *in* a district: "în Florilor", "din Triaj")
+                        cands.append((i + 1, k, 92.0, i + 1))
+                    elif len(span) >= 2 and " ".join(span) in self.streets and " ".join(span) not in self.districts \
                             and any(t not in self.district_words for t in span) and not any(t.isdigit() for t in span):
                         # a street's whole name, exactly, even with a district's word in it ("pe
                         # Poiana lui Stechil", "de pe Poarta Schei")
@@ -935,13 +940,19 @@ class SlotExtractor:
             return None
         tokens = re.sub(r"[^a-z0-9 ]+", " ", fold_text(text)).split()
         best = (0.0, None, 0, False)
+        gone = set()                                       # the words of a destination already read
         for n in (3, 2, 1):
             for i in range(len(tokens) - n + 1):
                 span = " ".join(tokens[i:i + n])
-                if len(span) < 4:
-                    continue
+                if len(span) < 4 or i in gone:
+                    continue                               # "to Stadionul Tineretului" is not "Tineretului"
                 if span in NOT_A_STOP or self._destination(tokens, i):
+                    if span in self.stops:
+                        gone.update(range(i, i + n))
                     continue                               # "spre Tractorul", "to Poiana", "din centru"
+                if tokens[i + n:i + n + 1] in (["bus"], ["autobuz"], ["autobuzul"], ["shuttle"]) and \
+                        span in ("airport", "aeroport", "aeroportul"):
+                    continue                               # "the airport bus": the line, not a stop
                 m = process.extractOne(span, self.stop_keys, scorer=fuzz.ratio, score_cutoff=90)
                 # the stop one leaves from ("de la X", "din X", "from X", "stația X") beats a destination
                 origin = i > 0 and tokens[i - 1] in ("la", "din", "from", "statia", "statie", "stop", "at") and \
