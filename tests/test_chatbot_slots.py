@@ -152,3 +152,17 @@ def test_a_street_that_shares_a_districts_name_and_no_aleea_in_al(bot):
     assert ex.street("s-a spart un bec pe Florilor, lângă farmacie")[0] == "Strada Florilor"
     assert ex.street("stăm în Florilor de zece ani")[0] is None                 # in the district
     assert ex.street("ce acte trebuie pentru moștenirea al bunicului meu?")[0] is None
+
+
+@pytest.mark.parametrize("text", ["the car light at the school crossing never turns green",
+                                  "lumina de la trecere a rămas blocată pe roșu de o oră",
+                                  "the light at the junction is stuck on red since this morning"])
+def test_a_light_for_the_traffic_is_a_road_sign(text):
+    assert category(fold_text(text)) == "road_sign"
+
+
+@pytest.mark.parametrize("text", ["trotuarul s-a lăsat lângă o gură de scurgere și dalele sunt ridicate",
+                                  "the pavement is broken since the water works last spring",
+                                  "sunt gropi peste tot după lucrările la conductă"])
+def test_the_works_or_the_drain_named_to_say_where_or_why_leave_a_pothole(text):
+    assert category(fold_text(text)) == "pothole"

@@ -101,7 +101,10 @@ CATEGORY_RULES = [
                     r"\b(?:plop(?:ul|i|ii)?|stejar(?:ul|i|ii)?|castan(?:ul|i|ii)?|mesteacan(?:ul)?|mesteceni)\b|"
                     r"cioturi\w*|gard\w* viu|parculet\w*|gazon\w*"),
     # a traffic light is a sign, not a street light ("light" would say so)
-    ("road_sign", r"traffic lights?|semafor\w*|semafoar\w*|pedestrian (?:lights?|signals?)|road markings?|street name (?:plate|sign)|name plate|placut\w* (?:cu numele|stradal\w*)|"
+    ("road_sign", r"traffic lights?|semafor\w*|semafoar\w*|pedestrian (?:lights?|signals?)|road markings?|"
+                  # (issue 15) the light for the cars at a crossing, a light stuck on one colour
+                  r"\bcar lights?\b|lights? for (?:the )?cars|stuck on (?:red|green|amber|yellow)|"
+                  r"(?:blocat|ramas)\w* pe (?:rosu|verde|galben)|pe galben intermitent|flashing (?:amber|yellow)|street name (?:plate|sign)|name plate|placut\w* (?:cu numele|stradal\w*)|"
                   r"s-a sters (?:\w+ ){0,3}(?:trecerea|marcajul)|trecerea (?:\w+ ){0,4}s-a sters|nu se (?:mai )?vede nicio dunga"),
     ("illegal_parking", r"parcat|parcheaz|parcare (ilegal|neregulament)|parked|illegal parking|blocking|blocheaz|"
                         r"locul de handicap|disabled spot|\bparking (across|on|in front)|driveway|parcheaza|parcheaz|"
@@ -117,7 +120,7 @@ CATEGORY_RULES = [
     ("illegal_parking", r"\b(?:rulot\w*|caravan\w*|remorc\w*|trailer|epav\w*|wreck)\b(?=.*\b(?:abandonat\w*|abandoned|de (?:luni|ani|saptamani)|for (?:months|weeks|years)|ocupa|parcat\w*|parked|locul))|"
                         r"(?:masin\w*|car|vehicle|vehicul\w*) (?:\w+ ){0,2}(?:fara (?:numere|placut\w*)|without (?:plates|number plates))|"
                         r"parks? (?:\w+ ){0,3}(?:on|in) the (?:bike|cycle) lane|pista de biciclete (?:\w+ ){0,4}parc\w*|parc\w* (?:\w+ ){0,4}pista de biciclete"),
-    ("pothole", r"groap\w*|gropa\b|pothole|crater\w*|gaur\w* (?:din|in) (?:carosabil|asfalt|drum|strada)|"
+    ("pothole", r"groap\w*|gropa\b|gropi\b|pothole|crater\w*|gaur\w* (?:din|in) (?:carosabil|asfalt|drum|strada)|"
                 r"asfalt\w* (?:s-a )?(?:surpat|lasat|scufundat)|s-a surpat (?:\w+ )?asfaltul|piatra cubica|paving slabs?|"
                 r"cobblestones?|road edge|sapatur\w*"),
     # a bus that is cold or late is the bus service's
@@ -167,14 +170,20 @@ LANDMARK = re.compile(
     r"la|at|around|de la|from|pe langa|dupa|before|after|in|din)\s+(?:the\s+|a\s+|o\s+|un\s+)?"
     r"(?:statia|statie|statiei|bus stop|stop|tram stop|semafor\w*|traffic lights?|stalp\w*|lamp post|"
     r"refugiu\w*|shelter|zebra|trecere\w*(?: de pietoni)?|pedestrian crossing|parc\w*|park|playground|"
-    r"loc\w* de joaca|bloc\w*|scoala|school|canal\w*|linia de tramvai|sine\w* de tramvai|tram (?:line|tracks))"
+    r"loc\w* de joaca|bloc\w*|scoala|school|gur\w* de (?:canal|scurgere)|canal\w*|linia de tramvai|sine\w* de tramvai|tram (?:line|tracks))"
     r"(?:\s+(?:de|de la|din|of the|of)?\s*(?:autobuz|tramvai|bus|pietoni|joaca))?")
+
+
+# (issue 15) the works that caused the damage ("since the pipe works", "după lucrările la apă"):
+# said to explain, not the problem reported, so set aside with the landmarks
+CAUSE = re.compile(r"\b(?:since|after|dupa|de la|from) (?:the )?(?:(?:pipe|water|gas|sewer|sewage) )?(?:works|roadworks|lucrari\w*)"
+                   r"(?: (?:la|de (?:la )?|pe|on|at|to) (?:the )?(?:apa|conduct\w*|canal\w*|gaz|teav\w*|retea|pipes?|water|gas))?")
 
 
 def category(f: str) -> str | None:
     """The report's category in the folded text: :data:`CATEGORY_RULES` (first match wins) read
     without the landmarks (:data:`LANDMARK`), then with them if nothing else matched."""
-    for text in (LANDMARK.sub(" ", f), f):
+    for text in (CAUSE.sub(" ", LANDMARK.sub(" ", f)), f):
         for cat, rx in CATEGORY_RULES:
             if re.search(rx, text):
                 return cat
