@@ -54,6 +54,8 @@ NOT_NOW = [
     "are there first-aid courses for parents in Brașov?",
     "taxi drivers and ambulances keep missing the turn because the street sign is gone",
     "am stat blocat în trafic o oră pe Calea București, faceți ceva cu semafoarele",
+    "cât de mare e riscul de cutremur pentru blocurile din anii '70?",
+    "the boiler in the hall drips, not gas, just water, who fixes it?",
 ]
 
 
@@ -98,6 +100,10 @@ STILL_NOW = [
     "a little boy is alone on a windowsill on the fifth floor of the block across the road",
     "un copil de 3 ani merge singur pe marginea drumului, trec mașini mari",
     "the neighbours' toddler is locked out on the balcony in the freezing cold, crying",
+    "m-a înțepat o albină și mi se umflă limba, abia respir",
+    "a man is lying on the rails near the station and the train is due",
+    "nu-l pot trezi pe tata, sforăie ciudat",
+    "de când am aprins soba nouă toată familia e amețită și ne doare capul",
 ]
 
 

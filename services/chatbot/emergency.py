@@ -724,6 +724,18 @@ _widen("danger", r"\b(?:copil\w*|toddler|baby|bebe\w*|a (?:small |little )?(?:ch
        r"\bvrea sa se (?:termine totul|sinucid\w*|omoare)\b", r"\bsinucid\w*", r"\bsuicid\w*",
        r"\b(?:wants|going|threaten\w*) to (?:kill (?:himself|herself|themselves)|end (?:it all|his life|her life))\b")
 
+# ... and from the other sets' folds (a model that never saw the set): a throat swelling after a
+# sting, someone lying on the rails, a sleeper who cannot be woken, a new stove and a drowsy,
+# nauseous family (carbon monoxide), a pole swaying over people
+_widen("medical", r"\b(?:mi se |i se |ii se |ni se )?umfl\w* (?:[\w'-]+ ){0,2}(?:gatul|gat|limba|fata|buzele|ochii)\b",
+       r"\b(?:throat|tongue|face|lips) (?:is |are )?(?:swelling|swollen)\b", r"\babia (?:mai )?(?:inghit|inghite|respir\w*)\b",
+       r"\bcan (?:hardly|barely) swallow\b",
+       r"\b(?:nu-?l|nu-?o|nu il|nu o|nu ii) (?:mai )?(?:pot|putem|poate) (?:trezi|destepta)\b", r"\b(?:can'?t|cannot|couldn'?t) wake (?:him|her|them|my \w+)\b",
+       r"\b(?:soba|sobei|centrala|aragaz\w*|semineu\w*|stove|heater|boiler|burner)\b[^.!?]{0,80}\b(?:atipe\w*|atipi\w*|somnolen\w*|ametea\w*|ametit\w*|"
+       r"greata|dizzy|drowsy|nause\w*|dureri? de cap|headaches?)\b",
+       r"\b(?:atipe\w*|atipi\w*|somnolen\w*|ametit\w*|greata|dizzy|drowsy|nause\w*)\b[^.!?]{0,80}\b(?:soba|sobei|centrala|aragaz\w*|semineu\w*|stove|heater|boiler)\b")
+_widen("danger", r"\b(?:intins|culcat|zace|lying|lies|laying) (?:[\w'-]+ ){0,2}(?:pe sine|pe calea ferata|pe linia (?:ferata|de tren)|on the (?:tracks|rails|railway|train tracks))\b")
+_widen("collapse", r"\b(?:stalp\w*|pole|copac\w*|tree) (?:[\w'-]+ ){0,4}(?:aplecat|inclinat|leaning|swaying)\b.{0,80}\b(?:oamenii|lumea|calatorii|people)\b (?:[\w'-]+ ){0,2}(?:dedesubt|sub el|underneath|below)")
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"
@@ -731,7 +743,10 @@ NEGATE = re.compile(NEGATE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\bnothing (?:is |was )?(?:sparking|smoking|leaking|live|loose|falling)\b",
     r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not) (?:\w+ )?(?:fallen|collapsed|come down|caught fire|given way)\b",
     r"\bnu (?:s-a|s-au) (?:prabusit|daramat|surpat|rupt|desprins) (?:\w+ )?(?:inca |deocamdata )?nimic\b",
-    r"\bnu (?:a|au) (?:cazut|cedat) (?:inca|deocamdata)\b", r"\bnu (?:s-a|s-au) (?:prabusit|daramat|surpat) (?:inca|deocamdata)\b")))
+    r"\bnu (?:a|au) (?:cazut|cedat) (?:inca|deocamdata)\b", r"\bnu (?:s-a|s-au) (?:prabusit|daramat|surpat) (?:inca|deocamdata)\b",
+    # "leaking water, not gas, just water": the gas named to be ruled out
+    r"\bnot (?:the )?gas\W+(?:[\w'-]+ ){0,2}(?:just |only )?water\b", r"\b(?:just|only) water,? not (?:the )?gas\b",
+    r"\bnu (?:e |este )?gaz(?:ul)?\W+(?:[\w'-]+ ){0,2}(?:e |este )?(?:doar )?apa\b", r"\bdoar apa,? nu (?:e )?gaz\b")))
 NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bnothing urgent\b|\bnimic urgent\b|\bnu (?:e|este) nimic urgent\b")
 # ... a person who does not move is a severe sign: no frame calms it
 SEVERE = re.compile(SEVERE.pattern + r"|\b(?:he|she|they|the (?:man|woman|boy|girl|child|kid))(?:'s| is| are)? not moving\b")
@@ -741,7 +756,8 @@ NUMBER_QUESTION = _rx(r"\b(?:la )?ce numar (?:de telefon )?(?:se )?(?:sun|sunam|
                       r"\bwhat(?:'s| is) the number (?:for|of) (?:the )?(?:ambulance|fire|police|firefighters|fire brigade)\b",
                       r"\b(?:care e|care este) numarul (?:de telefon )?(?:la|al|pentru) (?:ambulanta|salvare|pompieri|politie)\b")
 INFO = re.compile(INFO.pattern + "|" + NUMBER_QUESTION.pattern + "|" + "|".join(f"(?:{p})" for p in (
-    r"\b(?:workshops?|courses?|classes|training|curs|cursuri|cursul|ateliere?|atelierul|instruir\w*)\b",)))
+    r"\b(?:workshops?|courses?|classes|training|curs|cursuri|cursul|ateliere?|atelierul|instruir\w*)\b",
+    r"\brisc\w* (?:\w+ )?(?:de )?cutremur\w*", r"\b(?:earthquake|seismic) risk\b")))
 # ... danger words that name a place or a figure of speech: the emergency hospital or ward a bus
 # goes to, "felt like dying in that queue", a neighbour's cigarette smoke
 SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (

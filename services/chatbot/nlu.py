@@ -320,10 +320,11 @@ GREET_START = re.compile(r"^\W*(?:buna|buna ziua|buna seara|buna dimineata|salut
                          r"sarut mana|neata|servus)\b")
 INTRO = re.compile(r"\b(?:i'?m|i am|my name is|sunt|ma numesc|numele meu|aici e|aici este|here is|this is)\b")
 PRAISE = re.compile(r"\b(?:bravo|felicitari|felicit|asa da|great job|well done|good job|kudos|super treaba|treaba buna|"
-                    r"nice work|hats off|jos palaria)\b")
+                    r"nice work|hats off|jos palaria)\b|\brespect\W*$")
 FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|venit|curatat|schimbat|inlocuit)|"
                    r"(?:a fost|era|e|este|erau|au fost) (?:deja )?(?:reparat\w*|rezolvat\w*|schimbat\w*|inlocuit\w*)|"
-                   r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?))\b")
+                   r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?)|"
+                   r"repede|the new|noile|noul)\b")
 PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b")   # on the text: "cu" is also "with"
 DOCS_CUE = re.compile(r"\b(?:ce|care|which|what) (?:\w+ )?(?:acte|actele|hartii|hartiile|documente\w*|documents|papers|paperwork)\b|"
                       r"\bde ce (?:acte|hartii|documente) (?:am|avem|e|este) nevoie\b|\bwhat do (?:i|we) need to (?:bring|prepare|submit|have)\b")
@@ -996,7 +997,7 @@ class Understander:
         elif intent == "permit_apply" and DOCS_CUE.search(f) and not APPLY_NOW.search(f):
             # "ce hârtii trebuie pregătite înainte să construiesc?": which papers, not the application
             intent, conf = "documents_info", max(conf, 0.6)
-        elif intent == "office_info" and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
+        elif intent in ("office_info", "out_of_scope") and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
             # "5M din Măgurele, care e programul de sâmbătă?": a line's timetable, not the office's hours
             intent, conf = "transport_schedule", max(conf, 0.6)
         elif intent in ("report_issue", "out_of_scope", "feedback") and GREET_START.search(f) and INTRO.search(f) \
