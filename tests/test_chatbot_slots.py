@@ -166,3 +166,12 @@ def test_a_light_for_the_traffic_is_a_road_sign(text):
                                   "sunt gropi peste tot după lucrările la conductă"])
 def test_the_works_or_the_drain_named_to_say_where_or_why_leave_a_pothole(text):
     assert category(fold_text(text)) == "pothole"
+
+
+def test_a_permit_number_with_its_date_and_numbers_that_are_no_house(bot):
+    from services.chatbot import references as R
+
+    assert R.permit_id(fold_text("autorizația de construire nr. 2203/05.06.2024 e valabilă?")) == "2203/05.06.2024"
+    ex = bot.nlu.slots
+    assert ex.street("canalul e înfundat pe Strada Lungă lângă nr. 5? sau 7, nu mai știu")[1] is None
+    assert ex.street("am așteptat în stație pe Strada Lungă 25 de minute")[1] is None

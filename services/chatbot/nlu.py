@@ -868,15 +868,18 @@ class SlotExtractor:
         said = list(re.finditer(r"\b(?:nr|no|numarul|numarului|number)\.?\s*(\d{1,4}[a-z]?)\b(?![/.-]\d)", f))
         m = next((m for m in said
                   if not re.search(r"(?:vis-?a-?vis|vizavi|opposite|across from)(?: de| of)?\s*$", f[:m.start()])
-                  and not re.match(r"\s*(?:bis\b|\?\s*(?:sau|or)\b|pana la|to \d|-\s*\d|in (?:sus|jos)\b|onwards|upwards)", f[m.end():])), None)
+                  and not re.match(r"\s*(?:bis\b|\??\s*(?:sau|or) \d|pana la|to \d|-\s*\d|in (?:sus|jos)\b|onwards|upwards)", f[m.end():])), None)
         if m:
             number = m.group(1)
         elif not said:                                   # (a number said, but not the place's own: none)
             after = tokens[e:e + 2]
             if after[:1] and not re.fullmatch(r"\d{1,4}[a-z]?", after[0]) and after[0] not in ("nr", "no", "#"):
                 after = after[:1]                        # "…, block 2": the block's number, not the house's
-            for t in after:
+            for k, t in enumerate(after):
                 if re.fullmatch(r"\d{1,4}[a-z]?", t):
+                    unit = [w for w in tokens[e + k + 1:e + k + 3] if w != "de"][:1]
+                    if unit and unit[0] in ("min", "minute", "minutes", "ore", "hours", "lei", "zile", "days", "ani", "years"):
+                        break                            # "la Saturn 35 de min": a time, not a house
                     number = t
                     break
             if number is None and at > 0 and re.fullmatch(r"\d{1,4}[a-z]?", tokens[at - 1]) and \

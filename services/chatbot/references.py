@@ -30,7 +30,7 @@ _SR = re.compile(r"\b([a-z]{2,3})[\s-]?(20\d\d)[\s-](\d{3,8})\b")
 _PERMIT_DASH = re.compile(r"\b(pr|ac|cu|ad|rp|ap)[\s-]?(\d{3,6})\b(?![/-]\d)")
 _PERMIT_SLASH = re.compile(r"\b(cu|ac|ad|pr|ap|rp)(\.?\s*|-)(?:nr\.?\s*)?(\d{1,6})\s*/\s*((?:19|20)\d\d|\d{1,2}\.\d{1,2}\.(?:19|20)\d\d)\b")
 _PERMIT_NUMBER = re.compile(r"\b(?:permit|autoriza\w*|certificat\w*)\s*(?:de (?:construire|constructie|urbanism)\s*)?(?:nr\.?\s*|no\.?\s*|number\s*)?"
-                            r"(\d{1,6})\s*/\s*((?:19|20)\d\d)\b")
+                            r"(\d{1,6})\s*/\s*((?:19|20)\d\d|\d{1,2}\.\d{1,2}\.(?:19|20)\d\d)\b")     # (issue 15) or a date: "1187/12.03.2025"
 _PERMIT_YEAR = re.compile(r"\b([a-z]{2,4})-((?:19|20)\d\d)-(\d{1,6})\b")
 # (third round) the other ways a permit is quoted: "nr. 512 din 2024", "4471-RP", "BV-AC-5567",
 # a bare "1198/2025" in a question about a permit, "autorizația de construcție 3021"
