@@ -175,3 +175,7 @@ def test_a_permit_number_with_its_date_and_numbers_that_are_no_house(bot):
     ex = bot.nlu.slots
     assert ex.street("canalul e înfundat pe Strada Lungă lângă nr. 5? sau 7, nu mai știu")[1] is None
     assert ex.street("am așteptat în stație pe Strada Lungă 25 de minute")[1] is None
+
+
+def test_a_country_is_no_street(bot):
+    assert bot.nlu.slots.street("how much is the tax on a flat in Romania for a foreigner?")[0] is None

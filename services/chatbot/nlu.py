@@ -388,6 +388,8 @@ CROSSING_WORDS = {"corner", "crossing", "intersection", "junction", "intersectia
 # a possessive is never a street's name ("pe strada noastră" is not Strada Astra, "on our street")
 POSSESSIVES = {"noastra", "nostru", "noastre", "nostri", "mea", "meu", "mele", "mei", "lor", "voastra", "vostru",
                "ta", "tau", "sa", "lui", "ei", "our", "my", "their", "your", "his", "her"}
+# a country or a town is never a street's bare name ("in Romania" is not Strada Română)
+NOT_STREET_WORDS = {"romania", "romaniei", "brasov", "brasovului", "bucuresti", "europa", "germania", "ungaria"}
 # the words that call the place a bus stop: a bare name shortly after them is the stop's, not a street
 STOP_PLACE = {"statia", "statie", "statiei", "stop", "shelter", "refugiu", "refugiul", "refugiului", "adapost", "adapostul"}
 # words naming a bus stop: the name after them is a stop, not a street
@@ -829,8 +831,8 @@ class SlotExtractor:
             if not span or (span[0] in stop and " ".join(span) not in self.streets) or "." in span or \
                     (len(span) > 1 and span[-1].isdigit()):       # "Strada De Mijloc" starts with "de"
                 continue
-            if any(t in POSSESSIVES for t in span) and " ".join(span) not in self.streets:
-                continue                                 # "pe strada noastră", "on our street"
+            if any(t in POSSESSIVES or t in NOT_STREET_WORDS for t in span) and " ".join(span) not in self.streets:
+                continue                                 # "pe strada noastră", "on our street", "in Romania"
             if cutoff in (92.0, 95.0) and at > 0 and tokens[at - 1] in ("la", "at", "din", "from") \
                     and any(_stop_place(tokens, k) for k in range(max(0, at - 5), at)) and " ".join(span) in self.stop_keys:
                 continue                                 # "stația de autobuz de la Saturn", "the shelter at Saturn"
