@@ -80,6 +80,9 @@ REFUSE_WORDS = re.compile(r"\b(?:anul\w*|renunt\w*|cancel\w*|nu (?:mai )?(?:o |i
                           r"confirm\w*|plati\w*|plateste|platesc|face\w*)|(?:don'?t|do not) (?:send|file|submit|pay|do|confirm)|"
                           r"not (?:now|yet)|nu (?:acum|inca)|never ?mind|lasa|nu mai vreau|no thanks|nu,? multumesc|"
                           r"m-am razgandit|changed my mind|stop)\b|\bnu vreau\W*$|\bi don'?t want (?:it|to|that)?\W*$")
+# "no photo", "n-am poză", "nu am număr": something the citizen does not have, asked with nothing
+NO_THING = re.compile(r"^\W*(?:no|nu am|n-?am|nu avem|n-?avem|fara|without|i have no|i don'?t have(?: a| an| any)?) "
+                      r"(?:photos?|pictures?|pics?|poze?|fotografi\w*|foto|number|numar\w*|nr|idea|idee|details|detalii|address|adresa)\b")
 # a yes that names the action ("da, trimite sesizarea", "yes, go ahead with the payment"): right
 # after a refusal it takes the refusal back; a bare "ok" does not
 YES_ACT = re.compile(r"\b(?:trimite\w*|trimit|inregistr\w*|depune\w*|plate?s?te\w*|platiti|send|file|submit|pay|go ahead|proceed|"
@@ -465,6 +468,9 @@ class Chatbot:
                 # the no answers something else; the confirmation is asked again
                 return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             f = fold_text(text)
+            if NO_THING.search(f) and not REFUSE_WORDS.search(f):
+                # "no photo sorry", "n-am poză": a thing the citizen does not have, not a refusal
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             if NO.search(f) and len(fold_words(text).split()) > 4 and not REFUSE_WORDS.search(f):
                 if s.intent == "report_issue" and re.search(r"\b(?:alta|other|another|wrong|gresit\w*|nu e pe) (?:strada|street|adresa|address)\b", f):
                     # "nu, e pe altă stradă": the street is asked again

@@ -346,7 +346,7 @@ _AGENT = (r"(?:cineva|un (?:om|tip|barbat|individ)|niste (?:oameni|indivizi|tipi
           r"people|they|he|she)")
 # weapons and shooting
 _widen("violence", r"\b(?:trage|trag|tragea|trageau|a tras|au tras|se trage) (?:[\w'-]+ ){0,3}cu (?:pusca|pistol\w*|arma|arme|carabina|gloante)",
-       r"\b(?:pusca|pusti|carabin\w*|arma de foc|arme de foc|revolver\w*|pistol\w*)\b", r"\bfocuri (?:de arma|de pistol|de pusca|trase)",
+       r"\b(?:pusca|carabin\w*|arma de foc|arme de foc|revolver\w*|pistol\w*)\b", r"\b(?:cu|o|doua|niste) pusti\b(?! (?:au|care|de \d))", r"\bfocuri (?:de arma|de pistol|de pusca|trase)",
        r"\b(?:am auzit|se aud|s-au auzit|auzim) (?:[\w'-]+ ){0,2}(?:focuri|impuscaturi|detunaturi)", r"\bimpusc\w*",
        r"\bgunshots?\b", r"\bgun ?fire\b", r"\bshots? (?:fired|being fired)", r"\b(?:rifle|shotgun|handgun|firearm|gunman|revolver)s?\b",
        r"\b(?:firing|shooting|fired) (?:a |his |her |the )?(?:gun|rifle|shotgun|pistol|weapon)", r"\bshot (?:at|him|her|someone|a man|a woman)\b",
@@ -533,7 +533,7 @@ NEGATE = re.compile(NEGATE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\bnu s-a intamplat nimic\b", r"\bnothing (?:has )?happened\b", r"\bnu (?:mai )?(?:arde|fumega|curge gaz)\b")))
 # ... a fire said to be out, an "emergency" that is an administrative one
 NOT_NOW = re.compile(NOT_NOW.pattern + r"|\b(?:e|este|a fost|era|au fost|sunt) (?:deja )?stins\w*|\bfocul (?:e |este )?stins\b|"
-                     r"\b(?:is|was|were) (?:already )?(?:out|extinguished)\b(?! of)|\balready out\b")
+                     r"\b(?:fire|flames?|it|blaze|everything|focul) (?:is|was|were|'s) (?:already )?(?:out|extinguished)\b(?! of)|\b(?:is|was|were) (?:already )?extinguished\b|\b(?:fire|it|flames?) (?:is |was )?already out\b")
 SAFE = re.compile(SAFE.pattern + r"|\burgent\w*\W{0,5}(?:administrativ\w*|birocratic\w*)|\b(?:administrative|paperwork) emergency")
 # (issue 15, leave-one-set-out round) words of danger in everyday or administrative use, in general
 # words: an emergency *benefit* asked about with its papers, a gas *connection* or digging permit,
@@ -611,7 +611,8 @@ ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adinea
                    r"(?:zi|zile|saptamana|saptamani|luna|luni|an|ani|day|days|week|weeks|month|months|year|years))"
                    # (eighth round) what is left after it ("the burnt bin is still there", "de atunci
                    # stă acolo", "now there's just a melted lump"): the aftermath, not a danger now
-                   r"(?! (?:there\b|acolo|sta\b|stau\b|e doar|este doar|there'?s (?:just|only)|there is (?:just|only)|is just|only))"
+                   r"(?! (?:there\b|acolo|sta\b|stau\b|e doar|este doar|there'?s (?:just|only)|there is (?:just|only)|is just|only|"
+                   r"a ramas|au ramas|mai e doar|mai sunt doar|only .{0,20} left))"
                    r"|\bsanger\w*|\bbleeding\b|\bzace\b|\bprins\w* sub\b|\bnu (?:mai )?raspunde\b|\bnot (?:answering|responding)\b"
                    r"|\bhelp (?:me|us)\b|\bajuta\w*(?:-ma|-ne)?\b|\bveniti (?:repede|urgent|imediat)\b"
                    # people hurt, lying, things burning: now, whatever tense the event was told in
@@ -736,6 +737,17 @@ _widen("medical", r"\b(?:mi se |i se |ii se |ni se )?umfl\w* (?:[\w'-]+ ){0,2}(?
        r"\b(?:atipe\w*|atipi\w*|somnolen\w*|ametit\w*|greata|dizzy|drowsy|nause\w*)\b[^.!?]{0,80}\b(?:soba|sobei|centrala|aragaz\w*|semineu\w*|stove|heater|boiler)\b")
 _widen("danger", r"\b(?:intins|culcat|zace|lying|lies|laying) (?:[\w'-]+ ){0,2}(?:pe sine|pe calea ferata|pe linia (?:ferata|de tren)|on the (?:tracks|rails|railway|train tracks))\b")
 _widen("collapse", r"\b(?:stalp\w*|pole|copac\w*|tree) (?:[\w'-]+ ){0,4}(?:aplecat|inclinat|leaning|swaying)\b.{0,80}\b(?:oamenii|lumea|calatorii|people)\b (?:[\w'-]+ ){0,2}(?:dedesubt|sub el|underneath|below)")
+# ... and set H's (measured blind, then studied): someone buried, a car in rising water, a child by
+# the overhead wires, snow or ice falling from a roof where people walk
+_widen("trapped", r"\b(?:is|are|was|got|a fost|e|este|sunt|au fost|a ramas) (?:\w+ )?(?:buried|ingropat\w*)\b",
+       r"\b(?:car|masina|masin\w*) (?:is |e |este )?(?:stuck|blocat\w*|prins\w*) (?:[\w'-]+ ){0,3}(?:water|apa|flood|inundat\w*)",
+       r"\bwater (?:is )?(?:rising|up to|at the|reaching the) (?:[\w'-]+ ){0,4}(?:doors|windows|seats)\b",
+       r"\bapa (?:a ajuns|urca|creste|ajunge) (?:[\w'-]+ ){0,3}(?:la usi|la geamuri|in masina|la portiere)\b")
+_widen("electricity", r"\b(?:kid|child|boy|girl|someone|somebody|a man|copil\w*|baiat\w*|cineva|un tanar|un om)\b[^.!?]{0,60}"
+       r"\b(?:overhead (?:wires|lines)|catenar\w*|firele de contact|linia de contact|fire(?:le)? de (?:inalta )?tensiune)\b")
+_widen("collapse", r"\b(?:cade|cad|falling|falls|fall|coming down|slides?) (?:[\w'-]+ ){0,3}(?:zapada|gheata|turturi\w*|snow|ice|icicles)"
+       r"\s+(?:[\w'-]+ ){0,3}(?:de pe|from|off) (?:the )?(?:acoperis\w*|roof)\b.{0,80}\b(?:oameni\w*|copii\w*|parinti\w*|lume\w*|people|kids|children|parents|trecator\w*)\b")
+
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"
@@ -745,9 +757,18 @@ NEGATE = re.compile(NEGATE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\bnu (?:s-a|s-au) (?:prabusit|daramat|surpat|rupt|desprins) (?:\w+ )?(?:inca |deocamdata )?nimic\b",
     r"\bnu (?:a|au) (?:cazut|cedat) (?:inca|deocamdata)\b", r"\bnu (?:s-a|s-au) (?:prabusit|daramat|surpat) (?:inca|deocamdata)\b",
     # "leaking water, not gas, just water": the gas named to be ruled out
+    r"\b(?:it'?s |is |e |este )?(?:not|nu|nu e|nu este) (?:a |an |o )?(?:gas leak|scurgere de gaz)\b",
+    r"\b(?:am crezut|credeam|i thought|we thought)\b[^.!?]{0,60}\b(?:dar|but) (?:de fapt|actually|in fact|it'?s|it is|e)\b",
+    r"\bnothing'?s (?:burning|on fire|sparking|leaking)\b", r"\bnu s-a (?:lovit|ranit|accidentat) (?:\w+ )?(?:grav|rau|tare)\b",
+    r"\b(?:wasn'?t|isn'?t|not) (?:badly|seriously) (?:hurt|injured)\b",
     r"\bnot (?:the )?gas\W+(?:[\w'-]+ ){0,2}(?:just |only )?water\b", r"\b(?:just|only) water,? not (?:the )?gas\b",
     r"\bnu (?:e |este )?gaz(?:ul)?\W+(?:[\w'-]+ ){0,2}(?:e |este )?(?:doar )?apa\b", r"\bdoar apa,? nu (?:e )?gaz\b")))
-NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bnothing urgent\b|\bnimic urgent\b|\bnu (?:e|este) nimic urgent\b")
+NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bnothing urgent\b|\bnimic urgent\b|\bnu (?:e|este) nimic urgent\b"
+                     r"|\bit'?s out now\b|\b(?:s-a|a fost) stins\w*\b")
+# ... asked to learn, for just in case ("cum se face masajul cardiac? pentru orice eventualitate",
+# "cum opresc sângerarea ...? nu e acum, doar să știu")
+CALM = re.compile(CALM.pattern + r"|\bdoar sa stiu\b|\bjust (?:to|so (?:i|we)) know\b|\bpentru orice eventualitate\b|\bjust in case\b"
+                  r"|\bnu e acum\b|\bnot (?:happening )?(?:right )?now,? (?:just|only)\b")
 # ... a person who does not move is a severe sign: no frame calms it
 SEVERE = re.compile(SEVERE.pattern + r"|\b(?:he|she|they|the (?:man|woman|boy|girl|child|kid))(?:'s| is| are)? not moving\b")
 # ... "what number do I call for a fire / an ambulance?", courses and workshops: asked to learn
@@ -764,6 +785,12 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"\b(?:spital\w*|hospital|sectia|sectie|unitatea|unit) (?:\w+ ){0,2}(?:de )?urgent\w*",
     r"\b(?:county |clinical |the )?emergency (?:hospital|ward|room|department|unit)\b",
     r"\b(?:felt|feel|feels|feeling) like (?:i was |i'?m |we were )?dying\b", r"\blike dying\b",
+    r"\bdying (?:of|from) (?:boredom|laughter|curiosity|hunger|thirst|embarrassment)\b",
+    r"\bmor(?:i|im|ea)? de (?:plictiseala|ras|curiozitate|foame|sete|nerabdare|rusine)\b",
+    r"\bexplosion of (?!gas)\w+", r"\bexplozie de (?!gaz)\w+",
+    r"\bremiz\w*(?: de pompieri)?\b", r"\bmasinile de pompieri de aproape\b",
+    r"\b(?:bear|bears) (?:sanctuary|reserve|park|watching|tour|tours)\b", r"\b(?:sanctuar\w*|rezervati\w*) (?:de )?(?:ursi|urs)\b",
+    r"\b(?:observ\w*|tur\w*) (?:de )?(?:ursi)\b",
     r"\bfumeaz\w*\b[^.!?]{0,60}\bfumul\b(?= (?:\w+ ){0,3}(?:intra|vine|patrunde|ajunge|se simte|urca))",
     r"\bsmok(?:es|ing)\b[^.!?]{0,60}\bsmoke\b(?= (?:\w+ ){0,2}(?:comes|gets|drifts|goes|is coming|blows))",
     r"\b(?:cigarette|tobacco|cigar|vape) smoke\b", r"\bfum(?:ul)? de (?:la )?(?:tigar\w*|tutun)\b",

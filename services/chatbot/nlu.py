@@ -300,7 +300,8 @@ NEGATED_EMERGENCY = 0.85
 PERSON_CUE = re.compile(r"\b(?:(?:sa|ma) (?:ma )?(?:sunati|suna|contactati|contacteze|sune)|sunati-?ma|contactati-?ma|"
                         r"sa fiu (?:contactat\w*|sunat\w*)|call me(?: back)?|contact me|ring me|give me a call|"
                         r"(?:speak|talk) (?:to|with) (?:a |an )?(?:real )?(?:person|human|someone|agent|operator)|"
-                        r"vorbesc cu (?:un om|cineva|o persoana|un operator|un consilier)|(?:un|a|an) human\b)")
+                        r"vorbesc cu (?:un om|cineva|o persoana|un operator|un consilier)|(?:un|a|an) human\b|"
+                        r"(?:an? )?(?:actual|real) (?:person|human)|un om (?:adevarat|real)|o persoana reala)")
 REF_CUE = re.compile(R.request_cue() + r"|\b[a-z]{2,3}-20\d\d-\d{3,8}\b")      # the words: references.REQUEST_WORDS
 STATUS_CUE = re.compile(r"\b(?:inchis\w*|closed|rezolvat\w*|solutionat\w*|resolved|fixed|stadiu\w*|stadiul|status|update|"
                         r"assigned|alocat\w*|noutat\w*|news|progress|raspuns\w*|s-a (?:facut|intamplat|rezolvat)|"
@@ -316,11 +317,18 @@ VEHICLE_LINE = re.compile(r"\b(?:linia|liniei|autobuz(?:ul|ului)?|bus|troleibuz(
                           r"\b(\d{1,3}[a-z]?)-?(?:ul|ului)\b")
 REPORT_CUE = re.compile(r"\b(?:reclam\w*|sesiz\w*|semnal\w*|raportez|raporta|report\w*|complain\w*|anunt)\b")
 # (ninth round) the cues that tell apart intents the model confuses, in general words
+JUST_ASKING = re.compile(r"\b(?:nu (?:zic|spun) (?:ca |sa )?(?:platesc|plătesc)|nu (?:vreau sa )?platesc (?:acum|inca)|doar (?:sa stiu|intreb|ca sa stiu)|"
+                         r"just (?:asking|wondering|to know|want to know|curious)|only asking|not (?:paying|to pay) (?:now|yet|today))\b")
+# (a passport is the prefecture's, not the town hall's: it stays out of scope)
+DOC_THING = re.compile(r"\b(?:buletin\w*|cartea? de identitate|id card|identity card|adeverint\w*|"
+                       r"certificat\w* de (?:nastere|casatorie|deces|domiciliu)|extras\w* de carte funciara|birth certificate|"
+                       r"duplicat\w*|replacement|contractul de vanzare)\b")
+HOW = re.compile(r"\b(?:cum|unde|how|where|obtin|obtine|iau|fac altul|imi fac|get a|get an|get my|replace)\b")
 GREET_START = re.compile(r"^\W*(?:buna|buna ziua|buna seara|buna dimineata|salut\w*|hello|hi|hey|good (?:morning|afternoon|evening)|"
                          r"sarut mana|neata|servus)\b")
 INTRO = re.compile(r"\b(?:i'?m|i am|my name is|sunt|ma numesc|numele meu|aici e|aici este|here is|this is)\b")
 PRAISE = re.compile(r"\b(?:bravo|felicitari|felicit|asa da|great job|well done|good job|kudos|super treaba|treaba buna|"
-                    r"nice work|hats off|jos palaria)\b|\brespect\W*$")
+                    r"nice work|hats off|jos palaria|chapeau|respect maxim|tot respectul|total respect)\b|\brespect\W*$")
 FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|venit|curatat|schimbat|inlocuit)|"
                    r"(?:a fost|era|e|este|erau|au fost) (?:deja )?(?:reparat\w*|rezolvat\w*|schimbat\w*|inlocuit\w*)|"
                    r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?)|"
@@ -1015,13 +1023,19 @@ class Understander:
             # "Bravo, așa da!", "great job on the new shelters": praise of the service is feedback,
             # also when it names the pothole that was fixed (never a new problem with a "bravo")
             intent, conf = "feedback", max(conf, 0.6)
+        elif intent == "pay_tax" and JUST_ASKING.search(f):
+            # "se poate plăti în rate? nu zic să plătesc acum, doar să știu": a question about paying
+            intent, conf = "tax_info", max(conf, 0.6)
+        elif intent in ("out_of_scope", "report_issue") and DOC_THING.search(f) and HOW.search(f):
+            # "mi-au furat buletinul, cum îmi fac altul?", "how do I get a replacement ID card?"
+            intent, conf = "documents_info", max(conf, 0.6)
         elif intent in ("out_of_scope", "report_issue") and TAX_QUESTION.search(f) and not category(f):
             # "cât datorează mama la primărie?", "is he exempt from the yearly money for the flat?"
             intent, conf = "tax_info", max(conf, 0.6)
         elif PERSON_CUE.search(f) and intent != "emergency" and (conf < 0.8 or intent in ("thanks", "out_of_scope")):
             intent, conf = "human_agent", max(conf, 0.8)
         elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:2]] and REPORT_CUE.search(f) and category(f) \
-                and intent not in ("emergency", "request_status"):
+                and intent not in ("emergency", "request_status") and not (PRAISE.search(f) and FIXED.search(f)):
             # "vreau să reclam zgomot", "I'd like to report noise": a report verb and a category named
             intent, conf = "report_issue", 0.6
         if alarm is not None and alarm.level == "clear" and intent != "emergency" and conf >= CALM_CONFIDENCE \
