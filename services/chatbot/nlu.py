@@ -336,6 +336,8 @@ FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|
 PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b")   # on the text: "cu" is also "with"
 DOCS_CUE = re.compile(r"\b(?:ce|care|which|what) (?:\w+ )?(?:acte|actele|hartii|hartiile|documente\w*|documents|papers|paperwork)\b|"
                       r"\bde ce (?:acte|hartii|documente) (?:am|avem|e|este) nevoie\b|\bwhat do (?:i|we) need to (?:bring|prepare|submit|have)\b")
+BUILD_WORDS = re.compile(r"\b(?:constru\w*|garaj\w*|anex\w*|extind\w*|extinder\w*|mansard\w*|autorizati\w*|urbanism|"
+                         r"build\w*|extension|shed|garage|permit\w*)\b")
 APPLY_NOW = re.compile(r"\b(?:vreau sa (?:depun|cer|solicit|obtin|aplic)|depun acum|sa depun cererea|submit (?:it|the application) now|"
                        r"apply now|i want to apply|i'?d like to apply)\b")
 TIMES_CUE = re.compile(r"\b(?:program\w*|orar\w*|schedule|timetable|times|frecven\w*|cat de des|how often|pleaca|trece|circula|"
@@ -1007,7 +1009,8 @@ class Understander:
         elif intent == "request_status" and PERMIT_REF.search(text):
             # "ce status are CU 87/2026?": a permit's own reference, whatever the status words
             intent, conf = "permit_verify", max(conf, 0.6)
-        elif intent == "permit_apply" and DOCS_CUE.search(f) and not APPLY_NOW.search(f):
+        elif (intent == "permit_apply" or (intent == "out_of_scope" and BUILD_WORDS.search(f))) and DOCS_CUE.search(f) \
+                and not APPLY_NOW.search(f):
             # "ce hârtii trebuie pregătite înainte să construiesc?": which papers, not the application
             intent, conf = "documents_info", max(conf, 0.6)
         elif intent in ("office_info", "out_of_scope") and TIMES_CUE.search(f) and R.line(f, self.slots.lines):
