@@ -80,9 +80,13 @@ REFUSE_WORDS = re.compile(r"\b(?:anul\w*|renunt\w*|cancel\w*|nu (?:mai )?(?:o |i
                           r"confirm\w*|plati\w*|plateste|platesc|face\w*)|(?:don'?t|do not) (?:send|file|submit|pay|do|confirm)|"
                           r"not (?:now|yet)|nu (?:acum|inca)|never ?mind|lasa|nu mai vreau|no thanks|nu,? multumesc|"
                           r"m-am razgandit|changed my mind|stop)\b|\bnu vreau\W*$|\bi don'?t want (?:it|to|that)?\W*$")
+# "nr 19 cred", "numărul 7", "no. 12": a house number and hardly anything else
+HOUSE_NO = re.compile(r"^\W*(?:nr\.?|numarul|numar|no\.?|number|house number|la numarul|la nr\.?)\s*(\d{1,4}[a-z]?)\b"
+                      r"(?:\W+(?:cred|parca|i think|probably|probabil|cam|aprox\w*))?\W*$")
 # "no photo", "n-am poză", "nu am număr": something the citizen does not have, asked with nothing
 NO_THING = re.compile(r"^\W*(?:no|nu am|n-?am|nu avem|n-?avem|fara|without|i have no|i don'?t have(?: a| an| any)?) "
-                      r"(?:photos?|pictures?|pics?|poze?|fotografi\w*|foto|number|numar\w*|nr|idea|idee|details|detalii|address|adresa)\b")
+                      r"(?:photos?|pictures?|pics?|poze?|fotografi\w*|foto|number|numar\w*|nr|idea|idee|details|detalii|address|adresa)\b|"
+                      r"^\W*(?:poz\w*|foto\w*|photos?|pictures?|numar\w*|number) (?:n-?am|nu am|nu avem|n-?avem|i don'?t have|no)\b")
 # a yes that names the action ("da, trimite sesizarea", "yes, go ahead with the payment"): right
 # after a refusal it takes the refusal back; a bare "ok" does not
 YES_ACT = re.compile(r"\b(?:trimite\w*|trimit|inregistr\w*|depune\w*|plate?s?te\w*|platiti|send|file|submit|pay|go ahead|proceed|"
@@ -311,7 +315,9 @@ class Chatbot:
             yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
             escape = (u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8) or \
                 (u.intent == "human_agent" and u.confidence >= 0.6)   # "de fapt vreau să vorbesc cu cineva"
-            switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text)
+            switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text) \
+                and not (s.confirming and u.intent in ("out_of_scope", "feedback", "thanks"))
+            # (a confirmation pending, "Poza n-am, scuze" or "thanks, that's all" is no new task)
             # a permit's or a request's number with the other question ("PRR-2026-0412, is it
             # active?" while asked which permit to apply for): the question the number goes with
             if s.intent in ("permit_apply", "permit_verify") and u.intent == "request_status" and "permit_id" not in s.slots:
@@ -319,7 +325,8 @@ class Chatbot:
                 if pid:
                     u.intent, u.slots = "permit_verify", {**u.slots, "permit_id": pid}
                     u.slots.pop("request_id", None)
-            keyed = u.intent != s.intent and any(u.intent == i and k in u.slots and k not in REQUIRED.get(s.intent, ())
+            house = s.intent == "report_issue" and s.slots.get("street") and HOUSE_NO.match(fold_text(text))
+            keyed = not house and u.intent != s.intent and any(u.intent == i and k in u.slots and k not in REQUIRED.get(s.intent, ())
                                                  for i, k in KEYED) and not self._fills(s, text)
             switch = switch or keyed
             if yes_no or not (escape or switch):
@@ -468,9 +475,18 @@ class Chatbot:
                 # the no answers something else; the confirmation is asked again
                 return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             f = fold_text(text)
+            m = HOUSE_NO.match(f) if s.intent == "report_issue" and s.slots.get("street") else None
+            if m:
+                # "nr 19 cred": the house number, said while the report waits for a yes
+                s.slots["number"] = m.group(1).upper()
+                return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             if NO_THING.search(f) and not REFUSE_WORDS.search(f):
                 # "no photo sorry", "n-am poză": a thing the citizen does not have, not a refusal
                 return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
+            if NO.search(f) and YES_ACT.search(f) and not REFUSE_WORDS.search(f) and not REFUSE.search(f):
+                # "nu, doar atât. trimite": no more to add, and send it
+                s.confirming = False
+                return self._act(s, 1.0, plain)
             if NO.search(f) and len(fold_words(text).split()) > 4 and not REFUSE_WORDS.search(f):
                 if s.intent == "report_issue" and re.search(r"\b(?:alta|other|another|wrong|gresit\w*|nu e pe) (?:strada|street|adresa|address)\b", f):
                     # "nu, e pe altă stradă": the street is asked again

@@ -748,6 +748,28 @@ _widen("electricity", r"\b(?:kid|child|boy|girl|someone|somebody|a man|copil\w*|
 _widen("collapse", r"\b(?:cade|cad|falling|falls|fall|coming down|slides?) (?:[\w'-]+ ){0,3}(?:zapada|gheata|turturi\w*|snow|ice|icicles)"
        r"\s+(?:[\w'-]+ ){0,3}(?:de pe|from|off) (?:the )?(?:acoperis\w*|roof)\b.{0,80}\b(?:oameni\w*|copii\w*|parinti\w*|lume\w*|people|kids|children|parents|trecator\w*)\b")
 
+# ... and set I's (measured blind, then studied): someone fallen into a deep hole or trench,
+# a car carried off by the water with someone inside, tiles or pieces falling on people
+_widen("trapped", r"\b(?:a cazut|au cazut|fell|has fallen|have fallen|s-a prabusit) (?:[\w'-]+ ){0,2}(?:in|into|intr-o|intr-un) (?:o |un |the |a )?"
+       r"(?:groapa|sant\w*|put\w*|fantan\w*|canal\w*|trench|hole|pit|well|manhole|excavation)\b",
+       r"\b(?:apa|raul|paraul|viitura|puhoiul|the water|the river|the flood|the current) (?:a luat|a dus|a tarat|a maturat|took|swept|carried) "
+       r"(?:away )?(?:o |un |a |the )?(?:masina|car|om|person|copil|child|man|woman)\b")
+_widen("collapse", r"\b(?:cade|cad|falling|fall|fell|coming down|tot cad) (?:[\w'-]+ ){0,4}(?:tigl\w*|bucat\w*|cornis\w*|tencuial\w*|caramiz\w*|tiles?|bricks?|"
+       r"pieces?|chunks?)\b.{0,100}\b(?:oameni\w*|copii\w*|lume\w*|turist\w*|trecator\w*|people|kids|children|tourists|pedestrians|a (?:lovit|hit) (?:deja )?\w+)",
+       r"\b(?:tigl\w*|bucat\w*|cornis\w*|tencuial\w*|caramiz\w*|tiles?|bricks?|pieces?|chunks?)\b (?:[\w'-]+ ){0,6}(?:cad|cade|falling|fall)\b.{0,100}"
+       r"\b(?:oameni\w*|copii\w*|lume\w*|turist\w*|trecator\w*|people|kids|children|tourists|pedestrians|a (?:lovit|hit) (?:deja )?\w+)")
+# ... everyday uses set I showed: a stop named Pompieri, a rumour or "is it true", a first-aid
+# class, "dying to know", a sign or a bench that was hit or lies in the grass, "bate cu flexul"
+CALM = re.compile(CALM.pattern + r"|\bis (?:it|that|this) (?:really )?true\b|\be adevarat\b|\bdid (?:it|that|this) (?:really )?happen\b"
+                  r"|\ba real thing\b|\brumou?rs?\b|\bzvon\w*|\bfirst[- ]aid (?:class|course|training|lesson)\b|\bcurs\w* de prim ajutor\b")
+PAST_EVENT = re.compile(PAST_EVENT.pattern + r"|\bonce (?:had|was|were)\b|\bodata (?:a fost|a avut|a fost un)\b")
+SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\b(?:stops? at|stopping at|oprește la|opreste la) pompieri\b",
+    r"\bdying to (?:know|see|try|go|meet|hear)\b", r"\bmor sa (?:stiu|aflu|vad)\b",
+    r"\b(?:indicator\w*|semn\w*|signs?|panou\w*|gard\w*|banc\w*|benches|bench|bin|cos\w* de gunoi|barier\w*|stalpis\w*|bollards?)\b"
+    r"(?: [\w'-]+){0,8}? (?:a fost lovit\w*|zace\w*|was hit|got hit|hit by|(?:pulled out and )?thrown in(?:to)? the (?:lake|river|water))\b",
+    r"\bbate cu (?:flexul|ciocanul|bormasina|barosul)\b", r"\b(?:bang\w*|hammer\w*) (?:with|all)\b",
+    r"\bnu (?:mai )?(?:pot|putem|poate) (?:iesi|trece) (?:\w+ ){0,2}cu (?:valiz\w*|bagaj\w*|cumparaturi\w*|carucior\w*|masin\w*|bicicl\w*)\b")))
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"

@@ -136,6 +136,8 @@ CATEGORY_RULES = [
     ("road_sign", r"indicator|semafor|marcaj|\bsign\b|traffic light|zebra|trecere\w* (?:de|pentru) pietoni|pedestrian crossing|crosswalk|"
                   r"crossing paint|stop sign|oglinda|limitator|speed bump|\bmarkings?\b|knocked over|plac\w* cu numele"),
     ("pothole", r"sunken (?:patch|asphalt)"),
+    # (tenth round) a kerb or its ramp is the pavement's
+    ("pothole", r"\b(?:kerb|curb|bordur\w*)\b"),
     ("water_sewer", r"teava|tevi|\bapa\b|canal|capac|\bpipe|water|drain|sewage|sewer|manhole|leak|inundat|flood|balt\w*|"
                     r"puddle|hidrant|hydrant|se scurge|scurgere|gura de scurgere|"
                     r"canaliz\w*|fecale|smells? of sewage|miroase a canal|se face (?:un )?lac|pasaj\w* (?:\w+ ){0,2}inundat"),
@@ -317,6 +319,9 @@ VEHICLE_LINE = re.compile(r"\b(?:linia|liniei|autobuz(?:ul|ului)?|bus|troleibuz(
                           r"\b(\d{1,3}[a-z]?)-?(?:ul|ului)\b")
 REPORT_CUE = re.compile(r"\b(?:reclam\w*|sesiz\w*|semnal\w*|raportez|raporta|report\w*|complain\w*|anunt)\b")
 # (ninth round) the cues that tell apart intents the model confuses, in general words
+PERMIT_NOUN = re.compile(r"\b(?:permis\w*|autorizati\w*|abonament\w*|permit|permits|certificat\w*|licen[tc]\w*)\b")
+REQUEST_NOUN = re.compile(r"\b(?:cerer\w*|sesizar\w*|reclamati\w*|petiti\w*|request|report|complaint|ticket|dosar\w*|applications?|"
+                          r"aplicati\w*|solicitar\w*)\b")
 JUST_ASKING = re.compile(r"\b(?:nu (?:zic|spun) (?:ca |sa )?(?:platesc|plătesc)|nu (?:vreau sa )?platesc (?:acum|inca)|doar (?:sa stiu|intreb|ca sa stiu)|"
                          r"just (?:asking|wondering|to know|want to know|curious)|only asking|not (?:paying|to pay) (?:now|yet|today))\b")
 # (a passport is the prefecture's, not the town hall's: it stays out of scope)
@@ -328,7 +333,7 @@ GREET_START = re.compile(r"^\W*(?:buna|buna ziua|buna seara|buna dimineata|salut
                          r"sarut mana|neata|servus)\b")
 INTRO = re.compile(r"\b(?:i'?m|i am|my name is|sunt|ma numesc|numele meu|aici e|aici este|here is|this is)\b")
 PRAISE = re.compile(r"\b(?:bravo|felicitari|felicit|asa da|great job|well done|good job|kudos|super treaba|treaba buna|"
-                    r"nice work|hats off|jos palaria|chapeau|respect maxim|tot respectul|total respect)\b|\brespect\W*$")
+                    r"nice work|hats off|jos palaria|chapeau|respect maxim|tot respectul|total respect|impressed|impresionat\w*)\b|\brespect\W*$")
 FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|venit|curatat|schimbat|inlocuit)|"
                    r"(?:a fost|era|e|este|erau|au fost) (?:deja )?(?:reparat\w*|rezolvat\w*|schimbat\w*|inlocuit\w*)|"
                    r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?)|"
@@ -1006,6 +1011,9 @@ class Understander:
             intent, conf = "request_status", max(conf, 0.6)
         elif intent in ("permit_apply", "documents_info") and VERIFY_CUE.search(f):
             intent, conf = "permit_verify", max(conf, 0.6)
+        elif intent == "request_status" and PERMIT_NOUN.search(f) and not REQUEST_NOUN.search(f):
+            # "numărul permisului e RZ-0457": the number of a permit, not of a request
+            intent, conf = "permit_verify", max(conf, 0.6)
         elif intent == "request_status" and PERMIT_REF.search(text):
             # "ce status are CU 87/2026?": a permit's own reference, whatever the status words
             intent, conf = "permit_verify", max(conf, 0.6)
@@ -1037,7 +1045,7 @@ class Understander:
             intent, conf = "tax_info", max(conf, 0.6)
         elif PERSON_CUE.search(f) and intent != "emergency" and (conf < 0.8 or intent in ("thanks", "out_of_scope")):
             intent, conf = "human_agent", max(conf, 0.8)
-        elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:2]] and REPORT_CUE.search(f) and category(f) \
+        elif conf < 0.6 and "report_issue" in [i for i, _ in ranked[:3]] and REPORT_CUE.search(f) and category(f) \
                 and intent not in ("emergency", "request_status") and not (PRAISE.search(f) and FIXED.search(f)):
             # "vreau să reclam zgomot", "I'd like to report noise": a report verb and a category named
             intent, conf = "report_issue", 0.6
@@ -1086,4 +1094,9 @@ class Understander:
         if alarm is None and intent != "emergency" and len(f.split()) >= 4 \
                 and dict(ranked).get("emergency", 0.0) >= SAFETY_NET:
             alarm = Alarm("ambiguous", "model", "", "net")
-        return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked, alarm)
+        slots = self.slots.extract(text, intent)
+        if intent == "permit_verify" and "permit_id" not in slots and PERMIT_NOUN.search(f):
+            rid = R.request_id(f)                        # "numărul permisului e RZ-0457"
+            if rid and re.search(r"[a-z]", rid, re.I):
+                slots["permit_id"] = rid
+        return Understanding(text, lang, intent, conf, slots, ranked, alarm)

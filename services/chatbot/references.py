@@ -70,6 +70,8 @@ _REQ_SHAPED = re.compile(r"(?<![\w/.#-])((?:\d{3,9}/(?:19|20)\d\d|(?:19|20)\d\d/
                          r"(?:#\s*|\bnr\.?\s*|\bnumber\s*|\bno\.?\s*|\bid\s*|\brequest\s*|\bsesizare(?:a)?\s*|\bcerere(?:a)?\s*|\bticket\s*|"
                          r"\bcomplaint\s*|\breport\s*)(\d{2,3}\.\d{3}|\d{2,5}-\d{2,6})\b|"
                          r"(?<![\w-])((?:19|20)\d\d-[a-z]{2,3}-\d{2,6}|(?!(?:pr|ac|cu|ad|rp|ap|sr)-)[a-z]{1,4}-\d{3,8})\b(?!-)")
+# letters run into the digits ("REQ4410", "SR20311") and a number with a two-digit year ("512/06")
+_REQ_ALNUM = re.compile(r"\b((?:req|ref|rq|sr|ses|cer|inr|nr)\d{3,8})\b|(?<![\w/.#-])(\d{3,6}/\d{2})\b(?![/.]\d)")
 _DIGITS = re.compile(r"(?<![\w/.-])(\d{1,9})\b(?![/.:]\d)")
 _LINE_CUE = re.compile(r"(?:\blinia|\bliniei|\blinie|\bline|\bautobuz(?:ul|ului)?|\bbus|\bmaxi-?taxi|\btroleibuz(?:ul)?|\btrolleybus|"
                        r"\bnumber|\bnr\.?|\bnumarul|\bthe)\s*(\d{1,3}[a-z]?)\b")
@@ -114,6 +116,9 @@ def request_id(f: str) -> str | None:
     if m and m.group(1) not in ("cu", "ac", "pr", "ad"):
         return f"{m.group(1).upper()}-{m.group(2)}-{m.group(3)}"
     m = _REQ_SHAPED.search(f)
+    if m:
+        return next(g for g in m.groups() if g).upper()
+    m = _REQ_ALNUM.search(f)                     # "REQ4410", "512/06" (tenth round)
     if m:
         return next(g for g in m.groups() if g).upper()
     blocks = {v.lower() for v in dwelling(f).values()}
