@@ -612,7 +612,7 @@ ACUTE = re.compile(SEVERE.pattern + r"|\b(?:acum|now|right now|chiar acum|adinea
                    # (eighth round) what is left after it ("the burnt bin is still there", "de atunci
                    # stă acolo", "now there's just a melted lump"): the aftermath, not a danger now
                    r"(?! (?:there\b|acolo|sta\b|stau\b|e doar|este doar|there'?s (?:just|only)|there is (?:just|only)|is just|only|"
-                   r"a ramas|au ramas|mai e doar|mai sunt doar|only .{0,20} left))"
+                   r"a ramas|au ramas|mai e doar|mai sunt doar|only .{0,20} left|e liniste|it'?s quiet))"
                    r"|\bsanger\w*|\bbleeding\b|\bzace\b|\bprins\w* sub\b|\bnu (?:mai )?raspunde\b|\bnot (?:answering|responding)\b"
                    r"|\bhelp (?:me|us)\b|\bajuta\w*(?:-ma|-ne)?\b|\bveniti (?:repede|urgent|imediat)\b"
                    # people hurt, lying, things burning: now, whatever tense the event was told in
@@ -770,6 +770,26 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
     r"(?: [\w'-]+){0,8}? (?:a fost lovit\w*|zace\w*|was hit|got hit|hit by|(?:pulled out and )?thrown in(?:to)? the (?:lake|river|water))\b",
     r"\bbate cu (?:flexul|ciocanul|bormasina|barosul)\b", r"\b(?:bang\w*|hammer\w*) (?:with|all)\b",
     r"\bnu (?:mai )?(?:pot|putem|poate) (?:iesi|trece) (?:\w+ ){0,2}cu (?:valiz\w*|bagaj\w*|cumparaturi\w*|carucior\w*|masin\w*|bicicl\w*)\b")))
+# ... and set J's (measured blind, then studied): a crane that tipped over, a man beaten and on the
+# ground, someone on a ledge saying they will jump, the worst headache with double vision
+_widen("collapse", r"\b(?:crane|macara\w*|schel\w*|scaffold\w*) (?:[\w'-]+ ){0,6}(?:tipped over|toppled|overturned|fell|collapsed|s-a rasturnat|a cazut|s-a prabusit)\b")
+_widen("violence", r"\b(?:l-au|l-a|au|a|i-au) (?:batut|snopit|lovit cu picioarele)\b(?: (?:pe|on) \w+)?", r"\bbeat(?:en)? (?:him|her|the \w+) up\b")
+_widen("danger", r"\b(?:saying|says|threaten\w*|zice|spune|ameninta) (?:that )?(?:they'?ll|he'?ll|she'?ll|to|ca (?:o sa |va )?|sa) (?:jump|sare|sara)\b",
+       r"\b(?:on|pe) (?:the )?(?:ledge|marginea) (?:of the |a )?(?:[\w'-]+ ){0,3}(?:car park|parcari\w*|roof|acoperis\w*|bridge|pod\w*|bloc\w*|building)")
+_widen("medical", r"\bvad dublu\b|\bvede dublu\b|\bdouble vision\b", r"\b(?:worst|cea mai (?:rea|puternica|cumplita)) (?:headache|durere de cap)\b",
+       r"\bdurere de cap cum n-?am (?:mai )?avut\b")
+# ... figures of speech and everyday words set J showed: a "time bomb", nearly having a heart attack
+# at the tax bill, a blood stain, running out of gas at a petrol station, quiet now, nobody under it
+SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\bbomba cu ceas\b", r"\b(?:ticking )?time bomb\b", r"\bce bomba de\b",
+    r"\bera sa (?:fac|fak) (?:un )?(?:infarct|atac de cord|atac de panica)\b", r"\b(?:nearly|almost) (?:had|gave me) a heart attack\b",
+    r"\bpat\w* de sange\b", r"\bblood ?stains?\b",
+    r"\b(?:nearly |almost |running |run )?out of gas\b", r"\b(?:petrol|gas) station\b", r"\bbenzinari\w*",
+    r"\b(?:blocking|blocheaza|blocat\w*) (?:my |the |our )?(?:driveway|garage|exit|iesirea|poarta|intrarea)\b[^.!?]{0,60}\bcan'?t get out\b",
+    r"\b(?:trees?|copac\w*|arbori\w*|puiet\w*|pomi\w*|plants?|plante\w*|flori\w*|flowers?|grass|iarba|gazon\w*)\b(?: [\w'-]+){0,4} (?:are |is )?(?:dying|dead|mor|moare)\b")))
+NEGATE = re.compile(NEGATE.pattern + r"|\bnobody (?:was|is|got) under (?:it|them)\b|\bnu era nimeni (?:sub|dedesubt)\b")
+NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bacum e liniste\b|\b(?:it'?s|all) quiet now\b")
+
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"

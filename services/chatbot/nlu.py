@@ -44,6 +44,9 @@ PERMIT_TYPES = ("building", "urbanism_certificate", "residential_parking")
 # first match wins: the order settles overlaps ("bus stop" is transport, "car blocking the
 # sidewalk" is parking, not a pothole)
 CATEGORY_RULES = [
+    # (twelfth round) trees nobody waters are the green spaces' ("nobody waters them": no water main)
+    ("green_space", r"\b(?:nobody|no one|nu (?:le )?(?:mai )?)(?: \w+)? (?:waters?|uda|ud[aă]) (?:them|the (?:trees|plants|flowers)|copacii|florile|pomii)?|"
+                    r"\b(?:trees?|copac\w*|arbori\w*|puiet\w*|pomi\w*|flori\w*|gazon\w*)\b(?: [\w'-]+){0,4} (?:are |is )?(?:dying|dried|s-au uscat|se usuca|mor)\b"),
     # (issue 15) a leak is the water network's even when what it leaves is ice on the pavement
     ("water_sewer", r"hidrant\w*|hydrant|gratar\w* (?:de la |de |al )?canal\w*|lipse\w* (?:un |o )?capac\w*|missing (?:manhole )?cover|teav\w* spart\w*|burst pipe|(?:curge|se scurge|iese|picura) apa|water (?:is )?(?:leaking|pouring|gushing)"),
     # a rubbish dump is rubbish, not a pothole ("groapă de gunoi"), and what the refuse firm left
@@ -338,7 +341,7 @@ FIXED = re.compile(r"\b(?:s-a (?:reparat|rezolvat|facut)|au (?:reparat|rezolvat|
                    r"(?:a fost|era|e|este|erau|au fost) (?:deja )?(?:reparat\w*|rezolvat\w*|schimbat\w*|inlocuit\w*)|"
                    r"fixed|repaired|resolved|cleaned|so (?:quickly|fast)|in (?:\d+|doua|trei|o) (?:zile|zi|days?)|"
                    r"repede|the new|noile|noul)\b")
-PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b")   # on the text: "cu" is also "with"
+PERMIT_REF = re.compile(r"\b(?:CU|AC|AD)[ -]?\d{1,6} ?/ ?(?:\d{1,2}\.\d{1,2}\.)?20\d\d\b|\b(?:AC|CU|AD|PR|RP)-\d{3,6}\b")   # on the text: "cu" is also "with"
 DOCS_CUE = re.compile(r"\b(?:ce|care|which|what) (?:\w+ )?(?:acte|actele|hartii|hartiile|documente\w*|documents|papers|paperwork)\b|"
                       r"\bde ce (?:acte|hartii|documente) (?:am|avem|e|este) nevoie\b|\bwhat do (?:i|we) need to (?:bring|prepare|submit|have)\b")
 BUILD_WORDS = re.compile(r"\b(?:constru\w*|garaj\w*|anex\w*|extind\w*|extinder\w*|mansard\w*|autorizati\w*|urbanism|"
