@@ -1,7 +1,7 @@
-"""Leave-one-set-out evaluation of the chatbot on the independent sets A–J (issue 15).
+"""Leave-one-set-out evaluation of the chatbot on the independent sets A–K (issue 15).
 
-The ten sets in ``tests/data/chatbot/heldout_2026_11_30{a,b,c,d,e}/`` and
-``tests/data/chatbot/heldout_2026_12_01{f,g,h,i,j}/`` were written by ten separate writers and have all been
+The eleven sets in ``tests/data/chatbot/heldout_2026_11_30{a,b,c,d,e}/`` and
+``tests/data/chatbot/heldout_2026_12_01{f,g,h,i,j,k}/`` were written by eleven separate writers and have all been
 studied, so none of them is blind any more. The honest way to
 use them both for training and for measuring is to leave one out: for each set X, train the intent
 model on the generated training rows (:func:`services.chatbot.training.examples`, without the
@@ -17,7 +17,7 @@ written while looking at these sets: only the model's part is left out.
 
 Run from the repository root::
 
-    .venv/bin/python scripts/chatbot_loso.py [--no-sets] [--weight N] [--sets a,b,c,d,e,f,g,h,i,j] [--curve] [--json FILE]
+    .venv/bin/python scripts/chatbot_loso.py [--no-sets] [--weight N] [--sets a,b,c,d,e,f,g,h,i,j,k] [--curve] [--json FILE]
 
 Each fold trains a model (~40 s of CPU); a whole run takes a few minutes.
 """
@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SETS_DIR = ROOT / "tests" / "data" / "chatbot"
-SETS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
-# each set's folder: A-E were written on 2026-11-30, F to J on 2026-12-01
-SET_DATES = {"f": "2026_12_01", "g": "2026_12_01", "h": "2026_12_01", "i": "2026_12_01", "j": "2026_12_01"}
+SETS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k")
+# each set's folder: A-E were written on 2026-11-30, F to K on 2026-12-01
+SET_DATES = {"f": "2026_12_01", "g": "2026_12_01", "h": "2026_12_01", "i": "2026_12_01", "j": "2026_12_01", "k": "2026_12_01"}
 DEFAULT_CITY = ROOT.parent / "shared" / "data" / "osm" / "brasov_all_highways.osm.bz2"
 FIGURES = ("intent_accuracy", "slot_f1", "emergency_recall", "emergency_recall_as_intent", "false_alarm_rate",
            "guidance_rate_non_emergency")
@@ -153,7 +153,7 @@ def _row(rep: dict, dial: dict | None) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sets", default=",".join(SETS), help="the sets to rotate (default a,b,c,d,e,f,g,h,i,j)")
+    ap.add_argument("--sets", default=",".join(SETS), help="the sets to rotate (default a,b,c,d,e,f,g,h,i,j,k)")
     ap.add_argument("--no-sets", action="store_true", help="train on the generated rows alone (baseline)")
     ap.add_argument("--weight", type=int, default=1, help="times each resident's message counts in training")
     ap.add_argument("--city", default=str(DEFAULT_CITY), help="the city (Brașov's OSM extract)")

@@ -78,6 +78,16 @@ NOT_NOW = [
     "a van is blocking my driveway and I can't get out to go to work",
     "the new trees on our street are dying, nobody waters them",
     "a branch fell on the path last night, nobody was under it",
+    "sorry, gotta go, my kettle's screaming",
+    "mi-a venit să explodez la ghișeu, a treia oară același act",
+    "I nearly had a stroke on hold with your call centre",
+    "is the emergency situations office open to visitors? it's for a fire drill at school",
+    "the bus shelter burned down last month, there are still soot marks, can you clean it?",
+    "it sounded like an explosion but it's only the bins being emptied at 5am",
+    "miroase a gaz lângă tomberoane, dar e de la gunoi, nu e nicio scurgere",
+    "are bears dangerous on the Tâmpa trail in winter?",
+    "is the 20 running to Poiana now that the avalanche warning is over?",
+    "pa, fug că-mi ard sarmalele",
 ]
 
 
@@ -140,6 +150,10 @@ STILL_NOW = [
     "trei indivizi l-au bătut pe vecin în parcare, e pe jos",
     "someone is on the ledge of the bridge and says he'll jump",
     "am cea mai cumplită durere de cap și văd dublu",
+    # set K, studied after its blind measurement
+    "a baby left in a hot car outside Kaufland, nobody around",
+    "a driver ploughed into the crowd at the tram stop",
+    "ard tufele pe deal și focul coboară spre case",
 ]
 
 

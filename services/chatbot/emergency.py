@@ -790,6 +790,33 @@ SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
 NEGATE = re.compile(NEGATE.pattern + r"|\bnobody (?:was|is|got) under (?:it|them)\b|\bnu era nimeni (?:sub|dedesubt)\b")
 NOT_NOW = re.compile(NOT_NOW.pattern + r"|\bacum e liniste\b|\b(?:it'?s|all) quiet now\b")
 
+# ... and set K's (measured blind, then studied): a child locked in a hot car, a car driven into
+# people, a fire coming down towards the houses
+_widen("danger", r"\b(?:kid|child|baby|toddler|copil\w*|bebe\w*|baietel\w*|fetit\w*)\b (?:[\w'-]+ ){0,3}(?:locked|left|stuck|inchis\w*|incuiat\w*|lasat\w*|uitat\w*) "
+       r"in (?:a |the |o |un )?(?:hot |incinsa )?(?:car|masina|masin\w*)\b")
+_widen("accident", r"\b(?:ploughed|plowed|crashed|drove|slammed|smashed) into (?:the |a )?(?:people|crowd|pedestrians|group|queue)\b",
+       r"\b(?:a intrat|a dat) (?:cu masina )?(?:in|peste) (?:oameni|multime|pietoni|lume|calatori)\b")
+# (a child shut in a car is severe: "nobody around" makes it worse, never calmer)
+SEVERE = re.compile(SEVERE.pattern + r"|\b(?:kid|child|baby|toddler|copil\w*|bebe\w*|baietel\w*|fetit\w*)\b (?:[\w'-]+ ){0,3}"
+                    r"(?:locked|left|stuck|inchis\w*|incuiat\w*|lasat\w*|uitat\w*) in (?:a |the |o |un )?(?:hot |incinsa )?(?:car|masina)\b")
+UNMISTAKABLE = re.compile(UNMISTAKABLE.pattern + r"|\bfocul (?:\w+ )?(?:coboara|se intinde|se apropie|inainteaza|vine) (?:spre|catre|la) (?:case|blocuri|casa)\b"
+                          r"|\bfire (?:is )?(?:spreading|coming|moving) (?:towards?|to) (?:the )?(?:houses|homes|buildings)\b")
+# ... and its figures of speech: a kettle screaming, "mi-a venit să explodez", saved from a heart
+# attack, "nearly had a stroke", the English name of the emergency situations office, soot left by
+# a past fire, "sounded like an explosion but it's only ...", a smell explained ("e de la resturi"),
+# "are bears dangerous?", an avalanche warning lifted, supper burning
+SAFE = re.compile(SAFE.pattern + "|" + "|".join(f"(?:{p})" for p in (
+    r"\bkettle(?:'s| is)? (?:screaming|whistling|boiling)\b", r"\b(?:mi-a venit|imi vine|imi venea|era) sa (?:explodez|izbucnesc)\b",
+    r"\b(?:m-?ati|m-?ai) salvat de (?:la )?un (?:atac de cord|infarct)\b", r"\bsaved me (?:from )?a heart attack\b",
+    r"\b(?:nearly|almost) had a (?:heart attack|stroke)\b",
+    r"\bemergency situations? (?:office|department|inspectorate|service)\b",
+    r"\b(?:avalanche|avalanse?|storm|furtun\w*|cod \w+) (?:warning|alert|avertizar\w*)\b",
+    r"\b(?:imi|ne|mi|ni) (?:se )?ard (?:sarmal\w*|mancare\w*|prajitur\w*|cozonac\w*|friptur\w*|cartofi\w*|chiftel\w*)\b")))
+NOT_NOW = re.compile(NOT_NOW.pattern + r"|\b(?:inca )?urme de (?:funingine|fum|arsur\w*|foc)\b|\bsoot (?:marks|stains)\b"
+                     r"|\b(?:sounded|sounds|looked|looks|seemed) like an? [\w'-]+,? but (?:it'?s|it was|it is) (?:only|just)\b"
+                     r"|\b(?:e|este|vine) (?:doar )?de la (?:gunoi\w*|resturi\w*|tomberoan\w*|containere\w*)\b|\bnu e (?:nicio|o) scurgere\b")
+INFO = re.compile(INFO.pattern + r"|\b(?:are|is) (?:the )?[\w'-]+ (?:really )?dangerous\b|\bsunt periculo\w*\b|\be periculo\w*\b")
+
 # (issue 15, ninth round: sets F and G's false alarms, in general words)
 # ... the hazard said to be absent as a finding: "nothing is sparking", "it hasn't fallen yet",
 # "nu s-a prăbușit nimic", "nothing urgent"
@@ -924,7 +951,9 @@ def _calm(f: str, raw: str | None = None, text: str | None = None, kind: str | N
     count, :func:`_negated`), ``"damped"`` (a non-urgent frame, :data:`DAMP`, with no urgent
     word), or ``""``. ``raw`` is the text before :data:`SAFE` took its phrases out (a negation such
     as "nu arde nimic" is also one of them)."""
-    if (CALM.search(f) and not RIGHT_NOW.search(f)) or ((_negated(f) or (raw is not None and _negated(raw)))
+    # (a calming word SAFE took out with its phrase, "a fire drill", still calms: read on ``raw`` too)
+    if ((CALM.search(f) or (raw is not None and CALM.search(raw))) and not RIGHT_NOW.search(f)) \
+            or ((_negated(f) or (raw is not None and _negated(raw)))
                                                       and not SEVERE.search(f)):
         return "negated"
     if not ACUTE.search(HYPO_CLAUSE.sub(" ", f)):

@@ -245,15 +245,15 @@ def examples(per_template: int = 6, seed: int = 7, more: bool = True,
 
 
 def resident_rows(exclude: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
-    """``(text, intent, lang)`` of the residents' messages in ``data/residents_aj.jsonl``: the ten
-    independent sets A–J (``tests/data/chatbot/heldout_2026_11_30{a,b,c,d,e}``,
-    ``tests/data/chatbot/heldout_2026_12_01{f,g,h,i,j}``), each written by a separate writer and measured
+    """``(text, intent, lang)`` of the residents' messages in ``data/residents_ak.jsonl``: the eleven
+    independent sets A–K (``tests/data/chatbot/heldout_2026_11_30{a,b,c,d,e}``,
+    ``tests/data/chatbot/heldout_2026_12_01{f,g,h,i,j,k}``), each written by a separate writer and measured
     blind once, now development sets. ``exclude`` leaves sets out by
     their letter (``scripts/chatbot_loso.py`` leaves one out to measure honestly)."""
     import json
     from pathlib import Path
 
-    path = Path(__file__).with_name("data") / "residents_aj.jsonl"
+    path = Path(__file__).with_name("data") / "residents_ak.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(r["text"], r["intent"], r["lang"]) for r in rows if r["set"] not in exclude]
 
