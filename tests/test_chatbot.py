@@ -316,7 +316,8 @@ def test_chat_eval_cli_prints_the_figures(tmp_path):
     r = json.loads(out.stdout)
     assert r["n"] == 3 and r["intent_accuracy"] == 1.0 and r["slot_f1"] == 1.0 and r["latency_ms"]["p95"] > 0
     assert set(r["by_language"]) == {"ro", "en"}
-    text = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", str(f), "--city", city],
+    # the text report (on the demo town, whose streets are not Brașov's: the intents are still all right)
+    text = subprocess.run([sys.executable, "-m", "twin_app", "chat", "eval", str(f), "--city", "demo"],
                           capture_output=True, text=True).stdout
     assert "intent accuracy 100.0%" in text and "macro-F1" in text and "p95" in text
     bad = tmp_path / "bad.jsonl"

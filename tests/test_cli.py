@@ -19,18 +19,18 @@ def twin(*args, cwd=None):
 
 
 def test_run_json_summary_is_the_last_line(tmp_path):
-    r = twin("run", "--city", "demo", "--population", "800", "--hours", "24", "--seed", "3",
+    r = twin("run", "--city", "demo", "--population", "300", "--hours", "24", "--seed", "3",
              "--out", str(tmp_path / "run"), "--json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert {"events", "agents", "sim_hours", "wall_s", "run_dir", "kpis"} <= set(summary)
-    assert summary["agents"] == 800 and summary["sim_hours"] == 24
+    assert summary["agents"] == 300 and summary["sim_hours"] == 24
     assert summary["kpis"]["mobility"]["trips_completed"] > 0
     assert (tmp_path / "run" / "events.parquet").exists() and (tmp_path / "run" / "kpis.json").exists()
 
 
 def test_run_text_summary_credits_its_data(tmp_path):
-    r = twin("run", "--population", "300", "--hours", "10", "--out", str(tmp_path / "r"), "--no-progress")
+    r = twin("run", "--population", "150", "--hours", "8", "--out", str(tmp_path / "r"), "--no-progress")
     assert r.returncode == 0, r.stderr
     assert "trips:" in r.stdout and "Valea Verde" in r.stdout and "Synthetic" in r.stdout
 
@@ -81,6 +81,8 @@ def test_scenarios_lists_the_library():
 
 
 @pytest.mark.brasov
+@pytest.mark.slow          # a whole Brașov day through the CLI (~22 s); Brașov runs stay in the default run
+                           # (test_agents, test_plausibility, test_study, the chatbot's phrase-bank run)
 def test_brasov_run_24h(tmp_path, brasov_drive_path):
     r = twin("run", "--city", str(brasov_drive_path), "--hours", "24", "--scale", "0.005",
              "--out", str(tmp_path / "bv"), "--json")

@@ -370,6 +370,8 @@ def test_outage_backlog_is_fed_through_a_small_window_and_none_is_lost(broker, d
     assert not missing, f"{len(missing)} lost, e.g. {missing[:10]}"
 
 
+@pytest.mark.slow          # an exhaustive stress check (over 65,535 messages, ~18 s); the default run keeps
+                           # the broker-restart test below, which loses no QoS 1 message either
 def test_outage_backlog_beyond_65535_qos1_messages_loses_none(broker, demo_city):
     """More than 65,535 QoS 1 messages queued while the broker is down (paho's message ids are
     16-bit: handed over at once, the excess — here 2,000 — used to vanish while drain() reported
