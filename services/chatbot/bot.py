@@ -305,14 +305,12 @@ class Chatbot:
                 if s.asking in s.slots:
                     s.asking = None
                 return self._advance(s, 1.0, plain)
-            if s.confirming and _yes(f):
-                return self._continue(s, text, u, plain)
-            if s.confirming:
+            if s.confirming and not _yes(f):
                 return self._out(s, s.intent, 1.0, s.slots, self._confirmation(s, plain))
             return self._continue(s, text, u, plain)
         # an answer to a pending question, unless the citizen clearly changed the subject
         if s.intent and (s.asking or s.confirming):
-            yes_no = s.confirming and (_yes(fold_text(text)) or NO.search(fold_text(text)))
+            yes_no = s.confirming and (_yes(f) or NO.search(f))
             escape = (u.intent in ("emergency", "human_agent", "goodbye") and u.confidence >= 0.8) or \
                 (u.intent == "human_agent" and u.confidence >= 0.6)   # "de fapt vreau să vorbesc cu cineva"
             switch = u.confidence >= 0.8 and u.intent != s.intent and not self._fills(s, text) \
@@ -325,7 +323,7 @@ class Chatbot:
                 if pid:
                     u.intent, u.slots = "permit_verify", {**u.slots, "permit_id": pid}
                     u.slots.pop("request_id", None)
-            house = s.intent == "report_issue" and s.slots.get("street") and HOUSE_NO.match(fold_text(text))
+            house = s.intent == "report_issue" and s.slots.get("street") and HOUSE_NO.match(f)
             keyed = not house and u.intent != s.intent and any(u.intent == i and k in u.slots and k not in REQUIRED.get(s.intent, ())
                                                  for i, k in KEYED) and not self._fills(s, text)
             switch = switch or keyed
@@ -364,7 +362,7 @@ class Chatbot:
         clarified, s.clarified = s.clarified, (text if u.intent == "out_of_scope" else "")
         s.intent, s.slots, s.asking, s.confirming = u.intent, dict(u.slots), None, False
         if u.intent == "pay_tax" and ASKED.search(f):
-            s.slots["asked"] = True     # the payment is offered after the answer, never assumed
+            s.slots["_asked"] = True    # the payment is offered after the answer, never assumed ("_": not shown)
         tail = self._correction_tail(text)
         if tail:                                     # "linia 7, adică nu, 17": what follows the correction wins
             fixed = {k: v for k, v in self.nlu.slots.extract(tail, u.intent).items() if k in SUMMARY_SLOTS}
@@ -604,7 +602,7 @@ class Chatbot:
             sl["amount_bani"] = amount
             ask = KB.say("confirm_pay", s.lang, plain, tax=KB.tax_name(sl["tax_type"], s.lang),
                          amount=f"{amount / 100:.2f}")
-            if sl.pop("asked", False):
+            if sl.pop("_asked", False):
                 # a question about paying ("se poate plăti în rate?"): its answer first, then the offer
                 return KB.tax_info(sl["tax_type"], s.lang, plain) + "\n\n" + ask
             return ask

@@ -757,6 +757,10 @@ class SlotExtractor:
                 slots["permit_type"] = "building"
         if intent in ("permit_verify", "permit_apply") or (intent == "documents_info" and VERIFY_CUE.search(f)):
             pid = R.permit_id(f)
+            if pid is None and intent == "permit_verify" and PERMIT_NOUN.search(f):
+                # "numărul permisului e RZ-0457": a permit named, its number in a request's shape
+                rid = R.request_id(f)
+                pid = rid if rid and re.search(r"[a-z]", rid, re.I) else None
             if pid:
                 slots["permit_id"] = pid
         if intent == "request_status":
@@ -1097,9 +1101,4 @@ class Understander:
         if alarm is None and intent != "emergency" and len(f.split()) >= 4 \
                 and dict(ranked).get("emergency", 0.0) >= SAFETY_NET:
             alarm = Alarm("ambiguous", "model", "", "net")
-        slots = self.slots.extract(text, intent)
-        if intent == "permit_verify" and "permit_id" not in slots and PERMIT_NOUN.search(f):
-            rid = R.request_id(f)                        # "numărul permisului e RZ-0457"
-            if rid and re.search(r"[a-z]", rid, re.I):
-                slots["permit_id"] = rid
-        return Understanding(text, lang, intent, conf, slots, ranked, alarm)
+        return Understanding(text, lang, intent, conf, self.slots.extract(text, intent), ranked, alarm)
